@@ -1,4 +1,6 @@
 // The `xk` command: dispatches to one subcommand per tool.
+import { ldCommand } from './ldCommand.js';
+import { asCommand } from './asCommand.js';
 
 const USAGE = `usage: xk <command> [options]
 
@@ -15,6 +17,8 @@ type Command = (args: string[]) => Promise<number>;
 
 /** Subcommands register here; each lives in its own file under src/cli/. */
 export const COMMANDS = new Map<string, Command>();
+COMMANDS.set('ld', ldCommand);
+COMMANDS.set('as', asCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

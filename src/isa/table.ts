@@ -20,7 +20,10 @@
 //   rel8 rel32            branch displacement relative to the next instruction
 //   moffs8 moffsv         64-bit absolute address (movabs)
 //   al accv cl dx one     fixed operands: AL, AX/EAX/RAX, CL, DX, the constant 1
+//   ax eax                AX or EAX only (port I/O, which has no 64-bit form)
 //   cr sreg               control register / segment register in ModRM.reg
+//   v                     no operand: only makes the row come in 16/32/64-bit forms
+//                         (string instructions, pushf, push imm8)
 //
 // Encoding tokens
 //   hex byte, `XX+r` (register in low bits), `XX+cc` (condition in low bits),
@@ -239,12 +242,12 @@ const ROWS: Row[] = [
   // Stack
   ['push', 'orv', '50+r', 'd64'],
   ['push', 'rmv', 'FF /6', 'd64'],
-  ['push', 'simm8', '6A', 'd64'],
+  ['push', 'simm8, v', '6A', 'd64'], // `v`: no operand, but 64- and 16-bit (66) forms
   ['push', 'izv', '68', 'd64'],
   ['pop', 'orv', '58+r', 'd64'],
   ['pop', 'rmv', '8F /0', 'd64'],
-  ['pushf', '', '9C', 'd64'],
-  ['popf', '', '9D', 'd64'],
+  ['pushf', 'v', '9C', 'd64'],
+  ['popf', 'v', '9D', 'd64'],
   ['leave', '', 'C9', 'd64'],
   ['enter', 'imm16, imm8', 'C8', 'd64'],
 
@@ -304,14 +307,19 @@ const ROWS: Row[] = [
   ['str', 'rmv', '0F 00 /1'],
   ['rdmsr', '', '0F 32', 'cpl0'],
   ['wrmsr', '', '0F 30', 'cpl0'],
+  // Port I/O has no 64-bit form: REX.W is ignored, so these are ax (66) or eax.
   ['in', 'al, imm8', 'E4', 'io'],
-  ['in', 'accv, imm8', 'E5', 'io'],
+  ['in', 'ax, imm8', 'o16 E5', 'io'],
+  ['in', 'eax, imm8', 'E5', 'io'],
   ['in', 'al, dx', 'EC', 'io'],
-  ['in', 'accv, dx', 'ED', 'io'],
+  ['in', 'ax, dx', 'o16 ED', 'io'],
+  ['in', 'eax, dx', 'ED', 'io'],
   ['out', 'imm8, al', 'E6', 'io'],
-  ['out', 'imm8, accv', 'E7', 'io'],
+  ['out', 'imm8, ax', 'o16 E7', 'io'],
+  ['out', 'imm8, eax', 'E7', 'io'],
   ['out', 'dx, al', 'EE', 'io'],
-  ['out', 'dx, accv', 'EF', 'io'],
+  ['out', 'dx, ax', 'o16 EF', 'io'],
+  ['out', 'dx, eax', 'EF', 'io'],
 ];
 
 // ---------------------------------------------------------------------------
@@ -331,6 +339,8 @@ function parseOperand(tok: string, v: Size): Operand | null {
   switch (tok) {
     case 'm': return { kind: 'mem', size: 0 };
     case 'al': return { kind: 'acc', size: 8 };
+    case 'ax': return { kind: 'acc', size: 16 };
+    case 'eax': return { kind: 'acc', size: 32 };
     case 'accv': return { kind: 'acc', size: v };
     case 'cl': return { kind: 'cl', size: 8 };
     case 'dx': return { kind: 'dx', size: 16 };

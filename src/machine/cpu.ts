@@ -1,0 +1,373 @@
+// The CPU core: the architectural state of one x86-64 processor and the
+// operand plumbing every instruction uses (registers, effective addresses,
+// memory through the MMU, the stack). What each instruction DOES lives in the
+// execute*.ts files; the fetch-decode-execute loop is step() below.
+//
+// Registers are 64 bits wide but are never BigInt here: register i keeps its
+// low 32 bits in regs[2*i] and its high 32 bits in regs[2*i+1]. A 64-bit value
+// travels through the code as two uint32 numbers (lo, hi); functions that
+// return one put the high half in `cpu.hi`.
+
+import { isCanonical, toSignedLinear } from './address.js';
+import { DecodeCache, type CacheEntry } from './decodeCache.js';
+import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
+import { BP, CpuFault, GP, SS } from './exceptions.js';
+import { DF, Flags, IF } from './flags.js';
+import type { PhysicalMemory } from './memory.js';
+import type { Mmu } from './mmu.js';
+
+const TWO_32 = 0x100000000;
+const RSP = 4;
+const FS = 4, GS = 5;
+
+export type Access = 'read' | 'write' | 'execute';
+
+export class Cpu {
+  readonly memory: PhysicalMemory;
+  readonly mmu: Mmu;
+
+  // --- architectural state (names fixed by the machine contract) ---
+  regs = new Uint32Array(32);
+  /** Signed canonical linear address of the next instruction. */
+  rip = 0;
+  cs = 0; ss = 0; ds = 0; es = 0; fs = 0; gs = 0;
+  cpl = 0;
+  fsBase = 0; gsBase = 0; kernelGsBase = 0;
+  cr0 = 0; cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
+  gdtrBase = 0; gdtrLimit = 0; idtrBase = 0; idtrLimit = 0;
+  trSelector = 0; tssBase = 0; tssLimit = 0;
+  halted = false;
+  instructionCount = 0;
+  /** Host-call gate: at these RIPs (CPL 0) the function runs instead of an instruction; it must set RIP itself. */
+  hostCalls = new Map<number, (cpu: Cpu) => void>();
+
+  /** RFLAGS, with the arithmetic flags computed lazily (flags.ts). */
+  readonly flags = new Flags();
+  /** Set when IF changes: the run loop must look for pending interrupts before the next instruction. */
+  interruptCheck = true;
+
+  /** Executes the privileged/system instructions (system.ts), installed by the Machine. */
+  system: (d: DecodedInstruction) => void = (d) => {
+    throw new CpuFault(6, undefined, `no system half installed for ${d.form?.mnemonic}`);
+  };
+
+  // --- scratch used by the instruction handlers ---
+  /** High half of the last 64-bit value returned by readOp/readMem/pop. */
+  hi = 0;
+  /** Linear address of the last memory operand read by readOp (read-modify-write instructions write it back there). */
+  addr = 0;
+  /** Effective address of the last eaRaw() as 64-bit halves, before segment base and canonical checks. */
+  eaLo = 0;
+  eaHi = 0;
+  /** Linear address of the instruction being executed (RIP is already past it while it runs). */
+  instructionStart = 0;
+
+  readonly decodeCache: DecodeCache;
+
+  constructor(memory: PhysicalMemory, mmu: Mmu) {
+    this.memory = memory;
+    this.mmu = mmu;
+    this.decodeCache = new DecodeCache(memory.size);
+  }
+
+  // ---------------------------------------------------------------- flags
+
+  getRflags(): number {
+    return this.flags.get() >>> 0;
+  }
+  setRflags(v: number): void {
+    const old = this.flags.bits;
+    this.flags.op = 0;
+    this.flags.bits = (v | 2) >>> 0;
+    if (((old ^ v) & IF) !== 0) this.interruptCheck = true;
+  }
+  /** +1 or -1: the direction string instructions step in (DF). */
+  direction(): number {
+    return (this.flags.bits & DF) !== 0 ? -1 : 1;
+  }
+
+  // ------------------------------------------------------------ registers
+
+  getReg64(i: number): bigint {
+    return (BigInt(this.regs[2 * i + 1]) << 32n) | BigInt(this.regs[2 * i]);
+  }
+  setReg64(i: number, v: bigint): void {
+    v = BigInt.asUintN(64, v);
+    this.regs[2 * i] = Number(v & 0xffffffffn);
+    this.regs[2 * i + 1] = Number(v >> 32n);
+  }
+
+  /** Read a register of `size` bits (high8: ah ch dh bh). 64-bit: returns lo, high half in this.hi. */
+  getReg(reg: number, size: number, high8: boolean): number {
+    const lo = this.regs[2 * reg];
+    switch (size) {
+      case 8: return high8 ? (lo >>> 8) & 0xff : lo & 0xff;
+      case 16: return lo & 0xffff;
+      case 32: return lo;
+      default: this.hi = this.regs[2 * reg + 1]; return lo;
+    }
+  }
+
+  /** Write a register: 8/16-bit writes merge, 32-bit writes zero the upper half, 64-bit writes both. */
+  setReg(reg: number, size: number, high8: boolean, lo: number, hi: number): void {
+    const regs = this.regs;
+    const i = 2 * reg;
+    switch (size) {
+      case 8:
+        if (high8) regs[i] = (regs[i] & 0xffff00ff) | ((lo & 0xff) << 8);
+        else regs[i] = (regs[i] & 0xffffff00) | (lo & 0xff);
+        return;
+      case 16: regs[i] = (regs[i] & 0xffff0000) | (lo & 0xffff); return;
+      case 32: regs[i] = lo; regs[i + 1] = 0; return;
+      default: regs[i] = lo; regs[i + 1] = hi;
+    }
+  }
+
+  /** RSP as a signed linear number (the stack pointer must be canonical: #SS(0) otherwise). */
+  private stackAddress(deltaLo: number): number {
+    const regs = this.regs;
+    const sum = regs[8] + deltaLo;
+    const lo = sum >>> 0;
+    const hi = (regs[9] + Math.floor(sum / TWO_32)) >>> 0;
+    if (!isCanonical(lo, hi)) throw new CpuFault(SS, 0, 'non-canonical stack address');
+    return toSignedLinear(lo, hi);
+  }
+
+  /** Add a signed amount to RSP. */
+  adjustRsp(delta: number): void {
+    const regs = this.regs;
+    const sum = regs[8] + delta;
+    regs[8] = sum >>> 0;
+    regs[9] = (regs[9] + Math.floor(sum / TWO_32)) >>> 0;
+  }
+
+  /** Push `size` bits (16 or 64). The write happens before RSP changes, so a fault leaves RSP intact. */
+  push(size: number, lo: number, hi: number): void {
+    const bytes = size >>> 3;
+    const addr = this.stackAddress(-bytes);
+    this.writeMem(addr, size, lo, hi);
+    this.adjustRsp(-bytes);
+  }
+  push64(lo: number, hi: number): void {
+    this.push(64, lo, hi);
+  }
+  /** Read the top of the stack without popping (value; high half in this.hi). */
+  peek(size: number, offset = 0): number {
+    return this.readMem(this.stackAddress(offset), size);
+  }
+  pop(size: number): number {
+    const v = this.readMem(this.stackAddress(0), size);
+    this.adjustRsp(size >>> 3);
+    return v;
+  }
+  pop64(): [number, number] {
+    const lo = this.pop(64);
+    return [lo, this.hi];
+  }
+
+  // ----------------------------------------------------- effective addresses
+
+  /** Compute base + index*scale + disp into eaLo/eaHi (64-bit wraparound; 32-bit with an address-size prefix). */
+  eaRaw(m: MemOperand, addrsize32: boolean): void {
+    const regs = this.regs;
+    let lo: number, hi: number;
+    if (m.base === 16) {
+      // RIP-relative: relative to the next instruction, which is this.rip while executing.
+      const r = this.rip;
+      lo = r >>> 0;
+      hi = Math.floor(r / TWO_32);
+    } else if (m.base >= 0) {
+      lo = regs[2 * m.base];
+      hi = regs[2 * m.base + 1];
+    } else {
+      lo = 0; hi = 0;
+    }
+    if (m.index >= 0) {
+      lo += regs[2 * m.index] * m.scale;
+      hi += regs[2 * m.index + 1] * m.scale;
+    }
+    lo += m.disp; // a signed number: a negative displacement borrows through the carry below
+    const carry = Math.floor(lo / TWO_32);
+    this.eaLo = lo >>> 0;
+    this.eaHi = addrsize32 ? 0 : (hi + carry) >>> 0;
+  }
+
+  /** The signed linear address of a memory operand: segment base (fs/gs) added, canonical checked. */
+  ea(m: MemOperand, d: DecodedInstruction): number {
+    this.eaRaw(m, d.prefixes.addrsize32);
+    let lo = this.eaLo, hi = this.eaHi;
+    const seg = m.segment;
+    if (seg === FS || seg === GS) {
+      const base = seg === FS ? this.fsBase : this.gsBase;
+      const sum = lo + (base >>> 0);
+      lo = sum >>> 0;
+      hi = (hi + Math.floor(base / TWO_32) + Math.floor(sum / TWO_32)) >>> 0;
+    }
+    if (!isCanonical(lo, hi)) {
+      const stack = m.base === RSP || m.base === 5;
+      throw new CpuFault(stack ? SS : GP, 0, 'non-canonical address');
+    }
+    return toSignedLinear(lo, hi);
+  }
+
+  // ------------------------------------------------------------- operands
+
+  /** Read an operand (register, memory, immediate). 64-bit values: lo returned, hi in this.hi. Memory sets this.addr. */
+  readOp(op: DecodedOperand, d: DecodedInstruction): number {
+    switch (op.type) {
+      case 'reg': return this.getReg(op.reg, op.size, op.high8);
+      case 'mem': {
+        const a = this.ea(op, d);
+        this.addr = a;
+        return this.readMem(a, op.size);
+      }
+      case 'imm': this.hi = op.hi; return op.lo;
+      default: throw new Error(`cpu: cannot read a ${op.type} operand in ${d.form?.mnemonic}`);
+    }
+  }
+
+  /** Write an operand; memory goes to this.addr when `sameAddress` (read-modify-write), else the address is computed. */
+  writeOp(op: DecodedOperand, d: DecodedInstruction, lo: number, hi: number, sameAddress: boolean): void {
+    if (op.type === 'reg') this.setReg(op.reg, op.size, op.high8, lo, hi);
+    else if (op.type === 'mem') this.writeMem(sameAddress ? this.addr : this.ea(op, d), op.size, lo, hi);
+    else throw new Error(`cpu: cannot write a ${op.type} operand in ${d.form?.mnemonic}`);
+  }
+
+  // --------------------------------------------------------------- memory
+
+  /** Read `size` bits at a linear address through the MMU at the current CPL (64: lo returned, hi in this.hi). */
+  readMem(addr: number, size: number, access: Access = 'read'): number {
+    const bytes = size >>> 3;
+    if ((addr & 0xfff) + bytes <= 4096) {
+      const p = this.mmu.translate(addr, access, this.cpl);
+      const m = this.memory;
+      switch (size) {
+        case 8: return m.read8(p);
+        case 16: return m.read16(p);
+        case 32: return m.read32(p);
+        default: this.hi = m.read32(p + 4); return m.read32(p);
+      }
+    }
+    // The access crosses a page boundary: translate both pages first, then read byte by byte.
+    const first = 4096 - (addr & 0xfff);
+    const p1 = this.mmu.translate(addr, access, this.cpl);
+    const p2 = this.mmu.translate(addr + first, access, this.cpl);
+    let lo = 0, hi = 0;
+    for (let i = 0; i < bytes; i++) {
+      const b = this.memory.read8(i < first ? p1 + i : p2 + i - first);
+      if (i < 4) lo |= b << (8 * i);
+      else hi |= b << (8 * (i - 4));
+    }
+    this.hi = hi >>> 0;
+    return bytes === 4 || bytes === 8 ? lo >>> 0 : lo;
+  }
+
+  /** Write `size` bits at a linear address. All translation happens before any byte is stored. */
+  writeMem(addr: number, size: number, lo: number, hi: number): void {
+    const bytes = size >>> 3;
+    const m = this.memory;
+    const code = this.decodeCache.codePages;
+    if ((addr & 0xfff) + bytes <= 4096) {
+      const p = this.mmu.translate(addr, 'write', this.cpl);
+      if (code[p >>> 12]) this.decodeCache.invalidatePage(p >>> 12);
+      switch (size) {
+        case 8: m.write8(p, lo); return;
+        case 16: m.write16(p, lo); return;
+        case 32: m.write32(p, lo); return;
+        default: m.write32(p, lo); m.write32(p + 4, hi); return;
+      }
+    }
+    const first = 4096 - (addr & 0xfff);
+    const p1 = this.mmu.translate(addr, 'write', this.cpl);
+    const p2 = this.mmu.translate(addr + first, 'write', this.cpl);
+    if (code[p1 >>> 12]) this.decodeCache.invalidatePage(p1 >>> 12);
+    if (code[p2 >>> 12]) this.decodeCache.invalidatePage(p2 >>> 12);
+    for (let i = 0; i < bytes; i++) {
+      const b = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
+      m.write8(i < first ? p1 + i : p2 + i - first, b);
+    }
+  }
+
+  /** Contract helper: read 1, 2, 4 or 8 bytes (8: [lo, hi]). */
+  readLinear(addr: number, size: 1 | 2 | 4 | 8, access: Access = 'read'): number | [number, number] {
+    const lo = this.readMem(addr, size * 8, access);
+    return size === 8 ? [lo, this.hi] : lo;
+  }
+  /** Contract helper: write 1, 2, 4 or 8 bytes (8: [lo, hi]). */
+  writeLinear(addr: number, size: 1 | 2 | 4 | 8, value: number | [number, number]): void {
+    if (typeof value === 'number') this.writeMem(addr, size * 8, value, 0);
+    else this.writeMem(addr, size * 8, value[0], value[1]);
+  }
+
+  /** Forget decoded instructions: of one physical page (number = address / 4096), or all. */
+  invalidateDecodeCache(physPage?: number): void {
+    if (physPage === undefined) this.decodeCache.flush();
+    else this.decodeCache.invalidatePage(physPage);
+  }
+
+  // ---------------------------------------------------------- control flow
+
+  /** Jump to rip + disp (relative branches); #GP(0) if the target is not canonical. */
+  jumpRelative(disp: number): void {
+    this.jumpTo(this.rip + disp);
+  }
+  /** Jump to a signed linear address held as a number (checked). */
+  jumpTo(target: number): void {
+    if (target < -(2 ** 47) || target >= 2 ** 47) {
+      // Wrap a 64-bit overflow the way hardware does before deciding.
+      throw new CpuFault(GP, 0, 'non-canonical branch target');
+    }
+    this.rip = target;
+  }
+  /** Jump to the 64-bit target hi:lo; #GP(0) if not canonical. */
+  jumpTo64(lo: number, hi: number): void {
+    if (!isCanonical(lo, hi)) throw new CpuFault(GP, 0, 'non-canonical branch target');
+    this.rip = toSignedLinear(lo, hi);
+  }
+
+  // ------------------------------------------------------------- the loop
+
+  /**
+   * Execute one instruction (or one host call). Faults are thrown as CpuFault
+   * with RIP rolled back to the faulting instruction; traps (int3, int n)
+   * leave RIP after it. The caller (Machine) delivers them.
+   */
+  step(): void {
+    const start = this.rip;
+    if (this.cpl === 0 && this.hostCalls.size !== 0) {
+      const call = this.hostCalls.get(start);
+      if (call) { call(this); return; }
+    }
+    this.instructionStart = start;
+    let entry: CacheEntry;
+    try {
+      entry = this.decodeCache.fetch(this, start);
+    } catch (e) {
+      this.rip = start;
+      throw e;
+    }
+    this.rip = start + entry.length;
+    try {
+      entry.exec(this, entry.d);
+    } catch (e) {
+      if (e instanceof CpuFault && isTrap(entry.d, e)) {
+        this.instructionCount++;
+        throw e;
+      }
+      this.rip = start;
+      throw e;
+    }
+    this.instructionCount++;
+  }
+}
+
+/** int3 and int n raise their vector as a trap: RIP stays after the instruction. */
+export function isTrap(d: DecodedInstruction, fault: CpuFault): boolean {
+  const mnemonic = d.form?.mnemonic;
+  if (mnemonic === 'int3') return fault.vector === BP;
+  if (mnemonic === 'int') {
+    const imm = d.operands[0];
+    return imm.type === 'imm' && fault.vector === (imm.lo & 0xff);
+  }
+  return false;
+}

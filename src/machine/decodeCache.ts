@@ -1,0 +1,120 @@
+// The decoded-instruction cache.
+//
+// Decoding x86 is slow (prefixes, ModRM, SIB, immediates), so each instruction
+// is decoded once and the result reused. Entries are keyed by the PHYSICAL
+// address of the instruction's first byte: the bytes there determine the
+// decoding, whatever linear address maps to them, so a CR3 switch needs no
+// flush (the MMU's translation, done on every fetch, checks permissions).
+//
+// A write to a physical page that holds decoded instructions drops that page's
+// entries (`codePages` marks such pages; Cpu.writeMem checks it on every
+// store). Code outside the CPU that writes memory directly (a loader copying
+// a program into place) must call cpu.invalidateDecodeCache(page) or (all).
+//
+// Each entry carries the execute function chosen for its form once, when the
+// table below is built, so running an instruction is one indirect call.
+
+import { decode, type Decoded } from '../isa/decode.js';
+import { FORMS } from '../isa/table.js';
+import type { Cpu } from './cpu.js';
+import { CpuFault, GP, UD } from './exceptions.js';
+import { HANDLERS } from './execute.js';
+import { SYSTEM_FORMS } from './system.js';
+
+export type Exec = (cpu: Cpu, d: Decoded) => void;
+
+export interface CacheEntry {
+  d: Decoded;
+  exec: Exec;
+  length: number;
+}
+
+/** Mnemonics the system half executes (system.ts executeSystem). */
+export const SYSTEM_MNEMONICS: ReadonlySet<string> = new Set([
+  'hlt', 'cli', 'sti', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'ltr', 'str', 'invlpg',
+  'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
+]);
+
+const toSystem: Exec = (cpu, d) => cpu.system(d);
+
+function invalidInstruction(cpu: Cpu, d: Decoded): void {
+  void cpu;
+  if (d.fault === GP) throw new CpuFault(GP, 0, 'instruction longer than 15 bytes');
+  throw new CpuFault(UD, undefined, 'invalid instruction');
+}
+
+function unimplemented(cpu: Cpu, d: Decoded): void {
+  void cpu;
+  throw new CpuFault(UD, undefined, `instruction not implemented: ${d.form?.mnemonic}`);
+}
+
+/** The execute function of every form, by form id: built once from FORMS. */
+export const EXEC_BY_FORM: readonly Exec[] = FORMS.map((f) => {
+  if (SYSTEM_FORMS[f.id] || SYSTEM_MNEMONICS.has(f.mnemonic)) return toSystem;
+  if (f.operands.some((o) => o.kind === 'creg' || o.kind === 'sreg')) return toSystem;
+  return HANDLERS.get(f.mnemonic) ?? HANDLERS.get(f.family) ?? unimplemented;
+});
+
+const PAGE = 4096;
+
+export class DecodeCache {
+  /** 1 for each physical page that has cached entries. */
+  readonly codePages: Uint8Array;
+  private pages: (CacheEntry | undefined)[][] = [];
+  private readonly memorySize: number;
+  /** Instructions decoded (cache misses), for statistics. */
+  decodes = 0;
+
+  constructor(memorySize: number) {
+    this.memorySize = memorySize;
+    this.codePages = new Uint8Array(Math.ceil(memorySize / PAGE));
+  }
+
+  /** The entry for the instruction at linear `rip` (translating it for execute at the current CPL). */
+  fetch(cpu: Cpu, rip: number): CacheEntry {
+    const phys = cpu.mmu.translate(rip, 'execute', cpu.cpl);
+    const page = this.pages[phys >>> 12];
+    if (page !== undefined) {
+      const e = page[phys & 0xfff];
+      if (e !== undefined) return e;
+    }
+    return this.fill(cpu, rip, phys);
+  }
+
+  private fill(cpu: Cpu, rip: number, phys: number): CacheEntry {
+    const memory = cpu.memory;
+    const room = PAGE - (phys & 0xfff);
+    let crossed = false;
+    const d = decode((offset) => {
+      if (offset < room) return memory.read8(phys + offset);
+      crossed = true;
+      return memory.read8(cpu.mmu.translate(rip + offset, 'execute', cpu.cpl));
+    });
+    this.decodes++;
+    const exec = d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id];
+    const entry: CacheEntry = { d, exec, length: d.length };
+    // Instructions that straddle two pages, or lie outside RAM, are not cached.
+    if (!crossed && phys < this.memorySize) {
+      const n = phys >>> 12;
+      let page = this.pages[n];
+      if (page === undefined) {
+        page = new Array(PAGE);
+        this.pages[n] = page;
+        this.codePages[n] = 1;
+      }
+      page[phys & 0xfff] = entry;
+    }
+    return entry;
+  }
+
+  /** Drop the entries of physical page `n` (address / 4096). */
+  invalidatePage(n: number): void {
+    this.pages[n] = undefined as unknown as (CacheEntry | undefined)[];
+    if (n < this.codePages.length) this.codePages[n] = 0;
+  }
+
+  flush(): void {
+    this.pages = [];
+    this.codePages.fill(0);
+  }
+}

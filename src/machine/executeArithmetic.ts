@@ -1,0 +1,456 @@
+// Integer arithmetic: add adc sub sbb cmp inc dec neg, mul imul div idiv,
+// the sign-extending converts (cbw cwde cdqe cwd cdq cqo), xadd, cmpxchg.
+//
+// Operand values are unsigned numbers masked to the operand size; 64-bit
+// values are (lo, hi) uint32 pairs. Flags are recorded lazily (flags.ts).
+
+import type { Decoded } from '../isa/decode.js';
+import type { Cpu } from './cpu.js';
+import type { Exec } from './decodeCache.js';
+import { CpuFault, DE } from './exceptions.js';
+import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, SF, ZF, parityOf, sizeMask } from './flags.js';
+
+const TWO_32 = 0x100000000;
+
+/** Mask v to `size` bits (8, 16 or 32) as an unsigned number. */
+export function trunc(v: number, size: number): number {
+  return size === 32 ? v >>> 0 : v & sizeMask(size);
+}
+
+/** Sign-extend an unsigned `size`-bit value (8, 16, 32) to a signed JS number. */
+export function signed(v: number, size: number): number {
+  return size === 32 ? v | 0 : size === 16 ? (v << 16) >> 16 : (v << 24) >> 24;
+}
+
+// ---------------------------------------------------------------- add / sub
+
+function addSub(subtract: boolean, withCarry: boolean, writeBack: boolean): Exec {
+  const op = subtract ? LAZY_SUB : LAZY_ADD;
+  return (cpu: Cpu, d: Decoded) => {
+    const dst = d.operands[0], src = d.operands[1];
+    const size = d.opsize;
+    const a = cpu.readOp(dst, d);
+    const aHi = size === 64 ? cpu.hi : 0;
+    const b = cpu.readOp(src, d);
+    const bHi = size === 64 ? cpu.hi : 0;
+    const cin = withCarry && cpu.flags.cf() !== 0 ? 1 : 0;
+    let r: number, rHi = 0;
+    if (size === 64) {
+      const s = subtract ? a - b - cin : a + b + cin;
+      r = s >>> 0;
+      rHi = (subtract ? aHi - bHi + Math.floor(s / TWO_32) : aHi + bHi + Math.floor(s / TWO_32)) >>> 0;
+    } else {
+      r = trunc(subtract ? a - b - cin : a + b + cin, size);
+    }
+    if (writeBack) cpu.writeOp(dst, d, r, rHi, true);
+    cpu.flags.set(op, size, a, aHi, b, bHi, r, rHi, cin);
+  };
+}
+
+function incDec(dec: boolean): Exec {
+  return (cpu, d) => {
+    const dst = d.operands[0];
+    const size = d.opsize;
+    const a = cpu.readOp(dst, d);
+    let r: number, rHi = 0, aHi = 0;
+    if (size === 64) {
+      aHi = cpu.hi;
+      const s = dec ? a - 1 : a + 1;
+      r = s >>> 0;
+      rHi = (aHi + Math.floor(s / TWO_32)) >>> 0;
+    } else {
+      r = trunc(dec ? a - 1 : a + 1, size);
+    }
+    cpu.writeOp(dst, d, r, rHi, true);
+    // inc and dec leave CF alone: fold the current flags into bits first.
+    cpu.flags.materialize();
+    cpu.flags.set(dec ? LAZY_DEC : LAZY_INC, size, a, aHi, 1, 0, r, rHi, 0);
+  };
+}
+
+const neg: Exec = (cpu, d) => {
+  const dst = d.operands[0];
+  const size = d.opsize;
+  const b = cpu.readOp(dst, d);
+  let r: number, rHi = 0, bHi = 0;
+  if (size === 64) {
+    bHi = cpu.hi;
+    const s = -b;
+    r = s >>> 0;
+    rHi = (-bHi + Math.floor(s / TWO_32)) >>> 0;
+  } else {
+    r = trunc(-b, size);
+  }
+  cpu.writeOp(dst, d, r, rHi, true);
+  cpu.flags.set(LAZY_SUB, size, 0, 0, b, bHi, r, rHi, 0);
+};
+
+// ------------------------------------------------------------ multiplication
+
+/** Results of the wide multiply helpers (module scratch, no allocation). */
+let mLo = 0, mHi = 0;
+let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+
+/** Unsigned 32x32 -> 64 product into mLo/mHi, exactly (16-bit limbs keep every partial product below 2^53). */
+export function mulU32(a: number, b: number): void {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const mid = Math.floor(p00 / 65536) + (p01 & 0xffff) + (p10 & 0xffff);
+  mLo = ((mid & 0xffff) * 65536 + (p00 & 0xffff)) >>> 0;
+  mHi = (p11 + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) + Math.floor(mid / 65536)) >>> 0;
+}
+
+/** Unsigned 64x64 -> 128 product into w0..w3 (least significant first). */
+function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  mulU32(aLo, bLo); const l0 = mLo, h0 = mHi;
+  mulU32(aLo, bHi); const l1 = mLo, h1 = mHi;
+  mulU32(aHi, bLo); const l2 = mLo, h2 = mHi;
+  mulU32(aHi, bHi); const l3 = mLo, h3 = mHi;
+  w0 = l0;
+  const s1 = h0 + l1 + l2;
+  w1 = s1 >>> 0;
+  const s2 = h1 + h2 + l3 + Math.floor(s1 / TWO_32);
+  w2 = s2 >>> 0;
+  w3 = (h3 + Math.floor(s2 / TWO_32)) >>> 0;
+}
+
+/** Signed 64x64 -> 128: the unsigned product with the high half corrected for negative inputs. */
+function mulS64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  mulU64(aLo, aHi, bLo, bHi);
+  if (aHi & 0x80000000) subHigh(bLo, bHi);
+  if (bHi & 0x80000000) subHigh(aLo, aHi);
+}
+function subHigh(lo: number, hi: number): void {
+  const s = w2 - lo;
+  w2 = s >>> 0;
+  w3 = (w3 - hi + Math.floor(s / TWO_32)) >>> 0;
+}
+
+/**
+ * Flags after a multiply: CF = OF = `overflow`. The SDM leaves SF ZF AF PF
+ * undefined; the rule here (SF and PF from the low half of the result, ZF and
+ * AF cleared) is what the host oracle can check — see test/hostOracle.
+ */
+function mulFlags(cpu: Cpu, overflow: boolean, lowTop: number, low: number): void {
+  cpu.flags.setArith((overflow ? CF | OF : 0) | (lowTop ? SF : 0) | parityOf(low));
+}
+
+const mul: Exec = (cpu, d) => {
+  const size = d.opsize;
+  const s = cpu.readOp(d.operands[0], d);
+  const regs = cpu.regs;
+  switch (size) {
+    case 8: {
+      const r = (regs[0] & 0xff) * s;
+      cpu.setReg(0, 16, false, r, 0);
+      mulFlags(cpu, r > 0xff, r & 0x80, r);
+      return;
+    }
+    case 16: {
+      const r = (regs[0] & 0xffff) * s;
+      cpu.setReg(0, 16, false, r & 0xffff, 0);
+      cpu.setReg(2, 16, false, r >>> 16, 0);
+      mulFlags(cpu, r > 0xffff, r & 0x8000, r);
+      return;
+    }
+    case 32: {
+      mulU32(regs[0], s);
+      const lo = mLo, hi = mHi;
+      cpu.setReg(0, 32, false, lo, 0);
+      cpu.setReg(2, 32, false, hi, 0);
+      mulFlags(cpu, hi !== 0, lo >>> 31, lo);
+      return;
+    }
+    default: {
+      mulU64(regs[0], regs[1], s, cpu.hi);
+      const a = w0, b = w1, c = w2, e = w3;
+      cpu.setReg(0, 64, false, a, b);
+      cpu.setReg(2, 64, false, c, e);
+      mulFlags(cpu, (c | e) !== 0, b >>> 31, a);
+    }
+  }
+};
+
+/** imul with one operand: rDX:rAX = rAX * src, signed. */
+const imul1: Exec = (cpu, d) => {
+  const size = d.opsize;
+  const s = cpu.readOp(d.operands[0], d);
+  const regs = cpu.regs;
+  switch (size) {
+    case 8: {
+      const r = signed(regs[0] & 0xff, 8) * signed(s, 8);
+      cpu.setReg(0, 16, false, r & 0xffff, 0);
+      mulFlags(cpu, r !== signed(r & 0xff, 8), r & 0x80, r);
+      return;
+    }
+    case 16: {
+      const r = signed(regs[0] & 0xffff, 16) * signed(s, 16);
+      cpu.setReg(0, 16, false, r & 0xffff, 0);
+      cpu.setReg(2, 16, false, (r >> 16) & 0xffff, 0);
+      mulFlags(cpu, r !== signed(r & 0xffff, 16), r & 0x8000, r);
+      return;
+    }
+    case 32: {
+      const a = regs[0];
+      mulU32(a, s);
+      const lo = mLo;
+      const hi = (mHi - ((a & 0x80000000) ? s : 0) - ((s & 0x80000000) ? a : 0)) >>> 0;
+      cpu.setReg(0, 32, false, lo, 0);
+      cpu.setReg(2, 32, false, hi, 0);
+      mulFlags(cpu, hi !== ((lo & 0x80000000) ? 0xffffffff : 0), lo >>> 31, lo);
+      return;
+    }
+    default: {
+      mulS64(regs[0], regs[1], s, cpu.hi);
+      const a = w0, b = w1, c = w2, e = w3;
+      const ext = (b & 0x80000000) ? 0xffffffff : 0;
+      cpu.setReg(0, 64, false, a, b);
+      cpu.setReg(2, 64, false, c, e);
+      mulFlags(cpu, c !== ext || e !== ext, b >>> 31, a);
+    }
+  }
+};
+
+/** imul with two or three operands: dst = src1 * src2 truncated to the operand size, signed overflow in CF/OF. */
+const imulN: Exec = (cpu, d) => {
+  const ops = d.operands;
+  const size = d.opsize;
+  const three = ops.length === 3;
+  const x = cpu.readOp(three ? ops[1] : ops[0], d);
+  const xHi = cpu.hi;
+  const y = cpu.readOp(three ? ops[2] : ops[1], d);
+  const yHi = cpu.hi;
+  if (size === 64) {
+    mulS64(x, xHi, y, yHi);
+    const a = w0, b = w1, c = w2, e = w3;
+    const ext = (b & 0x80000000) ? 0xffffffff : 0;
+    cpu.setReg((ops[0] as { reg: number }).reg, 64, false, a, b);
+    mulFlags(cpu, c !== ext || e !== ext, b >>> 31, a);
+    return;
+  }
+  let lo: number, overflow: boolean;
+  if (size === 32) {
+    lo = Math.imul(x, y) >>> 0;
+    // The double product is exact whenever it fits in 32 bits, so this comparison decides overflow.
+    overflow = (x | 0) * (y | 0) !== (lo | 0);
+  } else {
+    const r = signed(x, 16) * signed(y, 16);
+    lo = r & 0xffff;
+    overflow = r !== signed(lo, 16);
+  }
+  cpu.setReg((ops[0] as { reg: number }).reg, size, false, lo, 0);
+  mulFlags(cpu, overflow, (lo >>> (size - 1)) & 1, lo);
+};
+
+const imul: Exec = (cpu, d) => (d.operands.length === 1 ? imul1(cpu, d) : imulN(cpu, d));
+
+// ------------------------------------------------------------------ division
+
+function divideError(): CpuFault {
+  return new CpuFault(DE, undefined, 'divide error');
+}
+
+const BIG_MASK64 = (1n << 64n) - 1n;
+function big64(lo: number, hi: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * div: unsigned rDX:rAX / src -> quotient in rAX, remainder in rDX.
+ * #DE when src = 0 or the quotient does not fit. Flags: the SDM leaves all six
+ * undefined; they are left unchanged here.
+ */
+const div: Exec = (cpu, d) => {
+  const size = d.opsize;
+  const s = cpu.readOp(d.operands[0], d);
+  const sHi = size === 64 ? cpu.hi : 0;
+  const regs = cpu.regs;
+  if (s === 0 && sHi === 0) throw divideError();
+  switch (size) {
+    case 8: {
+      const n = regs[0] & 0xffff;
+      const q = Math.floor(n / s);
+      if (q > 0xff) throw divideError();
+      cpu.setReg(0, 16, false, ((n % s) << 8) | q, 0);
+      return;
+    }
+    case 16: {
+      const n = (regs[4] & 0xffff) * 65536 + (regs[0] & 0xffff);
+      const q = Math.floor(n / s);
+      if (q > 0xffff) throw divideError();
+      cpu.setReg(0, 16, false, q, 0);
+      cpu.setReg(2, 16, false, n % s, 0);
+      return;
+    }
+    case 32: {
+      const nHi = regs[4], nLo = regs[0];
+      if (nHi >= s) throw divideError();
+      let q: number, r: number;
+      if (nHi === 0) { q = Math.floor(nLo / s); r = nLo % s; }
+      else {
+        const n = big64(nLo, nHi), bs = BigInt(s);
+        q = Number(n / bs); r = Number(n % bs);
+      }
+      cpu.setReg(0, 32, false, q >>> 0, 0);
+      cpu.setReg(2, 32, false, r >>> 0, 0);
+      return;
+    }
+    default: {
+      const aLo = regs[0], aHi = regs[1], dLo = regs[4], dHi = regs[5];
+      if (dLo === 0 && dHi === 0 && aHi < 0x200000 && sHi < 0x200000) {
+        // Both fit in 53 bits: plain double arithmetic is exact.
+        const n = aHi * TWO_32 + aLo, v = sHi * TWO_32 + s;
+        const q = Math.floor(n / v), r = n - q * v;
+        cpu.setReg(0, 64, false, q >>> 0, Math.floor(q / TWO_32));
+        cpu.setReg(2, 64, false, r >>> 0, Math.floor(r / TWO_32));
+        return;
+      }
+      const n = (big64(dLo, dHi) << 64n) | big64(aLo, aHi);
+      const v = big64(s, sHi);
+      const q = n / v;
+      if (q > BIG_MASK64) throw divideError();
+      const r = n % v;
+      cpu.setReg(0, 64, false, Number(q & 0xffffffffn), Number(q >> 32n));
+      cpu.setReg(2, 64, false, Number(r & 0xffffffffn), Number(r >> 32n));
+    }
+  }
+};
+
+/** idiv: signed division, quotient truncated toward zero, remainder with the dividend's sign. */
+const idiv: Exec = (cpu, d) => {
+  const size = d.opsize;
+  const s = cpu.readOp(d.operands[0], d);
+  const sHi = size === 64 ? cpu.hi : 0;
+  const regs = cpu.regs;
+  if (s === 0 && sHi === 0) throw divideError();
+  switch (size) {
+    case 8: {
+      const n = signed(regs[0] & 0xffff, 16), v = signed(s, 8);
+      const q = Math.trunc(n / v);
+      if (q > 127 || q < -128) throw divideError();
+      cpu.setReg(0, 16, false, (((n - q * v) & 0xff) << 8) | (q & 0xff), 0);
+      return;
+    }
+    case 16: {
+      const n = ((regs[4] & 0xffff) << 16) | (regs[0] & 0xffff), v = signed(s, 16);
+      const q = Math.trunc(n / v);
+      if (q > 0x7fff || q < -0x8000) throw divideError();
+      cpu.setReg(0, 16, false, q & 0xffff, 0);
+      cpu.setReg(2, 16, false, (n - q * v) & 0xffff, 0);
+      return;
+    }
+    case 32: {
+      const nLo = regs[0], nHi = regs[4], v = s | 0;
+      let q: number, r: number;
+      if (nHi === ((nLo & 0x80000000) ? 0xffffffff : 0)) {
+        const n = nLo | 0;
+        q = Math.trunc(n / v); r = n - q * v;
+      } else {
+        const n = BigInt.asIntN(64, big64(nLo, nHi)), bv = BigInt(v);
+        q = Number(n / bv); r = Number(n % bv);
+      }
+      if (q > 0x7fffffff || q < -0x80000000) throw divideError();
+      cpu.setReg(0, 32, false, q >>> 0, 0);
+      cpu.setReg(2, 32, false, r >>> 0, 0);
+      return;
+    }
+    default: {
+      const n = (BigInt.asIntN(64, big64(regs[4], regs[5])) << 64n) | big64(regs[0], regs[1]);
+      const v = BigInt.asIntN(64, big64(s, sHi));
+      const q = n / v; // BigInt division truncates toward zero, as idiv does
+      if (q > 0x7fffffffffffffffn || q < -0x8000000000000000n) throw divideError();
+      const r = n % v;
+      const uq = BigInt.asUintN(64, q), ur = BigInt.asUintN(64, r);
+      cpu.setReg(0, 64, false, Number(uq & 0xffffffffn), Number(uq >> 32n));
+      cpu.setReg(2, 64, false, Number(ur & 0xffffffffn), Number(ur >> 32n));
+    }
+  }
+};
+
+// ----------------------------------------------------------------- converts
+
+const cbw: Exec = (cpu) => cpu.setReg(0, 16, false, signed(cpu.regs[0] & 0xff, 8) & 0xffff, 0);
+const cwde: Exec = (cpu) => cpu.setReg(0, 32, false, signed(cpu.regs[0] & 0xffff, 16) >>> 0, 0);
+const cdqe: Exec = (cpu) => cpu.setReg(0, 64, false, cpu.regs[0], (cpu.regs[0] & 0x80000000) ? 0xffffffff : 0);
+const cwd: Exec = (cpu) => cpu.setReg(2, 16, false, (cpu.regs[0] & 0x8000) ? 0xffff : 0, 0);
+const cdq: Exec = (cpu) => cpu.setReg(2, 32, false, (cpu.regs[0] & 0x80000000) ? 0xffffffff : 0, 0);
+const cqo: Exec = (cpu) => {
+  const v = (cpu.regs[1] & 0x80000000) ? 0xffffffff : 0;
+  cpu.setReg(2, 64, false, v, v);
+};
+
+// -------------------------------------------------------- exchange and add
+
+/** xadd dst, src: dst = dst + src, src = old dst (memory is written first, so a fault changes nothing). */
+const xadd: Exec = (cpu, d) => {
+  const dst = d.operands[0], src = d.operands[1];
+  const size = d.opsize;
+  const a = cpu.readOp(dst, d);
+  const aHi = size === 64 ? cpu.hi : 0;
+  const b = cpu.readOp(src, d);
+  const bHi = size === 64 ? cpu.hi : 0;
+  let r: number, rHi = 0;
+  if (size === 64) {
+    const s = a + b;
+    r = s >>> 0;
+    rHi = (aHi + bHi + Math.floor(s / TWO_32)) >>> 0;
+  } else r = trunc(a + b, size);
+  if (dst.type === 'mem') {
+    cpu.writeOp(dst, d, r, rHi, true);
+    cpu.writeOp(src, d, a, aHi, false);
+  } else {
+    // Register form: the destination is written last (xadd %eax,%eax doubles eax).
+    cpu.writeOp(src, d, a, aHi, false);
+    cpu.writeOp(dst, d, r, rHi, false);
+  }
+  cpu.flags.set(LAZY_ADD, size, a, aHi, b, bHi, r, rHi, 0);
+};
+
+/**
+ * cmpxchg dst, src: compare the accumulator with dst; equal: dst = src (ZF=1);
+ * else the accumulator = dst (ZF=0). A memory destination is always written
+ * (with its old value when unequal), as the processor does.
+ */
+const cmpxchg: Exec = (cpu, d) => {
+  const dst = d.operands[0], src = d.operands[1];
+  const size = d.opsize;
+  const acc = cpu.getReg(0, size, false);
+  const accHi = size === 64 ? cpu.hi : 0;
+  const v = cpu.readOp(dst, d);
+  const vHi = size === 64 ? cpu.hi : 0;
+  let r: number, rHi = 0;
+  if (size === 64) {
+    const s = acc - v;
+    r = s >>> 0;
+    rHi = (accHi - vHi + Math.floor(s / TWO_32)) >>> 0;
+  } else r = trunc(acc - v, size);
+  if (acc === v && accHi === vHi) {
+    const n = cpu.readOp(src, d);
+    cpu.writeOp(dst, d, n, size === 64 ? cpu.hi : 0, true);
+  } else {
+    if (dst.type === 'mem') cpu.writeOp(dst, d, v, vHi, true);
+    cpu.setReg(0, size, false, v, vHi);
+  }
+  cpu.flags.set(LAZY_SUB, size, acc, accHi, v, vHi, r, rHi, 0);
+};
+
+void ZF; void AF;
+
+export const ARITHMETIC_HANDLERS: [string, Exec][] = [
+  ['add', addSub(false, false, true)],
+  ['adc', addSub(false, true, true)],
+  ['sub', addSub(true, false, true)],
+  ['sbb', addSub(true, true, true)],
+  ['cmp', addSub(true, false, false)],
+  ['inc', incDec(false)],
+  ['dec', incDec(true)],
+  ['neg', neg],
+  ['mul', mul],
+  ['imul', imul],
+  ['div', div],
+  ['idiv', idiv],
+  ['cbw', cbw], ['cwde', cwde], ['cdqe', cdqe],
+  ['cwd', cwd], ['cdq', cdq], ['cqo', cqo],
+  ['xadd', xadd],
+  ['cmpxchg', cmpxchg],
+];

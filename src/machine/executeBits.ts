@@ -1,0 +1,111 @@
+// Bit instructions: bt bts btr btc, bsf bsr, bswap.
+//
+// bt* with a register bit offset and a memory operand address a bit STRING:
+// the offset is signed and may reach outside the operand, so the address moves
+// by (offset >> log2(size)) * size/8 and the bit is offset mod size. With an
+// immediate offset, or a register destination, the offset is taken mod size.
+
+import type { Decoded } from '../isa/decode.js';
+import type { Cpu } from './cpu.js';
+import type { Exec } from './decodeCache.js';
+import { CpuFault, GP } from './exceptions.js';
+import { CF, ZF } from './flags.js';
+import { isCanonical } from './address.js';
+
+const BT = 0, BTS = 1, BTR = 2, BTC = 3;
+const TWO_32 = 0x100000000;
+
+/** Only CF changes (the SDM leaves OF SF AF PF undefined; they are left unchanged here). */
+function setCf(cpu: Cpu, cf: number): void {
+  const f = cpu.flags;
+  f.materialize();
+  f.bits = (f.bits & ~CF) | (cf ? CF : 0);
+}
+
+function bitTest(kind: number): Exec {
+  return (cpu: Cpu, d: Decoded) => {
+    const dst = d.operands[0], src = d.operands[1];
+    const size = d.opsize;
+    let offset = cpu.readOp(src, d);
+    const offsetHi = size === 64 ? cpu.hi : 0;
+    let addr = 0;
+    if (dst.type === 'mem' && src.type === 'reg') {
+      // Bit string: signed offset (as a double; values beyond 2^53 leave the canonical range anyway).
+      const soff = size === 64 ? (offsetHi | 0) * TWO_32 + offset : size === 32 ? offset | 0 : (offset << 16) >> 16;
+      const unit = Math.floor(soff / size);
+      const base = cpu.ea(dst, d);
+      addr = base + unit * (size / 8);
+      if (addr < -(2 ** 47) || addr >= 2 ** 47 || !Number.isSafeInteger(addr)) throw new CpuFault(GP, 0, 'bit string outside the canonical range');
+      offset = soff - unit * size;
+    } else {
+      offset &= size - 1;
+      if (dst.type === 'mem') addr = cpu.ea(dst, d);
+    }
+    let lo: number, hi = 0;
+    if (dst.type === 'mem') {
+      lo = cpu.readMem(addr, size);
+      if (size === 64) hi = cpu.hi;
+    } else {
+      lo = cpu.getReg((dst as { reg: number }).reg, size, false);
+      if (size === 64) hi = cpu.hi;
+    }
+    const inHi = offset >= 32;
+    const m = 1 << (offset & 31);
+    const word = inHi ? hi : lo;
+    const old = (word >>> (offset & 31)) & 1;
+    if (kind !== BT) {
+      let w = kind === BTS ? word | m : kind === BTR ? word & ~m : word ^ m;
+      w >>>= 0;
+      if (size < 32) w &= (1 << size) - 1;
+      if (inHi) hi = w; else lo = w;
+      if (dst.type === 'mem') cpu.writeMem(addr, size, lo, hi);
+      else cpu.setReg((dst as { reg: number }).reg, size, false, lo, hi);
+    }
+    setCf(cpu, old);
+  };
+}
+
+/**
+ * bsf/bsr: index of the lowest/highest set bit. A zero source sets ZF and
+ * leaves the destination unchanged (what Intel and AMD processors do; the SDM
+ * says undefined). The other flags are left unchanged.
+ */
+function bitScan(reverse: boolean): Exec {
+  return (cpu: Cpu, d: Decoded) => {
+    const dst = d.operands[0];
+    const size = d.opsize;
+    const lo = cpu.readOp(d.operands[1], d);
+    const hi = size === 64 ? cpu.hi : 0;
+    const f = cpu.flags;
+    f.materialize();
+    if ((lo | hi) === 0) {
+      f.bits |= ZF;
+      return;
+    }
+    let index: number;
+    if (reverse) index = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
+    else index = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(hi & -hi);
+    if (dst.type === 'reg') cpu.setReg(dst.reg, size, false, index, 0);
+    f.bits &= ~ZF;
+  };
+}
+
+const bswap: Exec = (cpu, d) => {
+  const r = d.operands[0];
+  if (r.type !== 'reg') return;
+  const swap = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+  if (d.opsize === 64) {
+    const lo = cpu.regs[2 * r.reg], hi = cpu.regs[2 * r.reg + 1];
+    cpu.setReg(r.reg, 64, false, swap(hi), swap(lo));
+  } else {
+    cpu.setReg(r.reg, 32, false, swap(cpu.regs[2 * r.reg]), 0);
+  }
+};
+
+void isCanonical;
+
+export const BIT_HANDLERS: [string, Exec][] = [
+  ['bt', bitTest(BT)], ['bts', bitTest(BTS)], ['btr', bitTest(BTR)], ['btc', bitTest(BTC)],
+  ['bsf', bitScan(false)], ['bsr', bitScan(true)],
+  ['bswap', bswap],
+];

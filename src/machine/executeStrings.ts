@@ -1,0 +1,117 @@
+// String instructions: movs stos lods cmps scas, with REP / REPE / REPNE.
+//
+// RSI is the source (DS, or an fs/gs override), RDI the destination (ES,
+// base 0 in 64-bit mode), RCX the count; DF chooses the direction. A repeated
+// instruction is interruptible on real hardware: it can stop between
+// elements with RSI/RDI/RCX describing the progress and RIP still pointing at
+// it. xk does the same after a fault, and also every CHUNK elements so that a
+// huge count does not stall interrupt delivery.
+
+import type { Decoded } from '../isa/decode.js';
+import { isCanonical, toSignedLinear } from './address.js';
+import type { Cpu } from './cpu.js';
+import type { Exec } from './decodeCache.js';
+import { CpuFault, GP } from './exceptions.js';
+import { LAZY_SUB } from './flags.js';
+import { trunc } from './executeArithmetic.js';
+
+const TWO_32 = 0x100000000;
+const CHUNK = 65536;
+const RCX = 1, RSI = 6, RDI = 7;
+
+const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
+
+/** Linear address held in register r (only the low 32 bits with a 67 prefix), plus a segment base. */
+function regAddress(cpu: Cpu, r: number, a32: boolean, segBase: number): number {
+  let lo = cpu.regs[2 * r], hi = a32 ? 0 : cpu.regs[2 * r + 1];
+  if (segBase !== 0) {
+    const s = lo + (segBase >>> 0);
+    lo = s >>> 0;
+    hi = (hi + Math.floor(segBase / TWO_32) + Math.floor(s / TWO_32)) >>> 0;
+  }
+  if (!isCanonical(lo, hi)) throw new CpuFault(GP, 0, 'non-canonical string address');
+  return toSignedLinear(lo, hi);
+}
+
+function advance(cpu: Cpu, r: number, a32: boolean, delta: number): void {
+  const regs = cpu.regs;
+  const s = regs[2 * r] + delta;
+  regs[2 * r] = s >>> 0;
+  if (a32) regs[2 * r + 1] = 0;
+  else regs[2 * r + 1] = (regs[2 * r + 1] + Math.floor(s / TWO_32)) >>> 0;
+}
+
+function stringOp(kind: number): Exec {
+  return (cpu: Cpu, d: Decoded) => {
+    const size = d.opsize;
+    const a32 = d.prefixes.addrsize32;
+    const delta = cpu.direction() * (size >>> 3);
+    const seg = d.prefixes.segment;
+    const srcBase = seg === 4 ? cpu.fsBase : seg === 5 ? cpu.gsBase : 0;
+    const regs = cpu.regs;
+    const rep = d.prefixes.rep;
+
+    const one = (): void => {
+      switch (kind) {
+        case MOVS: {
+          const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
+          cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
+          advance(cpu, RSI, a32, delta);
+          advance(cpu, RDI, a32, delta);
+          return;
+        }
+        case STOS: {
+          const v = cpu.getReg(0, size, false);
+          cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
+          advance(cpu, RDI, a32, delta);
+          return;
+        }
+        case LODS: {
+          const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
+          cpu.setReg(0, size, false, v, cpu.hi);
+          advance(cpu, RSI, a32, delta);
+          return;
+        }
+        default: {
+          // cmps compares [rsi] - [rdi]; scas compares the accumulator - [rdi].
+          let a: number, aHi: number;
+          if (kind === CMPS) { a = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size); aHi = size === 64 ? cpu.hi : 0; }
+          else { a = cpu.getReg(0, size, false); aHi = size === 64 ? cpu.hi : 0; }
+          const b = cpu.readMem(regAddress(cpu, RDI, a32, 0), size);
+          const bHi = size === 64 ? cpu.hi : 0;
+          let r: number, rHi = 0;
+          if (size === 64) {
+            const s = a - b;
+            r = s >>> 0;
+            rHi = (aHi - bHi + Math.floor(s / TWO_32)) >>> 0;
+          } else r = trunc(a - b, size);
+          if (kind === CMPS) advance(cpu, RSI, a32, delta);
+          advance(cpu, RDI, a32, delta);
+          cpu.flags.set(LAZY_SUB, size, a, aHi, b, bHi, r, rHi, 0);
+        }
+      }
+    };
+
+    if (rep === 0) { one(); return; }
+    const compares = kind === CMPS || kind === SCAS;
+    for (let n = 0; n < CHUNK; n++) {
+      if (a32 ? regs[2 * RCX] === 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) === 0) return;
+      one();
+      advance(cpu, RCX, a32, -1);
+      if (compares) {
+        const zf = cpu.flags.zf() !== 0;
+        if (rep === 0xf3 ? !zf : zf) return;
+      }
+    }
+    // Not finished: run this instruction again (the run loop may take an interrupt first).
+    if (a32 ? regs[2 * RCX] !== 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) !== 0) cpu.rip = cpu.instructionStart;
+  };
+}
+
+export const STRING_HANDLERS: [string, Exec][] = [
+  ['movsb', stringOp(MOVS)], ['movs', stringOp(MOVS)],
+  ['stosb', stringOp(STOS)], ['stos', stringOp(STOS)],
+  ['lodsb', stringOp(LODS)], ['lods', stringOp(LODS)],
+  ['cmpsb', stringOp(CMPS)], ['cmps', stringOp(CMPS)],
+  ['scasb', stringOp(SCAS)], ['scas', stringOp(SCAS)],
+];

@@ -1,0 +1,115 @@
+// The machine: physical memory, the MMU, one CPU, the interrupt controller and
+// the devices on the port bus, and the run loop that drives them.
+//
+// Time is the retired-instruction count, so a run is deterministic: device
+// interrupts are looked for only at instruction boundaries, and only when
+// something could have changed (the timer's deadline passed, a device raised
+// a line while IF = 1, or IF itself changed).
+
+import { Cpu } from './cpu.js';
+import { attachStandardDevices, type Devices } from './devices/standard.js';
+import { CpuFault } from './exceptions.js';
+import { IF } from './flags.js';
+import { InterruptController } from './interrupts.js';
+import { PhysicalMemory } from './memory.js';
+import { Mmu } from './mmu.js';
+import { PortBus } from './ports.js';
+import { executeSystem } from './system.js';
+
+export type StopReason = 'limit' | 'halted' | 'triple-fault' | 'stopped';
+
+export interface MachineOptions {
+  /** Size of physical memory in bytes (a multiple of 4096). */
+  memoryBytes: number;
+  /** Instructions between timer interrupts (IRQ 0); 0 or absent = off until the guest programs the timer. */
+  timerInterval?: number;
+  /** Receives the bytes written to the serial port. */
+  serialOut?: (bytes: Uint8Array) => void;
+  /** Bytes waiting at the serial port. */
+  serialIn?: Uint8Array | string;
+  /** Disk image (a multiple of 512 bytes). */
+  disk?: Uint8Array;
+}
+
+export class Machine {
+  readonly memory: PhysicalMemory;
+  readonly mmu: Mmu;
+  readonly cpu: Cpu;
+  readonly ports = new PortBus();
+  readonly interrupts: InterruptController;
+  readonly devices: Devices;
+  /** Why the last run stopped, in words (set by stop(), triple faults, halts). */
+  stopMessage = '';
+  private stopRequest: StopReason | null = null;
+
+  constructor(options: MachineOptions) {
+    if (!options || !Number.isInteger(options.memoryBytes) || options.memoryBytes <= 0) {
+      throw new Error(`machine: memoryBytes must be a positive integer, got ${options?.memoryBytes}`);
+    }
+    this.memory = new PhysicalMemory(options.memoryBytes);
+    this.mmu = new Mmu(this.memory);
+    this.cpu = new Cpu(this.memory, this.mmu);
+    this.mmu.regs = this.cpu;
+    this.interrupts = new InterruptController(this);
+    this.cpu.system = (d) => executeSystem(this, d);
+    this.devices = attachStandardDevices(this, {
+      timerInterval: options.timerInterval, serialOut: options.serialOut, serialIn: options.serialIn, disk: options.disk,
+    });
+  }
+
+  /** Ask the run loop to stop after the current instruction (from a host call or device). */
+  stop(reason: StopReason | string, message?: string): void {
+    this.stopRequest = reason === 'triple-fault' ? 'triple-fault' : 'stopped';
+    this.stopMessage = message ?? String(reason);
+  }
+
+  /** Physical page `n` was written behind the CPU's back (DMA, a loader): drop its decoded code. */
+  invalidateCode(physPage: number): void {
+    this.cpu.invalidateDecodeCache(physPage);
+  }
+
+  /** Copy bytes into physical memory (and forget any code decoded there). */
+  loadPhysical(phys: number, data: Uint8Array): void {
+    this.memory.load(phys, data);
+    for (let p = Math.floor(phys / 4096); p <= Math.floor((phys + data.length - 1) / 4096); p++) this.cpu.invalidateDecodeCache(p);
+  }
+
+  /** Run up to `maxInstructions` instructions. */
+  run(maxInstructions: number): StopReason {
+    const cpu = this.cpu;
+    const ic = this.interrupts;
+    const pic = ic.pic;
+    const timer = ic.timer;
+    const flags = cpu.flags;
+    const end = cpu.instructionCount + maxInstructions;
+    this.stopRequest = null;
+    this.stopMessage = '';
+    while (cpu.instructionCount < end) {
+      if (cpu.halted) {
+        // Skip idle time to the next interrupt; none can come: the machine is halted for good.
+        if (!ic.idle()) {
+          this.stopMessage = 'hlt with no interrupt that can wake the CPU';
+          return 'halted';
+        }
+        if (this.stopRequest !== null) return this.stopRequest;
+        continue;
+      }
+      if (cpu.interruptCheck || cpu.instructionCount + ic.idleTicks >= timer.deadline ||
+          ((pic.irr & ~pic.imr) !== 0 && (flags.bits & IF) !== 0)) {
+        cpu.interruptCheck = false;
+        ic.poll();
+        if (this.stopRequest !== null) return this.stopRequest;
+      }
+      try {
+        cpu.step();
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        // step() left RIP at the instruction for faults and after it for int3/int n.
+        const software = cpu.rip !== cpu.instructionStart;
+        ic.deliver(e.vector, e.errorCode, software);
+      }
+      if (this.stopRequest !== null) return this.stopRequest;
+    }
+    return 'limit';
+  }
+}

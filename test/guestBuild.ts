@@ -1,0 +1,55 @@
+// Builds the guest kernel (guest/*.S) into guest.elf with GNU as and GNU ld,
+// the oracle toolchain, for the tests of the guest and of the monitor.
+// (When xk's own assembler and linker can build it too, test both.)
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs from dist/test/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const GUEST_DIR = path.join(REPO_ROOT, 'guest');
+
+/** The guest's source files in link order: boot.S first, so that _start is at 0x100000. */
+export const GUEST_SOURCES = ['boot.S', 'trap.S', 'proc.S', 'vm.S', 'timer.S', 'console.S', 'user.S'];
+
+export interface GuestBuild {
+  /** Temporary directory holding the objects and the image. */
+  dir: string;
+  /** Path of guest.elf. */
+  elfPath: string;
+  elf: Uint8Array;
+}
+
+let cached: GuestBuild | undefined;
+
+/** Assemble and link the guest once per process (the result is cached). */
+export function buildGuest(): GuestBuild {
+  if (cached) return cached;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-guest-'));
+  const objects: string[] = [];
+  for (const source of GUEST_SOURCES) {
+    const object = path.join(dir, source.replace(/\.S$/, '.o'));
+    execFileSync('as', ['--64', '-I', GUEST_DIR, path.join(GUEST_DIR, source), '-o', object], { stdio: 'pipe' });
+    objects.push(object);
+  }
+  const elfPath = path.join(dir, 'guest.elf');
+  execFileSync('ld', [
+    '-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', ...objects, '-o', elfPath,
+  ], { stdio: 'pipe' });
+  cached = { dir, elfPath, elf: new Uint8Array(fs.readFileSync(elfPath)) };
+  return cached;
+}
+
+/** Symbol addresses of the built image, from GNU nm. */
+export function guestSymbols(build: GuestBuild): Map<string, number> {
+  const out = execFileSync('nm', [build.elfPath], { encoding: 'utf8' });
+  const symbols = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const m = line.match(/^([0-9a-f]+) \S (\S+)$/);
+    if (m) symbols.set(m[2], parseInt(m[1], 16));
+  }
+  return symbols;
+}

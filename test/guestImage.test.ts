@@ -1,0 +1,70 @@
+// The guest kernel's image: it builds with GNU binutils, has the documented
+// layout, uses only instructions of xk's ISA, and loads as a boot image.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { buildGuest, guestSymbols } from './guestBuild.js';
+import { decodeBytes } from '../src/isa/decode.js';
+import { readBootImage, loadBootImage, BootImageError } from '../src/cli/bootImage.js';
+import { PhysicalMemory } from '../src/machine/memory.js';
+
+test('the guest links with _start at 0x100000 and ends below the page allocator (0x200000)', () => {
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  assert.equal(symbols.get('_start'), 0x100000);
+  const image = readBootImage(build.elf, 'guest.elf');
+  assert.equal(image.entry, 0x100000);
+  for (const s of image.segments) assert.ok(s.paddr + s.memsz <= 0x200000, `segment at ${s.paddr.toString(16)} ends below 2 MiB`);
+  // The user image is page-aligned: it is mapped page by page at 0x40000000.
+  assert.equal(symbols.get('user_start')! % 4096, 0);
+  assert.equal(symbols.get('user_end')! % 4096, 0);
+});
+
+test('every guest instruction decodes with xk\'s decoder to the length GNU objdump gives', () => {
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  const image = readBootImage(build.elf, 'guest.elf');
+  const memory = new PhysicalMemory(4 * 1024 * 1024);
+  loadBootImage(memory, image);
+  // The user image keeps its strings after its code: skip them.
+  const dataStart = symbols.get('msg_a_fresh')!;
+  const dataEnd = symbols.get('user_end')!;
+  const listing = execFileSync('objdump', ['-d', '-w', build.elfPath], { encoding: 'utf8' });
+  let checked = 0;
+  for (const line of listing.split('\n')) {
+    const m = line.match(/^\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$/);
+    if (!m) continue;
+    const address = parseInt(m[1], 16);
+    const length = m[2].trim().split(/\s+/).length;
+    const text = m[3].trim();
+    if (address >= dataStart && address < dataEnd) continue;
+    if (/^(int3|nop|cs nop|data16)/.test(text)) continue; // alignment padding between functions
+    const d = decodeBytes(memory.bytes, address);
+    assert.ok(d.form, `xk cannot decode '${text}' at 0x${address.toString(16)}`);
+    assert.equal(d.length, length, `length of '${text}' at 0x${address.toString(16)}`);
+    checked++;
+  }
+  assert.ok(checked > 500, `checked ${checked} instructions`);
+});
+
+test('loadBootImage copies segments to their physical addresses and zeroes the bss', () => {
+  const build = buildGuest();
+  const image = readBootImage(build.elf, 'guest.elf');
+  const memory = new PhysicalMemory(4 * 1024 * 1024);
+  memory.bytes.fill(0xaa);
+  loadBootImage(memory, image);
+  const symbols = guestSymbols(build);
+  assert.equal(memory.read8(0x100000), 0xfa, 'cli is the first instruction');
+  assert.equal(memory.read32(symbols.get('procs')!), 0, 'bss is zeroed');
+  assert.throws(() => loadBootImage(new PhysicalMemory(1024 * 1024), image), /does not fit in 1 MiB/);
+});
+
+test('readBootImage refuses what it cannot boot, naming the problem', () => {
+  assert.throws(() => readBootImage(new TextEncoder().encode('hello'), 'x.bin'), (e: unknown) =>
+    e instanceof BootImageError && /x\.bin/.test(e.message));
+  const build = buildGuest();
+  const object = new Uint8Array(fs.readFileSync(`${build.dir}/boot.o`));
+  assert.throws(() => readBootImage(object, 'boot.o'), /boot\.o: not an executable/);
+});

@@ -1,0 +1,94 @@
+// Helpers for the kernel tests: build small user programs with GNU as + ld (the
+// oracle toolchain) against the generated user/usys.S, and run them on xk.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateUsys } from '../src/kernel/generateUserStubs.js';
+import { runToCompletion, type SessionOptions } from '../src/kernel/session.js';
+import type { TraceEvent } from '../src/trace/events.js';
+
+/** Assemble and link an assembly program (entry _start) with the system-call stubs. */
+export function buildAsmProgram(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'xk-prog-'));
+  try {
+    writeFileSync(join(dir, 'prog.s'), source);
+    writeFileSync(join(dir, 'usys.s'), generateUsys());
+    execFileSync('as', ['--64', '-o', join(dir, 'prog.o'), join(dir, 'prog.s')]);
+    execFileSync('as', ['--64', '-o', join(dir, 'usys.o'), join(dir, 'usys.s')]);
+    execFileSync('ld', ['-static', '-nostdlib', '-e', '_start', '-Ttext', '0x400000', '-o', join(dir, 'prog'),
+      join(dir, 'prog.o'), join(dir, 'usys.o')]);
+    return new Uint8Array(readFileSync(join(dir, 'prog')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A tiny C runtime for gcc-built test programs: _start calls main(argc, argv) then exit. */
+const CRT0 = `
+  .text
+  .globl _start
+_start:
+  call main
+  mov %eax, %edi
+  call exit
+1: jmp 1b
+`;
+
+/** Compile C sources (freestanding; prototypes from the test) with gcc and link with crt0 + stubs. */
+export function buildCProgram(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'xk-cprog-'));
+  try {
+    writeFileSync(join(dir, 'prog.c'), source);
+    writeFileSync(join(dir, 'crt0.s'), CRT0);
+    writeFileSync(join(dir, 'usys.s'), generateUsys());
+    execFileSync('gcc', ['-c', '-O1', '-ffreestanding', '-fno-pic', '-fno-pie', '-fno-stack-protector', '-mno-sse',
+      '-mno-mmx', '-mno-80387', '-fno-builtin', '-o', join(dir, 'prog.o'), join(dir, 'prog.c')]);
+    execFileSync('as', ['--64', '-o', join(dir, 'crt0.o'), join(dir, 'crt0.s')]);
+    execFileSync('as', ['--64', '-o', join(dir, 'usys.o'), join(dir, 'usys.s')]);
+    execFileSync('ld', ['-static', '-nostdlib', '-e', '_start', '-Ttext', '0x400000', '-o', join(dir, 'prog'),
+      join(dir, 'crt0.o'), join(dir, 'prog.o'), join(dir, 'usys.o')]);
+    return new Uint8Array(readFileSync(join(dir, 'prog')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ProgramRun {
+  status: number | null;
+  message: string;
+  output: string;
+  events: TraceEvent[];
+}
+
+/** Run `image` as the first process on a fresh xk (kernel text assembled by GNU as). */
+export async function runProgram(
+  image: Uint8Array,
+  argv: string[] = ['prog'],
+  extra: Partial<SessionOptions> = {},
+): Promise<ProgramRun> {
+  let output = '';
+  const events: TraceEvent[] = [];
+  const { status, message } = await runToCompletion({
+    program: { path: argv[0], image, argv },
+    assembler: 'gnu',
+    memoryBytes: 16 * 1024 * 1024,
+    output: (b) => { output += Buffer.from(b).toString('latin1'); },
+    trace: extra.trace ?? ((e) => events.push(e)),
+    ...extra,
+  });
+  return { status, message, output, events };
+}
+
+/** C declarations of the system calls for the test programs. */
+export const C_PROTOTYPES = `
+int fork(void); int exit(int); int wait(int*); int pipe(int*); int read(int, void*, int);
+int kill(int); int exec(const char*, char**); int fstat(int, void*); int chdir(const char*);
+int dup(int); int getpid(void); char *sbrk(int); int sleep(int); int uptime(void);
+int open(const char*, int); int write(int, const void*, int); int mknod(const char*, int, int);
+int unlink(const char*); int link(const char*, const char*); int mkdir(const char*); int close(int);
+static int strlen(const char *s) { int n = 0; while (s[n]) n++; return n; }
+static void puts(const char *s) { write(1, s, strlen(s)); }
+static void putint(long v) { char b[24]; int i = 23; b[i] = 0; int neg = v < 0; if (neg) v = -v;
+  do { b[--i] = '0' + v % 10; v /= 10; } while (v); if (neg) b[--i] = '-'; puts(b + i); }
+`;

