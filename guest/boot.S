@@ -5,7 +5,7 @@
 # CPL 0, paging off, interrupts disabled. Nothing else is assumed: no stack,
 # no GDT, no IDT. _start sets all of them up itself.
 
-        .include "defs.inc"
+#include "defs.h"
 
         .equ TSS_LIMIT, 103             # the 64-bit TSS is 104 bytes
         .equ GATE_KERNEL, 0x8e          # present, DPL 0, interrupt gate

@@ -2,19 +2,19 @@
 # All routines follow the System V calling convention: arguments in %rdi,
 # %rsi; %rax, %rcx, %rdx, %rsi, %rdi, %r8-%r11 may be clobbered.
 
-        .include "defs.inc"
+#include "defs.h"
         .text
 
 # putc(c = %dil): wait until the transmitter is empty, then send one byte.
         .globl putc
 putc:
         mov $COM1_LSR, %edx
-1:      in (%dx), %al
+1:      in %dx, %al
         test $0x20, %al                 # line status bit 5: transmit holding register empty
         jz 1b
         mov %edi, %eax
         mov $COM1, %edx
-        out %al, (%dx)
+        out %al, %dx
         ret
 
 # puts(s = %rdi): send a NUL-terminated string.

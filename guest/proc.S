@@ -5,7 +5,7 @@
 # that trapped or, through schedule, to another one. A process that is not
 # running is fully described by the trap frame at the top of its kernel stack.
 
-        .include "defs.inc"
+#include "defs.h"
         .text
 
 # proc_init: create one process per entry of `programs`.
@@ -256,7 +256,7 @@ all_done:
 shutdown:
         mov %edi, %eax
         mov $SHUTDOWN_PORT, %edx
-        out %al, (%dx)
+        out %al, %dx
         cli
 1:      hlt
         jmp 1b

@@ -6,7 +6,7 @@
 # controller at 0x20/0x21 delivers timer interrupts as vector 32 and needs an
 # end-of-interrupt (EOI) before it delivers the next one.
 
-        .include "defs.inc"
+#include "defs.h"
 
         .equ TIMER_RELOAD,  0x40
         .equ TIMER_CONTROL, 0x43
@@ -14,38 +14,38 @@
         .equ TICK, 10000                # default: instructions between timer interrupts
 
         .text
-# timer_init: program the interrupt controller (IRQ 0 -> vector 32, every other
-# line masked) and start the timer, unless the host has already started it
+# timer_init: program the interrupt controller (IRQ 0 -> vector 32, every
+# other line masked) and start the timer, unless the host has already started it
 # (xk boot --timer N), in which case its interval is kept.
         .globl timer_init
 timer_init:
         mov $PIC_CMD, %edx
         mov $0x11, %al                  # ICW1: initialize, ICW4 follows
-        out %al, (%dx)
+        out %al, %dx
         mov $PIC_DATA, %edx
         mov $T_TIMER, %al               # ICW2: vector of IRQ 0
-        out %al, (%dx)
+        out %al, %dx
         mov $0x04, %al                  # ICW3 (cascade wiring; ignored)
-        out %al, (%dx)
+        out %al, %dx
         mov $0x01, %al                  # ICW4: 8086 mode
-        out %al, (%dx)
+        out %al, %dx
         mov $0xfe, %al                  # mask every line but IRQ 0
-        out %al, (%dx)
+        out %al, %dx
 
         mov $TIMER_CONTROL, %edx
-        in (%dx), %al
+        in %dx, %al
         test $1, %al
         jnz 1f                          # already running
         mov $TIMER_RELOAD, %edx
         mov $TICK, %eax
-        out %eax, (%dx)
+        out %eax, %dx
         mov $TIMER_CONTROL, %edx
         mov $1, %al
-        out %al, (%dx)
+        out %al, %dx
 1:      lea msg_timer(%rip), %rdi
         call puts
         mov $TIMER_RELOAD, %edx         # report the interval left, as a sign of life
-        in (%dx), %eax
+        in %dx, %eax
         mov %eax, %edi
         call putdec
         mov $'\n', %edi
@@ -56,7 +56,7 @@ timer_init:
 timer_eoi:
         mov $PIC_EOI, %al
         mov $PIC_CMD, %edx
-        out %al, (%dx)
+        out %al, %dx
         ret
 
         .section .rodata

@@ -7,7 +7,7 @@
 # pushes a zero error code when the processor did not, then the vector number,
 # so every trap frame has the same layout (struct trap_frame, defs.inc).
 
-        .include "defs.inc"
+#include "defs.h"
         .text
 
 vector0:  push $0

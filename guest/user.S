@@ -3,7 +3,7 @@
 # is position-independent (RIP-relative), so it runs at USER_BASE although it
 # is linked at its physical address. Each process enters at its own main.
 
-        .include "defs.inc"
+#include "defs.h"
 
         .equ SPIN, 20000                # iterations of the loop between process 1's lines
 

@@ -9,7 +9,7 @@
 #     PDPT[1] -> this process's PD -> PD[0] -> this process's page table for
 #                user space, virtual 0x40000000..0x40200000 (U = 1)
 
-        .include "defs.inc"
+#include "defs.h"
         .text
 
 # kalloc -> %rax = physical address of a fresh zeroed page (panics when none is left).

@@ -65,7 +65,7 @@ function attMnemonic(form: Form): string {
   const names: Record<string, string> = { cbw: 'cbtw', cwde: 'cwtl', cdqe: 'cltq', cwd: 'cwtd', cdq: 'cltd', cqo: 'cqto', iret: 'iretl' };
   if (m in names) return names[m];
   if (m === 'movzx' || m === 'movsx') return (m === 'movzx' ? 'movz' : 'movs') + SUFFIX[form.operands[1].size] + SUFFIX[form.operands[0].size];
-  if (m === 'movsxd') return 'movslq';
+  if (m === 'movsxd') return form.opsize === 64 ? 'movslq' : 'movsxd';
   if (m === 'pushf' || m === 'popf') return m + SUFFIX[form.opsize];
   if (['movs', 'cmps', 'stos', 'lods', 'scas'].includes(m)) return m + SUFFIX[form.opsize];
   if (m === 'mov' && (form.operands.some((o) => o.kind === 'moffs') || (form.opcode >= 0xb8 && form.opcode <= 0xbf && form.opsize === 64))) return 'movabs';
@@ -258,12 +258,19 @@ function rawSamples(form: Form): Sample[] {
   if (form.mnemonic === 'str' && form.opsize === 64) {
     return [{ asm: '.byte 0x48,0x0f,0x00,0xc8', form }, { asm: '.byte 0x4d,0x0f,0x00,0xcf', form }];
   }
+  // movzww/movsww: GNU as refuses the 16-bit destination, the CPU and objdump accept it
+  if ((form.mnemonic === 'movzx' || form.mnemonic === 'movsx') && form.opsize === 16 && form.operands[1].size === 16) {
+    const op = form.mnemonic === 'movzx' ? '0xb7' : '0xbf';
+    return [{ asm: `.byte 0x66,0x0f,${op},0xc0`, form }, { asm: `.byte 0x66,0x45,0x0f,${op},0x3c,0x24`, form }];
+  }
   return [];
 }
 
 /** Samples for one form (empty if the generator does not know how to write it). */
 export function samplesFor(form: Form): Sample[] {
-  return [...(specialSamples(form) ?? generalSamples(form)), ...rawSamples(form)];
+  const raw = rawSamples(form);
+  if (raw.length > 0 && form.operands[0]?.size === 16 && (form.mnemonic === 'movzx' || form.mnemonic === 'movsx')) return raw;
+  return [...(specialSamples(form) ?? generalSamples(form)), ...raw];
 }
 
 /** Samples for every form in FORMS. */

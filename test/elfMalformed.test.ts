@@ -86,13 +86,13 @@ test('bad section offsets, huge sizes and bad string indices are named', () => {
   const at = shdrAt(startBytes, 1);
   assert.match(
     elfError(patched(startBytes, (v) => v.setBigUint64(at + SHDR.offset, 0x1234n, true))),
-    /^x\.o: section 1: offset 0x1234 \+ size 0x[0-9a-f]+ is past the end of the file \(\d+ bytes\)$/,
+    /^x\.o: section 1 \(\.text\): offset 0x1234 \+ size 0x[0-9a-f]+ is past the end of the file \(\d+ bytes\)$/,
   );
   assert.match(elfError(patched(startBytes, (v) => v.setBigUint64(at + SHDR.size, 1n << 62n, true))), /section 1: sh_size 0x4000000000000000 is too large/);
-  assert.match(elfError(patched(startBytes, (v) => v.setBigUint64(at + SHDR.size, 0x1fffffffffffffn, true))), /section 1: offset 0x40 \+ size 0x1fffffffffffff is past the end/);
+  assert.match(elfError(patched(startBytes, (v) => v.setBigUint64(at + SHDR.size, 0x1fffffffffffffn, true))), /section 1 \(\.text\): offset 0x40 \+ size 0x1fffffffffffff is past the end/);
   assert.match(elfError(patched(startBytes, (v) => v.setUint32(at + SHDR.name, 0xffff, true))), /section 1: sh_name: string index 0xffff is outside string table section \d+ \(size 0x[0-9a-f]+\)/);
   assert.match(elfError(patched(startBytes, (v) => v.setBigUint64(at + SHDR.addralign, 3n, true))), /sh_addralign 0x3 is not a power of two/);
-  assert.match(elfError(patched(startBytes, (v) => v.setUint32(at + SHDR.link, 99, true))), /section 1: sh_link 99 is not a section index/);
+  assert.match(elfError(patched(startBytes, (v) => v.setUint32(at + SHDR.link, 99, true))), /section 1 \(\.text\): sh_link 99 is not a section index/);
 });
 
 test('bad symbol tables and relocations are named', () => {

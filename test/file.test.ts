@@ -8,7 +8,7 @@ import { rootInode } from '../src/kernel/fs/path.js';
 import { fsUnlink } from '../src/kernel/fs/fsOps.js';
 import { decodeDirent, DIRENT_SIZE, T_DEV, T_FILE } from '../src/kernel/fs/layout.js';
 import {
-  fileClose, fileDup, fileOpen, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite, openFileCount, resetFileTable,
+  fileClose, fileDup, fileOpen, fileOpenConsole, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite, openFileCount, resetFileTable,
   NFILE, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, type File,
 } from '../src/kernel/file.js';
 import { consoleInput, consoleReadable, resetConsole, setConsoleOutput } from '../src/kernel/console.js';
@@ -127,4 +127,18 @@ test('files: an unlinked open file lives until its last close', () => {
   fileClose(f);
   iput(root);
   assert.deepEqual(fsck(disk), []);
+});
+
+test('files: a console file without a path (fds 0-2 of a bare program run)', () => {
+  resetFileTable();
+  resetConsole();
+  const out: string[] = [];
+  setConsoleOutput((b) => out.push(Buffer.from(b).toString()));
+  const c = must(fileOpenConsole());
+  assert.deepEqual(fileStat(c), { type: T_DEV, dev: 1, ino: 0, size: 0 });
+  assert.equal(fileWrite(c, Buffer.from('ok')), 2);
+  assert.deepEqual(out, ['ok']);
+  fileClose(c);
+  assert.equal(openFileCount(), 0);
+  resetConsole();
 });

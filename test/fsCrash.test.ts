@@ -14,6 +14,10 @@ import { readDirents } from '../src/kernel/fs/directory.js';
 import { rootInode } from '../src/kernel/fs/path.js';
 import { fsLink, fsMkdir, fsOpen, fsUnlink, fsWrite, O_CREATE, O_RDWR } from '../src/kernel/fs/fsOps.js';
 import { T_DIR } from '../src/kernel/fs/layout.js';
+import { openRootDisk } from '../src/kernel/fs/image.js';
+import * as hostFs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const BLOCKS = 700;
 
@@ -116,4 +120,26 @@ test('a crash after any block write leaves a consistent image holding a prefix o
     assert.ok(ok, `crash after ${k} writes (${committed} commits done): state is not a transaction boundary\n${state}`);
   }
   assert.ok(sawMidCommitRecovery > 10, 'some crashes happened between the commit record and the install');
+});
+
+test('an image file cut off mid-run (crashn) is recovered at the next open', () => {
+  const tmp = hostFs.mkdtempSync(path.join(os.tmpdir(), 'xk-crash-'));
+  try {
+    for (const n of [3, 17, 40]) {
+      const image = path.join(tmp, `disk${n}.img`);
+      const first = openRootDisk({ imagePath: image, blocks: BLOCKS });
+      const readsBefore = first.disk.reads;
+      first.disk.crashAfter(n);
+      assert.throws(() => workload(first.fs), DiskCrash);
+      assert.ok(first.disk.reads >= readsBefore);
+      first.close();
+      const second = openRootDisk({ imagePath: image });
+      assert.deepEqual(fsck(second.disk), [], `crash after ${n} more writes`);
+      workload(second.fs);    // the recovered file system is fully usable
+      assert.deepEqual(fsck(second.disk), []);
+      second.close();
+    }
+  } finally {
+    hostFs.rmSync(tmp, { recursive: true, force: true });
+  }
 });

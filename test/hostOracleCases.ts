@@ -86,9 +86,9 @@ export interface OracleCase {
 const DEST = [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13];
 const SUFFIX: Record<number, string> = { 8: 'b', 16: 'w', 32: 'l', 64: 'q' };
 
-function regName(n: number, size: number, legacy8 = false): string {
+function regName(n: number, size: number): string {
   switch (size) {
-    case 8: return '%' + (legacy8 ? REG8_LEGACY[n] : REG8_REX[n]);
+    case 8: return '%' + REG8_REX[n];
     case 16: return '%' + REG16[n];
     case 32: return '%' + REG32[n];
     default: return '%' + REG64[n];
@@ -119,12 +119,14 @@ function attMnemonic(f: Form, needsSuffix: boolean): string {
   const s = f.opsize;
   const src = f.operands[1]?.size;
   switch (f.mnemonic) {
-    case 'movzx': return `movz${SUFFIX[src]}${SUFFIX[s]}`;
-    case 'movsx': return `movs${SUFFIX[src]}${SUFFIX[s]}`;
-    case 'movsxd': return 'movslq';
+    // 16-bit from 16-bit: GNU as has no mnemonic; a data16 prefix on the 32-bit form gives 66 0F B7/BF.
+    case 'movzx': return s === 16 && src === 16 ? 'data16 movzwl' : `movz${SUFFIX[src]}${SUFFIX[s]}`;
+    case 'movsx': return s === 16 && src === 16 ? 'data16 movswl' : `movs${SUFFIX[src]}${SUFFIX[s]}`;
+    case 'movsxd': return s === 32 ? 'movsxd' : 'movslq';
     case 'movs': case 'stos': case 'lods': case 'cmps': case 'scas': return f.mnemonic + SUFFIX[s];
   }
-  return needsSuffix && s ? f.mnemonic + SUFFIX[s] : f.mnemonic;
+  if (/^(movs|stos|lods|cmps|scas)b$/.test(f.mnemonic)) return f.mnemonic;
+  return needsSuffix && s && f.operands.length ? f.mnemonic + SUFFIX[s] : f.mnemonic;
 }
 
 const LOOPING = new Set(['loop', 'jrcxz']);
@@ -159,12 +161,12 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
     if (m === 'loop') return count === 0 ? `mov $3, %ecx\n1:\n  inc %eax\n  loop 1b` : `${rcx}\n1:\n  add $3, %eax\n  loop 1b`;
     return `${rcx}\n  jrcxz 1f\n  inc %eax\n1:`;
   }
-  if (/^(movs|stos|lods|cmps|scas)/.test(m)) {
+  if (/^(movs|stos|lods|cmps|scas)b?$/.test(m)) {
     const size = f.opsize / 8;
     const rep = f.rep === 'repe' ? r.pick(['', 'repe ', 'repne ']) : r.pick(['', 'rep ']);
     const count = r.pick([0, 1, 3, 8, 15]);
     const std = r.chance(0.3);
-    const acc = r.chance(0.5) ? `  mov ${hex(BigInt(r.int(256)))}, %eax\n` : '';
+    const acc = r.chance(0.5) ? `  mov $${hex(BigInt(r.int(256)))}, %eax\n` : '';
     void size;
     return `lea 0x300(%r15), %rsi\n  lea 0x500(%r15), %rdi\n  mov $${count}, %ecx\n${acc}  ${std ? 'std' : 'cld'}\n  ${rep}${attMnemonic(f, true)}\n  cld`;
   }
@@ -176,23 +178,23 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
   if (m === 'ud2') return 'ud2';
 
   // Generic: build operands from the form.
-  const legacy8 = f.operands.every((o) => o.size === 8 && o.kind !== 'rm' && o.kind !== 'mem') && r.chance(0.5);
+  const useMem = r.chance(0.5);
+  // ah, ch, dh, bh cannot appear with a REX prefix: only in all-byte register forms.
+  const legacy8 = !useMem && f.operands.every((o) => o.size === 8 || o.kind === 'imm' || o.kind === 'simm') && r.chance(0.5);
   const usedRegs: number[] = [];
   const texts: string[] = [];
   let hasMem = false, sizeFromReg = false;
   for (const o of f.operands) {
     switch (o.kind) {
       case 'reg': case 'opreg': case 'rreg': {
-        let n = r.pick(DEST);
-        if (legacy8) n = r.int(8);
+        const n = legacy8 ? r.int(8) : r.pick(DEST);
         usedRegs.push(n);
-        texts.push(regName(legacy8 && n >= 4 ? n - 4 : n, o.size, legacy8).replace(/^%(sp|bp|si|di)l$/, '%$1l'));
-        if (legacy8 && n >= 4) texts[texts.length - 1] = '%' + REG8_LEGACY[n];
+        texts.push(legacy8 ? '%' + REG8_LEGACY[n] : regName(n, o.size));
         sizeFromReg = true;
         break;
       }
       case 'rm':
-        if (r.chance(0.5)) { hasMem = true; texts.push(memText(r)); }
+        if (useMem) { hasMem = true; texts.push(memText(r)); }
         else {
           const n = legacy8 ? r.int(8) : r.pick(DEST);
           usedRegs.push(n);
@@ -214,6 +216,8 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
       case 'imm': case 'simm': {
         let v: bigint;
         if (/^(shl|shr|sar|rol|ror|rcl|rcr|shld|shrd|bt|bts|btr|btc)$/.test(m)) v = BigInt(r.pick([0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, r.int(256)]));
+        // 16-bit shld/shrd with a count of 16 or more: result and flags undefined (SDM), host-specific.
+        if ((m === 'shld' || m === 'shrd') && f.opsize === 16) v = BigInt(r.int(16));
         else v = immediate(r, o.kind, o.size, f.opsize || 64);
         if (o.kind === 'imm' && o.size === 8) v = BigInt.asUintN(8, v);
         texts.push(`$${hex(v)}`);
@@ -231,6 +235,7 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
   // Form-specific setup.
   if (/^(shl|shr|sar|rol|ror|rcl|rcr|shld|shrd)$/.test(m) && f.operands.some((o) => o.kind === 'cl')) {
     regs[1] = BigInt(r.pick([0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255]));
+    if ((m === 'shld' || m === 'shrd') && f.opsize === 16) setup.push(`mov $${r.int(16) + 32 * r.int(8)}, %cl`); // masked count below 16
     // The count lives in CL: keep it out of the destination.
     if (usedRegs[0] === 1) return snippetFor(f, r, regs);
   }
@@ -258,6 +263,7 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
   let pseudo = '';
   if (!hasMem && f.operands.length === 2 && f.operands[0].kind === 'rm' && f.operands[1].kind === 'reg') pseudo = '{store} ';
   if (!hasMem && f.operands.length === 2 && f.operands[0].kind === 'reg' && f.operands[1].kind === 'rm') pseudo = '{load} ';
+  if (mn.startsWith('data16')) texts[0] = regName(usedRegs[0], 32);
   const operandText = texts.slice().reverse().join(', ');
   const line = `${pseudo}${lock}${mn}${operandText ? ' ' + operandText : ''}`;
   return [...setup, line].join('\n  ');

@@ -61,7 +61,7 @@ export interface ProgramRun {
   events: TraceEvent[];
 }
 
-/** Run `image` as the first process on a fresh xk (kernel text assembled by GNU as). */
+/** Run `image` as the first process on a fresh xk. */
 export async function runProgram(
   image: Uint8Array,
   argv: string[] = ['prog'],
@@ -71,7 +71,6 @@ export async function runProgram(
   const events: TraceEvent[] = [];
   const { status, message } = await runToCompletion({
     program: { path: argv[0], image, argv },
-    assembler: 'gnu',
     memoryBytes: 16 * 1024 * 1024,
     output: (b) => { output += Buffer.from(b).toString('latin1'); },
     trace: extra.trace ?? ((e) => events.push(e)),

@@ -42,6 +42,15 @@ test('program 2 (COMMON, weak overridden, linker-defined end, GOTPCRELX) runs li
   assert.match(runNative(ours).stdout, /got = 1107/); // both the relaxed lea and the real GOT slot are right
 });
 
+test('the same program built with -O0, -Os and -ffunction-sections -fdata-sections runs like GNU ld\'s', () => {
+  for (const [tag, flags] of [['O0', ['-O0']], ['Os', ['-Os']], ['sections', ['-ffunction-sections', '-fdata-sections']]] as const) {
+    const sub = path.join(dir, tag);
+    fs.mkdirSync(sub);
+    const objs = [program1[0]!, ...buildObjects(sub, ['main.c', 'util.c'], [...flags])];
+    compare(`p1-${tag}`, objs, ['q']);
+  }
+});
+
 test('-Ttext places the code where asked and the program still runs', () => {
   const ours = compare('p1-ttext', program1, ['x'], ['-Ttext', '0x800000'], 0x800000);
   const entry = tool('readelf', ['-hW', ours]).stdout;
@@ -70,6 +79,17 @@ test('readelf accepts the executable without warnings; segments have the right f
   assert.match(s.stdout, /OBJECT\s+GLOBAL\s+DEFAULT\s+\d+\s+counter$/m);
 });
 
+test('readelf reads every executable we made without a warning', () => {
+  const made = fs.readdirSync(dir).filter((f) => f.endsWith('.xk'));
+  assert.ok(made.length >= 6);
+  for (const f of made) {
+    const r = tool('readelf', ['-aW', path.join(dir, f)]);
+    assert.equal(r.status, 0, f);
+    assert.equal(r.stderr, '', f);
+    assert.doesNotMatch(r.stdout, /warning/i, f);
+  }
+});
+
 test('the linker map lists sections, input objects and symbols', () => {
   const { map } = linkWithMap(program1.map(({ name, bytes }) => ({ name, bytes })));
   assert.match(map, /Entry point: _start at 0x0000000000401000/);
@@ -87,4 +107,28 @@ test('xk ld writes a runnable executable and a map file', async () => {
   assert.equal(status, 0);
   assert.equal(runNative(out, ['a', 'b']).status, runNative(path.join(dir, 'p1.gnu'), ['a', 'b']).status);
   assert.match(fs.readFileSync(mapFile, 'utf8'), /put_num/);
+});
+
+test('xk ld reports errors on stderr with status 1', async () => {
+  const written: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array): boolean => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  let status: number;
+  let missing: number;
+  let badOption: number;
+  try {
+    status = await ldCommand([program1[1]!.path, '-o', path.join(dir, 'never')]);
+    missing = await ldCommand([path.join(dir, 'no-such.o')]);
+    badOption = await ldCommand(['-Ttext', 'zzz', program1[0]!.path]);
+  } finally {
+    process.stderr.write = original;
+  }
+  assert.equal(status, 1);
+  assert.equal(missing, 1);
+  assert.equal(badOption, 1);
+  const text = written.join('');
+  assert.match(text, /xk ld: \S*main\.o: undefined reference to 'put_str'/);
+  assert.match(text, /xk ld: cannot read .*no-such\.o: ENOENT/);
+  assert.match(text, /xk ld: -Ttext needs an address such as 0x400000, not 'zzz'/);
+  assert.equal(fs.existsSync(path.join(dir, 'never')), false);
 });

@@ -1,6 +1,7 @@
 // The `xk` command: dispatches to one subcommand per tool.
 import { ldCommand } from './ldCommand.js';
 import { asCommand } from './asCommand.js';
+import { bootCommand } from './bootCommand.js';
 
 const USAGE = `usage: xk <command> [options]
 
@@ -19,6 +20,7 @@ type Command = (args: string[]) => Promise<number>;
 export const COMMANDS = new Map<string, Command>();
 COMMANDS.set('ld', ldCommand);
 COMMANDS.set('as', asCommand);
+COMMANDS.set('boot', bootCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

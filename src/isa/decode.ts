@@ -135,6 +135,15 @@ const SLOTS: (Slot | undefined)[] = new Array(4 * 256);
 const MEM_ONLY: boolean[] = [];
 const LOCK_OK: boolean[] = [];
 
+/** The ModRM.reg values that select a /digit form. */
+function digitsOf(f: Form): number[] {
+  // SETcc and the multi-byte NOP (0F 1F) ignore ModRM.reg
+  if (f.family === 'setcc' || (f.map === 1 && f.opcode === 0x1f)) return [0, 1, 2, 3, 4, 5, 6, 7];
+  // /6 of the shift group is an undocumented alias of SHL (/4)
+  if (f.mnemonic === 'shl' && f.map === 0) return [4, 6];
+  return [f.modrm as number];
+}
+
 function buildTables(): void {
   for (const f of FORMS) {
     MEM_ONLY[f.id] = f.operands.some((o) => o.kind === 'mem');
@@ -153,11 +162,16 @@ function buildTables(): void {
       }
       if (f.modrmByte >= 0) {
         slot.fixed ??= new Map();
-        const list = slot.fixed.get(f.modrmByte) ?? [];
-        list.push(f);
-        slot.fixed.set(f.modrmByte, list);
+        // lfence/mfence/sfence ignore ModRM.rm: 0F AE E8..EF are all lfence
+        const variants = f.map === 1 && f.opcode === 0xae ? 8 : 1;
+        for (let r = 0; r < variants; r++) {
+          const byte = f.modrmByte | r;
+          const list = slot.fixed.get(byte) ?? [];
+          list.push(f);
+          slot.fixed.set(byte, list);
+        }
       } else if (typeof f.modrm === 'number') {
-        slot.byDigit[f.modrm].push(f);
+        for (const d of digitsOf(f)) slot.byDigit[d].push(f);
       } else {
         for (let d = 0; d < 8; d++) slot.byDigit[d].push(f);
       }
@@ -279,10 +293,11 @@ function decodeBody(prefixes: DecodedPrefixes): Decoded {
       case 0x67: prefixes.addrsize32 = true; break;
       case 0xf0: prefixes.lock = true; break;
       case 0xf2: case 0xf3: prefixes.rep = b; break;
-      case 0x26: prefixes.segment = SEG_ES; break;
-      case 0x2e: prefixes.segment = SEG_CS; break;
-      case 0x36: prefixes.segment = SEG_SS; break;
-      case 0x3e: prefixes.segment = SEG_DS; break;
+      // In 64-bit mode es/cs/ss/ds overrides have no effect and do not cancel an fs/gs one.
+      case 0x26: if (prefixes.segment < SEG_FS) prefixes.segment = SEG_ES; break;
+      case 0x2e: if (prefixes.segment < SEG_FS) prefixes.segment = SEG_CS; break;
+      case 0x36: if (prefixes.segment < SEG_FS) prefixes.segment = SEG_SS; break;
+      case 0x3e: if (prefixes.segment < SEG_FS) prefixes.segment = SEG_DS; break;
       case 0x64: prefixes.segment = SEG_FS; break;
       case 0x65: prefixes.segment = SEG_GS; break;
       default: isPrefix = false;
@@ -344,7 +359,9 @@ function decodeBody(prefixes: DecodedPrefixes): Decoded {
           if (form.map === 0 && form.opcode === 0x8c) size = rexW ? 64 : prefixes.opsize16 ? 16 : 32;
           operands.push(gpr((modrm & 7) | (rexB ? 8 : 0), size, rex));
         } else {
-          operands.push(memoryOperand(modrm, rexX, rexB, prefixes, o.size));
+          // smsw and str store 16 bits to memory whatever the operand size
+          const size = form.map === 1 && (form.opcode === 0x01 || form.opcode === 0x00) && o.kind === 'rm' ? 16 : o.size;
+          operands.push(memoryOperand(modrm, rexX, rexB, prefixes, size));
         }
         break;
       case 'opreg':

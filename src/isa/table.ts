@@ -164,6 +164,9 @@ function bitRows(): Row[] {
     rows.push([name, 'rmv, rv', `0F ${hex(op)} /r`, lock], [name, 'rmv, imm8', `0F BA /${n}`, lock]);
   }
   rows.push(['bsf', 'rv, rmv', '0F BC /r'], ['bsr', 'rv, rmv', '0F BD /r']);
+  // With F3 these are the bit-count instructions (gcc writes tzcnt as `rep bsf`).
+  rows.push(['tzcnt', 'rv, rmv', 'F3 0F BC /r', 'mandatory'], ['lzcnt', 'rv, rmv', 'F3 0F BD /r', 'mandatory']);
+  rows.push(['popcnt', 'rv, rmv', 'F3 0F B8 /r', 'mandatory']);
   rows.push(['shld', 'rmv, rv, imm8', '0F A4 /r'], ['shld', 'rmv, rv, cl', '0F A5 /r']);
   rows.push(['shrd', 'rmv, rv, imm8', '0F AC /r'], ['shrd', 'rmv, rv, cl', '0F AD /r']);
   rows.push(['bswap', 'or32', '0F C8+r'], ['bswap', 'or64', 'REX.W 0F C8+r']);
@@ -220,10 +223,13 @@ const ROWS: Row[] = [
   ['movzx', 'rv, rm8', '0F B6 /r'],
   ['movzx', 'r32, rm16', '0F B7 /r'],
   ['movzx', 'r64, rm16', 'REX.W 0F B7 /r'],
+  ['movzx', 'r16, rm16', 'o16 0F B7 /r'],
   ['movsx', 'rv, rm8', '0F BE /r'],
   ['movsx', 'r32, rm16', '0F BF /r'],
   ['movsx', 'r64, rm16', 'REX.W 0F BF /r'],
+  ['movsx', 'r16, rm16', 'o16 0F BF /r'],
   ['movsxd', 'r64, rm32', 'REX.W 63 /r'],
+  ['movsxd', 'r32, rm32', '63 /r'], // without REX.W it is a plain 32-bit move
   ['lea', 'rv, m', '8D /r'],
   ['xchg', 'rm8, r8', '86 /r', 'lock'],
   ['xchg', 'rmv, rv', '87 /r', 'lock'],

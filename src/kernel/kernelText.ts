@@ -1,8 +1,8 @@
 // The kernel's machine code: asm/trapEntry.S plus the generated vectors, assembled
 // at boot into one position-independent block placed at KERNEL_TEXT_PHYS.
 //
-// The product path uses xk's own assembler (src/toolchain/assembler). Tests may ask
-// for GNU as instead (assembler: 'gnu') while xk's assembler is being written.
+// The product path uses xk's own assembler (src/toolchain/assembler). Tests can ask
+// for GNU as instead (assembler: 'gnu'), and check that both give the same bytes.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vectorsSource, VECTOR_COUNT } from './trapVectors.js';
+import { assemble } from '../toolchain/assembler/assembler.js';
+import { R_X86_64_PC32, R_X86_64_PLT32 } from '../toolchain/elf/elfTypes.js';
 
 export interface KernelText {
   /** The bytes, to be copied to KERNEL_TEXT_PHYS. */
@@ -37,7 +39,7 @@ export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle'];
 
 export async function assembleKernelText(choice: AssemblerChoice = 'xk'): Promise<KernelText> {
   const source = kernelTextSource();
-  const text = choice === 'gnu' ? assembleWithGnu(source) : await assembleWithXk(source);
+  const text = choice === 'gnu' ? assembleWithGnu(source) : assembleWithXk(source);
   for (const name of [...REQUIRED_SYMBOLS, ...Array.from({ length: VECTOR_COUNT }, (_, n) => `vector${n}`)]) {
     if (!text.symbols.has(name)) throw new Error(`kernel: the assembled kernel text has no symbol '${name}'`);
   }
@@ -69,36 +71,34 @@ function assembleWithGnu(source: string): KernelText {
   }
 }
 
-/** xk's own assembler, loaded lazily so the kernel builds before it exists. */
-async function assembleWithXk(source: string): Promise<KernelText> {
-  const candidates = ['../toolchain/assembler/index.js', '../toolchain/assembler.js'];
-  let lastError: unknown;
-  for (const path of candidates) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(path)) as Record<string, unknown>;
-    } catch (e) {
-      lastError = e;
-      continue;
-    }
-    return fromXkAssembler(mod, source);
+/**
+ * xk's own assembler, then a tiny link step: the block is position-independent
+ * except for PC-relative references the assembler leaves as relocations (GNU as
+ * does the same for `call` to a global label), which are resolved here.
+ */
+function assembleWithXk(source: string): KernelText {
+  let model;
+  try {
+    model = assemble(source, { fileName: 'trapEntry.s' }).model;
+  } catch (e) {
+    throw new Error(`kernel: cannot assemble asm/trapEntry.S: ${(e as Error).message}`);
   }
-  throw new Error(`kernel: xk's assembler (src/toolchain/assembler) is not available: ${String(lastError)}`);
-}
-
-function fromXkAssembler(mod: Record<string, unknown>, source: string): KernelText {
-  const assemble = mod.assemble as ((src: string, options?: unknown) => unknown) | undefined;
-  if (typeof assemble !== 'function') throw new Error('kernel: src/toolchain/assembler exports no assemble()');
-  const result = assemble(source, { fileName: 'trapEntry.S' }) as {
-    sections?: Array<{ name: string; bytes?: Uint8Array; data?: Uint8Array }>;
-    symbols?: Array<{ name: string; section?: string; value?: number; offset?: number }>;
-  };
-  const textSection = result.sections?.find((s) => s.name === '.text');
-  const bytes = textSection?.bytes ?? textSection?.data;
-  if (!bytes) throw new Error('kernel: the assembler produced no .text section');
+  const textIndex = model.sections.findIndex((s) => s.name === '.text');
+  if (textIndex < 0) throw new Error('kernel: the assembler produced no .text section');
+  const text = model.sections[textIndex];
+  const bytes = Uint8Array.from(text.data);
   const symbols = new Map<string, number>();
-  for (const s of result.symbols ?? []) {
-    if (s.section === undefined || s.section === '.text') symbols.set(s.name, s.value ?? s.offset ?? 0);
+  for (const sym of model.symbols) {
+    if (sym.section === textIndex && sym.name !== '') symbols.set(sym.name, Number(sym.value));
+  }
+  const view = new DataView(bytes.buffer);
+  for (const r of text.relocations) {
+    const target = r.symbol ? symbols.get(r.symbol.name) : undefined;
+    if ((r.type !== R_X86_64_PC32 && r.type !== R_X86_64_PLT32) || target === undefined) {
+      throw new Error(`kernel: unexpected relocation (type ${r.type}) in the kernel text at offset ${r.offset}`);
+    }
+    const at = Number(r.offset);
+    view.setInt32(at, target + Number(r.addend) - at, true); // S + A - P
   }
   return { bytes, symbols };
 }

@@ -221,12 +221,6 @@ export function selector(index: number, rpl: number): number {
   return (index << 3) | (rpl & 3);
 }
 
-/** Is the 64-bit value (lo, hi) canonical (bits 63..47 all equal)? */
-export function isCanonical(lo: number, hi: number): boolean {
-  const top = hi >>> 15; // bits 63..47 of the value
-  return top === 0 || top === 0x1ffff;
-}
-
 /** A canonical 64-bit value as a signed number; non-canonical values are sign-extended from bit 47 anyway. */
 export function joinAddress(lo: number, hi: number): number {
   const hi16 = hi & 0xffff;

@@ -8,7 +8,7 @@ import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, DE } from './exceptions.js';
-import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, SF, ZF, parityOf, sizeMask } from './flags.js';
+import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, PF, SF, ZF, sizeMask } from './flags.js';
 
 const TWO_32 = 0x100000000;
 
@@ -128,11 +128,14 @@ function subHigh(lo: number, hi: number): void {
 
 /**
  * Flags after a multiply: CF = OF = `overflow`. The SDM leaves SF ZF AF PF
- * undefined; the rule here (SF and PF from the low half of the result, ZF and
- * AF cleared) is what the host oracle can check — see test/hostOracle.
+ * undefined; xk leaves them unchanged, as the host CPU of the oracle (AMD)
+ * does (test/hostOracle).
  */
 function mulFlags(cpu: Cpu, overflow: boolean, lowTop: number, low: number): void {
-  cpu.flags.setArith((overflow ? CF | OF : 0) | (lowTop ? SF : 0) | parityOf(low));
+  void lowTop; void low;
+  const f = cpu.flags;
+  f.materialize();
+  f.bits = (f.bits & ~(CF | OF)) | (overflow ? CF | OF : 0);
 }
 
 const mul: Exec = (cpu, d) => {
@@ -256,11 +259,20 @@ function big64(lo: number, hi: number): bigint {
 }
 
 /**
- * div: unsigned rDX:rAX / src -> quotient in rAX, remainder in rDX.
- * #DE when src = 0 or the quotient does not fit. Flags: the SDM leaves all six
- * undefined; they are left unchanged here.
+ * Flags after div/idiv, all undefined in the SDM. xk does what the oracle's
+ * host CPU (AMD) does: CF and OF unchanged, AF set, SF ZF PF cleared.
  */
-const div: Exec = (cpu, d) => {
+function divFlags(cpu: Cpu): void {
+  const f = cpu.flags;
+  f.materialize();
+  f.bits = (f.bits & ~(SF | ZF | PF)) | AF;
+}
+
+/**
+ * div: unsigned rDX:rAX / src -> quotient in rAX, remainder in rDX.
+ * #DE when src = 0 or the quotient does not fit.
+ */
+const divide: Exec = (cpu, d) => {
   const size = d.opsize;
   const s = cpu.readOp(d.operands[0], d);
   const sHi = size === 64 ? cpu.hi : 0;
@@ -317,7 +329,7 @@ const div: Exec = (cpu, d) => {
 };
 
 /** idiv: signed division, quotient truncated toward zero, remainder with the dividend's sign. */
-const idiv: Exec = (cpu, d) => {
+const signedDivide: Exec = (cpu, d) => {
   const size = d.opsize;
   const s = cpu.readOp(d.operands[0], d);
   const sHi = size === 64 ? cpu.hi : 0;
@@ -366,6 +378,9 @@ const idiv: Exec = (cpu, d) => {
     }
   }
 };
+
+const div: Exec = (cpu, d) => { divide(cpu, d); divFlags(cpu); };
+const idiv: Exec = (cpu, d) => { signedDivide(cpu, d); divFlags(cpu); };
 
 // ----------------------------------------------------------------- converts
 
@@ -434,7 +449,6 @@ const cmpxchg: Exec = (cpu, d) => {
   cpu.flags.set(LAZY_SUB, size, acc, accHi, v, vHi, r, rHi, 0);
 };
 
-void ZF; void AF;
 
 export const ARITHMETIC_HANDLERS: [string, Exec][] = [
   ['add', addSub(false, false, true)],

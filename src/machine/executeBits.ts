@@ -9,7 +9,7 @@ import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
-import { CF, ZF } from './flags.js';
+import { AF, CF, OF, PF, SF, ZF, parityOf } from './flags.js';
 import { isCanonical } from './address.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
@@ -68,7 +68,9 @@ function bitTest(kind: number): Exec {
 /**
  * bsf/bsr: index of the lowest/highest set bit. A zero source sets ZF and
  * leaves the destination unchanged (what Intel and AMD processors do; the SDM
- * says undefined). The other flags are left unchanged.
+ * says undefined). CF OF SF AF PF are undefined in the SDM; xk does what the
+ * oracle's host CPU (AMD) does: CF OF SF AF cleared, PF the parity of the
+ * result index (of 0 for a zero source).
  */
 function bitScan(reverse: boolean): Exec {
   return (cpu: Cpu, d: Decoded) => {
@@ -78,15 +80,16 @@ function bitScan(reverse: boolean): Exec {
     const hi = size === 64 ? cpu.hi : 0;
     const f = cpu.flags;
     f.materialize();
+    const keep = f.bits & ~(CF | PF | AF | ZF | SF | OF);
     if ((lo | hi) === 0) {
-      f.bits |= ZF;
+      f.bits = keep | ZF | PF;
       return;
     }
     let index: number;
     if (reverse) index = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
     else index = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(hi & -hi);
     if (dst.type === 'reg') cpu.setReg(dst.reg, size, false, index, 0);
-    f.bits &= ~ZF;
+    f.bits = keep | parityOf(index);
   };
 }
 

@@ -3,14 +3,16 @@
 //
 // Shift counts are masked to 5 bits (6 bits for 64-bit operands). A masked
 // count of 0 changes no flags. CF is the last bit shifted out. OF is defined
-// only for a count of 1; for larger counts the SDM leaves it undefined and the
-// rule used here (the same formula as for 1) is checked against the host CPU
-// by test/hostOracle (where the host differs, the test excludes that flag).
+// only for a count of 1; for larger counts the SDM leaves it undefined, and xk
+// follows the host CPU the oracle runs on (test/hostOracle): OF describes the
+// LAST 1-bit step of the shift, i.e. shl: top(result) XOR CF; shr: 0;
+// sar: 0; ror/rcr/shrd: top(result) XOR next-to-top(result); rol/rcl/shld:
+// top(result) XOR CF.
 
 import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
-import { CF, OF, PF, SF, ZF, parityOf, sizeMask } from './flags.js';
+import { AF, CF, OF, PF, SF, ZF, parityOf, sizeMask } from './flags.js';
 import { signed, trunc } from './executeArithmetic.js';
 
 // ------------------------------------------------------------------- logic
@@ -50,10 +52,14 @@ function bit(lo: number, hi: number, i: number): number {
   return i < 32 ? (lo >>> i) & 1 : (hi >>> (i - 32)) & 1;
 }
 
-/** Result flags common to shl/shr/sar: SF ZF PF from the result. AF: cleared (undefined in the SDM). */
+/**
+ * Result flags common to shl/shr/sar/shld/shrd: SF ZF PF from the result.
+ * AF, undefined in the SDM, is SET: that is what the host CPU the oracle
+ * compares against (AMD) does for every nonzero count.
+ */
 function resultFlags(size: number, r: number, rHi: number): number {
   const top = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
-  return (top ? SF : 0) | ((r | rHi) === 0 ? ZF : 0) | parityOf(r);
+  return (top ? SF : 0) | ((r | rHi) === 0 ? ZF : 0) | parityOf(r) | AF;
 }
 
 const SHL = 0, SHR = 1, SAR = 2;
@@ -86,7 +92,8 @@ function shift(kind: number): Exec {
           r = kind === SAR ? ((vHi | 0) >> (n - 32)) >>> 0 : vHi >>> (n - 32);
           rHi = kind === SAR ? ((vHi | 0) >> 31) >>> 0 : 0;
         }
-        of = kind === SAR ? 0 : vHi >>> 31;
+        // OF: the sign change of the last 1-bit step; for shr that is the old top bit when the count is 1, else 0.
+        of = kind === SAR || n > 1 ? 0 : vHi >>> 31;
       }
     } else {
       const top = size - 1;
@@ -98,7 +105,7 @@ function shift(kind: number): Exec {
       } else if (kind === SHR) {
         cf = (v >>> (n - 1)) & 1;
         r = v >>> n;
-        of = (v >>> top) & 1;
+        of = n === 1 ? (v >>> top) & 1 : 0;
       } else {
         const sv = signed(v, size);
         cf = (sv >> Math.min(n - 1, 31)) & 1;
@@ -159,9 +166,7 @@ function rotateCarry(left: boolean): Exec {
     const masked = cpu.readOp(d.operands[1], d) & (size === 64 ? 63 : 31);
     if (masked === 0) { cpu.writeOp(dst, d, lo, hi, true); return; }
     const n = size < 32 ? masked % (size + 1) : masked;
-    const origTop = size === 64 ? hi >>> 31 : (lo >>> (size - 1)) & 1;
     let cf = cpu.flags.cf() ? 1 : 0;
-    const origCf = cf;
     for (let i = 0; i < n; i++) {
       if (size === 64) {
         if (left) {
@@ -187,8 +192,10 @@ function rotateCarry(left: boolean): Exec {
     }
     const top = size === 64 ? hi >>> 31 : (lo >>> (size - 1)) & 1;
     cpu.writeOp(dst, d, lo, hi, true);
-    // OF (defined for count 1): rcl: new top XOR new CF; rcr: old top XOR old CF.
-    setCfOf(cpu, cf, left ? top ^ cf : origTop ^ origCf);
+    // OF of the last 1-bit step: rcl: new top XOR new CF; rcr: top XOR next-to-top of the result
+    // (for a count of 1 that equals the SDM's old top XOR old CF).
+    const next = size === 64 ? (hi >>> 30) & 1 : (lo >>> (size - 2)) & 1;
+    setCfOf(cpu, cf, left ? top ^ cf : top ^ next);
   };
 }
 
@@ -196,8 +203,10 @@ function rotateCarry(left: boolean): Exec {
 
 /**
  * shld/shrd dst, src, count. Done with BigInt (rare instructions). For 16-bit
- * operands with a count above 16 the SDM leaves the result undefined; this
- * shifts the 48-bit value dst:src:dst, as Intel processors do.
+ * operands with a count above 16 the SDM leaves the result undefined; xk
+ * shifts the 48-bit value dst:src:src (shld) or src:src:dst (shrd), which
+ * gives what the oracle's host CPU (AMD) gives: src rotated by count - 16.
+ * The flags of that case are not modelled (the oracle does not generate it).
  */
 function doubleShift(left: boolean): Exec {
   return (cpu: Cpu, d: Decoded) => {
@@ -216,21 +225,22 @@ function doubleShift(left: boolean): Exec {
     const bn = BigInt(n);
     let R: bigint, cf: bigint;
     if (left) {
-      const V = size === 16 ? (A << 32n) | (B << 16n) | A : (A << s) | B;
+      const V = size === 16 ? (A << 32n) | (B << 16n) | B : (A << s) | B;
       const W = size === 16 ? 48n : 2n * s;
       R = ((V << bn) >> (W - s)) & mask;
       cf = (V >> (W - bn)) & 1n;
     } else {
-      const V = size === 16 ? (A << 32n) | (B << 16n) | A : (B << s) | A;
+      const V = size === 16 ? (B << 32n) | (B << 16n) | A : (B << s) | A;
       R = (V >> bn) & mask;
       cf = (V >> (bn - 1n)) & 1n;
     }
     const r = Number(R & 0xffffffffn) >>> 0;
     const rHi = Number(R >> 32n) >>> 0;
     const top = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
-    const oldTop = size === 64 ? aHi >>> 31 : (a >>> (size - 1)) & 1;
+    const next = size === 64 ? (rHi >>> 30) & 1 : (r >>> (size - 2)) & 1;
+    const of = left ? top ^ Number(cf) : top ^ next;
     cpu.writeOp(dst, d, r, rHi, true);
-    cpu.flags.setArith((cf ? CF : 0) | (top ^ oldTop ? OF : 0) | resultFlags(size, r, rHi));
+    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(size, r, rHi));
   };
 }
 

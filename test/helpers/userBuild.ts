@@ -40,9 +40,9 @@ function fallbackUsys(): string {
     `  .globl ${name}\n${name}:\n  movl $${i + 1}, %eax\n  int $64\n  ret\n`).join('');
 }
 
-function run(cmd: string, args: string[]): void {
+function run(cmd: string, args: string[], cwd?: string): void {
   try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(`${cmd} ${args.join(' ')}\n${err.stderr?.toString() ?? err.message}`);
@@ -62,6 +62,14 @@ function cFiles(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.c')).sort() : [];
 }
 
+/** Compiles `sources` with one gcc run (fewer processes: faster on a busy machine); returns the objects. */
+export function compileAll(sources: string[], objDir: string, extraFlags: string[] = []): string[] {
+  const objects = sources.map((src) => path.join(objDir, path.basename(src).replace(/\.[cS]$/, '.o')));
+  if (new Set(objects).size !== objects.length) throw new Error('userBuild: two sources with the same file name');
+  if (sources.length > 0) run('gcc', [...CFLAGS, ...extraFlags, '-c', ...sources], objDir);
+  return objects;
+}
+
 /** Compiles and links every user program and user test into `outDir`. */
 export function buildUserProgramsWithGcc(outDir: string): UserBuild {
   const obj = path.join(outDir, 'obj');
@@ -70,35 +78,26 @@ export function buildUserProgramsWithGcc(outDir: string): UserBuild {
   const usedRepoUsys = fs.existsSync(repoUsys);
   let usys = repoUsys;
   if (!usedRepoUsys) {
-    usys = path.join(obj, 'usys.S');
+    usys = path.join(outDir, 'usys.S');
     fs.writeFileSync(usys, fallbackUsys());
   }
   const lib = path.join(USER_DIR, 'lib');
-  run('gcc', [...CFLAGS, '-c', path.join(lib, 'crt0.S'), '-o', path.join(obj, 'crt0.o')]);
-  const libObjs = [path.join(obj, 'usys.o')];
-  run('gcc', [...CFLAGS, '-c', usys, '-o', libObjs[0]]);
-  for (const c of cFiles(lib)) {
-    const o = path.join(obj, c.replace(/\.c$/, '.o'));
-    run('gcc', [...CFLAGS, '-c', path.join(lib, c), '-o', o]);
-    libObjs.push(o);
-  }
+  const [crt0, ...libObjs] = compileAll([path.join(lib, 'crt0.S'), usys, ...cFiles(lib).map((c) => path.join(lib, c))], obj);
   const archive = path.join(obj, 'libulib.a');
   fs.rmSync(archive, { force: true });
   run('ar', ['rcs', archive, ...libObjs]);
 
-  const link = (srcDir: string, into: Map<string, string>): void => {
-    for (const c of cFiles(srcDir)) {
-      const name = c.replace(/\.c$/, '');
-      const o = path.join(obj, `${path.basename(srcDir)}-${name}.o`);
-      run('gcc', [...CFLAGS, '-c', path.join(srcDir, c), '-o', o]);
-      const exe = path.join(outDir, name);
-      run('ld', [...LDFLAGS, '-o', exe, path.join(obj, 'crt0.o'), o, archive]);
-      into.set(name, exe);
-    }
-  };
+  const programDir = path.join(USER_DIR, 'programs');
+  const testDir = path.join(USER_DIR, 'tests');
+  const sources = [...cFiles(programDir).map((c) => path.join(programDir, c)), ...cFiles(testDir).map((c) => path.join(testDir, c))];
+  const objects = compileAll(sources, obj);
   const programs = new Map<string, string>();
   const tests = new Map<string, string>();
-  link(path.join(USER_DIR, 'programs'), programs);
-  link(path.join(USER_DIR, 'tests'), tests);
+  sources.forEach((src, i) => {
+    const name = path.basename(src, '.c');
+    const exe = path.join(outDir, name);
+    run('ld', [...LDFLAGS, '-o', exe, crt0, objects[i], archive]);
+    (path.dirname(src) === testDir ? tests : programs).set(name, exe);
+  });
   return { programs, tests, usedRepoUsys };
 }

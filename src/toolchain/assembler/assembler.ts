@@ -12,7 +12,7 @@ import { Expr, ExpressionContext, ExpressionError, Value, evaluate, parseExpress
 import { AsmOperand, OperandError, parseOperand } from './operands.js';
 import { EncodeError, encodeInstruction } from './encoder.js';
 import { PREFIX_BYTES } from './mnemonics.js';
-import { BranchFragment, Section, defaultSectionAttributes, fragmentSize, nopFill, DataFragment } from './sections.js';
+import { BranchFragment, Fragment, Section, defaultSectionAttributes, fragmentSize, nopFill, DataFragment } from './sections.js';
 import { preprocess, SourceLine } from './preprocessor.js';
 import { ObjectFile, ObjectRelocation, ObjectSection, ObjectSymbol, writeObject } from './objectWriter.js';
 import {
@@ -37,6 +37,18 @@ export interface AssembleResult {
   object: Uint8Array;
   /** The same object before serialization (sections, symbols, relocations). */
   model: ObjectFile;
+  /** Where each instruction went: source line, section, offset, length, and the table form used. */
+  listing: ListingEntry[];
+}
+
+export interface ListingEntry {
+  file: string;
+  line: number;
+  section: string;
+  offset: number;
+  length: number;
+  /** FORMS id of the chosen encoding; -1 for relaxed branches (jmp/jcc rel8 or rel32). */
+  formId: number;
 }
 
 interface SymbolInfo {
@@ -89,6 +101,7 @@ class Assembler implements ExpressionContext {
   private fileSymbol: string | undefined;
   private comment: number[] | undefined;
   readonly referencedSections = new Set<Section>();
+  private listingDrafts: { file: string; line: number; section: Section; fragment: Fragment; offset: number; length: number; formId: number }[] = [];
 
   constructor() {
     for (const name of ['.text', '.data', '.bss']) this.section(name);
@@ -284,11 +297,13 @@ class Assembler implements ExpressionContext {
     if (encoded.kind === 'branch') {
       const f: BranchFragment = { kind: 'branch', address: 0, short: encoded.short, long: encoded.long, target: encoded.target, isLong: false, position: { ...this.position, column: encoded.column + 1 } };
       this.current.add(f);
+      this.listingDrafts.push({ file: this.position.file, line: this.position.line, section: this.current, fragment: f, offset: 0, length: -1, formId: -1 });
       return;
     }
     const frag = this.current.data();
     const at = frag.bytes.length;
     frag.bytes.push(...encoded.bytes);
+    this.listingDrafts.push({ file: this.position.file, line: this.position.line, section: this.current, fragment: frag, offset: at, length: encoded.bytes.length, formId: encoded.formId ?? -1 });
     for (const fx of encoded.fixups) {
       frag.fixups.push({ ...fx, offset: at + fx.offset, end: at + fx.end, position: { ...this.position, column: (fx.column ?? column) + 1 } });
     }
@@ -569,6 +584,13 @@ class Assembler implements ExpressionContext {
     const sym = this.symbols.get(v.plus)!;
     if (sym.section !== s || sym.binding === 'weak') return null;
     return this.address(sym) + Number(v.constant);
+  }
+
+  listing(): ListingEntry[] {
+    return this.listingDrafts.map((d) => ({
+      file: d.file, line: d.line, section: d.section.name, offset: d.fragment.address + d.offset,
+      length: d.length >= 0 ? d.length : fragmentSize(d.fragment, d.fragment.address), formId: d.formId,
+    }));
   }
 
   finish(): ObjectFile {
@@ -868,7 +890,7 @@ export function assemble(source: string, options: AssembleOptions): AssembleResu
     const sorted = [...asm.errors].sort((a, b) => (a.position.file === b.position.file ? a.position.line - b.position.line || a.position.column - b.position.column : 0));
     throw new AssemblyErrors(sorted);
   }
-  return { object: writeObject(model), model };
+  return { object: writeObject(model), model, listing: asm.listing() };
 }
 
 export type { SourceLine };

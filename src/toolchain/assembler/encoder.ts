@@ -32,7 +32,7 @@ export interface Fixup {
 }
 
 export type Encoded =
-  | { kind: 'fixed'; bytes: number[]; fixups: Fixup[] }
+  | { kind: 'fixed'; bytes: number[]; fixups: Fixup[]; formId?: number }
   | { kind: 'branch'; short: number[]; long: number[]; target: Expr; column: number };
 
 export class EncodeError extends Error {
@@ -97,7 +97,10 @@ function operandFits(fo: Operand, op: AsmOperand, form: Form, choice: MnemonicCh
     case 'dx':
       return isGeneral(op) && op.reg.num === 2 && op.reg.size === 16;
     case 'rm':
+      // a segment register moves to or from any general register (the table row says rm16)
+      if (isGeneral(op) && form.operands.some((o) => o.kind === 'sreg')) return op.reg.size >= 16;
       if (isGeneral(op)) return op.reg.size === fo.size;
+      if (op.kind === 'memory' && (form.family === 'smsw' || form.family === 'str') && form.opsize !== 16) return false;
       if (op.kind !== 'memory') return false;
       if (choice.sourceSize && fo === form.operands[1] && fo.size !== choice.sourceSize) return false;
       return true;
@@ -181,10 +184,14 @@ function encodeForm(m: Match, prefixes: number[], constant: ConstantOf): { bytes
         break;
       case 'rm': case 'rreg': case 'mem':
         rmOp = op;
-        // mov %ds,%ax takes 66; mov %ds,%rax takes REX.W (the table row is rm16)
-        if (fo.kind === 'rm' && form.operands.some((o) => o.kind === 'sreg') && fo === form.operands[0] && isGeneral(op)) {
-          if (op.reg.size === 16) opsize16 = true;
-          if (op.reg.size === 64) rex |= 0x48;
+        // mov %ds,%ax takes 66; mov %ds,%eax and %rax take nothing (the table row is rm16)
+        if (fo.kind === 'rm' && form.operands.some((o) => o.kind === 'sreg') && isGeneral(op)) {
+          if (op.reg.size === 16 && fo === form.operands[0]) opsize16 = true;
+        }
+        // smsw and str store 16 bits to memory whatever the size; str %rax is str %eax
+        if ((form.family === 'smsw' || form.family === 'str') && fo.kind === 'rm') {
+          if (op.kind === 'memory') opsize16 = false;
+          if (form.family === 'str' && form.opsize === 64) rex = (rex & ~0x08) === 0x40 ? 0 : rex & ~0x08;
         }
         break;
       case 'opreg':
@@ -259,7 +266,9 @@ function encodeForm(m: Match, prefixes: number[], constant: ConstantOf): { bytes
   }
   const fields: { at: number; size: 1 | 2 | 4 | 8; value: bigint | null; expr?: Expr; pcrel: boolean; signed: boolean; branch: boolean; column: number }[] = [];
   if (disp.size) {
-    fields.push({ at: bytes.length, size: disp.size, value: disp.pcrel && disp.value !== null && disp.expr === undefined ? 0n : disp.value, expr: disp.expr, pcrel: disp.pcrel, signed: true, branch: false, column: rmOp!.column });
+    // with 32-bit addressing the displacement is zero-extended (R_X86_64_32, not 32S)
+    const address32 = mem !== undefined && ((mem.base?.kind === 'general' && mem.base.size === 32) || mem.index?.size === 32);
+    fields.push({ at: bytes.length, size: disp.size, value: disp.value, expr: disp.expr, pcrel: disp.pcrel, signed: !address32, branch: false, column: rmOp!.column });
     for (let k = 0; k < disp.size; k++) bytes.push(0);
   }
   for (const { fo, op } of tail) {
@@ -324,7 +333,7 @@ export function encodeInstruction(mnemonic: string, att: AsmOperand[], prefixes:
   if (matches[0].form.family === 'xchg' && att.length === 2 && isGeneral(att[0]) && isGeneral(att[1]) && att[0].reg.num === 0 && att[1].reg.num === 0 && att[0].reg.size === 64 && att[1].reg.size === 64) {
     return { kind: 'fixed', bytes: [...prefixes, 0x90], fixups: [] };
   }
-  let best: { bytes: number[]; fixups: Fixup[] } | null = null;
+  let best: { bytes: number[]; fixups: Fixup[]; formId: number; simm8: boolean } | null = null;
   let highByteTrouble = false;
   for (const m of matches) {
     const e = encodeForm(m, prefixes, constant);
@@ -332,13 +341,17 @@ export function encodeInstruction(mnemonic: string, att: AsmOperand[], prefixes:
       highByteTrouble = true;
       continue;
     }
-    if (!best || e.bytes.length < best.bytes.length) best = e;
+    // equal lengths: GNU as prefers the sign-extended imm8 form (its table lists it first)
+    const simm8 = m.form.operands.some((o) => o.kind === 'simm' && o.size === 8);
+    if (!best || e.bytes.length < best.bytes.length || (e.bytes.length === best.bytes.length && simm8 && !best.simm8)) {
+      best = { ...e, formId: m.form.id, simm8 };
+    }
   }
   if (!best) {
     if (highByteTrouble) throw new EncodeError(column, `can't encode a high-byte register (%ah, %bh, %ch, %dh) in an instruction requiring a REX prefix`);
     throw new EncodeError(column, `invalid operands for '${mnemonic}'`);
   }
-  return { kind: 'fixed', ...best };
+  return { kind: 'fixed', bytes: best.bytes, fixups: best.fixups, formId: best.formId };
 }
 
 function describeMismatch(mnemonic: string, att: AsmOperand[], choices: MnemonicChoice[]): string {

@@ -22,7 +22,7 @@ export class LexError extends Error {
   }
 }
 
-const IDENT_START = /[A-Za-z_.$]/;
+const IDENT_START = /[A-Za-z_.]/;
 const IDENT_PART = /[A-Za-z0-9_.$@]/;
 const TWO_CHAR = ['<<', '>>', '==', '!=', '<=', '>=', '&&', '||', '<>'];
 

@@ -76,13 +76,17 @@ function mnemonicText(d: Decoded, form: Form): string {
   const ops = d.operands;
   const name = form.mnemonic;
   if (name in ATT_NAMES) return ATT_NAMES[name];
+  if (name === 'movsxd' && form.opsize !== 64) return 'movsxd';
   if (name === 'movzx' || name === 'movsx' || name === 'movsxd') {
     const dst = ops[0] as { size: Size };
     const src = form.operands[1].size as Size;
     return (name === 'movzx' ? 'movz' : 'movs') + SUFFIX[src] + SUFFIX[dst.size];
   }
-  if (name === 'mov' && (ops.some((o) => o.type === 'moffs') || (form.opcode >= 0xb8 && form.opcode <= 0xbf && form.opsize === 64 && form.map === 0))) return 'movabs';
+  if (name === 'mov' && ((ops.some((o) => o.type === 'moffs') && !d.prefixes.addrsize32) || (form.opcode >= 0xb8 && form.opcode <= 0xbf && form.opsize === 64 && form.map === 0))) return 'movabs';
   if (name === 'iret') return d.prefixes.opsize16 ? 'iretw' : 'iret';
+  // with a 67 prefix these count in ECX
+  if (name === 'jrcxz' && d.prefixes.addrsize32) return 'jecxz';
+  if (name === 'loop' && d.prefixes.addrsize32) return 'loopl';
   if ((name === 'pushf' || name === 'popf') && form.opsize === 16) return name + 'w';
   if (STRING_OPS.has(name)) {
     if (name === 'movs' || name === 'cmps') return name + SUFFIX[form.opsize];
@@ -106,19 +110,141 @@ function mnemonicText(d: Decoded, form: Form): string {
   return name + SUFFIX[form.opsize];
 }
 
-/** Prefix names objdump prints before the mnemonic. */
-function prefixText(d: Decoded, form: Form): string {
-  let text = '';
-  const seg = d.prefixes.segment;
-  if (seg >= 0 && seg < 4) text += SEGMENT_REGS[seg] + ' ';
-  if (d.prefixes.lock) text += 'lock ';
-  const rep = d.prefixes.rep;
-  if (rep !== 0) {
-    if (form.rep === 'rep') text += rep === 0xf3 ? 'rep ' : 'repnz ';
-    else if (rep === 0xf2 && (form.family === 'jcc' || form.mnemonic === 'jmp' || form.mnemonic === 'call' || form.mnemonic === 'ret')) text += 'bnd ';
-    else text += rep === 0xf3 ? 'repz ' : 'repnz ';
+/** Names objdump gives prefix bytes it prints on their own. */
+const PREFIX_NAMES: Record<number, string> = {
+  0x66: 'data16', 0x67: 'addr32', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz',
+  0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs',
+};
+
+const SEGMENT_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
+
+export function isPrefixByte(b: number): boolean {
+  return (b >= 0x40 && b <= 0x4f) || b in PREFIX_NAMES;
+}
+
+/** `rex.WRXB` (only the bits that are set), or `rex` for a bare 40. */
+export function rexName(rex: number): string {
+  const bits = (rex & 8 ? 'W' : '') + (rex & 4 ? 'R' : '') + (rex & 2 ? 'X' : '') + (rex & 1 ? 'B' : '');
+  return bits ? 'rex.' + bits : 'rex';
+}
+
+/** The name of one prefix byte printed on its own. */
+export function prefixName(b: number): string {
+  return b >= 0x40 && b <= 0x4f ? rexName(b) : PREFIX_NAMES[b] ?? '(bad)';
+}
+
+/**
+ * True when some bit of the REX prefix had no effect (objdump then prints it),
+ * e.g. REX.R on an instruction whose ModRM.reg is an opcode extension.
+ */
+function rexUnused(d: Decoded, form: Form): boolean {
+  const rex = d.prefixes.rex;
+  let used = 0;
+  let byteRegs = false;
+  const memory16 = isMemory16(form) && d.operands.some((o) => o.type === 'mem');
+  if ((form.sizeRule === 'w' && !memory16) || (isSregMove(form) && d.operands.some((o) => o.type === 'reg'))) used |= 8;
+  for (let i = 0; i < d.operands.length; i++) {
+    const kind = form.operands[i].kind;
+    const o = d.operands[i];
+    if (kind === 'reg' || kind === 'creg') used |= 4;
+    if (kind === 'opreg' || kind === 'rreg' || (kind === 'rm' && o.type === 'reg')) used |= 1;
+    if (o.type === 'mem') {
+      if (o.sib >= 0) used |= 2;
+      if (o.base >= 0 && o.base < 16) used |= 1;
+    }
+    if (o.type === 'reg' && o.size === 8 && o.reg >= 4 && (kind === 'reg' || kind === 'rm' || kind === 'opreg')) byteRegs = true;
   }
-  return text;
+  return (rex & 0xf & ~used) !== 0 || (rex === 0x40 && !byteRegs);
+}
+
+/** smsw and str: the memory form always stores 16 bits, so 66 and REX.W have no effect on it. */
+function isMemory16(form: Form): boolean {
+  return form.mnemonic === 'smsw' || form.mnemonic === 'str';
+}
+
+function isSregMove(form: Form): boolean {
+  return form.map === 0 && (form.opcode === 0x8c || form.opcode === 0x8e);
+}
+
+function isBranch(form: Form): boolean {
+  return form.family === 'jcc' || form.mnemonic === 'jmp' || form.mnemonic === 'call' || form.mnemonic === 'ret';
+}
+
+/** The legacy prefix and REX bytes in front of the opcode, in encoding order. */
+function prefixBytes(d: Decoded, bytes: Uint8Array | undefined): number[] {
+  const list: number[] = [];
+  if (bytes) {
+    for (let i = 0; i < bytes.length && i < d.length && isPrefixByte(bytes[i]); i++) list.push(bytes[i]);
+    return list;
+  }
+  const p = d.prefixes;
+  if (p.segment >= 0) list.push(SEGMENT_PREFIX[p.segment]);
+  if (p.opsize16) list.push(0x66);
+  if (p.addrsize32) list.push(0x67);
+  if (p.lock) list.push(0xf0);
+  if (p.rep) list.push(p.rep);
+  if (p.rex) list.push(p.rex);
+  return list;
+}
+
+interface PrefixParts {
+  /** Prefix names printed before the mnemonic. */
+  names: string[];
+  /** Branch hint appended to a jcc mnemonic (',pt' / ',pn'). */
+  hint: string;
+}
+
+/**
+ * Which prefixes objdump prints before the mnemonic: every prefix byte in order,
+ * except the ones the instruction consumed (66 that selected a 16-bit form, 67
+ * that made addresses 32-bit, fs/gs shown in a memory operand, a mandatory F3,
+ * a REX whose bits all mattered). rep/repz/repnz, lock, bnd and xacquire/xrelease
+ * are printed by name.
+ */
+function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): PrefixParts {
+  const list = prefixBytes(d, bytes);
+  const lastOf = (pred: (b: number) => boolean) => { for (let i = list.length - 1; i >= 0; i--) if (pred(list[i])) return i; return -1; };
+  const last66 = lastOf((b) => b === 0x66);
+  const last67 = lastOf((b) => b === 0x67);
+  const lastRep = lastOf((b) => b === 0xf2 || b === 0xf3);
+  const lastSeg = lastOf((b) => SEGMENT_PREFIX.includes(b));
+  const hasMem = d.operands.some((o) => o.type === 'mem');
+  const str = STRING_OPS.has(form.mnemonic);
+  const regOperand = d.operands.some((o) => o.type === 'reg');
+  const used66 = (form.sizeRule === 'o16' && !(isMemory16(form) && hasMem)) || (isSregMove(form) && regOperand) || (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0);
+  const used67 = hasMem || str || form.mnemonic === 'jrcxz' || form.mnemonic === 'loop';
+  const lock = list.includes(0xf0);
+  const memDest = d.operands.length > 0 && d.operands[0].type === 'mem';
+  const names: string[] = [];
+  let hint = '';
+  list.forEach((b, i) => {
+    if (b >= 0x40 && b <= 0x4f) {
+      if (i !== list.length - 1 || rexUnused(d, form)) names.push(rexName(b));
+    } else if (b === 0x66) {
+      if (!(i === last66 && used66)) names.push('data16');
+    } else if (b === 0x67) {
+      if (!(i === last67 && used67)) names.push('addr32');
+    } else if (b === 0xf2 || b === 0xf3) {
+      if (i !== lastRep) names.push(PREFIX_NAMES[b]);
+      else if (d.prefixes.rep === 0) { /* consumed as a mandatory prefix (pause, endbr64) */ }
+      else if (str) names.push(b === 0xf2 ? 'repnz' : form.rep === 'rep' ? 'rep' : 'repz');
+      else if (form.lock && memDest && (lock || form.mnemonic === 'xchg')) names.push(b === 0xf2 ? 'xacquire' : 'xrelease');
+      else if (b === 0xf3 && form.mnemonic === 'mov' && memDest && form.map === 0 && [0x88, 0x89, 0xc6, 0xc7].includes(form.opcode)) names.push('xrelease');
+      else if (b === 0xf2 && isBranch(form)) names.push('bnd');
+      else names.push(PREFIX_NAMES[b]);
+    } else if (SEGMENT_PREFIX.includes(b)) {
+      // objdump consumes the last segment prefix when a memory operand shows the
+      // active fs/gs override (es/cs/ss/ds never become active in 64-bit mode)
+      const shown = i === lastSeg && (
+        (d.prefixes.segment >= 4 && (hasMem || d.operands.some((o) => o.type === 'moffs'))) ||
+        (str && (form.mnemonic.startsWith('movs') || form.mnemonic.startsWith('cmps') || form.mnemonic.startsWith('lods'))));
+      if (i === lastSeg && form.family === 'jcc' && (b === 0x2e || b === 0x3e)) hint = b === 0x2e ? ',pn' : ',pt';
+      else if (!shown) names.push(PREFIX_NAMES[b]);
+    } else {
+      names.push(PREFIX_NAMES[b]);
+    }
+  });
+  return { names, hint };
 }
 
 /** Implicit operands of string instructions, AT&T order. */
@@ -126,7 +252,8 @@ function stringOperands(d: Decoded, form: Form): string {
   const a32 = d.prefixes.addrsize32;
   const si = a32 ? '(%esi)' : '(%rsi)';
   const di = a32 ? '(%edi)' : '(%rdi)';
-  const src = `%${d.prefixes.segment >= 0 ? SEGMENT_REGS[d.prefixes.segment] : 'ds'}:${si}`;
+  // in 64-bit mode only fs and gs overrides matter; objdump shows the others as %ds
+  const src = `%${d.prefixes.segment >= 4 ? SEGMENT_REGS[d.prefixes.segment] : 'ds'}:${si}`;
   const dst = `%es:${di}`;
   const acc = '%' + gprName(0, (form.opsize || 8) as Size, false);
   switch (form.mnemonic) {
@@ -142,16 +269,19 @@ function stringOperands(d: Decoded, form: Form): string {
  * Formats one decoded instruction at `address` (a signed canonical number, or any
  * non-negative number) as objdump prints it, without the address and byte columns.
  */
-export function formatInstruction(d: Decoded, address: number, symbols?: SymbolTable): string {
+export function formatInstruction(d: Decoded, address: number, symbols?: SymbolTable, bytes?: Uint8Array): string {
   const form = d.form;
   if (!form) return '(bad)';
-  // 66 90 is the 16-bit xchg of ax with itself; objdump names it so
-  if (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0 && d.prefixes.opsize16) return 'xchg   %ax,%ax';
   const nextAddress = address + d.length;
-  const mnemonic = prefixText(d, form) + mnemonicText(d, form);
+  const prefixes = prefixParts(d, form, bytes);
+  // 66 90 is the 16-bit xchg of ax with itself; objdump names it so
+  const xchgAx = form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0 && d.prefixes.opsize16;
+  const mnemonic = [...prefixes.names, (xchgAx ? 'xchg' : mnemonicText(d, form)) + prefixes.hint].join(' ');
   const parts: string[] = [];
   let comment = '';
-  if (STRING_OPS.has(form.mnemonic)) {
+  if (xchgAx) {
+    parts.push('%ax', '%ax');
+  } else if (STRING_OPS.has(form.mnemonic)) {
     parts.push(stringOperands(d, form));
   } else {
     const indirect = (form.mnemonic === 'jmp' || form.mnemonic === 'call') && form.modrm !== 'none';

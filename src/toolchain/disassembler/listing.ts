@@ -9,7 +9,7 @@
 
 import { decodeBytes } from '../../isa/decode.js';
 import type { Decoded } from '../../isa/decode.js';
-import { formatInstruction } from './att.js';
+import { formatInstruction, isPrefixByte, prefixName } from './att.js';
 import { hex64 } from './numbers.js';
 import { makeSymbolTable } from './symbols.js';
 import type { DisassemblySymbol, SymbolTable } from './symbols.js';
@@ -20,7 +20,33 @@ export interface DisassembledLine {
   bytes: Uint8Array;
   /** AT&T text as objdump prints it ('(bad)' for an invalid encoding). */
   text: string;
-  decoded: Decoded;
+  /** The decoder's result; null for a run of prefixes objdump shows on its own line. */
+  decoded: Decoded | null;
+}
+
+/**
+ * objdump ends an "instruction" at a REX prefix that is followed by another prefix
+ * (the CPU ignores such a REX) and prints those prefixes on a line of their own.
+ * Returns how many bytes at `offset` form such a line, or 0.
+ */
+function strayPrefixLength(bytes: Uint8Array, offset: number): number {
+  for (let i = offset; i + 1 < bytes.length && i - offset < 14 && isPrefixByte(bytes[i]); i++) {
+    if (bytes[i] >= 0x40 && bytes[i] <= 0x4f && isPrefixByte(bytes[i + 1])) return i + 1 - offset;
+  }
+  return 0;
+}
+
+/** Decodes and formats the instruction at `offset`. */
+function instructionAt(bytes: Uint8Array, offset: number, address: number, table: SymbolTable | undefined): DisassembledLine {
+  const stray = strayPrefixLength(bytes, offset);
+  if (stray > 0) {
+    const run = bytes.subarray(offset, offset + stray);
+    return { address, bytes: run, text: Array.from(run, prefixName).join(' '), decoded: null };
+  }
+  const decoded = decodeBytes(bytes, offset);
+  const length = Math.max(1, Math.min(decoded.length, bytes.length - offset));
+  const insn = bytes.subarray(offset, offset + length);
+  return { address, bytes: insn, text: formatInstruction(decoded, address, table, insn), decoded };
 }
 
 /** Decodes and formats every instruction in `bytes`, the first one at `startAddress`. */
@@ -29,11 +55,9 @@ export function disassemble(bytes: Uint8Array, startAddress: number, symbols?: r
   const lines: DisassembledLine[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const decoded = decodeBytes(bytes, offset);
-    const length = Math.max(1, Math.min(decoded.length, bytes.length - offset));
-    const address = startAddress + offset;
-    lines.push({ address, bytes: bytes.subarray(offset, offset + length), text: formatInstruction(decoded, address, table), decoded });
-    offset += length;
+    const line = instructionAt(bytes, offset, startAddress + offset, table);
+    lines.push(line);
+    offset += line.bytes.length;
   }
   return lines;
 }
@@ -80,13 +104,11 @@ export function objdumpListing(bytes: Uint8Array, startAddress: number, symbols:
       out.push(`\n${hex64(address).padStart(16, '0')} <${label ?? section(table, address)}>:\n`);
       first = false;
     }
-    const decoded = decodeBytes(bytes, offset);
-    const length = Math.max(1, Math.min(decoded.length, bytes.length - offset));
-    const insn = bytes.subarray(offset, offset + length);
-    const text = formatInstruction(decoded, address, table);
-    out.push(`${addressColumn(address, skip)}:\t${byteText(insn.subarray(0, BYTES_PER_LINE)).padEnd(BYTES_PER_LINE * 3)}\t${text}\n`);
+    const line = instructionAt(bytes, offset, address, table);
+    const length = line.bytes.length;
+    out.push(`${addressColumn(address, skip)}:\t${byteText(line.bytes.subarray(0, BYTES_PER_LINE)).padEnd(BYTES_PER_LINE * 3)}\t${line.text}\n`);
     for (let k = BYTES_PER_LINE; k < length; k += BYTES_PER_LINE) {
-      out.push(`${addressColumn(address + k, skip)}:\t${byteText(insn.subarray(k, k + BYTES_PER_LINE))}\n`);
+      out.push(`${addressColumn(address + k, skip)}:\t${byteText(line.bytes.subarray(k, k + BYTES_PER_LINE))}\n`);
     }
     offset += length;
   }

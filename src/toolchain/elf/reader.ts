@@ -56,6 +56,9 @@ class Bytes {
   u64big(at: number, what: string): bigint { this.check(at, 8, what); return this.view.getBigUint64(at, true); }
 }
 
+/** Longest symbol or section name accepted. */
+export const MAX_NAME_LENGTH = 4096;
+
 /** Reads a NUL-terminated string at `index` inside the string-table section `table`. */
 function stringAt(file: Bytes, table: ElfSection, index: number, what: string, fail: (m: string) => never): string {
   const tableName = table.name !== '' ? table.name : `string table section ${table.index}`;
@@ -63,10 +66,14 @@ function stringAt(file: Bytes, table: ElfSection, index: number, what: string, f
     fail(`${what}: string index ${hex(index)} is outside ${tableName} (size ${hex(table.size)})`);
   }
   const start = table.offset + index;
-  const end = table.offset + table.size;
+  // The scan is bounded, so many symbols sharing one huge name cannot take quadratic time.
+  const end = Math.min(table.offset + table.size, start + MAX_NAME_LENGTH + 1);
   let i = start;
   while (i < end && file.bytes[i] !== 0) i++;
-  if (i >= end) fail(`${what}: string at index ${hex(index)} in ${tableName} is not NUL-terminated`);
+  if (i >= end) {
+    if (i === start + MAX_NAME_LENGTH + 1) fail(`${what}: string at index ${hex(index)} in ${tableName} is longer than ${MAX_NAME_LENGTH} bytes`);
+    fail(`${what}: string at index ${hex(index)} in ${tableName} is not NUL-terminated`);
+  }
   let s = '';
   for (let k = start; k < i; k++) s += String.fromCharCode(file.bytes[k]!);
   return s;
@@ -194,26 +201,29 @@ function readSections(file: Bytes, h: ElfHeader, fail: (m: string) => never): El
       addralign: file.u64(at + SHDR.addralign, what('sh_addralign')),
       entsize: file.u64(at + SHDR.entsize, what('sh_entsize')),
     };
-    if (i === 0 && s.type !== SHT_NULL) fail(`section 0: sh_type is ${s.type}, expected SHT_NULL`);
-    if (s.type !== SHT_NOBITS && s.type !== SHT_NULL && !fitsIn(s.offset, s.size, file.length)) {
-      fail(`section ${i}: offset ${hex(s.offset)} + size ${hex(s.size)} is past the end of the file (${file.length} bytes)`);
-    }
-    if (!isPowerOfTwoOrZero(s.addralign)) fail(`section ${i}: sh_addralign ${hex(s.addralign)} is not a power of two`);
-    if (s.link >= h.shnum && s.link !== 0) fail(`section ${i}: sh_link ${s.link} is not a section index (e_shnum is ${h.shnum})`);
     sections.push(s);
   }
-  // Names come from the section-name string table once all headers are known.
+  const placed = (s: ElfSection): boolean => s.type === SHT_NOBITS || s.type === SHT_NULL || fitsIn(s.offset, s.size, file.length);
+  const bounds = (s: ElfSection, label: string): string =>
+    `${label}: offset ${hex(s.offset)} + size ${hex(s.size)} is past the end of the file (${file.length} bytes)`;
+  // Names come from the section-name string table, checked first so that the
+  // messages about every other section can name it.
   if (h.shnum !== 0 && h.shstrndx !== SHN_UNDEF) {
     const names = sections[h.shstrndx]!;
     if (names.type !== SHT_STRTAB) fail(`e_shstrndx ${h.shstrndx} names section of type ${names.type}, expected SHT_STRTAB`);
+    if (!placed(names)) fail(bounds(names, `section ${names.index} (section names)`));
     for (const s of sections) {
       s.name = stringAt(file, names, s.nameOffset, `section ${s.index}: sh_name`, fail);
     }
   }
-  // Now that names exist, repeat the checks that need a good message with the name in it.
   for (const s of sections) {
+    const label = sectionLabel(s);
+    if (s.index === 0 && s.type !== SHT_NULL) fail(`section 0: sh_type is ${s.type}, expected SHT_NULL`);
+    if (!placed(s)) fail(bounds(s, label));
+    if (!isPowerOfTwoOrZero(s.addralign)) fail(`${label}: sh_addralign ${hex(s.addralign)} is not a power of two`);
+    if (s.link >= h.shnum) fail(`${label}: sh_link ${s.link} is not a section index (e_shnum is ${h.shnum})`);
     if (s.type === SHT_STRTAB && s.size > 0 && file.bytes[s.offset + s.size - 1] !== 0) {
-      fail(`section ${s.index} (${s.name}): string table does not end with a NUL byte`);
+      fail(`${label}: string table does not end with a NUL byte`);
     }
   }
   return sections;
@@ -246,7 +256,7 @@ function readSegments(file: Bytes, h: ElfHeader, fail: (m: string) => never): El
 }
 
 function sectionLabel(s: ElfSection): string {
-  return `section ${s.index} (${s.name || 'unnamed'})`;
+  return s.name === '' ? `section ${s.index}` : `section ${s.index} (${s.name})`;
 }
 
 function readSymbols(file: Bytes, sections: ElfSection[], s: ElfSection, fail: (m: string) => never): ElfSymbol[] {

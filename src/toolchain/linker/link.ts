@@ -6,7 +6,9 @@
 //   4. give every symbol its final address and patch the relocations (relocate.ts)
 //   5. write the ELF executable with a symbol table for objdump and gdb (elf/executableWriter.ts)
 
-import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS, STB_LOCAL, STB_WEAK, STT_FILE } from '../elf/elfTypes.js';
+import {
+  SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FILE,
+} from '../elf/elfTypes.js';
 import type { ExecutableSection, ExecutableSymbol } from '../elf/executableWriter.js';
 import { writeExecutable } from '../elf/executableWriter.js';
 import { LinkError, OUTPUT_ORDER, readInputs } from './inputs.js';
@@ -17,7 +19,6 @@ import { linkerMap } from './linkerMap.js';
 import type { MapSymbol } from './linkerMap.js';
 import { applyRelocations, planGot } from './relocate.js';
 import { commonSymbols, defineLinkerSymbols, isListedLocal, resolveSymbols, symbolValue } from './symbols.js';
-import type { GlobalSymbol } from './symbols.js';
 
 export { LinkError } from './inputs.js';
 
@@ -80,6 +81,8 @@ export function linkWithMap(objects: { name: string; bytes: Uint8Array }[], opti
     // COMMON symbols got their addresses from the layout.
   }
 
+  applyRelocations(inputs, globals, layout, got);
+
   const entryName = options.entry ?? '_start';
   const entrySymbol = globals.get(entryName);
   let entry: number;
@@ -90,8 +93,6 @@ export function linkWithMap(objects: { name: string; bytes: Uint8Array }[], opti
   } else {
     throw new LinkError(`entry symbol '${entryName}' is not defined`);
   }
-
-  applyRelocations(inputs, globals, layout, got);
 
   // Sections of the executable: .text always, the others when not empty.
   const kept = OUTPUT_ORDER.filter((name) => name === '.text' || layout.sections.get(name)!.size > 0);
@@ -139,7 +140,7 @@ export function linkWithMap(objects: { name: string; bytes: Uint8Array }[], opti
       section = 'abs';
       if (d.kind === 'linker') mapSymbols.push({ name: g.name, address: g.address, object: '', section: '' });
     }
-    symbols.push({ name: g.name, value: g.address, size: g.size, bind: g.bind === STB_WEAK ? STB_WEAK : 1, type: g.type, section });
+    symbols.push({ name: g.name, value: g.address, size: g.size, bind: g.bind === STB_WEAK ? STB_WEAK : STB_GLOBAL, type: g.type, section });
   }
 
   const executable = writeExecutable({ entry, segments: layout.segments, sections, symbols });
@@ -147,4 +148,3 @@ export function linkWithMap(objects: { name: string; bytes: Uint8Array }[], opti
   return { executable, map, entry };
 }
 
-export type { GlobalSymbol };

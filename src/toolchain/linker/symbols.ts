@@ -29,7 +29,7 @@ export interface GlobalSymbol {
   type: number;     // STT_*
   size: number;
   definition: Definition | undefined;
-  /** Every object that mentioned the symbol only weakly (undefined weak references). */
+  /** True when some object refers to it with a strong (not weak) undefined symbol. */
   strongReference: boolean;
   /** The final value (an address, or the value of an absolute symbol); set after layout. */
   address: number;

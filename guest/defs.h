@@ -1,4 +1,4 @@
-# Constants shared by the guest kernel's source files (included with .include).
+# Constants shared by the guest kernel's source files (#include "defs.h").
 # The memory map and the system-call ABI are described in guest/README.md.
 
 # ---- segment selectors (GDT laid out in boot.S)

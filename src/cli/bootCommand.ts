@@ -1,0 +1,143 @@
+// `xk boot IMAGE`: boot a kernel image on the bare xk machine.
+//
+// The image (ELF64) is loaded at its physical addresses (bootImage.ts) and the
+// CPU starts at its entry point in the machine's reset state: flat 64-bit
+// mode, CPL 0, paging off, interrupts disabled. Serial output goes to stdout.
+// The run ends when the CPU halts with no interrupt that can wake it, on a
+// triple fault, at the instruction limit, or when the guest writes its exit
+// status to the shutdown port.
+
+import * as fs from 'node:fs';
+import { Machine, type StopReason } from '../machine/machine.js';
+import type { PortDevice, PortSize } from '../machine/ports.js';
+import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
+
+/** Writing a byte here powers the machine off; the byte is the exit status. */
+export const SHUTDOWN_PORT = 0xf4;
+export const DEFAULT_MEMORY_MIB = 16;
+export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
+
+const USAGE = `usage: xk boot IMAGE [--max-instructions N] [--timer N] [--memory MIB]
+
+  Boots an ELF64 kernel image on the bare machine: PT_LOAD segments are copied
+  to their physical addresses, the CPU starts at the entry point at CPL 0 with
+  paging off. Serial output (COM1) goes to stdout.
+
+  --max-instructions N   stop after N instructions (default ${DEFAULT_MAX_INSTRUCTIONS})
+  --timer N              start the timer at one interrupt every N instructions
+                         (default: off until the kernel programs it)
+  --memory MIB           physical memory in MiB (default ${DEFAULT_MEMORY_MIB})
+
+  Exit status: the byte the kernel writes to port 0x${SHUTDOWN_PORT.toString(16)}; 0 if it halts
+  without one; 1 for a triple fault or the instruction limit; 2 for bad usage.
+`;
+
+/** The shutdown port: records the status and stops the machine. */
+class ShutdownPort implements PortDevice {
+  status: number | undefined;
+  constructor(private readonly machine: Machine) {}
+  read(_port: number, _size: PortSize): number {
+    return 0xff;
+  }
+  write(_port: number, _size: PortSize, value: number): void {
+    this.status = value & 0xff;
+    this.machine.stop('stopped', `shutdown with status ${this.status}`);
+  }
+}
+
+export interface BootOptions {
+  maxInstructions?: number;
+  timerInterval?: number;
+  memoryBytes?: number;
+  serialOut?: (bytes: Uint8Array) => void;
+}
+
+export interface BootResult {
+  reason: StopReason;
+  /** The status written to the shutdown port, if any. */
+  shutdownStatus: number | undefined;
+  message: string;
+  instructions: number;
+  machine: Machine;
+}
+
+/** Boot an ELF image on a fresh machine and run it. Throws BootImageError for a bad image. */
+export function bootImage(elf: Uint8Array, name: string, options: BootOptions = {}): BootResult {
+  const image = readBootImage(elf, name);
+  const machine = new Machine({
+    memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_MIB * 1024 * 1024,
+    timerInterval: options.timerInterval,
+    serialOut: options.serialOut,
+  });
+  const shutdown = new ShutdownPort(machine);
+  machine.ports.register(SHUTDOWN_PORT, 1, shutdown);
+  loadBootImage(machine.memory, image, name);
+  for (const s of image.segments) {
+    for (let p = Math.floor(s.paddr / 4096); p <= Math.floor((s.paddr + s.memsz - 1) / 4096); p++) machine.invalidateCode(p);
+  }
+  machine.cpu.rip = image.entry;
+  const reason = machine.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
+  return { reason, shutdownStatus: shutdown.status, message: machine.stopMessage, instructions: machine.cpu.instructionCount, machine };
+}
+
+function parseCount(flag: string, text: string | undefined, min: number): number {
+  const n = text === undefined ? NaN : Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${text ?? ''}'`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+export async function bootCommand(args: string[]): Promise<number> {
+  let file: string | undefined;
+  const options: BootOptions = {};
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === '--help' || a === '-h') { process.stdout.write(USAGE); return 0; }
+      if (a === '--max-instructions') options.maxInstructions = parseCount(a, args[++i], 1);
+      else if (a === '--timer') options.timerInterval = parseCount(a, args[++i], 1);
+      else if (a === '--memory') options.memoryBytes = parseCount(a, args[++i], 1) * 1024 * 1024;
+      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+      else if (file === undefined) file = a;
+      else throw new UsageError(`only one image, got '${file}' and '${a}'`);
+    }
+    if (file === undefined) throw new UsageError('no image given');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`xk boot: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+
+  let elf: Uint8Array;
+  try {
+    elf = new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    process.stderr.write(`xk boot: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return 2;
+  }
+  let result: BootResult;
+  try {
+    result = bootImage(elf, file, { ...options, serialOut: (bytes) => process.stdout.write(bytes) });
+  } catch (e) {
+    if (e instanceof BootImageError) {
+      process.stderr.write(`xk boot: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  switch (result.reason) {
+    case 'stopped':
+      if (result.shutdownStatus !== undefined) return result.shutdownStatus;
+      process.stderr.write(`xk boot: stopped: ${result.message}\n`);
+      return 1;
+    case 'halted':
+      return 0;
+    case 'triple-fault':
+      process.stderr.write(`xk boot: ${result.message || 'triple fault'} after ${result.instructions} instructions\n`);
+      return 1;
+    case 'limit':
+      process.stderr.write(`xk boot: stopped after ${result.instructions} instructions (--max-instructions)\n`);
+      return 1;
+  }
+}
