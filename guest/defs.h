@@ -58,21 +58,22 @@
         .equ TF_SIZE,   176
 
 # ---- struct proc (64 bytes)
-        .equ P_STATE,  0                # 0 unused, 1 runnable, 2 exited
+        .equ P_STATE,  0                # UNUSED, RUNNABLE, EXITED or KILLED
         .equ P_PID,    8
         .equ P_CR3,    16               # physical address of the PML4
         .equ P_KSTACK, 24               # top of the kernel stack (TSS.rsp0)
         .equ P_TF,     32               # trap frame to resume (just below P_KSTACK)
-        .equ P_STATUS, 40               # exit status (-1 if killed)
+        .equ P_STATUS, 40               # exit status (0..255)
         .equ P_UPT,    48               # physical address of the page table for user space
         .equ P_FAULTS, 56               # page faults served
         .equ P_SIZE,   64
-        .equ NPROC,    3
+        .equ NPROC,    4
         .equ KSTACK_SIZE, 4096
 
         .equ UNUSED, 0
         .equ RUNNABLE, 1
-        .equ EXITED, 2
+        .equ EXITED, 2                  # called exit
+        .equ KILLED, 3                  # killed by the kernel (a fault)
 
 # ---- system calls (number in %rax; arguments in %rdi, %rsi, %rdx; result in %rax)
         .equ SYS_EXIT,   2

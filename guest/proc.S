@@ -1,6 +1,6 @@
 # Processes, the round-robin scheduler, and the system calls.
 #
-# A process is a struct proc (defs.inc) plus a kernel stack and an address
+# A process is a struct proc (defs.h) plus a kernel stack and an address
 # space. The kernel never blocks: every trap either returns to the process
 # that trapped or, through schedule, to another one. A process that is not
 # running is fully described by the trap frame at the top of its kernel stack.
@@ -14,8 +14,7 @@ proc_init:
         push %rbx
         push %r12
         xor %r12d, %r12d                # process index
-1:      mov %r12, %rbx
-        shl $6, %rbx                    # * P_SIZE
+1:      imul $P_SIZE, %r12, %rbx
         lea procs(%rip), %rax
         add %rax, %rbx                  # %rbx = &procs[i]
         movq $RUNNABLE, P_STATE(%rbx)
@@ -26,7 +25,7 @@ proc_init:
         mov %rax, P_CR3(%rbx)
         # kernel stack: kstacks + (i + 1) * KSTACK_SIZE; the first trap frame at its top
         lea 1(%r12), %rax
-        shl $12, %rax                   # * KSTACK_SIZE
+        imul $KSTACK_SIZE, %rax, %rax
         lea kstacks(%rip), %rcx
         add %rcx, %rax
         mov %rax, P_KSTACK(%rbx)
@@ -100,12 +99,11 @@ timer_interrupt:
         call timer_eoi
         jmp schedule
 
-# kill_current: the current process dies (status -1); run another one.
+# kill_current: the current process dies; run another one.
         .globl kill_current
 kill_current:
         mov current(%rip), %rax
-        movq $EXITED, P_STATE(%rax)
-        movq $-1, P_STATUS(%rax)
+        movq $KILLED, P_STATE(%rax)
         jmp schedule
 
 # print_pid_prefix: "[guest] pid N: " for the current process.
@@ -151,18 +149,19 @@ sys_yield:
         movq $0, TF_RAX(%rdi)
         jmp schedule
 
-# exit(status): the process is gone; its pages stay allocated (the guest never reuses them).
+# exit(status): the process is gone, keeping the low 8 bits of its status, as
+# Unix does. Its pages stay allocated (the guest never reuses them).
 sys_exit:
         push %rdi
         mov current(%rip), %rax
         movq $EXITED, P_STATE(%rax)
-        mov TF_RDI(%rdi), %rcx
+        movzbl TF_RDI(%rdi), %ecx
         mov %rcx, P_STATUS(%rax)
         call print_pid_prefix
         lea msg_exited(%rip), %rdi
         call puts
-        mov (%rsp), %rdi
-        mov TF_RDI(%rdi), %rdi
+        mov current(%rip), %rax
+        mov P_STATUS(%rax), %rdi
         call putdec
         mov $'\n', %edi
         call putc
@@ -230,8 +229,7 @@ all_done:
         call puts
         mov P_PID(%rbx), %rdi
         call putdec
-        mov P_STATUS(%rbx), %rax
-        cmp $-1, %rax
+        cmpq $KILLED, P_STATE(%rbx)
         je 2f
         lea msg_status(%rip), %rdi
         call puts
@@ -262,10 +260,10 @@ shutdown:
         jmp 1b
 
         .section .rodata
-# Entry points of the user programs (user.S), one per process: pid 1, 2, 3.
+# Entry points of the user programs (user.S), one per process: pid 1, 2, 3, 4.
         .balign 8
 programs:
-        .quad main_a, main_b, main_c
+        .quad main_a, main_b, main_c, main_d
 
 msg_pid:        .asciz "[guest] pid "
 msg_colon:      .asciz ": "

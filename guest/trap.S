@@ -5,7 +5,7 @@
 # switched to TSS.rsp0 (the current process's kernel stack) and pushed
 # ss, rsp, rflags, cs, rip (and an error code for some exceptions). The stub
 # pushes a zero error code when the processor did not, then the vector number,
-# so every trap frame has the same layout (struct trap_frame, defs.inc).
+# so every trap frame has the same layout (struct trap_frame, defs.h).
 
 #include "defs.h"
         .text

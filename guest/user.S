@@ -1,4 +1,4 @@
-# The user image: three small programs and their helpers, in one page-aligned
+# The user image: four small programs and their helpers, in one page-aligned
 # block that every process maps read-only at USER_BASE (0x40000000). The code
 # is position-independent (RIP-relative), so it runs at USER_BASE although it
 # is linked at its physical address. Each process enters at its own main.
@@ -9,7 +9,7 @@
 
         .text
         .balign 4096, 0xcc              # pad with int3
-        .globl user_start, user_end, main_a, main_b, main_c
+        .globl user_start, user_end, main_a, main_b, main_c, main_d
 user_start:
 
 # Process 1: five lines, each followed by a long loop without system calls,
@@ -83,6 +83,16 @@ main_c:
         xor %edi, %edi
         jmp u_exit
 
+# Process 4: reads the kernel's memory, which its page table maps supervisor-only:
+# a protection page fault (error 5 = present | user) that kills it.
+main_d:
+        lea msg_d(%rip), %rdi
+        call u_print
+        mov $0x100000, %eax
+        mov (%rax), %rax
+        xor %edi, %edi
+        jmp u_exit
+
 # u_exit(status = %rdi): never returns.
 u_exit:
         mov $SYS_EXIT, %eax
@@ -121,6 +131,7 @@ msg_b_line:     .asciz "B: line % from pid %\n"
 msg_b_bad:      .asciz "B: write from a kernel address returned -%\n"
 msg_b_heap:     .asciz "B: heap word is still % (pid %)\n"
 msg_c:          .asciz "C: executing hlt at CPL 3\n"
+msg_d:          .asciz "D: reading kernel memory at 0x100000\n"
 
         .balign 4096, 0xcc              # pad with int3
 user_end:

@@ -67,7 +67,7 @@ paging_init:
         lea boot_pml4(%rip), %rax
         mov %rax, %cr3
         mov %cr0, %rax
-        or $1, %eax                     # CR0.PE (protection; already set in 64-bit mode)
+        or $1, %eax                     # CR0.PE: paging needs protection on (xk resets CR0 to 0)
         bts $31, %rax                   # CR0.PG
         mov %rax, %cr0
         lea msg_paging(%rip), %rdi

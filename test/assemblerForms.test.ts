@@ -60,7 +60,7 @@ function samples(o: Operand, form: Form): string[] {
     case 'imm': case 'simm': return immediateSamples(o, form.opsize);
     case 'creg': return ['%cr0', '%cr2', '%cr3', '%cr4', '%cr8'];
     case 'sreg': return ['%es', '%cs', '%ss', '%ds', '%fs', '%gs'];
-    case 'rel': return ['.Lnear', '.Lfar', 'extern_fn'];
+    case 'rel': return ['.Lnear', '.Lfar', 'extern_fn', '1f'];
     case 'moffs': return ['0x1122334455667788', 'foo'];
   }
 }
@@ -80,6 +80,7 @@ function attMnemonic(form: Form): string {
   if (m === 'movsxd') return 'movslq';
   if (['movs', 'stos', 'lods', 'cmps', 'scas'].includes(m)) return m + SUFFIX[form.opsize];
   if (form.operands.some((o) => o.kind === 'moffs')) return 'movabs';
+  if (form.operands.length === 0 && form.default64 && form.opsize === 16) return m + 'w'; // pushfw, leavew
   if (form.operands.some((o) => o.kind === 'rel' || o.kind === 'creg' || o.kind === 'sreg') || form.operands.length === 0) return m;
   if (['enter', 'int', 'ret', 'lgdt', 'lidt', 'sgdt', 'sidt', 'invlpg', 'lea', 'bswap', 'in', 'out'].includes(m) && !form.operands.some((o) => o.kind === 'rm')) return m;
   if (form.opsize && SUFFIX[form.opsize] && !(m === 'lmsw' || m === 'ltr')) return m + SUFFIX[form.opsize];
@@ -90,7 +91,6 @@ function generate(): { lines: string[]; formOf: number[] } {
   const lines: string[] = [];
   const formOf: number[] = [];
   for (const form of FORMS) {
-    if (form.operands.some((o) => o.kind === 'rel') && form.family === 'jcc' && form.operands[0].size === 32) continue; // same statements as rel8
     const lists = form.operands.map((o) => addPercent(samples(o, form)));
     const count = Math.max(1, ...lists.map((l) => l.length));
     const name = attMnemonic(form);
@@ -98,7 +98,8 @@ function generate(): { lines: string[]; formOf: number[] } {
       const ops = lists.map((l, i) => l[(k * (i * 2 + 1) + i) % l.length]);
       const att = form.mnemonic === 'enter' ? ops : [...ops].reverse();
       const indirect = (form.family === 'jmp' || form.family === 'call') && form.operands[0]?.kind === 'rm' ? '*' : '';
-      lines.push(`${name} ${indirect}${att.join(', ')}`.trim());
+      const label = ops.includes('1f') ? '; 1:' : ''; // a target right after the branch
+      lines.push(`${name} ${indirect}${att.join(', ')}${label}`.trim());
       formOf.push(form.id);
     }
   }
@@ -150,7 +151,7 @@ test('every table form assembles to the same bytes as GNU as', () => {
     const acceptedByXk: string[] = [];
     for (const i of rejected) {
       try {
-        assemble(`.text\n${lines[i]}\n.Lnear: .Lfar: foo: bar:\n`, { fileName: 'one.s' });
+        assemble(`.text\n.Lnear: .skip 200\n${lines[i]}\n.skip 300\n.Lfar: ret\n.data\nfoo: bar:\n`, { fileName: 'one.s' });
         acceptedByXk.push(lines[i]);
       } catch (e) {
         assert.ok(e instanceof AssemblyErrors);
@@ -189,7 +190,7 @@ test('every table form assembles to the same bytes as GNU as', () => {
       fs.writeFileSync(path.join(process.env.XK_DEBUG_DIR, 'xk.rel'), xkRelocs(xk.model).join('\n'));
       fs.writeFileSync(path.join(process.env.XK_DEBUG_DIR, 'gnu.rel'), gnu.relocs.join('\n'));
     }
-    assert.deepEqual(xkRelocs(xk.model), gnu.relocs);
+    assert.deepEqual(xkRelocs(xk.model).sort(), [...gnu.relocs].sort()); // GNU as lists relaxed branches last
     const chosen = new Set(xk.listing.map((e) => e.formId).filter((id) => id >= 0));
     const generatedForms = new Set(formOf);
     console.log(`forms: ${FORMS.length} in the table, ${generatedForms.size} exercised by ${lines.length} statements, ` +

@@ -111,6 +111,19 @@ test('bad symbol tables and relocations are named', () => {
   assert.match(elfError(patched(utilBytes, (v) => v.setUint32(rat + SHDR.info, 77, true))), /\(\.rela\.text\): sh_info 77 is not a section index/);
 });
 
+test('many section headers naming the same table are refused (the work stays linear)', () => {
+  const rela = sectionOfType(utilBytes, SHT_RELA);
+  const { shnum } = header(utilBytes);
+  const copy = utilBytes.slice();
+  const relaHeader = copy.slice(shdrAt(utilBytes, rela), shdrAt(utilBytes, rela) + SHDR_SIZE);
+  const shstrndx = new DataView(copy.buffer).getUint16(EHDR.shstrndx, true);
+  for (let i = 1; i < shnum; i++) {
+    const type = new DataView(copy.buffer).getUint32(shdrAt(utilBytes, i) + SHDR.type, true);
+    if (i !== shstrndx && type !== SHT_SYMTAB && type !== 3) copy.set(relaHeader, shdrAt(utilBytes, i));
+  }
+  assert.match(elfError(copy), /symbol and relocation tables add up to 0x[0-9a-f]+ bytes, more than the file .*: they overlap/);
+});
+
 /** Changes a few bytes: random values, or values that make interesting integers. */
 function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
   const copy = bytes.slice();

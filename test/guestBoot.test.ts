@@ -1,16 +1,16 @@
 // The guest kernel boots on the bare xk machine (`xk boot`): its own GDT, IDT,
-// TSS and page tables, three user processes at CPL 3, timer preemption,
-// system calls, demand paging, a process killed by #GP, and a clean shutdown.
+// TSS and page tables, four user processes at CPL 3, timer preemption,
+// system calls, demand paging, processes killed by #GP and #PF, panics, and shutdown.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGuest, REPO_ROOT } from './guestBuild.js';
-import { bootImage, type BootResult } from '../src/cli/bootCommand.js';
+import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
+import { bootImage, type BootOptions, type BootResult } from '../src/cli/bootCommand.js';
 
-function boot(elf: Uint8Array, options: { timerInterval?: number; maxInstructions?: number } = {}): { result: BootResult; output: string } {
+function boot(elf: Uint8Array, options: Omit<BootOptions, 'serialOut'> = {}): { result: BootResult; output: string } {
   let output = '';
   const decoder = new TextDecoder();
   const result = bootImage(elf, 'guest.elf', { ...options, serialOut: (bytes) => { output += decoder.decode(bytes); } });
@@ -27,7 +27,7 @@ function tinyImage(name: string, source: string): string {
   return elf;
 }
 
-test('the guest boots, runs three processes at CPL 3 and shuts down with status 0', () => {
+test('the guest boots, runs four processes at CPL 3 and shuts down with status 0', () => {
   const { result, output } = boot(buildGuest().elf);
   assert.equal(result.reason, 'stopped', result.message);
   assert.equal(result.shutdownStatus, 0);
@@ -50,13 +50,17 @@ test('the guest boots, runs three processes at CPL 3 and shuts down with status 
   assert.ok(lines.includes('B: write from a kernel address returned -1'));
   assert.ok(lines.includes('C: executing hlt at CPL 3'));
   assert.ok(lines.some((l) => /^\[guest\] pid 3: exception 13 at rip 0x400[0-9a-f]{5}, killed$/.test(l)));
+  // The kernel's pages are supervisor-only: a user read is a protection fault (error 5 = present | user).
+  assert.ok(lines.includes('D: reading kernel memory at 0x100000'));
+  assert.ok(lines.some((l) => /^\[guest\] pid 4: page fault at 0x100000 \(error 0x5\) at rip 0x400[0-9a-f]{5}, killed$/.test(l)));
   // The summary.
   assert.ok(lines.includes('[guest] pid 1: exit with status 0'));
   assert.ok(lines.includes('[guest] pid 2: exit with status 7'));
-  assert.match(output, /\[guest\] all processes done: timer ticks [1-9]\d*, system calls 25, demand-paging faults 2, context switches \d+\n/);
+  assert.match(output, /\[guest\] all processes done: timer ticks [1-9]\d*, system calls 26, demand-paging faults 2, context switches \d+\n/);
   assert.ok(lines.includes('[guest] pid 1 exited with status 0'));
   assert.ok(lines.includes('[guest] pid 2 exited with status 7'));
   assert.ok(lines.includes('[guest] pid 3 was killed'));
+  assert.ok(lines.includes('[guest] pid 4 was killed'));
   assert.equal(lines.at(-2), '[guest] shutdown');
   // The machine is back at CPL 0 in the guest kernel, with paging on.
   assert.equal(result.machine.cpu.cpl, 0);
@@ -153,4 +157,29 @@ idtr:   .word 0
 `);
   const tripled = boot(fs.readFileSync(triple));
   assert.equal(tripled.result.reason, 'triple-fault');
+});
+
+test('a page fault inside the guest kernel is a panic: message with CR2, shutdown status 255', () => {
+  // Once paging is on (when proc_init is reached), unmap the allocator's first page
+  // (physical 0x200000, kernel_pt[512]): the first kalloc's zeroing store faults in the kernel.
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  const procInit = symbols.get('proc_init')!;
+  const kernelPt = symbols.get('kernel_pt')!;
+  const { result, output } = boot(build.elf, {
+    beforeRun: (m) => m.cpu.hostCalls.set(procInit, (cpu) => {
+      m.memory.write64(kernelPt + 512 * 8, 0, 0);
+      cpu.hostCalls.delete(procInit); // then proc_init's first instruction runs as usual
+    }),
+  });
+  assert.equal(result.shutdownStatus, 255);
+  assert.match(output, /\[guest\] panic: exception 14 in the kernel at rip 0x10[0-9a-f]{4}, error code 0x2, cr2 0x200000\n$/);
+});
+
+test('the guest panics when it runs out of physical pages', () => {
+  const build = buildGuest();
+  const nextFree = guestSymbols(build).get('next_free')!;
+  const { result, output } = boot(build.elf, { beforeRun: (m) => m.memory.write64(nextFree, 0x3ff000, 0) });
+  assert.equal(result.shutdownStatus, 255);
+  assert.match(output, /\[guest\] panic: out of physical pages\n$/);
 });

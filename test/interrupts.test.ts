@@ -23,6 +23,15 @@ test('int $64 from user mode through a DPL-3 gate: stack switch to TSS.rsp0 and 
   assert.equal(m.cpu.ss, 0); // null SS after a privilege change
 });
 
+test('setKernelStack moves TSS.rsp0: the next entry from user mode uses it', async () => {
+  const { setKernelStack } = await import('../src/machine/interrupts.js');
+  const { m, at } = boot('  int $64');
+  setGate(m, 64, at('record'), 3);
+  setKernelStack(m, 0x6008);
+  assert.equal(m.run(1000), 'halted');
+  assert.equal(recorded(m)[0], 0x6000n - 40n);
+});
+
 test('int $0x20 from user mode through a DPL-0 gate raises #GP(0x20*8+2) at the int instruction', () => {
   const { m, at } = boot('fault: int $0x20');
   setGate(m, 0x20, at('record'), 0);

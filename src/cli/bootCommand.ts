@@ -8,6 +8,7 @@
 // status to the shutdown port.
 
 import * as fs from 'node:fs';
+import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
 import type { PortDevice, PortSize } from '../machine/ports.js';
 import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
@@ -50,6 +51,8 @@ export interface BootOptions {
   timerInterval?: number;
   memoryBytes?: number;
   serialOut?: (bytes: Uint8Array) => void;
+  /** Called after the image is loaded, before the first instruction (tests, tracing). */
+  beforeRun?: (machine: Machine) => void;
 }
 
 export interface BootResult {
@@ -76,6 +79,7 @@ export function bootImage(elf: Uint8Array, name: string, options: BootOptions = 
     for (let p = Math.floor(s.paddr / 4096); p <= Math.floor((s.paddr + s.memsz - 1) / 4096); p++) machine.invalidateCode(p);
   }
   machine.cpu.rip = image.entry;
+  options.beforeRun?.(machine);
   const reason = machine.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
   return { reason, shutdownStatus: shutdown.status, message: machine.stopMessage, instructions: machine.cpu.instructionCount, machine };
 }
@@ -87,6 +91,12 @@ function parseCount(flag: string, text: string | undefined, min: number): number
 }
 
 class UsageError extends Error {}
+
+/** ", at rip 0x... (CPL n)": where the CPU was when the run ended. */
+function where(result: BootResult): string {
+  const { rip, cpl } = result.machine.cpu;
+  return `, at rip ${formatAddress(rip)} (CPL ${cpl})`;
+}
 
 export async function bootCommand(args: string[]): Promise<number> {
   let file: string | undefined;
@@ -134,10 +144,10 @@ export async function bootCommand(args: string[]): Promise<number> {
     case 'halted':
       return 0;
     case 'triple-fault':
-      process.stderr.write(`xk boot: ${result.message || 'triple fault'} after ${result.instructions} instructions\n`);
+      process.stderr.write(`xk boot: ${result.message || 'triple fault'} after ${result.instructions} instructions${where(result)}\n`);
       return 1;
     case 'limit':
-      process.stderr.write(`xk boot: stopped after ${result.instructions} instructions (--max-instructions)\n`);
+      process.stderr.write(`xk boot: stopped after ${result.instructions} instructions (--max-instructions)${where(result)}\n`);
       return 1;
   }
 }

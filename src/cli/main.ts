@@ -1,7 +1,11 @@
 // The `xk` command: dispatches to one subcommand per tool.
 import { ldCommand } from './ldCommand.js';
+import { runCommand } from './runCommand.js';
+import { traceCommand } from './traceCommand.js';
 import { asCommand } from './asCommand.js';
 import { bootCommand } from './bootCommand.js';
+import { fsckCommand } from './fsckCommand.js';
+import { objdumpCommand } from './objdumpCommand.js';
 
 const USAGE = `usage: xk <command> [options]
 
@@ -11,6 +15,7 @@ commands:
   as FILE.s -o FILE.o                               assemble (GNU as syntax)
   ld FILES.o -o PROG                                link a static ELF64 executable
   objdump -d FILE                                   disassemble
+  fsck IMAGE                                        recover and check a disk image
   help                                              this text
 `;
 
@@ -19,8 +24,12 @@ type Command = (args: string[]) => Promise<number>;
 /** Subcommands register here; each lives in its own file under src/cli/. */
 export const COMMANDS = new Map<string, Command>();
 COMMANDS.set('ld', ldCommand);
+COMMANDS.set('run', runCommand);
+COMMANDS.set('trace', traceCommand);
 COMMANDS.set('as', asCommand);
 COMMANDS.set('boot', bootCommand);
+COMMANDS.set('fsck', fsckCommand);
+COMMANDS.set('objdump', objdumpCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

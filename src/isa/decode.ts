@@ -162,8 +162,8 @@ function buildTables(): void {
       }
       if (f.modrmByte >= 0) {
         slot.fixed ??= new Map();
-        // lfence/mfence/sfence ignore ModRM.rm: 0F AE E8..EF are all lfence
-        const variants = f.map === 1 && f.opcode === 0xae ? 8 : 1;
+        // lfence and sfence ignore ModRM.rm: 0F AE E8..EF are all lfence, F8..FF sfence
+        const variants = f.map === 1 && f.opcode === 0xae && (f.modrmByte === 0xe8 || f.modrmByte === 0xf8) ? 8 : 1;
         for (let r = 0; r < variants; r++) {
           const byte = f.modrmByte | r;
           const list = slot.fixed.get(byte) ?? [];

@@ -23,7 +23,7 @@
 //   ax eax                AX or EAX only (port I/O, which has no 64-bit form)
 //   cr sreg               control register / segment register in ModRM.reg
 //   v                     no operand: only makes the row come in 16/32/64-bit forms
-//                         (string instructions, pushf, push imm8)
+//                         (string instructions, pushf, leave, push imm8)
 //
 // Encoding tokens
 //   hex byte, `XX+r` (register in low bits), `XX+cc` (condition in low bits),
@@ -254,7 +254,7 @@ const ROWS: Row[] = [
   ['pop', 'rmv', '8F /0', 'd64'],
   ['pushf', 'v', '9C', 'd64'],
   ['popf', 'v', '9D', 'd64'],
-  ['leave', '', 'C9', 'd64'],
+  ['leave', 'v', 'C9', 'd64'],
   ['enter', 'imm16, imm8', 'C8', 'd64'],
 
   // Control transfer

@@ -49,6 +49,8 @@ export interface FileLayer {
   setWakeup(wakeup: (channel: object) => void): void;
   /** Bytes typed at the serial port. */
   consoleInput(bytes: Uint8Array): void;
+  /** The host's input ended: console reads return end of file once the typed lines are read. */
+  consoleInputEnd(): void;
   /** Where console writes go (the serial port). */
   setConsoleOutput(output: (bytes: Uint8Array) => void): void;
   /** crashn(n): make the disk fail after n more block writes (crash-consistency tests). */

@@ -5,9 +5,9 @@ import {
   fileAlloc, fileClose, fileDup, fileOpen, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite,
   resetFileTable, setWakeup, type File,
 } from './file.js';
-import { consoleInput, resetConsole, setConsoleOutput } from './console.js';
+import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from './console.js';
 import type { FileSystem } from './fs/fileSystem.js';
-import { fsChdir, fsLink, fsMkdir, fsMknod, fsOpen, fsUnlink, O_RDONLY } from './fs/fsOps.js';
+import { fsChdir, fsLink, fsMkdir, fsMknod, fsOpen, fsUnlink, O_RDONLY, O_RDWR } from './fs/fsOps.js';
 import { idup, iput, readi, type Inode } from './fs/inode.js';
 import { CONSOLE_MAJOR, T_FILE } from './fs/layout.js';
 import { rootInode } from './fs/path.js';
@@ -56,6 +56,10 @@ export function fileLayerFor(fs: FileSystem): FileLayer {
     },
 
     openConsole: () => {
+      // The /console device file when there is one (so fstat says T_DEV), else a bare device file.
+      const opened = fileOpen('/console', O_RDWR, rootInode(fs));
+      if (opened !== -1 && opened.type === 'device') return opened;
+      if (opened !== -1) fileClose(opened);
       const f = fileAlloc();
       if (!f) throw new Error('file table full');
       Object.assign(f, { type: 'device', major: CONSOLE_MAJOR, readable: true, writable: true });
@@ -63,6 +67,7 @@ export function fileLayerFor(fs: FileSystem): FileLayer {
     },
     setWakeup: (fn) => setWakeup(fn),
     consoleInput: (bytes) => consoleInput(bytes),
+    consoleInputEnd: () => consoleInputEnd(),
     setConsoleOutput: (fn) => setConsoleOutput(fn),
     crashAfter: () => -1, // needs a crash hook from the file layer's disk (not yet exported)
     diskReads: () => 0,

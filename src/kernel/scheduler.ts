@@ -90,6 +90,7 @@ function resumeSyscall(k: Kernel, p: Proc): boolean {
 
 /** Pick the next runnable process after the last one, round robin, and switch to it (or idle). */
 export function schedule(k: Kernel): void {
+  const previous = k.current;
   for (let tries = 0; tries < 2 * NPROC; tries++) {
     const slot = (k.lastSlot + 1 + tries) % NPROC;
     const p = k.procs.slots[slot];
@@ -100,7 +101,7 @@ export function schedule(k: Kernel): void {
       continue;
     }
     k.lastSlot = slot;
-    if (k.trace && k.current !== p) k.emit(p, 'kernel', 'switch', `scheduler: switch to pid ${p.pid} (${p.name})`);
+    if (k.trace && previous !== p) k.emit(p, 'kernel', 'switch', `scheduler: switch to pid ${p.pid} (${p.name})`);
     enterProcess(k, p);
     return;
   }

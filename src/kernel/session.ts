@@ -27,12 +27,16 @@ export interface SessionOptions {
   output: (bytes: Uint8Array) => void;
   /** Console input available from the start. */
   input?: Uint8Array | string;
+  /** After `input`, the console reads end of file (runToCompletion). */
+  inputEnds?: boolean;
 }
 
 export interface Session {
   machine: Machine;
   kernel: Kernel;
   disk: MountedDisk;
+  /** True when the first process is the given program (not /init). */
+  programMode: boolean;
   /** Run until the first process exits or `maxInstructions` more have run; true when finished. */
   run(maxInstructions: number): boolean;
   /** Why the machine last stopped, in words. */
@@ -66,6 +70,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     machine,
     kernel,
     disk,
+    programMode: options.program !== undefined,
     run(maxInstructions: number): boolean {
       if (finished) return true;
       const reason = machine.run(maxInstructions);
@@ -88,8 +93,13 @@ export async function runToCompletion(
   try {
     let ran = 0;
     const slice = 1_000_000;
+    let endDelivered = false;
     while (!session.run(slice)) {
       ran += slice;
+      if (options.inputEnds && !endDelivered && !session.machine.devices.serial.dataReady) {
+        session.kernel.files.consoleInputEnd();
+        endDelivered = true;
+      }
       if (ran >= maxInstructions) return { status: null, message: `still running after ${ran} instructions`, session };
     }
     return { status: session.kernel.exitStatus, message: session.stopMessage(), session };

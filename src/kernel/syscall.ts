@@ -102,10 +102,18 @@ export function fdAlloc(p: Proc, f: OpenFile): number {
   return fd;
 }
 
-/** Trace the arguments as checked: sys_open("/small.txt", 0). */
-export function traceArgs(k: Kernel, p: Proc, name: string, args: Array<string | number>): void {
+/** A user address, shown in hex in traces. */
+export interface UserPointer {
+  pointer: number;
+}
+export const ptr = (pointer: number): UserPointer => ({ pointer });
+
+/** Trace the arguments as checked: sys_open("/small.txt", 0), sys_read(3, 0x402010, 100). */
+export function traceArgs(k: Kernel, p: Proc, name: string, args: Array<string | number | UserPointer>): void {
   if (!k.trace) return;
-  const shown = args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : String(a))).join(', ');
+  const show = (a: string | number | UserPointer): string =>
+    typeof a === 'string' ? JSON.stringify(a) : typeof a === 'number' ? String(a) : '0x' + a.pointer.toString(16);
+  const shown = args.map(show).join(', ');
   k.emit(p, 'kernel', 'sys', `sys_${name}(${shown})`, { name, args: shown });
 }
 

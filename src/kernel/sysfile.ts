@@ -9,7 +9,7 @@ import { sysExec } from './exec.js';
 import type { Kernel } from './kernel.js';
 import type { Blocking, Proc } from './proc.js';
 import {
-  argAddr, argFd, argInt, argPath, fdAlloc, traceArgs, traceOperation, type SyscallFunction,
+  argAddr, argFd, argInt, argPath, fdAlloc, ptr, traceArgs, traceOperation, type SyscallFunction,
 } from './syscall.js';
 import { STAT_SIZE } from './syscallTable.js';
 
@@ -18,7 +18,7 @@ function* sysRead(k: Kernel, p: Proc): Blocking {
   const a = argFd(p, 0);
   const buf = argAddr(p, 1);
   const n = argInt(p, 2);
-  traceArgs(k, p, 'read', [a ? a.fd : argInt(p, 0), buf, n]);
+  traceArgs(k, p, 'read', [a ? a.fd : argInt(p, 0), ptr(buf), n]);
   if (!a || n < 0 || !userRangeWritable(p, buf, n)) return -1;
   for (;;) {
     const r = k.files.read(a.file, n);
@@ -38,7 +38,7 @@ function* sysWrite(k: Kernel, p: Proc): Blocking {
   const a = argFd(p, 0);
   const buf = argAddr(p, 1);
   const n = argInt(p, 2);
-  traceArgs(k, p, 'write', [a ? a.fd : argInt(p, 0), buf, n]);
+  traceArgs(k, p, 'write', [a ? a.fd : argInt(p, 0), ptr(buf), n]);
   if (!a || n < 0) return -1;
   const bytes = copyin(p, buf, n);
   if (bytes === -1) return -1;
@@ -97,7 +97,7 @@ function sysDup(k: Kernel, p: Proc): number {
 /** pipe(int fds[2]): fds[0] the read end, fds[1] the write end. */
 function sysPipe(k: Kernel, p: Proc): number {
   const addr = argAddr(p, 0);
-  traceArgs(k, p, 'pipe', [addr]);
+  traceArgs(k, p, 'pipe', [ptr(addr)]);
   if (!userRangeWritable(p, addr, 8)) return -1;
   const ends = k.files.pipe();
   if (typeof ends === 'number') return ends;
@@ -121,7 +121,7 @@ function sysPipe(k: Kernel, p: Proc): number {
 function sysFstat(k: Kernel, p: Proc): number {
   const a = argFd(p, 0);
   const addr = argAddr(p, 1);
-  traceArgs(k, p, 'fstat', [argInt(p, 0), addr]);
+  traceArgs(k, p, 'fstat', [argInt(p, 0), ptr(addr)]);
   if (!a) return -1;
   const st = k.files.stat(a.file);
   if (typeof st === 'number') return st;

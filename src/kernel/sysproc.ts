@@ -6,7 +6,7 @@ import type { Kernel } from './kernel.js';
 import { PAGE_SIZE, USER_HEAP_LIMIT } from './kernelLayout.js';
 import type { Blocking, Proc } from './proc.js';
 import { exitProcess } from './exit.js';
-import { argAddr, argInt, traceArgs, traceOperation, type SyscallFunction } from './syscall.js';
+import { argAddr, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './syscall.js';
 import { SYSINFO_SIZE } from './syscallTable.js';
 import { TRAP_FRAME_SIZE } from './trapFrame.js';
 
@@ -45,7 +45,7 @@ function sysExit(k: Kernel, p: Proc): number {
 /** wait(int *status): reap a zombie child; sleeps until one exits. -1 without children. */
 function* sysWait(k: Kernel, p: Proc): Blocking {
   const statusAddr = argAddr(p, 0);
-  traceArgs(k, p, 'wait', [statusAddr]);
+  traceArgs(k, p, 'wait', [ptr(statusAddr)]);
   if (statusAddr !== 0 && !userRangeWritable(p, statusAddr, 4)) return -1;
   for (;;) {
     let haveChildren = false;
@@ -119,7 +119,7 @@ function sysUptime(k: Kernel, p: Proc): number {
 /** sysinfo(struct sys_info *): memory and disk statistics. */
 function sysSysinfo(k: Kernel, p: Proc): number {
   const addr = argAddr(p, 0);
-  traceArgs(k, p, 'sysinfo', [addr]);
+  traceArgs(k, p, 'sysinfo', [ptr(addr)]);
   const info = new Uint8Array(SYSINFO_SIZE);
   const v = new DataView(info.buffer);
   v.setInt32(0, k.allocator.usedPages, true); // pages_in_use

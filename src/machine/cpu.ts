@@ -333,31 +333,47 @@ export class Cpu {
    * leave RIP after it. The caller (Machine) delivers them.
    */
   step(): void {
-    const start = this.rip;
-    if (this.cpl === 0 && this.hostCalls.size !== 0) {
-      const call = this.hostCalls.get(start);
-      if (call) { call(this); return; }
-    }
-    this.instructionStart = start;
-    let entry: CacheEntry;
+    this.runSlice(this.instructionCount + 1);
+  }
+
+  /**
+   * Execute instructions until the instruction count reaches `limit`, or the
+   * CPU halts, or something sets `interruptCheck` (an IF change, a system
+   * instruction, a stop request): the run loop then looks at the machine
+   * before the next instruction. Faults are thrown as in step().
+   */
+  runSlice(limit: number): void {
+    const cache = this.decodeCache;
+    const hostCalls = this.hostCalls;
+    let start = this.rip;
+    let entry: CacheEntry | null = null;
     try {
-      entry = this.decodeCache.fetch(this, start);
+      while (this.instructionCount < limit) {
+        start = this.rip;
+        entry = null;
+        if (this.cpl === 0 && hostCalls.size !== 0) {
+          const call = hostCalls.get(start);
+          if (call) {
+            call(this);
+            if (this.interruptCheck || this.halted) return;
+            continue;
+          }
+        }
+        this.instructionStart = start;
+        entry = cache.fetch(this, start);
+        this.rip = start + entry.length;
+        entry.exec(this, entry.d);
+        this.instructionCount++;
+        if (this.interruptCheck || this.halted) return;
+      }
     } catch (e) {
-      this.rip = start;
-      throw e;
-    }
-    this.rip = start + entry.length;
-    try {
-      entry.exec(this, entry.d);
-    } catch (e) {
-      if (e instanceof CpuFault && isTrap(entry.d, e)) {
+      if (entry !== null && e instanceof CpuFault && isTrap(entry.d, e)) {
         this.instructionCount++;
         throw e;
       }
       this.rip = start;
       throw e;
     }
-    this.instructionCount++;
   }
 }
 

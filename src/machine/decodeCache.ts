@@ -35,7 +35,11 @@ export const SYSTEM_MNEMONICS: ReadonlySet<string> = new Set([
   'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
 ]);
 
-const toSystem: Exec = (cpu, d) => cpu.system(d);
+/** System instructions may change anything the run loop watches (IF, halted, device lines): it looks again after each. */
+const toSystem: Exec = (cpu, d) => {
+  cpu.interruptCheck = true;
+  cpu.system(d);
+};
 
 function invalidInstruction(cpu: Cpu, d: Decoded): void {
   void cpu;
@@ -60,7 +64,8 @@ const PAGE = 4096;
 export class DecodeCache {
   /** 1 for each physical page that has cached entries. */
   readonly codePages: Uint8Array;
-  private pages: (CacheEntry | undefined)[][] = [];
+  /** Entries by physical page number, then by offset in the page (null: nothing cached there). */
+  private pages: ((CacheEntry | undefined)[] | null)[];
   private readonly memorySize: number;
   /** Instructions decoded (cache misses), for statistics. */
   decodes = 0;
@@ -68,13 +73,14 @@ export class DecodeCache {
   constructor(memorySize: number) {
     this.memorySize = memorySize;
     this.codePages = new Uint8Array(Math.ceil(memorySize / PAGE));
+    this.pages = new Array(this.codePages.length).fill(null);
   }
 
   /** The entry for the instruction at linear `rip` (translating it for execute at the current CPL). */
   fetch(cpu: Cpu, rip: number): CacheEntry {
     const phys = cpu.mmu.translate(rip, 'execute', cpu.cpl);
-    const page = this.pages[phys >>> 12];
-    if (page !== undefined) {
+    const page = phys < this.memorySize ? this.pages[phys >>> 12] : null;
+    if (page !== null) {
       const e = page[phys & 0xfff];
       if (e !== undefined) return e;
     }
@@ -97,7 +103,7 @@ export class DecodeCache {
     if (!crossed && phys < this.memorySize) {
       const n = phys >>> 12;
       let page = this.pages[n];
-      if (page === undefined) {
+      if (page === null) {
         page = new Array(PAGE);
         this.pages[n] = page;
         this.codePages[n] = 1;
@@ -109,12 +115,14 @@ export class DecodeCache {
 
   /** Drop the entries of physical page `n` (address / 4096). */
   invalidatePage(n: number): void {
-    this.pages[n] = undefined as unknown as (CacheEntry | undefined)[];
-    if (n < this.codePages.length) this.codePages[n] = 0;
+    if (n >= 0 && n < this.codePages.length) {
+      this.pages[n] = null;
+      this.codePages[n] = 0;
+    }
   }
 
   flush(): void {
-    this.pages = [];
+    this.pages.fill(null);
     this.codePages.fill(0);
   }
 }

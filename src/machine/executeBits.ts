@@ -93,6 +93,47 @@ function bitScan(reverse: boolean): Exec {
   };
 }
 
+/**
+ * tzcnt / lzcnt: count trailing / leading zero bits (the operand size for a
+ * zero source). CF = (source = 0), ZF = (result = 0). OF SF AF PF are
+ * undefined in the SDM; xk does what the oracle's host CPU (AMD) does: SF AF
+ * PF cleared, OF unchanged.
+ * popcnt: the number of set bits; ZF = (source = 0), CF OF SF AF PF cleared.
+ */
+function count(kind: 'tzcnt' | 'lzcnt' | 'popcnt'): Exec {
+  return (cpu: Cpu, d: Decoded) => {
+    const dst = d.operands[0];
+    const size = d.opsize;
+    let lo = cpu.readOp(d.operands[1], d);
+    const hi = size === 64 ? cpu.hi : 0;
+    if (size === 16) lo &= 0xffff;
+    let n: number;
+    if (kind === 'popcnt') n = bitCount(lo) + bitCount(hi);
+    else if (kind === 'tzcnt') {
+      if ((lo | hi) === 0) n = size;
+      else n = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(hi & -hi);
+    } else {
+      if (size === 64) n = hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+      else n = Math.clz32(lo) - (32 - size);
+    }
+    cpu.setReg((dst as { reg: number }).reg, size, false, n, 0);
+    const f = cpu.flags;
+    f.materialize();
+    if (kind === 'popcnt') {
+      f.bits = (f.bits & ~(CF | PF | AF | ZF | SF | OF)) | (n === 0 ? ZF : 0);
+    } else {
+      const srcZero = n === size; // only a zero source counts all `size` bits
+      f.bits = (f.bits & ~(CF | ZF | SF | AF | PF)) | (srcZero ? CF : 0) | (n === 0 ? ZF : 0);
+    }
+  };
+}
+
+function bitCount(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 const bswap: Exec = (cpu, d) => {
   const r = d.operands[0];
   if (r.type !== 'reg') return;
@@ -111,4 +152,5 @@ export const BIT_HANDLERS: [string, Exec][] = [
   ['bt', bitTest(BT)], ['bts', bitTest(BTS)], ['btr', bitTest(BTR)], ['btc', bitTest(BTC)],
   ['bsf', bitScan(false)], ['bsr', bitScan(true)],
   ['bswap', bswap],
+  ['tzcnt', count('tzcnt')], ['lzcnt', count('lzcnt')], ['popcnt', count('popcnt')],
 ];

@@ -175,19 +175,21 @@ const nothing: Exec = () => {};
 
 /**
  * cpuid: a fixed, documented processor. Vendor "xkMachineCPU"; leaf 1 reports
- * family 6, and in EDX only TSC (bit 4), CX8 (bit 8) and CMOV (bit 15): no FPU,
- * MMX, SSE or anything else. Extended leaf 0x80000001 reports NX (bit 20) and
- * long mode (bit 29). Unknown leaves return zeros.
+ * family 6, in EDX only TSC (bit 4), CX8 (bit 8) and CMOV (bit 15) — no FPU,
+ * MMX, SSE or anything else — and in ECX POPCNT (bit 23). Leaf 7 reports BMI1
+ * (EBX bit 3: tzcnt). Extended leaf 0x80000001 reports LZCNT (ECX bit 5), NX
+ * (EDX bit 20) and long mode (EDX bit 29). Unknown leaves return zeros.
  */
 const cpuid: Exec = (cpu) => {
   const leaf = cpu.regs[0];
   let a = 0, b = 0, c = 0, dx = 0;
   const text = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
   switch (leaf) {
-    case 0: a = 1; b = text('xkMa'); dx = text('chin'); c = text('eCPU'); break;
-    case 1: a = 0x00000600; dx = (1 << 4) | (1 << 8) | (1 << 15); break;
+    case 0: a = 7; b = text('xkMa'); dx = text('chin'); c = text('eCPU'); break;
+    case 1: a = 0x00000600; dx = (1 << 4) | (1 << 8) | (1 << 15); c = 1 << 23; break;
+    case 7: if (cpu.regs[2] === 0) b = 1 << 3; break;
     case 0x80000000: a = 0x80000001; break;
-    case 0x80000001: dx = (1 << 20) | (1 << 29); break;
+    case 0x80000001: c = 1 << 5; dx = (1 << 20) | (1 << 29); break;
   }
   cpu.setReg(0, 32, false, a >>> 0, 0);
   cpu.setReg(3, 32, false, b >>> 0, 0);

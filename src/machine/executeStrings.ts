@@ -41,6 +41,48 @@ function advance(cpu: Cpu, r: number, a32: boolean, delta: number): void {
   else regs[2 * r + 1] = (regs[2 * r + 1] + Math.floor(s / TWO_32)) >>> 0;
 }
 
+/** One element of a string instruction: move/store/load/compare, then step RSI/RDI. */
+function element(cpu: Cpu, kind: number, size: number, a32: boolean, delta: number, srcBase: number): void {
+  switch (kind) {
+    case MOVS: {
+      const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
+      cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
+      advance(cpu, RSI, a32, delta);
+      advance(cpu, RDI, a32, delta);
+      return;
+    }
+    case STOS: {
+      const v = cpu.getReg(0, size, false);
+      cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
+      advance(cpu, RDI, a32, delta);
+      return;
+    }
+    case LODS: {
+      const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
+      cpu.setReg(0, size, false, v, cpu.hi);
+      advance(cpu, RSI, a32, delta);
+      return;
+    }
+    default: {
+      // cmps compares [rsi] - [rdi]; scas compares the accumulator - [rdi].
+      let a: number, aHi: number;
+      if (kind === CMPS) { a = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size); aHi = size === 64 ? cpu.hi : 0; }
+      else { a = cpu.getReg(0, size, false); aHi = size === 64 ? cpu.hi : 0; }
+      const b = cpu.readMem(regAddress(cpu, RDI, a32, 0), size);
+      const bHi = size === 64 ? cpu.hi : 0;
+      let r: number, rHi = 0;
+      if (size === 64) {
+        const s = a - b;
+        r = s >>> 0;
+        rHi = (aHi - bHi + Math.floor(s / TWO_32)) >>> 0;
+      } else r = trunc(a - b, size);
+      if (kind === CMPS) advance(cpu, RSI, a32, delta);
+      advance(cpu, RDI, a32, delta);
+      cpu.flags.set(LAZY_SUB, size, a, aHi, b, bHi, r, rHi, 0);
+    }
+  }
+}
+
 function stringOp(kind: number): Exec {
   return (cpu: Cpu, d: Decoded) => {
     const size = d.opsize;
@@ -50,53 +92,11 @@ function stringOp(kind: number): Exec {
     const srcBase = seg === 4 ? cpu.fsBase : seg === 5 ? cpu.gsBase : 0;
     const regs = cpu.regs;
     const rep = d.prefixes.rep;
-
-    const one = (): void => {
-      switch (kind) {
-        case MOVS: {
-          const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
-          cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
-          advance(cpu, RSI, a32, delta);
-          advance(cpu, RDI, a32, delta);
-          return;
-        }
-        case STOS: {
-          const v = cpu.getReg(0, size, false);
-          cpu.writeMem(regAddress(cpu, RDI, a32, 0), size, v, cpu.hi);
-          advance(cpu, RDI, a32, delta);
-          return;
-        }
-        case LODS: {
-          const v = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size);
-          cpu.setReg(0, size, false, v, cpu.hi);
-          advance(cpu, RSI, a32, delta);
-          return;
-        }
-        default: {
-          // cmps compares [rsi] - [rdi]; scas compares the accumulator - [rdi].
-          let a: number, aHi: number;
-          if (kind === CMPS) { a = cpu.readMem(regAddress(cpu, RSI, a32, srcBase), size); aHi = size === 64 ? cpu.hi : 0; }
-          else { a = cpu.getReg(0, size, false); aHi = size === 64 ? cpu.hi : 0; }
-          const b = cpu.readMem(regAddress(cpu, RDI, a32, 0), size);
-          const bHi = size === 64 ? cpu.hi : 0;
-          let r: number, rHi = 0;
-          if (size === 64) {
-            const s = a - b;
-            r = s >>> 0;
-            rHi = (aHi - bHi + Math.floor(s / TWO_32)) >>> 0;
-          } else r = trunc(a - b, size);
-          if (kind === CMPS) advance(cpu, RSI, a32, delta);
-          advance(cpu, RDI, a32, delta);
-          cpu.flags.set(LAZY_SUB, size, a, aHi, b, bHi, r, rHi, 0);
-        }
-      }
-    };
-
-    if (rep === 0) { one(); return; }
+    if (rep === 0) { element(cpu, kind, size, a32, delta, srcBase); return; }
     const compares = kind === CMPS || kind === SCAS;
     for (let n = 0; n < CHUNK; n++) {
       if (a32 ? regs[2 * RCX] === 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) === 0) return;
-      one();
+      element(cpu, kind, size, a32, delta, srcBase);
       advance(cpu, RCX, a32, -1);
       if (compares) {
         const zf = cpu.flags.zf() !== 0;

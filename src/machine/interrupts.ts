@@ -272,3 +272,18 @@ export class InterruptController {
     this.host.cpu.invalidateDecodeCache(Math.floor(phys / 4096));
   }
 }
+
+/**
+ * Set TSS.rsp0, the stack the CPU switches to when an interrupt arrives at
+ * CPL 3 (a kernel does this on every switch to a process, as xv6's switchuvm
+ * does). Writes through the MMU at linear cpu.tssBase + 4, as supervisor.
+ */
+export function setKernelStack(host: InterruptHost, rsp0: number): void {
+  const { cpu, mmu, memory } = host;
+  const lo = rsp0 >>> 0;
+  const hi = Math.floor(rsp0 / 0x100000000) >>> 0;
+  for (let i = 0; i < 8; i++) {
+    const phys = mmu.translate(cpu.tssBase + TSS_RSP0 + i, 'write', 0);
+    memory.write8(phys, ((i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff));
+  }
+}

@@ -61,6 +61,7 @@ export class Machine {
   stop(reason: StopReason | string, message?: string): void {
     this.stopRequest = reason === 'triple-fault' ? 'triple-fault' : 'stopped';
     this.stopMessage = message ?? String(reason);
+    this.cpu.interruptCheck = true; // end the current slice
   }
 
   /** Physical page `n` was written behind the CPU's back (DMA, a loader): drop its decoded code. */
@@ -84,14 +85,15 @@ export class Machine {
     const end = cpu.instructionCount + maxInstructions;
     this.stopRequest = null;
     this.stopMessage = '';
+    cpu.interruptCheck = true; // devices may have changed between runs
     while (cpu.instructionCount < end) {
+      if (this.stopRequest !== null) return this.stopRequest;
       if (cpu.halted) {
-        // Skip idle time to the next interrupt; none can come: the machine is halted for good.
+        // Skip idle time to the next interrupt; if none can come, the machine is halted for good.
         if (!ic.idle()) {
           this.stopMessage = 'hlt with no interrupt that can wake the CPU';
           return 'halted';
         }
-        if (this.stopRequest !== null) return this.stopRequest;
         continue;
       }
       if (cpu.interruptCheck || cpu.instructionCount + ic.idleTicks >= timer.deadline ||
@@ -99,16 +101,18 @@ export class Machine {
         cpu.interruptCheck = false;
         ic.poll();
         if (this.stopRequest !== null) return this.stopRequest;
+        if (cpu.halted) continue;
       }
+      // Run until the timer's deadline at most; system instructions and IF changes end the slice early.
+      const limit = Math.min(end, timer.deadline - ic.idleTicks);
       try {
-        cpu.step();
+        cpu.runSlice(limit);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
-        // step() left RIP at the instruction for faults and after it for int3/int n.
+        // runSlice left RIP at the instruction for faults and after it for int3/int n.
         const software = cpu.rip !== cpu.instructionStart;
         ic.deliver(e.vector, e.errorCode, software);
       }
-      if (this.stopRequest !== null) return this.stopRequest;
     }
     return 'limit';
   }

@@ -170,9 +170,9 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
     case 'ltr': return loadTaskRegister(machine, read16(cpu, d, ops[0]));
     case 'str': return writeSelectorLike(cpu, d, ops[0], cpu.trSelector);
     case 'invlpg': {
-      const at = memoryOf(cpu, d, ops[0]);
-      machine.mmu.flushPage(at);
-      cpu.invalidateDecodeCache();
+      // The decoded-instruction cache is keyed by physical address and every
+      // fetch is translated, so only the TLB needs flushing (see decodeCache.ts).
+      machine.mmu.flushPage(memoryOf(cpu, d, ops[0]));
       return;
     }
     case 'in': {
@@ -267,9 +267,13 @@ function writeControlRegister(machine: SystemHost, n: number, lo: number, hi: nu
     }
     case 2: cpu.cr2 = toSignedLinear(lo, hi); return; // stores the value; non-canonical values wrap to 48 bits
     case 3:
+      // A new address space: flush the TLB. Decoded instructions are keyed by
+      // physical address and stay valid (decodeCache.ts), so a context switch
+      // does not throw away the decoded kernel.
       if ((hi & 0xfff00000) !== 0) throw gp(0, 'CR3 bits above 51 are reserved');
       cpu.cr3 = lo + hi * 0x100000000;
-      break;
+      mmu.flush();
+      return;
     case 4:
       if (hi !== 0 || (lo & ~CR4_SUPPORTED) !== 0) throw gp(0, 'CR4: reserved or unsupported bit');
       if ((cpu.cr0 & CR0_PG) !== 0 && (cpu.efer & EFER_LME) !== 0 && (lo & CR4_PAE) === 0) throw gp(0, 'cannot clear CR4.PAE in long mode');
@@ -278,7 +282,7 @@ function writeControlRegister(machine: SystemHost, n: number, lo: number, hi: nu
     case 8: return; // task priority: ignored
     default: throw new CpuFault(UD);
   }
-  // CR0, CR3 and CR4 writes change translations: flush the TLB and decoded code.
+  // CR0 and CR4 writes may change how translation works: flush the TLB and decoded code.
   mmu.flush();
   cpu.invalidateDecodeCache();
 }

@@ -1,7 +1,8 @@
 // sh: the shell. Reads command lines and runs them:
 //
 //   cmd args...         run a program (looked up as given, then in /)
-//   cmd < in > out      redirect standard input / output (> replaces the file)
+//   cmd < in > out      redirect standard input / output (> replaces the file,
+//                       >> appends to it)
 //   a | b | c           a pipeline
 //   a ; b               one after the other
 //   a &                 do not wait for it
@@ -23,6 +24,7 @@ struct cmd {
   int argc;
   char *in;    // file for standard input, or 0
   char *out;   // file for standard output, or 0
+  int append;  // out was given with >>
 };
 
 static char line[512];
@@ -76,6 +78,10 @@ static int parse_pipeline(char **p, struct cmd *cmds, char *end) {
       memset(&cmds[n], 0, sizeof(cmds[n]));
     } else if (c == '<' || c == '>') {
       (*p)++;
+      if (c == '>' && **p == '>') {
+        (*p)++;
+        cur->append = 1;
+      }
       char *file = word(p);
       if (!file)
         return -1;
@@ -103,12 +109,17 @@ static void run_command(struct cmd *c) {
   }
   if (c->out) {
     struct stat st;
-    if (stat(c->out, &st) == 0 && st.type == T_FILE)
+    if (!c->append && stat(c->out, &st) == 0 && st.type == T_FILE)
       unlink(c->out);   // '>' replaces the file (open has no O_TRUNC)
     close(1);
-    if (open(c->out, O_WRONLY | O_CREATE) != 1) {
+    if (open(c->out, (c->append ? O_RDWR : O_WRONLY) | O_CREATE) != 1) {
       fprintf(2, "sh: cannot create %s\n", c->out);
       exit(1);
+    }
+    if (c->append && fstat(1, &st) == 0 && st.type == T_FILE) {
+      char skip[128];   // no lseek: move the offset to the end by reading
+      while (read(1, skip, sizeof(skip)) > 0)
+        ;
     }
   }
   exec(c->argv[0], c->argv);

@@ -18,6 +18,8 @@ export interface FileSystem {
   readonly log: Log;
   /** The in-memory inode table; an entry with ref 0 is free. */
   readonly inodes: Inode[];
+  /** What mounting repaired: blocks replayed from the log, orphaned inodes freed. */
+  readonly recovered: { logBlocks: number; orphans: number };
 }
 
 /**
@@ -34,9 +36,9 @@ export function mountFileSystem(dev: BlockDevice): FileSystem {
   if (sb.size > dev.blockCount) throw new Error(`file system: superblock says ${sb.size} blocks but the disk has ${dev.blockCount}`);
   const cache = new BufferCache(dev);
   const log = new Log(dev, cache, sb);
-  log.recover();
-  const fs: FileSystem = { dev, sb, cache, log, inodes: [] };
-  reclaimOrphans(fs);
+  const logBlocks = log.recover();
+  const fs: FileSystem = { dev, sb, cache, log, inodes: [], recovered: { logBlocks, orphans: 0 } };
+  fs.recovered.orphans = reclaimOrphans(fs);
   const root = iget(fs, ROOT_INUM);
   const ok = root.type === T_DIR;
   iput(root);
@@ -44,12 +46,15 @@ export function mountFileSystem(dev: BlockDevice): FileSystem {
   return fs;
 }
 
-function reclaimOrphans(fs: FileSystem): void {
+function reclaimOrphans(fs: FileSystem): number {
+  let count = 0;
   for (let inum = 1; inum < fs.sb.ninodes; inum++) {
     const d = decodeDinode(fs.cache.read(inodeBlock(fs.sb, inum)), inum);
     if (d.type !== 0 && d.nlink === 0) {
       // iput of the last reference to an unlinked inode frees it (in its own transaction).
       iput(iget(fs, inum));
+      count++;
     }
   }
+  return count;
 }

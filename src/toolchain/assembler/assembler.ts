@@ -47,7 +47,7 @@ export interface ListingEntry {
   section: string;
   offset: number;
   length: number;
-  /** FORMS id of the chosen encoding; -1 for relaxed branches (jmp/jcc rel8 or rel32). */
+  /** FORMS id of the chosen encoding (for jmp/jcc: the rel8 or rel32 form relaxation chose). */
   formId: number;
 }
 
@@ -65,6 +65,8 @@ interface SymbolInfo {
   size?: Expr;
   common?: { size: bigint; alignment: bigint };
   visibility: number;
+  /** Named by .local: a later .comm allocates it in .bss like .lcomm. */
+  declaredLocal: boolean;
   referenced: boolean;
   /** Must appear in the symbol table (a relocation refers to it). */
   neededInTable: boolean;
@@ -99,7 +101,7 @@ class Assembler implements ExpressionContext {
   private symbolOrder = 0;
   private position: SourcePosition = { file: '', line: 0, column: 1 };
   private fileSymbol: string | undefined;
-  private comment: number[] | undefined;
+  private bssTail: Fragment[] = [];
   readonly referencedSections = new Set<Section>();
   private listingDrafts: { file: string; line: number; section: Section; fragment: Fragment; offset: number; length: number; formId: number }[] = [];
 
@@ -114,7 +116,7 @@ class Assembler implements ExpressionContext {
     let s = this.symbols.get(name);
     if (!s) {
       s = {
-        name, binding: 'local', type: STT_NOTYPE, visibility: STV_DEFAULT, referenced: false, neededInTable: false,
+        name, binding: 'local', type: STT_NOTYPE, visibility: STV_DEFAULT, declaredLocal: false, referenced: false, neededInTable: false,
         temporary: name.startsWith('.L') || name.includes('\u0002'), order: this.symbolOrder++,
       };
       this.symbols.set(name, s);
@@ -295,7 +297,7 @@ class Assembler implements ExpressionContext {
 
   private emitEncoded(encoded: ReturnType<typeof encodeInstruction>, column: number): void {
     if (encoded.kind === 'branch') {
-      const f: BranchFragment = { kind: 'branch', address: 0, short: encoded.short, long: encoded.long, target: encoded.target, isLong: false, position: { ...this.position, column: encoded.column + 1 } };
+      const f: BranchFragment = { kind: 'branch', address: 0, short: encoded.short, long: encoded.long, target: encoded.target, isLong: false, position: { ...this.position, column: encoded.column + 1 }, formIds: [encoded.shortId, encoded.longId] };
       this.current.add(f);
       this.listingDrafts.push({ file: this.position.file, line: this.position.line, section: this.current, fragment: f, offset: 0, length: -1, formId: -1 });
       return;
@@ -379,7 +381,10 @@ class Assembler implements ExpressionContext {
         for (const n of this.names(args)) this.symbol(n).binding = 'weak';
         return;
       case '.local':
-        for (const n of this.names(args)) this.symbol(n).binding = 'local';
+        for (const n of this.names(args)) {
+          this.symbol(n).binding = 'local';
+          this.symbol(n).declaredLocal = true;
+        }
         return;
       case '.hidden': case '.internal': case '.protected':
         for (const n of this.names(args)) this.symbol(n).visibility = name === '.hidden' ? STV_HIDDEN : name === '.internal' ? 1 : 3;
@@ -455,24 +460,25 @@ class Assembler implements ExpressionContext {
         const s = this.symbol(groups[0][0].text);
         const sizeValue = this.constantArg(this.expressions(groups[1])[0], 'size');
         const alignValue = groups[2] ? this.constantArg(this.expressions(groups[2])[0], 'alignment') : null;
-        if (name === '.comm') {
+        if (name === '.comm' && !s.declaredLocal) {
           if (s.section) this.fail(`symbol '${s.name}' is already defined`);
           s.common = { size: sizeValue, alignment: alignValue ?? commonAlignment(sizeValue) };
           if (s.binding === 'local') s.binding = 'global';
           s.type = STT_OBJECT;
         } else {
+          // GNU as puts local common symbols in a second part of .bss, after everything else
           const bss = this.section('.bss');
-          const saved = this.current;
-          this.current = bss;
           const alignment = Number(alignValue ?? 1n);
           if (alignment > 1) {
-            bss.add({ kind: 'align', address: 0, alignment, fill: 0, max: 0 });
+            this.bssTail.push({ kind: 'align', address: 0, alignment, fill: 0, max: 0 });
             if (alignment > bss.alignment) bss.alignment = alignment;
           }
-          this.defineLabel(s.name);
+          if (s.section || s.constant !== undefined || s.alias) this.fail(`symbol '${s.name}' is already defined`);
+          const label: DataFragment = { kind: 'data', address: 0, bytes: [], fixups: [] };
+          this.bssTail.push(label, { kind: 'space', address: 0, size: Number(sizeValue), fill: 0 });
+          Object.assign(s, { section: bss, fragment: label, offset: 0, position: { ...this.position } });
           s.type = STT_OBJECT;
-          bss.add({ kind: 'space', address: 0, size: Number(sizeValue), fill: 0 });
-          this.current = saved;
+          s.size ??= { kind: 'number', value: sizeValue, column: 0 };
         }
         return;
       }
@@ -482,8 +488,9 @@ class Assembler implements ExpressionContext {
       }
       case '.ident': {
         if (args.length !== 1 || args[0].type !== 'string') this.fail('.ident needs a string');
-        this.comment ??= [0];
-        this.comment.push(...[...args[0].text].map((c) => c.charCodeAt(0)), 0);
+        const comment = this.section('.comment').data();
+        if (comment.bytes.length === 0) comment.bytes.push(0);
+        comment.bytes.push(...[...args[0].text].map((c) => c.charCodeAt(0)), 0);
         return;
       }
       default:
@@ -589,11 +596,13 @@ class Assembler implements ExpressionContext {
   listing(): ListingEntry[] {
     return this.listingDrafts.map((d) => ({
       file: d.file, line: d.line, section: d.section.name, offset: d.fragment.address + d.offset,
-      length: d.length >= 0 ? d.length : fragmentSize(d.fragment, d.fragment.address), formId: d.formId,
+      length: d.length >= 0 ? d.length : fragmentSize(d.fragment, d.fragment.address),
+      formId: d.fragment.kind === 'branch' ? d.fragment.formIds[d.fragment.isLong ? 1 : 0] : d.formId,
     }));
   }
 
   finish(): ObjectFile {
+    this.section('.bss').fragments.push(...this.bssTail);
     this.relax();
     for (const s of this.symbols.values()) {
       if (s.name.includes('\u0002') && !s.section && !s.name.startsWith('.L.dot')) {
@@ -634,9 +643,6 @@ class Assembler implements ExpressionContext {
         name: s.name, type: s.type, flags: BigInt(s.flags), alignment: s.alignment, entsize: s.entsize,
         data: s.type === SHT_NOBITS ? new Uint8Array(s.size) : bytes, relocations: relocs,
       });
-    }
-    if (this.comment) {
-      objectSections.push({ name: '.comment', type: SHT_PROGBITS, flags: BigInt(SHF_MERGE | SHF_STRINGS), alignment: 1, entsize: 1, data: Uint8Array.from(this.comment), relocations: [] });
     }
     return { sections: objectSections, symbols: this.symbolTable(objectSections, pendingSymbols) };
   }

@@ -33,7 +33,7 @@ export interface Fixup {
 
 export type Encoded =
   | { kind: 'fixed'; bytes: number[]; fixups: Fixup[]; formId?: number }
-  | { kind: 'branch'; short: number[]; long: number[]; target: Expr; column: number };
+  | { kind: 'branch'; short: number[]; long: number[]; target: Expr; column: number; shortId: number; longId: number };
 
 export class EncodeError extends Error {
   constructor(readonly column: number, message: string) {
@@ -149,6 +149,8 @@ function findMatches(choice: MnemonicChoice, att: AsmOperand[], constant: Consta
     if (choice.movabs && !form.operands.some((o) => o.kind === 'moffs' || (o.kind === 'imm' && o.size === 64) || (form.opcodeLow === 'reg' && form.opcode === 0xb8))) continue;
     if (choice.size && form.opsize !== 0 && form.opsize !== choice.size && !form.operands.some((o) => o.kind === 'sreg')) continue;
     if (choice.sourceSize && form.operands[1]?.size !== choice.sourceSize) continue;
+    // movzx/movsx must widen: there is no AT&T movzww or movslw
+    if ((form.family === 'movzx' || form.family === 'movsx' || form.family === 'movsxd') && form.operands[1].size >= form.opsize) continue;
     for (const ops of orders) {
       if (ops.length !== form.operands.length) continue;
       if (ops.some((op, i) => op.indirect !== (form.operands[i].kind === 'rm' && (form.family === 'jmp' || form.family === 'call')))) continue;
@@ -268,7 +270,9 @@ function encodeForm(m: Match, prefixes: number[], constant: ConstantOf): { bytes
   if (disp.size) {
     // with 32-bit addressing the displacement is zero-extended (R_X86_64_32, not 32S)
     const address32 = mem !== undefined && ((mem.base?.kind === 'general' && mem.base.size === 32) || mem.index?.size === 32);
-    fields.push({ at: bytes.length, size: disp.size, value: disp.value, expr: disp.expr, pcrel: disp.pcrel, signed: !address32, branch: false, column: rmOp!.column });
+    // (GNU as also uses R_X86_64_32 for lea with a 16- or 32-bit destination: the address is truncated anyway)
+    const unsignedDisp = address32 || (form.family === 'lea' && form.opsize !== 64);
+    fields.push({ at: bytes.length, size: disp.size, value: disp.value, expr: disp.expr, pcrel: disp.pcrel, signed: !unsignedDisp, branch: false, column: rmOp!.column });
     for (let k = 0; k < disp.size; k++) bytes.push(0);
   }
   for (const { fo, op } of tail) {
@@ -309,7 +313,7 @@ export function encodeInstruction(mnemonic: string, att: AsmOperand[], prefixes:
     const long = forms.find((f) => f.operands.length === 1 && f.operands[0].kind === 'rel' && f.operands[0].size === 32);
     if (short && long && att.length === 1 && plainAddress(att[0])) {
       const opcodeBytes = (f: Form) => [...prefixes, ...(f.map ? [0x0f] : []), f.opcode];
-      return { kind: 'branch', short: opcodeBytes(short), long: opcodeBytes(long), target: (att[0] as { disp: Expr }).disp, column: att[0].column };
+      return { kind: 'branch', short: opcodeBytes(short), long: opcodeBytes(long), target: (att[0] as { disp: Expr }).disp, column: att[0].column, shortId: short.id, longId: long.id };
     }
   }
 

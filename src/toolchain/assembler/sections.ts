@@ -27,6 +27,8 @@ export interface BranchFragment {
   target: Expr;
   isLong: boolean;
   position: SourcePosition;
+  /** FORMS ids of the rel8 and rel32 forms. */
+  formIds: [number, number];
 }
 
 export interface AlignFragment {

@@ -87,7 +87,7 @@ function mnemonicText(d: Decoded, form: Form): string {
   // with a 67 prefix these count in ECX
   if (name === 'jrcxz' && d.prefixes.addrsize32) return 'jecxz';
   if (name === 'loop' && d.prefixes.addrsize32) return 'loopl';
-  if ((name === 'pushf' || name === 'popf') && form.opsize === 16) return name + 'w';
+  if ((name === 'pushf' || name === 'popf' || name === 'leave') && form.opsize === 16) return name + 'w';
   if (STRING_OPS.has(name)) {
     if (name === 'movs' || name === 'cmps') return name + SUFFIX[form.opsize];
     return name.endsWith('b') && name !== 'movsb' && name !== 'cmpsb' ? name.slice(0, -1) : name;
@@ -149,8 +149,8 @@ function rexUnused(d: Decoded, form: Form): boolean {
     if (kind === 'reg' || kind === 'creg') used |= 4;
     if (kind === 'opreg' || kind === 'rreg' || (kind === 'rm' && o.type === 'reg')) used |= 1;
     if (o.type === 'mem') {
+      used |= 1; // objdump counts REX.B as used by any memory operand, even RIP-relative
       if (o.sib >= 0) used |= 2;
-      if (o.base >= 0 && o.base < 16) used |= 1;
     }
     if (o.type === 'reg' && o.size === 8 && o.reg >= 4 && (kind === 'reg' || kind === 'rm' || kind === 'opreg')) byteRegs = true;
   }
@@ -207,16 +207,24 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
   const last66 = lastOf((b) => b === 0x66);
   const last67 = lastOf((b) => b === 0x67);
   const lastRep = lastOf((b) => b === 0xf2 || b === 0xf3);
+  const lastF2 = lastOf((b) => b === 0xf2);
   const lastSeg = lastOf((b) => SEGMENT_PREFIX.includes(b));
   const hasMem = d.operands.some((o) => o.type === 'mem');
   const str = STRING_OPS.has(form.mnemonic);
   const regOperand = d.operands.some((o) => o.type === 'reg');
-  const used66 = (form.sizeRule === 'o16' && !(isMemory16(form) && hasMem)) || (isSregMove(form) && regOperand) || (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0);
+  const used66 = (form.sizeRule === 'o16' && !(isMemory16(form) && hasMem)) || (isSregMove(form) && regOperand) || (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0) || form.mnemonic === 'iret';
   const used67 = hasMem || str || form.mnemonic === 'jrcxz' || form.mnemonic === 'loop';
   const lock = list.includes(0xf0);
   const memDest = d.operands.length > 0 && d.operands[0].type === 'mem';
   const names: string[] = [];
   let hint = '';
+  // Conditional branches show a cs (not taken) or ds (taken) prefix as a hint,
+  // consuming the last segment prefix byte.
+  let hintText = '';
+  if (form.family === 'jcc' || form.mnemonic === 'loop' || form.mnemonic === 'jrcxz') {
+    const cs = list.includes(0x2e), ds = list.includes(0x3e);
+    if (cs !== ds) hintText = cs ? ',pn' : ',pt';
+  }
   list.forEach((b, i) => {
     if (b >= 0x40 && b <= 0x4f) {
       if (i !== list.length - 1 || rexUnused(d, form)) names.push(rexName(b));
@@ -225,7 +233,8 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
     } else if (b === 0x67) {
       if (!(i === last67 && used67)) names.push('addr32');
     } else if (b === 0xf2 || b === 0xf3) {
-      if (i !== lastRep) names.push(PREFIX_NAMES[b]);
+      if (b === 0xf2 && i === lastF2 && isBranch(form)) names.push('bnd');
+      else if (i !== lastRep) names.push(PREFIX_NAMES[b]);
       else if (d.prefixes.rep === 0) { /* consumed as a mandatory prefix (pause, endbr64) */ }
       else if (str) names.push(b === 0xf2 ? 'repnz' : form.rep === 'rep' ? 'rep' : 'repz');
       else if (form.lock && memDest && (lock || form.mnemonic === 'xchg')) names.push(b === 0xf2 ? 'xacquire' : 'xrelease');
@@ -238,7 +247,7 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
       const shown = i === lastSeg && (
         (d.prefixes.segment >= 4 && (hasMem || d.operands.some((o) => o.type === 'moffs'))) ||
         (str && (form.mnemonic.startsWith('movs') || form.mnemonic.startsWith('cmps') || form.mnemonic.startsWith('lods'))));
-      if (i === lastSeg && form.family === 'jcc' && (b === 0x2e || b === 0x3e)) hint = b === 0x2e ? ',pn' : ',pt';
+      if (i === lastSeg && hintText) hint = hintText;
       else if (!shown) names.push(PREFIX_NAMES[b]);
     } else {
       names.push(PREFIX_NAMES[b]);

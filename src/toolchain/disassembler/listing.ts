@@ -89,11 +89,12 @@ function byteText(bytes: Uint8Array): string {
  * The body of `objdump -d` for one section: symbol headings and instruction lines,
  * each line ending in '\n'. `symbols` label the code (and name branch targets).
  */
-export function objdumpListing(bytes: Uint8Array, startAddress: number, symbols: readonly DisassemblySymbol[] = []): string {
+export function objdumpListing(bytes: Uint8Array, startAddress: number, symbols: readonly DisassemblySymbol[] = [], sectionName = '.text'): string {
   const table: SymbolTable = makeSymbolTable(symbols);
-  const skip = skippedAddressDigits(startAddress + bytes.length);
+  const end = startAddress + bytes.length;
+  const skip = skippedAddressDigits(end);
   const labels = new Map<number, string>();
-  for (const s of table) if (!labels.has(s.address)) labels.set(s.address, s.name);
+  for (const s of table) if (s.address >= startAddress && s.address < end && !labels.has(s.address)) labels.set(s.address, s.name);
   const out: string[] = [];
   let offset = 0;
   let first = true;
@@ -101,7 +102,7 @@ export function objdumpListing(bytes: Uint8Array, startAddress: number, symbols:
     const address = startAddress + offset;
     const label = labels.get(address);
     if (label !== undefined || first) {
-      out.push(`\n${hex64(address).padStart(16, '0')} <${label ?? section(table, address)}>:\n`);
+      out.push(`\n${hex64(address).padStart(16, '0')} <${label ?? sectionName}>:\n`);
       first = false;
     }
     const line = instructionAt(bytes, offset, address, table);
@@ -113,11 +114,4 @@ export function objdumpListing(bytes: Uint8Array, startAddress: number, symbols:
     offset += length;
   }
   return out.join('');
-}
-
-/** Heading for code before the first symbol: objdump names the nearest symbol before it, if any. */
-function section(table: SymbolTable, address: number): string {
-  let best: DisassemblySymbol | undefined;
-  for (const s of table) if (s.address <= address) best = s;
-  return best ? `${best.name}+0x${(address - best.address).toString(16)}` : '.text';
 }

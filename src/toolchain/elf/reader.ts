@@ -98,6 +98,16 @@ export function readElf(bytes: Uint8Array, name = 'input'): ElfFile {
   const sections = readSections(file, header, fail);
   const segments = readSegments(file, header, fail);
 
+  // Tables of records do not overlap in a real file, so together they fit in it. Checking
+  // that keeps the work linear in the file size even when many headers name the same bytes.
+  let tableBytes = 0;
+  for (const s of sections) {
+    if (s.type === SHT_SYMTAB || s.type === SHT_DYNSYM || s.type === SHT_RELA) tableBytes += s.size;
+  }
+  if (tableBytes > bytes.length) {
+    fail(`symbol and relocation tables add up to ${hex(tableBytes)} bytes, more than the file (${bytes.length} bytes): they overlap`);
+  }
+
   // Symbol tables: parse every SHT_SYMTAB/SHT_DYNSYM (relocations may refer to either).
   const symbolTables = new Map<number, ElfSymbol[]>();
   let symtabIndex = 0;

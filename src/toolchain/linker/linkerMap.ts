@@ -25,13 +25,22 @@ export function linkerMap(layout: Layout, entry: { name: string; address: number
     const type = p.type === PT_LOAD ? 'LOAD  ' : 'STACK ';
     lines.push(`  ${type} ${flagText(p.flags)}    ${hex(p.vaddr)}  ${hex(p.offset, 8)}   ${hex(p.filesz, 8)}  ${hex(p.memsz, 8)}`);
   }
+  // Symbols grouped by the input section that defines them.
+  const byInput = new Map<string, MapSymbol[]>();
+  for (const s of symbols) {
+    const key = `${s.object}\0${s.section}`;
+    const list = byInput.get(key);
+    if (list === undefined) byInput.set(key, [s]);
+    else list.push(s);
+  }
   lines.push('', 'Sections:');
   for (const out of layout.sections.values()) {
     if (out.size === 0) continue;
     lines.push('', `${out.name.padEnd(16)}${hex(out.address)}  size ${hex(out.size, 8)}`);
     for (const input of out.inputs) {
       lines.push(` ${input.section.name.padEnd(15)}${hex(input.address)}  size ${hex(input.section.size, 8)}  ${input.object.name}`);
-      const inHere = symbols.filter((s) => s.object === input.object.name && s.section === input.section.name && s.address >= input.address && s.address <= input.address + input.section.size);
+      const inHere = (byInput.get(`${input.object.name}\0${input.section.name}`) ?? [])
+        .filter((s) => s.address >= input.address && s.address <= input.address + input.section.size);
       for (const s of inHere.sort((a, b) => a.address - b.address || a.name.localeCompare(b.name))) {
         lines.push(`${''.padEnd(16)}${hex(s.address)}        ${s.name}`);
       }

@@ -1,0 +1,94 @@
+// npm run bench: how fast is the emulated CPU?
+//
+//  1. Instructions per second on a tight compute loop (hand-written machine code).
+//  2. The gcc-built integer program of the CPU oracle (test/oracle/program.c,
+//     -O2, compute() run 300 times): wall time on xk divided by wall time natively.
+//  3. The same program with the decoded-instruction cache defeated, to show what
+//     decoding once per instruction address buys.
+// All numbers are measured side by side in this one run; no test asserts a time.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Machine } from '../src/machine/machine.js';
+import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
+
+function seconds(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function computeLoop(): void {
+  // mov $N,%ecx; xor %eax,%eax; xor %edx,%edx
+  // 1: add %rcx,%rax; imul $3,%rax,%rdx; xor %rdx,%rax; shr $1,%rdx; dec %rcx; jnz 1b; hlt
+  const code = [
+    0xb9, 0x00, 0x2d, 0x31, 0x01, // mov $0x01312d00 (20,000,000), %ecx
+    0x31, 0xc0, 0x31, 0xd2,
+    0x48, 0x01, 0xc8, // add %rcx,%rax
+    0x48, 0x6b, 0xd0, 0x03, // imul $3,%rax,%rdx
+    0x48, 0x31, 0xd0, // xor %rdx,%rax
+    0x48, 0xd1, 0xea, // shr %rdx
+    0x48, 0xff, 0xc9, // dec %rcx
+    0x75, 0xee, // jnz -18
+    0xf4,
+  ];
+  const machine = new Machine({ memoryBytes: 1 << 20 });
+  machine.loadPhysical(0x1000, Uint8Array.from(code));
+  machine.cpu.rip = 0x1000;
+  let stop = '';
+  const t = seconds(() => { stop = machine.run(1e9); });
+  const n = machine.cpu.instructionCount;
+  console.log(`compute loop: ${n} instructions in ${t.toFixed(2)} s = ${(n / t / 1e6).toFixed(1)} M instructions/s (${stop})`);
+}
+
+function program(): void {
+  if (!have('gcc')) { console.log('gcc not installed: skipping the native comparison'); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-bench-'));
+  try {
+    const { native, xk } = buildProgram(dir, 'O2', true);
+    execFileSync(native); // warm the page cache
+    let nativeTime = Infinity;
+    for (let i = 0; i < 5; i++) nativeTime = Math.min(nativeTime, seconds(() => execFileSync(native)));
+    const image = new Uint8Array(fs.readFileSync(xk));
+    const run = (cached: boolean) => {
+      const machine = new Machine({ memoryBytes: 8 << 20 });
+      machine.cpu.rip = loadElf(machine, image);
+      let stop = '';
+      const t = seconds(() => {
+        if (cached) stop = machine.run(1e10);
+        else {
+          // Defeat the cache: forget every decoded instruction before each step.
+          for (;;) {
+            machine.cpu.invalidateDecodeCache();
+            stop = machine.run(1);
+            if (stop !== 'limit') break;
+          }
+        }
+      });
+      return { t, n: machine.cpu.instructionCount, stop };
+    };
+    const emu = run(true);
+    console.log(`gcc -O2 program: native ${(nativeTime * 1000).toFixed(1)} ms (process included), xk ${(emu.t * 1000).toFixed(0)} ms for ${emu.n} instructions (${(emu.n / emu.t / 1e6).toFixed(1)} M instructions/s)`);
+    console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x`);
+    const slice = buildProgram(dir, 'O2', false);
+    const small = new Uint8Array(fs.readFileSync(slice.xk));
+    const once = (cached: boolean) => {
+      const machine = new Machine({ memoryBytes: 8 << 20 });
+      machine.cpu.rip = loadElf(machine, small);
+      const t = seconds(() => {
+        if (cached) machine.run(1e10);
+        else for (;;) { machine.cpu.invalidateDecodeCache(); if (machine.run(1) !== 'limit') break; }
+      });
+      return t;
+    };
+    const withCache = once(true), without = once(false);
+    console.log(`decode cache: one compute() ${(withCache * 1000).toFixed(0)} ms cached vs ${(without * 1000).toFixed(0)} ms decoding every instruction (${(without / withCache).toFixed(1)}x)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+computeLoop();
+program();

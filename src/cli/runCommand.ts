@@ -1,0 +1,172 @@
+// `xk run [--fs DIR] [--image FILE] [--memory MiB] [--timer N] [--check-fetch] [PROGRAM [ARGS...]]`:
+// boot xk and run a program
+// as its first process, with the console on this terminal; exits with the
+// program's exit status. Without PROGRAM it boots /init (which starts sh).
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { assemble } from '../toolchain/assembler/assembler.js';
+import { link } from '../toolchain/linker/link.js';
+import { generateUsys } from '../kernel/generateUserStubs.js';
+import { startSession, type Session, type SessionOptions } from '../kernel/session.js';
+import { FetchRecorder, setFetchRecorder } from '../kernel/copyin.js';
+
+export interface CommonOptions {
+  fsDir?: string;
+  imagePath?: string;
+  memoryBytes?: number;
+  timerInterval?: number;
+  program?: { path: string; image: Uint8Array; argv: string[] };
+}
+
+/** Options before PROGRAM; `extra` names further flags the caller handles (with or without a value). */
+export function parseRunArguments(
+  command: string,
+  args: string[],
+  extra: Record<string, 'flag' | 'value'> = {},
+): { options: CommonOptions; extras: Map<string, string> } | string {
+  const options: CommonOptions = {};
+  const extras = new Map<string, string>();
+  let i = 0;
+  const value = (name: string): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
+  for (; i < args.length && args[i].startsWith('--'); i++) {
+    const name = args[i];
+    if (name === '--fs' || name === '--image' || name === '--memory' || name === '--timer') {
+      const v = value(name);
+      if (v === undefined) return `${command}: ${name} needs a value`;
+      if (name === '--fs') options.fsDir = v;
+      else if (name === '--image') options.imagePath = v;
+      else {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n <= 0) return `${command}: ${name} needs a positive integer, got '${v}'`;
+        if (name === '--memory') options.memoryBytes = n * 1024 * 1024;
+        else options.timerInterval = n;
+      }
+    } else if (extra[name] === 'flag') {
+      extras.set(name, '');
+    } else if (extra[name] === 'value') {
+      const v = value(name);
+      if (v === undefined) return `${command}: ${name} needs a value`;
+      extras.set(name, v);
+    } else {
+      return `${command}: unknown option '${name}'`;
+    }
+  }
+  if (i < args.length) {
+    const file = args[i];
+    const image = programImage(command, file);
+    if (typeof image === 'string') return image;
+    options.program = { path: basename(file).replace(/\.[sS]$/, ''), image, argv: [basename(file).replace(/\.[sS]$/, ''), ...args.slice(i + 1)] };
+  }
+  return { options, extras };
+}
+
+/** The executable for PROGRAM: an ELF file as is, or a .s/.S file assembled and linked with the stubs. */
+function programImage(command: string, file: string): Uint8Array | string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    return `${command}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  if (!/\.[sS]$/.test(file)) return new Uint8Array(bytes);
+  try {
+    const program = assemble(bytes.toString('utf8'), { fileName: file }).object;
+    const stubs = assemble(generateUsys(), { fileName: 'usys.s' }).object;
+    return link([{ name: file, bytes: program }, { name: 'usys.o', bytes: stubs }]);
+  } catch (e) {
+    return `${command}: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Run a session with the console on this terminal: serial output to stdout,
+ * stdin lines to the serial port (end of input reads as end of file).
+ */
+export async function runInteractive(session: Session): Promise<void> {
+  const serial = session.machine.devices.serial;
+  let inputEnded = false;
+  const onData = (chunk: Buffer): void => serial.feed(new Uint8Array(chunk));
+  const onEnd = (): void => {
+    inputEnded = true;
+  };
+  process.stdin.on('data', onData);
+  process.stdin.on('end', onEnd);
+  let endDelivered = false;
+  const k = session.kernel;
+  try {
+    while (!session.run(500_000)) {
+      if (inputEnded && !endDelivered && !serial.dataReady) {
+        // A program sees end of file. /init would only start a new shell at end of
+        // file, so when everyone waits for input that will never come, the run ends.
+        if (session.programMode) {
+          k.files.consoleInputEnd();
+          endDelivered = true;
+        } else if (waitingForInputOnly(session)) {
+          return;
+        }
+      }
+      // Let stdin deliver; while the kernel idles, do not spin the host.
+      const idle = session.kernel.current === null;
+      await new Promise((resolve) => (idle ? setTimeout(resolve, 2) : setImmediate(resolve)));
+    }
+  } finally {
+    process.stdin.off('data', onData);
+    process.stdin.off('end', onEnd);
+    process.stdin.pause();
+  }
+}
+
+/** Nothing runs and nothing sleeps on the clock: only input could wake anyone. */
+function waitingForInputOnly(session: Session): boolean {
+  const k = session.kernel;
+  return k.current === null && k.procs.live().every((p) => p.state === 'zombie' || (p.state === 'sleeping' && p.chan !== k.ticksChannel));
+}
+
+export async function startCliSession(command: string, options: CommonOptions, extra: Partial<SessionOptions> = {}): Promise<Session | string> {
+  try {
+    return await startSession({
+      ...options,
+      output: (bytes) => process.stdout.write(bytes),
+      ...extra,
+    });
+  } catch (e) {
+    return `${command}: ${(e as Error).message}`;
+  }
+}
+
+/** The process exit status for a finished session. */
+export function exitCode(command: string, session: Session): number {
+  const status = session.kernel.exitStatus;
+  if (status === null && session.stopMessage() === '') return 0; // the input ended (xk run with /init)
+  if (status === null) {
+    process.stderr.write(`${command}: ${session.stopMessage() || 'the machine stopped'}\n`);
+    return 70;
+  }
+  return status & 0xff;
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const parsed = parseRunArguments('xk run', args, { '--check-fetch': 'flag' });
+  if (typeof parsed === 'string') {
+    process.stderr.write(parsed + '\n');
+    return 2;
+  }
+  const session = await startCliSession('xk run', parsed.options);
+  if (typeof session === 'string') {
+    process.stderr.write(session + '\n');
+    return 1;
+  }
+  const recorder = parsed.extras.has('--check-fetch') ? new FetchRecorder() : null;
+  setFetchRecorder(recorder);
+  try {
+    await runInteractive(session);
+    for (const d of recorder?.doubleFetches ?? []) {
+      process.stderr.write(`xk run: --check-fetch: sys_${d.syscall} read user address 0x${d.addr.toString(16)} twice\n`);
+    }
+    return exitCode('xk run', session);
+  } finally {
+    setFetchRecorder(null);
+    session.close();
+  }
+}
