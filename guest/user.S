@@ -41,8 +41,8 @@ main_a:
         xor %edi, %edi
         jmp u_exit
 
-# Process 2: five lines, giving up the processor after each with yield; one
-# write with a kernel pointer, which the kernel refuses.
+# Process 2: five lines, giving up the processor after each with yield; then
+# two writes the kernel refuses: from a kernel address and from an unmapped page.
 main_b:
         mov $SYS_GETPID, %eax
         int $64
@@ -67,6 +67,15 @@ main_b:
         neg %rax                        # -1 -> 1
         mov %rax, %rsi
         lea msg_b_bad(%rip), %rdi
+        call u_print
+        mov $1, %edi                    # write(1, a heap page never touched, 16)
+        mov $HEAP_BASE + PAGE_SIZE, %esi
+        mov $16, %edx
+        mov $SYS_WRITE, %eax
+        int $64
+        neg %rax
+        mov %rax, %rsi
+        lea msg_b_unmapped(%rip), %rdi
         call u_print
         mov (%rbx), %rsi
         mov %r12, %rdx
@@ -129,6 +138,7 @@ msg_a_line:     .asciz "A: line % from pid %\n"
 msg_a_heap:     .asciz "A: heap word is still % (pid %): address spaces are separate\n"
 msg_b_line:     .asciz "B: line % from pid %\n"
 msg_b_bad:      .asciz "B: write from a kernel address returned -%\n"
+msg_b_unmapped: .asciz "B: write from an unmapped heap page returned -%\n"
 msg_b_heap:     .asciz "B: heap word is still % (pid %)\n"
 msg_c:          .asciz "C: executing hlt at CPL 3\n"
 msg_d:          .asciz "D: reading kernel memory at 0x100000\n"

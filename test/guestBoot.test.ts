@@ -48,6 +48,7 @@ test('the guest boots, runs four processes at CPL 3 and shuts down with status 0
   assert.ok(lines.includes('B: heap word is still 2 (pid 2)'));
   // write() refuses a kernel pointer; hlt at CPL 3 is a #GP that kills the process.
   assert.ok(lines.includes('B: write from a kernel address returned -1'));
+  assert.ok(lines.includes('B: write from an unmapped heap page returned -1'));
   assert.ok(lines.includes('C: executing hlt at CPL 3'));
   assert.ok(lines.some((l) => /^\[guest\] pid 3: exception 13 at rip 0x400[0-9a-f]{5}, killed$/.test(l)));
   // The kernel's pages are supervisor-only: a user read is a protection fault (error 5 = present | user).
@@ -56,7 +57,7 @@ test('the guest boots, runs four processes at CPL 3 and shuts down with status 0
   // The summary.
   assert.ok(lines.includes('[guest] pid 1: exit with status 0'));
   assert.ok(lines.includes('[guest] pid 2: exit with status 7'));
-  assert.match(output, /\[guest\] all processes done: timer ticks [1-9]\d*, system calls 26, demand-paging faults 2, context switches \d+\n/);
+  assert.match(output, /\[guest\] all processes done: timer ticks [1-9]\d*, system calls 28, demand-paging faults 2, context switches \d+\n/);
   assert.ok(lines.includes('[guest] pid 1 exited with status 0'));
   assert.ok(lines.includes('[guest] pid 2 exited with status 7'));
   assert.ok(lines.includes('[guest] pid 3 was killed'));
@@ -139,6 +140,7 @@ _start: mov $0x3f8, %dx
   const usage = xkBoot(['--timer']);
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /--timer needs an integer/);
+  assert.match(xkBoot(['--memory', '99999', 'x.elf']).stderr, /--memory needs an integer from 1 to 1024/);
 });
 
 test('a kernel that halts with IF = 0 stops the machine; one without a usable IDT triple-faults', () => {

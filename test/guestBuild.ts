@@ -1,15 +1,13 @@
 // Builds the guest kernel (guest/*.S) into guest.elf, for the tests of the
 // guest and of the monitor: with the GNU toolchain (gcc -c runs the C
-// preprocessor for #include "defs.h", then GNU as; GNU ld links), the oracle;
-// and with xk's own assembler and linker.
+// preprocessor for #include "defs.h", then GNU as; GNU ld links), the oracle.
+// guestBuildXk.ts builds it with xk's own assembler and linker.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assemble } from '../src/toolchain/assembler/assembler.js';
-import { link } from '../src/toolchain/linker/link.js';
 
 /** The repository root (this file runs from dist/test/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,23 +55,3 @@ export function guestSymbols(build: GuestBuild): Map<string, number> {
   return symbols;
 }
 
-let cachedXk: GuestBuild | undefined;
-
-/** Assemble and link the guest with xk's toolchain (cached). Throws the toolchain's errors. */
-export function buildGuestWithXk(): GuestBuild {
-  if (cachedXk) return cachedXk;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-guest-xk-'));
-  const objects: { name: string; bytes: Uint8Array }[] = [];
-  for (const source of GUEST_SOURCES) {
-    const file = path.join(GUEST_DIR, source);
-    const { object } = assemble(fs.readFileSync(file, 'utf8'), { fileName: file, includeDirs: [GUEST_DIR], defines: {} });
-    const name = source.replace(/\.S$/, '.o');
-    fs.writeFileSync(path.join(dir, name), object);
-    objects.push({ name, bytes: object });
-  }
-  const elf = link(objects, { entry: '_start', textAddress: 0x100000 });
-  const elfPath = path.join(dir, 'guest.elf');
-  fs.writeFileSync(elfPath, elf);
-  cachedXk = { dir, elfPath, elf };
-  return cachedXk;
-}

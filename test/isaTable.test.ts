@@ -33,3 +33,33 @@ test('mandatory prefixes and fixed ModRM bytes are parsed', () => {
 test('form ids are their indexes', () => {
   FORMS.forEach((f, i) => assert.equal(f.id, i));
 });
+
+test('port I/O has ax/eax forms only (REX.W is ignored by in/out)', () => {
+  const ins = FORMS_BY_MNEMONIC.get('in')!;
+  assert.deepEqual(ins.map((f) => [f.opcode, f.opsize, f.sizeRule]),
+    [[0xe4, 8, 'any'], [0xe5, 16, 'o16'], [0xe5, 32, 'any'], [0xec, 8, 'any'], [0xed, 16, 'o16'], [0xed, 32, 'any']]);
+  assert.ok(FORMS.every((f) => !((f.mnemonic === 'in' || f.mnemonic === 'out') && f.opsize === 64)));
+});
+
+test('push imm8, pushf, popf and leave come in 64-bit and 16-bit (66) forms', () => {
+  for (const [name, opcode] of [['push', 0x6a], ['pushf', 0x9c], ['popf', 0x9d], ['leave', 0xc9]] as const) {
+    const forms = FORMS_BY_MNEMONIC.get(name)!.filter((f) => f.opcode === opcode);
+    assert.deepEqual(forms.map((f) => [f.opsize, f.sizeRule]), [[64, 'any'], [16, 'o16']], name);
+  }
+  const pushImm8 = FORMS_BY_MNEMONIC.get('push')!.find((f) => f.opcode === 0x6a)!;
+  assert.deepEqual(pushImm8.operands, [{ kind: 'simm', size: 8 }]);
+});
+
+test('F3 0F B8/BC/BD are popcnt/tzcnt/lzcnt with a mandatory prefix', () => {
+  for (const [name, opcode] of [['popcnt', 0xb8], ['tzcnt', 0xbc], ['lzcnt', 0xbd]] as const) {
+    const forms = FORMS_BY_MNEMONIC.get(name)!;
+    assert.deepEqual(forms.map((f) => [f.map, f.opcode, f.mandatory, f.opsize]), [[1, opcode, 0xf3, 16], [1, opcode, 0xf3, 32], [1, opcode, 0xf3, 64]]);
+  }
+});
+
+test('16-bit movzx/movsx and 32-bit movsxd exist', () => {
+  const movzx16 = FORMS_BY_MNEMONIC.get('movzx')!.find((f) => f.opsize === 16 && f.operands[1].size === 16)!;
+  assert.equal(movzx16.sizeRule, 'o16');
+  const movsxd = FORMS_BY_MNEMONIC.get('movsxd')!;
+  assert.deepEqual(movsxd.map((f) => [f.opsize, f.sizeRule]), [[64, 'w'], [32, 'any']]);
+});

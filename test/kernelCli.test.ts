@@ -73,7 +73,7 @@ test('bad input gets a clear message, not a stack trace', () => {
   assert.match(r.stderr, /unknown option '--bogus'/);
   const dir = mkdtempSync(join(tmpdir(), 'xk-cli-'));
   try {
-    writeFileSync(join(dir, 'notelf'), 'hello');
+    writeFileSync(join(dir, 'notelf'), 'hello'.repeat(20));
     r = xk(['run', join(dir, 'notelf')]);
     assert.equal(r.status, 1);
     assert.match(r.stdout + r.stderr, /not an ELF file/);

@@ -17,6 +17,7 @@ import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
 export const SHUTDOWN_PORT = 0xf4;
 export const DEFAULT_MEMORY_MIB = 16;
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
+export const MAX_MEMORY_MIB = 1024;
 
 const USAGE = `usage: xk boot IMAGE [--max-instructions N] [--timer N] [--memory MIB]
 
@@ -27,7 +28,7 @@ const USAGE = `usage: xk boot IMAGE [--max-instructions N] [--timer N] [--memory
   --max-instructions N   stop after N instructions (default ${DEFAULT_MAX_INSTRUCTIONS})
   --timer N              start the timer at one interrupt every N instructions
                          (default: off until the kernel programs it)
-  --memory MIB           physical memory in MiB (default ${DEFAULT_MEMORY_MIB})
+  --memory MIB           physical memory in MiB (default ${DEFAULT_MEMORY_MIB}, at most ${MAX_MEMORY_MIB})
 
   Exit status: the byte the kernel writes to port 0x${SHUTDOWN_PORT.toString(16)}; 0 if it halts
   without one; 1 for a triple fault or the instruction limit; 2 for bad usage.
@@ -74,19 +75,18 @@ export function bootImage(elf: Uint8Array, name: string, options: BootOptions = 
   });
   const shutdown = new ShutdownPort(machine);
   machine.ports.register(SHUTDOWN_PORT, 1, shutdown);
-  loadBootImage(machine.memory, image, name);
-  for (const s of image.segments) {
-    for (let p = Math.floor(s.paddr / 4096); p <= Math.floor((s.paddr + s.memsz - 1) / 4096); p++) machine.invalidateCode(p);
-  }
+  loadBootImage(machine.memory, image, name); // a fresh machine has no decoded code to invalidate
   machine.cpu.rip = image.entry;
   options.beforeRun?.(machine);
   const reason = machine.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
   return { reason, shutdownStatus: shutdown.status, message: machine.stopMessage, instructions: machine.cpu.instructionCount, machine };
 }
 
-function parseCount(flag: string, text: string | undefined, min: number): number {
+function parseCount(flag: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = text === undefined ? NaN : Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${text ?? ''}'`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} needs an integer from ${min} to ${max}, got '${text ?? ''}'`);
+  }
   return n;
 }
 
@@ -107,7 +107,7 @@ export async function bootCommand(args: string[]): Promise<number> {
       if (a === '--help' || a === '-h') { process.stdout.write(USAGE); return 0; }
       if (a === '--max-instructions') options.maxInstructions = parseCount(a, args[++i], 1);
       else if (a === '--timer') options.timerInterval = parseCount(a, args[++i], 1);
-      else if (a === '--memory') options.memoryBytes = parseCount(a, args[++i], 1) * 1024 * 1024;
+      else if (a === '--memory') options.memoryBytes = parseCount(a, args[++i], 1, MAX_MEMORY_MIB) * 1024 * 1024;
       else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
       else if (file === undefined) file = a;
       else throw new UsageError(`only one image, got '${file}' and '${a}'`);

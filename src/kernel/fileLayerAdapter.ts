@@ -7,6 +7,7 @@ import {
 } from './file.js';
 import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from './console.js';
 import type { FileSystem } from './fs/fileSystem.js';
+import type { CrashingDisk } from './fs/blockDevice.js';
 import { fsChdir, fsLink, fsMkdir, fsMknod, fsOpen, fsUnlink, O_RDONLY, O_RDWR } from './fs/fsOps.js';
 import { idup, iput, readi, type Inode } from './fs/inode.js';
 import { CONSOLE_MAJOR, T_FILE } from './fs/layout.js';
@@ -20,7 +21,7 @@ const asInode = (i: InodeRef): Inode => i as Inode;
  * The file layer over a mounted file system. The open-file table and the console
  * are module state in the file layer, so they are reset here: one kernel at a time.
  */
-export function fileLayerFor(fs: FileSystem): FileLayer {
+export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
   resetFileTable();
   resetConsole();
   return {
@@ -69,7 +70,11 @@ export function fileLayerFor(fs: FileSystem): FileLayer {
     consoleInput: (bytes) => consoleInput(bytes),
     consoleInputEnd: () => consoleInputEnd(),
     setConsoleOutput: (fn) => setConsoleOutput(fn),
-    crashAfter: () => -1, // needs a crash hook from the file layer's disk (not yet exported)
-    diskReads: () => 0,
+    crashAfter: (n) => {
+      if (!disk || n < 0) return -1;
+      disk.crashAfter(n);
+      return 0;
+    },
+    diskReads: () => disk?.reads ?? 0,
   };
 }

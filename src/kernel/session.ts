@@ -6,6 +6,7 @@ import type { TraceSink } from '../trace/events.js';
 import { boot, DEFAULT_TIMER_INTERVAL } from './boot.js';
 import { fileLayerFor } from './fileLayerAdapter.js';
 import { openRootDisk, type MountedDisk } from './fs/image.js';
+import { DiskCrash } from './fs/blockDevice.js';
 import type { Kernel } from './kernel.js';
 import { DEFAULT_MEMORY_BYTES } from './kernelLayout.js';
 import type { AssemblerChoice } from './kernelText.js';
@@ -53,7 +54,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   let kernel: Kernel;
   try {
     kernel = await boot(machine, {
-      files: fileLayerFor(disk.fs),
+      files: fileLayerFor(disk.fs, disk.disk),
       program: options.program,
       timerInterval: options.timerInterval ?? DEFAULT_TIMER_INTERVAL,
       assembler: options.assembler,
@@ -73,7 +74,16 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     programMode: options.program !== undefined,
     run(maxInstructions: number): boolean {
       if (finished) return true;
-      const reason = machine.run(maxInstructions);
+      let reason;
+      try {
+        reason = machine.run(maxInstructions);
+      } catch (e) {
+        // crashn(): the disk lost power in the middle of a system call; the machine is off.
+        if (!(e instanceof DiskCrash)) throw e;
+        finished = true;
+        message = `the disk crashed (crashn): ${e.message}`;
+        return true;
+      }
       if (reason === 'limit') return false;
       finished = true;
       message = machine.stopMessage;

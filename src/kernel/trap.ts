@@ -10,7 +10,7 @@ import type { Cpu } from '../machine/cpu.js';
 import { COM1, LSR_DATA_READY } from '../machine/devices/serial.js';
 import { PIC_COMMAND, PIC_EOI } from '../machine/devices/pic.js';
 import { joinAddress } from '../machine/descriptors.js';
-import { T_IRQ0, T_IRQ_SERIAL, T_PAGE_FAULT, T_SYSCALL, v2p } from './kernelLayout.js';
+import { T_IRQ0, T_IRQ_SERIAL, T_PAGE_FAULT, T_SYSCALL, p2v, v2p } from './kernelLayout.js';
 import type { Kernel } from './kernel.js';
 import { exitProcess } from './exit.js';
 import { enterProcess, schedule, wakeup } from './scheduler.js';
@@ -31,7 +31,7 @@ export function trap(k: Kernel, tf: TrapFrame): void {
   const fromUser = (tf.lo('cs') & 3) === 3;
   const p = fromUser ? k.current : null;
   if (k.trace) {
-    k.emit(p, 'kernel', 'trap', `trap(tf = ${hex(tf.phys + (-(2 ** 47)))}): trapno ${trapno}`, {
+    k.emit(p, 'kernel', 'trap', `trap(tf = ${hex(p2v(tf.phys))}): trapno ${trapno}`, {
       trapno, rax: tf.hex('rax'), rip: tf.hex('rip'), rsp: tf.hex('rsp'), cs: tf.hex('cs'), ss: tf.hex('ss'),
     });
   }

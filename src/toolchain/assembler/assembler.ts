@@ -468,7 +468,8 @@ class Assembler implements ExpressionContext {
         } else {
           // GNU as puts local common symbols in a second part of .bss, after everything else
           const bss = this.section('.bss');
-          const alignment = Number(alignValue ?? 1n);
+          // without an alignment GNU as aligns by size: 8 for 8 bytes or more, then 4, 2, 1
+          const alignment = Number(alignValue ?? (sizeValue >= 8n ? 8n : sizeValue >= 4n ? 4n : sizeValue >= 2n ? 2n : 1n));
           if (alignment > 1) {
             this.bssTail.push({ kind: 'align', address: 0, alignment, fill: 0, max: 0 });
             if (alignment > bss.alignment) bss.alignment = alignment;
@@ -808,7 +809,11 @@ class Assembler implements ExpressionContext {
     });
     for (const { reloc, symbol } of pending) {
       const sym = bySymbol.get(symbol);
-      if (!sym) throw new Error(`internal: no table entry for a relocation symbol`);
+      if (!sym) {
+        // only after an error (an undefined local label): the object is not written anyway
+        if (this.errors.length) continue;
+        throw new Error('internal: no table entry for a relocation symbol');
+      }
       reloc.symbol = sym;
     }
     void objectSections;

@@ -322,7 +322,7 @@ export function encodeInstruction(mnemonic: string, att: AsmOperand[], prefixes:
     matches = findMatches(choice, att, constant);
     if (matches.length) break;
   }
-  if (matches.length === 0) throw new EncodeError(column, describeMismatch(mnemonic, att, choices));
+  if (matches.length === 0) throw new EncodeError(column, describeMismatch(mnemonic, att, choices, constant));
   const sized = matches.filter((m) => m.sized);
   if (sized.length) {
     matches = sized;
@@ -358,19 +358,29 @@ export function encodeInstruction(mnemonic: string, att: AsmOperand[], prefixes:
   return { kind: 'fixed', bytes: best.bytes, fixups: best.fixups, formId: best.formId };
 }
 
-function describeMismatch(mnemonic: string, att: AsmOperand[], choices: MnemonicChoice[]): string {
+function describeMismatch(mnemonic: string, att: AsmOperand[], choices: MnemonicChoice[], constant: ConstantOf): string {
+  const counts = new Set(choices.flatMap((c) => (FORMS_BY_MNEMONIC.get(c.intel) ?? []).map((f) => f.operands.length)));
+  if (choices.some((c) => SHIFT_NAMES.has(c.intel))) counts.add(1);
+  if (choices.some((c) => c.intel === 'imul')) counts.add(2);
+  if (!counts.has(att.length)) {
+    const n = [...counts].sort().join(' or ');
+    return `'${mnemonic}' takes ${n} operand${n === '1' ? '' : 's'}, found ${att.length}`;
+  }
   const regSizes = att.filter(isGeneral).map((o) => o.reg.size);
   const suffix = choices.find((c) => c.size)?.size;
   if (suffix && regSizes.some((s) => s !== suffix) && !choices.some((c) => c.sourceSize)) {
     return `operand size mismatch for '${mnemonic}' (register size does not match the suffix)`;
   }
-  if (regSizes.length > 1 && new Set(regSizes).size > 1) return `operand size mismatch for '${mnemonic}'`;
-  for (const op of att) {
-    if (op.kind === 'immediate') {
-      return `invalid operands for '${mnemonic}' (value out of range or operand not allowed)`;
-    }
+  if (regSizes.length > 1 && new Set(regSizes).size > 1 && !choices.some((c) => c.sourceSize)) return `operand size mismatch for '${mnemonic}'`;
+  // would it fit with a small immediate? then the value was out of range
+  const zero: Expr = { kind: 'number', value: 0n, column: 0 };
+  const small = att.map((op) => (op.kind === 'immediate' ? { ...op, expr: zero } : op));
+  if (att.some((op) => op.kind === 'immediate') && choices.some((c) => findMatches(c, small, constant).length > 0)) {
+    const imm = att.find((op) => op.kind === 'immediate') as Extract<AsmOperand, { kind: 'immediate' }>;
+    const v = constant(imm.expr);
+    return `value ${v ?? ''} out of range for '${mnemonic}'`.replace('value  ', 'value ');
   }
-  return `invalid operands for '${mnemonic}'`;
+  return `operand type mismatch for '${mnemonic}'`;
 }
 
 export type { Size };

@@ -69,6 +69,12 @@ function matchingOpen(tokens: Token[], close: number): number {
 export function parseOperand(tokens: Token[], context: ExpressionContext): AsmOperand {
   if (tokens.length === 0) throw new OperandError(0, 'missing operand');
   const column = tokens[0].column;
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.type === 'punct' && t.text === '(') depth++;
+    if (t.type === 'punct' && t.text === ')' && --depth < 0) break;
+  }
+  if (depth !== 0) throw new OperandError(column, 'unbalanced parentheses in operand');
   let i = 0;
   let indirect = false;
   if (tokens[0].type === 'punct' && tokens[0].text === '*') {

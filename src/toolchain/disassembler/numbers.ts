@@ -29,5 +29,5 @@ export function formatTarget(address: number, symbols: SymbolTable | undefined, 
   const sym = symbols ? symbolFor(symbols, address) : undefined;
   if (!sym) return '0x' + hex64(address);
   const offset = address - sym.address;
-  return `${hex64(address)} <${sym.name}${offset === 0 ? '' : '+0x' + offset.toString(16)}>`;
+  return `${hex64(address)} <${sym.name}${offset === 0 ? '' : '+0x' + hex64(offset)}>`;
 }

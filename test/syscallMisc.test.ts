@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
+
+test('getpid, uptime/sleep, dup, fstat and sysinfo', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+struct stat { short type; int dev; unsigned ino; unsigned size; };
+struct sys_info { int pages_in_use, pages_in_swap, free_pages, num_page_faults, num_disk_reads; };
+int sysinfo(struct sys_info *);
+int main(void) {
+  if (getpid() != 1) return 1;
+  int t0 = uptime();
+  if (sleep(3) != 0) return 2;
+  if (uptime() - t0 < 3) return 3;
+  int fd = open("/small.txt", 0);
+  int fd2 = dup(fd);
+  if (fd2 != fd + 1) return 4;
+  struct stat st;
+  if (fstat(fd2, &st) != 0 || st.type != 2 || st.size != 33) return 5;
+  if (fstat(0, &st) != 0 || st.type != 3) return 6;          /* the console is a device */
+  char c;
+  read(fd, &c, 1);
+  if (read(fd2, &c, 1) != 1 || c != 'a') return 7;           /* dup shares the offset */
+  struct sys_info info;
+  if (sysinfo(&info) != 0) return 8;
+  if (info.pages_in_use <= 0 || info.free_pages <= 0 || info.pages_in_swap != 0 || info.num_disk_reads < 0) return 9;
+  char *p = sbrk(8 * 4096);
+  for (int i = 0; i < 8 * 4096; i += 4096) p[i] = 1;
+  struct sys_info after;
+  sysinfo(&after);
+  if (after.free_pages > info.free_pages - 8) return 10;
+  return 0;
+}`), ['prog'], { timerInterval: 5000 });
+  assert.equal(run.status, 0, run.output);
+});
+
+test('crashn(0): the disk loses power at the next block write and the machine stops', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int crashn(int);
+int main(void) {
+  if (crashn(0) != 0) return 1;
+  int fd = open("/new", 0x200 | 1);
+  write(fd, "data", 4);
+  return 2;
+}`));
+  assert.equal(run.status, null);
+  assert.match(run.message, /the disk crashed/);
+});
