@@ -52,24 +52,14 @@ function program(): void {
     let nativeTime = Infinity;
     for (let i = 0; i < 5; i++) nativeTime = Math.min(nativeTime, seconds(() => execFileSync(native)));
     const image = new Uint8Array(fs.readFileSync(xk));
-    const run = (cached: boolean) => {
+    const run = () => {
       const machine = new Machine({ memoryBytes: 8 << 20 });
       machine.cpu.rip = loadElf(machine, image);
       let stop = '';
-      const t = seconds(() => {
-        if (cached) stop = machine.run(1e10);
-        else {
-          // Defeat the cache: forget every decoded instruction before each step.
-          for (;;) {
-            machine.cpu.invalidateDecodeCache();
-            stop = machine.run(1);
-            if (stop !== 'limit') break;
-          }
-        }
-      });
+      const t = seconds(() => { stop = machine.run(1e10); });
       return { t, n: machine.cpu.instructionCount, stop };
     };
-    const emu = run(true);
+    const emu = run();
     console.log(`gcc -O2 program: native ${(nativeTime * 1000).toFixed(1)} ms (process included), xk ${(emu.t * 1000).toFixed(0)} ms for ${emu.n} instructions (${(emu.n / emu.t / 1e6).toFixed(1)} M instructions/s)`);
     console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x`);
     const slice = buildProgram(dir, 'O2', false);

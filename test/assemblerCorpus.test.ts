@@ -89,13 +89,17 @@ test('gcc -S output at -O0 and -O2 assembles exactly as GNU as does', () => {
   }
 });
 
-test('hand-written directives, expressions, local labels and prefixes match GNU as', () => {
+test('hand-written sources (directives, expressions, local labels, prefixes, macros) match GNU as', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-asdirectives-'));
   try {
-    const src = path.join(fixtures, 'directives.s');
-    const gnu = path.join(dir, 'directives.gnu.o');
-    run('as', ['--64', src, '-o', gnu]);
-    compareWithGnu(dir, 'directives', gnu, fs.readFileSync(src, 'utf8'), src);
+    const sources = fs.readdirSync(fixtures).filter((f) => f.endsWith('.s')).sort();
+    assert.ok(sources.length >= 2);
+    for (const file of sources) {
+      const src = path.join(fixtures, file);
+      const gnu = path.join(dir, `${file}.gnu.o`);
+      run('as', ['--64', src, '-o', gnu]);
+      compareWithGnu(dir, file, gnu, fs.readFileSync(src, 'utf8'), src);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

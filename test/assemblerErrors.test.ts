@@ -29,9 +29,9 @@ const CASES: [string, string, number, boolean][] = [
   ['\tmovl (%rax, %eax', 'unbalanced parentheses in operand', 7, true],
   ['\taddl $1', "'addl' takes 2 operands, found 1", 2, true],
   ['\tlea %eax, %ebx', "operand type mismatch for 'lea'", 2, true],
-  ['x: x: nop', "symbol 'x' is already defined", 4, true],
+  ['x: x: nop', "symbol 'x' is already defined", 4, false],
   ['\t.p2align 3, , undefined_symbol', 'maximum skip must be a constant', 16, true],
-  ['\t.long 1 +', 'expected an expression', 10, true],
+  ['\t.long 1 +', 'expected an expression', 11, false],
   ['\t.ascii "abc', 'unterminated string', 9, false],
 ];
 

@@ -67,6 +67,7 @@ function attMnemonic(form: Form): string {
   if (m === 'movzx' || m === 'movsx') return (m === 'movzx' ? 'movz' : 'movs') + SUFFIX[form.operands[1].size] + SUFFIX[form.operands[0].size];
   if (m === 'movsxd') return form.opsize === 64 ? 'movslq' : 'movsxd';
   if (m === 'pushf' || m === 'popf') return m + SUFFIX[form.opsize];
+  if (m === 'leave') return form.opsize === 16 ? 'leavew' : 'leave';
   if (['movs', 'cmps', 'stos', 'lods', 'scas'].includes(m)) return m + SUFFIX[form.opsize];
   if (m === 'mov' && (form.operands.some((o) => o.kind === 'moffs') || (form.opcode >= 0xb8 && form.opcode <= 0xbf && form.opsize === 64))) return 'movabs';
   return m;
@@ -145,7 +146,7 @@ function accumulatorConflict(form: Form, regs: number[]): boolean {
   if (form.map !== 0) return false;
   const first = regs[0];
   if (first !== 0) return false;
-  // 80 /n, 81 /n, F6 /0, F7 /0 (test imm), xchg 86/87
+  // 80 /n, 81 /n, F6 /0, F7 /0 (test imm): GNU as uses 04/05/A8/A9 for the accumulator
   if (form.opcode === 0x80 || form.opcode === 0x81) return true;
   if ((form.opcode === 0xf6 || form.opcode === 0xf7) && form.modrm === 0) return true;
   return false;
@@ -206,9 +207,8 @@ function generalSamples(form: Form): Sample[] {
     for (const set of REGSETS) {
       const regs = set.slice(0, regCount);
       if (accumulatorConflict(form, regs)) continue;
-      if (isXchg && regs.some((x) => x === 0)) continue; // xchg with the accumulator uses 90+r
-      if (form.mnemonic === 'xchg' && form.opcodeLow === 'reg' && regs[0] === 0) continue;
-      if (form.opcode === 0x90 && form.opcodeLow === 'reg' && form.map === 0 && set === REGSETS[0]) continue;
+      // xchg with the accumulator is 90+r (and xchg %eax,%eax is 87 c0)
+      if (isXchg && regs.some((x) => x === 0)) continue;
       const text = render(regs, null, false, variant++, hasRm && isLoadDirection(form) ? '{load} ' : '');
       if (text) out.push({ asm: text, form });
     }
@@ -226,7 +226,7 @@ function generalSamples(form: Form): Sample[] {
   // Memory samples: every addressing mode.
   if (hasMem) {
     MEMORY_OPERANDS.forEach((mem, k) => {
-      const regs = REGSETS[k % REGSETS.length].slice(0, regCount - (hasRm ? 0 : 0));
+      const regs = REGSETS[k % REGSETS.length].slice(0, regCount);
       // lea ignores segments (GNU as drops the prefix); smsw/str memory stores 16 bits in every form
       if (form.mnemonic === 'lea' && mem.includes('%') && mem.includes(':')) return;
       if ((form.mnemonic === 'smsw' || form.mnemonic === 'str') && form.opsize !== 32) return;

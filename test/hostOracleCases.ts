@@ -174,7 +174,7 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
     const level = r.pick([0, 0, 1, 2, 3]);
     return `enter $${r.pick([0, 8, 24])}, $${level}\n  leave`;
   }
-  if (m === 'leave') return `mov %rsp, %rbp\n  sub $32, %rsp\n  leave`;
+  if (m === 'leave') return `mov %rsp, %rbp\n  sub $32, %rsp\n  ${f.opsize === 16 ? 'leavew' : 'leave'}`;
   if (m === 'ud2') return 'ud2';
 
   // Generic: build operands from the form.

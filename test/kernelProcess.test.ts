@@ -156,3 +156,23 @@ int main(void) {
   assert.ok(preempted(1) >= 2, `parent preempted ${preempted(1)} times`);
   assert.ok(preempted(2) >= 2, `child preempted ${preempted(2)} times`);
 });
+
+test('orphans are reparented to the first process, which reaps them', async () => {
+  const run = await runProgram(buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  int fds[2]; pipe(fds);
+  int child = fork();
+  if (child == 0) {
+    int grandchild = fork();
+    if (grandchild == 0) { char c; read(fds[0], &c, 1); exit(9); }   /* waits until its parent is gone */
+    exit(grandchild);               /* tells the grandparent the grandchild's pid */
+  }
+  int status = 0;
+  if (wait(&status) != child) return 1;
+  int grandchild = status;
+  write(fds[1], "x", 1);            /* now let the orphan finish */
+  if (wait(&status) != grandchild) return 2;
+  return status == 9 ? 0 : 3;
+}`));
+  assert.equal(run.status, 0, run.output);
+});

@@ -84,3 +84,34 @@ test('the text and Chrome renderings of the trace', async () => {
   assert.ok(slice && slice.dur > 0);
   assert.ok(json.traceEvents.every((e: { ts: number }) => Number.isFinite(e.ts)));
 });
+
+test('a timer interrupt in user mode is traced through vector32 and back, and shown with --all', async () => {
+  const events: TraceEvent[] = [];
+  const image = buildAsmProgram(`
+  .globl _start
+_start:
+  mov $200, %ecx
+1: dec %ecx
+  jnz 1b
+  mov $0, %edi
+  call exit
+`);
+  const session = await startSession({
+    program: { path: 'spin', image, argv: ['spin'] }, memoryBytes: 16 * 1024 * 1024, timerInterval: 100,
+    output: () => {}, trace: (e) => events.push(e),
+  });
+  try {
+    assert.equal(traceSession(session, (e) => events.push(e)), true);
+  } finally {
+    session.close();
+  }
+  const start = events.findIndex((e) => e.step === 'interrupted');
+  assert.ok(start >= 0, 'an interrupt of user code was seen');
+  const steps = events.slice(start, start + 8).map((e) => e.step);
+  assert.deepEqual(steps, ['interrupted', 'gate', 'vector', 'alltraps', 'trap', 'trapret', 'iretq', 'user']);
+  assert.equal(events[start + 2].text, 'vector32: push $0; push $32; jmp alltraps');
+  assert.equal(events[start + 4].args!.trapno, 32);
+  assert.equal(events[start + 7].args!.rip, events[start].args!.rip, 'resumed where it was interrupted');
+  assert.doesNotMatch(renderText(events), /interrupt 32/);
+  assert.match(renderText(events, { all: true }), /pid 1: interrupt 32/);
+});

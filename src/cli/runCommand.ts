@@ -28,11 +28,11 @@ export function parseRunArguments(
   const options: CommonOptions = {};
   const extras = new Map<string, string>();
   let i = 0;
-  const value = (name: string): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
+  const value = (): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
   for (; i < args.length && args[i].startsWith('--'); i++) {
     const name = args[i];
     if (name === '--fs' || name === '--image' || name === '--memory' || name === '--timer') {
-      const v = value(name);
+      const v = value();
       if (v === undefined) return `${command}: ${name} needs a value`;
       if (name === '--fs') options.fsDir = v;
       else if (name === '--image') options.imagePath = v;
@@ -45,7 +45,7 @@ export function parseRunArguments(
     } else if (extra[name] === 'flag') {
       extras.set(name, '');
     } else if (extra[name] === 'value') {
-      const v = value(name);
+      const v = value();
       if (v === undefined) return `${command}: ${name} needs a value`;
       extras.set(name, v);
     } else {

@@ -34,7 +34,7 @@ export function unimplementedSyscalls(): string[] {
 }
 
 export function syscall(k: Kernel, p: Proc): void {
-  const num = p.tf.int('rax');
+  const num = p.tf.signed('rax'); // all 64 bits: 0x1_0000_000f is not open
   const spec = SYSCALL_BY_NUMBER.get(num);
   const fn = spec && syscallFunction(spec.name);
   if (!spec || !fn) {

@@ -17,8 +17,7 @@ import type { PhysicalMemory } from './memory.js';
 import type { Mmu } from './mmu.js';
 
 const TWO_32 = 0x100000000;
-const RSP = 4;
-const FS = 4, GS = 5;
+const SEG_SS = 2, FS = 4, GS = 5;
 
 export type Access = 'read' | 'write' | 'execute';
 
@@ -204,8 +203,8 @@ export class Cpu {
       hi = (hi + Math.floor(base / TWO_32) + Math.floor(sum / TWO_32)) >>> 0;
     }
     if (!isCanonical(lo, hi)) {
-      const stack = m.base === RSP || m.base === 5;
-      throw new CpuFault(stack ? SS : GP, 0, 'non-canonical address');
+      // References through SS (an rsp/rbp base without override) raise #SS, all others #GP.
+      throw new CpuFault(m.segment === SEG_SS ? SS : GP, 0, 'non-canonical address');
     }
     return toSignedLinear(lo, hi);
   }
@@ -307,18 +306,6 @@ export class Cpu {
 
   // ---------------------------------------------------------- control flow
 
-  /** Jump to rip + disp (relative branches); #GP(0) if the target is not canonical. */
-  jumpRelative(disp: number): void {
-    this.jumpTo(this.rip + disp);
-  }
-  /** Jump to a signed linear address held as a number (checked). */
-  jumpTo(target: number): void {
-    if (target < -(2 ** 47) || target >= 2 ** 47) {
-      // Wrap a 64-bit overflow the way hardware does before deciding.
-      throw new CpuFault(GP, 0, 'non-canonical branch target');
-    }
-    this.rip = target;
-  }
   /** Jump to the 64-bit target hi:lo; #GP(0) if not canonical. */
   jumpTo64(lo: number, hi: number): void {
     if (!isCanonical(lo, hi)) throw new CpuFault(GP, 0, 'non-canonical branch target');

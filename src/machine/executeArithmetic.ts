@@ -224,6 +224,16 @@ const imulN: Exec = (cpu, d) => {
   const y = cpu.readOp(three ? ops[2] : ops[1], d);
   const yHi = cpu.hi;
   if (size === 64) {
+    // Fast path: both factors are sign-extended 32-bit values whose product is below 2^53,
+    // so the double product is exact (and cannot overflow 64 bits).
+    if (xHi === ((x & 0x80000000) ? 0xffffffff : 0) && yHi === ((y & 0x80000000) ? 0xffffffff : 0)) {
+      const p = (x | 0) * (y | 0);
+      if (p < 9007199254740992 && p > -9007199254740992) {
+        cpu.setReg((ops[0] as { reg: number }).reg, 64, false, p >>> 0, Math.floor(p / TWO_32) >>> 0);
+        mulFlags(cpu, false, 0, 0);
+        return;
+      }
+    }
     mulS64(x, xHi, y, yHi);
     const a = w0, b = w1, c = w2, e = w3;
     const ext = (b & 0x80000000) ? 0xffffffff : 0;

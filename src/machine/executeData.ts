@@ -110,16 +110,17 @@ const pop: Exec = (cpu, d) => {
   }
 };
 
-/** leave: RSP = RBP, then pop RBP. */
-const leave: Exec = (cpu) => {
+/** leave: RSP = RBP, then pop RBP (with a 66 prefix: pop 16 bits into BP). */
+const leave: Exec = (cpu, d) => {
   const regs = cpu.regs;
   const bpLo = regs[10], bpHi = regs[11];
   if (!isCanonical(bpLo, bpHi)) throw new CpuFault(12, 0, 'non-canonical stack address');
-  const v = cpu.readMem(toSignedLinear(bpLo, bpHi), 64);
+  const size = d.opsize === 16 ? 16 : 64;
+  const v = cpu.readMem(toSignedLinear(bpLo, bpHi), size);
   const hi = cpu.hi;
   regs[8] = bpLo; regs[9] = bpHi;
-  cpu.adjustRsp(8);
-  regs[10] = v; regs[11] = hi;
+  cpu.adjustRsp(size >>> 3);
+  cpu.setReg(5, size, false, v, hi);
 };
 
 /** enter size, level: push RBP, copy `level - 1` outer frame pointers, push the new frame pointer, reserve `size` bytes. */

@@ -104,7 +104,10 @@ export class Machine {
         if (cpu.halted) continue;
       }
       // Run until the timer's deadline at most; system instructions and IF changes end the slice early.
-      const limit = Math.min(end, timer.deadline - ic.idleTicks);
+      // A request that could not be taken yet (sti's one-instruction shadow, a higher-priority
+      // interrupt in service) is looked at again after every instruction.
+      const waiting = (pic.irr & ~pic.imr) !== 0 && (flags.bits & IF) !== 0;
+      const limit = waiting ? cpu.instructionCount + 1 : Math.min(end, timer.deadline - ic.idleTicks);
       try {
         cpu.runSlice(limit);
       } catch (e) {

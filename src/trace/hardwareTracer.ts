@@ -8,6 +8,7 @@
 import type { Session } from '../kernel/session.js';
 import { PAGE_SIZE, TSS_PHYS, T_SYSCALL } from '../kernel/kernelLayout.js';
 import { TSS_RSP0 } from '../machine/descriptors.js';
+import { pushesErrorCode } from '../machine/exceptions.js';
 import { SYSCALL_BY_NUMBER } from '../kernel/syscallTable.js';
 import { trapFrameAddress } from '../kernel/proc.js';
 import { hex, type TraceSink } from './events.js';
@@ -23,7 +24,13 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
   const { machine, kernel: k } = session;
   const cpu = machine.cpu;
   const entry = k.entry;
-  const vectorOf = new Map(entry.vectors.map((addr, n) => [addr, n]));
+  /** The vector stub containing `rip` (the stubs are laid out in vector order). */
+  const vectorAt = (rip: number): number | undefined => {
+    for (let n = entry.vectors.length - 1; n >= 0; n--) {
+      if (entry.vectors[n] <= rip) return rip - entry.vectors[n] < 16 ? n : undefined;
+    }
+    return undefined;
+  };
   const pidNow = () => (k.current ? k.current.pid : 0);
   const emit = (count: number, layer: 'user' | 'cpu' | 'entry', step: string, text: string, args?: Record<string, string | number>) =>
     sink({ count, pid: pidNow(), layer, step, text, args });
@@ -39,8 +46,10 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
     if (finished) return true;
     const rip = cpu.rip;
 
-    const vector = vectorOf.get(rip);
-    if (vector !== undefined && before.cpl === 3 && cpu.cpl === 0) {
+    // Entering the kernel: `int $64` stops exactly at vector64; a device interrupt is
+    // delivered before the step, which then runs the stub's first instruction.
+    const vector = before.cpl === 3 && cpu.cpl === 0 ? vectorAt(rip) : undefined;
+    if (vector !== undefined) {
       inTrap = true;
       if (vector === T_SYSCALL) {
         const stub = userStub(session, before.rip);
@@ -54,9 +63,11 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
       const rsp0 = k.mem.read32(TSS_PHYS + TSS_RSP0) + k.mem.read32(TSS_PHYS + TSS_RSP0 + 4) * 2 ** 32;
       emit(cpu.instructionCount, 'cpu', 'gate',
         `IDT[${vector}] interrupt gate${vector === T_SYSCALL ? ' (DPL 3)' : ''}: %rsp = TSS.rsp0 ${hex(BigInt.asIntN(64, BigInt(rsp0)))}; push ss, rsp, rflags, cs, rip; jump to vector${vector}`,
-        { vector, rsp0: hex(BigInt.asIntN(64, BigInt(rsp0))), handler: hex(rip) });
+        { vector, rsp0: hex(BigInt.asIntN(64, BigInt(rsp0))), handler: hex(entry.vectors[vector]) });
     } else if (rip === entry.alltraps && inTrap) {
-      emit(cpu.instructionCount, 'entry', 'vector', `vector${vectorNumber(k.mem, reg(cpu.regs, RSP))}: push $0; push $trapno; jmp alltraps`);
+      const n = vectorNumber(k.mem, reg(cpu.regs, RSP));
+      const pushes = pushesErrorCode(n) ? `push $${n}` : `push $0; push $${n}`;
+      emit(cpu.instructionCount, 'entry', 'vector', `vector${n}: ${pushes}; jmp alltraps`, { vector: n });
       emit(cpu.instructionCount, 'entry', 'alltraps', 'alltraps: push r15 ... rax (struct trap_frame, 176 bytes); mov %rsp,%rdi; call trap', { addr: hex(rip) });
     } else if (before.rip === entry.trap && inTrap && k.current) {
       // trap() ran (as a host call, no instruction retired) and left the CPU at trapret.

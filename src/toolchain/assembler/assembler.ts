@@ -102,6 +102,9 @@ class Assembler implements ExpressionContext {
   private position: SourcePosition = { file: '', line: 0, column: 1 };
   private fileSymbol: string | undefined;
   private bssTail: Fragment[] = [];
+  private macros = new Map<string, { params: { name: string; fallback: string }[]; body: SourceLine[] }>();
+  private blockDepth = 0;
+  private macroCount = 0;
   readonly referencedSections = new Set<Section>();
   private listingDrafts: { file: string; line: number; section: Section; fragment: Fragment; offset: number; length: number; formId: number }[] = [];
 
@@ -215,7 +218,43 @@ class Assembler implements ExpressionContext {
   // ---- statements
 
   run(lines: SourceLine[]): void {
-    for (const line of lines) {
+    const conditions: { live: boolean; taken: boolean }[] = []; // .if/.else/.endif
+    const live = () => conditions.every((c) => c.live);
+    for (let n = 0; n < lines.length; n++) {
+      const line = lines[n];
+      const word = firstWord(line.text);
+      if (CONDITIONALS.has(word)) {
+        this.position = { file: line.file, line: line.line, column: 1 };
+        try {
+          this.conditional(word, splitStatements(line.text)[0].text.trim().slice(word.length), conditions, live());
+        } catch (e) {
+          this.report(e);
+        }
+        continue;
+      }
+      if (!live()) continue;
+      if (BLOCK_START.has(word)) {
+        // .rept/.irp/.irpc/.macro: gather the lines up to the matching .endr/.endm
+        let depth = 1;
+        let m = n + 1;
+        for (; m < lines.length; m++) {
+          const w = firstWord(lines[m].text);
+          if (BLOCK_START.has(w)) depth++;
+          else if ((w === '.endr' || w === '.endm') && --depth === 0) break;
+        }
+        this.position = { file: line.file, line: line.line, column: 1 };
+        if (m >= lines.length) {
+          this.report(new AssemblyError(this.position, `${word} without ${word === '.macro' ? '.endm' : '.endr'}`));
+          return;
+        }
+        try {
+          this.block(word, line, lines.slice(n + 1, m));
+        } catch (e) {
+          this.report(e);
+        }
+        n = m;
+        continue;
+      }
       for (const stmt of splitStatements(line.text)) {
         if (!stmt.text.trim()) continue;
         this.position = { file: line.file, line: line.line, column: stmt.column + 1 };
@@ -225,6 +264,78 @@ class Assembler implements ExpressionContext {
           this.report(e);
         }
       }
+    }
+  }
+
+  /** GNU as conditional assembly: .if EXPR, .ifdef SYM, .ifndef SYM, .else, .elseif, .endif. */
+  private conditional(word: string, args: string, stack: { live: boolean; taken: boolean }[], live: boolean): void {
+    const test = (): boolean => {
+      if (!live) return false;
+      if (word === '.ifdef' || word === '.ifndef') {
+        const s = this.symbols.get(args.trim());
+        const defined = s !== undefined && (s.section !== undefined || s.constant !== undefined || s.alias !== undefined);
+        return word === '.ifdef' ? defined : !defined;
+      }
+      const { expr } = parseExpression(tokenize(args), 0, this);
+      const v = this.constantArg(expr, `${word} condition`);
+      return word === '.ifne' || word === '.if' || word === '.elseif' ? v !== 0n : v === 0n;
+    };
+    if (word === '.endif') {
+      if (!stack.pop()) this.fail('.endif without .if');
+    } else if (word === '.else' || word === '.elseif') {
+      const top = stack[stack.length - 1];
+      if (!top) this.fail(`${word} without .if`);
+      stack.pop();
+      live = stack.every((c) => c.live); // the enclosing groups decide, not the branch we leave
+      const cond = !top.taken && (word === '.else' ? live : test());
+      stack.push({ live: cond, taken: top.taken || cond });
+    } else {
+      const cond = test();
+      stack.push({ live: cond, taken: cond });
+    }
+  }
+
+  /** Repeats or defines a block of lines (GNU as .rept N, .irp sym,values, .irpc sym,chars, .macro). */
+  private block(word: string, head: SourceLine, body: SourceLine[]): void {
+    const text = splitStatements(head.text)[0].text.trim();
+    const args = text.slice(word.length).trim();
+    if (++this.blockDepth > 64) this.fail('macros or repeats nested too deeply');
+    try {
+      if (word === '.rept') {
+        const tokens = tokenize(args);
+        const { expr } = parseExpression(tokens, 0, this);
+        const count = this.constantArg(expr, '.rept count');
+        for (let k = 0n; k < count; k++) this.run(body);
+      } else if (word === '.irp' || word === '.irpc') {
+        const [name, ...rest] = args.split(/\s*,\s*|\s+/);
+        const values = word === '.irp' ? rest.filter((v) => v !== '') : [...rest.join('')];
+        for (const v of values) this.run(substitute(body, new Map([[name, v]])));
+      } else {
+        const [name, ...params] = args.split(/\s*,\s*|\s+/).filter(Boolean);
+        if (!name) this.fail('.macro needs a name');
+        this.macros.set(name.toLowerCase(), {
+          params: params.map((p) => { const [n, d] = p.split('='); return { name: n.replace(/:req$/, ''), fallback: d ?? '' }; }),
+          body,
+        });
+      }
+    } finally {
+      this.blockDepth--;
+    }
+  }
+
+  /** Expands a macro invocation `name args`. */
+  private invoke(name: string, raw: string): void {
+    const macro = this.macros.get(name.toLowerCase())!;
+    const values = raw.trim() === '' ? [] : raw.includes(',') ? splitRaw(raw).map((v) => v.trim()) : raw.trim().split(/\s+/);
+    if (values.length > macro.params.length) this.fail(`macro '${name}' takes ${macro.params.length} arguments, found ${values.length}`);
+    const map = new Map<string, string>();
+    macro.params.forEach((p, k) => map.set(p.name, values[k] !== undefined && values[k] !== '' ? values[k] : p.fallback));
+    map.set('@', String(this.macroCount++));
+    if (++this.blockDepth > 64) this.fail('macros nested too deeply');
+    try {
+      this.run(substitute(macro.body, map));
+    } finally {
+      this.blockDepth--;
     }
   }
 
@@ -266,6 +377,10 @@ class Assembler implements ExpressionContext {
     }
     const rest = tokens.slice(i + 1);
     const rawArgs = rest.length ? text.slice(rest[0].column - base) : '';
+    if (this.macros.has(head.text.toLowerCase())) {
+      this.invoke(head.text, text.slice(head.column - base + head.text.length));
+      return;
+    }
     if (head.text.startsWith('.')) {
       this.directive(head.text.toLowerCase(), rest, rawArgs.trim(), head.column);
       return;
@@ -483,6 +598,11 @@ class Assembler implements ExpressionContext {
         }
         return;
       }
+      case '.endr': case '.endm':
+        this.fail(`${name} without a matching .rept/.irp/.macro`);
+        break;
+      case '.exitm':
+        return;
       case '.file': {
         if (args.length === 1 && args[0].type === 'string') this.fileSymbol ??= args[0].text;
         return; // `.file 1 "name"` is debug information
@@ -821,6 +941,24 @@ class Assembler implements ExpressionContext {
   }
 }
 
+const BLOCK_START = new Set(['.rept', '.irp', '.irpc', '.macro']);
+const CONDITIONALS = new Set(['.if', '.ifne', '.ifeq', '.ifdef', '.ifndef', '.else', '.elseif', '.endif']);
+
+/** The first word of a line, lower case (comments and labels are not skipped). */
+function firstWord(text: string): string {
+  return (text.trim().match(/^[.A-Za-z_][\w.]*/)?.[0] ?? '').toLowerCase();
+}
+
+/** Replaces \name (macro and .irp parameters), \() and \@ in each line. */
+function substitute(lines: SourceLine[], values: Map<string, string>): SourceLine[] {
+  const names = [...values.keys()].sort((a, b) => b.length - a.length);
+  return lines.map((l) => {
+    let text = l.text;
+    for (const n of names) text = text.split('\\' + n).join(values.get(n)!);
+    return { ...l, text: text.split('\\()').join('') };
+  });
+}
+
 function displayName(name: string): string {
   const i = name.indexOf('\u0002');
   return i < 0 ? name : name.slice(2, i);
@@ -887,9 +1025,10 @@ function splitRaw(text: string): string[] {
 /** Assembles GNU as (AT&T) source to a relocatable ELF64 object; throws AssemblyErrors. */
 export function assemble(source: string, options: AssembleOptions): AssembleResult {
   let lines: SourceLine[];
+  const preErrors: AssemblyError[] = [];
   if (/\.S$/.test(options.fileName)) {
     const pre = preprocess(source, options);
-    if (pre.errors.length) throw new AssemblyErrors(pre.errors);
+    preErrors.push(...pre.errors);
     lines = pre.lines;
   } else {
     lines = stripBlockComments(source).split('\n').map((text, i) => ({ text, file: options.fileName, line: i + 1 }));
@@ -897,8 +1036,8 @@ export function assemble(source: string, options: AssembleOptions): AssembleResu
   const asm = new Assembler();
   asm.run(lines);
   const model = asm.finish();
-  if (asm.errors.length) {
-    const sorted = [...asm.errors].sort((a, b) => (a.position.file === b.position.file ? a.position.line - b.position.line || a.position.column - b.position.column : 0));
+  if (asm.errors.length || preErrors.length) {
+    const sorted = [...preErrors, ...asm.errors].sort((a, b) => (a.position.file === b.position.file ? a.position.line - b.position.line || a.position.column - b.position.column : 0));
     throw new AssemblyErrors(sorted);
   }
   return { object: writeObject(model), model, listing: asm.listing() };

@@ -40,13 +40,14 @@ function segmentText(d: Decoded): string {
   return d.prefixes.segment >= 4 ? `%${SEGMENT_REGS[d.prefixes.segment]}:` : '';
 }
 
-function memoryText(d: Decoded, m: MemOperand, nextAddress: number): { text: string; comment: string } {
+/** A memory operand's text, and for RIP-relative ones the address it refers to (objdump prints it as a comment). */
+function memoryText(d: Decoded, m: MemOperand, nextAddress: number): { text: string; target: number | null } {
   const seg = segmentText(d);
   const a32 = d.prefixes.addrsize32;
   const reg = (n: number) => '%' + (a32 ? REG32[n] : REG64[n]);
   if (m.base === BASE_RIP) {
-    // objdump adds the computed target as a comment
-    return { text: `${seg}${signedHex(m.disp)}(%${a32 ? 'eip' : 'rip'})`, comment: '' + (nextAddress + m.disp) };
+    const target = nextAddress + m.disp; // objdump does not truncate it to 32 bits under addr32
+    return { text: `${seg}${signedHex(m.disp)}(%${a32 ? 'eip' : 'rip'})`, target };
   }
   const hasIndex = m.index >= 0;
   // With a SIB byte but no index register, objdump shows the "zero" index %riz when
@@ -55,7 +56,7 @@ function memoryText(d: Decoded, m: MemOperand, nextAddress: number): { text: str
   const showRiz = m.sib >= 0 && !hasIndex && (sibScale !== 0 || (m.base >= 0 && (m.base & 7) !== 4));
   if (m.base < 0 && !hasIndex && !showRiz) {
     // absolute address: printed unsigned
-    return { text: seg + '0x' + (a32 ? (m.disp >>> 0).toString(16) : hex64(m.disp)), comment: '' };
+    return { text: seg + '0x' + (a32 ? (m.disp >>> 0).toString(16) : hex64(m.disp)), target: null };
   }
   let text = seg;
   if (m.dispSize !== 0) text += signedHex(m.disp);
@@ -64,7 +65,7 @@ function memoryText(d: Decoded, m: MemOperand, nextAddress: number): { text: str
   if (hasIndex) text += `,${reg(m.index)},${m.scale}`;
   else if (showRiz) text += `,%${a32 ? 'eiz' : 'riz'},${1 << sibScale}`;
   text += ')';
-  return { text, comment: '' };
+  return { text, target: null };
 }
 
 function immText(lo: number, hi: number): string {
@@ -95,10 +96,11 @@ function mnemonicText(d: Decoded, form: Form): string {
   // A register operand (not CL, not DX) tells the size; so does having no memory operand.
   let sized = false;
   let mem = false;
-  for (const o of ops) {
-    if (o.type === 'reg') {
-      if (!((o.reg === 1 && o.size === 8 && form.operands.some((f) => f.kind === 'cl')) || (o.reg === 2 && o.size === 16 && !o.high8 && form.operands.some((f) => f.kind === 'dx')))) sized = true;
-    } else if (o.type === 'mem' && o.size !== 0) mem = true;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i];
+    const kind = form.operands[i].kind;
+    if (o.type === 'reg' && kind !== 'cl' && kind !== 'dx') sized = true;
+    else if (o.type === 'mem' && o.size !== 0) mem = true;
   }
   const sregMove = form.map === 0 && (form.opcode === 0x8c || form.opcode === 0x8e);
   if (form.family === 'setcc' || NO_SUFFIX.has(name) || sized || sregMove) return name;
@@ -310,11 +312,11 @@ export function formatInstruction(d: Decoded, address: number, symbols?: SymbolT
         case 'mem': {
           const m = memoryText(d, o, nextAddress);
           text = m.text;
-          if (m.comment) comment = formatTarget(Number(m.comment), symbols, true);
+          if (m.target !== null) comment = formatTarget(m.target, symbols);
           break;
         }
         case 'imm': text = immText(o.lo, o.hi); break;
-        case 'rel': text = formatTarget(nextAddress + o.disp, symbols, false); break;
+        case 'rel': text = formatTarget(nextAddress + o.disp, symbols); break;
         case 'moffs': {
           const seg = segmentText(d);
           text = seg + '0x' + (o.hi !== 0 ? o.hi.toString(16) + o.lo.toString(16).padStart(8, '0') : o.lo.toString(16));

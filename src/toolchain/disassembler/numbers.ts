@@ -25,7 +25,7 @@ export function signedHex(n: number): string {
  * A branch target or RIP-relative address as objdump prints it: `401000 <main+0x10>`
  * when a symbol covers it, else `0x401000`.
  */
-export function formatTarget(address: number, symbols: SymbolTable | undefined, _comment: boolean): string {
+export function formatTarget(address: number, symbols: SymbolTable | undefined): string {
   const sym = symbols ? symbolFor(symbols, address) : undefined;
   if (!sym) return '0x' + hex64(address);
   const offset = address - sym.address;
