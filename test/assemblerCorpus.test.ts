@@ -118,3 +118,30 @@ test('.S files go through the preprocessor subset like gcc -c does', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the project's own assembly sources (guest/, src/kernel/asm/) assemble as with gcc -c", () => {
+  const root = path.resolve(fixtures, '..', '..', '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-asproject-'));
+  try {
+    let count = 0;
+    for (const folder of ['guest', path.join('src', 'kernel', 'asm'), 'user']) {
+      const abs = path.join(root, folder);
+      if (!fs.existsSync(abs)) continue;
+      for (const file of fs.readdirSync(abs).filter((f) => f.endsWith('.S') || f.endsWith('.s')).sort()) {
+        const src = path.join(abs, file);
+        const gnu = path.join(dir, `${file}.gnu.o`);
+        // a file GNU rejects is its author's work in progress, not an assembler question
+        if (spawnSync('gcc', ['-c', `-I${abs}`, src, '-o', gnu]).status !== 0) continue;
+        const xkObject = path.join(dir, `${file}.xk.o`);
+        fs.writeFileSync(xkObject, assemble(fs.readFileSync(src, 'utf8'), { fileName: src, includeDirs: [abs] }).object);
+        const mine = describe(xkObject);
+        const theirs = describe(gnu);
+        for (const aspect of Object.keys(theirs)) assert.equal(mine[aspect], theirs[aspect], `${folder}/${file}: ${aspect} differs`);
+        count++;
+      }
+    }
+    console.log(`project assembly sources compared: ${count}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

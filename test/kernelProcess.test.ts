@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram, buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
+import { runToCompletion } from '../src/kernel/session.js';
 
 test('fork, exit and wait: the parent collects each child status', async () => {
   const run = await runProgram(buildCProgram(C_PROTOTYPES + `
@@ -175,4 +176,24 @@ int main(void) {
   return status == 9 ? 0 : 3;
 }`));
   assert.equal(run.status, 0, run.output);
+});
+
+test('while every process sleeps, the CPU halts in the idle loop instead of running instructions', async () => {
+  const image = buildAsmProgram(`
+  .globl _start
+_start:
+  mov $50, %edi
+  call sleep
+  mov $0, %edi
+  call exit
+`);
+  const { status, session } = await runToCompletion({
+    program: { path: 'sleeper', image, argv: ['sleeper'] }, memoryBytes: 16 * 1024 * 1024, timerInterval: 10000,
+    output: () => {},
+  });
+  assert.equal(status, 0);
+  assert.ok(session.kernel.ticks >= 50, `${session.kernel.ticks} ticks passed`);
+  // 50 ticks of 10000 instructions each went by, but the CPU executed only the
+  // idle loop (sti; hlt; jmp) and the trap path once per tick.
+  assert.ok(session.machine.cpu.instructionCount < 50 * 100, `${session.machine.cpu.instructionCount} instructions`);
 });

@@ -19,6 +19,7 @@ import { FORMS } from '../isa/table.js';
 import type { Cpu } from './cpu.js';
 import { CpuFault, GP, UD } from './exceptions.js';
 import { HANDLERS } from './execute.js';
+import { specialize } from './executeFast.js';
 import { SYSTEM_FORMS } from './system.js';
 
 export type Exec = (cpu: Cpu, d: Decoded) => void;
@@ -97,7 +98,7 @@ export class DecodeCache {
       return memory.read8(cpu.mmu.translate(rip + offset, 'execute', cpu.cpl));
     });
     this.decodes++;
-    const exec = d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id];
+    const exec = d.form === null ? invalidInstruction : specialize(d) ?? EXEC_BY_FORM[d.form.id];
     const entry: CacheEntry = { d, exec, length: d.length };
     // Instructions that straddle two pages, or lie outside RAM, are not cached.
     if (!crossed && phys < this.memorySize) {

@@ -9,7 +9,7 @@
 import { AssemblyError, AssemblyErrors, SourcePosition } from './assemblyError.js';
 import { LexError, Token, splitStatements, stripBlockComments, tokenize } from './lexer.js';
 import { Expr, ExpressionContext, ExpressionError, Value, evaluate, parseExpression } from './expression.js';
-import { AsmOperand, OperandError, parseOperand } from './operands.js';
+import { OperandError, parseOperand } from './operands.js';
 import { EncodeError, encodeInstruction } from './encoder.js';
 import { PREFIX_BYTES } from './mnemonics.js';
 import { BranchFragment, Fragment, Section, defaultSectionAttributes, fragmentSize, nopFill, DataFragment } from './sections.js';
@@ -478,7 +478,7 @@ class Assembler implements ExpressionContext {
         return;
       case '.section': case '.pushsection':
         if (name === '.pushsection') this.sectionStack.push(this.current);
-        this.sectionDirective(raw, args);
+        this.sectionDirective(raw);
         return;
       case '.popsection': {
         const s = this.sectionStack.pop();
@@ -631,7 +631,7 @@ class Assembler implements ExpressionContext {
     for (let k = 0; k < size; k++) f.bytes.push(0);
   }
 
-  private sectionDirective(raw: string, args: Token[]): void {
+  private sectionDirective(raw: string): void {
     const parts = splitRaw(raw);
     const name = (parts[0] ?? '').trim().replace(/^"|"$/g, '');
     if (!name) this.fail('.section needs a name');
@@ -667,7 +667,6 @@ class Assembler implements ExpressionContext {
         this.fail(`changed section attributes for '${name}'`);
       }
     }
-    void args;
     this.switchTo(this.section(name, attributes));
   }
 
@@ -765,7 +764,7 @@ class Assembler implements ExpressionContext {
         data: s.type === SHT_NOBITS ? new Uint8Array(s.size) : bytes, relocations: relocs,
       });
     }
-    return { sections: objectSections, symbols: this.symbolTable(objectSections, pendingSymbols) };
+    return { sections: objectSections, symbols: this.symbolTable(pendingSymbols) };
   }
 
   /**
@@ -853,7 +852,7 @@ class Assembler implements ExpressionContext {
     }
   }
 
-  private symbolTable(objectSections: ObjectSection[], pending: { reloc: ObjectRelocation; symbol: SymbolInfo | Section }[]): ObjectSymbol[] {
+  private symbolTable(pending: { reloc: ObjectRelocation; symbol: SymbolInfo | Section }[]): ObjectSymbol[] {
     const locals: ObjectSymbol[] = [];
     const globals: ObjectSymbol[] = [];
     const bySymbol = new Map<SymbolInfo | Section, ObjectSymbol>();
@@ -936,7 +935,6 @@ class Assembler implements ExpressionContext {
       }
       reloc.symbol = sym;
     }
-    void objectSections;
     return [...locals, ...sectionSymbols, ...globals];
   }
 }
@@ -1044,4 +1042,3 @@ export function assemble(source: string, options: AssembleOptions): AssembleResu
 }
 
 export type { SourceLine };
-void SHF_ALLOC; void SHF_WRITE; void SHF_EXECINSTR; void STB_GLOBAL;

@@ -153,9 +153,10 @@ function findMatches(choice: MnemonicChoice, att: AsmOperand[], constant: Consta
     if ((form.family === 'movzx' || form.family === 'movsx' || form.family === 'movsxd') && form.operands[1].size >= form.opsize) continue;
     for (const ops of orders) {
       if (ops.length !== form.operands.length) continue;
-      // `*` marks the target of an indirect jmp/call; GNU as also takes `call %rax` (with a warning)
+      // `*` marks the target of an indirect jmp/call; GNU as also takes `call %rax` and `jmp (%rax)` (with a warning)
       const indirectForm = (i: number) => form.operands[i].kind === 'rm' && (form.family === 'jmp' || form.family === 'call');
-      if (ops.some((op, i) => op.indirect !== indirectForm(i) && !(indirectForm(i) && op.kind === 'register'))) continue;
+      const impliedStar = (op: AsmOperand) => op.kind === 'register' || (op.kind === 'memory' && !plainAddress(op));
+      if (ops.some((op, i) => op.indirect !== indirectForm(i) && !(indirectForm(i) && impliedStar(op)))) continue;
       if (!form.operands.every((fo, i) => operandFits(fo, ops[i], form, choice, constant))) continue;
       // xchg %eax,%eax is 87 c0: 90 would be nop (and would not zero-extend)
       if (form.family === 'xchg' && form.opcodeLow === 'reg' && form.opsize === 32 && isGeneral(ops[1]) && ops[1].reg.num === 0) continue;

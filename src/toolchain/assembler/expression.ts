@@ -54,6 +54,13 @@ export function parseExpression(tokens: Token[], pos: number, context: Expressio
     if (t.type === 'ident') {
       i++;
       if (t.text === '.') return { kind: 'symbol', name: context.dot(), column: t.column };
+      const at = t.text.indexOf('@');
+      if (at > 0) {
+        // foo@PLT is what a call to foo gets anyway (R_X86_64_PLT32); no GOT or TLS here
+        const suffix = t.text.slice(at + 1);
+        if (suffix !== 'PLT') throw new ExpressionError(t.column + at, `relocation operator '@${suffix}' is not supported (compile with -fno-pic)`);
+        return { kind: 'symbol', name: t.text.slice(0, at), column: t.column };
+      }
       return { kind: 'symbol', name: t.text, column: t.column };
     }
     if (t.type === 'punct' && (t.text === '-' || t.text === '~' || t.text === '!' || t.text === '+')) {

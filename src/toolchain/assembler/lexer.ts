@@ -100,12 +100,20 @@ export function tokenize(text: string, columnBase = 0): Token[] {
       // character constant: 'c' or 'c (GNU as accepts both)
       let j = i + 1;
       let v: number;
+      if (j >= text.length) throw new LexError(column, 'bad character constant');
       if (text[j] === '\\') {
-        const { bytes, end } = readString('"' + text.slice(j, j + 5).replace(/'.*$/, '') + '"', 0);
-        v = bytes[0] ?? 0;
-        j += end - 2;
+        const e = text[j + 1] ?? '';
+        j += 2;
+        if (/[0-7]/.test(e)) {
+          v = Number(e);
+          for (let k = 0; k < 2 && /[0-7]/.test(text[j] ?? ''); k++) v = v * 8 + Number(text[j++]);
+        } else if (e === 'x' || e === 'X') {
+          v = 0;
+          while (/[0-9a-fA-F]/.test(text[j] ?? '')) v = (v * 16 + parseInt(text[j++], 16)) & 0xff;
+        } else {
+          v = ESCAPES[e] ?? e.charCodeAt(0);
+        }
       } else {
-        if (j >= text.length) throw new LexError(column, 'bad character constant');
         v = text.charCodeAt(j);
         j++;
       }
@@ -170,7 +178,11 @@ export function splitStatements(line: string): { text: string; column: number }[
       continue;
     }
     if (c === '"') inString = true;
-    else if (c === "'" ) i++; // character constant: the next character is literal
+    else if (c === "'") {
+      // character constant 'c', '\n' or GNU's unclosed 'c: skip what it quotes
+      const escape = line[i + 1] === '\\' ? 1 : 0;
+      i += 1 + escape + (line[i + 2 + escape] === "'" ? 1 : 0);
+    }
     else if (c === ';' || c === '#') {
       out.push({ text: line.slice(start, i), column: start });
       if (c === '#') return out;

@@ -1,0 +1,116 @@
+// Specialized execute functions for the most frequent instruction shapes.
+//
+// The handlers in the other execute*.ts files are written once per mnemonic
+// and look at their operands (register? memory? immediate? which size?) every
+// time they run. When an instruction is decoded, decodeCache.ts asks
+// specialize() for a version with those choices already made — "add %rcx,
+// %rax" becomes a function that adds two known registers — and falls back to
+// the general handler otherwise. Results are identical by construction, and
+// the host-CPU oracle runs through this path too.
+
+import type { Decoded, DecodedOperand } from '../isa/decode.js';
+import type { Cpu } from './cpu.js';
+import type { Exec } from './decodeCache.js';
+import { LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB } from './flags.js';
+
+const TWO_32 = 0x100000000;
+
+type AluKind = 'add' | 'sub' | 'cmp' | 'and' | 'or' | 'xor' | 'test';
+const ALU = new Set<string>(['add', 'sub', 'cmp', 'and', 'or', 'xor', 'test']);
+
+function isReg(o: DecodedOperand | undefined): o is Extract<DecodedOperand, { type: 'reg' }> {
+  return o !== undefined && o.type === 'reg' && !o.high8;
+}
+
+/** An ALU operation on 64-bit (lo, hi) or 32-bit values; writes the destination register pair and the flags. */
+function alu64(kind: AluKind, dst: number, src: number, immLo: number, immHi: number, useImm: boolean): Exec {
+  const i = 2 * dst, j = 2 * src;
+  const write = kind !== 'cmp' && kind !== 'test';
+  return (cpu) => {
+    const r = cpu.regs;
+    const a = r[i], aHi = r[i + 1];
+    const b = useImm ? immLo : r[j], bHi = useImm ? immHi : r[j + 1];
+    let lo: number, hi: number;
+    switch (kind) {
+      case 'add': { const s = a + b; lo = s >>> 0; hi = (aHi + bHi + (s > 0xffffffff ? 1 : 0)) >>> 0; cpu.flags.set(LAZY_ADD, 64, a, aHi, b, bHi, lo, hi, 0); break; }
+      case 'sub': case 'cmp': { const s = a - b; lo = s >>> 0; hi = (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, lo, hi, 0); break; }
+      case 'and': case 'test': lo = (a & b) >>> 0; hi = (aHi & bHi) >>> 0; cpu.flags.setLogic(64, lo, hi); break;
+      case 'or': lo = (a | b) >>> 0; hi = (aHi | bHi) >>> 0; cpu.flags.setLogic(64, lo, hi); break;
+      default: lo = (a ^ b) >>> 0; hi = (aHi ^ bHi) >>> 0; cpu.flags.setLogic(64, lo, hi);
+    }
+    if (write) { r[i] = lo; r[i + 1] = hi; }
+  };
+}
+
+function alu32(kind: AluKind, dst: number, src: number, imm: number, useImm: boolean): Exec {
+  const i = 2 * dst, j = 2 * src;
+  const write = kind !== 'cmp' && kind !== 'test';
+  return (cpu) => {
+    const r = cpu.regs;
+    const a = r[i];
+    const b = useImm ? imm : r[j];
+    let v: number;
+    switch (kind) {
+      case 'add': v = (a + b) >>> 0; cpu.flags.set(LAZY_ADD, 32, a, 0, b, 0, v, 0, 0); break;
+      case 'sub': case 'cmp': v = (a - b) >>> 0; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, v, 0, 0); break;
+      case 'and': case 'test': v = (a & b) >>> 0; cpu.flags.setLogic(32, v, 0); break;
+      case 'or': v = (a | b) >>> 0; cpu.flags.setLogic(32, v, 0); break;
+      default: v = (a ^ b) >>> 0; cpu.flags.setLogic(32, v, 0);
+    }
+    if (write) { r[i] = v; r[i + 1] = 0; }
+  };
+}
+
+function incDec(dst: number, size: 32 | 64, dec: boolean): Exec {
+  const i = 2 * dst;
+  return (cpu) => {
+    const r = cpu.regs;
+    const a = r[i], aHi = size === 64 ? r[i + 1] : 0;
+    const s = dec ? a - 1 : a + 1;
+    const lo = s >>> 0;
+    const hi = size === 64 ? (aHi + Math.floor(s / TWO_32)) >>> 0 : 0;
+    r[i] = lo; r[i + 1] = hi;
+    cpu.flags.materialize();
+    cpu.flags.set(dec ? LAZY_DEC : LAZY_INC, size, a, aHi, 1, 0, lo, hi, 0);
+  };
+}
+
+/** A specialized execute function for `d`, or null to use the general handler. */
+export function specialize(d: Decoded): Exec | null {
+  const form = d.form;
+  if (form === null) return null;
+  const m = form.mnemonic;
+  const size = d.opsize;
+  const ops = d.operands;
+  const [x, y] = ops;
+  if (size !== 32 && size !== 64) return null;
+
+  if (ALU.has(m) && ops.length === 2 && isReg(x)) {
+    if (isReg(y)) return size === 64 ? alu64(m as AluKind, x.reg, y.reg, 0, 0, false) : alu32(m as AluKind, x.reg, y.reg, 0, false);
+    if (y.type === 'imm') return size === 64 ? alu64(m as AluKind, x.reg, 0, y.lo, y.hi, true) : alu32(m as AluKind, x.reg, 0, y.lo, true);
+    return null;
+  }
+  if (m === 'mov' && ops.length === 2) {
+    if (isReg(x) && isReg(y)) {
+      const i = 2 * x.reg, j = 2 * y.reg;
+      return size === 64 ? (cpu) => { const r = cpu.regs; r[i] = r[j]; r[i + 1] = r[j + 1]; } : (cpu) => { const r = cpu.regs; r[i] = r[j]; r[i + 1] = 0; };
+    }
+    if (isReg(x) && y.type === 'imm') {
+      const i = 2 * x.reg, lo = y.lo, hi = size === 64 ? y.hi : 0;
+      return (cpu) => { const r = cpu.regs; r[i] = lo; r[i + 1] = hi; };
+    }
+    if (isReg(x) && y.type === 'mem') {
+      const i = 2 * x.reg;
+      return size === 64
+        ? (cpu, dd) => { const v = cpu.readMem(cpu.ea(y, dd), 64); const r = cpu.regs; r[i] = v; r[i + 1] = cpu.hi; }
+        : (cpu, dd) => { const v = cpu.readMem(cpu.ea(y, dd), 32); const r = cpu.regs; r[i] = v; r[i + 1] = 0; };
+    }
+    if (x.type === 'mem' && isReg(y)) {
+      const j = 2 * y.reg;
+      return (cpu, dd) => { const r = cpu.regs; cpu.writeMem(cpu.ea(x, dd), size, r[j], r[j + 1]); };
+    }
+    return null;
+  }
+  if ((m === 'inc' || m === 'dec') && isReg(x)) return incDec(x.reg, size, m === 'dec');
+  return null;
+}
