@@ -115,8 +115,16 @@ test('xk as prints the errors and exits with status 1, no stack trace', async ()
     assert.doesNotMatch(text, /\n\s+at /);
     assert.equal(fs.existsSync(path.join(dir, 'bad.o')), false);
     // and a good file assembles
-    fs.writeFileSync(file, 'nop\n');
-    assert.equal(await asCommand([file, '-o', path.join(dir, 'good.o')]), 0);
+    fs.writeFileSync(file, 'nop\n\tint $64\n');
+    const out: string[] = [];
+    const originalOut = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    try {
+      assert.equal(await asCommand(['-a', file, '-o', path.join(dir, 'good.o')]), 0);
+    } finally {
+      process.stdout.write = originalOut;
+    }
+    assert.match(out.join(''), /^\s+2 {2}\.text\+0001 {2}cd 40\s+int \$64$/m);
     assert.deepEqual([...fs.readFileSync(path.join(dir, 'good.o')).subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46]);
   } finally {
     process.stderr.write = original;

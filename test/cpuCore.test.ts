@@ -260,3 +260,31 @@ test('32-bit cmov zero-extends even when the condition is false; bsf of 0 leaves
   assert.equal(m.cpu.getReg64(3), 0xffffffffffffffffn);
   assert.equal(m.cpu.getRflags() & 0x40, 0x40, 'ZF');
 });
+
+test('fs/gs segment bases and 32-bit addressing (67 prefix)', (t) => {
+  if (!HAVE_AS) { t.skip('GNU as not installed'); return; }
+  const m = machineWith('mov %fs:8, %rax\n mov %gs:(%rbx), %rcx\n mov $0x100003000, %rdx\n mov (%edx), %esi\n hlt');
+  m.cpu.fsBase = 0x2000;
+  m.cpu.gsBase = 0x2ff8;
+  m.cpu.setReg64(3, 0x10n);
+  m.memory.write32(0x2008, 0x11223344);
+  m.memory.write32(0x3008, 0x55667788);
+  m.memory.write32(0x3000, 0x99aabbcc);
+  m.run(100);
+  assert.equal(m.cpu.getReg64(0), 0x11223344n);
+  assert.equal(m.cpu.getReg64(1), 0x55667788n);
+  assert.equal(m.cpu.getReg64(6), 0x99aabbccn, 'the address wraps to 32 bits');
+});
+
+test('an instruction that straddles into an absent page faults with CR2 at that page', () => {
+  const m = new Machine({ memoryBytes: 1 << 20 });
+  // mov $0x12345678, %eax: b8 at 0x4fffe, the immediate runs into page 0x50000.
+  m.loadPhysical(0x4fffc, Uint8Array.from([0x90, 0x90, 0xb8, 0x78]));
+  enablePaging(m, { absent: [0x50000] });
+  m.cpu.rip = 0x4fffc;
+  const fault = stepUntilFault(m);
+  assert.equal(fault.vector, 14);
+  assert.equal(m.cpu.cr2, 0x50000);
+  assert.equal(m.cpu.rip, 0x4fffe);
+  assert.equal(fault.errorCode! & 1, 0, 'not present');
+});

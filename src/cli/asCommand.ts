@@ -2,19 +2,21 @@
 //   -o FILE     output object (default a.out, as GNU as does)
 //   -I DIR      directory for #include in .S files (repeatable)
 //   -D NAME[=V] predefine a macro for .S files
+//   -a          print a listing: each instruction's section offset, bytes and source line
 //   --64        accepted and ignored (xk only assembles 64-bit code)
 
 import fs from 'node:fs';
-import { assemble } from '../toolchain/assembler/assembler.js';
+import { AssembleResult, assemble } from '../toolchain/assembler/assembler.js';
 import { AssemblyErrors } from '../toolchain/assembler/assemblyError.js';
 
-const USAGE = 'usage: xk as [--64] [-I DIR] [-D NAME[=VALUE]] FILE.s|FILE.S [-o FILE.o]\n';
+const USAGE = 'usage: xk as [--64] [-a] [-I DIR] [-D NAME[=VALUE]] FILE.s|FILE.S [-o FILE.o]\n';
 
 export async function asCommand(args: string[]): Promise<number> {
   let input: string | undefined;
   let output = 'a.out';
   const includeDirs: string[] = [];
   const defines: Record<string, string> = {};
+  let listing = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = (flag: string) => {
@@ -25,6 +27,10 @@ export async function asCommand(args: string[]): Promise<number> {
     };
     try {
       if (a === '--64') continue;
+      if (a === '-a') {
+        listing = true;
+        continue;
+      }
       if (a === '-h' || a === '--help') {
         process.stdout.write(USAGE);
         return 0;
@@ -55,12 +61,13 @@ export async function asCommand(args: string[]): Promise<number> {
   try {
     source = fs.readFileSync(input === '-' ? 0 : input, 'utf8');
   } catch (e) {
-    process.stderr.write(`xk as: cannot read '${input}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    process.stderr.write(`xk as: cannot read '${input}': ${reason(e)}\n`);
     return 1;
   }
   try {
-    const { object } = assemble(source, { fileName: input, includeDirs, defines });
-    fs.writeFileSync(output, object);
+    const result = assemble(source, { fileName: input, includeDirs, defines });
+    fs.writeFileSync(output, result.object);
+    if (listing) process.stdout.write(formatListing(result, source.split('\n'), input));
     return 0;
   } catch (e) {
     if (e instanceof AssemblyErrors) {
@@ -68,9 +75,27 @@ export async function asCommand(args: string[]): Promise<number> {
       return 1;
     }
     if (e instanceof Error && 'code' in e) {
-      process.stderr.write(`xk as: cannot write '${output}': ${(e as NodeJS.ErrnoException).code}\n`);
+      process.stderr.write(`xk as: cannot write '${output}': ${reason(e)}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = { ENOENT: 'no such file or directory', EISDIR: 'is a directory', EACCES: 'permission denied', ENOTDIR: 'not a directory' };
+  return (code && known[code]) ?? (e as Error).message;
+}
+
+/** One line per instruction: source line number, section:offset, the bytes, the source text. */
+function formatListing(result: AssembleResult, lines: string[], input: string): string {
+  const out: string[] = [];
+  for (const e of result.listing) {
+    const section = result.model.sections.find((s) => s.name === e.section);
+    const bytes = section ? [...section.data.subarray(e.offset, e.offset + e.length)].map((b) => b.toString(16).padStart(2, '0')).join(' ') : '';
+    const text = e.file === input ? (lines[e.line - 1] ?? '').trim() : `(${e.file}:${e.line})`;
+    out.push(`${String(e.line).padStart(5)}  ${e.section}+${e.offset.toString(16).padStart(4, '0')}  ${bytes.padEnd(30)} ${text}`);
+  }
+  return out.join('\n') + '\n';
 }

@@ -28,8 +28,6 @@ export function linearHi(n: number): number {
   return Math.floor(n / TWO_32) >>> 0;
 }
 
-/** Wrap an arbitrary integer offset computation back into the signed 48-bit range is NOT done here: callers check canonicality. */
-
 /** Hex text of a signed linear address as the unsigned 64-bit value (display only). */
 export function formatAddress(n: number): string {
   const v = BigInt.asUintN(64, BigInt(n));

@@ -1,7 +1,7 @@
 // The CPU core: the architectural state of one x86-64 processor and the
 // operand plumbing every instruction uses (registers, effective addresses,
 // memory through the MMU, the stack). What each instruction DOES lives in the
-// execute*.ts files; the fetch-decode-execute loop is step() below.
+// execute*.ts files; the fetch-decode-execute loop is runSlice() below.
 //
 // Registers are 64 bits wide but are never BigInt here: register i keeps its
 // low 32 bits in regs[2*i] and its high 32 bits in regs[2*i+1]. A 64-bit value
@@ -42,7 +42,11 @@ export class Cpu {
 
   /** RFLAGS, with the arithmetic flags computed lazily (flags.ts). */
   readonly flags = new Flags();
-  /** Set when IF changes: the run loop must look for pending interrupts before the next instruction. */
+  /**
+   * Set when the run loop must look at the machine before the next instruction:
+   * IF changed, a system instruction ran (it may have raised a device line or
+   * halted), or someone asked the machine to stop. Ends the current runSlice().
+   */
   interruptCheck = true;
 
   /** Executes the privileged/system instructions (system.ts), installed by the Machine. */

@@ -131,8 +131,7 @@ function subHigh(lo: number, hi: number): void {
  * undefined; xk leaves them unchanged, as the host CPU of the oracle (AMD)
  * does (test/hostOracle).
  */
-function mulFlags(cpu: Cpu, overflow: boolean, lowTop: number, low: number): void {
-  void lowTop; void low;
+function mulFlags(cpu: Cpu, overflow: boolean): void {
   const f = cpu.flags;
   f.materialize();
   f.bits = (f.bits & ~(CF | OF)) | (overflow ? CF | OF : 0);
@@ -146,14 +145,14 @@ const mul: Exec = (cpu, d) => {
     case 8: {
       const r = (regs[0] & 0xff) * s;
       cpu.setReg(0, 16, false, r, 0);
-      mulFlags(cpu, r > 0xff, r & 0x80, r);
+      mulFlags(cpu, r > 0xff);
       return;
     }
     case 16: {
       const r = (regs[0] & 0xffff) * s;
       cpu.setReg(0, 16, false, r & 0xffff, 0);
       cpu.setReg(2, 16, false, r >>> 16, 0);
-      mulFlags(cpu, r > 0xffff, r & 0x8000, r);
+      mulFlags(cpu, r > 0xffff);
       return;
     }
     case 32: {
@@ -161,7 +160,7 @@ const mul: Exec = (cpu, d) => {
       const lo = mLo, hi = mHi;
       cpu.setReg(0, 32, false, lo, 0);
       cpu.setReg(2, 32, false, hi, 0);
-      mulFlags(cpu, hi !== 0, lo >>> 31, lo);
+      mulFlags(cpu, hi !== 0);
       return;
     }
     default: {
@@ -169,7 +168,7 @@ const mul: Exec = (cpu, d) => {
       const a = w0, b = w1, c = w2, e = w3;
       cpu.setReg(0, 64, false, a, b);
       cpu.setReg(2, 64, false, c, e);
-      mulFlags(cpu, (c | e) !== 0, b >>> 31, a);
+      mulFlags(cpu, (c | e) !== 0);
     }
   }
 };
@@ -183,14 +182,14 @@ const imul1: Exec = (cpu, d) => {
     case 8: {
       const r = signed(regs[0] & 0xff, 8) * signed(s, 8);
       cpu.setReg(0, 16, false, r & 0xffff, 0);
-      mulFlags(cpu, r !== signed(r & 0xff, 8), r & 0x80, r);
+      mulFlags(cpu, r !== signed(r & 0xff, 8));
       return;
     }
     case 16: {
       const r = signed(regs[0] & 0xffff, 16) * signed(s, 16);
       cpu.setReg(0, 16, false, r & 0xffff, 0);
       cpu.setReg(2, 16, false, (r >> 16) & 0xffff, 0);
-      mulFlags(cpu, r !== signed(r & 0xffff, 16), r & 0x8000, r);
+      mulFlags(cpu, r !== signed(r & 0xffff, 16));
       return;
     }
     case 32: {
@@ -200,7 +199,7 @@ const imul1: Exec = (cpu, d) => {
       const hi = (mHi - ((a & 0x80000000) ? s : 0) - ((s & 0x80000000) ? a : 0)) >>> 0;
       cpu.setReg(0, 32, false, lo, 0);
       cpu.setReg(2, 32, false, hi, 0);
-      mulFlags(cpu, hi !== ((lo & 0x80000000) ? 0xffffffff : 0), lo >>> 31, lo);
+      mulFlags(cpu, hi !== ((lo & 0x80000000) ? 0xffffffff : 0));
       return;
     }
     default: {
@@ -209,7 +208,7 @@ const imul1: Exec = (cpu, d) => {
       const ext = (b & 0x80000000) ? 0xffffffff : 0;
       cpu.setReg(0, 64, false, a, b);
       cpu.setReg(2, 64, false, c, e);
-      mulFlags(cpu, c !== ext || e !== ext, b >>> 31, a);
+      mulFlags(cpu, c !== ext || e !== ext);
     }
   }
 };
@@ -230,7 +229,7 @@ const imulN: Exec = (cpu, d) => {
       const p = (x | 0) * (y | 0);
       if (p < 9007199254740992 && p > -9007199254740992) {
         cpu.setReg((ops[0] as { reg: number }).reg, 64, false, p >>> 0, Math.floor(p / TWO_32) >>> 0);
-        mulFlags(cpu, false, 0, 0);
+        mulFlags(cpu, false);
         return;
       }
     }
@@ -238,7 +237,7 @@ const imulN: Exec = (cpu, d) => {
     const a = w0, b = w1, c = w2, e = w3;
     const ext = (b & 0x80000000) ? 0xffffffff : 0;
     cpu.setReg((ops[0] as { reg: number }).reg, 64, false, a, b);
-    mulFlags(cpu, c !== ext || e !== ext, b >>> 31, a);
+    mulFlags(cpu, c !== ext || e !== ext);
     return;
   }
   let lo: number, overflow: boolean;
@@ -252,7 +251,7 @@ const imulN: Exec = (cpu, d) => {
     overflow = r !== signed(lo, 16);
   }
   cpu.setReg((ops[0] as { reg: number }).reg, size, false, lo, 0);
-  mulFlags(cpu, overflow, (lo >>> (size - 1)) & 1, lo);
+  mulFlags(cpu, overflow);
 };
 
 const imul: Exec = (cpu, d) => (d.operands.length === 1 ? imul1(cpu, d) : imulN(cpu, d));

@@ -10,7 +10,6 @@ import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
 import { AF, CF, OF, PF, SF, ZF, parityOf } from './flags.js';
-import { isCanonical } from './address.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
 const TWO_32 = 0x100000000;
@@ -145,8 +144,6 @@ const bswap: Exec = (cpu, d) => {
     cpu.setReg(r.reg, 32, false, swap(cpu.regs[2 * r.reg]), 0);
   }
 };
-
-void isCanonical;
 
 export const BIT_HANDLERS: [string, Exec][] = [
   ['bt', bitTest(BT)], ['bts', bitTest(BTS)], ['btr', bitTest(BTR)], ['btc', bitTest(BTC)],

@@ -2,7 +2,7 @@
 // lea, xchg, cmovcc, push pop leave enter, lahf sahf, the flag instructions,
 // nop forms, fences, cpuid, rdtsc, ud2.
 
-import type { Decoded, DecodedOperand, MoffsOperand } from '../isa/decode.js';
+import type { DecodedOperand, MoffsOperand } from '../isa/decode.js';
 import { isCanonical, toSignedLinear } from './address.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
@@ -208,8 +208,6 @@ const rdtsc: Exec = (cpu) => {
 const ud2: Exec = () => {
   throw new CpuFault(UD, undefined, 'ud2');
 };
-
-void (null as unknown as Decoded);
 
 export const DATA_HANDLERS: [string, Exec][] = [
   ['mov', mov],

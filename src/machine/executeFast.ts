@@ -11,7 +11,12 @@
 import type { Decoded, DecodedOperand } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
+import { CpuFault, GP } from './exceptions.js';
 import { LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB } from './flags.js';
+
+function nonCanonical(): CpuFault {
+  return new CpuFault(GP, 0, 'non-canonical branch target');
+}
 
 const TWO_32 = 0x100000000;
 
@@ -75,6 +80,8 @@ function incDec(dst: number, size: 32 | 64, dec: boolean): Exec {
   };
 }
 
+const LIMIT = 2 ** 47;
+
 /** A specialized execute function for `d`, or null to use the general handler. */
 export function specialize(d: Decoded): Exec | null {
   const form = d.form;
@@ -83,6 +90,24 @@ export function specialize(d: Decoded): Exec | null {
   const size = d.opsize;
   const ops = d.operands;
   const [x, y] = ops;
+
+  // Conditional branches: the condition and displacement are fixed.
+  if (form.family === 'jcc' && x?.type === 'rel') {
+    const cc = form.cc, disp = x.disp;
+    return (cpu) => {
+      if (cpu.flags.condition(cc)) {
+        const t = cpu.rip + disp;
+        if (t < -LIMIT || t >= LIMIT) throw nonCanonical();
+        cpu.rip = t;
+      }
+    };
+  }
+  // push/pop of a 64-bit register.
+  if ((m === 'push' || m === 'pop') && size === 64 && isReg(x)) {
+    const i = 2 * x.reg;
+    if (m === 'push') return (cpu) => { const r = cpu.regs; cpu.push(64, r[i], r[i + 1]); };
+    return (cpu) => { const lo = cpu.pop(64); const r = cpu.regs; r[i] = lo; r[i + 1] = cpu.hi; };
+  }
   if (size !== 32 && size !== 64) return null;
 
   if (ALU.has(m) && ops.length === 2 && isReg(x)) {

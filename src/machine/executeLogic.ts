@@ -12,7 +12,7 @@
 import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
-import { AF, CF, OF, PF, SF, ZF, parityOf, sizeMask } from './flags.js';
+import { AF, CF, OF, SF, ZF, parityOf, sizeMask } from './flags.js';
 import { signed, trunc } from './executeArithmetic.js';
 
 // ------------------------------------------------------------------- logic
@@ -243,8 +243,6 @@ function doubleShift(left: boolean): Exec {
     cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(size, r, rHi));
   };
 }
-
-void PF;
 
 export const LOGIC_HANDLERS: [string, Exec][] = [
   ['and', logic(0, true)],

@@ -5,6 +5,17 @@
 // the sections out repeatedly, growing a rel8 branch to rel32 when its target is
 // out of reach, until nothing changes (sizes only grow, so this ends). Last, every
 // field that refers to a symbol is filled in or becomes a relocation.
+//
+// The pieces, in the order a line meets them:
+//   preprocessor.ts  #include/#define/#ifdef for .S files
+//   lexer.ts         statements and tokens
+//   expression.ts    symbol expressions and their values
+//   operands.ts      AT&T operands: %reg, $imm, disp(base,index,scale)
+//   mnemonics.ts     AT&T mnemonic -> Intel mnemonic + operand size
+//   encoder.ts       choosing and encoding a form of src/isa/table.ts
+//   sections.ts      fragments, layout sizes, NOP padding
+//   this file        labels, directives, macros, relaxation, relocations, symbols
+//   objectWriter.ts  the ELF64 relocatable file
 
 import { AssemblyError, AssemblyErrors, SourcePosition } from './assemblyError.js';
 import { LexError, Token, splitStatements, stripBlockComments, tokenize } from './lexer.js';
@@ -86,7 +97,7 @@ const IGNORED = new Set([
   '.cfi_restore', '.cfi_remember_state', '.cfi_restore_state', '.cfi_adjust_cfa_offset', '.cfi_sections',
   '.cfi_personality', '.cfi_lsda', '.cfi_signal_frame', '.cfi_escape', '.cfi_rel_offset', '.cfi_register',
   '.cfi_undefined', '.cfi_same_value', '.cfi_return_column', '.cfi_window_save', '.cfi_negate_ra_state',
-  '.loc', '.code64', '.att_syntax', '.file_directive', '.loc_mark_labels', '.uleb128', '.sleb128', '.nops_unused',
+  '.loc', '.code64', '.att_syntax', '.loc_mark_labels',
 ]);
 
 class Assembler implements ExpressionContext {
@@ -522,6 +533,28 @@ class Assembler implements ExpressionContext {
         this.current.add({ kind: 'space', address: 0, size: n, fill: value });
         return;
       }
+      case '.org': {
+        const [target, fill] = this.expressions(args);
+        if (!target) this.fail('.org needs an offset');
+        const value = Number(this.constantArg(target, '.org offset'));
+        this.current.add({ kind: 'org', address: 0, target: value, fill: fill ? Number(this.constantArg(fill, 'fill value') & 0xffn) : 0, position: { ...this.position } });
+        return;
+      }
+      case '.uleb128': case '.sleb128': {
+        for (const expr of this.expressions(args)) {
+          let v = this.constantArg(expr, `${name} value`);
+          const out: number[] = [];
+          for (;;) {
+            const byte = Number(v & 0x7fn);
+            v >>= 7n; // arithmetic shift: negative values stay negative
+            const done = name === '.uleb128' ? v === 0n : (v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0);
+            out.push(done ? byte : byte | 0x80);
+            if (done) break;
+          }
+          this.current.data().bytes.push(...out);
+        }
+        return;
+      }
       case '.fill': {
         const [repeat, sizeExpr, valueExpr] = this.expressions(args);
         if (!repeat) this.fail('.fill needs a repeat count');
@@ -752,9 +785,11 @@ class Assembler implements ExpressionContext {
           const size = f.isLong ? 4 : 1;
           const at = f.address + op.length;
           this.resolveField(s, bytes, at, size, f.target, at + size, true, true, true, f.position, relocs, pendingSymbols);
+        } else if (f.kind === 'org' && f.address > f.target) {
+          this.errors.push(new AssemblyError(f.position, `.org ${f.target} would move the location backwards (already at ${f.address})`));
         } else if (s.type !== SHT_NOBITS) {
           const size = fragmentSize(f, f.address);
-          if (f.kind === 'space') bytes.fill(f.fill, f.address, f.address + size);
+          if (f.kind === 'space' || f.kind === 'org') bytes.fill(f.fill, f.address, f.address + size);
           else if (f.fill === null) bytes.set(nopFill(size), f.address);
           else bytes.fill(f.fill, f.address, f.address + size);
         }
@@ -861,7 +896,7 @@ class Assembler implements ExpressionContext {
     }
     const ordered = [...this.symbols.values()].sort((a, b) => a.order - b.order);
     for (const s of ordered) {
-      if (s.name.startsWith('.L.dot')) continue;
+      if (s.name.startsWith('.L.dot') && !s.neededInTable) continue;
       const isGlobal = s.binding !== 'local' || s.common !== undefined;
       const defined = s.section !== undefined || s.constant !== undefined || s.alias !== undefined;
       if (!isGlobal && s.temporary && !s.neededInTable) continue;
@@ -911,7 +946,7 @@ class Assembler implements ExpressionContext {
         }
       }
       const sym: ObjectSymbol = {
-        name: s.name, value, size,
+        name: displayName(s.name), value, size,
         binding: s.binding === 'weak' ? STB_WEAK : isGlobal || !defined ? STB_GLOBAL : STB_LOCAL,
         type: s.type, other: s.visibility, section,
       };

@@ -48,6 +48,9 @@ export class OperandError extends Error {
 
 function register(t: Token): Register {
   const reg = REGISTERS.get(t.text);
+  if (!reg && /^([xyz]mm\d+|mm[0-7]|st)$/.test(t.text)) {
+    throw new OperandError(t.column, `'%${t.text}' is an SSE/MMX/x87 register, which xk does not have (compile with -mno-sse -mno-mmx -mno-80387)`);
+  }
   if (!reg) throw new OperandError(t.column, `bad register name '%${t.text}'`);
   return reg;
 }

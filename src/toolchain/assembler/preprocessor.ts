@@ -62,6 +62,8 @@ class Preprocessor {
   private depth = 0;
 
   constructor(private options: PreprocessOptions) {
+    // what gcc predefines for assembler sources that headers shared with C test for
+    for (const name of ['__ASSEMBLER__', '__x86_64__', '__x86_64', '__amd64__', '__ELF__', '__LP64__']) this.macros.set(name, { params: null, body: '1' });
     for (const [name, value] of Object.entries(options.defines ?? {})) this.macros.set(name, { params: null, body: value });
   }
 

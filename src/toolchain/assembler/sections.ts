@@ -48,7 +48,16 @@ export interface SpaceFragment {
   fill: number;
 }
 
-export type Fragment = DataFragment | BranchFragment | AlignFragment | SpaceFragment;
+/** `.org target`: fill up to a section offset (which must not lie behind us). */
+export interface OrgFragment {
+  kind: 'org';
+  address: number;
+  target: number;
+  fill: number;
+  position: SourcePosition;
+}
+
+export type Fragment = DataFragment | BranchFragment | AlignFragment | SpaceFragment | OrgFragment;
 
 export class Section {
   readonly fragments: Fragment[] = [];
@@ -85,6 +94,7 @@ export function fragmentSize(f: Fragment, address: number): number {
     case 'data': return f.bytes.length;
     case 'branch': return f.isLong ? f.long.length + 4 : f.short.length + 1;
     case 'space': return f.size;
+    case 'org': return Math.max(0, f.target - address);
     case 'align': {
       const pad = (f.alignment - (address % f.alignment)) % f.alignment;
       return f.max && pad > f.max ? 0 : pad;
