@@ -165,3 +165,80 @@ crashn:
   movl $23, %eax    # SYS_crashn
   int $64
   ret
+
+  .globl rt_sigaction
+  .type rt_sigaction, @function
+rt_sigaction:
+  movl $24, %eax    # SYS_rt_sigaction
+  int $64
+  ret
+
+  .globl sigprocmask
+  .type sigprocmask, @function
+sigprocmask:
+  movl $25, %eax    # SYS_sigprocmask
+  int $64
+  ret
+
+  .globl sigpending
+  .type sigpending, @function
+sigpending:
+  movl $26, %eax    # SYS_sigpending
+  int $64
+  ret
+
+  .globl sigsuspend
+  .type sigsuspend, @function
+sigsuspend:
+  movl $27, %eax    # SYS_sigsuspend
+  int $64
+  ret
+
+  .globl sigaltstack
+  .type sigaltstack, @function
+sigaltstack:
+  movl $28, %eax    # SYS_sigaltstack
+  int $64
+  ret
+
+  .globl sigreturn
+  .type sigreturn, @function
+sigreturn:
+  movl $29, %eax    # SYS_sigreturn
+  int $64
+  ret
+
+  .globl kill2
+  .type kill2, @function
+kill2:
+  movl $30, %eax    # SYS_kill2
+  int $64
+  ret
+
+  .globl alarm
+  .type alarm, @function
+alarm:
+  movl $31, %eax    # SYS_alarm
+  int $64
+  ret
+
+  .globl setitimer
+  .type setitimer, @function
+setitimer:
+  movl $32, %eax    # SYS_setitimer
+  int $64
+  ret
+
+  .globl pause
+  .type pause, @function
+pause:
+  movl $33, %eax    # SYS_pause
+  int $64
+  ret
+
+  .globl fcntl
+  .type fcntl, @function
+fcntl:
+  movl $34, %eax    # SYS_fcntl
+  int $64
+  ret

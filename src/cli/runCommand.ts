@@ -3,11 +3,7 @@
 // as its first process, with the console on this terminal; exits with the
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
 
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { assemble } from '../toolchain/assembler/assembler.js';
-import { link } from '../toolchain/linker/link.js';
-import { generateUsys } from '../kernel/generateUserStubs.js';
+import { defaultUserPrograms, programImage, programName } from './programImage.js';
 import { startSession, type Session, type SessionOptions } from '../kernel/session.js';
 import { FetchRecorder, setFetchRecorder } from '../kernel/copyin.js';
 
@@ -56,27 +52,9 @@ export function parseRunArguments(
     const file = args[i];
     const image = programImage(command, file);
     if (typeof image === 'string') return image;
-    options.program = { path: basename(file).replace(/\.[sS]$/, ''), image, argv: [basename(file).replace(/\.[sS]$/, ''), ...args.slice(i + 1)] };
+    options.program = { path: programName(file), image, argv: [programName(file), ...args.slice(i + 1)] };
   }
   return { options, extras };
-}
-
-/** The executable for PROGRAM: an ELF file as is, or a .s/.S file assembled and linked with the stubs. */
-function programImage(command: string, file: string): Uint8Array | string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    return `${command}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-  }
-  if (!/\.[sS]$/.test(file)) return new Uint8Array(bytes);
-  try {
-    const program = assemble(bytes.toString('utf8'), { fileName: file }).object;
-    const stubs = assemble(generateUsys(), { fileName: 'usys.s' }).object;
-    return link([{ name: file, bytes: program }, { name: 'usys.o', bytes: stubs }]);
-  } catch (e) {
-    return `${command}: ${(e as Error).message}`;
-  }
 }
 
 /**
@@ -127,6 +105,8 @@ export async function startCliSession(command: string, options: CommonOptions, e
   try {
     return await startSession({
       ...options,
+      // The user programs built by xk's toolchain; --fs DIR may replace any of them.
+      programs: defaultUserPrograms(command),
       output: (bytes) => process.stdout.write(bytes),
       ...extra,
     });

@@ -21,6 +21,7 @@ import { argAddr, argPath, traceArgs, traceOperation } from './syscall.js';
 import { MAXARG, MAXARGLEN } from './syscallTable.js';
 import { TRAP_FRAME_FIELDS } from './trapFrame.js';
 import { AddressSpace, PTE_U, PTE_W } from './vm.js';
+import { execSignals } from './signals.js';
 
 /** Largest single segment exec accepts. */
 const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
@@ -102,6 +103,7 @@ export function execImage(k: Kernel, p: Proc, path: string, image: Uint8Array, a
     k.hw.mmu.flush();
   }
   old.destroy();
+  execSignals(p); // handlers were in the old program (signals.ts)
   traceOperation(k, p, `exec: ${path} entry ${'0x' + program.entry.toString(16)}, argc ${argv.length}`);
   return argv.length;
 }

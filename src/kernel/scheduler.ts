@@ -15,6 +15,7 @@ import { kstackTop, trapFrameAddress, type Proc } from './proc.js';
 import { NPROC } from './syscallTable.js';
 import { exitProcess } from './exit.js';
 import { finishSyscall } from './syscall.js';
+import { deliverPendingSignals } from './signalDelivery.js';
 
 const RSP = 4;
 
@@ -100,6 +101,7 @@ export function schedule(k: Kernel): void {
       exitProcess(k, p, -1);
       continue;
     }
+    if (!deliverPendingSignals(k, p)) continue; // a signal stopped or ended it (signalDelivery.ts)
     k.lastSlot = slot;
     if (k.trace && previous !== p) k.emit(p, 'kernel', 'switch', `scheduler: switch to pid ${p.pid} (${p.name})`);
     enterProcess(k, p);

@@ -17,6 +17,7 @@ import { ARGUMENT_REGISTERS } from './trapFrame.js';
 import { fetchRecorder } from './copyin.js';
 import { SYSPROC } from './sysproc.js';
 import { SYSFILE } from './sysfile.js';
+import { SIGNAL_SYSCALLS } from './signalSyscalls.js';
 
 /** A system call's implementation: a result now, or a generator that may wait. */
 export type SyscallFunction = (k: Kernel, p: Proc) => number | Blocking;
@@ -24,7 +25,7 @@ export type SyscallFunction = (k: Kernel, p: Proc) => number | Blocking;
 /** name -> implementation (built on first use: sysproc.ts and sysfile.ts import this module). */
 let functions: Map<string, SyscallFunction> | null = null;
 export function syscallFunction(name: string): SyscallFunction | undefined {
-  functions ??= new Map([...SYSPROC, ...SYSFILE]);
+  functions ??= new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS]);
   return functions.get(name);
 }
 

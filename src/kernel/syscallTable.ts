@@ -17,7 +17,8 @@ export type ArgType =
   | { kind: 'bufIn'; name: string; lengthArg: number } // user bytes the kernel reads; length in argument `lengthArg`
   | { kind: 'bufOut'; name: string; lengthArg: number } // user bytes the kernel writes; length in argument `lengthArg`
   | { kind: 'argv'; name: string } // NULL-terminated array of string pointers, at most MAXARG
-  | { kind: 'structOut'; name: string; ctype: string; size: number; nullable: boolean }; // fixed-size result
+  | { kind: 'structOut'; name: string; ctype: string; size: number; nullable: boolean } // fixed-size result
+  | { kind: 'structIn'; name: string; ctype: string; size: number; nullable: boolean }; // fixed-size argument the kernel reads
 
 export interface SyscallSpec {
   num: number;
@@ -32,6 +33,8 @@ const fd = (name = 'fd'): ArgType => ({ kind: 'fd', name });
 const path = (name = 'path'): ArgType => ({ kind: 'path', name });
 const out = (name: string, ctype: string, size: number, nullable = false): ArgType =>
   ({ kind: 'structOut', name, ctype, size, nullable });
+const structIn = (name: string, ctype: string, size: number, nullable = false): ArgType =>
+  ({ kind: 'structIn', name, ctype, size, nullable });
 
 /** Sizes of the structures system calls write. */
 export const STAT_SIZE = 16; // struct stat { short type; int dev; uint ino; uint size; }
@@ -61,6 +64,18 @@ export const SYSCALLS: readonly SyscallSpec[] = [
   { num: 21, name: 'close', args: [fd()], returns: 'int' },
   { num: 22, name: 'sysinfo', args: [out('info', 'struct sys_info', SYSINFO_SIZE)], returns: 'int' },
   { num: 23, name: 'crashn', args: [int('n')], returns: 'int' },
+  // Signals (src/kernel/signal*.ts, docs/signals.md). Sizes: struct sigaction 32, sigset_t 8, stack_t 24, ucontext_t 224.
+  { num: 24, name: 'rt_sigaction', args: [int('sig'), structIn('act', 'struct sigaction', 32, true), out('old', 'struct sigaction', 32, true)], returns: 'int' },
+  { num: 25, name: 'sigprocmask', args: [int('how'), structIn('set', 'sigset_t', 8, true), out('old', 'sigset_t', 8, true)], returns: 'int' },
+  { num: 26, name: 'sigpending', args: [out('set', 'sigset_t', 8)], returns: 'int' },
+  { num: 27, name: 'sigsuspend', args: [structIn('mask', 'sigset_t', 8)], returns: 'int' },
+  { num: 28, name: 'sigaltstack', args: [structIn('ss', 'stack_t', 24, true), out('old', 'stack_t', 24, true)], returns: 'int' },
+  { num: 29, name: 'sigreturn', args: [structIn('uc', 'ucontext_t', 224)], returns: 'int' },
+  { num: 30, name: 'kill2', args: [int('pid'), int('sig')], returns: 'int' },
+  { num: 31, name: 'alarm', args: [int('ticks')], returns: 'int' },
+  { num: 32, name: 'setitimer', args: [int('which'), int('ticks'), int('interval')], returns: 'int' },
+  { num: 33, name: 'pause', args: [], returns: 'int' },
+  { num: 34, name: 'fcntl', args: [fd(), int('cmd'), int('arg')], returns: 'int' },
 ];
 
 export const SYSCALL_BY_NUMBER: ReadonlyMap<number, SyscallSpec> = new Map(SYSCALLS.map((s) => [s.num, s]));
@@ -89,6 +104,8 @@ export function cArgument(a: ArgType): string {
       return `void *${a.name}`;
     case 'argv':
       return `char **${a.name}`;
+    case 'structIn':
+      return `const ${a.ctype} *${a.name}`;
     case 'structOut':
       return a.ctype === 'int[2]' ? `int *${a.name}` : `${a.ctype} *${a.name}`;
   }

@@ -9,6 +9,7 @@ import { exitProcess } from './exit.js';
 import { argAddr, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './syscall.js';
 import { SYSINFO_SIZE } from './syscallTable.js';
 import { TRAP_FRAME_SIZE } from './trapFrame.js';
+import { forkSignals } from './signals.js';
 
 const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
@@ -29,6 +30,7 @@ function sysFork(k: Kernel, p: Proc): number {
   child.ofile = p.ofile.map((f) => (f ? k.files.dup(f) : null));
   child.cwd = p.cwd ? k.files.dupInode(p.cwd) : null;
   child.parent = p;
+  forkSignals(p, child); // handlers, mask, alternate stack (signals.ts)
   child.state = 'runnable';
   traceOperation(k, p, `fork: pid ${child.pid} is a copy of pid ${p.pid}`);
   return child.pid;

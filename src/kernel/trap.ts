@@ -17,6 +17,9 @@ import { enterProcess, schedule, wakeup } from './scheduler.js';
 import { syscall } from './syscall.js';
 import { TrapFrame } from './trapFrame.js';
 import { hex } from '../trace/events.js';
+import { deliverPendingSignals } from './signalDelivery.js';
+import { faultToSignal } from './signalFaults.js';
+import { signalTick } from './signalTimers.js';
 
 const RDI = 7;
 
@@ -43,10 +46,13 @@ export function trap(k: Kernel, tf: TrapFrame): void {
     k.ticks++;
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     wakeup(k, k.ticksChannel);
+    signalTick(k, p); // alarm and setitimer (signalTimers.ts)
     if (p && p.state === 'running') p.state = 'runnable'; // preempted: round robin moves on
   } else if (trapno === T_IRQ_SERIAL) {
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     consoleInterrupt(k);
+  } else if (p && faultToSignal(k, p, tf, trapno)) {
+    // The program has a handler for the fault's signal (signalFaults.ts): it runs on the way out.
   } else if (p) {
     // A fault in user mode kills only that process.
     if (trapno === T_PAGE_FAULT) k.pageFaults++;
@@ -60,7 +66,7 @@ export function trap(k: Kernel, tf: TrapFrame): void {
   }
 
   if (p && p.killed && p.state !== 'zombie' && !p.pending) exitProcess(k, p, -1);
-  if (p && p.state === 'running') enterProcess(k, p); // straight back to the same process
+  if (p && p.state === 'running' && deliverPendingSignals(k, p)) enterProcess(k, p); // straight back to the same process
   else schedule(k);
 }
 

@@ -14,6 +14,7 @@ import { readElf } from '../toolchain/elf/reader.js';
 import { SHN_UNDEF, STB_LOCAL } from '../toolchain/elf/elfTypes.js';
 import { link } from '../toolchain/linker/link.js';
 import { repositoryRoot } from './kernelText.js';
+import { buildKey, readCache, writeCache } from './userProgramCache.js';
 
 export interface ObjectInput {
   name: string;
@@ -80,12 +81,12 @@ function symbolsOf(object: ObjectInput): { defines: Set<string>; uses: Set<strin
 }
 
 /**
- * Links `objects` into an executable with crt0 first and the library members
- * that are needed (repeatedly, since one member may need another). Throws
- * LinkError (from the linker) for undefined or doubly defined symbols.
+ * Links `objects` into an executable with crt0 first (unless they define their
+ * own `_start`) and the library members that are needed (repeatedly, since one
+ * member may need another). Throws LinkError (from the linker) for undefined or
+ * doubly defined symbols.
  */
 export function linkWithUserLibrary(objects: ObjectInput[], library = userLibrary()): Uint8Array {
-  const chosen = [library.crt0, ...objects];
   const defined = new Set<string>();
   const wanted = new Set<string>();
   const add = (o: ObjectInput): void => {
@@ -93,7 +94,12 @@ export function linkWithUserLibrary(objects: ObjectInput[], library = userLibrar
     for (const d of defines) defined.add(d);
     for (const u of uses) wanted.add(u);
   };
-  chosen.forEach(add);
+  objects.forEach(add);
+  const chosen = [...objects];
+  if (!defined.has('_start')) {
+    add(library.crt0);
+    chosen.unshift(library.crt0);
+  }
   const remaining = [...library.members];
   for (let changed = true; changed;) {
     changed = false;
@@ -113,10 +119,21 @@ export function linkWithUserLibrary(objects: ObjectInput[], library = userLibrar
 
 let binariesCache: UserBinaries | null = null;
 
-/** Every user program and user test, built by xk's toolchain once per process. */
-export function buildUserBinaries(): UserBinaries {
+/**
+ * Every user program and user test, built by xk's toolchain: once per process,
+ * and reused across runs through userProgramCache.ts unless `useDiskCache` is false.
+ */
+export function buildUserBinaries(useDiskCache = true): UserBinaries {
   if (binariesCache) return binariesCache;
   const root = repositoryRoot();
+  const key = useDiskCache ? buildKey(root) : '';
+  const cached = useDiskCache ? readCache(key) : null;
+  if (cached) {
+    const pick = (folder: string): Map<string, Uint8Array> => new Map([...cached]
+      .filter(([k]) => k.startsWith(folder + '/')).map(([k, v]) => [k.slice(folder.length + 1), v]));
+    binariesCache = { programs: pick('programs'), tests: pick('tests') };
+    return binariesCache;
+  }
   const library = userLibrary();
   const build = (folder: string): Map<string, Uint8Array> => {
     const out = new Map<string, Uint8Array>();
@@ -132,6 +149,10 @@ export function buildUserBinaries(): UserBinaries {
     return out;
   };
   binariesCache = { programs: build('programs'), tests: build('tests') };
+  if (useDiskCache) {
+    const entries = (folder: string, m: Map<string, Uint8Array>): [string, Uint8Array][] => [...m].map(([k, v]) => [`${folder}/${k}`, v]);
+    writeCache(key, new Map([...entries('programs', binariesCache.programs), ...entries('tests', binariesCache.tests)]));
+  }
   return binariesCache;
 }
 
