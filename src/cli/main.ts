@@ -10,13 +10,14 @@ import { objdumpCommand } from './objdumpCommand.js';
 const USAGE = `usage: xk <command> [options]
 
 commands:
-  run [--fs DIR] [--image FILE] PROGRAM [ARGS...]   run a user program on the xk kernel
-  trace PROGRAM [ARGS...]                           run it and show each system call's path
-  as FILE.s -o FILE.o                               assemble (GNU as syntax)
-  ld FILES.o -o PROG                                link a static ELF64 executable
-  objdump -d FILE                                   disassemble
-  fsck IMAGE                                        recover and check a disk image
-  help                                              this text
+  run [--fs DIR] [--image FILE] [PROGRAM [ARGS...]]  run a program on the xk kernel (no PROGRAM: boot to the shell)
+  trace [--all] [--trace-json FILE] PROGRAM [ARGS...] run it and show each system call's path
+  as FILE.s -o FILE.o                                assemble (GNU as syntax)
+  ld FILES.o -o PROG [-e ENTRY] [-Ttext ADDR] [-M]   link a static ELF64 executable
+  objdump -d FILE                                    disassemble
+  boot IMAGE [--timer N] [--max-instructions N]      run a kernel image on the bare machine
+  fsck IMAGE                                         recover and check a disk image
+  help                                               this text
 `;
 
 type Command = (args: string[]) => Promise<number>;
