@@ -21,11 +21,18 @@ export interface UserSpace {
   vm: AddressSpace;
 }
 
+/**
+ * TEST ONLY: the mutation check (test/securityMutation.test.ts) turns one of the
+ * door's checks off to show that the security tests and the fuzzer notice. Never set elsewhere.
+ */
+export const copyinMutation = { skipUserLimit: false, skipUserBit: false, skipWriteBit: false };
+const userLimit = (): number => (copyinMutation.skipUserLimit ? 2 ** 53 : USER_LIMIT);
+
 /** True when [addr, addr+len) lies inside user space (no wrap-around, no kernel addresses). */
 export function userRangeOk(addr: number, len: number): boolean {
   return (
     Number.isSafeInteger(addr) && Number.isSafeInteger(len) &&
-    addr >= 0 && len >= 0 && addr < USER_LIMIT && len <= USER_LIMIT - addr
+    addr >= 0 && len >= 0 && addr < userLimit() && len <= userLimit() - addr
   );
 }
 
@@ -34,7 +41,7 @@ export function userRangeOk(addr: number, len: number): boolean {
  * not user-accessible, or (for `write`) not writable at some level.
  */
 export function userPhysical(vm: AddressSpace, va: number, write: boolean): number {
-  const need = PTE_P | PTE_U | (write ? PTE_W : 0);
+  const need = PTE_P | (copyinMutation.skipUserBit ? 0 : PTE_U) | (write && !copyinMutation.skipWriteBit ? PTE_W : 0);
   const indices = tableIndices(va);
   let table = vm.root;
   for (let level = 0; level < 4; level++) {
@@ -73,7 +80,7 @@ export function userRangeWritable(p: UserSpace, addr: number, len: number): bool
 export function copyin(p: UserSpace, addr: number, len: number): Uint8Array | -1 {
   const pieces = translateRange(p.vm, addr, len, false);
   if (pieces === -1) return -1;
-  recordFetch(addr, len);
+  recordFetch(p, addr, len);
   const out = new Uint8Array(len);
   let at = 0;
   for (const [phys, n] of pieces) {
@@ -87,6 +94,7 @@ export function copyin(p: UserSpace, addr: number, len: number): Uint8Array | -1
 export function copyout(p: UserSpace, addr: number, bytes: Uint8Array): 0 | -1 {
   const pieces = translateRange(p.vm, addr, bytes.length, true);
   if (pieces === -1) return -1;
+  recorder?.recordWrite?.(addr, bytes.length, p);
   let at = 0;
   for (const [phys, n] of pieces) {
     p.vm.mem.bytes.set(bytes.subarray(at, at + n), phys);
@@ -105,14 +113,14 @@ export function copyinstr(p: UserSpace, addr: number, max: number): string | -1 
   if (!userRangeOk(addr, 0) || max <= 0) return -1;
   const bytes: number[] = [];
   let va = addr;
-  while (bytes.length < max && va < USER_LIMIT) {
+  while (bytes.length < max && va < userLimit()) {
     const phys = userPhysical(p.vm, va, false);
     if (phys < 0) return -1;
-    const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), max - bytes.length, USER_LIMIT - va);
+    const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), max - bytes.length, userLimit() - va);
     for (let i = 0; i < n; i++) {
       const b = p.vm.mem.bytes[phys + i];
       if (b === 0) {
-        recordFetch(addr, bytes.length + 1);
+        recordFetch(p, addr, bytes.length + 1);
         return Buffer.from(bytes).toString('latin1');
       }
       bytes.push(b);
@@ -177,15 +185,23 @@ export class FetchRecorder {
   }
 }
 
-let recorder: FetchRecorder | null = null;
+/** What copyin/copyout tell a recorder (FetchRecorder here, FetchChecker in fetchChecker.ts). */
+export interface FetchObserver {
+  begin(syscall: string, space?: UserSpace): void;
+  record(addr: number, len: number, space?: UserSpace): void;
+  /** copyout wrote these bytes: reading them back later is not a double fetch. */
+  recordWrite?(addr: number, len: number, space?: UserSpace): void;
+}
+
+let recorder: FetchObserver | null = null;
 
 /** Install (or with null remove) the double-fetch recorder. */
-export function setFetchRecorder(r: FetchRecorder | null): void {
+export function setFetchRecorder(r: FetchObserver | null): void {
   recorder = r;
 }
-export function fetchRecorder(): FetchRecorder | null {
+export function fetchRecorder(): FetchObserver | null {
   return recorder;
 }
-function recordFetch(addr: number, len: number): void {
-  if (recorder) recorder.record(addr, len);
+function recordFetch(p: UserSpace, addr: number, len: number): void {
+  if (recorder) recorder.record(addr, len, p);
 }

@@ -36,7 +36,8 @@ export const signalExitStatus = (sig: number): number => 128 + sig;
 
 /** Terminate p by signal `sig`, with a message on the console (faults get the core-style line). */
 export function terminateBySignal(k: Kernel, p: Proc, sig: number, why = ''): void {
-  const core = defaultAction(sig) === 'core' ? ' (core dumped: xk writes no core file)' : '';
+  // Faults get a core-style report of where the program was (xk writes no core file).
+  const core = defaultAction(sig) === 'core' ? ` at rip ${p.tf.hex('rip')} rsp ${p.tf.hex('rsp')}` : '';
   k.print(`pid ${p.pid} (${p.name}): killed by ${signalName(sig)}${why ? ` (${why})` : ''}${core}\n`);
   k.emit(p, 'kernel', 'signal-kill', `default action of ${signalName(sig)}: terminate pid ${p.pid}`, { sig });
   exitProcess(k, p, signalExitStatus(sig));

@@ -219,7 +219,9 @@ export function interruptSyscall(k: Kernel, p: Proc, sig: number): void {
   const a = s.actions[sig];
   const name = p.pendingName;
   const restartable = name !== 'pause' && name !== 'sigsuspend';
-  const restart = restartable && ((a.handler > SIG_IGN && (a.flags & SA_RESTART) !== 0) || defaultAction(sig) === 'stop' && a.handler === SIG_DFL);
+  const withRestart = a.handler > SIG_IGN && (a.flags & SA_RESTART) !== 0;
+  const stopping = a.handler === SIG_DFL && defaultAction(sig) === 'stop';
+  const restart = restartable && (withRestart || stopping);
   p.pending = null;
   call.return(-EINTR);
   p.chan = null;

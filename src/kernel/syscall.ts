@@ -15,6 +15,7 @@ import { sleep } from './scheduler.js';
 import { MAXPATH, NOFILE, SYSCALL_BY_NUMBER, SYSCALLS } from './syscallTable.js';
 import { ARGUMENT_REGISTERS } from './trapFrame.js';
 import { fetchRecorder } from './copyin.js';
+import './fetchChecker.js'; // --check-fetch: on under node --test and with XK_CHECK_FETCH=1
 import { SYSPROC } from './sysproc.js';
 import { SYSFILE } from './sysfile.js';
 import { SIGNAL_SYSCALLS } from './signalSyscalls.js';
@@ -45,7 +46,7 @@ export function syscall(k: Kernel, p: Proc): void {
     return;
   }
   k.emit(p, 'kernel', 'syscall', `syscall(): rax = ${num} -> sys_${spec.name}`, { num, name: spec.name });
-  fetchRecorder()?.begin(spec.name);
+  fetchRecorder()?.begin(spec.name, p);
   const result = fn(k, p);
   if (typeof result === 'number') {
     finishSyscall(k, p, spec.name, result);

@@ -3,7 +3,7 @@
 
 #include "user.h"
 #include "signal.h"
-#include "check.h"
+#include "../check.h"
 
 static volatile int usr1, usr2, depth, max_depth, order[8], norder;
 static sigset_t mask_in_handler;

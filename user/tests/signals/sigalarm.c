@@ -4,7 +4,7 @@
 
 #include "user.h"
 #include "signal.h"
-#include "check.h"
+#include "../check.h"
 
 static volatile int hits;
 static volatile unsigned long last_rip;

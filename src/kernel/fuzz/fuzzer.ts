@@ -1,0 +1,482 @@
+// The system-call fuzzer: random system calls through the real path (a user
+// process executing `int $64`), checked against oracles after every call.
+//
+// The machine runs one tiny user program, the stub `1: int $64; jmp 1b`, as two
+// kinds of process:
+//   the supervisor (pid 1)   forks a fuzzing process, waits for it, forks the next;
+//   the fuzzing process      makes the random calls, LIFE_CALLS of them, then exits.
+// The harness stands at the kernel's entry (it wraps the host call at `trap`): when
+// a process enters with `int $64`, the harness first writes the next call's user
+// memory and registers into it (exactly what user code would have done before
+// `int $64`), then the kernel runs as always. Children the fuzzing process forks
+// are told to exit; a fuzzing process stuck for good (every process asleep, e.g. on
+// an empty pipe it holds the write end of) is killed, and the supervisor starts
+// another. So everything the kernel sees is ordinary user behaviour.
+//
+// Oracles (any failure is a violation, reported with the seed and a reproducer):
+//   host exception      the TypeScript kernel threw
+//   kernel stopped      a panic, or the supervisor died
+//   bad pointer         a call succeeded with a pointer it must refuse (fuzzRegions.ts)
+//   read-only changed   bytes of the process's read-only pages changed
+//   kernel leak         the canary (a kernel page full of CANARY) appears in user memory
+//   file table          a file's refcount differs from the descriptors that hold it,
+//                       or an open file no process holds (a leak)
+//   isolation           two processes share a physical user page
+//   page leak           after every fuzzing process is gone, pages in use differ
+//   double fetch        the strict FetchChecker saw a user byte read twice in one call
+
+import { assemble } from '../../toolchain/assembler/assembler.js';
+import { link } from '../../toolchain/linker/link.js';
+import { joinAddress } from '../../machine/descriptors.js';
+import { fetchRecorder, setFetchRecorder } from '../copyin.js';
+import { FetchChecker, describeDoubleFetch } from '../fetchChecker.js';
+import { openFileCount } from '../file.js';
+import type { Kernel } from '../kernel.js';
+import { PAGE_SIZE, T_SYSCALL, USER_STACK_BOTTOM, v2p } from '../kernelLayout.js';
+import type { Proc } from '../proc.js';
+import { startSession, type Session } from '../session.js';
+import { SYSCALL_BY_NAME } from '../syscallTable.js';
+import { ARGUMENT_REGISTERS, TrapFrame } from '../trapFrame.js';
+import { PTE_W } from '../vm.js';
+import { generateCall, Rng, type FuzzCall } from './fuzzGenerate.js';
+import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
+
+export type ViolationKind =
+  | 'host exception' | 'kernel stopped' | 'bad pointer' | 'read-only changed' | 'kernel leak'
+  | 'file table' | 'isolation' | 'page leak' | 'double fetch';
+
+export interface Violation {
+  kind: ViolationKind;
+  message: string;
+  seed: number;
+  /** The call during or after which it was seen (its text), if any. */
+  call?: string;
+  /** The calls of this fuzzing process up to the violation: replay them to reproduce. */
+  reproducer: FuzzCall[];
+}
+
+export interface FuzzOptions {
+  seed: number;
+  /** Stop after this many calls ... */
+  calls?: number;
+  /** ... or this many seconds, whichever comes first. */
+  seconds?: number;
+  /** Calls per fuzzing process before it exits and the supervisor forks a fresh one. */
+  lifeCalls?: number;
+  /** Replay these calls (one fuzzing process) instead of generating. */
+  script?: FuzzCall[];
+  /** Stop after this many violations. */
+  maxViolations?: number;
+}
+
+export interface FuzzReport {
+  seed: number;
+  calls: number;
+  seconds: number;
+  callsPerSecond: number;
+  /** Distinct (call, argument classes, result) outcomes. */
+  outcomes: number;
+  /** Calls per system-call name. */
+  perSyscall: Map<string, number>;
+  lives: number;
+  /** Fuzzing processes killed because everything was asleep for good. */
+  rescues: number;
+  violations: Violation[];
+}
+
+/** The stub: enter the kernel, forever. Data (writable) and rodata (read-only) for pointers. */
+const STUB_SOURCE = `
+  .text
+  .globl _start
+_start:
+1: int $64
+  jmp 1b
+  .section .rodata
+  .fill 4096, 1, 0x52
+  .bss
+  .space 65536
+`;
+let stubImage: Uint8Array | null = null;
+export function fuzzStub(): Uint8Array {
+  if (!stubImage) {
+    const object = assemble(STUB_SOURCE, { fileName: 'fuzzstub.s' }).object;
+    stubImage = link([{ name: 'fuzzstub.o', bytes: object }], {});
+  }
+  return stubImage;
+}
+
+const LIFE_CALLS = 2000;
+/** Instructions without a finished fuzz call before the fuzzing process is killed (it ran off somewhere). */
+const WATCHDOG_INSTRUCTIONS = 20_000_000;
+
+const SYS = (name: string): number => SYSCALL_BY_NAME.get(name)!.num;
+
+export class SyscallFuzzer {
+  private rng: Rng;
+  private session!: Session;
+  private k!: Kernel;
+  private checker = new FetchChecker((d) => this.violation('double fetch', describeDoubleFetch(d)), false);
+  private supervisor!: Proc;
+  private fuzz: Proc | null = null;
+  private regions!: FuzzRegions;
+  private readonlySnapshot: Uint8Array = new Uint8Array(0);
+  private canaryPhys = 0;
+  private pageBaseline = -1;
+  private supervisorForked = false;
+  private life: FuzzCall[] = [];
+  private lifeCount = 0;
+  /** The call sent to the fuzzing process whose result is not in yet. */
+  private inflight: FuzzCall | null = null;
+  private justIssued = false;
+  private lastProgress = 0;
+  private scriptAt = 0;
+  private scriptDone = false;
+  private outcomes = new Set<string>();
+  private perSyscall = new Map<string, number>();
+  private calls = 0;
+  private rescues = 0;
+  private violations: Violation[] = [];
+  private sessionBroken = false;
+
+  constructor(private readonly options: FuzzOptions) {
+    this.rng = new Rng(options.seed);
+  }
+
+  async run(): Promise<FuzzReport> {
+    const start = Date.now();
+    const target = this.options.script ? Infinity : this.options.calls ?? Infinity;
+    const deadline = this.options.seconds !== undefined ? start + this.options.seconds * 1000 : Infinity;
+    const maxViolations = this.options.maxViolations ?? 5;
+    const previousRecorder = fetchRecorder();
+    setFetchRecorder(this.checker);
+    try {
+      await this.startMachine();
+      while (this.calls < target && Date.now() < deadline && !this.scriptDone && this.violations.length < maxViolations) {
+        let finished: boolean;
+        try {
+          finished = this.session.run(200_000);
+        } catch (e) {
+          this.violation('host exception', (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e));
+          finished = true;
+          this.sessionBroken = true;
+        }
+        if (this.scriptDone) break;
+        if (finished) {
+          if (!this.sessionBroken) this.violation('kernel stopped', this.session.stopMessage() || 'the machine stopped');
+          if (this.options.script) break;
+          await this.startMachine();
+          continue;
+        }
+        if (this.fuzz && this.k.cpu.instructionCount - this.lastProgress > WATCHDOG_INSTRUCTIONS) {
+          this.kill(this.fuzz);
+          this.lastProgress = this.k.cpu.instructionCount;
+        }
+      }
+    } finally {
+      this.session?.close();
+      setFetchRecorder(previousRecorder);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    return {
+      seed: this.options.seed,
+      calls: this.calls,
+      seconds,
+      callsPerSecond: Math.round(this.calls / Math.max(seconds, 0.001)),
+      outcomes: this.outcomes.size,
+      perSyscall: this.perSyscall,
+      lives: this.lifeCount,
+      rescues: this.rescues,
+      violations: this.violations,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // The machine.
+
+  private async startMachine(): Promise<void> {
+    this.session?.close();
+    this.session = await startSession({
+      program: { path: 'fuzzstub', image: fuzzStub(), argv: ['fuzzstub'] },
+      output: () => {},
+      memoryBytes: 32 * 1024 * 1024,
+    });
+    this.sessionBroken = false;
+    const k = (this.k = this.session.kernel);
+    k.files.consoleInputEnd(); // console reads see end of file instead of waiting forever
+    this.supervisor = k.initProc!;
+    this.fuzz = null;
+    this.inflight = null;
+    this.justIssued = false;
+    this.pageBaseline = -1;
+    this.supervisorForked = false;
+    this.checker.reset();
+    // The canary: a kernel page nobody uses, full of a pattern user memory must never see.
+    this.canaryPhys = k.allocator.alloc();
+    for (let i = 0; i < PAGE_SIZE; i += CANARY.length) k.mem.bytes.set(CANARY, this.canaryPhys + i);
+    const original = k.cpu.hostCalls.get(k.entry.trap)!;
+    k.cpu.hostCalls.set(k.entry.trap, (cpu) => {
+      const tf = new TrapFrame(k.mem, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
+      this.beforeTrap(tf);
+      original(cpu);
+      this.afterTrap();
+    });
+  }
+
+  /** A process entered the kernel: give it its next system call. */
+  private beforeTrap(tf: TrapFrame): void {
+    if (tf.lo('trapno') !== T_SYSCALL || (tf.lo('cs') & 3) !== 3) return;
+    const p = this.k.current;
+    if (!p) return;
+    if (p === this.supervisor) return this.directSupervisor(tf);
+    if (p !== this.fuzz) return this.setCall(tf, SYS('exit'), [0]); // a child of the fuzzing process
+    if (this.inflight) this.finish(tf.signed('rax'));
+    if (this.options.script) {
+      if (this.scriptAt >= this.options.script.length) return this.setCall(tf, SYS('exit'), [0]);
+      return this.issue(p, tf, this.options.script[this.scriptAt++]);
+    }
+    if (this.life.length >= (this.options.lifeCalls ?? LIFE_CALLS)) return this.setCall(tf, SYS('exit'), [0]);
+    this.issue(p, tf, generateCall(this.rng, this.context(p)));
+  }
+
+  private afterTrap(): void {
+    const k = this.k;
+    if (this.justIssued && this.fuzz && this.inflight) {
+      this.justIssued = false;
+      const p = this.fuzz;
+      if (!this.isLive(p) || p.state === 'zombie') this.finish('died');
+      else if (!p.pending) this.finish(p.tf.signed('rax'));
+    }
+    if (this.supervisorForked) {
+      this.supervisorForked = false;
+      const pid = this.supervisor.tf.signed('rax');
+      const child = pid > 0 ? k.procs.byPid(pid) : undefined;
+      if (child) this.startLife(child);
+    }
+    if (k.cpu.rip === k.entry.idle) this.rescue();
+  }
+
+  private setCall(tf: TrapFrame, num: number, args: number[]): void {
+    tf.set('rax', num);
+    args.forEach((v, i) => tf.set(ARGUMENT_REGISTERS[i], v));
+  }
+
+  /** The supervisor: wait while it has children, else fork the next fuzzing process. */
+  private directSupervisor(tf: TrapFrame): void {
+    const k = this.k;
+    if (this.fuzz && (!this.isLive(this.fuzz) || this.fuzz.state === 'zombie')) this.endLife();
+    const children = k.procs.live().filter((c) => c.parent === this.supervisor);
+    if (children.length > 0) return this.setCall(tf, SYS('wait'), [0]);
+    if (this.options.script && this.lifeCount > 0) {
+      this.scriptDone = true;
+      k.hw.stop('replay done');
+      return this.setCall(tf, SYS('sleep'), [1]);
+    }
+    if (this.pageBaseline < 0) this.pageBaseline = k.allocator.usedPages;
+    else if (k.allocator.usedPages !== this.pageBaseline) {
+      this.violation('page leak', `${k.allocator.usedPages} pages in use with no fuzzing process; ${this.pageBaseline} before`);
+      this.pageBaseline = k.allocator.usedPages;
+    }
+    this.supervisorForked = true;
+    this.setCall(tf, SYS('fork'), []);
+  }
+
+  private startLife(p: Proc): void {
+    this.fuzz = p;
+    this.life = [];
+    this.lifeCount++;
+    this.lastProgress = this.k.cpu.instructionCount;
+    // Its memory: read-only pages (text, rodata) and the largest writable run below the stack.
+    const pages = p.vm.userPages().filter(([va]) => va < USER_STACK_BOTTOM - PAGE_SIZE);
+    const ro = pages.filter(([, , f]) => !(f & PTE_W));
+    const rw = pages.filter(([, , f]) => f & PTE_W);
+    const mapped = new Set(pages.map(([va]) => va));
+    let best: [number, number] = [0, 0];
+    for (const [va] of rw) {
+      if (mapped.has(va - PAGE_SIZE) && rw.some(([v]) => v === va - PAGE_SIZE)) continue;
+      let end = va;
+      while (rw.some(([v]) => v === end)) end += PAGE_SIZE;
+      if (end - va > best[1] - best[0]) best = [va, end];
+    }
+    this.regions = {
+      dataStart: best[0],
+      dataEnd: best[1],
+      dataEndUnmapped: !mapped.has(best[1]),
+      roStart: ro[0][0],
+      roEnd: ro[ro.length - 1][0] + PAGE_SIZE,
+      canaryPhys: this.canaryPhys,
+      kstackPhys: p.kstack,
+    };
+    this.readonlySnapshot = this.readUser(p, this.regions.roStart, this.regions.roEnd - this.regions.roStart);
+  }
+
+  private endLife(): void {
+    if (this.inflight) this.finish('died');
+    this.fuzz = null;
+  }
+
+  private context(p: Proc) {
+    return {
+      regions: this.regions,
+      liveFds: p.ofile.flatMap((f, i) => (f ? [i] : [])),
+      selfPid: p.pid,
+      childPids: this.k.procs.live().filter((c) => c.parent === p).map((c) => c.pid),
+      isMapped: (va: number) => p.vm.lookup(Math.floor(va / PAGE_SIZE) * PAGE_SIZE) !== undefined,
+    };
+  }
+
+  /** Write the call's memory and registers into the process; the kernel takes it from there. */
+  private issue(p: Proc, tf: TrapFrame, call: FuzzCall): void {
+    for (const [va, bytes] of call.writes) this.writeUser(p, va, bytes);
+    this.setCall(tf, call.num, call.regs);
+    this.inflight = call;
+    this.justIssued = true;
+    this.life.push(call);
+    this.calls++;
+    this.perSyscall.set(call.name, (this.perSyscall.get(call.name) ?? 0) + 1);
+  }
+
+  /** The result of the call in flight is in: check it. */
+  private finish(result: number | 'died'): void {
+    const call = this.inflight!;
+    this.inflight = null;
+    this.lastProgress = this.k.cpu.instructionCount;
+    const bucket = result === 'died' ? 'died' : result < 0 ? String(result) : result === 0 ? '0' : '>0';
+    this.outcomes.add(`${call.name}(${call.pointers.map((q) => q.cls).join(',')}) -> ${bucket}`);
+    if (typeof result === 'number' && result >= 0) {
+      for (const q of call.pointers) {
+        if (mustFail(q.cls, q.addr, q.len, q.out, this.regions)) {
+          this.violation('bad pointer', `sys_${call.name} returned ${result} with a ${q.cls} pointer 0x${q.addr.toString(16)} in argument ${q.arg} (${q.len} bytes${q.out ? ', written' : ''})`, call);
+          break;
+        }
+      }
+    }
+    this.checkInvariants(call);
+  }
+
+  private checkInvariants(call: FuzzCall): void {
+    const k = this.k;
+    const p = this.fuzz;
+    if (p && this.isLive(p) && p.state !== 'zombie') {
+      const ro = this.readUser(p, this.regions.roStart, this.readonlySnapshot.length);
+      if (Buffer.compare(ro, this.readonlySnapshot) !== 0) {
+        this.violation('read-only changed', `a read-only page of pid ${p.pid} changed`, call);
+        this.readonlySnapshot = ro;
+      }
+    }
+    // File table: each open file's refcount is the number of descriptors holding it.
+    const holders = new Map<object, number>();
+    for (const q of k.procs.live()) for (const f of q.ofile) if (f) holders.set(f, (holders.get(f) ?? 0) + 1);
+    for (const [f, n] of holders) {
+      const ref = (f as { ref: number }).ref;
+      if (ref !== n) this.violation('file table', `an open file has ref ${ref} but ${n} descriptors`, call);
+    }
+    if (openFileCount() !== holders.size) {
+      this.violation('file table', `${openFileCount()} open files but processes hold ${holders.size}`, call);
+    }
+    if (this.calls % 16 === 0) this.checkMemory(call);
+  }
+
+  /** No canary bytes in any user page; no physical user page in two processes. */
+  private checkMemory(call: FuzzCall): void {
+    const owner = new Map<number, number>();
+    for (const q of this.k.procs.live()) {
+      if (q.state === 'zombie') continue;
+      for (const [va, pa] of q.vm.userPages()) {
+        const other = owner.get(pa);
+        if (other !== undefined && other !== q.pid) {
+          this.violation('isolation', `physical page 0x${pa.toString(16)} is user memory of pids ${other} and ${q.pid}`, call);
+        }
+        owner.set(pa, q.pid);
+        const page = this.k.mem.bytes.subarray(pa, pa + PAGE_SIZE);
+        if (Buffer.from(page.buffer, page.byteOffset, PAGE_SIZE).indexOf(CANARY.subarray(0, 7)) >= 0) {
+          this.violation('kernel leak', `kernel canary bytes in user memory of pid ${q.pid} at page 0x${va.toString(16)}`, call);
+        }
+      }
+    }
+  }
+
+  /** Every process asleep for good: kill the fuzzing process (and its children) so the supervisor goes on. */
+  private rescue(): void {
+    for (const q of this.k.procs.live()) {
+      if (q === this.supervisor || q.state !== 'sleeping' || q.chan === this.k.ticksChannel) continue;
+      this.kill(q);
+      this.rescues++;
+    }
+  }
+
+  private kill(q: Proc): void {
+    q.killed = true;
+    if (q.state === 'sleeping') {
+      q.state = 'runnable';
+      q.chan = null;
+    }
+  }
+
+  private isLive(p: Proc): boolean {
+    return this.k.procs.slots.includes(p);
+  }
+
+  private violation(kind: ViolationKind, message: string, call: FuzzCall | null = this.inflight): void {
+    this.violations.push({
+      kind,
+      message,
+      seed: this.options.seed,
+      call: call?.text,
+      reproducer: this.life.slice(0, call ? this.life.lastIndexOf(call) + 1 || this.life.length : this.life.length),
+    });
+  }
+
+  // Harness access to a process's memory (not the kernel's door: the harness plays the user program).
+  private physical(p: Proc, va: number): number {
+    const e = p.vm.lookup(Math.floor(va / PAGE_SIZE) * PAGE_SIZE);
+    return e ? e.addr + (va % PAGE_SIZE) : -1;
+  }
+  private writeUser(p: Proc, va: number, bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; ) {
+      const pa = this.physical(p, va + i);
+      const n = Math.min(bytes.length - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
+      if (pa >= 0) this.k.mem.bytes.set(bytes.subarray(i, i + n), pa);
+      i += n;
+    }
+  }
+  private readUser(p: Proc, va: number, len: number): Uint8Array {
+    // (a fresh copy, so snapshots stay put)
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; ) {
+      const pa = this.physical(p, va + i);
+      const n = Math.min(len - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
+      if (pa >= 0) out.set(this.k.mem.bytes.subarray(pa, pa + n), i);
+      i += n;
+    }
+    return out;
+  }
+}
+
+/** Run the fuzzer. */
+export function fuzz(options: FuzzOptions): Promise<FuzzReport> {
+  return new SyscallFuzzer(options).run();
+}
+
+/**
+ * Shrink a violation's reproducer: drop chunks of calls while a replay still shows
+ * a violation of the same kind. At most `maxReplays` replays.
+ */
+export async function minimize(v: Violation, maxReplays = 60): Promise<{ calls: FuzzCall[]; reproduced: boolean }> {
+  let replays = 0;
+  const fails = async (calls: FuzzCall[]): Promise<boolean> => {
+    replays++;
+    const r = await fuzz({ seed: v.seed, script: calls, maxViolations: 1 });
+    return r.violations.some((x) => x.kind === v.kind);
+  };
+  let calls = v.reproducer;
+  if (!(await fails(calls))) return { calls, reproduced: false };
+  for (let chunk = Math.ceil(calls.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
+    for (let i = 0; i < calls.length && replays < maxReplays; ) {
+      const candidate = [...calls.slice(0, i), ...calls.slice(i + chunk)];
+      if (candidate.length > 0 && (await fails(candidate))) calls = candidate;
+      else i += chunk;
+    }
+    if (replays >= maxReplays) break;
+  }
+  return { calls, reproduced: true };
+}
