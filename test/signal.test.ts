@@ -76,7 +76,7 @@ test('sigmask: blocking, pending, nesting, SA_NODEFER, SA_RESETHAND, SIGKILL, SI
   assert.match(out, /stopped child wrote [012] bytes while stopped/);
 });
 
-test('sigintr: -EINTR without SA_RESTART, restart with it, data already there is returned', async () => {
+test('sigintr: -EINTR without SA_RESTART, restart with it, data already there is returned, a partial write returns its count', async () => {
   await passes('sigintr');
 });
 

@@ -210,7 +210,7 @@ export function postSignal(k: Kernel, target: Proc, sig: number, info: SigInfo =
  * handler installed with SA_RESTART (and for a stop), the call starts over after
  * the handler returns: RIP goes back over `int $64` (2 bytes) and rax still holds
  * the call number. Otherwise it returns -EINTR. pause() and sigsuspend() never restart.
- * (The waiting calls in xk move no data before they wait, so there is no partial count to return.)
+ * A write that already moved some bytes before it waited returns that partial count instead.
  */
 export function interruptSyscall(k: Kernel, p: Proc, sig: number): void {
   const call = p.pending;
@@ -223,10 +223,15 @@ export function interruptSyscall(k: Kernel, p: Proc, sig: number): void {
   const stopping = a.handler === SIG_DFL && defaultAction(sig) === 'stop';
   const restart = restartable && (withRestart || stopping);
   p.pending = null;
-  call.return(-EINTR);
+  const result = call.return(-EINTR).value as number; // done: the value the call returned
   p.chan = null;
   p.state = 'runnable';
-  if (restart) {
+  if (result !== undefined && result !== -EINTR) {
+    // The call had already moved data (a pipe write that filled the pipe and
+    // waited for room): it returns that partial count, and is not restarted.
+    p.tf.set('rax', result);
+    k.emit(p, 'kernel', 'signal-partial', `sys_${name} interrupted by ${signalName(sig)}: returns the partial count ${result}`, { sig });
+  } else if (restart) {
     p.tf.set('rip', p.tf.unsigned('rip') - 2);
     k.emit(p, 'kernel', 'signal-restart', `sys_${name} interrupted by ${signalName(sig)}: restarts after the handler (SA_RESTART)`, { sig });
   } else {

@@ -43,16 +43,25 @@ function* sysWrite(k: Kernel, p: Proc): Blocking {
   const bytes = copyin(p, buf, n);
   if (bytes === -1) return -1;
   let done = 0;
-  while (done < n) {
-    const r = k.files.write(a.file, bytes.subarray(done));
-    if (r === 'broken') return -1;
-    if (typeof r === 'number' && r < 0) return r;
-    if (r === 'block' || r === 0) {
-      if (p.killed) return -1;
-      yield k.files.waitChannel(a.file, 'write');
-      continue;
+  let waiting = false;
+  try {
+    while (done < n) {
+      const r = k.files.write(a.file, bytes.subarray(done));
+      if (r === 'broken') return -1;
+      if (typeof r === 'number' && r < 0) return r;
+      if (r === 'block' || r === 0) {
+        if (p.killed) return -1;
+        waiting = true;
+        yield k.files.waitChannel(a.file, 'write');
+        waiting = false;
+        continue;
+      }
+      done += r;
     }
-    done += r;
+  } finally {
+    // A signal abandoned the call while it waited (signals.ts interruptSyscall):
+    // bytes already in the pipe stay written, so the call returns their count.
+    if (waiting && done > 0) return done; // eslint-disable-line no-unsafe-finally
   }
   traceOperation(k, p, `fileWrite(fd ${a.fd}, ${n} bytes) -> ${n}`);
   return n;

@@ -74,6 +74,23 @@ static void test_read(void) {
   close(fds[1]);
 }
 
+// A write bigger than the pipe fills it, then waits for room; a signal then ends
+// the call, which returns the count already written (the pipe holds 512 bytes).
+static void test_partial_write(void) {
+  static char big[2000];
+  int fds[2];
+  install(SIGALRM, on_alarm, 0);
+  alarms = 0;
+  CHECK(pipe(fds) == 0, "pipe");
+  alarm(3);
+  int n = write(fds[1], big, sizeof(big));
+  CHECK(alarms == 1, "the handler ran");
+  CHECK(n == 512, "partial count: the bytes that fit in the pipe, not -EINTR");
+  CHECK(read(fds[0], big, sizeof(big)) == 512, "exactly those bytes are in the pipe");
+  close(fds[0]);
+  close(fds[1]);
+}
+
 static void test_wait_sleep_pause(void) {
   install(SIGALRM, on_alarm, 0);
   int pid = fork();
@@ -129,6 +146,7 @@ static void test_sigsuspend(void) {
 
 int main(void) {
   test_read();
+  test_partial_write();
   test_wait_sleep_pause();
   test_sigsuspend();
   printf("sigintr: PASS\n");
