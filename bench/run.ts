@@ -3,7 +3,9 @@
 //  1. Instructions per second on a tight compute loop (hand-written machine code).
 //  2. The gcc-built integer program of the CPU oracle (test/oracle/program.c,
 //     -O2, compute() run 300 times): wall time on xk divided by wall time natively.
-//  3. One compute(), stepped an instruction at a time, with and without the
+//  3. The kernel: a user program calling getpid() in a loop under xk,
+//     in system calls per second (trap, dispatch in the TypeScript kernel, sysret).
+//  4. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
 // All numbers are measured side by side in this one run; no test asserts a time.
 
@@ -13,6 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
+import { buildAsmProgram } from '../test/kernelHelpers.js';
+import { startSession } from '../src/kernel/session.js';
 
 function seconds(f: () => void): number {
   const t0 = process.hrtime.bigint();
@@ -82,5 +86,32 @@ function program(): void {
   }
 }
 
+async function kernelSyscalls(): Promise<void> {
+  if (!have('as')) { console.log('GNU as not installed: skipping the kernel benchmark'); return; }
+  const calls = 200_000;
+  const image = buildAsmProgram(`
+  .text
+  .globl _start
+_start:
+  mov $${calls}, %r12d
+1: call getpid
+  dec %r12d
+  jnz 1b
+  xor %edi, %edi
+  call exit
+`);
+  const session = await startSession({ program: { path: 'getpid', image, argv: ['getpid'] }, output: () => {} });
+  try {
+    const start = session.machine.cpu.instructionCount;
+    let finished = false;
+    const t = seconds(() => { while (!finished) finished = session.run(10_000_000); });
+    const n = session.machine.cpu.instructionCount - start;
+    console.log(`kernel: ${calls} getpid() calls in ${t.toFixed(2)} s = ${(calls / t / 1000).toFixed(0)} k system calls/s (${n} instructions, status ${session.kernel.exitStatus})`);
+  } finally {
+    session.close();
+  }
+}
+
 computeLoop();
 program();
+await kernelSyscalls();

@@ -6,6 +6,7 @@ import { asCommand } from './asCommand.js';
 import { bootCommand } from './bootCommand.js';
 import { fsckCommand } from './fsckCommand.js';
 import { objdumpCommand } from './objdumpCommand.js';
+import { fuzzCommand } from './fuzzCommand.js';
 
 const USAGE = `usage: xk <command> [options]
 
@@ -31,6 +32,7 @@ COMMANDS.set('as', asCommand);
 COMMANDS.set('boot', bootCommand);
 COMMANDS.set('fsck', fsckCommand);
 COMMANDS.set('objdump', objdumpCommand);
+COMMANDS.set('fuzz', fuzzCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -191,6 +191,8 @@ export interface FetchObserver {
   record(addr: number, len: number, space?: UserSpace): void;
   /** copyout wrote these bytes: reading them back later is not a double fetch. */
   recordWrite?(addr: number, len: number, space?: UserSpace): void;
+  /** The system call of `space` returned. */
+  end?(space: UserSpace): void;
 }
 
 let recorder: FetchObserver | null = null;

@@ -68,9 +68,17 @@ export class FetchChecker extends FetchRecorder {
     this.last = call;
   }
 
+  /** The call returned: later reads by this process (a fault handler's, say) belong to no call. */
+  end(space: UserSpace): void {
+    const call = this.calls.get(space);
+    this.calls.delete(space);
+    if (call && this.last === call) this.last = this.anonymous = { syscall: '', ranges: [] };
+  }
+
   override record(addr: number, len: number, space?: UserSpace): void {
     if (len <= 0) return;
-    const call = (space && this.calls.get(space)) ?? this.last;
+    const call = space ? this.calls.get(space) : this.last;
+    if (!call) return; // not inside a system call of this process
     const end = addr + len;
     for (const [s, e] of call.ranges) {
       if (addr < e && s < end) {
@@ -88,8 +96,8 @@ export class FetchChecker extends FetchRecorder {
   }
 
   recordWrite(addr: number, len: number, space?: UserSpace): void {
-    const call = (space && this.calls.get(space)) ?? this.last;
-    if (call.ranges.length === 0 || len <= 0) return;
+    const call = space ? this.calls.get(space) : this.last;
+    if (!call || call.ranges.length === 0 || len <= 0) return;
     const end = addr + len;
     const kept: Array<[number, number]> = [];
     for (const [s, e] of call.ranges) {

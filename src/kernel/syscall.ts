@@ -65,6 +65,7 @@ export function syscall(k: Kernel, p: Proc): void {
 
 /** The result goes into the trap frame's rax (unless the process has exited). */
 export function finishSyscall(k: Kernel, p: Proc, name: string, value: number): void {
+  fetchRecorder()?.end?.(p);
   if (p.state === 'zombie') return;
   p.tf.set('rax', value);
   k.emit(p, 'kernel', 'return', `sys_${name} returns ${value}: tf->rax = ${value}`, { name, value });

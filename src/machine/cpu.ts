@@ -18,6 +18,8 @@ import type { Mmu } from './mmu.js';
 
 const TWO_32 = 0x100000000;
 const SEG_SS = 2, FS = 4, GS = 5;
+/** Canonical signed linear addresses lie in [-2^47, 2^47). */
+const CANONICAL_LIMIT = 2 ** 47;
 
 export type Access = 'read' | 'write' | 'execute';
 
@@ -197,9 +199,24 @@ export class Cpu {
 
   /** The signed linear address of a memory operand: segment base (fs/gs) added, canonical checked. */
   ea(m: MemOperand, d: DecodedInstruction): number {
+    const seg = m.segment;
+    if (m.index < 0 && seg !== FS && seg !== GS && !d.prefixes.addrsize32) {
+      // The common shape, base + displacement, in one double sum. It is exact: a base
+      // register that is not a canonical address is at least 2^47 away from zero, so
+      // adding a 32-bit displacement (rounded or not, with or without 64-bit
+      // wraparound) can only land in the canonical range when the true sum does.
+      const b = m.base;
+      let a: number;
+      if (b === 16) a = this.rip + m.disp;
+      else if (b >= 0) a = (this.regs[2 * b + 1] | 0) * TWO_32 + this.regs[2 * b] + m.disp;
+      else a = m.disp;
+      if (a < -CANONICAL_LIMIT || a >= CANONICAL_LIMIT) {
+        throw new CpuFault(seg === SEG_SS ? SS : GP, 0, 'non-canonical address');
+      }
+      return a;
+    }
     this.eaRaw(m, d.prefixes.addrsize32);
     let lo = this.eaLo, hi = this.eaHi;
-    const seg = m.segment;
     if (seg === FS || seg === GS) {
       const base = seg === FS ? this.fsBase : this.gsBase;
       const sum = lo + (base >>> 0);
@@ -338,6 +355,12 @@ export class Cpu {
     const hostCalls = this.hostCalls;
     let start = this.rip;
     let entry: CacheEntry | null = null;
+    // The previous instruction of this slice and where it ended: when execution
+    // falls through, its `next` link replaces the cache lookup. Nothing that could
+    // change the translation of the code page (CR3, invlpg, CPL, a host call) runs
+    // inside a slice without ending it or resetting `prev`.
+    let prev: CacheEntry | null = null;
+    let prevEnd = NaN;
     try {
       while (this.instructionCount < limit) {
         start = this.rip;
@@ -345,17 +368,28 @@ export class Cpu {
         if (this.cpl === 0 && hostCalls.size !== 0) {
           const call = hostCalls.get(start);
           if (call) {
+            prev = null;
             call(this);
             if (this.interruptCheck || this.halted) return;
             continue;
           }
         }
         this.instructionStart = start;
-        entry = cache.fetch(this, start);
-        this.rip = start + entry.length;
+        if (prev !== null && start === prevEnd) {
+          entry = prev.next;
+          if (entry === null) {
+            entry = cache.fetch(this, start);
+            if (prev.linkable && entry.linkable) prev.next = entry;
+          }
+        } else {
+          entry = cache.fetch(this, start);
+        }
+        prevEnd = start + entry.length;
+        this.rip = prevEnd;
         entry.exec(this, entry.d);
         this.instructionCount++;
         if (this.interruptCheck || this.halted) return;
+        prev = entry;
       }
     } catch (e) {
       if (entry !== null && e instanceof CpuFault && isTrap(entry.d, e)) {

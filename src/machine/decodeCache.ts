@@ -28,6 +28,14 @@ export interface CacheEntry {
   d: Decoded;
   exec: Exec;
   length: number;
+  /**
+   * The entry of the instruction that follows this one in the same page, once
+   * the run loop has seen execution fall through to it (null until then, and
+   * again when the page is invalidated): sequential code skips the lookup.
+   */
+  next: CacheEntry | null;
+  /** Cached, and the next instruction starts in the same page: `next` may be set. */
+  linkable: boolean;
 }
 
 /** Mnemonics the system half executes (system.ts executeSystem). */
@@ -67,19 +75,52 @@ export class DecodeCache {
   readonly codePages: Uint8Array;
   /** Entries by physical page number, then by offset in the page (null: nothing cached there). */
   private pages: ((CacheEntry | undefined)[] | null)[];
+  /** The same entries as a list per page, to unlink their `next` pointers when the page goes. */
+  private lists: (CacheEntry[] | null)[];
   private readonly memorySize: number;
   /** Instructions decoded (cache misses), for statistics. */
   decodes = 0;
+
+  // The current code page: instructions mostly follow each other in one page,
+  // so the translation of the last fetched page is remembered and reused while
+  // nothing that could change it has happened (a TLB flush or invlpg bumps the
+  // MMU's generation; CPL and CR0 are compared directly).
+  private codeLinearPage = NaN;
+  private codePhysBase = 0;
+  private codeCpl = -1;
+  private codeCr0 = -1;
+  private codeGeneration = -1;
 
   constructor(memorySize: number) {
     this.memorySize = memorySize;
     this.codePages = new Uint8Array(Math.ceil(memorySize / PAGE));
     this.pages = new Array(this.codePages.length).fill(null);
+    this.lists = new Array(this.codePages.length).fill(null);
   }
 
   /** The entry for the instruction at linear `rip` (translating it for execute at the current CPL). */
   fetch(cpu: Cpu, rip: number): CacheEntry {
+    const linearPage = Math.floor(rip / PAGE);
+    if (linearPage === this.codeLinearPage && cpu.cpl === this.codeCpl && cpu.cr0 === this.codeCr0 &&
+        cpu.mmu.generation === this.codeGeneration) {
+      const base = this.codePhysBase;
+      const page = this.pages[base >>> 12];
+      if (page !== null) {
+        const e = page[rip & 0xfff];
+        if (e !== undefined) return e;
+      }
+      return this.fill(cpu, rip, base + (rip & 0xfff));
+    }
     const phys = cpu.mmu.translate(rip, 'execute', cpu.cpl);
+    if (phys < this.memorySize) {
+      this.codeLinearPage = linearPage;
+      this.codePhysBase = phys - (phys & 0xfff);
+      this.codeCpl = cpu.cpl;
+      this.codeCr0 = cpu.cr0;
+      this.codeGeneration = cpu.mmu.generation;
+    } else {
+      this.codeLinearPage = NaN;
+    }
     const page = phys < this.memorySize ? this.pages[phys >>> 12] : null;
     if (page !== null) {
       const e = page[phys & 0xfff];
@@ -99,17 +140,22 @@ export class DecodeCache {
     });
     this.decodes++;
     const exec = d.form === null ? invalidInstruction : specialize(d) ?? EXEC_BY_FORM[d.form.id];
-    const entry: CacheEntry = { d, exec, length: d.length };
     // Instructions that straddle two pages, or lie outside RAM, are not cached.
-    if (!crossed && phys < this.memorySize) {
+    const cached = !crossed && phys < this.memorySize;
+    const entry: CacheEntry = { d, exec, length: d.length, next: null, linkable: cached && (phys & 0xfff) + d.length < PAGE };
+    if (cached) {
       const n = phys >>> 12;
       let page = this.pages[n];
-      if (page === null) {
+      let list = this.lists[n];
+      if (page === null || list === null) {
         page = new Array(PAGE);
+        list = [];
         this.pages[n] = page;
+        this.lists[n] = list;
         this.codePages[n] = 1;
       }
       page[phys & 0xfff] = entry;
+      list.push(entry);
     }
     return entry;
   }
@@ -117,13 +163,23 @@ export class DecodeCache {
   /** Drop the entries of physical page `n` (address / 4096). */
   invalidatePage(n: number): void {
     if (n >= 0 && n < this.codePages.length) {
+      unlink(this.lists[n]);
       this.pages[n] = null;
+      this.lists[n] = null;
       this.codePages[n] = 0;
     }
   }
 
   flush(): void {
+    for (const list of this.lists) unlink(list);
     this.pages.fill(null);
+    this.lists.fill(null);
     this.codePages.fill(0);
   }
+}
+
+/** Cut the fall-through links of a dropped page's entries (an entry being executed may still hold one). */
+function unlink(list: CacheEntry[] | null): void {
+  if (list === null) return;
+  for (const e of list) e.next = null;
 }

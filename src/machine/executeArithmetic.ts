@@ -62,8 +62,8 @@ function incDec(dec: boolean): Exec {
       r = trunc(dec ? a - 1 : a + 1, size);
     }
     cpu.writeOp(dst, d, r, rHi, true);
-    // inc and dec leave CF alone: fold the current flags into bits first.
-    cpu.flags.materialize();
+    // inc and dec leave CF alone: fold the current CF into bits first.
+    cpu.flags.keepCarry();
     cpu.flags.set(dec ? LAZY_DEC : LAZY_INC, size, a, aHi, 1, 0, r, rHi, 0);
   };
 }
@@ -93,11 +93,11 @@ let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
 
 /** Unsigned 32x32 -> 64 product into mLo/mHi, exactly (16-bit limbs keep every partial product below 2^53). */
 export function mulU32(a: number, b: number): void {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  const mid = Math.floor(p00 / 65536) + (p01 & 0xffff) + (p10 & 0xffff);
-  mLo = ((mid & 0xffff) * 65536 + (p00 & 0xffff)) >>> 0;
-  mHi = (p11 + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) + Math.floor(mid / 65536)) >>> 0;
+  // Split b into 16-bit halves: a * b = p0 + p1 * 2^16, each partial product below 2^48.
+  const p0 = a * (b & 0xffff), p1 = a * (b >>> 16);
+  const t = p0 + (p1 & 0xffff) * 65536; // below 2^49: exact
+  mLo = t >>> 0;
+  mHi = (Math.floor(p1 / 65536) + Math.floor(t / TWO_32)) >>> 0;
 }
 
 /** Unsigned 64x64 -> 128 product into w0..w3 (least significant first). */
@@ -223,15 +223,17 @@ const imulN: Exec = (cpu, d) => {
   const y = cpu.readOp(three ? ops[2] : ops[1], d);
   const yHi = cpu.hi;
   if (size === 64) {
-    // Fast path: both factors are sign-extended 32-bit values whose product is below 2^53,
-    // so the double product is exact (and cannot overflow 64 bits).
-    if (xHi === ((x & 0x80000000) ? 0xffffffff : 0) && yHi === ((y & 0x80000000) ? 0xffffffff : 0)) {
-      const p = (x | 0) * (y | 0);
-      if (p < 9007199254740992 && p > -9007199254740992) {
-        cpu.setReg((ops[0] as { reg: number }).reg, 64, false, p >>> 0, Math.floor(p / TWO_32) >>> 0);
-        mulFlags(cpu, false);
-        return;
-      }
+    // Fast path: estimate the signed product in floating point (relative error below 2^-50).
+    // Below 2^62 in magnitude it surely fits in 64 bits: no overflow, and only the low
+    // 64 bits are needed: lo*lo in full plus the two cross products' low halves.
+    const estimate = ((xHi | 0) * TWO_32 + x) * ((yHi | 0) * TWO_32 + y);
+    if (estimate < 4611686018427387904 && estimate > -4611686018427387904) {
+      mulU32(x, y);
+      const lo = mLo;
+      const hi = (mHi + Math.imul(x, yHi) + Math.imul(xHi, y)) >>> 0;
+      cpu.setReg((ops[0] as { reg: number }).reg, 64, false, lo, hi);
+      mulFlags(cpu, false);
+      return;
     }
     mulS64(x, xHi, y, yHi);
     const a = w0, b = w1, c = w2, e = w3;

@@ -12,7 +12,8 @@ import type { Decoded, DecodedOperand } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
-import { LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB } from './flags.js';
+import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF } from './flags.js';
+import { resultFlags } from './executeLogic.js';
 
 function nonCanonical(): CpuFault {
   return new CpuFault(GP, 0, 'non-canonical branch target');
@@ -75,8 +76,55 @@ function incDec(dst: number, size: 32 | 64, dec: boolean): Exec {
     const lo = s >>> 0;
     const hi = size === 64 ? (aHi + Math.floor(s / TWO_32)) >>> 0 : 0;
     r[i] = lo; r[i + 1] = hi;
-    cpu.flags.materialize();
+    cpu.flags.keepCarry();
     cpu.flags.set(dec ? LAZY_DEC : LAZY_INC, size, a, aHi, 1, 0, lo, hi, 0);
+  };
+}
+
+const SHL = 0, SHR = 1, SAR = 2;
+
+/** shl/shr/sar of a 32-bit register by a constant count (already masked, nonzero). Same results as executeLogic's shift(). */
+function shift32(kind: number, dst: number, n: number): Exec {
+  const i = 2 * dst;
+  return (cpu) => {
+    const regs = cpu.regs;
+    const v = regs[i];
+    let r: number, cf: number, of: number;
+    if (kind === SHL) { cf = (v >>> (32 - n)) & 1; r = (v << n) >>> 0; of = (r >>> 31) ^ cf; }
+    else if (kind === SHR) { cf = (v >>> (n - 1)) & 1; r = v >>> n; of = n === 1 ? v >>> 31 : 0; }
+    else { cf = ((v | 0) >> (n - 1)) & 1; r = ((v | 0) >> n) >>> 0; of = 0; }
+    regs[i] = r; regs[i + 1] = 0;
+    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(32, r, 0));
+  };
+}
+
+/** The same for a 64-bit register (hi:lo halves). */
+function shift64(kind: number, dst: number, n: number): Exec {
+  const i = 2 * dst;
+  return (cpu) => {
+    const regs = cpu.regs;
+    const v = regs[i], vHi = regs[i + 1];
+    let r: number, rHi: number, cf: number, of: number;
+    if (kind === SHL) {
+      const k = 64 - n; // the last bit shifted out
+      cf = k < 32 ? (v >>> k) & 1 : (vHi >>> (k - 32)) & 1;
+      if (n < 32) { rHi = ((vHi << n) | (v >>> (32 - n))) >>> 0; r = (v << n) >>> 0; }
+      else { rHi = (v << (n - 32)) >>> 0; r = 0; }
+      of = (rHi >>> 31) ^ cf;
+    } else {
+      const k = n - 1;
+      cf = k < 32 ? (v >>> k) & 1 : (vHi >>> (k - 32)) & 1;
+      if (n < 32) {
+        r = ((v >>> n) | (vHi << (32 - n))) >>> 0;
+        rHi = kind === SAR ? ((vHi | 0) >> n) >>> 0 : vHi >>> n;
+      } else {
+        r = kind === SAR ? ((vHi | 0) >> (n - 32)) >>> 0 : vHi >>> (n - 32);
+        rHi = kind === SAR ? ((vHi | 0) >> 31) >>> 0 : 0;
+      }
+      of = kind === SAR || n > 1 ? 0 : vHi >>> 31;
+    }
+    regs[i] = r; regs[i + 1] = rHi;
+    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(64, r, rHi));
   };
 }
 
@@ -137,5 +185,30 @@ export function specialize(d: Decoded): Exec | null {
     return null;
   }
   if ((m === 'inc' || m === 'dec') && isReg(x)) return incDec(x.reg, size, m === 'dec');
+  // Shifts of a register by an immediate count.
+  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && ops.length === 2 && isReg(x) && y.type === 'imm') {
+    const kind = m === 'shr' ? SHR : m === 'sar' ? SAR : SHL;
+    const n = y.lo & (size === 64 ? 63 : 31);
+    const i = 2 * x.reg;
+    // A zero count changes no flags; a 32-bit register is still zero-extended.
+    if (n === 0) return size === 64 ? () => {} : (cpu) => { cpu.regs[i + 1] = 0; };
+    return size === 64 ? shift64(kind, x.reg, n) : shift32(kind, x.reg, n);
+  }
+  // lea into a 32- or 64-bit register (no memory access, no segment, no canonical check).
+  if (m === 'lea' && isReg(x) && y?.type === 'mem') {
+    const i = 2 * x.reg, a32 = d.prefixes.addrsize32;
+    return size === 64
+      ? (cpu) => { cpu.eaRaw(y, a32); const r = cpu.regs; r[i] = cpu.eaLo; r[i + 1] = cpu.eaHi; }
+      : (cpu) => { cpu.eaRaw(y, a32); const r = cpu.regs; r[i] = cpu.eaLo; r[i + 1] = 0; };
+  }
+  // movsxd r64, r32 and movzx r32/r64 from memory.
+  if (m === 'movsxd' && size === 64 && isReg(x) && isReg(y) && y.size === 32) {
+    const i = 2 * x.reg, j = 2 * y.reg;
+    return (cpu) => { const r = cpu.regs; const v = r[j]; r[i] = v; r[i + 1] = (v & 0x80000000) !== 0 ? 0xffffffff : 0; };
+  }
+  if (m === 'movzx' && isReg(x) && y?.type === 'mem') {
+    const i = 2 * x.reg, srcSize = y.size;
+    return (cpu, dd) => { const v = cpu.readMem(cpu.ea(y, dd), srcSize); const r = cpu.regs; r[i] = v; r[i + 1] = 0; };
+  }
   return null;
 }

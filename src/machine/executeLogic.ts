@@ -57,7 +57,7 @@ function bit(lo: number, hi: number, i: number): number {
  * AF, undefined in the SDM, is SET: that is what the host CPU the oracle
  * compares against (AMD) does for every nonzero count.
  */
-function resultFlags(size: number, r: number, rHi: number): number {
+export function resultFlags(size: number, r: number, rHi: number): number {
   const top = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
   return (top ? SF : 0) | ((r | rHi) === 0 ? ZF : 0) | parityOf(r) | AF;
 }

@@ -67,8 +67,17 @@ export class Flags {
 
   /** Set the six arithmetic flags explicitly (shifts, multiply, bit tests...). */
   setArith(flags: number): void {
-    this.materialize();
+    // All six are replaced, so the recorded operation need not be computed first.
+    this.op = LAZY_NONE;
     this.bits = (this.bits & ~ARITH) | (flags & ARITH);
+  }
+
+  /**
+   * Fold the current CF into `bits` (before recording an inc or dec, which
+   * keep CF): only CF is computed, the other five flags come from the new record.
+   */
+  keepCarry(): void {
+    this.bits = (this.bits & ~CF) | this.cf();
   }
 
   /** Compute the recorded flags into `bits`. */

@@ -170,6 +170,12 @@ export class Mmu {
   private largeEntries = 0;
   /** Number of page-table walks performed (for tests and statistics). */
   walks = 0;
+  /**
+   * Bumped by every flush and flushPage: the CPU keeps its own small caches of
+   * translations (the current code page, recent data pages) and drops them
+   * when this changes.
+   */
+  generation = 0;
 
   constructor(memory: PhysicalMemory, regs?: PagingRegisters) {
     this.memory = memory;
@@ -254,6 +260,7 @@ export class Mmu {
 
   /** Forget every cached translation (CR3 writes, paging-mode changes). */
   flush(): void {
+    this.generation++;
     this.tlbPage.fill(NaN);
     this.largeEntries = 0;
   }
@@ -265,6 +272,7 @@ export class Mmu {
    */
   flushPage(linear: number): void {
     if (this.largeEntries > 0) { this.flush(); return; }
+    this.generation++;
     const page = Math.floor(linear / 4096);
     const slot = page & (TLB_SIZE - 1);
     if (this.tlbPage[slot] === page) this.tlbPage[slot] = NaN;

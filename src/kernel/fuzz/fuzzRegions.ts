@@ -5,7 +5,8 @@
 //   readonly     its text/rodata pages: readable, NOT a valid output buffer
 //   unmapped     a page the process does not have (NULL page, guard page, heap gap)
 //   kernel       a kernel address: the direct map (a canary page, the kernel stack,
-//                kernel text), USER_LIMIT itself, -1, 2^47
+//                kernel text), USER_LIMIT itself, -1, 2^47 (+ the canary: its page-table
+//                indices are the kernel half's)
 //   noncanonical 2^48 + a user address: the page-table indices alias user memory, so
 //                only the range check stops it
 //   straddle     a few bytes below USER_LIMIT (the stack top): a longer range crosses
@@ -48,6 +49,7 @@ export function kernelAddresses(r: FuzzRegions): number[] {
   return [
     KERNBASE + r.canaryPhys, KERNBASE + r.canaryPhys + 0x800, KERNBASE + r.kstackPhys + PAGE_SIZE - 64,
     KERNBASE + 0x10000, KERNBASE, -1, -8, -PAGE_SIZE, USER_LIMIT, USER_LIMIT + 8, 2 ** 47, 2 ** 47 - PAGE_SIZE,
+    2 ** 47 + r.canaryPhys, // non-canonical, but its table indices are the kernel half's: the canary again
   ];
 }
 

@@ -18,7 +18,10 @@
 //   kernel stopped      a panic, or the supervisor died
 //   bad pointer         a call succeeded with a pointer it must refuse (fuzzRegions.ts)
 //   read-only changed   bytes of the process's read-only pages changed
+//   partial write       an output buffer running off its mapping was partly written
+//                       (copyout is all or nothing)
 //   kernel leak         the canary (a kernel page full of CANARY) appears in user memory
+//   kernel write        the canary page itself changed
 //   file table          a file's refcount differs from the descriptors that hold it,
 //                       or an open file no process holds (a leak)
 //   isolation           two processes share a physical user page
@@ -32,7 +35,7 @@ import { fetchRecorder, setFetchRecorder } from '../copyin.js';
 import { FetchChecker, describeDoubleFetch } from '../fetchChecker.js';
 import { openFileCount } from '../file.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, T_SYSCALL, USER_STACK_BOTTOM, v2p } from '../kernelLayout.js';
+import { PAGE_SIZE, T_SYSCALL, USER_LIMIT, USER_STACK_BOTTOM, v2p } from '../kernelLayout.js';
 import type { Proc } from '../proc.js';
 import { startSession, type Session } from '../session.js';
 import { SYSCALL_BY_NAME } from '../syscallTable.js';
@@ -43,7 +46,7 @@ import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
 
 export type ViolationKind =
   | 'host exception' | 'kernel stopped' | 'bad pointer' | 'read-only changed' | 'kernel leak'
-  | 'file table' | 'isolation' | 'page leak' | 'double fetch';
+  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write';
 
 export interface Violation {
   kind: ViolationKind;
@@ -106,6 +109,8 @@ export function fuzzStub(): Uint8Array {
 }
 
 const LIFE_CALLS = 2000;
+const CANARY_PAGE = new Uint8Array(PAGE_SIZE);
+for (let i = 0; i < PAGE_SIZE; i += CANARY.length) CANARY_PAGE.set(CANARY, i);
 /** Instructions without a finished fuzz call before the fuzzing process is killed (it ran off somewhere). */
 const WATCHDOG_INSTRUCTIONS = 20_000_000;
 
@@ -127,6 +132,8 @@ export class SyscallFuzzer {
   private lifeCount = 0;
   /** The call sent to the fuzzing process whose result is not in yet. */
   private inflight: FuzzCall | null = null;
+  /** Its output buffers that run off their mapping, as they were before the call: [address, bytes]. */
+  private outBefore: Array<[number, Uint8Array]> = [];
   private justIssued = false;
   private lastProgress = 0;
   private scriptAt = 0;
@@ -137,6 +144,8 @@ export class SyscallFuzzer {
   private rescues = 0;
   private violations: Violation[] = [];
   private sessionBroken = false;
+  private maxViolations = Infinity;
+  private target = Infinity;
 
   constructor(private readonly options: FuzzOptions) {
     this.rng = new Rng(options.seed);
@@ -144,13 +153,14 @@ export class SyscallFuzzer {
 
   async run(): Promise<FuzzReport> {
     const start = Date.now();
-    const target = this.options.script ? Infinity : this.options.calls ?? Infinity;
+    const target = (this.target = this.options.script ? Infinity : this.options.calls ?? Infinity);
     const deadline = this.options.seconds !== undefined ? start + this.options.seconds * 1000 : Infinity;
     const maxViolations = this.options.maxViolations ?? 5;
     const previousRecorder = fetchRecorder();
     setFetchRecorder(this.checker);
     try {
       await this.startMachine();
+      this.maxViolations = maxViolations;
       while (this.calls < target && Date.now() < deadline && !this.scriptDone && this.violations.length < maxViolations) {
         let finished: boolean;
         try {
@@ -160,7 +170,7 @@ export class SyscallFuzzer {
           finished = true;
           this.sessionBroken = true;
         }
-        if (this.scriptDone) break;
+        if (this.scriptDone || this.violations.length >= maxViolations) break;
         if (finished) {
           if (!this.sessionBroken) this.violation('kernel stopped', this.session.stopMessage() || 'the machine stopped');
           if (this.options.script) break;
@@ -212,7 +222,7 @@ export class SyscallFuzzer {
     this.checker.reset();
     // The canary: a kernel page nobody uses, full of a pattern user memory must never see.
     this.canaryPhys = k.allocator.alloc();
-    for (let i = 0; i < PAGE_SIZE; i += CANARY.length) k.mem.bytes.set(CANARY, this.canaryPhys + i);
+    k.mem.bytes.set(CANARY_PAGE, this.canaryPhys);
     const original = k.cpu.hostCalls.get(k.entry.trap)!;
     k.cpu.hostCalls.set(k.entry.trap, (cpu) => {
       const tf = new TrapFrame(k.mem, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
@@ -230,6 +240,11 @@ export class SyscallFuzzer {
     if (p === this.supervisor) return this.directSupervisor(tf);
     if (p !== this.fuzz) return this.setCall(tf, SYS('exit'), [0]); // a child of the fuzzing process
     if (this.inflight) this.finish(tf.signed('rax'));
+    if (this.calls >= this.target) {
+      this.scriptDone = true; // enough calls: stop here, exactly
+      this.k.hw.stop('done');
+      return this.setCall(tf, SYS('getpid'), []);
+    }
     if (this.options.script) {
       if (this.scriptAt >= this.options.script.length) return this.setCall(tf, SYS('exit'), [0]);
       return this.issue(p, tf, this.options.script[this.scriptAt++]);
@@ -328,6 +343,12 @@ export class SyscallFuzzer {
   private issue(p: Proc, tf: TrapFrame, call: FuzzCall): void {
     for (const [va, bytes] of call.writes) this.writeUser(p, va, bytes);
     this.setCall(tf, call.num, call.regs);
+    this.outBefore = [];
+    for (const q of call.pointers) {
+      if (!q.out || (q.cls !== 'edge' && q.cls !== 'straddle')) continue;
+      const end = q.cls === 'edge' ? this.regions.dataEnd : USER_LIMIT;
+      if (q.len > end - q.addr) this.outBefore.push([q.addr, this.readUser(p, q.addr, end - q.addr)]);
+    }
     this.inflight = call;
     this.justIssued = true;
     this.life.push(call);
@@ -347,6 +368,14 @@ export class SyscallFuzzer {
         if (mustFail(q.cls, q.addr, q.len, q.out, this.regions)) {
           this.violation('bad pointer', `sys_${call.name} returned ${result} with a ${q.cls} pointer 0x${q.addr.toString(16)} in argument ${q.arg} (${q.len} bytes${q.out ? ', written' : ''})`, call);
           break;
+        }
+      }
+    }
+    const p = this.fuzz;
+    if (p && this.isLive(p) && p.state !== 'zombie') {
+      for (const [va, before] of this.outBefore) {
+        if (Buffer.compare(this.readUser(p, va, before.length), before) !== 0) {
+          this.violation('partial write', `sys_${call.name} wrote part of an output buffer at 0x${va.toString(16)} that runs off its mapping`, call);
         }
       }
     }
@@ -372,6 +401,12 @@ export class SyscallFuzzer {
     }
     if (openFileCount() !== holders.size) {
       this.violation('file table', `${openFileCount()} open files but processes hold ${holders.size}`, call);
+    }
+    // The canary page: any change is a kernel write through a user pointer.
+    const canary = k.mem.bytes.subarray(this.canaryPhys, this.canaryPhys + PAGE_SIZE);
+    if (Buffer.compare(canary, CANARY_PAGE) !== 0) {
+      this.violation('kernel write', 'the kernel canary page changed', call);
+      canary.set(CANARY_PAGE);
     }
     if (this.calls % 16 === 0) this.checkMemory(call);
   }
@@ -417,6 +452,8 @@ export class SyscallFuzzer {
   }
 
   private violation(kind: ViolationKind, message: string, call: FuzzCall | null = this.inflight): void {
+    if (this.violations.length >= this.maxViolations) return;
+    if (this.violations.length + 1 >= this.maxViolations) this.k.hw.stop('enough violations');
     this.violations.push({
       kind,
       message,

@@ -1,0 +1,16 @@
+// The trap frame the monitor works on: the 22 fields of the host kernel's
+// trap frame (src/kernel/trapFrame.ts) as a plain object of exact 64-bit values.
+
+import type { TrapFrameField } from '../kernel/trapFrame.js';
+
+export type VmTrapFrame = Record<TrapFrameField, bigint>;
+
+/** Register names by hardware number (0 rax ... 15 r15). */
+export const REGISTER_FIELDS: readonly TrapFrameField[] = [
+  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+];
+
+/** A 64-bit value as a signed number (addresses come out in signed canonical form). */
+export const signed = (v: bigint): number => Number(BigInt.asIntN(64, v));
+/** A number (signed or unsigned) as a 64-bit value. */
+export const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));

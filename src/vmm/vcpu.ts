@@ -1,0 +1,33 @@
+// The virtual CPU: the privileged state the guest kernel believes it owns.
+//
+// The guest always runs at real CPL 3 on the monitor's GDT, IDT, TSS and shadow
+// page tables. Everything the guest could see of the "real" privileged state
+// lives here instead, and the monitor's emulation reads and writes it.
+
+/** RFLAGS.IF, the bit the guest sees through its virtual interrupt flag. */
+export const RFLAGS_IF = 1 << 9;
+export const RFLAGS_IOPL = 3 << 12;
+
+export class Vcpu {
+  /** Virtual CPL: 0 while the guest kernel runs, 3 while guest user code runs. */
+  cpl = 0;
+  /** Virtual interrupt flag. */
+  vif = false;
+  cr0 = 0;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  efer = 0;
+  gdtrBase = 0; gdtrLimit = 0;
+  idtrBase = 0; idtrLimit = 0;
+  /** Task register selector and the guest TSS's (guest-linear) base. */
+  tr = 0; tssBase = 0;
+  /** The selectors the guest believes are loaded (the real ones are the monitor's). */
+  cs = 0x08; ss = 0; ds = 0; es = 0;
+  gsBase = 0; kernelGsBase = 0;
+  /** Guest instructions the monitor emulated or time skipped in hlt (added to the real count). */
+  extraTicks = 0;
+
+  /** Paging on in the guest's view (CR0.PG)? */
+  get paging(): boolean { return (this.cr0 & 0x80000000) !== 0; }
+}

@@ -1,0 +1,128 @@
+// Issue 6: time of check to time of use, and isolation between processes.
+//
+// TOCTOU: while the kernel is blocked inside a system call (a pipe write that does
+// not fit), something else changes the user buffer; the kernel must act only on
+// what it copied in before it slept. In xk no second process can reach another's
+// memory, so the "something else" is the test itself, writing the sleeping
+// process's pages between two slices of the run, as a timer-driven agent would.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
+import { startSession } from '../src/kernel/session.js';
+import { PAGE_SIZE, USER_STACK_BOTTOM } from '../src/kernel/kernelLayout.js';
+import { PTE_W } from '../src/kernel/vm.js';
+import type { Proc } from '../src/kernel/proc.js';
+import type { TraceEvent } from '../src/trace/events.js';
+
+const WRITER = C_PROTOTYPES + `
+char big[8192];
+int main(void) {
+  int fds[2];
+  if (pipe(fds) != 0) return 3;
+  for (int i = 0; i < 8192; i++) big[i] = 'A';
+  int pid = fork();
+  if (pid == 0) {
+    close(fds[1]);
+    sleep(3);                       /* let the writer fill the pipe and block */
+    char b[512];
+    int n, total = 0, bad = 0;
+    while ((n = read(fds[0], b, sizeof b)) > 0) {
+      for (int j = 0; j < n; j++) if (b[j] != 'A') bad++;
+      total += n;
+    }
+    exit(bad != 0 ? 10 : total != 8192 ? 11 : 0);
+  }
+  close(fds[0]);
+  int w = write(fds[1], big, 8192);  /* blocks: the pipe holds less */
+  close(fds[1]);
+  int status = -1;
+  wait(&status);
+  int changed = 0;
+  for (int i = 0; i < 8192; i++) if (big[i] == 'B') changed++;
+  puts("write "); putint(w); puts(" child "); putint(status); puts(" changed "); putint(changed); puts("\\n");
+  exit(0);
+}`;
+
+/** Writable data pages of p (not the stack): [physical page] list. */
+function dataPages(p: Proc): number[] {
+  return p.vm.userPages().filter(([va, , f]) => (f & PTE_W) && va < USER_STACK_BOTTOM - PAGE_SIZE).map(([, pa]) => pa);
+}
+
+test('TOCTOU: a pipe write that blocks sends what was copied in, not what the buffer holds later', async () => {
+  let output = '';
+  let changed = -1;
+  let shared = true;
+  // The agent: the moment the writer's write() goes to sleep (the trace's 'sleep'
+  // event, inside the kernel), every 'A' in the writer's data pages becomes 'B'.
+  const agent = (e: TraceEvent): void => {
+    if (e.step !== 'sleep' || e.pid !== 1 || e.args?.name !== 'write' || changed >= 0) return;
+    const k = session.kernel;
+    const writer = k.procs.byPid(1)!;
+    changed = 0;
+    for (const pa of dataPages(writer)) {
+      for (let i = pa; i < pa + PAGE_SIZE; i++) {
+        if (k.mem.bytes[i] === 0x41) {
+          k.mem.bytes[i] = 0x42;
+          changed++;
+        }
+      }
+    }
+    // Isolation while both live: no physical user page belongs to two processes.
+    const child = k.procs.live().find((q) => q.parent === writer)!;
+    const mine = new Set(writer.vm.userPages().map(([, pa]) => pa));
+    shared = child.vm.userPages().some(([, pa]) => mine.has(pa));
+  };
+  const session = await startSession({
+    program: { path: 'writer', image: buildCProgram(WRITER), argv: ['writer'] },
+    memoryBytes: 16 * 1024 * 1024,
+    output: (b) => { output += Buffer.from(b).toString('latin1'); },
+    trace: (e) => agent(e),
+  });
+  try {
+    const k = session.kernel;
+    for (let slice = 0; slice < 5000 && !session.run(100_000); slice++);
+    assert.equal(changed, 8192, 'the writer did not block in write() with its buffer in place');
+    assert.equal(shared, false, 'parent and child share a user page');
+    assert.equal(k.exitStatus, 0, output);
+    // The child read 8192 'A's (exit 0); the writer's own buffer does hold the B's.
+    assert.match(output, /^write 8192 child 0 changed 8192$/m);
+  } finally {
+    session.close();
+  }
+});
+
+const ISOLATION = C_PROTOTYPES + `
+int secret = 1234;
+int main(void) {
+  int fd = open("/small.txt", 0);
+  int sync[2];
+  pipe(sync);
+  int pid = fork();
+  if (pid == 0) {
+    secret = 5678;                        /* the child's copy only */
+    int mine = open("/README", 0);        /* a descriptor the parent does not have */
+    close(fd);                            /* the child's descriptor only */
+    char c = (char)mine;
+    write(sync[1], &c, 1);
+    sleep(5);
+    exit(secret == 5678 ? 0 : 1);
+  }
+  char c = 0;
+  read(sync[0], &c, 1);
+  int childFd = c;
+  char buf[4];
+  puts("secret "); putint(secret);
+  puts(" childfd-in-parent "); putint(read(childFd, buf, 1));
+  puts(" own-fd "); putint(read(fd, buf, 4));
+  int status = -1;
+  wait(&status);
+  puts(" child "); putint(status); puts("\\n");
+  exit(0);
+}`;
+
+test("isolation: a child cannot change its parent's memory or descriptors, nor lend it its own", async () => {
+  const run = await runProgram(buildCProgram(ISOLATION), ['iso'], { trace: () => {} });
+  assert.equal(run.status, 0, run.output);
+  // fd 6 is the child's /README (0-2 console, 3 small.txt, 4 and 5 the pipe): -1 in the parent.
+  assert.match(run.output, /^secret 1234 childfd-in-parent -1 own-fd 4 child 0$/m);
+});
