@@ -8,6 +8,8 @@
 //  4. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
 // All numbers are measured side by side in this one run; no test asserts a time.
+// Each emulator measurement is the best of RUNS runs: on a shared machine the
+// fastest run is the one least disturbed by other processes.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,6 +19,8 @@ import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
 import { buildAsmProgram } from '../test/kernelHelpers.js';
 import { startSession } from '../src/kernel/session.js';
+
+const RUNS = 3;
 
 function seconds(f: () => void): number {
   const t0 = process.hrtime.bigint();
@@ -38,12 +42,14 @@ function computeLoop(): void {
     0x75, 0xee, // jnz -18
     0xf4,
   ];
-  const machine = new Machine({ memoryBytes: 1 << 20 });
-  machine.loadPhysical(0x1000, Uint8Array.from(code));
-  machine.cpu.rip = 0x1000;
-  let stop = '';
-  const t = seconds(() => { stop = machine.run(1e9); });
-  const n = machine.cpu.instructionCount;
+  let t = Infinity, n = 0, stop = '';
+  for (let run = 0; run < RUNS; run++) {
+    const machine = new Machine({ memoryBytes: 1 << 20 });
+    machine.loadPhysical(0x1000, Uint8Array.from(code));
+    machine.cpu.rip = 0x1000;
+    t = Math.min(t, seconds(() => { stop = machine.run(1e9); }));
+    n = machine.cpu.instructionCount;
+  }
   console.log(`compute loop: ${n} instructions in ${t.toFixed(2)} s = ${(n / t / 1e6).toFixed(1)} M instructions/s (${stop})`);
 }
 
@@ -63,7 +69,11 @@ function program(): void {
       const t = seconds(() => { stop = machine.run(1e10); });
       return { t, n: machine.cpu.instructionCount, stop };
     };
-    const emu = run();
+    let emu = run();
+    for (let i = 1; i < RUNS; i++) {
+      const again = run();
+      if (again.t < emu.t) emu = again;
+    }
     console.log(`gcc -O2 program: native ${(nativeTime * 1000).toFixed(1)} ms (process included), xk ${(emu.t * 1000).toFixed(0)} ms for ${emu.n} instructions (${(emu.n / emu.t / 1e6).toFixed(1)} M instructions/s)`);
     console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x`);
     const slice = buildProgram(dir, 'O2', false);
@@ -100,16 +110,20 @@ _start:
   xor %edi, %edi
   call exit
 `);
-  const session = await startSession({ program: { path: 'getpid', image, argv: ['getpid'] }, output: () => {} });
-  try {
-    const start = session.machine.cpu.instructionCount;
-    let finished = false;
-    const t = seconds(() => { while (!finished) finished = session.run(10_000_000); });
-    const n = session.machine.cpu.instructionCount - start;
-    console.log(`kernel: ${calls} getpid() calls in ${t.toFixed(2)} s = ${(calls / t / 1000).toFixed(0)} k system calls/s (${n} instructions, status ${session.kernel.exitStatus})`);
-  } finally {
-    session.close();
+  let t = Infinity, n = 0, status: number | null = null;
+  for (let run = 0; run < RUNS; run++) {
+    const session = await startSession({ program: { path: 'getpid', image, argv: ['getpid'] }, output: () => {} });
+    try {
+      const start = session.machine.cpu.instructionCount;
+      let finished = false;
+      t = Math.min(t, seconds(() => { while (!finished) finished = session.run(10_000_000); }));
+      n = session.machine.cpu.instructionCount - start;
+      status = session.kernel.exitStatus;
+    } finally {
+      session.close();
+    }
   }
+  console.log(`kernel: ${calls} getpid() calls in ${t.toFixed(2)} s = ${(calls / t / 1000).toFixed(0)} k system calls/s (${n} instructions, status ${status})`);
 }
 
 computeLoop();

@@ -34,6 +34,19 @@ export interface File {
   pipe?: Pipe;
   /** Device files: the device's major number. */
   major?: number;
+  /** fcntl state (F_SETFL O_ASYNC, F_SETOWN): shared by dup and fork, gone at the last close. */
+  fcntl?: FcntlState;
+}
+
+export interface FcntlState {
+  async: boolean;
+  owner: number; // pid to signal, 0 = none
+}
+
+/** The fcntl state of an open file, created on first use. */
+export function fileFcntlState(f: File): FcntlState {
+  f.fcntl ??= { async: false, owner: 0 };
+  return f.fcntl;
 }
 
 /** A character device: read and write never block (read may say 'block'). */
@@ -69,7 +82,7 @@ export function fileAlloc(): File | undefined {
     f = { type: 'inode', readable: false, writable: false, offset: 0, ref: 0 };
     fileTable.push(f);
   }
-  Object.assign(f, { type: 'inode', readable: false, writable: false, offset: 0, ref: 1, inode: undefined, pipe: undefined, major: undefined });
+  Object.assign(f, { type: 'inode', readable: false, writable: false, offset: 0, ref: 1, inode: undefined, pipe: undefined, major: undefined, fcntl: undefined });
   return f;
 }
 
@@ -161,6 +174,11 @@ export function fileWrite(f: File, bytes: Uint8Array): number | 'block' | -1 {
   }
 }
 
+/** Whether an operation on `f` can ever answer 'block' (pipes and devices can; inode files cannot). */
+export function fileCanBlock(f: File): boolean {
+  return f.type === 'pipe' || (f.major !== undefined && devices.has(f.major));
+}
+
 /** The channel to sleep on after 'block'. */
 export function fileWaitChannel(f: File, op: 'read' | 'write'): WaitChannel {
   if (f.type === 'pipe') return op === 'read' ? f.pipe!.readable : f.pipe!.writable;
@@ -190,4 +208,5 @@ export function fileClose(f: File): void {
   if (f.inode) iput(f.inode);
   f.pipe = undefined;
   f.inode = undefined;
+  f.fcntl = undefined;
 }

@@ -32,6 +32,10 @@ export interface FileLayer {
   pipe(): [OpenFile, OpenFile] | number;
   /** The channel to sleep on when read ('read') or write ('write') returned 'block'. */
   waitChannel(f: OpenFile, op: 'read' | 'write'): object;
+  /** Whether f can ever block (a pipe or a device); a regular file never does. */
+  canBlock(f: OpenFile): boolean;
+  /** The open file's fcntl state (O_ASYNC flag and owner pid); a new open starts with a fresh one. */
+  fcntlState(f: OpenFile): { async: boolean; owner: number };
 
   mkdir(path: string, cwd: InodeRef): number;
   mknod(path: string, major: number, minor: number, cwd: InodeRef): number;

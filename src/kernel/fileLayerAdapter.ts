@@ -2,7 +2,7 @@
 // file.ts (open-file table), console.ts, fs/ (inodes, paths, the log).
 
 import {
-  fileAlloc, fileClose, fileDup, fileOpen, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite,
+  fileAlloc, fileCanBlock, fileClose, fileFcntlState, fileDup, fileOpen, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite,
   resetFileTable, setWakeup, type File,
 } from './file.js';
 import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from './console.js';
@@ -40,6 +40,8 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
       return ends === -1 ? -1 : [ends.readEnd, ends.writeEnd];
     },
     waitChannel: (f, op) => fileWaitChannel(asFile(f), op),
+    canBlock: (f) => fileCanBlock(asFile(f)),
+    fcntlState: (f) => fileFcntlState(asFile(f)),
 
     mkdir: (path, cwd) => fsMkdir(fs, path, asInode(cwd)),
     mknod: (path, major, minor, cwd) => fsMknod(fs, path, major, minor, asInode(cwd)),

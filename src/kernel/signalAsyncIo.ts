@@ -25,11 +25,12 @@ export const F_GETOWN = 9;
 export const O_ASYNC = 0x2000;
 
 interface AsyncFile {
-  owner: number; // pid, 0 = none
-  async: boolean;
-  channel: object; // where its readers sleep
+  state: { async: boolean; owner: number }; // the open file's fcntl state (file.ts)
+  channel: object | null; // where its readers sleep; null for a file that never blocks
 }
 
+// Files that fcntl has touched, per kernel. An entry goes stale when its file is
+// closed and the slot reused for a new open (the new open has a fresh fcntl state).
 const asyncFiles = new WeakMap<Kernel, Map<OpenFile, AsyncFile>>();
 
 function filesOf(k: Kernel): Map<OpenFile, AsyncFile> {
@@ -40,9 +41,10 @@ function filesOf(k: Kernel): Map<OpenFile, AsyncFile> {
     const files = m;
     k.files.setWakeup((channel) => {
       wakeup(k, channel);
-      for (const a of files.values()) {
-        if (!a.async || a.owner === 0 || a.channel !== channel) continue;
-        const owner = k.procs.byPid(a.owner);
+      for (const [file, a] of files) {
+        if (k.files.fcntlState(file) !== a.state) { files.delete(file); continue; }
+        if (!a.state.async || a.state.owner === 0 || a.channel !== channel) continue;
+        const owner = k.procs.byPid(a.state.owner);
         if (owner) postSignal(k, owner, SIGIO, { code: 1 /* POLL_IN */, addr: 0, pid: 0 });
       }
     });
@@ -57,26 +59,28 @@ export function sysFcntl(k: Kernel, p: Proc): number {
   const arg = argInt(p, 2);
   traceArgs(k, p, 'fcntl', [a ? a.fd : argInt(p, 0), cmd, arg]);
   if (!a) return -1;
-  const files = filesOf(k);
-  let entry = files.get(a.file);
-  const ensure = (): AsyncFile => {
-    entry ??= { owner: 0, async: false, channel: k.files.waitChannel(a.file, 'read') };
-    files.set(a.file, entry);
-    return entry;
-  };
+  const state = k.files.fcntlState(a.file);
   switch (cmd) {
     case F_GETFL:
-      return entry?.async ? O_ASYNC : 0;
+      return state.async ? O_ASYNC : 0;
     case F_SETFL:
-      ensure().async = (arg & O_ASYNC) !== 0;
+      state.async = (arg & O_ASYNC) !== 0;
+      watch(k, a.file, state);
       return 0;
     case F_GETOWN:
-      return entry?.owner ?? 0;
+      return state.owner;
     case F_SETOWN:
       if (arg < 0 || (arg !== 0 && !k.procs.byPid(arg))) return -1;
-      ensure().owner = arg;
+      state.owner = arg;
+      watch(k, a.file, state);
       return 0;
     default:
       return -1;
   }
+}
+
+/** Remember the file so its reader wakeups raise SIGIO. A regular file is always ready: it never signals. */
+function watch(k: Kernel, file: OpenFile, state: AsyncFile['state']): void {
+  const channel = k.files.canBlock(file) ? k.files.waitChannel(file, 'read') : null;
+  filesOf(k).set(file, { state, channel });
 }

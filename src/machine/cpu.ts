@@ -20,6 +20,8 @@ const TWO_32 = 0x100000000;
 const SEG_SS = 2, FS = 4, GS = 5;
 /** Canonical signed linear addresses lie in [-2^47, 2^47). */
 const CANONICAL_LIMIT = 2 ** 47;
+/** Entries in the CPU's data TLB (a power of two). */
+const DATA_TLB_SIZE = 256;
 
 export type Access = 'read' | 'write' | 'execute';
 
@@ -69,10 +71,58 @@ export class Cpu {
 
   readonly decodeCache: DecodeCache;
 
+  // A small data TLB in front of the MMU's: the physical page base of recently
+  // read and written linear pages, direct-mapped by the low bits of the page
+  // number. An entry exists only after the MMU allowed that access (a write
+  // entry also means the dirty bit is set). The whole table is dropped when the
+  // MMU's generation (every flush and invlpg), the CPL or CR0 changes.
+  private readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  private readonly readFrame = new Float64Array(DATA_TLB_SIZE);
+  private readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  private readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
+  private tlbGeneration = -1;
+  private tlbCpl = -1;
+  private tlbCr0 = -1;
+
   constructor(memory: PhysicalMemory, mmu: Mmu) {
     this.memory = memory;
     this.mmu = mmu;
     this.decodeCache = new DecodeCache(memory.size);
+  }
+
+  /** Forget the data TLB if anything it depends on changed. */
+  private checkDataTlb(): void {
+    if (this.mmu.generation !== this.tlbGeneration || this.cpl !== this.tlbCpl || this.cr0 !== this.tlbCr0) {
+      this.readTag.fill(NaN);
+      this.writeTag.fill(NaN);
+      this.tlbGeneration = this.mmu.generation;
+      this.tlbCpl = this.cpl;
+      this.tlbCr0 = this.cr0;
+    }
+  }
+
+  /** Physical address for a data read of a byte at `addr` (through the data TLB). */
+  private translateRead(addr: number): number {
+    this.checkDataTlb();
+    const page = Math.floor(addr / 4096);
+    const slot = page & (DATA_TLB_SIZE - 1);
+    if (this.readTag[slot] === page) return this.readFrame[slot] + (addr & 0xfff);
+    const p = this.mmu.translate(addr, 'read', this.cpl);
+    this.readTag[slot] = page;
+    this.readFrame[slot] = p - (p & 0xfff);
+    return p;
+  }
+
+  /** Physical address for a data write of a byte at `addr` (through the data TLB). */
+  private translateWrite(addr: number): number {
+    this.checkDataTlb();
+    const page = Math.floor(addr / 4096);
+    const slot = page & (DATA_TLB_SIZE - 1);
+    if (this.writeTag[slot] === page) return this.writeFrame[slot] + (addr & 0xfff);
+    const p = this.mmu.translate(addr, 'write', this.cpl);
+    this.writeTag[slot] = page;
+    this.writeFrame[slot] = p - (p & 0xfff);
+    return p;
   }
 
   // ---------------------------------------------------------------- flags
@@ -149,7 +199,9 @@ export class Cpu {
   /** Push `size` bits (16 or 64). The write happens before RSP changes, so a fault leaves RSP intact. */
   push(size: number, lo: number, hi: number): void {
     const bytes = size >>> 3;
-    const addr = this.stackAddress(-bytes);
+    const regs = this.regs;
+    const addr = (regs[9] | 0) * TWO_32 + regs[8] - bytes; // exact near the canonical range, as in ea()
+    if (addr < -CANONICAL_LIMIT || addr >= CANONICAL_LIMIT) throw new CpuFault(SS, 0, 'non-canonical stack address');
     this.writeMem(addr, size, lo, hi);
     this.adjustRsp(-bytes);
   }
@@ -161,7 +213,10 @@ export class Cpu {
     return this.readMem(this.stackAddress(offset), size);
   }
   pop(size: number): number {
-    const v = this.readMem(this.stackAddress(0), size);
+    const regs = this.regs;
+    const addr = (regs[9] | 0) * TWO_32 + regs[8];
+    if (addr < -CANONICAL_LIMIT || addr >= CANONICAL_LIMIT) throw new CpuFault(SS, 0, 'non-canonical stack address');
+    const v = this.readMem(addr, size);
     this.adjustRsp(size >>> 3);
     return v;
   }
@@ -259,7 +314,7 @@ export class Cpu {
   readMem(addr: number, size: number, access: Access = 'read'): number {
     const bytes = size >>> 3;
     if ((addr & 0xfff) + bytes <= 4096) {
-      const p = this.mmu.translate(addr, access, this.cpl);
+      const p = access === 'read' ? this.translateRead(addr) : this.mmu.translate(addr, access, this.cpl);
       const m = this.memory;
       switch (size) {
         case 8: return m.read8(p);
@@ -288,7 +343,7 @@ export class Cpu {
     const m = this.memory;
     const code = this.decodeCache.codePages;
     if ((addr & 0xfff) + bytes <= 4096) {
-      const p = this.mmu.translate(addr, 'write', this.cpl);
+      const p = this.translateWrite(addr);
       if (code[p >>> 12]) this.decodeCache.invalidatePage(p >>> 12);
       switch (size) {
         case 8: m.write8(p, lo); return;
@@ -355,12 +410,14 @@ export class Cpu {
     const hostCalls = this.hostCalls;
     let start = this.rip;
     let entry: CacheEntry | null = null;
-    // The previous instruction of this slice and where it ended: when execution
-    // falls through, its `next` link replaces the cache lookup. Nothing that could
+    // The previous instruction of this slice, where it ended and its linear page:
+    // when execution falls through, or branches within the page to the target it
+    // took last time, its links replace the cache lookup. Nothing that could
     // change the translation of the code page (CR3, invlpg, CPL, a host call) runs
     // inside a slice without ending it or resetting `prev`.
     let prev: CacheEntry | null = null;
     let prevEnd = NaN;
+    let prevPage = NaN;
     try {
       while (this.instructionCount < limit) {
         start = this.rip;
@@ -375,15 +432,26 @@ export class Cpu {
           }
         }
         this.instructionStart = start;
-        if (prev !== null && start === prevEnd) {
+        if (prev === null) {
+          entry = cache.fetch(this, start);
+        } else if (start === prevEnd) {
           entry = prev.next;
           if (entry === null) {
             entry = cache.fetch(this, start);
-            if (prev.linkable && entry.linkable) prev.next = entry;
+            if (prev.linkable && entry.cached) prev.next = entry;
+          }
+        } else if (start - (start & 0xfff) === prevPage && prev.cached) {
+          // A branch within the page: remember the last target taken from here.
+          const offset = start & 0xfff;
+          if (prev.jumpOffset === offset) entry = prev.jump as CacheEntry;
+          else {
+            entry = cache.fetch(this, start);
+            if (entry.cached) { prev.jump = entry; prev.jumpOffset = offset; }
           }
         } else {
           entry = cache.fetch(this, start);
         }
+        prevPage = start - (start & 0xfff);
         prevEnd = start + entry.length;
         this.rip = prevEnd;
         entry.exec(this, entry.d);

@@ -4,7 +4,8 @@
 // is decoded once and the result reused. Entries are keyed by the PHYSICAL
 // address of the instruction's first byte: the bytes there determine the
 // decoding, whatever linear address maps to them, so a CR3 switch needs no
-// flush (the MMU's translation, done on every fetch, checks permissions).
+// flush (the MMU's translation of the code page checks permissions; it is
+// redone whenever the page, the CPL, CR0 or the MMU's generation changes).
 //
 // A write to a physical page that holds decoded instructions drops that page's
 // entries (`codePages` marks such pages; Cpu.writeMem checks it on every
@@ -13,6 +14,10 @@
 //
 // Each entry carries the execute function chosen for its form once, when the
 // table below is built, so running an instruction is one indirect call.
+// Entries also link to the entry that ran after them in the same page (`next`
+// for fall-through, `jump` for the last branch target), so the run loop in
+// cpu.ts finds the next instruction without a lookup; dropping a page cuts the
+// links of its entries.
 
 import { decode, type Decoded } from '../isa/decode.js';
 import { FORMS } from '../isa/table.js';
@@ -36,6 +41,11 @@ export interface CacheEntry {
   next: CacheEntry | null;
   /** Cached, and the next instruction starts in the same page: `next` may be set. */
   linkable: boolean;
+  /** Cached (not straddling two pages, inside RAM): other entries may link to it. */
+  cached: boolean;
+  /** The last branch target in the same page that execution went to from here (offset in the page, -1 none), and its entry. */
+  jumpOffset: number;
+  jump: CacheEntry | null;
 }
 
 /** Mnemonics the system half executes (system.ts executeSystem). */
@@ -142,7 +152,9 @@ export class DecodeCache {
     const exec = d.form === null ? invalidInstruction : specialize(d) ?? EXEC_BY_FORM[d.form.id];
     // Instructions that straddle two pages, or lie outside RAM, are not cached.
     const cached = !crossed && phys < this.memorySize;
-    const entry: CacheEntry = { d, exec, length: d.length, next: null, linkable: cached && (phys & 0xfff) + d.length < PAGE };
+    const entry: CacheEntry = {
+      d, exec, length: d.length, next: null, linkable: cached && (phys & 0xfff) + d.length < PAGE, cached, jumpOffset: -1, jump: null,
+    };
     if (cached) {
       const n = phys >>> 12;
       let page = this.pages[n];
@@ -181,5 +193,5 @@ export class DecodeCache {
 /** Cut the fall-through links of a dropped page's entries (an entry being executed may still hold one). */
 function unlink(list: CacheEntry[] | null): void {
   if (list === null) return;
-  for (const e of list) e.next = null;
+  for (const e of list) { e.next = null; e.jump = null; e.jumpOffset = -1; }
 }

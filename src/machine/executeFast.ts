@@ -12,7 +12,7 @@ import type { Decoded, DecodedOperand } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
-import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF } from './flags.js';
+import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, ZF } from './flags.js';
 import { resultFlags } from './executeLogic.js';
 
 function nonCanonical(): CpuFault {
@@ -28,43 +28,59 @@ function isReg(o: DecodedOperand | undefined): o is Extract<DecodedOperand, { ty
   return o !== undefined && o.type === 'reg' && !o.high8;
 }
 
-/** An ALU operation on 64-bit (lo, hi) or 32-bit values; writes the destination register pair and the flags. */
+// One function literal per operation (not one closure with a switch on the
+// operation): each then gets its own small, monomorphic compiled code.
+
+/** reg64 op= reg64 or imm (the source's halves read from registers j, j+1 or taken from the immediate). */
 function alu64(kind: AluKind, dst: number, src: number, immLo: number, immHi: number, useImm: boolean): Exec {
   const i = 2 * dst, j = 2 * src;
-  const write = kind !== 'cmp' && kind !== 'test';
-  return (cpu) => {
-    const r = cpu.regs;
-    const a = r[i], aHi = r[i + 1];
-    const b = useImm ? immLo : r[j], bHi = useImm ? immHi : r[j + 1];
-    let lo: number, hi: number;
+  if (useImm) {
+    const b = immLo, bHi = immHi;
     switch (kind) {
-      case 'add': { const s = a + b; lo = s >>> 0; hi = (aHi + bHi + (s > 0xffffffff ? 1 : 0)) >>> 0; cpu.flags.set(LAZY_ADD, 64, a, aHi, b, bHi, lo, hi, 0); break; }
-      case 'sub': case 'cmp': { const s = a - b; lo = s >>> 0; hi = (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, lo, hi, 0); break; }
-      case 'and': case 'test': lo = (a & b) >>> 0; hi = (aHi & bHi) >>> 0; cpu.flags.setLogic(64, lo, hi); break;
-      case 'or': lo = (a | b) >>> 0; hi = (aHi | bHi) >>> 0; cpu.flags.setLogic(64, lo, hi); break;
-      default: lo = (a ^ b) >>> 0; hi = (aHi ^ bHi) >>> 0; cpu.flags.setLogic(64, lo, hi);
+      case 'add': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1]; const s = a + b; const lo = s >>> 0; const hi = (aHi + bHi + (s > 0xffffffff ? 1 : 0)) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.set(LAZY_ADD, 64, a, aHi, b, bHi, lo, hi, 0); };
+      case 'sub': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1]; const s = a - b; const lo = s >>> 0; const hi = (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, lo, hi, 0); };
+      case 'cmp': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1]; const s = a - b; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, s >>> 0, (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0, 0); };
+      case 'and': return (cpu) => { const r = cpu.regs; const lo = (r[i] & b) >>> 0, hi = (r[i + 1] & bHi) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
+      case 'test': return (cpu) => { const r = cpu.regs; cpu.flags.setLogic(64, (r[i] & b) >>> 0, (r[i + 1] & bHi) >>> 0); };
+      case 'or': return (cpu) => { const r = cpu.regs; const lo = (r[i] | b) >>> 0, hi = (r[i + 1] | bHi) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
+      default: return (cpu) => { const r = cpu.regs; const lo = (r[i] ^ b) >>> 0, hi = (r[i + 1] ^ bHi) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
     }
-    if (write) { r[i] = lo; r[i + 1] = hi; }
-  };
+  }
+  switch (kind) {
+    case 'add': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1], b = r[j], bHi = r[j + 1]; const s = a + b; const lo = s >>> 0; const hi = (aHi + bHi + (s > 0xffffffff ? 1 : 0)) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.set(LAZY_ADD, 64, a, aHi, b, bHi, lo, hi, 0); };
+    case 'sub': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1], b = r[j], bHi = r[j + 1]; const s = a - b; const lo = s >>> 0; const hi = (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, lo, hi, 0); };
+    case 'cmp': return (cpu) => { const r = cpu.regs; const a = r[i], aHi = r[i + 1], b = r[j], bHi = r[j + 1]; const s = a - b; cpu.flags.set(LAZY_SUB, 64, a, aHi, b, bHi, s >>> 0, (aHi - bHi - (s < 0 ? 1 : 0)) >>> 0, 0); };
+    case 'and': return (cpu) => { const r = cpu.regs; const lo = (r[i] & r[j]) >>> 0, hi = (r[i + 1] & r[j + 1]) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
+    case 'test': return (cpu) => { const r = cpu.regs; cpu.flags.setLogic(64, (r[i] & r[j]) >>> 0, (r[i + 1] & r[j + 1]) >>> 0); };
+    case 'or': return (cpu) => { const r = cpu.regs; const lo = (r[i] | r[j]) >>> 0, hi = (r[i + 1] | r[j + 1]) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
+    default: return (cpu) => { const r = cpu.regs; const lo = (r[i] ^ r[j]) >>> 0, hi = (r[i + 1] ^ r[j + 1]) >>> 0; r[i] = lo; r[i + 1] = hi; cpu.flags.setLogic(64, lo, hi); };
+  }
 }
 
+/** reg32 op= reg32 or imm; a written destination's upper half is zeroed. */
 function alu32(kind: AluKind, dst: number, src: number, imm: number, useImm: boolean): Exec {
   const i = 2 * dst, j = 2 * src;
-  const write = kind !== 'cmp' && kind !== 'test';
-  return (cpu) => {
-    const r = cpu.regs;
-    const a = r[i];
-    const b = useImm ? imm : r[j];
-    let v: number;
+  if (useImm) {
+    const b = imm;
     switch (kind) {
-      case 'add': v = (a + b) >>> 0; cpu.flags.set(LAZY_ADD, 32, a, 0, b, 0, v, 0, 0); break;
-      case 'sub': case 'cmp': v = (a - b) >>> 0; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, v, 0, 0); break;
-      case 'and': case 'test': v = (a & b) >>> 0; cpu.flags.setLogic(32, v, 0); break;
-      case 'or': v = (a | b) >>> 0; cpu.flags.setLogic(32, v, 0); break;
-      default: v = (a ^ b) >>> 0; cpu.flags.setLogic(32, v, 0);
+      case 'add': return (cpu) => { const r = cpu.regs; const a = r[i]; const v = (a + b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.set(LAZY_ADD, 32, a, 0, b, 0, v, 0, 0); };
+      case 'sub': return (cpu) => { const r = cpu.regs; const a = r[i]; const v = (a - b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, v, 0, 0); };
+      case 'cmp': return (cpu) => { const a = cpu.regs[i]; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, (a - b) >>> 0, 0, 0); };
+      case 'and': return (cpu) => { const r = cpu.regs; const v = (r[i] & b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
+      case 'test': return (cpu) => { cpu.flags.setLogic(32, (cpu.regs[i] & b) >>> 0, 0); };
+      case 'or': return (cpu) => { const r = cpu.regs; const v = (r[i] | b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
+      default: return (cpu) => { const r = cpu.regs; const v = (r[i] ^ b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
     }
-    if (write) { r[i] = v; r[i + 1] = 0; }
-  };
+  }
+  switch (kind) {
+    case 'add': return (cpu) => { const r = cpu.regs; const a = r[i], b = r[j]; const v = (a + b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.set(LAZY_ADD, 32, a, 0, b, 0, v, 0, 0); };
+    case 'sub': return (cpu) => { const r = cpu.regs; const a = r[i], b = r[j]; const v = (a - b) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, v, 0, 0); };
+    case 'cmp': return (cpu) => { const r = cpu.regs; const a = r[i], b = r[j]; cpu.flags.set(LAZY_SUB, 32, a, 0, b, 0, (a - b) >>> 0, 0, 0); };
+    case 'and': return (cpu) => { const r = cpu.regs; const v = (r[i] & r[j]) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
+    case 'test': return (cpu) => { const r = cpu.regs; cpu.flags.setLogic(32, (r[i] & r[j]) >>> 0, 0); };
+    case 'or': return (cpu) => { const r = cpu.regs; const v = (r[i] | r[j]) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
+    default: return (cpu) => { const r = cpu.regs; const v = (r[i] ^ r[j]) >>> 0; r[i] = v; r[i + 1] = 0; cpu.flags.setLogic(32, v, 0); };
+  }
 }
 
 function incDec(dst: number, size: 32 | 64, dec: boolean): Exec {
@@ -142,6 +158,17 @@ export function specialize(d: Decoded): Exec | null {
   // Conditional branches: the condition and displacement are fixed.
   if (form.family === 'jcc' && x?.type === 'rel') {
     const cc = form.cc, disp = x.disp;
+    if (cc === 4 || cc === 5) {
+      // je/jne, the most frequent: only ZF is needed.
+      const taken = cc === 4 ? ZF : 0;
+      return (cpu) => {
+        if (cpu.flags.zf() === taken) {
+          const t = cpu.rip + disp;
+          if (t < -LIMIT || t >= LIMIT) throw nonCanonical();
+          cpu.rip = t;
+        }
+      };
+    }
     return (cpu) => {
       if (cpu.flags.condition(cc)) {
         const t = cpu.rip + disp;

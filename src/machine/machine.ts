@@ -38,6 +38,8 @@ export class Machine {
   readonly ports = new PortBus();
   readonly interrupts: InterruptController;
   readonly devices: Devices;
+  /** Strict virtualization (src/vmm --strict): pushf/popf/sgdt/sidt/smsw/str/mov-from-sreg trap at CPL 3. */
+  strictVirtualization = false;
   /** Why the last run stopped, in words (set by stop(), triple faults, halts). */
   stopMessage = '';
   private stopRequest: StopReason | null = null;

@@ -28,7 +28,12 @@ import { isCanonical, toSignedLinear } from './address.js';
 export interface SystemHost extends InterruptHost {
   ports: PortBus;
   interrupts: InterruptController;
+  /** Strict virtualization (xk vm --strict): the sensitive unprivileged instructions trap at CPL 3. */
+  strictVirtualization?: boolean;
 }
+
+/** Sensitive but unprivileged on real x86; with strictVirtualization they raise #GP(0) at CPL 3. */
+const STRICT_SENSITIVE = new Set(['pushf', 'popf', 'sgdt', 'sidt', 'smsw', 'str']);
 
 /** MSR numbers. */
 export const MSR_EFER = 0xc0000080;
@@ -116,6 +121,10 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
   if (form.cpl0 && cpu.cpl !== 0) throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl}`);
   if (form.io && cpu.cpl > iopl(cpu.getRflags())) throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl} > IOPL`);
   const ops = d.operands;
+  if (machine.strictVirtualization && cpu.cpl === 3 &&
+      (STRICT_SENSITIVE.has(form.mnemonic) || (form.mnemonic === 'mov' && ops[1]?.type === 'sreg'))) {
+    throw gp(0, `${form.mnemonic} at CPL 3 (strict virtualization)`);
+  }
 
   switch (form.mnemonic) {
     case 'hlt':

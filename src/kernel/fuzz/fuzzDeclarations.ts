@@ -68,10 +68,9 @@ export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   alarm: { weight: 0.3, ints: { 0: [0, 1, 5, 100, -1] } },
   setitimer: { weight: 0.3, ints: { 0: [0, 1, 2, -1, 99], 1: [0, 1, 10, -1], 2: [0, 1, 10, -1] } },
   pause: { weight: 0.2 },
-  // F_SETFL (4) and F_SETOWN (8) on a regular file throw in the host (signalAsyncIo.ts asks
-  // for the wait channel of a file that never blocks): a fuzzer finding, left out until
-  // fixed; test/fuzzFindings.test.ts keeps the reproducer as a todo test.
-  fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 5, 6, 9, -1, 99] } },
+  // F_SETFL (4) and F_SETOWN (8) once threw in the host on a regular file (a fuzzer
+  // finding, fixed; test/fuzzFindings.test.ts keeps the reproducer).
+  fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, -1, 99], 2: [0, 0x2000, 1, -1] } },
 };
 
 /** Strings the fuzzer passes as paths: existing, missing, long, odd. None is an executable. */

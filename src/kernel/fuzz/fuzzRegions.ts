@@ -27,8 +27,6 @@ export interface FuzzRegions {
   /** Writable data (the stub's .bss): [dataStart, dataEnd). */
   dataStart: number;
   dataEnd: number;
-  /** True when the page at dataEnd is unmapped (so 'edge' pointers run into nothing). */
-  dataEndUnmapped: boolean;
   /** Read-only pages (text and rodata): [roStart, roEnd). */
   roStart: number;
   roEnd: number;

@@ -315,7 +315,6 @@ export class SyscallFuzzer {
     this.regions = {
       dataStart: best[0],
       dataEnd: best[1],
-      dataEndUnmapped: !mapped.has(best[1]),
       roStart: ro[0][0],
       roEnd: ro[ro.length - 1][0] + PAGE_SIZE,
       canaryPhys: this.canaryPhys,

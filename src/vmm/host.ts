@@ -1,0 +1,228 @@
+// A host that runs ONE virtual machine directly on a Machine.
+//
+// Host-physical memory: [0, guestBytes) is the guest's memory (guest-physical
+// address p is host-physical p); above it, the monitor's own pages:
+//
+//   +0x0000 GDT    +0x1000 IDT    +0x2000 TSS    +0x3000..0x5000 host stack
+//   +0x5000 PDPT, +0x6000 PD, +0x7000 PT: map those pages at MONITOR_LINEAR
+//   +0x8000 ...   the pool of shadow page tables
+//
+// The monitor's pages are mapped at MONITOR_LINEAR (PML4 slot 511,
+// supervisor-only) in every shadow root, so the CPU can deliver the guest's
+// traps through the host IDT; the guest, always at real CPL 3, cannot touch them.
+// Every host IDT vector's handler address is a host-call key: the CPU, having
+// switched to CPL 0 and pushed the trap frame on the host stack, calls into
+// TypeScript, which hands the trap to the monitor (monitor.ts) and resumes the
+// guest by loading the frame the monitor returns.
+//
+// Real GDT: 0x08..0x2f (the guest's own selectors) are left empty, so the
+// guest's iretq and segment loads trap; 0x33/0x3b are the code and data
+// segments the guest really runs on (DPL 3); 0x40/0x48 the host's; 0x50 the TSS.
+
+import { Machine } from '../machine/machine.js';
+import { codeSegment64, dataSegment, interruptGate, tssDescriptor, writeTss } from '../machine/descriptors.js';
+import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
+import { TRAP_FRAME_FIELDS } from '../kernel/trapFrame.js';
+import { GuestMemory } from './guestMemory.js';
+import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
+import { ShadowPaging } from './shadowPaging.js';
+import { REGISTER_FIELDS, signed, u64, type VmTrapFrame } from './trapFrame.js';
+import { Vcpu, RFLAGS_IF, RFLAGS_IOPL } from './vcpu.js';
+import { VirtualDevices } from './virtualDevices.js';
+import { pushesErrorCode } from './virtualInterrupts.js';
+
+export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
+export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
+export const GUEST_CS = 0x33, GUEST_SS = 0x3b, HOST_CS = 0x40, HOST_TSS = 0x50;
+const GDT = 0x0000, IDT = 0x1000, TSS = 0x2000, STACK_TOP = 0x5000, PDPT = 0x5000, PD = 0x6000, PT = 0x7000, POOL = 0x8000;
+const HANDLERS = MONITOR_LINEAR + 0x100000;       // handler address of vector v = HANDLERS + v (never fetched)
+
+export interface VmOptions {
+  /** Guest memory in bytes (4 to 16 MiB). */
+  guestBytes: number;
+  serialOut?: (bytes: Uint8Array) => void;
+  /** The machine traps every sensitive instruction at CPL 3 (Machine.strictVirtualization). */
+  strict?: boolean;
+}
+
+export type VmStopReason = 'shutdown' | 'halted' | 'triple-fault' | 'escape' | 'limit' | 'host-fault';
+
+export interface VmResult {
+  reason: VmStopReason;
+  message: string;
+  /** Shutdown-port status, if the guest powered off. */
+  status: number | undefined;
+  /** Guest instructions (the guest's virtual clock). */
+  guestInstructions: number;
+  /** Real instructions executed by the machine (guest instructions that did not trap). */
+  realInstructions: number;
+  /** Monitor exits (traps into the host), total and by kind. */
+  exits: number;
+  exitKinds: Map<string, number>;
+}
+
+export class VmHost {
+  readonly machine: Machine;
+  readonly vcpu = new Vcpu();
+  readonly vm: VmState;
+  readonly guestBytes: number;
+  private readonly hostBase: number;
+  private outcome: TrapOutcome | null = null;
+  private translationDirty = true;
+  private exits = 0;
+
+  constructor(options: VmOptions) {
+    const mib = options.guestBytes / (1024 * 1024);
+    if (!Number.isInteger(options.guestBytes / 4096) || mib < 4 || mib > 16) {
+      throw new Error(`vm: guest memory must be 4 to 16 MiB in whole pages, got ${options.guestBytes} bytes`);
+    }
+    this.guestBytes = options.guestBytes;
+    this.hostBase = options.guestBytes;
+    this.machine = new Machine({ memoryBytes: options.guestBytes + HOST_AREA_BYTES });
+    const memory = this.machine.memory;
+    const cpu = this.machine.cpu;
+    // The guest starts in the machine's reset state, virtually.
+    Object.assign(this.vcpu, { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer, cs: cpu.cs, ss: cpu.ss });
+    const shadow = new ShadowPaging(memory, this.guestBytes, this.hostBase + POOL, this.hostBase + HOST_AREA_BYTES, this.hostBase + PDPT);
+    const devices = new VirtualDevices(() => virtualClock(this.vm), options.serialOut ?? (() => {}));
+    this.vm = {
+      vcpu: this.vcpu, shadow, devices, mem: new GuestMemory(memory, shadow, this.vcpu),
+      realInstructions: () => cpu.instructionCount,
+      translationChanged: (linear?: number) => {
+        if (linear === undefined) this.translationDirty = true;
+        else this.machine.mmu.flushPage(linear);
+      },
+      exits: new Map(),
+      patches: new Map(),
+    };
+    this.machine.strictVirtualization = options.strict ?? false;
+    this.buildMonitorTables();
+    // The real processor: paging on (shadow tables), NX on, CPL 3 on the guest segments.
+    cpu.cr0 = (cpu.cr0 | CR0_PG) >>> 0;
+    cpu.cr4 |= CR4_PAE;
+    cpu.efer |= EFER_NXE;
+    cpu.gdtrBase = MONITOR_LINEAR + GDT; cpu.gdtrLimit = 12 * 8 - 1;
+    cpu.idtrBase = MONITOR_LINEAR + IDT; cpu.idtrLimit = 256 * 16 - 1;
+    cpu.trSelector = HOST_TSS; cpu.tssBase = MONITOR_LINEAR + TSS; cpu.tssLimit = 103;
+    this.machine.interrupts.pic.imr = 0xff; // no real device interrupts reach the VM
+    for (let v = 0; v < 256; v++) cpu.hostCalls.set(HANDLERS + v, () => this.onTrap(v));
+  }
+
+  private buildMonitorTables(): void {
+    const m = this.machine.memory;
+    const base = this.hostBase;
+    m.bytes.set(codeSegment64(3), base + GDT + (GUEST_CS & ~7));
+    m.bytes.set(dataSegment(3), base + GDT + (GUEST_SS & ~7));
+    m.bytes.set(codeSegment64(0), base + GDT + HOST_CS);
+    m.bytes.set(dataSegment(0), base + GDT + HOST_CS + 8);
+    m.bytes.set(tssDescriptor(MONITOR_LINEAR + TSS), base + GDT + HOST_TSS);
+    for (let v = 0; v < 256; v++) m.bytes.set(interruptGate(HANDLERS + v, HOST_CS, 0), base + IDT + 16 * v);
+    writeTss(m, base + TSS, MONITOR_LINEAR + STACK_TOP);
+    // PML4[511] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
+    m.write32(base + PDPT, (base + PD) | 3);
+    m.write32(base + PD, (base + PT) | 3);
+    for (let i = 0; i < 8; i++) m.write32(base + PT + 8 * i, (base + 0x1000 * i) | 3);
+  }
+
+  /** Load an image's bytes at guest-physical `phys`. */
+  loadGuest(phys: number, data: Uint8Array, memsz = data.length): void {
+    if (phys < 0 || phys + memsz > this.guestBytes) {
+      throw new Error(`vm: segment at guest-physical 0x${phys.toString(16)}..0x${(phys + memsz).toString(16)} does not fit in ${this.guestBytes / 1048576} MiB`);
+    }
+    this.machine.memory.bytes.fill(0, phys, phys + memsz);
+    this.machine.loadPhysical(phys, data);
+  }
+
+  /** Start the guest at `entry` (virtual CPL 0, as after reset). */
+  start(entry: number): void {
+    const tf = this.frameFromCpu();
+    tf.rip = u64(entry);
+    this.frameToCpu(tf);
+  }
+
+  private frameFromCpu(): VmTrapFrame {
+    const cpu = this.machine.cpu;
+    const tf = {} as VmTrapFrame;
+    for (const f of TRAP_FRAME_FIELDS) tf[f] = 0n;
+    REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
+    tf.rip = u64(cpu.rip);
+    tf.rflags = u64(cpu.getRflags());
+    tf.cs = BigInt(cpu.cs);
+    tf.ss = BigInt(cpu.ss);
+    return tf;
+  }
+
+  /** Resume the guest from `tf`: real CPL 3 on the guest segments, the shadow root for the virtual CPL. */
+  private frameToCpu(tf: VmTrapFrame): void {
+    const cpu = this.machine.cpu;
+    REGISTER_FIELDS.forEach((f, i) => cpu.setReg64(i, tf[f]));
+    cpu.rip = signed(tf.rip);
+    cpu.cs = GUEST_CS;
+    cpu.ss = GUEST_SS;
+    cpu.ds = cpu.es = 0;
+    cpu.cpl = 3;
+    cpu.setRflags(((Number(tf.rflags & 0xffffffffn) & ~RFLAGS_IOPL) | RFLAGS_IF | 2) >>> 0);
+    const root = this.vm.shadow.root(this.vcpu.cpl);
+    if (this.translationDirty || cpu.cr3 !== root) {
+      cpu.cr3 = root;
+      this.machine.mmu.flush();
+      if (this.translationDirty) cpu.invalidateDecodeCache();
+      this.translationDirty = false;
+    }
+  }
+
+  /** A host-call: the CPU delivered vector `v` from the guest through the host IDT. */
+  private onTrap(v: number): void {
+    const cpu = this.machine.cpu;
+    const mem = this.machine.memory;
+    this.exits++;
+    // The frame the CPU pushed on the host stack: [error code], rip, cs, rflags, rsp, ss.
+    let at = this.hostBase + (signed(cpu.getReg64(4)) - MONITOR_LINEAR);
+    const q = (i: number): bigint => (BigInt(mem.read32(at + 8 * i + 4)) << 32n) | BigInt(mem.read32(at + 8 * i));
+    const tf = this.frameFromCpu();
+    tf.trapno = BigInt(v);
+    if (pushesErrorCode(v)) { tf.err = q(0); at += 8; }
+    tf.rip = q(0); tf.cs = q(1); tf.rflags = q(2); tf.rsp = q(3); tf.ss = q(4);
+    if (Number(tf.cs & 3n) !== 3) {
+      this.outcome = { action: 'stop', reason: 'escape', message: `the monitor itself faulted (vector ${v} at CPL 0)` };
+      this.machine.stop('stopped', this.outcome.message);
+      return;
+    }
+    const outcome = handleTrap(this.vm, tf, cpu.cr2);
+    this.frameToCpu(tf);
+    if (outcome.action === 'stop') this.outcome = outcome;
+    // Back to the run loop: the virtual clock moved, the timer budget must be recomputed.
+    this.machine.stop('stopped', 'vm exit');
+  }
+
+  /** Run the guest for at most `maxInstructions` guest instructions. */
+  run(maxInstructions: number): VmResult {
+    const machine = this.machine;
+    const vm = this.vm;
+    const end = virtualClock(vm) + maxInstructions;
+    const result = (reason: VmStopReason, message: string, status?: number): VmResult => ({
+      reason, message, status, guestInstructions: virtualClock(vm), realInstructions: machine.cpu.instructionCount,
+      exits: this.exits, exitKinds: vm.exits,
+    });
+    for (;;) {
+      if (this.outcome?.action === 'stop') {
+        const o = this.outcome;
+        return result(o.reason, o.message, o.status);
+      }
+      const now = virtualClock(vm);
+      if (now >= end) return result('limit', `stopped after ${maxInstructions} guest instructions`);
+      const budget = Math.min(end - now, vm.devices.timer.deadline - now);
+      if (budget <= 0) {
+        // A guest instruction boundary at the timer's deadline: tick, maybe inject.
+        const tf = this.frameFromCpu();
+        const o = afterTrap(vm, tf);
+        this.frameToCpu(tf);
+        if (o.action === 'stop') this.outcome = o;
+        if (vm.devices.timer.deadline <= now && o.action !== 'stop') throw new Error('vm: timer did not advance');
+        continue;
+      }
+      const reason = machine.run(budget);
+      if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
+    }
+  }
+}
