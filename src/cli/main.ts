@@ -18,6 +18,7 @@ commands:
   objdump -d FILE                                    disassemble
   boot IMAGE [--timer N] [--max-instructions N]      run a kernel image on the bare machine
   fsck IMAGE                                         recover and check a disk image
+  fuzz [--seconds N] [--seed S] [--calls N]          fuzz the system calls and report violations
   help                                               this text
 `;
 

@@ -10,6 +10,7 @@
 
 import { isCanonical, toSignedLinear } from './address.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
+import { HostCallMap } from './hostCalls.js';
 import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
 import { BP, CpuFault, GP, SS } from './exceptions.js';
 import { DF, Flags, IF } from './flags.js';
@@ -20,6 +21,8 @@ const TWO_32 = 0x100000000;
 const SEG_SS = 2, FS = 4, GS = 5;
 /** Canonical signed linear addresses lie in [-2^47, 2^47). */
 const CANONICAL_LIMIT = 2 ** 47;
+/** A host-call filter that lets every address through (for a hostCalls table that is a plain Map). */
+const ALL_ADDRESSES = new Uint16Array(4096).fill(1);
 /** Entries in the CPU's data TLB (a power of two). */
 const DATA_TLB_SIZE = 256;
 
@@ -42,7 +45,7 @@ export class Cpu {
   halted = false;
   instructionCount = 0;
   /** Host-call gate: at these RIPs (CPL 0) the function runs instead of an instruction; it must set RIP itself. */
-  hostCalls = new Map<number, (cpu: Cpu) => void>();
+  hostCalls: Map<number, (cpu: Cpu) => void> = new HostCallMap();
 
   /** RFLAGS, with the arithmetic flags computed lazily (flags.ts). */
   readonly flags = new Flags();
@@ -408,6 +411,8 @@ export class Cpu {
   runSlice(limit: number): void {
     const cache = this.decodeCache;
     const hostCalls = this.hostCalls;
+    // Someone may have replaced the table with a plain Map: then every address is looked up.
+    const filter = hostCalls instanceof HostCallMap ? hostCalls.filter : ALL_ADDRESSES;
     let start = this.rip;
     let entry: CacheEntry | null = null;
     // The previous instruction of this slice, where it ended and its linear page:
@@ -422,7 +427,7 @@ export class Cpu {
       while (this.instructionCount < limit) {
         start = this.rip;
         entry = null;
-        if (this.cpl === 0 && hostCalls.size !== 0) {
+        if (this.cpl === 0 && filter[start & 0xfff] !== 0 && hostCalls.size !== 0) {
           const call = hostCalls.get(start);
           if (call) {
             prev = null;
