@@ -191,6 +191,31 @@ test('self-modifying code: a store into a decoded page is seen by the next fetch
   assert.equal(m.cpu.getReg64(0), 42n);
 });
 
+test('remapping a code or data page and flushing the TLB is seen by the next fetch and load', () => {
+  // The CPU remembers the translation of the current code page and of recent data
+  // pages (and links decoded instructions to each other); a TLB flush must drop them.
+  const m = new Machine({ memoryBytes: 1 << 20 });
+  const DATA = 0x30000, OTHER_CODE = 0x20000, OTHER_DATA = 0x40000;
+  // mov 0x30000, %eax (absolute disp32); hlt   -- and the same with %ebx at the other frame
+  m.loadPhysical(CODE, Uint8Array.from([0x8b, 0x04, 0x25, 0x00, 0x00, 0x03, 0x00, 0xf4]));
+  m.loadPhysical(OTHER_CODE, Uint8Array.from([0x8b, 0x1c, 0x25, 0x00, 0x00, 0x03, 0x00, 0xf4]));
+  m.memory.write32(DATA, 1111);
+  m.memory.write32(OTHER_DATA, 2222);
+  enablePaging(m);
+  const run = () => { m.cpu.rip = CODE; m.cpu.halted = false; assert.equal(m.run(100), 'halted'); };
+  run();
+  assert.equal(m.cpu.getReg64(0), 1111n);
+  // Point the code page and the data page at the other frames, then flush as a kernel would.
+  const PT = 0xf3000;
+  m.memory.write32(PT + 8 * (CODE >>> 12), OTHER_CODE | 7);
+  m.memory.write32(PT + 8 * (DATA >>> 12), OTHER_DATA | 7);
+  m.mmu.flushPage(CODE);
+  m.mmu.flushPage(DATA);
+  run();
+  assert.equal(m.cpu.getReg64(3), 2222n);
+  assert.equal(m.cpu.getReg64(0), 1111n);
+});
+
 test('loading code with loadPhysical replaces decoded instructions', () => {
   const m = new Machine({ memoryBytes: 1 << 20 });
   m.loadPhysical(CODE, Uint8Array.from([0xb8, 1, 0, 0, 0, 0xf4])); // mov $1,%eax; hlt

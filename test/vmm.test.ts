@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -116,6 +116,7 @@ const SENSITIVE: Array<[string, string]> = [
   ['rdmsr', 'mov $0xc0000080, %ecx; rdmsr'],
   ['wrmsr', 'mov $0xc0000102, %ecx; mov $0x1234, %eax; xor %edx, %edx; wrmsr; swapgs; mov $0xc0000101, %ecx; rdmsr'],
   ['invlpg', 'invlpg 0x9000; mov $5, %eax'],
+  ['wrmsr', 'mov $0xc0000101, %ecx; mov $0x9100, %eax; xor %edx, %edx; wrmsr; movq $42, %gs:8; mov 0x9108, %rbx'],
 ];
 
 for (const strict of [true, false]) {
@@ -205,6 +206,48 @@ test('popf under real x86 semantics: the guest never gets its interrupts back un
   const strict = vm(elf, { memoryMiB: 4, strict: true });
   assert.equal(strict.output, 'ok');
   assert.equal(strict.result.exitKinds.get('popf'), 1);
+});
+
+test('sti; hlt: the virtual interrupt arrives after the hlt, as on the bare machine (sti shadow, idle time)', () => {
+  const wait = `    push $0x202
+    popfq
+1:  cmpl $3, ticks
+    jb 1b`;
+  assert.ok(POPF_GUEST.includes(wait));
+  const elf = tiny(POPF_GUEST.replace(wait, `    cli
+1:  sti
+    hlt
+    cli
+    cmpl $3, ticks
+    jb 1b`));
+  const b = bare(elf, 4 * MiB);
+  assert.equal(b.output, 'ok');
+  for (const strict of [true, false]) {
+    const v = vm(elf, { memoryMiB: 4, strict });
+    assert.equal(v.output, 'ok');
+    assert.equal(v.result.exitKinds.get('hlt'), 3); // one idle wait per tick (the VM ends at the shutdown port)
+    // The frames the interrupts pushed (RIP after hlt) and everything else in memory are the same.
+    assert.equal(sha(v.result.host.machine.memory.bytes.subarray(0, 4 * MiB)), sha(b.result.machine.memory.bytes.subarray(0, 4 * MiB)));
+  }
+});
+
+test('int n through an empty gate of the guest IDT gives the guest #GP(n*8+2), as on the bare machine', () => {
+  // A CPL 0 kernel whose int $0x30 hits an empty gate: #GP(0x182)
+  // is delivered to the #GP handler, which powers off with the error code.
+  const elf = tiny(POPF_GUEST.replace('    push $0x202\n    popfq\n', `    lea np(%rip), %rax
+    mov %ax, idt+13*16
+    movw $0x08, idt+13*16+2
+    movw $0x8e00, idt+13*16+4
+    shr $16, %rax
+    mov %ax, idt+13*16+6
+    int $0x30
+`).replace('timer:', `np: pop %rax
+    out %al, $0xf4
+timer:`));
+  const b = bare(elf, 4 * MiB);
+  assert.equal(b.result.shutdownStatus, 0x82);
+  const v = vm(elf, { memoryMiB: 4, strict: true });
+  assert.equal(v.result.status, 0x82, v.result.message);
 });
 
 // Page tables for the escape tests: identity-map the first 2 MiB (4 KiB pages),
@@ -300,4 +343,18 @@ _start: jmp _start
 `), { memoryMiB: 4, maxInstructions: 100_000 });
   assert.equal(loop.result.reason, 'limit');
   assert.equal(loop.result.guestInstructions, 100_000);
+});
+
+test('xk vm: the CLI runs the guest kernel and exits with its shutdown status; bad options are named', () => {
+  const { elfPath, elf } = buildGuest();
+  const xk = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'xk.js');
+  const run = spawnSync(process.execPath, [xk, 'vm', elfPath, '--strict'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, bare(elf).output);
+  const badMemory = spawnSync(process.execPath, [xk, 'vm', elfPath, '--memory', '64'], { encoding: 'utf8' });
+  assert.equal(badMemory.status, 2);
+  assert.match(badMemory.stderr, /--memory needs an integer from 4 to 16, got '64'/);
+  const missing = spawnSync(process.execPath, [xk, 'vm', '/nonexistent.elf'], { encoding: 'utf8' });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read '\/nonexistent.elf': ENOENT/);
 });

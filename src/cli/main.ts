@@ -7,6 +7,7 @@ import { bootCommand } from './bootCommand.js';
 import { fsckCommand } from './fsckCommand.js';
 import { objdumpCommand } from './objdumpCommand.js';
 import { fuzzCommand } from './fuzzCommand.js';
+import { vmCommand } from './vmCommand.js';
 
 const USAGE = `usage: xk <command> [options]
 
@@ -18,6 +19,7 @@ commands:
   objdump -d FILE                                    disassemble
   boot IMAGE [--timer N] [--max-instructions N]      run a kernel image on the bare machine
   fsck IMAGE                                         recover and check a disk image
+  vm IMAGE [--strict] [--memory MiB]                 run a kernel image as a VM under the trap-and-emulate monitor
   fuzz [--seconds N] [--seed S] [--calls N]          fuzz the system calls and report violations
   help                                               this text
 `;
@@ -34,6 +36,7 @@ COMMANDS.set('boot', bootCommand);
 COMMANDS.set('fsck', fsckCommand);
 COMMANDS.set('objdump', objdumpCommand);
 COMMANDS.set('fuzz', fuzzCommand);
+COMMANDS.set('vm', vmCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -24,7 +24,7 @@ const CANONICAL_LIMIT = 2 ** 47;
 /** A host-call filter that lets every address through (for a hostCalls table that is a plain Map). */
 const ALL_ADDRESSES = new Uint16Array(4096).fill(1);
 /** Entries in the CPU's data TLB (a power of two). */
-const DATA_TLB_SIZE = 256;
+const DATA_TLB_SIZE = 64;
 
 export type Access = 'read' | 'write' | 'execute';
 
@@ -76,15 +76,15 @@ export class Cpu {
 
   // A small data TLB in front of the MMU's: the physical page base of recently
   // read and written linear pages, direct-mapped by the low bits of the page
-  // number. An entry exists only after the MMU allowed that access (a write
-  // entry also means the dirty bit is set). The whole table is dropped when the
-  // MMU's generation (every flush and invlpg), the CPL or CR0 changes.
+  // number and tagged with page number and CPL. An entry exists only after the
+  // MMU allowed that access (a write entry also means the dirty bit is set). The
+  // whole table is dropped when the MMU's generation (every flush and invlpg) or
+  // CR0 changes; it is small because the kernel flushes on every process entry.
   private readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
   private readonly readFrame = new Float64Array(DATA_TLB_SIZE);
   private readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
   private readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
   private tlbGeneration = -1;
-  private tlbCpl = -1;
   private tlbCr0 = -1;
 
   constructor(memory: PhysicalMemory, mmu: Mmu) {
@@ -95,11 +95,10 @@ export class Cpu {
 
   /** Forget the data TLB if anything it depends on changed. */
   private checkDataTlb(): void {
-    if (this.mmu.generation !== this.tlbGeneration || this.cpl !== this.tlbCpl || this.cr0 !== this.tlbCr0) {
+    if (this.mmu.generation !== this.tlbGeneration || this.cr0 !== this.tlbCr0) {
       this.readTag.fill(NaN);
       this.writeTag.fill(NaN);
       this.tlbGeneration = this.mmu.generation;
-      this.tlbCpl = this.cpl;
       this.tlbCr0 = this.cr0;
     }
   }
@@ -109,9 +108,10 @@ export class Cpu {
     this.checkDataTlb();
     const page = Math.floor(addr / 4096);
     const slot = page & (DATA_TLB_SIZE - 1);
-    if (this.readTag[slot] === page) return this.readFrame[slot] + (addr & 0xfff);
+    const tag = page * 4 + this.cpl;
+    if (this.readTag[slot] === tag) return this.readFrame[slot] + (addr & 0xfff);
     const p = this.mmu.translate(addr, 'read', this.cpl);
-    this.readTag[slot] = page;
+    this.readTag[slot] = tag;
     this.readFrame[slot] = p - (p & 0xfff);
     return p;
   }
@@ -121,9 +121,10 @@ export class Cpu {
     this.checkDataTlb();
     const page = Math.floor(addr / 4096);
     const slot = page & (DATA_TLB_SIZE - 1);
-    if (this.writeTag[slot] === page) return this.writeFrame[slot] + (addr & 0xfff);
+    const tag = page * 4 + this.cpl;
+    if (this.writeTag[slot] === tag) return this.writeFrame[slot] + (addr & 0xfff);
     const p = this.mmu.translate(addr, 'write', this.cpl);
-    this.writeTag[slot] = page;
+    this.writeTag[slot] = tag;
     this.writeFrame[slot] = p - (p & 0xfff);
     return p;
   }

@@ -9,7 +9,7 @@
 import type { Decoded, DecodedOperand, MemOperand } from '../isa/decode.js';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_SS } from '../isa/decode.js';
 import { parseSegmentDescriptor, TYPE_TSS_AVAILABLE, TYPE_TSS_BUSY } from '../machine/descriptors.js';
-import { GuestEscape, GuestException, type GuestMemory } from './guestMemory.js';
+import { GuestException, type GuestMemory } from './guestMemory.js';
 import type { ShadowPaging } from './shadowPaging.js';
 import { REGISTER_FIELDS, signed, u64, type VmTrapFrame } from './trapFrame.js';
 import { guestRflags, setGuestRflags } from './virtualInterrupts.js';
@@ -62,6 +62,7 @@ export function effectiveAddress(tf: VmTrapFrame, d: Decoded, m: MemOperand, vcp
   if (m.index >= 0) a += tf[REGISTER_FIELDS[m.index]] * BigInt(m.scale);
   if (d.prefixes.addrsize32) a &= mask(32);
   const seg = d.prefixes.segment;
+  if (seg === 4) a += u64(vcpu.fsBase);
   if (seg === 5) a += u64(vcpu.gsBase);
   return signed(BigInt.asUintN(64, a));
 }
@@ -125,7 +126,7 @@ export function emulate(c: EmulationContext, d: Decoded): EmulationResult {
   let result: EmulationResult = { kind: 'done' };
   switch (form.mnemonic) {
     case 'cli': vcpu.vif = false; break;
-    case 'sti': vcpu.vif = true; break;
+    case 'sti': if (!vcpu.vif) vcpu.interruptShadow = true; vcpu.vif = true; break;
     case 'hlt': result = { kind: 'halt' }; break;
     case 'mov': {
       const [dst, src] = ops;
@@ -230,11 +231,10 @@ export function emulate(c: EmulationContext, d: Decoded): EmulationResult {
     case 'swapgs': [vcpu.gsBase, vcpu.kernelGsBase] = [vcpu.kernelGsBase, vcpu.gsBase]; break;
     case 'rdmsr': case 'wrmsr': {
       const msr = Number(tf.rcx & 0xffffffffn);
-      const names: Record<number, 'efer' | 'gsBase' | 'kernelGsBase' | undefined> = {
-        [MSR_EFER]: 'efer', [MSR_GS_BASE]: 'gsBase', [MSR_KERNEL_GS_BASE]: 'kernelGsBase',
+      const names: Record<number, 'efer' | 'fsBase' | 'gsBase' | 'kernelGsBase' | undefined> = {
+        [MSR_EFER]: 'efer', [MSR_FS_BASE]: 'fsBase', [MSR_GS_BASE]: 'gsBase', [MSR_KERNEL_GS_BASE]: 'kernelGsBase',
       };
       const name = names[msr];
-      if (msr === MSR_FS_BASE) throw new GuestEscape('guest FS base MSR is not virtualized');
       if (name === undefined) throw new GuestException(13, 0);
       if (form.mnemonic === 'rdmsr') {
         const value = u64(vcpu[name]);

@@ -24,7 +24,7 @@ import { codeSegment64, dataSegment, interruptGate, tssDescriptor, writeTss } fr
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
 import { TRAP_FRAME_FIELDS } from '../kernel/trapFrame.js';
 import { GuestMemory } from './guestMemory.js';
-import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
+import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { REGISTER_FIELDS, signed, u64, type VmTrapFrame } from './trapFrame.js';
 import { Vcpu, RFLAGS_IF, RFLAGS_IOPL } from './vcpu.js';
@@ -70,6 +70,10 @@ export class VmHost {
   private outcome: TrapOutcome | null = null;
   private translationDirty = true;
   private exits = 0;
+  private lastExitClock = -1;
+  /** Guest clock of the last instruction boundary at which virtual interrupts were looked for. */
+  private lastBoundary = -1;
+  private stalledExits = 0;
 
   constructor(options: VmOptions) {
     const mib = options.guestBytes / (1024 * 1024);
@@ -161,6 +165,8 @@ export class VmHost {
     cpu.ss = GUEST_SS;
     cpu.ds = cpu.es = 0;
     cpu.cpl = 3;
+    cpu.fsBase = this.vcpu.fsBase;
+    cpu.gsBase = this.vcpu.gsBase;
     cpu.setRflags(((Number(tf.rflags & 0xffffffffn) & ~RFLAGS_IOPL) | RFLAGS_IF | 2) >>> 0);
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
@@ -188,7 +194,16 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
-    const outcome = handleTrap(this.vm, tf, cpu.cr2);
+    let outcome = handleTrap(this.vm, tf, cpu.cr2);
+    // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
+    // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
+    const clock = virtualClock(this.vm);
+    this.lastBoundary = clock; // handleTrap ended with afterTrap at this boundary
+    this.stalledExits = clock === this.lastExitClock ? this.stalledExits + 1 : 0;
+    this.lastExitClock = clock;
+    if (this.stalledExits > 10_000 && outcome.action === 'resume') {
+      outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${tf.rip.toString(16)}` };
+    }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
     // Back to the run loop: the virtual clock moved, the timer budget must be recomputed.
@@ -211,16 +226,20 @@ export class VmHost {
       }
       const now = virtualClock(vm);
       if (now >= end) return result('limit', `stopped after ${maxInstructions} guest instructions`);
-      const budget = Math.min(end - now, vm.devices.timer.deadline - now);
-      if (budget <= 0) {
-        // A guest instruction boundary at the timer's deadline: tick, maybe inject.
+      // At the timer's deadline, and after each guest instruction while a virtual interrupt is
+      // held back (sti's one-instruction shadow): an instruction boundary, tick and maybe inject.
+      const waiting = interruptWaiting(vm);
+      const deadline = vm.devices.timer.deadline;
+      if (now >= deadline || (waiting && now > this.lastBoundary)) {
         const tf = this.frameFromCpu();
         const o = afterTrap(vm, tf);
+        this.lastBoundary = now;
         this.frameToCpu(tf);
         if (o.action === 'stop') this.outcome = o;
-        if (vm.devices.timer.deadline <= now && o.action !== 'stop') throw new Error('vm: timer did not advance');
+        else if (vm.devices.timer.deadline <= now) throw new Error('vm: the virtual timer did not advance');
         continue;
       }
+      const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
     }

@@ -37,7 +37,7 @@ export interface VmState {
   realInstructions(): number;
   /** The guest's translation changed (one page, or everything): the host must flush its TLB / reload CR3. */
   translationChanged(linear?: number): void;
-  /** Instructions the loader replaced by int3 (patcher.ts): address -> original bytes. */
+  /** Instructions the loader replaced by int3 (patcher.ts): guest-physical address -> original bytes. */
   patches: Map<number, Uint8Array>;
   /** Statistics: exits by kind. */
   exits: Map<string, number>;
@@ -46,6 +46,11 @@ export interface VmState {
 export type TrapOutcome =
   | { action: 'resume' }
   | { action: 'stop'; reason: 'shutdown' | 'halted' | 'triple-fault' | 'escape'; message: string; status?: number };
+
+/** Is a virtual interrupt waiting for the next guest instruction boundary (the host then runs one instruction at a time)? */
+export function interruptWaiting(vm: VmState): boolean {
+  return vm.vcpu.vif && vm.devices.pic.irr !== 0 && vm.devices.pic.pendingLine() >= 0;
+}
 
 /** The guest's virtual clock: its retired instructions (real ones plus emulated ones and idle time). */
 export function virtualClock(vm: VmState): number {
@@ -79,13 +84,24 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     if (trapno === T_GP && (err & 2) !== 0) {
       // int n through a gate the monitor keeps at DPL 0.
       const vector = err >>> 3;
-      const original = vector === 3 ? vm.patches.get(signed(tf.rip)) : undefined;
+      let original: Uint8Array | undefined;
+      if (vector === 3 && vm.patches.size !== 0) {
+        // Patches are keyed by guest-physical address: the same code may run at several virtual addresses.
+        const t = vm.shadow.translate(vcpu, signed(tf.rip), 'execute', vcpu.cpl);
+        if (t.kind === 'ok') original = vm.patches.get(t.phys);
+      }
       if (original !== undefined) return emulateOne(vm, tf, decodeBytes(original, 0), 'patched-');
       count(vm, 'int');
       const d = decode((i) => mem.read(signed(tf.rip) + i, 1, vcpu.cpl, 'execute')[0]);
-      tf.rip += BigInt(d.length);
+      const at = tf.rip;
+      tf.rip += BigInt(d.length); // the frame holds the address after the int
+      try {
+        deliverToGuest(mem, vcpu, tf, vector, undefined, true);
+      } catch (e) {
+        tf.rip = at; // like any fault, the #GP of a refused int n leaves RIP at the instruction
+        throw e;
+      }
       vcpu.extraTicks++;
-      deliverToGuest(mem, vcpu, tf, vector, undefined, true);
       return afterTrap(vm, tf);
     }
     if (trapno === T_GP || trapno === T_NP) {
@@ -104,24 +120,22 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
 /** Emulate the sensitive instruction `d` at tf.rip. */
 function emulateOne(vm: VmState, tf: VmTrapFrame, d: Decoded, kind: string): TrapOutcome {
   const { vcpu, mem } = vm;
+  count(vm, kind + (d.form?.mnemonic ?? 'invalid'));
+  const context: EmulationContext = {
+    vcpu, tf, mem, shadow: vm.shadow, devices: vm.devices, translationChanged: () => vm.translationChanged(),
+  };
   try {
-    {
-      count(vm, kind + (d.form?.mnemonic ?? 'invalid'));
-      const context: EmulationContext = {
-        vcpu, tf, mem, shadow: vm.shadow, devices: vm.devices, translationChanged: () => vm.translationChanged(),
-      };
-      const r = emulate(context, d);
-      vcpu.extraTicks++;
-      if (r.kind === 'shutdown') return { action: 'stop', reason: 'shutdown', status: r.status, message: `shutdown with status ${r.status}` };
-      if (r.kind === 'halt') {
-        // hlt: with the virtual IF clear nothing can wake the guest; else skip to the next timer tick.
-        const deadline = vm.devices.timer.deadline;
-        if (!vcpu.vif || !Number.isFinite(deadline)) return { action: 'stop', reason: 'halted', message: 'guest hlt with no interrupt that can wake it' };
-        const now = virtualClock(vm);
-        if (deadline > now) vcpu.extraTicks += deadline - now;
-      }
-      return afterTrap(vm, tf);
+    const r = emulate(context, d);
+    vcpu.extraTicks++;
+    if (r.kind === 'shutdown') return { action: 'stop', reason: 'shutdown', status: r.status, message: `shutdown with status ${r.status}` };
+    if (r.kind === 'halt') {
+      // hlt: with the virtual IF clear nothing can wake the guest; else skip to the next timer tick.
+      const deadline = vm.devices.timer.deadline;
+      if (!vcpu.vif || !Number.isFinite(deadline)) return { action: 'stop', reason: 'halted', message: 'guest hlt with no interrupt that can wake it' };
+      const now = virtualClock(vm);
+      if (deadline > now) vcpu.extraTicks += deadline - now;
     }
+    return afterTrap(vm, tf);
   } catch (e) {
     return guestTrouble(vm, tf, e);
   }
@@ -129,24 +143,21 @@ function emulateOne(vm: VmState, tf: VmTrapFrame, d: Decoded, kind: string): Tra
 
 /** A fault the guest must see (reflect it) or an escape attempt (stop the VM). */
 function guestTrouble(vm: VmState, tf: VmTrapFrame, e: unknown): TrapOutcome {
-  const { vcpu, mem } = vm;
-  {
-    if (e instanceof GuestException) {
-      if (e.cr2 !== undefined) vcpu.cr2 = e.cr2;
-      count(vm, `reflected-${e.vector}`);
-      try {
-        deliverToGuest(mem, vcpu, tf, e.vector, e.errorCode, false);
-      } catch (e2) {
-        if (e2 instanceof GuestEscape) return { action: 'stop', reason: 'triple-fault', message: e2.message };
-        throw e2;
-      }
-      return afterTrap(vm, tf);
+  if (e instanceof GuestException) {
+    if (e.cr2 !== undefined) vm.vcpu.cr2 = e.cr2;
+    count(vm, `reflected-${e.vector}`);
+    try {
+      deliverToGuest(vm.mem, vm.vcpu, tf, e.vector, e.errorCode, false);
+    } catch (e2) {
+      if (e2 instanceof GuestEscape) return { action: 'stop', reason: 'triple-fault', message: e2.message };
+      throw e2;
     }
-    if (e instanceof GuestEscape) {
-      return { action: 'stop', reason: /triple fault/.test(e.message) ? 'triple-fault' : 'escape', message: e.message };
-    }
-    throw e;
+    return afterTrap(vm, tf);
   }
+  if (e instanceof GuestEscape) {
+    return { action: 'stop', reason: /triple fault/.test(e.message) ? 'triple-fault' : 'escape', message: e.message };
+  }
+  throw e;
 }
 
 /**
@@ -157,6 +168,7 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
   const { devices, vcpu } = vm;
   const now = virtualClock(vm);
   if (now >= devices.timer.deadline) devices.timer.tick(now);
+  if (vcpu.interruptShadow) { vcpu.interruptShadow = false; return { action: 'resume' }; }
   if (vcpu.vif && devices.pic.irr !== 0) {
     const line = devices.pic.pendingLine();
     if (line >= 0) {

@@ -13,7 +13,11 @@
 // looks the address up in the patch map, emulates the ORIGINAL instruction
 // (whose bytes the map keeps) and continues after it. The rest of the original
 // bytes stay in place and are never executed. A guest int3 that is not in the
-// map is the guest's own breakpoint and is reflected as usual.
+// map is the guest's own breakpoint and is reflected as usual. The map is keyed
+// by guest-physical address, so code the guest kernel maps elsewhere (its user
+// image at 0x40000000) is covered too. Limits: code generated or copied by the
+// guest at run time is not patched, and a patched page the guest later reuses
+// for other code keeps its (now stale) map entries.
 
 import { decodeBytes } from '../isa/decode.js';
 
@@ -21,7 +25,7 @@ import { decodeBytes } from '../isa/decode.js';
 export const UNPRIVILEGED_SENSITIVE = new Set(['pushf', 'popf', 'sgdt', 'sidt', 'smsw', 'str']);
 
 export interface Patch {
-  /** Guest-virtual (= linked) address of the instruction. */
+  /** Address of the instruction: `address` + its offset in `code` (the loader passes the guest-physical one). */
   address: number;
   mnemonic: string;
   /** The original bytes of the whole instruction. */

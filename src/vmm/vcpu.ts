@@ -13,6 +13,8 @@ export class Vcpu {
   cpl = 0;
   /** Virtual interrupt flag. */
   vif = false;
+  /** Set by sti with IF = 0: no virtual interrupt until one more guest instruction has run. */
+  interruptShadow = false;
   cr0 = 0;
   cr2 = 0;
   cr3 = 0;
@@ -24,7 +26,8 @@ export class Vcpu {
   tr = 0; tssBase = 0;
   /** The selectors the guest believes are loaded (the real ones are the monitor's). */
   cs = 0x08; ss = 0; ds = 0; es = 0;
-  gsBase = 0; kernelGsBase = 0;
+  /** FS/GS bases: the host loads fsBase and gsBase into the real CPU whenever the guest resumes. */
+  fsBase = 0; gsBase = 0; kernelGsBase = 0;
   /** Guest instructions the monitor emulated or time skipped in hlt (added to the real count). */
   extraTicks = 0;
 

@@ -66,7 +66,8 @@ export function deliverToGuest(
     tf.rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
     if (gate.type === TYPE_INTERRUPT_GATE) vcpu.vif = false;
   } catch (e) {
-    if (!(e instanceof GuestException)) throw e;
+    // A fault delivering `int n` is an ordinary fault of that instruction (#GP(n*8+2)...).
+    if (!(e instanceof GuestException) || software) throw e;
     if (e.cr2 !== undefined) vcpu.cr2 = e.cr2;
     deliverToGuest(mem, vcpu, tf, 8, 0, false, depth + 1);
   }

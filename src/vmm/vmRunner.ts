@@ -37,7 +37,7 @@ export function runVm(elf: Uint8Array, name: string, options: RunVmOptions = {})
     let data = s.data;
     if (!strict && (options.patch ?? true) && executable.has(s.paddr)) {
       data = data.slice();
-      for (const p of patchSensitiveInstructions(data, s.vaddr)) host.vm.patches.set(p.address, p.original);
+      for (const p of patchSensitiveInstructions(data, s.paddr)) host.vm.patches.set(p.address, p.original);
     }
     host.loadGuest(s.paddr, data, s.memsz);
   }
