@@ -70,7 +70,8 @@ export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   pause: { weight: 0.2 },
   // F_SETFL (4) and F_SETOWN (8) once threw in the host on a regular file (a fuzzer
   // finding, fixed; test/fuzzFindings.test.ts keeps the reproducer).
-  fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, -1, 99], 2: [0, 0x2000, 1, -1] } },
+  // The owner for F_SETOWN is never pid 1: SIGIO's default action would end the fuzzer's supervisor.
+  fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, -1, 99], 2: [0, 0x2000, 2, -1, 99999] } },
 };
 
 /** Strings the fuzzer passes as paths: existing, missing, long, odd. None is an executable. */
