@@ -11,6 +11,7 @@
 // Each emulator measurement is the best of RUNS runs: on a shared machine the
 // fastest run is the one least disturbed by other processes.
 
+import { vmmBench } from './vmm.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -129,3 +130,4 @@ _start:
 computeLoop();
 program();
 await kernelSyscalls();
+vmmBench();
