@@ -7,11 +7,11 @@
 // triple fault, at the instruction limit, or when the guest writes its exit
 // status to the shutdown port.
 
-import * as fs from 'node:fs';
 import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
 import type { PortDevice, PortSize } from '../machine/ports.js';
 import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
+import { parseCount, readImageCommandLine } from './imageCommandLine.js';
 
 /** Writing a byte here powers the machine off; the byte is the exit status. */
 export const SHUTDOWN_PORT = 0xf4;
@@ -82,15 +82,6 @@ export function bootImage(elf: Uint8Array, name: string, options: BootOptions = 
   return { reason, shutdownStatus: shutdown.status, message: machine.stopMessage, instructions: machine.cpu.instructionCount, machine };
 }
 
-function parseCount(flag: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = text === undefined ? NaN : Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} needs an integer from ${min} to ${max}, got '${text ?? ''}'`);
-  }
-  return n;
-}
-
-class UsageError extends Error {}
 
 /** ", at rip 0x... (CPL n)": where the CPU was when the run ended. */
 function where(result: BootResult): string {
@@ -99,33 +90,16 @@ function where(result: BootResult): string {
 }
 
 export async function bootCommand(args: string[]): Promise<number> {
-  let file: string | undefined;
   const options: BootOptions = {};
-  try {
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a === '--help' || a === '-h') { process.stdout.write(USAGE); return 0; }
-      if (a === '--max-instructions') options.maxInstructions = parseCount(a, args[++i], 1);
-      else if (a === '--timer') options.timerInterval = parseCount(a, args[++i], 1);
-      else if (a === '--memory') options.memoryBytes = parseCount(a, args[++i], 1, MAX_MEMORY_MIB) * 1024 * 1024;
-      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-      else if (file === undefined) file = a;
-      else throw new UsageError(`only one image, got '${file}' and '${a}'`);
-    }
-    if (file === undefined) throw new UsageError('no image given');
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`xk boot: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-
-  let elf: Uint8Array;
-  try {
-    elf = new Uint8Array(fs.readFileSync(file));
-  } catch (e) {
-    process.stderr.write(`xk boot: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    return 2;
-  }
+  const image = readImageCommandLine('boot', USAGE, args, (flag, value) => {
+    if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
+    else if (flag === '--timer') options.timerInterval = parseCount(flag, value(), 1);
+    else if (flag === '--memory') options.memoryBytes = parseCount(flag, value(), 1, MAX_MEMORY_MIB) * 1024 * 1024;
+    else return false;
+    return true;
+  });
+  if (typeof image === 'number') return image;
+  const { file, elf } = image;
   let result: BootResult;
   try {
     result = bootImage(elf, file, { ...options, serialOut: (bytes) => process.stdout.write(bytes) });

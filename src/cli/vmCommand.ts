@@ -3,8 +3,8 @@
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
 // is the status the guest wrote to its shutdown port.
 
-import * as fs from 'node:fs';
 import { BootImageError } from './bootImage.js';
+import { parseCount, readImageCommandLine } from './imageCommandLine.js';
 import { runVm, type RunVmOptions, type RunVmResult } from '../vmm/vmRunner.js';
 
 const USAGE = `usage: xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats]
@@ -15,44 +15,21 @@ const USAGE = `usage: xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-
   --stats              print the monitor's exits by kind on stderr
 `;
 
-class UsageError extends Error {}
-
-function parseCount(flag: string, text: string | undefined, min: number, max: number): number {
-  const n = text === undefined ? NaN : Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} needs an integer from ${min} to ${max}, got '${text ?? ''}'`);
-  return n;
-}
 
 export async function vmCommand(args: string[]): Promise<number> {
-  let file: string | undefined;
   let stats = false;
   const options: RunVmOptions = {};
-  try {
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a === '--help' || a === '-h') { process.stdout.write(USAGE); return 0; }
-      if (a === '--strict') options.strict = true;
-      else if (a === '--no-patch') options.patch = false;
-      else if (a === '--stats') stats = true;
-      else if (a === '--memory') options.memoryMiB = parseCount(a, args[++i], 4, 16);
-      else if (a === '--max-instructions') options.maxInstructions = parseCount(a, args[++i], 1, Number.MAX_SAFE_INTEGER);
-      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-      else if (file === undefined) file = a;
-      else throw new UsageError(`only one image, got '${file}' and '${a}'`);
-    }
-    if (file === undefined) throw new UsageError('no image given');
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`xk vm: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-  let elf: Uint8Array;
-  try {
-    elf = new Uint8Array(fs.readFileSync(file));
-  } catch (e) {
-    process.stderr.write(`xk vm: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    return 2;
-  }
+  const image = readImageCommandLine('vm', USAGE, args, (flag, value) => {
+    if (flag === '--strict') options.strict = true;
+    else if (flag === '--no-patch') options.patch = false;
+    else if (flag === '--stats') stats = true;
+    else if (flag === '--memory') options.memoryMiB = parseCount(flag, value(), 4, 16);
+    else if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
+    else return false;
+    return true;
+  });
+  if (typeof image === 'number') return image;
+  const { file, elf } = image;
   let result: RunVmResult;
   try {
     result = runVm(elf, file, { ...options, serialOut: (bytes) => process.stdout.write(bytes) });
