@@ -13,6 +13,7 @@ const ALLOWED: Record<string, string> = {
   'vm.ts': 'builds and walks page tables (kernel memory)',
   'kalloc.ts': 'zeroes freshly allocated pages',
   'boot.ts': 'writes the GDT, IDT, TSS and kernel text',
+  'vmProcess.ts': "builds a VM's GDT page and guest memory",
   'trapFrame.ts': 'reads and writes trap frames on kernel stacks',
 };
 /** Direct physical-memory access, or a page-table walk that could reach user pages. */

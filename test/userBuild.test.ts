@@ -14,7 +14,7 @@ import { buildUserProgramsWithGcc, CFLAGS, compileAll, USER_DIR, USER_TEXT_BASE 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-user-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const PROGRAMS = ['cat', 'echo', 'grep', 'init', 'kill', 'ln', 'ls', 'mkdir', 'rm', 'sh', 'wc'];
+const PROGRAMS = ['cat', 'echo', 'grep', 'init', 'kill', 'ln', 'ls', 'mkdir', 'rm', 'sh', 'vm', 'wc'];
 const TESTS = ['filetest', 'proctest', 'sbrktest', 'writers'];
 
 test('every user program and user test compiles and links with gcc + ld', () => {

@@ -242,3 +242,10 @@ fcntl:
   movl $34, %eax    # SYS_fcntl
   int $64
   ret
+
+  .globl vmrun
+  .type vmrun, @function
+vmrun:
+  movl $35, %eax    # SYS_vmrun
+  int $64
+  ret

@@ -32,6 +32,24 @@ export class PageAllocator {
     return page;
   }
 
+  /**
+   * `count` physically contiguous zeroed pages (a virtual machine's memory): the
+   * first page's address, or -1 when no free run is long enough.
+   */
+  allocContiguous(count: number): number {
+    const sorted = [...this.free].sort((a, b) => a - b);
+    for (let i = 0; i + count <= sorted.length; i++) {
+      // The free pages are distinct, so a run of `count` of them is contiguous exactly when its ends are.
+      if (sorted[i + count - 1] - sorted[i] !== (count - 1) * PAGE_SIZE) continue;
+      const start = sorted[i], end = start + count * PAGE_SIZE;
+      this.free = this.free.filter((p) => p < start || p >= end);
+      this.mem.bytes.fill(0, start, end);
+      for (let p = start; p < end; p += PAGE_SIZE) this.invalidate(p / PAGE_SIZE);
+      return start;
+    }
+    return -1;
+  }
+
   release(page: number): void {
     if (page % PAGE_SIZE !== 0) throw new Error(`kfree: 0x${page.toString(16)} is not page-aligned`);
     this.free.push(page);

@@ -16,6 +16,7 @@ import { AddressSpace } from './vm.js';
 import { PAGE_SIZE, p2v } from './kernelLayout.js';
 import { NOFILE, NPROC } from './syscallTable.js';
 import { TRAP_FRAME_SIZE, TrapFrame } from './trapFrame.js';
+import { releaseVm, type VmProcess } from './vmProcess.js';
 
 export type ProcState = 'embryo' | 'sleeping' | 'runnable' | 'running' | 'zombie';
 
@@ -44,6 +45,8 @@ export interface Proc {
   /** The suspended system call, and its name (for traces). */
   pending: Blocking | null;
   pendingName: string;
+  /** Set when the process is a virtual machine (vmProcess.ts). */
+  guest?: VmProcess;
 }
 
 /** Kernel linear address of the top of a process's kernel stack (TSS.rsp0). */
@@ -104,6 +107,7 @@ export class ProcTable {
   free(p: Proc): void {
     p.vm.destroy();
     this.allocator.release(p.kstack);
+    if (p.guest) releaseVm(this.allocator, p.guest);
     const slot = this.slots.indexOf(p);
     if (slot >= 0) this.slots[slot] = null;
   }

@@ -16,6 +16,7 @@ import { NPROC } from './syscallTable.js';
 import { exitProcess } from './exit.js';
 import { finishSyscall } from './syscall.js';
 import { deliverPendingSignals } from './signalDelivery.js';
+import { enterProcessor } from './vmProcess.js';
 
 const RSP = 4;
 
@@ -52,7 +53,7 @@ function loadPageTable(k: Kernel, root: number): void {
 export function enterProcess(k: Kernel, p: Proc): void {
   k.current = p;
   p.state = 'running';
-  loadPageTable(k, p.vm.root);
+  loadPageTable(k, enterProcessor(k, p)); // a VM runs on its shadow page table (vmProcess.ts)
   writeAddress(k.mem, TSS_PHYS + TSS_RSP0, kstackTop(p));
   setStackPointer(k, trapFrameAddress(p));
   k.cpu.rip = k.entry.trapret;

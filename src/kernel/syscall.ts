@@ -19,6 +19,7 @@ import './fetchChecker.js'; // --check-fetch: on under node --test and with XK_C
 import { SYSPROC } from './sysproc.js';
 import { SYSFILE } from './sysfile.js';
 import { SIGNAL_SYSCALLS } from './signalSyscalls.js';
+import { VM_SYSCALLS } from './sysvm.js';
 
 /** A system call's implementation: a result now, or a generator that may wait. */
 export type SyscallFunction = (k: Kernel, p: Proc) => number | Blocking;
@@ -26,7 +27,7 @@ export type SyscallFunction = (k: Kernel, p: Proc) => number | Blocking;
 /** name -> implementation (built on first use: sysproc.ts and sysfile.ts import this module). */
 let functions: Map<string, SyscallFunction> | null = null;
 export function syscallFunction(name: string): SyscallFunction | undefined {
-  functions ??= new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS]);
+  functions ??= new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS, ...VM_SYSCALLS]);
   return functions.get(name);
 }
 

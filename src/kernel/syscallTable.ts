@@ -76,6 +76,8 @@ export const SYSCALLS: readonly SyscallSpec[] = [
   { num: 32, name: 'setitimer', args: [int('which'), int('ticks'), int('interval')], returns: 'int' },
   { num: 33, name: 'pause', args: [], returns: 'int' },
   { num: 34, name: 'fcntl', args: [fd(), int('cmd'), int('arg')], returns: 'int' },
+  // Virtual machines (src/kernel/vmProcess.ts, docs/vmm.md): boot a guest image as a child process.
+  { num: 35, name: 'vmrun', args: [path()], returns: 'int' },
 ];
 
 export const SYSCALL_BY_NUMBER: ReadonlyMap<number, SyscallSpec> = new Map(SYSCALLS.map((s) => [s.num, s]));

@@ -20,6 +20,7 @@ import { hex } from '../trace/events.js';
 import { deliverPendingSignals } from './signalDelivery.js';
 import { faultToSignal } from './signalFaults.js';
 import { signalTick } from './signalTimers.js';
+import { vmTrap } from './vmProcess.js';
 
 const RDI = 7;
 
@@ -39,7 +40,9 @@ export function trap(k: Kernel, tf: TrapFrame): void {
     });
   }
 
-  if (trapno === T_SYSCALL && p) {
+  if (p?.guest && vmTrap(k, p, tf)) {
+    // A virtual machine's trap, handled by the monitor (vmProcess.ts).
+  } else if (trapno === T_SYSCALL && p) {
     if (p.killed) exitProcess(k, p, -1);
     else syscall(k, p);
   } else if (trapno === T_IRQ0) {

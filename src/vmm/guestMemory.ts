@@ -5,7 +5,20 @@
 
 import type { ShadowPaging, Access } from './shadowPaging.js';
 import type { Vcpu } from './vcpu.js';
-import type { PhysicalMemory } from '../machine/memory.js';
+import { PhysicalMemory } from '../machine/memory.js';
+
+/**
+ * The guest's physical memory seen at guest-physical addresses: host-physical
+ * [base, base + bytes) of `memory`, sharing its bytes (addresses past the end
+ * read as an unbacked bus, like the real one).
+ */
+export function guestPhysicalView(memory: PhysicalMemory, base: number, bytes: number): PhysicalMemory {
+  if (base === 0) return memory;
+  const view: PhysicalMemory = Object.create(PhysicalMemory.prototype);
+  const window = memory.bytes.subarray(base, base + bytes);
+  Object.assign(view, { size: window.length, bytes: window, view: new DataView(window.buffer, window.byteOffset, window.length) });
+  return view;
+}
 
 /** The guest's access faults: the monitor reflects this exception to the guest. */
 export class GuestException {
@@ -18,7 +31,11 @@ export class GuestEscape {
 }
 
 export class GuestMemory {
-  constructor(private readonly memory: PhysicalMemory, private readonly shadow: ShadowPaging, private readonly vcpu: Vcpu) {}
+  /** Guest-physical memory (the shadow's view of host-physical [base, base + guestBytes)). */
+  private readonly memory: PhysicalMemory;
+  constructor(_host: PhysicalMemory, private readonly shadow: ShadowPaging, private readonly vcpu: Vcpu) {
+    this.memory = shadow.guest;
+  }
 
   private phys(linear: number, access: Access, vcpl: number): number {
     const t = this.shadow.translate(this.vcpu, linear, access, vcpl);

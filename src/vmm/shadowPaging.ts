@@ -12,6 +12,11 @@
 // and a page is mapped writable in the shadow only once the guest's Dirty bit is
 // set, so the first write faults again and sets D.
 //
+// A monitor inside the host kernel (src/kernel/vmProcess.ts) gives the guest
+// host-physical [base, base + guestBytes) instead: guest-physical p is then
+// host-physical base + p, and the reserved PML4 slot holds the host kernel's
+// half (supervisor-only) so that the guest's traps can enter the kernel.
+//
 // There are two shadow roots: one for virtual CPL 0 (every page the guest maps
 // is reachable: the real CPL is 3, so all shadow leaves have U = 1) and one for
 // virtual CPL 3 (only the guest's user pages). PML4 slot 511 of both roots is
@@ -19,6 +24,7 @@
 
 import { permits, walkPageTables, PTE_A, PTE_D } from '../machine/mmu.js';
 import type { PhysicalMemory } from '../machine/memory.js';
+import { guestPhysicalView } from './guestMemory.js';
 import type { Vcpu } from './vcpu.js';
 
 export type Access = 'read' | 'write' | 'execute';
@@ -37,6 +43,15 @@ export interface Escape { kind: 'escape'; message: string }
 export interface Translated { kind: 'ok'; phys: number; writable: boolean }
 export type GuestTranslation = Translated | GuestPageFault | Escape;
 
+export interface ShadowPlacement {
+  /** Host-physical address of guest-physical 0 (default 0). */
+  base?: number;
+  /** The PML4 slot the host keeps for itself in every shadow root (default MONITOR_PML4_SLOT). */
+  reservedSlot?: number;
+  /** A host page table (PML4) whose entry for the reserved slot every shadow root copies, instead of monitorPdpt. */
+  hostRoot?: number;
+}
+
 const low48 = (linear: number): number => (linear < 0 ? linear + 2 ** 64 : linear) % 2 ** 48;
 const hex = (n: number): string => '0x' + (n < 0 ? BigInt.asUintN(64, BigInt(n)) : BigInt(n)).toString(16);
 
@@ -45,16 +60,27 @@ export class ShadowPaging {
   private roots: [number, number] = [-1, -1];
   /** Shadow tables built so far (statistics). */
   fills = 0;
+  /** Host-physical address of guest-physical 0. */
+  readonly base: number;
+  /** The guest's physical memory, addressed by guest-physical addresses. */
+  readonly guest: PhysicalMemory;
+  private readonly reservedSlot: number;
+  private readonly hostRoot: number | undefined;
 
   constructor(
     private readonly memory: PhysicalMemory,
     readonly guestBytes: number,
     private readonly poolBase: number,
     private readonly poolEnd: number,
-    /** Physical address of the monitor's PDPT for PML4 slot 511. */
+    /** Physical address of the monitor's PDPT for the reserved PML4 slot (511 unless `placement` says otherwise). */
     private readonly monitorPdpt: number,
+    placement: ShadowPlacement = {},
   ) {
     this.next = poolBase;
+    this.base = placement.base ?? 0;
+    this.reservedSlot = placement.reservedSlot ?? MONITOR_PML4_SLOT;
+    this.hostRoot = placement.hostRoot;
+    this.guest = guestPhysicalView(memory, this.base, guestBytes);
   }
 
   /** The shadow PML4 for a virtual CPL (built on first use). */
@@ -62,10 +88,21 @@ export class ShadowPaging {
     const i = vcpl === 3 ? 1 : 0;
     if (this.roots[i] < 0) {
       const r = this.allocate();
-      this.memory.write32(r + MONITOR_PML4_SLOT * 8, this.monitorPdpt | P | W);
+      const slot = r + this.reservedSlot * 8;
+      if (this.hostRoot === undefined) this.memory.write32(slot, this.monitorPdpt | P | W);
+      else this.memory.bytes.copyWithin(slot, this.hostRoot + this.reservedSlot * 8, this.hostRoot + this.reservedSlot * 8 + 8);
       this.roots[i] = r;
     }
     return this.roots[i];
+  }
+
+  /** Copy `data` to guest-physical `phys` (loading an image), zero-filling up to `memsz` bytes. */
+  load(phys: number, data: Uint8Array, memsz = data.length): void {
+    if (phys < 0 || phys + Math.max(memsz, data.length) > this.guestBytes) {
+      throw new Error(`vm: segment at guest-physical ${hex(phys)}..${hex(phys + memsz)} does not fit in ${this.guestBytes / 1048576} MiB`);
+    }
+    this.guest.bytes.fill(0, phys, phys + memsz);
+    this.guest.bytes.set(data, phys);
   }
 
   /** Forget every shadow entry (mov %cr3, CR0/CR4 writes, pool exhausted). */
@@ -90,8 +127,8 @@ export class ShadowPaging {
    */
   translate(vcpu: Vcpu, linear: number, access: Access, vcpl: number): GuestTranslation {
     const u = low48(linear);
-    if (Math.floor(u / 2 ** 39) === MONITOR_PML4_SLOT) {
-      return { kind: 'escape', message: `guest address ${hex(linear)} is in the monitor's reserved region (PML4 slot 511)` };
+    if (Math.floor(u / 2 ** 39) === this.reservedSlot) {
+      return { kind: 'escape', message: `guest address ${hex(linear)} is in the host's reserved region (PML4 slot ${this.reservedSlot})` };
     }
     if (!vcpu.paging) {
       if (u >= this.guestBytes) return { kind: 'escape', message: `guest-physical address ${hex(u)} is beyond the guest's ${this.guestBytes} bytes` };
@@ -100,7 +137,7 @@ export class ShadowPaging {
     const nxe = (vcpu.efer & EFER_NXE) !== 0;
     const cr3 = vcpu.cr3 - (vcpu.cr3 % PAGE);
     if (cr3 >= this.guestBytes) return { kind: 'escape', message: `guest CR3 ${hex(cr3)} is beyond the guest's memory` };
-    const walk = walkPageTables(this.memory, cr3, nxe, linear);
+    const walk = walkPageTables(this.guest, cr3, nxe, linear);
     for (const at of walk.entries) {
       if (at >= this.guestBytes) return { kind: 'escape', message: `guest page table at ${hex(at - (at % PAGE))} is beyond the guest's memory` };
     }
@@ -111,7 +148,7 @@ export class ShadowPaging {
       if (walk.phys >= this.guestBytes) {
         return { kind: 'escape', message: `guest page table maps ${hex(linear)} to ${hex(walk.phys)}, beyond the guest's memory` };
       }
-      const mem = this.memory;
+      const mem = this.guest;
       for (const at of walk.entries) {
         const lo = mem.read32(at);
         if ((lo & PTE_A) === 0) mem.write32(at, lo | PTE_A);
@@ -138,11 +175,11 @@ export class ShadowPaging {
     if (this.next + 4 * PAGE > this.poolEnd) this.flush();
     const root = this.root(vcpu.cpl);
     const leaf = this.find(root, linear, true);
-    const frame = t.phys - (t.phys % PAGE);
+    const frame = this.base + t.phys - (t.phys % PAGE);
     let nx = 0;
     if ((vcpu.efer & EFER_NXE) !== 0 && access !== 'execute') {
       // Keep the guest's no-execute: ask the guest's walk whether a fetch would be allowed.
-      const walk = walkPageTables(this.memory, vcpu.cr3 - (vcpu.cr3 % PAGE), true, linear);
+      const walk = walkPageTables(this.guest, vcpu.cr3 - (vcpu.cr3 % PAGE), true, linear);
       if (walk.ok && !permits(walk.perms, 'execute', vcpu.cpl, false)) nx = 0x80000000;
     }
     this.memory.write32(leaf, frame | P | U | (t.writable ? W : 0));

@@ -38,5 +38,6 @@
 #define SYS_setitimer    32  // int setitimer(int which, int ticks, int interval)
 #define SYS_pause        33  // int pause(void)
 #define SYS_fcntl        34  // int fcntl(int fd, int cmd, int arg)
+#define SYS_vmrun        35  // int vmrun(const char *path)
 
 #endif

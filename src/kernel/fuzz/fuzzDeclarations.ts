@@ -72,6 +72,7 @@ export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   // finding, fixed; test/fuzzFindings.test.ts keeps the reproducer).
   // The owner for F_SETOWN is never pid 1: SIGIO's default action would end the fuzzer's supervisor.
   fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, -1, 99], 2: [0, 0x2000, 2, -1, 99999] } },
+  vmrun: { weight: 1 }, // paths never name a boot image (fuzzPaths), so vmrun always fails after reading the file
 };
 
 /** Strings the fuzzer passes as paths: existing, missing, long, odd. None is an executable. */
