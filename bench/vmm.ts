@@ -1,7 +1,8 @@
-// Benchmark of the trap-and-emulate monitor: the guest kernel (guest/) booted
-// on the bare machine and under the monitor (strict mode), best of RUNS runs
-// each; prints the slowdown (monitor time / bare time) and the monitor's exits
-// per 1000 guest instructions. Run: node dist/bench/vmm.js (after tsc).
+// Benchmark of the trap-and-emulate monitor: the guest kernel (guest/) and two
+// workloads built from it (a compute loop, a system-call loop), each booted on
+// the bare machine and under the monitor (strict mode), best of RUNS runs each;
+// prints the slowdown (monitor time / bare time) and the monitor's exits per
+// 1000 guest instructions. Run: node dist/bench/vmm.js (after tsc).
 
 import { pathToFileURL } from 'node:url';
 import { buildGuest } from '../test/guestBuild.js';
@@ -16,20 +17,29 @@ function seconds(f: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** The guest kernel as it is, and two workloads built from it (defines in guest/user.S). */
+const WORKLOADS: [string, string[]][] = [
+  ['guest kernel', []],
+  ['compute loop', ['BENCH_COMPUTE']], // process 1 spins 2,000,000 iterations between its lines
+  ['syscall loop', ['BENCH_SYSCALLS']], // process 2 makes 20,000 getpid() calls first
+];
+
 export function vmmBench(): void {
-  const elf = buildGuest().elf;
-  let bare = Infinity, monitored = Infinity, guestInstructions = 0, exits = 0;
-  for (let run = 0; run < RUNS; run++) {
-    bare = Math.min(bare, seconds(() => { bootImage(elf, 'guest.elf', {}); }));
-    monitored = Math.min(monitored, seconds(() => {
-      const r = runVm(elf, 'guest.elf', { strict: true });
-      guestInstructions = r.guestInstructions;
-      exits = r.exits;
-    }));
+  for (const [name, defines] of WORKLOADS) {
+    const elf = buildGuest(defines).elf;
+    let bare = Infinity, monitored = Infinity, guestInstructions = 0, exits = 0;
+    for (let run = 0; run < RUNS; run++) {
+      bare = Math.min(bare, seconds(() => { bootImage(elf, 'guest.elf', {}); }));
+      monitored = Math.min(monitored, seconds(() => {
+        const r = runVm(elf, 'guest.elf', { strict: true });
+        guestInstructions = r.guestInstructions;
+        exits = r.exits;
+      }));
+    }
+    console.log(`vmm ${name}: bare ${(bare * 1000).toFixed(0)} ms, under the monitor ${(monitored * 1000).toFixed(0)} ms: ` +
+      `${(monitored / bare).toFixed(2)}x; ${exits} exits for ${guestInstructions} guest instructions = ` +
+      `${(exits / guestInstructions * 1000).toFixed(2)} exits per 1000 guest instructions`);
   }
-  console.log(`vmm: guest kernel bare ${(bare * 1000).toFixed(0)} ms, under the monitor ${(monitored * 1000).toFixed(0)} ms: ` +
-    `${(monitored / bare).toFixed(2)}x; ${exits} exits for ${guestInstructions} guest instructions = ` +
-    `${(exits / guestInstructions * 1000).toFixed(1)} exits per 1000 guest instructions`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) vmmBench();

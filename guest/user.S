@@ -5,7 +5,11 @@
 
 #include "defs.h"
 
+#ifdef BENCH_COMPUTE
+        .equ SPIN, 2000000              # benchmark: process 1 computes without trapping
+#else
         .equ SPIN, 20000                # iterations of the loop between process 1's lines
+#endif
 
         .text
         .balign 4096, 0xcc              # pad with int3
@@ -44,6 +48,13 @@ main_a:
 # Process 2: five lines, giving up the processor after each with yield; then
 # two writes the kernel refuses: from a kernel address and from an unmapped page.
 main_b:
+#ifdef BENCH_SYSCALLS
+        mov $20000, %r14d               # benchmark: a loop of system calls first
+3:      mov $SYS_GETPID, %eax
+        int $64
+        dec %r14d
+        jnz 3b
+#endif
         mov $SYS_GETPID, %eax
         int $64
         mov %rax, %r12

@@ -24,24 +24,30 @@ export interface GuestBuild {
   elf: Uint8Array;
 }
 
-let cached: GuestBuild | undefined;
+const cache = new Map<string, GuestBuild>();
 
-/** Assemble and link the guest once per process (the result is cached). */
-export function buildGuest(): GuestBuild {
+/**
+ * Assemble and link the guest once per process and set of defines (cached).
+ * `defines` select benchmark workloads in guest/user.S (BENCH_COMPUTE, BENCH_SYSCALLS).
+ */
+export function buildGuest(defines: string[] = []): GuestBuild {
+  const key = defines.join(' ');
+  const cached = cache.get(key);
   if (cached) return cached;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-guest-'));
   const objects: string[] = [];
   for (const source of GUEST_SOURCES) {
     const object = path.join(dir, source.replace(/\.S$/, '.o'));
-    execFileSync('gcc', ['-c', '-I', GUEST_DIR, path.join(GUEST_DIR, source), '-o', object], { stdio: 'pipe' });
+    execFileSync('gcc', ['-c', ...defines.map((d) => `-D${d}`), '-I', GUEST_DIR, path.join(GUEST_DIR, source), '-o', object], { stdio: 'pipe' });
     objects.push(object);
   }
   const elfPath = path.join(dir, 'guest.elf');
   execFileSync('ld', [
     '-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', ...objects, '-o', elfPath,
   ], { stdio: 'pipe' });
-  cached = { dir, elfPath, elf: new Uint8Array(fs.readFileSync(elfPath)) };
-  return cached;
+  const build = { dir, elfPath, elf: new Uint8Array(fs.readFileSync(elfPath)) };
+  cache.set(key, build);
+  return build;
 }
 
 /** Symbol addresses of the built image, from GNU nm. */
