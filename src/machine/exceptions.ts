@@ -58,7 +58,9 @@ export function idtErrorCode(vector: number): number {
 
 /**
  * A fault or trap raised while executing an instruction. `errorCode` is
- * undefined for vectors that push none.
+ * undefined for vectors that push none. Faults are the machine's ordinary
+ * control flow (every page fault, every trap out of a virtual machine), so no
+ * host stack trace is captured: that would cost more than delivering the fault.
  */
 export class CpuFault extends Error {
   readonly vector: number;
@@ -66,7 +68,10 @@ export class CpuFault extends Error {
   constructor(vector: number, errorCode?: number, detail?: string) {
     const name = EXCEPTION_NAMES[vector] ?? `vector ${vector}`;
     const code = errorCode === undefined ? '' : `(0x${errorCode.toString(16)})`;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${name}${code}${detail ? ': ' + detail : ''}`);
+    Error.stackTraceLimit = limit;
     this.name = 'CpuFault';
     this.vector = vector;
     this.errorCode = errorCode;
