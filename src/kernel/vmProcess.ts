@@ -155,8 +155,7 @@ export function enterProcessor(k: Kernel, p: Proc): number {
   cpu.gsBase = vcpu.gsBase;
   const root = shadow.root(vcpu.cpl);
   if (guest.dirty) {
-    k.hw.mmu.flush();
-    cpu.invalidateDecodeCache();
+    k.hw.mmu.flush(); // decoded instructions are keyed by physical address: they stay valid
     guest.dirty = false;
   }
   guest.enteredAt = cpu.instructionCount;

@@ -171,8 +171,9 @@ export class VmHost {
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
       cpu.cr3 = root;
+      // The TLB goes; decoded instructions stay: the CPU keys them by physical
+      // address and translates every fetch, so a new mapping is seen at once.
       this.machine.mmu.flush();
-      if (this.translationDirty) cpu.invalidateDecodeCache();
       this.translationDirty = false;
     }
   }
