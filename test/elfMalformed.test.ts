@@ -9,6 +9,7 @@ import { readElf } from '../src/toolchain/elf/reader.js';
 import { EHDR, ElfError, SHDR, SHDR_SIZE, SYM, SYM_SIZE, SHT_SYMTAB, RELA, SHT_RELA } from '../src/toolchain/elf/elfTypes.js';
 import { LinkError, link } from '../src/toolchain/linker/link.js';
 import { buildObjects, tempDir } from './fixtures/linker/build.js';
+import { seededRandom } from './helpers/random.js';
 
 const dir = tempDir();
 const [start, main, util] = buildObjects(dir, ['start.s', 'main.c', 'util.c']);
@@ -17,17 +18,6 @@ const mainBytes = main!.bytes;
 const utilBytes = util!.bytes;
 const exeBytes = link([{ name: 'start.o', bytes: startBytes }, { name: 'main.o', bytes: mainBytes }, { name: 'util.o', bytes: utilBytes }]);
 
-/** Deterministic 32-bit PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function elfError(bytes: Uint8Array): string {
   try {
@@ -145,7 +135,7 @@ function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
 }
 
 test('fuzz: 20,000 mutated ELF files give ElfError or parse, nothing else', () => {
-  const random = prng(0x5eed);
+  const random = seededRandom(0x5eed);
   const seeds = [startBytes, utilBytes, exeBytes];
   let rejected = 0;
   for (let n = 0; n < 20_000; n++) {
@@ -162,7 +152,7 @@ test('fuzz: 20,000 mutated ELF files give ElfError or parse, nothing else', () =
 });
 
 test('fuzz: linking 3,000 mutated objects gives LinkError or ElfError, nothing else', () => {
-  const random = prng(42);
+  const random = seededRandom(42);
   for (let n = 0; n < 3_000; n++) {
     const bad = mutate(n % 2 ? utilBytes : startBytes, random);
     const objects = [

@@ -7,17 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SysMachine, standardTables, setGate, PageTableBuilder, assemble, USER_CS, USER_DS } from './systemHelpers.js';
 import { CR0_PE, CR0_PG, PTE_U, PTE_W } from '../src/machine/mmu.js';
+import { seededRandom } from './helpers/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Every vector goes to a handler that acknowledges the interrupt controller and
 // returns one byte past the saved RIP, so execution goes on somewhere new.
@@ -39,7 +30,7 @@ const RANDOM = 0x10000; // 64 KiB of random bytes
 const OUTCOMES = new Set(['limit', 'halted', 'triple-fault', 'stopped']);
 
 function round(seed: number, user: boolean): string {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const m = new SysMachine({ timerInterval: 1 + Math.floor(rand() * 500), serialIn: 'fuzz' });
   standardTables(m);
   m.memory.load(HANDLER, handler.bytes);

@@ -11,6 +11,7 @@ import type { LoadedProgram, LoaderLimits } from '../src/toolchain/loader.js';
 import { EHDR, EHDR_SIZE, PHDR, PHDR_SIZE } from '../src/toolchain/elf/elfTypes.js';
 import { link } from '../src/toolchain/linker/link.js';
 import { buildObjects, gnuLink, tempDir, tool } from './fixtures/linker/build.js';
+import { seededRandom } from './helpers/random.js';
 
 const dir = tempDir();
 const objects = buildObjects(dir, ['start.s', 'main.c', 'util.c']);
@@ -108,19 +109,9 @@ test('truncation at every length: refused while any segment is cut, never anothe
   }
 });
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: 20,000 mutated executables are refused with LoaderError or load consistently', () => {
-  const random = prng(7);
+  const random = seededRandom(7);
   const headerBytes = EHDR_SIZE + 6 * PHDR_SIZE;
   let loaded = 0;
   for (let n = 0; n < 20_000; n++) {
