@@ -109,7 +109,7 @@ _start:
   dec %r12d
   jnz 1b
   xor %edi, %edi
-  call exit
+  call exitstatus
 `);
   let t = Infinity, n = 0, status: number | null = null;
   for (let run = 0; run < RUNS; run++) {

@@ -30,17 +30,17 @@ int main(void) {
       for (int j = 0; j < n; j++) if (b[j] != 'A') bad++;
       total += n;
     }
-    exit(bad != 0 ? 10 : total != 8192 ? 11 : 0);
+    exitstatus(bad != 0 ? 10 : total != 8192 ? 11 : 0);
   }
   close(fds[0]);
   int w = write(fds[1], big, 8192);  /* blocks: the pipe holds less */
   close(fds[1]);
   int status = -1;
-  wait(&status);
+  waitstatus(&status);
   int changed = 0;
   for (int i = 0; i < 8192; i++) if (big[i] == 'B') changed++;
   puts("write "); putint(w); puts(" child "); putint(status); puts(" changed "); putint(changed); puts("\\n");
-  exit(0);
+  exitstatus(0);
 }`;
 
 /** Writable data pages of p (not the stack): [physical page] list. */
@@ -105,7 +105,7 @@ int main(void) {
     char c = (char)mine;
     write(sync[1], &c, 1);
     sleep(5);
-    exit(secret == 5678 ? 0 : 1);
+    exitstatus(secret == 5678 ? 0 : 1);
   }
   char c = 0;
   read(sync[0], &c, 1);
@@ -115,9 +115,9 @@ int main(void) {
   puts(" childfd-in-parent "); putint(read(childFd, buf, 1));
   puts(" own-fd "); putint(read(fd, buf, 4));
   int status = -1;
-  wait(&status);
+  waitstatus(&status);
   puts(" child "); putint(status); puts("\\n");
-  exit(0);
+  exitstatus(0);
 }`;
 
 test("isolation: a child cannot change its parent's memory or descriptors, nor lend it its own", async () => {

@@ -76,6 +76,11 @@ export function userRangeWritable(p: UserSpace, addr: number, len: number): bool
   return translateRange(p.vm, addr, len, true) !== -1;
 }
 
+/** Is [addr, addr+len) mapped user memory (readable; not necessarily writable)? Reads nothing. */
+export function userRangeMapped(p: UserSpace, addr: number, len: number): boolean {
+  return translateRange(p.vm, addr, len, false) !== -1;
+}
+
 /** Copy `len` bytes in from user address `addr`. */
 export function copyin(p: UserSpace, addr: number, len: number): Uint8Array | -1 {
   const pieces = translateRange(p.vm, addr, len, false);
