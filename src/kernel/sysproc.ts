@@ -13,12 +13,17 @@ import { forkSignals } from './signals.js';
 
 const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
-/** fork(): a copy of the caller; 0 in the child, the child's pid in the parent. */
+/**
+ * fork(): a copy of the caller; 0 in the child, the child's pid in the parent.
+ * The memory is shared copy-on-write (vm.ts, pageFault.ts): the child costs only its
+ * page tables until one side writes. k.forkCopies = 'eager' copies every page instead.
+ */
 function sysFork(k: Kernel, p: Proc): number {
   traceArgs(k, p, 'fork', []);
   const child = k.procs.alloc(p.name);
   if (!child) return -1;
-  if (!p.vm.copyUserPagesTo(child.vm)) {
+  const copied = k.forkCopies === 'eager' ? p.vm.copyUserPagesTo(child.vm) : p.vm.shareUserPagesWith(child.vm);
+  if (!copied) {
     k.procs.free(child);
     return -1;
   }

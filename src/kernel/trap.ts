@@ -21,6 +21,7 @@ import { deliverPendingSignals } from './signalDelivery.js';
 import { faultToSignal } from './signalFaults.js';
 import { signalTick } from './signalTimers.js';
 import { vmTrap } from './vmProcess.js';
+import { repairUserPageFault } from './pageFault.js';
 
 const RDI = 7;
 
@@ -54,6 +55,8 @@ export function trap(k: Kernel, tf: TrapFrame): void {
   } else if (trapno === T_IRQ_SERIAL) {
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     consoleInterrupt(k);
+  } else if (p && trapno === T_PAGE_FAULT && repairUserPageFault(k, p, tf)) {
+    // Copy-on-write or stack growth (pageFault.ts): the instruction runs again.
   } else if (p && faultToSignal(k, p, tf, trapno)) {
     // The program has a handler for the fault's signal (signalFaults.ts): it runs on the way out.
   } else if (p) {

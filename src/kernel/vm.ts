@@ -7,6 +7,11 @@
 // in bits 51..12, and flag bits: P (present), W (writable), U (user-accessible).
 // The processor ANDs W and U over all four levels, so a user page needs U at every
 // level; the kernel half (PML4 slots 256..511) never has U set anywhere.
+//
+// Copy-on-write: bits 9..11 of an entry are ignored by the processor and free for
+// the kernel. xk uses bit 9 as PTE_COW: "read-only only because it is shared after
+// fork; the first write copies it" (pageFault.ts). A page that is read-only for
+// good (program text, rodata) never has PTE_COW, so it never becomes writable.
 
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { PageAllocator } from './kalloc.js';
@@ -18,6 +23,8 @@ export const PTE_U = 0x4;
 export const PTE_A = 0x20;
 export const PTE_D = 0x40;
 export const PTE_PS = 0x80;
+/** Software bit: a writable page shared copy-on-write (mapped without W). */
+export const PTE_COW = 0x200;
 
 const TWO32 = 2 ** 32;
 /** PML4 slot of KERNBASE: slots 256..511 are the kernel half, shared by all processes. */
@@ -157,18 +164,50 @@ export class AddressSpace {
     return pages.filter(([va]) => va < USER_LIMIT);
   }
 
-  /** Copy every user page into `dest` (fork). False when memory runs out (dest keeps what it got). */
+  /**
+   * Eager fork: copy every user page into `dest`. False when memory runs out (dest
+   * keeps what it got). A copy-on-write page becomes a private writable copy.
+   */
   copyUserPagesTo(dest: AddressSpace): boolean {
     for (const [va, pa, flags] of this.userPages()) {
       const page = this.allocator.alloc();
       if (page < 0) return false;
-      if (!dest.map(va, page, flags & (PTE_U | PTE_W))) {
+      if (!dest.map(va, page, flags & PTE_COW ? PTE_U | PTE_W : flags & (PTE_U | PTE_W))) {
         this.allocator.release(page);
         return false;
       }
       this.mem.bytes.copyWithin(page, pa, pa + PAGE_SIZE);
     }
     return true;
+  }
+
+  /**
+   * Copy-on-write fork: map every user page in `dest` too, one more holder each.
+   * Writable pages lose W in BOTH spaces and get PTE_COW; read-only pages are
+   * shared as they are. False when a page table cannot be allocated (dest keeps
+   * what it got, with its references counted, so dest.destroy() undoes it).
+   */
+  shareUserPagesWith(dest: AddressSpace): boolean {
+    let ok = true;
+    for (const [va, pa, flags] of this.userPages()) {
+      const shared = flags & (PTE_W | PTE_COW) ? (flags & ~PTE_W) | PTE_COW : flags;
+      this.setFlags(va, shared);
+      if (!dest.map(va, pa, shared & (PTE_U | PTE_W | PTE_COW))) {
+        ok = false;
+        break;
+      }
+      this.allocator.share(pa);
+    }
+    this.allocator.flushTlb(); // this space's writable entries just became read-only
+    return ok;
+  }
+
+  /** Replace the flag bits of the entry mapping `va` (which must be present). */
+  setFlags(va: number, flags: number): void {
+    const at = this.walk(va, false);
+    if (at < 0) return;
+    const e = readEntry(this.mem, at);
+    if (e.flags & PTE_P) writeEntry(this.mem, at, e.addr, (flags & 0xfff) | PTE_P);
   }
 
   /** Change the permission bits of the mapped pages in [from, to) (exec makes text read-only). */
