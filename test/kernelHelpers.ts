@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateUsys } from '../src/kernel/generateUserStubs.js';
-import { runToCompletion, type SessionOptions } from '../src/kernel/session.js';
+import { generateUsys } from '../src/build/generateUserStubs.js';
+import { runToCompletion, type SessionOptions } from '../src/kernel/boot/session.js';
 import type { TraceEvent } from '../src/trace/events.js';
 
 /** Assemble and link an assembly program (entry _start) with the system-call stubs. */

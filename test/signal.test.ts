@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LDFLAGS, USER_DIR, compileAll } from './helpers/userBuild.js';
-import { runToCompletion, startSession } from '../src/kernel/session.js';
+import { runToCompletion, startSession } from '../src/kernel/boot/session.js';
 import type { TraceEvent } from '../src/trace/events.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-signal-'));

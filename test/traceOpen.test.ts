@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram } from './kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
+import { startSession } from '../src/kernel/boot/session.js';
 import { traceSession } from '../src/trace/hardwareTracer.js';
 import { renderText } from '../src/trace/textRenderer.js';
 import { renderChromeTrace } from '../src/trace/chromeTrace.js';

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
-import { PageAllocator } from '../src/kernel/kalloc.js';
-import { startSession } from '../src/kernel/session.js';
-import { buildUserPrograms } from '../src/kernel/userPrograms.js';
+import { PageAllocator } from '../src/kernel/mem/kalloc.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { buildGuest } from './guestBuild.js';
 import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
 

@@ -4,8 +4,8 @@
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
 
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
-import { startSession, type Session, type SessionOptions } from '../kernel/session.js';
-import { FetchRecorder, setFetchRecorder } from '../kernel/copyin.js';
+import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
+import { FetchRecorder, setFetchRecorder } from '../kernel/mem/copyin.js';
 
 export interface CommonOptions {
   fsDir?: string;

@@ -6,10 +6,10 @@ import type { Cpu } from '../machine/cpu.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { PortBus } from '../machine/ports.js';
 import type { TraceEvent, TraceSink } from '../trace/events.js';
-import type { FileLayer } from './fileLayer.js';
-import type { PageAllocator } from './kalloc.js';
-import type { AddressSpace } from './vm.js';
-import type { Proc, ProcTable } from './proc.js';
+import type { FileLayer } from './files/fileLayer.js';
+import type { PageAllocator } from './mem/kalloc.js';
+import type { AddressSpace } from './mem/vm.js';
+import type { Proc, ProcTable } from './proc/proc.js';
 import { COM1 } from '../machine/devices/serial.js';
 
 /** The parts of the machine (src/machine/machine.ts) the kernel uses. */
