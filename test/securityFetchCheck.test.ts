@@ -1,4 +1,4 @@
-// Issue 6: the double-fetch detector (src/kernel/fetchChecker.ts).
+// Issue 6: the double-fetch detector (src/kernel/mem/fetchChecker.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FetchChecker, describeDoubleFetch, type DoubleFetch } from '../src/kernel/mem/fetchChecker.js';

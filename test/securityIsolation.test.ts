@@ -12,7 +12,7 @@ import { startSession } from '../src/kernel/boot/session.js';
 import { PAGE_SIZE, USER_STACK_BOTTOM } from '../src/kernel/mem/kernelLayout.js';
 import { PTE_W } from '../src/kernel/mem/vm.js';
 import type { Proc } from '../src/kernel/proc/proc.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
 
 const WRITER = C_PROTOTYPES + `
 char big[8192];

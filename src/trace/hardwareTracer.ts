@@ -11,7 +11,7 @@ import { TSS_RSP0 } from '../machine/descriptors.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
 import { SYSCALL_BY_NUMBER } from '../kernel/syscall/syscallTable.js';
 import { trapFrameAddress } from '../kernel/proc/proc.js';
-import { hex, type TraceSink } from './events.js';
+import { hex, type TraceSink } from '../kernel/traceEvents.js';
 
 const RAX = 0, RSP = 4;
 

@@ -14,7 +14,7 @@
 // 0x08..0x2f must all trap), and 0x33/0x3b, the segments it really runs on.
 
 import { codeSegment64, dataSegment } from '../machine/descriptors.js';
-import { readBootImage } from '../cli/bootImage.js';
+import { readBootImage } from '../toolchain/bootImage.js';
 import { readElf } from '../toolchain/elf/reader.js';
 import { PT_LOAD } from '../toolchain/elf/elfTypes.js';
 import { GuestMemory } from './guestMemory.js';
@@ -29,6 +29,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
 import { GDT_ENTRIES, GDT_PHYS, KERNBASE, PAGE_SIZE, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
 import type { Proc } from '../kernel/proc/proc.js';
+import type { VirtualMachineMonitor } from '../kernel/proc/virtualMachine.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** The real segments the guest runs on (in the VM's GDT, DPL 3). */
@@ -38,7 +39,7 @@ const VM_GDT_ENTRIES = 8;
 const SHADOW_POOL_PAGES = 512;
 const PF_X = 1; // ELF segment flag: executable
 
-/** What the kernel keeps for a process that is a VM (Proc.guest). */
+/** What the monitor keeps for a process that is a VM (behind Proc.guest). */
 export interface VmProcess {
   state: VmState;
   /** Physical address of guest-physical 0, and the pages allocated from there (guest memory + shadow pool). */
@@ -114,7 +115,11 @@ export function spawnVm(k: Kernel, elf: Uint8Array, name: string, options: Spawn
   }
   k.cpu.invalidateDecodeCache();
 
-  p.guest = guest;
+  p.guest = {
+    enter: (kernel) => enterGuest(kernel, guest),
+    trap: (kernel, tf) => vmTrap(kernel, p, guest, tf),
+    release: (allocator) => releaseVm(allocator, guest),
+  };
   p.parent = options.parent ?? null;
   fromVmFrame(p.tf, zeroFrame());
   p.tf.set('rip', image.entry);
@@ -136,18 +141,11 @@ function buildVmGdt(k: Kernel, gdt: number): void {
 }
 
 /**
- * Called by the scheduler when it switches to `p`: the processor state of a VM
- * (its GDT, FS/GS bases) or of an ordinary process. Returns the page-table root.
+ * Called by the scheduler when it switches to the VM: the processor state it
+ * runs with (its GDT, FS/GS bases). Returns the page-table root.
  */
-export function enterProcessor(k: Kernel, p: Proc): number {
+function enterGuest(k: Kernel, guest: VmProcess): number {
   const cpu = k.cpu;
-  const guest = p.guest;
-  if (!guest) {
-    if (cpu.gdtrBase !== p2v(GDT_PHYS)) cpu.fsBase = cpu.gsBase = 0; // leaving a VM: none of its state stays behind
-    cpu.gdtrBase = p2v(GDT_PHYS);
-    cpu.gdtrLimit = GDT_ENTRIES * 8 - 1;
-    return p.vm.root;
-  }
   const { vcpu, shadow } = guest.state;
   cpu.gdtrBase = p2v(guest.gdt);
   cpu.gdtrLimit = VM_GDT_ENTRIES * 8 - 1;
@@ -169,8 +167,7 @@ export function enterProcessor(k: Kernel, p: Proc): number {
  * else goes to the monitor and returns true; the process then either resumes
  * with the frame the monitor left, or exits when the guest stopped.
  */
-export function vmTrap(k: Kernel, p: Proc, tf: TrapFrame): boolean {
-  const guest = p.guest!;
+function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   guest.retired += k.cpu.instructionCount - guest.enteredAt;
   guest.enteredAt = k.cpu.instructionCount;
   const trapno = tf.lo('trapno');
@@ -218,3 +215,8 @@ function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
     tf.setHalves(field, Number(v & 0xffffffffn), Number(v >> 32n));
   }
 }
+
+/** The monitor as the kernel sees it (BootOptions.monitor): vmrun boots guests with it. */
+export const kernelMonitor: VirtualMachineMonitor = {
+  spawn: (k, elf, name, parent) => spawnVm(k, elf, name, { parent }),
+};

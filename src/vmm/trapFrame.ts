@@ -1,5 +1,5 @@
 // The trap frame the monitor works on: the 22 fields of the host kernel's
-// trap frame (src/kernel/trapFrame.ts) as a plain object of exact 64-bit values.
+// trap frame (src/kernel/trap/trapFrame.ts) as a plain object of exact 64-bit values.
 
 import type { TrapFrameField } from '../kernel/trap/trapFrame.js';
 

@@ -12,7 +12,7 @@ import {
 } from '../../machine/descriptors.js';
 import { COM1 } from '../../machine/devices/serial.js';
 import { TIMER_CONTROL, TIMER_RELOAD } from '../../machine/devices/timer.js';
-import type { TraceSink } from '../../trace/events.js';
+import type { TraceSink } from '../traceEvents.js';
 import type { FileLayer } from '../files/fileLayer.js';
 import { PageAllocator } from '../mem/kalloc.js';
 import { Kernel, type EntryPoints, type Hardware } from '../kernel.js';
@@ -23,7 +23,9 @@ import {
 import { assembleKernelText, type AssemblerChoice } from '../trap/kernelText.js';
 import { execImage } from '../proc/exec.js';
 import { ProcTable } from '../proc/proc.js';
-import { schedule, wakeup } from '../proc/scheduler.js';
+import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
+import { schedule } from '../proc/scheduler.js';
+import { wakeup } from '../proc/sleep.js';
 import { trapEntry } from '../trap/trap.js';
 import { VECTOR_COUNT } from '../trap/trapVectors.js';
 import { buildKernelAddressSpace } from '../mem/vm.js';
@@ -41,9 +43,11 @@ export interface BootOptions {
   /** `xk run PROGRAM`: run this executable as the first process (fds 0-2 on the console). Else /init. */
   program?: { path: string; image: Uint8Array; argv: string[] };
   timerInterval?: number;
-  /** Which assembler builds asm/trapEntry.S ('gnu' only in tests). */
+  /** Which assembler builds trap/trapEntry.S ('gnu' only in tests). */
   assembler?: AssemblerChoice;
   trace?: TraceSink;
+  /** The virtual-machine monitor vmrun uses (src/vmm/kernelProcess.ts's kernelMonitor); none: vmrun fails. */
+  monitor?: VirtualMachineMonitor;
 }
 
 export class BootError extends Error {}
@@ -103,6 +107,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const procs = new ProcTable(mem, allocator, kernelVm);
   const k = new Kernel(hw, allocator, kernelVm, procs, options.files, entry);
   if (options.trace) k.trace = options.trace;
+  if (options.monitor) k.monitor = options.monitor;
   cpu.hostCalls.set(entry.trap, (c) => trapEntry(k, c));
 
   // 7. Devices: the timer drives preemption; the serial port interrupts on input.

@@ -2,7 +2,7 @@
 // the run loop until the first process exits. Used by `xk run`, `xk trace` and tests.
 
 import { Machine } from '../../machine/machine.js';
-import type { TraceSink } from '../../trace/events.js';
+import type { TraceSink } from '../traceEvents.js';
 import { boot, DEFAULT_TIMER_INTERVAL } from './boot.js';
 import { fileLayerFor } from '../files/fileLayerAdapter.js';
 import { openRootDisk, type MountedDisk } from '../fs/image.js';
@@ -10,6 +10,7 @@ import { DiskCrash } from '../fs/blockDevice.js';
 import type { Kernel } from '../kernel.js';
 import { DEFAULT_MEMORY_BYTES } from '../mem/kernelLayout.js';
 import type { AssemblerChoice } from '../trap/kernelText.js';
+import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
 
 export interface SessionOptions {
   /** Run this executable as the first process; without it, /init from the file system. */
@@ -24,6 +25,8 @@ export interface SessionOptions {
   timerInterval?: number;
   assembler?: AssemblerChoice;
   trace?: TraceSink;
+  /** The virtual-machine monitor for vmrun (BootOptions.monitor). */
+  monitor?: VirtualMachineMonitor;
   /** Console output (the serial port). */
   output: (bytes: Uint8Array) => void;
   /** Console input available from the start. */
@@ -59,6 +62,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       timerInterval: options.timerInterval ?? DEFAULT_TIMER_INTERVAL,
       assembler: options.assembler,
       trace: options.trace,
+      monitor: options.monitor,
     });
   } catch (e) {
     disk.close();

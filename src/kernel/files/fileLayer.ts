@@ -1,4 +1,4 @@
-// What the kernel core needs from the file layer (src/kernel/file.ts, pipe.ts,
+// What the kernel core needs from the file layer (src/kernel/files/file.ts, pipe.ts,
 // console.ts, fs/), as one interface: system calls in sysfile.ts and exec.ts call
 // only these. fileLayerAdapter.ts builds it from the file layer's modules.
 //

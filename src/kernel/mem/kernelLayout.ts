@@ -24,7 +24,7 @@
 //   0x0_2000  IDT, 256 x 16 bytes   (IDT_PHYS)
 //   0x0_3000  TSS, 104 bytes  (TSS_PHYS)
 //   0x0_4000  idle stack: the kernel's own stack while no process is runnable
-//   0x1_0000  kernel text: vectors, alltraps, trapret, idle loop (asm/trapEntry.S)
+//   0x1_0000  kernel text: vectors, alltraps, trapret, idle loop (trap/trapEntry.S)
 //   0x10_0000 .. end of memory: page allocator (page tables, kernel stacks, user pages)
 
 /** Size of a page (4 KiB; xk uses no large pages). */

@@ -17,7 +17,7 @@ import {
   PAGE_SIZE, RFLAGS_IF, USER_BASE, USER_CS, USER_DS, USER_HEAP_LIMIT, USER_STACK_BOTTOM, USER_STACK_TOP,
 } from '../mem/kernelLayout.js';
 import type { Proc } from './proc.js';
-import { argAddr, argPath, traceArgs, traceOperation } from '../syscall/syscall.js';
+import { argAddr, argPath, traceArgs, traceOperation } from '../syscall/args.js';
 import { MAXARG, MAXARGLEN } from '../syscall/syscallTable.js';
 import { TRAP_FRAME_FIELDS } from '../trap/trapFrame.js';
 import { AddressSpace, PTE_U, PTE_W } from '../mem/vm.js';

@@ -3,7 +3,7 @@
 
 import type { Kernel } from '../kernel.js';
 import type { Proc } from './proc.js';
-import { wakeup } from './scheduler.js';
+import { wakeup } from './sleep.js';
 
 export function exitProcess(k: Kernel, p: Proc, status: number): void {
   if (p.state === 'zombie') return;

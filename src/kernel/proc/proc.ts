@@ -16,7 +16,7 @@ import { AddressSpace } from '../mem/vm.js';
 import { PAGE_SIZE, p2v } from '../mem/kernelLayout.js';
 import { NOFILE, NPROC } from '../syscall/syscallTable.js';
 import { TRAP_FRAME_SIZE, TrapFrame } from '../trap/trapFrame.js';
-import { releaseVm, type VmProcess } from '../../vmm/kernelProcess.js';
+import type { GuestProcess } from './virtualMachine.js';
 
 export type ProcState = 'embryo' | 'sleeping' | 'runnable' | 'running' | 'zombie';
 
@@ -45,8 +45,8 @@ export interface Proc {
   /** The suspended system call, and its name (for traces). */
   pending: Blocking | null;
   pendingName: string;
-  /** Set when the process is a virtual machine (vmProcess.ts). */
-  guest?: VmProcess;
+  /** Set when the process is a virtual machine (virtualMachine.ts; the monitor in src/vmm implements it). */
+  guest?: GuestProcess;
 }
 
 /** Kernel linear address of the top of a process's kernel stack (TSS.rsp0). */
@@ -107,7 +107,7 @@ export class ProcTable {
   free(p: Proc): void {
     p.vm.destroy();
     this.allocator.release(p.kstack);
-    if (p.guest) releaseVm(this.allocator, p.guest);
+    p.guest?.release(this.allocator);
     const slot = this.slots.indexOf(p);
     if (slot >= 0) this.slots[slot] = null;
   }

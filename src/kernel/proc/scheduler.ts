@@ -1,5 +1,5 @@
-// The scheduler: sleep and wakeup on channels, round-robin choice of the next
-// process, and the context switch.
+// The scheduler: round-robin choice of the next process, and the context switch
+// (sleep and wakeup on channels are in sleep.ts).
 //
 // A context switch in xk is three stores: CR3 := the process's page table,
 // TSS.rsp0 := the top of its kernel stack (where the processor will put the
@@ -9,32 +9,16 @@
 // idle stack until the next interrupt: the host never spins.
 
 import { splitAddress, TSS_RSP0, writeAddress } from '../../machine/descriptors.js';
-import { IDLE_STACK_TOP_PHYS, TSS_PHYS, p2v } from '../mem/kernelLayout.js';
+import { GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, TSS_PHYS, p2v } from '../mem/kernelLayout.js';
 import type { Kernel } from '../kernel.js';
 import { kstackTop, trapFrameAddress, type Proc } from './proc.js';
 import { NPROC } from '../syscall/syscallTable.js';
 import { exitProcess } from './exit.js';
-import { finishSyscall } from '../syscall/syscall.js';
+import { finishSyscall } from '../syscall/args.js';
+import { sleep } from './sleep.js';
 import { deliverPendingSignals } from '../signals/signalDelivery.js';
-import { enterProcessor } from '../../vmm/kernelProcess.js';
 
 const RSP = 4;
-
-/** Put `p` to sleep on `channel`; the scheduler picks someone else. */
-export function sleep(p: Proc, channel: object): void {
-  p.chan = channel;
-  p.state = 'sleeping';
-}
-
-/** Make every process sleeping on `channel` runnable. */
-export function wakeup(k: Kernel, channel: object): void {
-  for (const p of k.procs.slots) {
-    if (p && p.state === 'sleeping' && p.chan === channel) {
-      p.state = 'runnable';
-      p.chan = null;
-    }
-  }
-}
 
 function setStackPointer(k: Kernel, linear: number): void {
   const [lo, hi] = splitAddress(linear);
@@ -49,11 +33,20 @@ function loadPageTable(k: Kernel, root: number): void {
   }
 }
 
+/** The processor state of an ordinary process: the kernel's GDT, no FS/GS base. Returns its page-table root. */
+function enterOrdinary(k: Kernel, p: Proc): number {
+  const cpu = k.cpu;
+  if (cpu.gdtrBase !== p2v(GDT_PHYS)) cpu.fsBase = cpu.gsBase = 0; // leaving a VM: none of its state stays behind
+  cpu.gdtrBase = p2v(GDT_PHYS);
+  cpu.gdtrLimit = GDT_ENTRIES * 8 - 1;
+  return p.vm.root;
+}
+
 /** Switch the processor to `p`: its page table, its kernel stack, and trapret. */
 export function enterProcess(k: Kernel, p: Proc): void {
   k.current = p;
   p.state = 'running';
-  loadPageTable(k, enterProcessor(k, p)); // a VM runs on its shadow page table (vmProcess.ts)
+  loadPageTable(k, p.guest ? p.guest.enter(k) : enterOrdinary(k, p)); // a VM: its own GDT and shadow page table
   writeAddress(k.mem, TSS_PHYS + TSS_RSP0, kstackTop(p));
   setStackPointer(k, trapFrameAddress(p));
   k.cpu.rip = k.entry.trapret;

@@ -13,9 +13,9 @@
 import type { OpenFile } from '../files/fileLayer.js';
 import type { Kernel } from '../kernel.js';
 import type { Proc } from '../proc/proc.js';
-import { wakeup } from '../proc/scheduler.js';
+import { wakeup } from '../proc/sleep.js';
 import { SIGIO, postSignal } from './signals.js';
-import { argFd, argInt, traceArgs } from '../syscall/syscall.js';
+import { argFd, argInt, traceArgs } from '../syscall/args.js';
 
 /** fcntl commands and the flag (Linux's values). */
 export const F_GETFL = 3;

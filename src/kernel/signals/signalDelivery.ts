@@ -25,7 +25,7 @@ import {
   defaultAction, existingSignalState, sigbit, signalName, type SignalState,
 } from './signals.js';
 import { TRAP_FRAME_SIZE } from '../trap/trapFrame.js';
-import { hex } from '../../trace/events.js';
+import { hex } from '../traceEvents.js';
 
 /** RFLAGS bits a handler starts without: TF (no single-stepping into it), DF (the ABI wants it clear). */
 const RFLAGS_TF = 0x100;

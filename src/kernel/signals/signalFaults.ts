@@ -19,7 +19,7 @@ import { T_PAGE_FAULT } from '../mem/kernelLayout.js';
 import type { Proc } from '../proc/proc.js';
 import { SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIG_IGN, postSignal, sigbit, signalName, existingSignalState } from './signals.js';
 import type { TrapFrame } from '../trap/trapFrame.js';
-import { hex } from '../../trace/events.js';
+import { hex } from '../traceEvents.js';
 
 const T_DIVIDE = 0;
 const T_BREAKPOINT = 3;

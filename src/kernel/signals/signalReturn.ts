@@ -22,9 +22,9 @@ import type { Proc } from '../proc/proc.js';
 import { terminateBySignal } from './signalDelivery.js';
 import { UCONTEXT_SIZE, UC_MCONTEXT, UC_SIGMASK } from './signalFrame.js';
 import { SIGSEGV, UNBLOCKABLE, signalState } from './signals.js';
-import { argAddr, ptr, traceArgs } from '../syscall/syscall.js';
+import { argAddr, ptr, traceArgs } from '../syscall/args.js';
 import { TRAP_FRAME_FIELDS, type TrapFrameField } from '../trap/trapFrame.js';
-import { hex } from '../../trace/events.js';
+import { hex } from '../traceEvents.js';
 
 const RFLAGS_FIXED = 0x2; // bit 1 always reads 1
 const RFLAGS_IF = 0x200;

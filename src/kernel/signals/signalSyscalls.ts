@@ -13,7 +13,7 @@ import { sysAlarm, sysSetitimer } from './signalTimers.js';
 import {
   EINTR, NSIG, SIGKILL, SIGSTOP, SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, postSignal, sigbit, signalState,
 } from './signals.js';
-import { argAddr, argInt, ptr, traceArgs, type SyscallFunction } from '../syscall/syscall.js';
+import { argAddr, argInt, ptr, traceArgs, type SyscallFunction } from '../syscall/args.js';
 import { USER_LIMIT } from '../mem/kernelLayout.js';
 
 const SIG_BLOCK = 0;

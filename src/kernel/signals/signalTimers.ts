@@ -9,7 +9,7 @@
 import type { Kernel } from '../kernel.js';
 import type { Proc } from '../proc/proc.js';
 import { SIGALRM, SIGVTALRM, existingSignalState, postSignal, signalState, type IntervalTimer } from './signals.js';
-import { argInt, traceArgs } from '../syscall/syscall.js';
+import { argInt, traceArgs } from '../syscall/args.js';
 
 export const ITIMER_REAL = 0;
 export const ITIMER_VIRTUAL = 1;

@@ -10,7 +10,7 @@ import type { Kernel } from '../kernel.js';
 import type { Blocking, Proc } from '../proc/proc.js';
 import {
   argAddr, argFd, argInt, argPath, fdAlloc, ptr, traceArgs, traceOperation, type SyscallFunction,
-} from './syscall.js';
+} from './args.js';
 import { STAT_SIZE } from './syscallTable.js';
 
 /** read(fd, buf, n): up to n bytes; 0 at end of file; waits on an empty pipe or console. */

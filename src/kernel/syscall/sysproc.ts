@@ -6,7 +6,7 @@ import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, USER_HEAP_LIMIT } from '../mem/kernelLayout.js';
 import type { Blocking, Proc } from '../proc/proc.js';
 import { exitProcess } from '../proc/exit.js';
-import { argAddr, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './syscall.js';
+import { argAddr, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './args.js';
 import { SYSINFO_SIZE } from './syscallTable.js';
 import { TRAP_FRAME_SIZE } from '../trap/trapFrame.js';
 import { forkSignals } from '../signals/signals.js';

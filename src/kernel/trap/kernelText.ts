@@ -1,4 +1,4 @@
-// The kernel's machine code: asm/trapEntry.S plus the generated vectors, assembled
+// The kernel's machine code: trap/trapEntry.S plus the generated vectors, assembled
 // at boot into one position-independent block placed at KERNEL_TEXT_PHYS.
 //
 // The product path uses xk's own assembler (src/toolchain/assembler). Tests can ask
@@ -81,7 +81,7 @@ function assembleWithXk(source: string): KernelText {
   try {
     model = assemble(source, { fileName: 'trapEntry.s' }).model;
   } catch (e) {
-    throw new Error(`kernel: cannot assemble asm/trapEntry.S: ${(e as Error).message}`);
+    throw new Error(`kernel: cannot assemble trap/trapEntry.S: ${(e as Error).message}`);
   }
   const textIndex = model.sections.findIndex((s) => s.name === '.text');
   if (textIndex < 0) throw new Error('kernel: the assembler produced no .text section');

@@ -13,14 +13,14 @@ import { joinAddress } from '../../machine/descriptors.js';
 import { T_IRQ0, T_IRQ_SERIAL, T_PAGE_FAULT, T_SYSCALL, p2v, v2p } from '../mem/kernelLayout.js';
 import type { Kernel } from '../kernel.js';
 import { exitProcess } from '../proc/exit.js';
-import { enterProcess, schedule, wakeup } from '../proc/scheduler.js';
+import { enterProcess, schedule } from '../proc/scheduler.js';
+import { wakeup } from '../proc/sleep.js';
 import { syscall } from '../syscall/syscall.js';
 import { TrapFrame } from './trapFrame.js';
-import { hex } from '../../trace/events.js';
+import { hex } from '../traceEvents.js';
 import { deliverPendingSignals } from '../signals/signalDelivery.js';
 import { faultToSignal } from '../signals/signalFaults.js';
 import { signalTick } from '../signals/signalTimers.js';
-import { vmTrap } from '../../vmm/kernelProcess.js';
 
 const RDI = 7;
 
@@ -40,8 +40,8 @@ export function trap(k: Kernel, tf: TrapFrame): void {
     });
   }
 
-  if (p?.guest && vmTrap(k, p, tf)) {
-    // A virtual machine's trap, handled by the monitor (vmProcess.ts).
+  if (p?.guest && p.guest.trap(k, tf)) {
+    // A virtual machine's trap, handled by the monitor (proc/virtualMachine.ts).
   } else if (trapno === T_SYSCALL && p) {
     if (p.killed) exitProcess(k, p, -1);
     else syscall(k, p);

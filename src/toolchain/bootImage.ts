@@ -9,9 +9,14 @@
 // segments have p_vaddr != p_paddr, the entry is translated through the
 // segment that contains it.
 
-import { readElf } from '../toolchain/elf/reader.js';
-import { ElfError, EM_X86_64, ET_EXEC, PT_LOAD, hex } from '../toolchain/elf/elfTypes.js';
-import type { PhysicalMemory } from '../machine/memory.js';
+import { readElf } from './elf/reader.js';
+import { ElfError, EM_X86_64, ET_EXEC, PT_LOAD, hex } from './elf/elfTypes.js';
+
+/** Where an image is loaded: physical memory as bytes (the machine's PhysicalMemory is one). */
+export interface LoadTarget {
+  readonly size: number;
+  readonly bytes: Uint8Array;
+}
 
 /** A bad boot image: the message names the file and what is wrong with it. */
 export class BootImageError extends Error {
@@ -68,7 +73,7 @@ export function readBootImage(bytes: Uint8Array, name = 'image'): BootImage {
 }
 
 /** Copy the image's segments into physical memory. Throws BootImageError if one does not fit. */
-export function loadBootImage(memory: PhysicalMemory, image: BootImage, name = 'image'): void {
+export function loadBootImage(memory: LoadTarget, image: BootImage, name = 'image'): void {
   for (const s of image.segments) {
     if (s.paddr + s.memsz > memory.size) {
       throw new BootImageError(
