@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCProgram, runProgram, C_PROTOTYPES, type ProgramRun } from './kernelHelpers.js';
-import type { SessionOptions } from '../src/kernel/session.js';
+import type { SessionOptions } from '../src/kernel/boot/session.js';
 import {
   PAGE_SIZE, USER_HEAP_LIMIT, USER_STACK_BOTTOM, USER_STACK_GUARD_BYTES, USER_STACK_MAX_PAGES, USER_STACK_TOP,
-} from '../src/kernel/kernelLayout.js';
+} from '../src/kernel/mem/kernelLayout.js';
 import { renderText } from '../src/trace/textRenderer.js';
 
 const PROTOS = C_PROTOTYPES + `
@@ -173,7 +173,7 @@ test('copy-on-write fork: sysinfo shows a child with a 1 MiB heap costs only pag
 
 test('the eager fork (k.forkCopies = eager, kept for the bench) pays for every page at fork time', async () => {
   const image = buildCProgram(PROTOS + SAVING);
-  const { startSession } = await import('../src/kernel/session.js');
+  const { startSession } = await import('../src/kernel/boot/session.js');
   let output = '';
   const session = await startSession({ program: { path: 'prog', image, argv: ['prog'] }, memoryBytes: 16 << 20, output: (b) => { output += Buffer.from(b).toString('latin1'); } });
   try {
