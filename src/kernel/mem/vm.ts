@@ -146,22 +146,32 @@ export class AddressSpace {
     }
   }
 
-  /** Every mapped user page, in address order: [va, physical page, flags]. */
-  userPages(): Array<[number, number, number]> {
-    const pages: Array<[number, number, number]> = [];
-    const visit = (table: number, level: number, base: number): void => {
+  /**
+   * Visit every present user page entry in address order: the page's address, where
+   * its entry lives (physical), the page it maps and the entry's flags.
+   */
+  forEachUserEntry(visit: (va: number, at: number, pa: number, flags: number) => void): void {
+    const walkTable = (table: number, level: number, base: number): void => {
       const limit = level === 0 ? KERNEL_PML4_FIRST : 512;
       const span = 2 ** (39 - 9 * level);
       for (let i = 0; i < limit; i++) {
-        const e = readEntry(this.mem, table + i * 8);
+        const at = table + i * 8;
+        const e = readEntry(this.mem, at);
         if (!(e.flags & PTE_P)) continue;
         const va = base + i * span;
-        if (level === 3) pages.push([va, e.addr, e.flags]);
-        else visit(e.addr, level + 1, va);
+        if (va >= USER_LIMIT) return;
+        if (level === 3) visit(va, at, e.addr, e.flags);
+        else walkTable(e.addr, level + 1, va);
       }
     };
-    visit(this.root, 0, 0);
-    return pages.filter(([va]) => va < USER_LIMIT);
+    walkTable(this.root, 0, 0);
+  }
+
+  /** Every mapped user page, in address order: [va, physical page, flags]. */
+  userPages(): Array<[number, number, number]> {
+    const pages: Array<[number, number, number]> = [];
+    this.forEachUserEntry((va, _at, pa, flags) => pages.push([va, pa, flags]));
+    return pages;
   }
 
   /**
@@ -189,15 +199,25 @@ export class AddressSpace {
    */
   shareUserPagesWith(dest: AddressSpace): boolean {
     let ok = true;
-    for (const [va, pa, flags] of this.userPages()) {
+    let destTable = -1; // dest's last-level table for the current 2 MiB span, found once per span
+    let destSpan = -1;
+    this.forEachUserEntry((va, at, pa, flags) => {
+      if (!ok) return;
       const shared = flags & (PTE_W | PTE_COW) ? (flags & ~PTE_W) | PTE_COW : flags;
-      this.setFlags(va, shared);
-      if (!dest.map(va, pa, shared & (PTE_U | PTE_W | PTE_COW))) {
-        ok = false;
-        break;
+      if (shared !== flags) writeEntry(this.mem, at, pa, shared);
+      const span = Math.floor(va / 2 ** 21);
+      if (span !== destSpan) {
+        const entry = dest.walk(va, true);
+        if (entry < 0) {
+          ok = false;
+          return;
+        }
+        destTable = entry - (Math.floor(va / PAGE_SIZE) % 512) * 8;
+        destSpan = span;
       }
+      writeEntry(this.mem, destTable + (Math.floor(va / PAGE_SIZE) % 512) * 8, pa, (shared & (PTE_U | PTE_W | PTE_COW)) | PTE_P);
       this.allocator.share(pa);
-    }
+    });
     this.allocator.flushTlb(); // this space's writable entries just became read-only
     return ok;
   }
