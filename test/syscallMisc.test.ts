@@ -18,9 +18,9 @@ int main(void) {
   struct stat st;
   if (fstat(fd2, &st) != 0 || st.type != 2 || st.size != 33) return 5;
   if (fstat(0, &st) != 0 || st.type != 3) return 6;          /* the console is a device */
-  char c;
-  read(fd, &c, 1);
-  if (read(fd2, &c, 1) != 1 || c != 'a') return 7;           /* dup shares the offset */
+  char c, line[11];
+  if (read(fd, line, 11) != 11) return 7;                     /* "aaaaaaaaaa\n" */
+  if (read(fd2, &c, 1) != 1 || c != 'b') return 7;           /* dup shares the offset: fd2 goes on after fd's 11 bytes */
   struct sys_info info;
   if (sysinfo(&info) != 0) return 8;
   if (info.pages_in_use <= 0 || info.free_pages <= 0 || info.pages_in_swap != 0 || info.num_disk_reads < 0) return 9;
