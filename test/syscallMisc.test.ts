@@ -46,3 +46,38 @@ int main(void) {
   assert.equal(run.status, null);
   assert.match(run.message, /the disk crashed/);
 });
+
+// docs/DESIGN.md's limits: NOFILE 16 descriptors per process, NPROC 64 processes, MAXARG 32 arguments.
+test('limits: NOFILE 16, NPROC 64, MAXARG 32', async () => {
+  const image = buildCProgram(C_PROTOTYPES + `
+int main(int argc, char **argv) {
+  if (argc > 1) return argc;                                 /* the exec'ed copy */
+  int last = -1, fd;
+  while ((fd = open("/small.txt", 0)) >= 0) last = fd;       /* 0..2 are the console */
+  if (last != 15) return 1;
+  for (int i = 3; i <= 15; i++) close(i);
+  int p[2];
+  pipe(p);
+  int n = 0;
+  for (;;) {
+    int pid = fork();
+    if (pid < 0) break;
+    if (pid == 0) { char c; close(p[1]); read(p[0], &c, 1); exit(0); }
+    if (++n > 100) break;
+  }
+  close(p[1]);
+  close(p[0]);
+  while (wait(0) > 0) ;
+  if (n != 63) return 2;                                     /* 63 children + this process */
+  char *args[34];
+  for (int i = 0; i < 33; i++) args[i] = "x";
+  args[33] = 0;
+  if (exec("prog", args) != -1) return 3;                    /* 33 arguments: one too many */
+  args[32] = 0;
+  exec("prog", args);                                        /* 32: runs, exits with argc */
+  return 4;
+}`);
+  // The program is also the file /prog, so that it can exec itself.
+  const run = await runProgram(image, ['prog'], { timerInterval: 5000, programs: new Map([['prog', image]]) });
+  assert.equal(run.status, 32, run.output + run.message);
+});
