@@ -119,12 +119,12 @@ test('.S files go through the preprocessor subset like gcc -c does', () => {
   }
 });
 
-test("the project's own assembly sources (guest/, src/kernel/asm/) assemble as with gcc -c", () => {
+test("the project's own assembly sources (guest/, src/kernel/trap/) assemble as with gcc -c", () => {
   const root = path.resolve(fixtures, '..', '..', '..');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-asproject-'));
   try {
     let count = 0;
-    for (const folder of ['guest', path.join('src', 'kernel', 'asm'), 'user']) {
+    for (const folder of ['guest', path.join('src', 'kernel', 'trap'), 'user']) {
       const abs = path.join(root, folder);
       if (!fs.existsSync(abs)) continue;
       for (const file of fs.readdirSync(abs).filter((f) => f.endsWith('.S') || f.endsWith('.s')).sort()) {
