@@ -37,6 +37,8 @@ export class BufferCache {
   /** Set by the kernel on the timed disk. */
   source: BlockSource | null = null;
   private waitDepth = 0;
+  /** Set by the log: inside a transaction a miss never waits (the transaction cannot be undone). */
+  inTransaction: () => boolean = () => false;
   /** Blocks read from the disk at once although a BlockSource was attached (tests look at it). */
   immediateReads = 0;
 
@@ -51,7 +53,7 @@ export class BufferCache {
       this.blocks.set(n, data);
       return data;
     }
-    if (this.source && this.waitDepth > 0) throw new DiskWait(this.source.fetch(n), n);
+    if (this.source && this.waitDepth > 0 && !this.inTransaction()) throw new DiskWait(this.source.fetch(n), n);
     data = new Uint8Array(this.dev.blockSize);
     if (this.source) {
       this.source.readNow(n, data);
@@ -84,7 +86,7 @@ export class BufferCache {
 
   /** Start reading every block of `blocks` that is not cached; the channel to sleep on, or null if all are here. */
   prefetch(blocks: number[]): object | null {
-    if (!this.source || this.waitDepth === 0) return null;
+    if (!this.source || this.waitDepth === 0 || this.inTransaction()) return null;
     let channel: object | null = null;
     for (const n of blocks) if (!this.blocks.has(n)) channel = this.source.fetch(n);
     return channel;

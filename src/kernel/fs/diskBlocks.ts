@@ -69,6 +69,9 @@ export class DiskBlocks implements BlockSource, BlockWriter {
 /** Put a mounted file system on the timed disk: misses sleep, commits are disk requests. */
 export function attachTimedDisk(fs: FileSystem, driver: DiskDriver, wakeup: (channel: object) => void): DiskBlocks {
   const blocks = new DiskBlocks(fs, driver, wakeup);
+  // The kernel starts with an empty cache, as after a real boot: what mkfs or
+  // the mount left there is on the disk, and comes back through the driver.
+  fs.cache.clear();
   fs.cache.source = blocks;
   fs.log.writer = blocks;
   fs.log.wakeup = wakeup;

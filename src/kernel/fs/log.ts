@@ -65,6 +65,7 @@ export class Log {
 
   constructor(readonly dev: BlockDevice, readonly cache: BufferCache, readonly sb: Superblock) {
     if (sb.nlog < 2 || sb.nlog - 1 > LOG_SIZE) throw new Error(`file system: bad log size ${sb.nlog}`);
+    cache.inTransaction = () => this.outstanding > 0;
   }
 
   private get capacity(): number { return this.sb.nlog - 1; }
