@@ -66,3 +66,26 @@ test('the user programs and user tests pass with the syscall stubs (XK_USYS=sysc
   assert.match(r.stdout, /# fail 0/, r.stdout.slice(-3000));
   assert.equal(r.status, 0);
 });
+
+test('xk trace shows the syscall road beside int $64: no IDT gate, the stub builds the frame, sysretq back', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-syscall-trace-'));
+  try {
+    const file = path.join(dir, 'both.s');
+    fs.writeFileSync(file, '  .text\n  .globl main\nmain:\n  movl $11, %eax\n  movq %rcx, %r10\n  syscall\n  movl $11, %eax\n  int $64\n  xor %eax, %eax\n  ret\n');
+    const r = spawnSync(process.execPath, [XK, 'trace', file], { encoding: 'latin1', timeout: 50_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const episodes = r.stdout.split('\n\n').filter((e) => /getpid\(\) = /.test(e));
+    assert.equal(episodes.length, 2, r.stdout);
+    const [bySyscall, byInt] = episodes;
+    assert.match(bySyscall, /user +syscall at 0x/);
+    assert.match(bySyscall, /entry +syscall_entry:/);
+    assert.match(bySyscall, /cpu +sysretq:/);
+    assert.doesNotMatch(bySyscall, /IDT\[|iretq:/);
+    assert.match(byInt, /user +int \$64 at 0x/);
+    assert.match(byInt, /cpu +IDT\[64\] interrupt gate/);
+    assert.match(byInt, /cpu +iretq:/);
+    assert.doesNotMatch(byInt, /sysretq/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -72,6 +72,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const entry: EntryPoints = {
     alltraps: at('alltraps'), trapret: at('trapret'), iret: at('iret'), trap: at('trap'), idle: at('idle'),
     vectors: Array.from({ length: VECTOR_COUNT }, (_, n) => at(`vector${n}`)),
+    syscallEntry: at('syscall_entry'), sysret: at('sysret'),
   };
 
   // 2. Physical pages and the kernel's page table (the direct map).
@@ -118,7 +119,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   // the per-CPU area the stub reaches after swapgs (the TSS page).
   cpu.efer = (EFER_LONG | EFER_SCE) >>> 0;
   cpu.starHi = ((0x10 << 16) | KERNEL_CS) >>> 0;
-  cpu.lstar = at('syscall_entry');
+  cpu.lstar = entry.syscallEntry;
   cpu.sfmask = 0x47700;
   cpu.kernelGsBase = p2v(TSS_PHYS);
   hw.mmu.flush();
