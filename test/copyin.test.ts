@@ -133,7 +133,7 @@ test('fork-style copy duplicates user pages and destroy returns every page', () 
   const { proc, alloc, kernel, poke } = setup();
   poke(0x10010, [42]);
   const before = alloc.freePages;
-  const child = new AddressSpace(proc.vm.mem, alloc, kernel);
+  const child = kernel.newProcessSpace();
   assert.ok(proc.vm.copyUserPagesTo(child));
   assert.deepEqual(copyin({ vm: child }, 0x10010, 1), Uint8Array.of(42));
   assert.equal(copyout({ vm: child }, 0x10010, Uint8Array.of(7)), 0);

@@ -23,7 +23,7 @@ import {
 import { assembleKernelText, type AssemblerChoice } from '../trap/kernelText.js';
 import { execImage } from '../proc/exec.js';
 import { ProcTable } from '../proc/proc.js';
-import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
+import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
 import { schedule } from '../proc/scheduler.js';
 import { wakeup } from '../proc/sleep.js';
 import { trapEntry } from '../trap/trap.js';
@@ -47,7 +47,7 @@ export interface BootOptions {
   assembler?: AssemblerChoice;
   trace?: TraceSink;
   /** The virtual-machine monitor vmrun uses (src/vmm/kernelProcess.ts's kernelMonitor); none: vmrun fails. */
-  monitor?: VirtualMachineMonitor;
+  monitor?: VirtualMachineMonitorFactory;
 }
 
 export class BootError extends Error {}
@@ -107,8 +107,8 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const procs = new ProcTable(mem, allocator, kernelVm);
   const k = new Kernel(hw, allocator, kernelVm, procs, options.files, entry);
   if (options.trace) k.trace = options.trace;
-  if (options.monitor) k.monitor = options.monitor;
-  cpu.hostCalls.set(entry.trap, (c) => trapEntry(k, c));
+  if (options.monitor) k.monitor = options.monitor(mem);
+  cpu.hostCalls.set(entry.trap, () => trapEntry(k));
 
   // 7. Devices: the timer drives preemption; the serial port interrupts on input.
   hw.ports.out(TIMER_RELOAD, 4, options.timerInterval ?? DEFAULT_TIMER_INTERVAL);

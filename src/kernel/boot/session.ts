@@ -10,7 +10,7 @@ import { DiskCrash } from '../fs/blockDevice.js';
 import type { Kernel } from '../kernel.js';
 import { DEFAULT_MEMORY_BYTES } from '../mem/kernelLayout.js';
 import type { AssemblerChoice } from '../trap/kernelText.js';
-import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
+import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
 
 export interface SessionOptions {
   /** Run this executable as the first process; without it, /init from the file system. */
@@ -26,7 +26,7 @@ export interface SessionOptions {
   assembler?: AssemblerChoice;
   trace?: TraceSink;
   /** The virtual-machine monitor for vmrun (BootOptions.monitor). */
-  monitor?: VirtualMachineMonitor;
+  monitor?: VirtualMachineMonitorFactory;
   /** Console output (the serial port). */
   output: (bytes: Uint8Array) => void;
   /** Console input available from the start. */

@@ -222,10 +222,12 @@ export class SyscallFuzzer {
     this.checker.reset();
     // The canary: a kernel page nobody uses, full of a pattern user memory must never see.
     this.canaryPhys = k.allocator.alloc();
-    k.mem.bytes.set(CANARY_PAGE, this.canaryPhys);
-    const original = k.cpu.hostCalls.get(k.entry.trap)!;
-    k.cpu.hostCalls.set(k.entry.trap, (cpu) => {
-      const tf = new TrapFrame(k.mem, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
+    // The fuzzer watches from outside the kernel: it holds the machine itself (memory, CPU).
+    const { memory, cpu: processor } = this.session.machine;
+    memory.bytes.set(CANARY_PAGE, this.canaryPhys);
+    const original = processor.hostCalls.get(k.entry.trap)!;
+    processor.hostCalls.set(k.entry.trap, (cpu) => {
+      const tf = new TrapFrame(memory, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
       this.beforeTrap(tf);
       original(cpu);
       this.afterTrap();
@@ -402,7 +404,7 @@ export class SyscallFuzzer {
       this.violation('file table', `${openFileCount()} open files but processes hold ${holders.size}`, call);
     }
     // The canary page: any change is a kernel write through a user pointer.
-    const canary = k.mem.bytes.subarray(this.canaryPhys, this.canaryPhys + PAGE_SIZE);
+    const canary = this.session.machine.memory.bytes.subarray(this.canaryPhys, this.canaryPhys + PAGE_SIZE);
     if (Buffer.compare(canary, CANARY_PAGE) !== 0) {
       this.violation('kernel write', 'the kernel canary page changed', call);
       canary.set(CANARY_PAGE);
@@ -421,7 +423,7 @@ export class SyscallFuzzer {
           this.violation('isolation', `physical page 0x${pa.toString(16)} is user memory of pids ${other} and ${q.pid}`, call);
         }
         owner.set(pa, q.pid);
-        const page = this.k.mem.bytes.subarray(pa, pa + PAGE_SIZE);
+        const page = this.session.machine.memory.bytes.subarray(pa, pa + PAGE_SIZE);
         if (Buffer.from(page.buffer, page.byteOffset, PAGE_SIZE).indexOf(CANARY.subarray(0, 7)) >= 0) {
           this.violation('kernel leak', `kernel canary bytes in user memory of pid ${q.pid} at page 0x${va.toString(16)}`, call);
         }
@@ -471,7 +473,7 @@ export class SyscallFuzzer {
     for (let i = 0; i < bytes.length; ) {
       const pa = this.physical(p, va + i);
       const n = Math.min(bytes.length - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
-      if (pa >= 0) this.k.mem.bytes.set(bytes.subarray(i, i + n), pa);
+      if (pa >= 0) this.session.machine.memory.bytes.set(bytes.subarray(i, i + n), pa);
       i += n;
     }
   }
@@ -481,7 +483,7 @@ export class SyscallFuzzer {
     for (let i = 0; i < len; ) {
       const pa = this.physical(p, va + i);
       const n = Math.min(len - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
-      if (pa >= 0) out.set(this.k.mem.bytes.subarray(pa, pa + n), i);
+      if (pa >= 0) out.set(this.session.machine.memory.bytes.subarray(pa, pa + n), i);
       i += n;
     }
     return out;

@@ -9,12 +9,39 @@
 //      copyout, R/W at every level (a read-only page is not a valid output buffer);
 //   3. succeed or fail as a whole: copyout translates every page before writing a byte.
 //
+// The door by construction: this file alone holds a FrameKey, the key to
+// AddressSpace.frames(), the physical memory behind a page table; nothing else
+// reachable from a Kernel or a Proc is a view of memory (kernel.ts). Interfaces for
+// code that extends the door (copy-on-write, asynchronous I/O):
+//   copyin(p, addr, len)        -> Uint8Array (a copy) | -1
+//   copyout(p, addr, bytes)     -> 0 | -1, every page checked before a byte is written
+//   copyinstr(p, addr, max)     -> string | -1 (max includes the NUL)
+//   userRangeWritable(p, addr, len), userPhysical(vm, va, write) -> physical address | -1
+//   p is any UserSpace ({ vm: AddressSpace }). A copy-on-write fault handler
+//   belongs here or in vm.ts (which owns page tables and may copy pages with
+//   its private memory, like copyUserPagesTo); anything else that must read or
+//   write user bytes calls these functions.
+//
 // The --check-fetch recorder (FetchRecorder) notes every user byte read during one
 // system call, so a test can assert that no system call reads the same byte twice
 // (a "double fetch", the classic time-of-check-to-time-of-use bug).
 
 import { PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
-import { PTE_P, PTE_U, PTE_W, readEntry, tableIndices, type AddressSpace } from './vm.js';
+import type { PhysicalMemory } from '../../machine/memory.js';
+import { PTE_P, PTE_U, PTE_W, readEntry, registerFrameKey, tableIndices, type AddressSpace } from './vm.js';
+
+/**
+ * The key to the frames behind a page table (AddressSpace.frames). Only its type
+ * leaves this file, and its private member makes it nominal: no other module can
+ * make one or fake one, so nothing but this file reaches user memory.
+ */
+class FrameKey {
+  private readonly door = 'copyin.ts';
+}
+export type { FrameKey };
+const KEY = new FrameKey();
+registerFrameKey(KEY);
+const frames = (vm: AddressSpace): PhysicalMemory => vm.frames(KEY);
 
 /** Anything with an address space: a process, or a process image exec is building. */
 export interface UserSpace {
@@ -45,7 +72,7 @@ export function userPhysical(vm: AddressSpace, va: number, write: boolean): numb
   const indices = tableIndices(va);
   let table = vm.root;
   for (let level = 0; level < 4; level++) {
-    const e = readEntry(vm.mem, table + indices[level] * 8);
+    const e = readEntry(frames(vm), table + indices[level] * 8);
     if ((e.flags & need) !== need) return -1;
     table = e.addr;
   }
@@ -84,7 +111,7 @@ export function copyin(p: UserSpace, addr: number, len: number): Uint8Array | -1
   const out = new Uint8Array(len);
   let at = 0;
   for (const [phys, n] of pieces) {
-    out.set(p.vm.mem.bytes.subarray(phys, phys + n), at);
+    out.set(frames(p.vm).bytes.subarray(phys, phys + n), at);
     at += n;
   }
   return out;
@@ -97,7 +124,7 @@ export function copyout(p: UserSpace, addr: number, bytes: Uint8Array): 0 | -1 {
   recorder?.recordWrite?.(addr, bytes.length, p);
   let at = 0;
   for (const [phys, n] of pieces) {
-    p.vm.mem.bytes.set(bytes.subarray(at, at + n), phys);
+    frames(p.vm).bytes.set(bytes.subarray(at, at + n), phys);
     p.vm.allocator.invalidate(Math.floor(phys / PAGE_SIZE));
     at += n;
   }
@@ -113,12 +140,13 @@ export function copyinstr(p: UserSpace, addr: number, max: number): string | -1 
   if (!userRangeOk(addr, 0) || max <= 0) return -1;
   const bytes: number[] = [];
   let va = addr;
+  const memory = frames(p.vm);
   while (bytes.length < max && va < userLimit()) {
     const phys = userPhysical(p.vm, va, false);
     if (phys < 0) return -1;
     const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), max - bytes.length, userLimit() - va);
     for (let i = 0; i < n; i++) {
-      const b = p.vm.mem.bytes[phys + i];
+      const b = memory.bytes[phys + i];
       if (b === 0) {
         recordFetch(p, addr, bytes.length + 1);
         return Buffer.from(bytes).toString('latin1');

@@ -14,8 +14,12 @@ export class PageAllocator {
    */
   invalidate: (physPage: number) => void = () => {};
 
+  /** The memory the pages are in: private, the allocator only zeroes pages in it. */
+  readonly #memory: PhysicalMemory;
+
   /** Manage the pages in physical [start, end). */
-  constructor(readonly mem: PhysicalMemory, start: number, end: number) {
+  constructor(mem: PhysicalMemory, start: number, end: number) {
+    this.#memory = mem;
     const first = Math.ceil(start / PAGE_SIZE) * PAGE_SIZE;
     const last = Math.floor(Math.min(end, mem.size) / PAGE_SIZE) * PAGE_SIZE;
     // Highest address first in the array, so pop() hands out low pages first.
@@ -27,7 +31,7 @@ export class PageAllocator {
   alloc(): number {
     const page = this.free.pop();
     if (page === undefined) return -1;
-    this.mem.bytes.fill(0, page, page + PAGE_SIZE);
+    this.#memory.bytes.fill(0, page, page + PAGE_SIZE);
     this.invalidate(page / PAGE_SIZE);
     return page;
   }
@@ -43,7 +47,7 @@ export class PageAllocator {
       if (sorted[i + count - 1] - sorted[i] !== (count - 1) * PAGE_SIZE) continue;
       const start = sorted[i], end = start + count * PAGE_SIZE;
       this.free = this.free.filter((p) => p < start || p >= end);
-      this.mem.bytes.fill(0, start, end);
+      this.#memory.bytes.fill(0, start, end);
       for (let p = start; p < end; p += PAGE_SIZE) this.invalidate(p / PAGE_SIZE);
       return start;
     }

@@ -9,6 +9,7 @@
 // level; the kernel half (PML4 slots 256..511) never has U set anywhere.
 
 import type { PhysicalMemory } from '../../machine/memory.js';
+import type { FrameKey } from './copyin.js';
 import type { PageAllocator } from './kalloc.js';
 import { KERNBASE, PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
 
@@ -48,12 +49,23 @@ function writeEntry(mem: PhysicalMemory, at: number, addr: number, flags: number
   mem.write64(at, ((addr % TWO32) | flags) >>> 0, Math.floor(addr / TWO32));
 }
 
+let doorKey: FrameKey | null = null;
+/** copyin.ts registers its key once, when it is loaded. */
+export function registerFrameKey(key: FrameKey): void {
+  if (doorKey) throw new Error('kernel: the copy module\'s key is already registered');
+  doorKey = key;
+}
+
 /** One page-table tree (a process's address space, or the kernel's). */
 export class AddressSpace {
   /** Physical address of the PML4 (what goes in CR3). */
   readonly root: number;
 
-  constructor(readonly mem: PhysicalMemory, readonly allocator: PageAllocator, kernel?: AddressSpace) {
+  /** The memory the tables and pages are in: private (see frames()). */
+  readonly #memory: PhysicalMemory;
+
+  constructor(mem: PhysicalMemory, readonly allocator: PageAllocator, kernel?: AddressSpace) {
+    this.#memory = mem;
     const root = allocator.alloc();
     if (root < 0) throw new OutOfMemory();
     this.root = root;
@@ -65,6 +77,21 @@ export class AddressSpace {
     }
   }
 
+  /** A new, empty process address space sharing this (the kernel's) half (exec, fork). */
+  newProcessSpace(): AddressSpace {
+    return new AddressSpace(this.#memory, this.allocator, this);
+  }
+
+  /**
+   * The physical memory behind this address space, for the copy module only:
+   * copyin.ts alone holds a FrameKey (its class is exported as a type only, and
+   * its private member makes it nominal), so no other code can call this.
+   */
+  frames(key: FrameKey): PhysicalMemory {
+    if (key !== doorKey) throw new Error('kernel: only the copy module (copyin.ts) reads the frames behind a page table');
+    return this.#memory;
+  }
+
   /**
    * Physical address of the last-level entry for `va`, creating missing tables
    * when `create` (with `tableFlags` on the new intermediate entries); -1 if absent.
@@ -74,7 +101,7 @@ export class AddressSpace {
     const indices = tableIndices(va);
     for (let level = 0; level < 3; level++) {
       const at = table + indices[level] * 8;
-      const e = readEntry(this.mem, at);
+      const e = readEntry(this.#memory, at);
       if (e.flags & PTE_P) {
         table = e.addr;
         continue;
@@ -82,7 +109,7 @@ export class AddressSpace {
       if (!create) return -1;
       const next = this.allocator.alloc();
       if (next < 0) return -1;
-      writeEntry(this.mem, at, next, tableFlags);
+      writeEntry(this.#memory, at, next, tableFlags);
       table = next;
     }
     return table + indices[3] * 8;
@@ -93,7 +120,7 @@ export class AddressSpace {
     const tableFlags = va < 0 ? PTE_P | PTE_W : PTE_P | PTE_W | PTE_U;
     const at = this.walk(va, true, tableFlags);
     if (at < 0) return false;
-    writeEntry(this.mem, at, pa, flags | PTE_P);
+    writeEntry(this.#memory, at, pa, flags | PTE_P);
     return true;
   }
 
@@ -101,7 +128,7 @@ export class AddressSpace {
   lookup(va: number): { addr: number; flags: number } | undefined {
     const at = this.walk(va, false);
     if (at < 0) return undefined;
-    const e = readEntry(this.mem, at);
+    const e = readEntry(this.#memory, at);
     return e.flags & PTE_P ? e : undefined;
   }
 
@@ -109,9 +136,9 @@ export class AddressSpace {
   unmap(va: number): number {
     const at = this.walk(va, false);
     if (at < 0) return -1;
-    const e = readEntry(this.mem, at);
+    const e = readEntry(this.#memory, at);
     if (!(e.flags & PTE_P)) return -1;
-    this.mem.write64(at, 0, 0);
+    this.#memory.write64(at, 0, 0);
     return e.addr;
   }
 
@@ -146,7 +173,7 @@ export class AddressSpace {
       const limit = level === 0 ? KERNEL_PML4_FIRST : 512;
       const span = 2 ** (39 - 9 * level);
       for (let i = 0; i < limit; i++) {
-        const e = readEntry(this.mem, table + i * 8);
+        const e = readEntry(this.#memory, table + i * 8);
         if (!(e.flags & PTE_P)) continue;
         const va = base + i * span;
         if (level === 3) pages.push([va, e.addr, e.flags]);
@@ -166,7 +193,7 @@ export class AddressSpace {
         this.allocator.release(page);
         return false;
       }
-      this.mem.bytes.copyWithin(page, pa, pa + PAGE_SIZE);
+      this.#memory.bytes.copyWithin(page, pa, pa + PAGE_SIZE);
     }
     return true;
   }
@@ -177,8 +204,8 @@ export class AddressSpace {
     for (let va = start; va < to; va += PAGE_SIZE) {
       const at = this.walk(va, false);
       if (at < 0) continue;
-      const e = readEntry(this.mem, at);
-      if (e.flags & PTE_P) writeEntry(this.mem, at, e.addr, flags | PTE_P);
+      const e = readEntry(this.#memory, at);
+      if (e.flags & PTE_P) writeEntry(this.#memory, at, e.addr, flags | PTE_P);
     }
   }
 
@@ -187,7 +214,7 @@ export class AddressSpace {
     const release = (table: number, level: number): void => {
       const limit = level === 0 ? KERNEL_PML4_FIRST : 512;
       for (let i = 0; i < limit; i++) {
-        const e = readEntry(this.mem, table + i * 8);
+        const e = readEntry(this.#memory, table + i * 8);
         if (!(e.flags & PTE_P)) continue;
         if (level < 3) release(e.addr, level + 1);
         this.allocator.release(e.addr);

@@ -49,7 +49,7 @@ export function execImage(k: Kernel, p: Proc, path: string, image: Uint8Array, a
   }
   let vm: AddressSpace;
   try {
-    vm = new AddressSpace(k.mem, k.allocator, k.kernelVm);
+    vm = k.kernelVm.newProcessSpace();
   } catch {
     return -1;
   }
