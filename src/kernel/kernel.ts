@@ -78,6 +78,8 @@ export class Kernel {
   /** Round-robin position in the process table. */
   lastSlot = -1;
   pageFaults = 0;
+  /** How fork copies memory: 'cow' shares pages copy-on-write; 'eager' copies every page (npm run bench compares them). */
+  forkCopies: 'cow' | 'eager' = 'cow';
   trace: TraceSink | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
   monitor: VirtualMachineMonitor | null = null;

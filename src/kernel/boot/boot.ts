@@ -70,6 +70,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   // 2. Physical pages and the kernel's page table (the direct map).
   const allocator = new PageAllocator(mem, FREE_MEMORY_PHYS, mem.size);
   allocator.invalidate = (page) => cpu.invalidateDecodeCache(page);
+  allocator.flushTlb = () => hw.mmu.flush();
   const kernelVm = buildKernelAddressSpace(mem, allocator);
 
   // 3. GDT: null, kernel code, kernel data, user data, user code, TSS (two slots).

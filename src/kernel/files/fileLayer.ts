@@ -25,6 +25,8 @@ export interface FileLayer {
 
   open(path: string, flags: number, cwd: InodeRef): OpenFile | number;
   read(f: OpenFile, n: number): Uint8Array | 'block' | number;
+  /** A regular file read at its end: read() would return 0 bytes without touching the buffer (XK's EOF rule). */
+  atEndOfFile(f: OpenFile): boolean;
   write(f: OpenFile, bytes: Uint8Array): number | 'block' | 'broken';
   stat(f: OpenFile): FileStat | number;
   dup(f: OpenFile): OpenFile;

@@ -2,7 +2,7 @@
 // file.ts (open-file table), console.ts, fs/ (inodes, paths, the log).
 
 import {
-  fileAlloc, fileCanBlock, fileClose, fileFcntlState, fileDup, fileOpen, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite,
+  fileAlloc, fileCanBlock, fileClose, fileFcntlState, fileDup, fileOpen, filePipe, fileAtEnd, fileRead, fileStat, fileWaitChannel, fileWrite,
   resetFileTable, setWakeup, type File,
 } from './file.js';
 import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from './console.js';
@@ -31,6 +31,7 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
 
     open: (path, flags, cwd) => fileOpen(path, flags, asInode(cwd)),
     read: (f, n) => fileRead(asFile(f), n),
+    atEndOfFile: (f) => fileAtEnd(asFile(f)),
     write: (f, bytes) => fileWrite(asFile(f), bytes),
     stat: (f) => fileStat(asFile(f)),
     dup: (f) => fileDup(asFile(f)),

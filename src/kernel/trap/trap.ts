@@ -20,6 +20,7 @@ import { hex } from '../traceEvents.js';
 import { deliverPendingSignals } from '../signals/signalDelivery.js';
 import { faultToSignal } from '../signals/signalFaults.js';
 import { signalTick } from '../signals/signalTimers.js';
+import { repairUserPageFault } from '../mem/pageFault.js';
 
 const RDI = 7;
 
@@ -53,6 +54,8 @@ export function trap(k: Kernel, tf: TrapFrame): void {
   } else if (trapno === T_IRQ_SERIAL) {
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     consoleInterrupt(k);
+  } else if (p && trapno === T_PAGE_FAULT && repairUserPageFault(k, p, tf)) {
+    // Copy-on-write or stack growth (pageFault.ts): the instruction runs again.
   } else if (p && faultToSignal(k, p, tf, trapno)) {
     // The program has a handler for the fault's signal (signalFaults.ts): it runs on the way out.
   } else if (p) {
