@@ -5,7 +5,8 @@
 
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
 import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
-import { FetchRecorder, setFetchRecorder } from '../kernel/mem/copyin.js';
+import { enableFetchCheck, fetchCheckSummary, FetchChecker } from '../kernel/mem/fetchChecker.js';
+import { fetchRecorder } from '../kernel/mem/copyin.js';
 import { kernelMonitor } from '../vmm/kernelProcess.js';
 import { commandUsage, findOption, HELP_FLAGS, RUN_OPTIONS } from './options.js';
 
@@ -147,16 +148,16 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stderr.write(session + '\n');
     return 1;
   }
-  const recorder = parsed.extras.has('--check-fetch') ? new FetchRecorder() : null;
-  setFetchRecorder(recorder);
+  // --check-fetch is the same switch as XK_CHECK_FETCH=1 (fetchChecker.ts); without it, the environment decides.
+  if (parsed.extras.has('--check-fetch')) enableFetchCheck((line) => process.stderr.write(`xk --check-fetch: ${line}\n`));
   try {
     await runInteractive(session);
-    for (const d of recorder?.doubleFetches ?? []) {
-      process.stderr.write(`xk run: --check-fetch: sys_${d.syscall} read user address 0x${d.addr.toString(16)} twice\n`);
+    const checker = fetchRecorder();
+    if (checker instanceof FetchChecker && process.env.NODE_TEST_CONTEXT === undefined) {
+      process.stderr.write(`xk --check-fetch: ${fetchCheckSummary(checker)}\n`);
     }
     return exitCode('xk run', session);
   } finally {
-    setFetchRecorder(null);
     session.close();
   }
 }

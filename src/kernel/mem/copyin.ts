@@ -25,8 +25,8 @@
 //   its private memory, like copyUserPagesTo); anything else that must read or
 //   write user bytes calls these functions.
 //
-// The --check-fetch recorder (FetchRecorder) notes every user byte read during one
-// system call, so a test can assert that no system call reads the same byte twice
+// The --check-fetch checker (fetchChecker.ts) is told every user range read during
+// one system call, so it can report that no system call reads the same byte twice
 // (a "double fetch", the classic time-of-check-to-time-of-use bug).
 
 import { PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
@@ -196,8 +196,13 @@ export function fetchaddr(p: UserSpace, addr: number): number | undefined {
 /**
  * An argv array: pointers at `addr` up to a NULL, each to a string.
  * -1 when there are more than `maxArgs` pointers, or any pointer or string is bad.
+ * `copied` holds strings the caller already copied in, by user address (exec's
+ * path, which is argv[0] itself in `exec(argv[0], argv)`): the kernel reuses its
+ * copy instead of reading the same user bytes a second time.
  */
-export function fetchargv(p: UserSpace, addr: number, maxArgs: number, maxLen: number): string[] | -1 {
+export function fetchargv(
+  p: UserSpace, addr: number, maxArgs: number, maxLen: number, copied: ReadonlyMap<number, string> = new Map(),
+): string[] | -1 {
   const args: string[] = [];
   for (let i = 0; ; i++) {
     if (i > maxArgs) return -1;
@@ -205,35 +210,14 @@ export function fetchargv(p: UserSpace, addr: number, maxArgs: number, maxLen: n
     if (ptr === undefined) return -1;
     if (ptr === 0) return args;
     if (i === maxArgs) return -1;
-    const s = copyinstr(p, ptr, maxLen);
+    const known = copied.get(ptr);
+    const s = known !== undefined ? (known.length < maxLen ? known : -1) : copyinstr(p, ptr, maxLen);
     if (s === -1) return -1;
     args.push(s);
   }
 }
 
-/** The --check-fetch recorder: which user bytes each system call read, and which twice. */
-export class FetchRecorder {
-  private seen = new Set<number>();
-  private current = '';
-  readonly doubleFetches: Array<{ syscall: string; addr: number }> = [];
-
-  /** Start recording a new system call. */
-  begin(syscall: string): void {
-    this.seen.clear();
-    this.current = syscall;
-  }
-  record(addr: number, len: number): void {
-    for (let a = addr; a < addr + len; a++) {
-      if (this.seen.has(a)) {
-        this.doubleFetches.push({ syscall: this.current, addr: a });
-        return; // one report per fetch is enough
-      }
-      this.seen.add(a);
-    }
-  }
-}
-
-/** What copyin/copyout tell a recorder (FetchRecorder here, FetchChecker in fetchChecker.ts). */
+/** What copyin/copyout tell the double-fetch checker (FetchChecker, fetchChecker.ts: the only one). */
 export interface FetchObserver {
   begin(syscall: string, space?: UserSpace): void;
   record(addr: number, len: number, space?: UserSpace): void;
@@ -245,7 +229,7 @@ export interface FetchObserver {
 
 let recorder: FetchObserver | null = null;
 
-/** Install (or with null remove) the double-fetch recorder. */
+/** Install (or with null remove) the double-fetch checker; fetchChecker.ts's enableFetchCheck is the switch. */
 export function setFetchRecorder(r: FetchObserver | null): void {
   recorder = r;
 }
