@@ -8,15 +8,17 @@ import { traceSession } from '../trace/hardwareTracer.js';
 import { renderText } from '../trace/textRenderer.js';
 import { renderChromeTrace } from '../trace/chromeTrace.js';
 import { exitCode, parseRunArguments, startCliSession } from './runCommand.js';
+import { commandUsage } from './options.js';
 
 export async function traceCommand(args: string[]): Promise<number> {
-  const parsed = parseRunArguments('xk trace', args, { '--all': 'flag', '--trace-json': 'value' });
+  const parsed = parseRunArguments('trace', args);
   if (typeof parsed === 'string') {
     process.stderr.write(parsed + '\n');
     return 2;
   }
+  if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
   if (!parsed.options.program) {
-    process.stderr.write('xk trace: which program? usage: xk trace [--all] [--trace-json FILE] PROGRAM [ARGS...]\n');
+    process.stderr.write(`xk trace: which program?\n${commandUsage('trace')}`);
     return 2;
   }
   const events: TraceEvent[] = [];
