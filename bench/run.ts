@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
 import { buildAsmProgram } from '../test/kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
+import { startSession } from '../src/kernel/boot/session.js';
 
 const RUNS = 3;
 

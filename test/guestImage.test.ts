@@ -10,7 +10,7 @@ import { buildGuestWithXk } from './guestBuildXk.js';
 import { bootImage } from '../src/cli/bootCommand.js';
 import * as path from 'node:path';
 import { decodeBytes } from '../src/isa/decode.js';
-import { readBootImage, loadBootImage, BootImageError } from '../src/cli/bootImage.js';
+import { readBootImage, loadBootImage, BootImageError } from '../src/toolchain/bootImage.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
 
 test('the guest links with _start at 0x100000 and ends below the page allocator (0x200000)', () => {

@@ -4,9 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateUsys } from '../src/kernel/generateUserStubs.js';
-import { runToCompletion, type SessionOptions } from '../src/kernel/session.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import { generateUsys } from '../src/build/generateUserStubs.js';
+import { runToCompletion, type SessionOptions } from '../src/kernel/boot/session.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 
 /** Assemble and link an assembly program (entry _start) with the system-call stubs. */
 export function buildAsmProgram(source: string): Uint8Array {
@@ -72,6 +73,7 @@ export async function runProgram(
   const { status, message } = await runToCompletion({
     program: { path: argv[0], image, argv },
     memoryBytes: 16 * 1024 * 1024,
+    monitor: kernelMonitor, // as `xk run` boots it: vmrun works
     output: (b) => { output += Buffer.from(b).toString('latin1'); },
     trace: extra.trace ?? ((e) => events.push(e)),
     ...extra,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram, buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
-import { runToCompletion } from '../src/kernel/session.js';
+import { runToCompletion } from '../src/kernel/boot/session.js';
 
 test('fork, exit and wait: the parent collects each child status', async () => {
   const run = await runProgram(buildCProgram(C_PROTOTYPES + `

@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
-import { PAGE_SIZE, USER_STACK_BOTTOM } from '../src/kernel/kernelLayout.js';
-import { PTE_W } from '../src/kernel/vm.js';
-import type { Proc } from '../src/kernel/proc.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { PAGE_SIZE, USER_STACK_BOTTOM } from '../src/kernel/mem/kernelLayout.js';
+import { PTE_W } from '../src/kernel/mem/vm.js';
+import type { Proc } from '../src/kernel/proc/proc.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
 
 const WRITER = C_PROTOTYPES + `
 char big[8192];

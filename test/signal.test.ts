@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LDFLAGS, USER_DIR, compileAll } from './helpers/userBuild.js';
-import { runToCompletion, startSession } from '../src/kernel/session.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import { runToCompletion, startSession } from '../src/kernel/boot/session.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-signal-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));

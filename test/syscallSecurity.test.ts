@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
-import { unimplementedSyscalls } from '../src/kernel/syscall.js';
-import { FetchRecorder, setFetchRecorder } from '../src/kernel/copyin.js';
+import { unimplementedSyscalls } from '../src/kernel/syscall/syscall.js';
+import { FetchRecorder, setFetchRecorder } from '../src/kernel/mem/copyin.js';
 
 test('every row of the system-call table has an implementation', () => {
   assert.deepEqual(unimplementedSyscalls(), []);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram } from './kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
+import { startSession } from '../src/kernel/boot/session.js';
 import { traceSession } from '../src/trace/hardwareTracer.js';
 import { renderText } from '../src/trace/textRenderer.js';
 import { renderChromeTrace } from '../src/trace/chromeTrace.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
 
 const OPEN_PROGRAM = `
   .text

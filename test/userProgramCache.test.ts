@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildKey, readCache, writeCache } from '../src/kernel/userProgramCache.js';
+import { buildKey, readCache, writeCache } from '../src/build/userProgramCache.js';
 
 test('the cache key changes when a user source changes, and only then', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-cachekey-'));

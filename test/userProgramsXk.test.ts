@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildUserBinaries, buildUserPrograms } from '../src/kernel/userPrograms.js';
-import { runToCompletion } from '../src/kernel/session.js';
+import { buildUserBinaries, buildUserPrograms } from '../src/build/userPrograms.js';
+import { runToCompletion } from '../src/kernel/boot/session.js';
 import { README_TEXT, SMALL_TEXT } from '../src/kernel/fs/mkfs.js';
-import { gccVersion } from '../src/kernel/generateUserAssembly.js';
+import { gccVersion } from '../src/build/generateUserAssembly.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');

@@ -1,13 +1,14 @@
-// A virtual machine as a process of the xk kernel (src/kernel/vmProcess.ts): a user
+// A virtual machine as a process of the xk kernel (src/vmm/kernelProcess.ts): a user
 // program asks for one with vmrun(path); the guest kernel boots under the host
 // kernel's monitor next to ordinary processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
-import { PageAllocator } from '../src/kernel/kalloc.js';
-import { startSession } from '../src/kernel/session.js';
-import { buildUserPrograms } from '../src/kernel/userPrograms.js';
+import { PageAllocator } from '../src/kernel/mem/kalloc.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { buildGuest } from './guestBuild.js';
 import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
 
@@ -46,6 +47,7 @@ test('vmrun: the guest kernel runs as an xk process, same serial output as on th
     program: { path: 'init', image: buildCProgram(INIT), argv: ['init'] },
     programs: new Map([['guest.elf', elf], ['notes.txt', new TextEncoder().encode('not a boot image\n')]]),
     memoryBytes: 32 * MiB,
+    monitor: kernelMonitor,
     output: (x) => { output += Buffer.from(x).toString('latin1'); },
   });
   try {

@@ -10,7 +10,7 @@
 import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
 import type { PortDevice, PortSize } from '../machine/ports.js';
-import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
+import { BootImageError, loadBootImage, readBootImage } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
 import { commandUsage } from './options.js';
 

@@ -4,8 +4,9 @@
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
 
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
-import { startSession, type Session, type SessionOptions } from '../kernel/session.js';
-import { FetchRecorder, setFetchRecorder } from '../kernel/copyin.js';
+import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
+import { FetchRecorder, setFetchRecorder } from '../kernel/mem/copyin.js';
+import { kernelMonitor } from '../vmm/kernelProcess.js';
 import { commandUsage, findOption, HELP_FLAGS, RUN_OPTIONS } from './options.js';
 
 export interface CommonOptions {
@@ -115,6 +116,7 @@ export async function startCliSession(command: string, options: CommonOptions, e
       // The user programs built by xk's toolchain; --fs DIR may replace any of them.
       programs: defaultUserPrograms(command),
       output: (bytes) => process.stdout.write(bytes),
+      monitor: kernelMonitor, // vmrun boots guests under src/vmm's monitor
       ...extra,
     });
   } catch (e) {

@@ -3,7 +3,7 @@
 // through int $64, the IDT, alltraps, trap(), syscall(), sys_*, and back by iretq.
 
 import { writeFileSync } from 'node:fs';
-import type { TraceEvent } from '../trace/events.js';
+import type { TraceEvent } from '../kernel/traceEvents.js';
 import { traceSession } from '../trace/hardwareTracer.js';
 import { renderText } from '../trace/textRenderer.js';
 import { renderChromeTrace } from '../trace/chromeTrace.js';

@@ -3,7 +3,7 @@
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
 // is the status the guest wrote to its shutdown port.
 
-import { BootImageError } from './bootImage.js';
+import { BootImageError } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
 import { commandUsage } from './options.js';
 import { runVm, type RunVmOptions, type RunVmResult } from '../vmm/vmRunner.js';

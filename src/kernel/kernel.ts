@@ -5,11 +5,12 @@
 import type { Cpu } from '../machine/cpu.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { PortBus } from '../machine/ports.js';
-import type { TraceEvent, TraceSink } from '../trace/events.js';
-import type { FileLayer } from './fileLayer.js';
-import type { PageAllocator } from './kalloc.js';
-import type { AddressSpace } from './vm.js';
-import type { Proc, ProcTable } from './proc.js';
+import type { TraceEvent, TraceSink } from './traceEvents.js';
+import type { FileLayer } from './files/fileLayer.js';
+import type { PageAllocator } from './mem/kalloc.js';
+import type { AddressSpace } from './mem/vm.js';
+import type { Proc, ProcTable } from './proc/proc.js';
+import type { VirtualMachineMonitor } from './proc/virtualMachine.js';
 import { COM1 } from '../machine/devices/serial.js';
 
 /** The parts of the machine (src/machine/machine.ts) the kernel uses. */
@@ -22,7 +23,7 @@ export interface Hardware {
   stop(reason: string): void;
 }
 
-/** Kernel linear addresses of the assembly entry points (asm/trapEntry.S, trapVectors.ts). */
+/** Kernel linear addresses of the assembly entry points (trap/trapEntry.S, trapVectors.ts). */
 export interface EntryPoints {
   alltraps: number;
   trapret: number;
@@ -49,6 +50,8 @@ export class Kernel {
   lastSlot = -1;
   pageFaults = 0;
   trace: TraceSink | null = null;
+  /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
+  monitor: VirtualMachineMonitor | null = null;
 
   constructor(
     readonly hw: Hardware,

@@ -10,12 +10,14 @@
 // indirect blocks (doubly indirect).
 
 import type { FileSystem } from './fileSystem.js';
-import { NINODE } from './fileSystem.js';
 import { balloc, bfree } from './blocks.js';
 import {
   BLOCK_SIZE, MAX_FILE_BLOCKS, NADDRS, NDIRECT, NINDIRECT,
   decodeDinode, encodeDinode, inodeBlock,
 } from './layout.js';
+
+/** Size of the in-memory inode table (open files, current directories, exec). */
+export const NINODE = 200;
 
 export interface Inode {
   readonly fs: FileSystem;

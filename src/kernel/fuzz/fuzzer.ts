@@ -31,16 +31,16 @@
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { link } from '../../toolchain/linker/link.js';
 import { joinAddress } from '../../machine/descriptors.js';
-import { fetchRecorder, setFetchRecorder } from '../copyin.js';
-import { FetchChecker, describeDoubleFetch } from '../fetchChecker.js';
-import { openFileCount } from '../file.js';
+import { fetchRecorder, setFetchRecorder } from '../mem/copyin.js';
+import { FetchChecker, describeDoubleFetch } from '../mem/fetchChecker.js';
+import { openFileCount } from '../files/file.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, T_SYSCALL, USER_LIMIT, USER_STACK_BOTTOM, v2p } from '../kernelLayout.js';
-import type { Proc } from '../proc.js';
-import { startSession, type Session } from '../session.js';
-import { SYSCALL_BY_NAME } from '../syscallTable.js';
-import { ARGUMENT_REGISTERS, TrapFrame } from '../trapFrame.js';
-import { PTE_W } from '../vm.js';
+import { PAGE_SIZE, T_SYSCALL, USER_LIMIT, USER_STACK_BOTTOM, v2p } from '../mem/kernelLayout.js';
+import type { Proc } from '../proc/proc.js';
+import { startSession, type Session } from '../boot/session.js';
+import { SYSCALL_BY_NAME } from '../syscall/syscallTable.js';
+import { ARGUMENT_REGISTERS, TrapFrame } from '../trap/trapFrame.js';
+import { PTE_W } from '../mem/vm.js';
 import { generateCall, Rng, type FuzzCall } from './fuzzGenerate.js';
 import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
 

@@ -1,0 +1,59 @@
+// syscall(): find the system call named by %rax in the one table, run it, and put
+// its result in the trap frame's rax, which trapret restores into %rax.
+//
+// Every sys_* function reads like the lecture slide: fetch and check the
+// arguments (from the trap frame: %rdi %rsi %rdx %rcx %r8 %r9), copy user data in
+// (copyin.ts, the only door to user memory), do the operation, copy results out.
+// A call that has to wait returns a generator (Blocking) that yields the channel to
+// sleep on; the scheduler resumes it after wakeup and the generator returns the result.
+
+import type { Kernel } from '../kernel.js';
+import type { Proc } from '../proc/proc.js';
+import { sleep } from '../proc/sleep.js';
+import { SYSCALL_BY_NUMBER, SYSCALLS } from './syscallTable.js';
+import { fetchRecorder } from '../mem/copyin.js';
+import { finishSyscall, type SyscallFunction } from './args.js';
+import '../mem/fetchChecker.js'; // --check-fetch: on under node --test and with XK_CHECK_FETCH=1
+import { SYSPROC } from './sysproc.js';
+import { SYSFILE } from './sysfile.js';
+import { SIGNAL_SYSCALLS } from '../signals/signalSyscalls.js';
+import { VM_SYSCALLS } from './sysvm.js';
+
+/** name -> implementation. The sys_* modules import args.ts, never this dispatcher. */
+const FUNCTIONS: ReadonlyMap<string, SyscallFunction> = new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS, ...VM_SYSCALLS]);
+export function syscallFunction(name: string): SyscallFunction | undefined {
+  return FUNCTIONS.get(name);
+}
+
+/** Rows of the table without an implementation (a test asserts there are none). */
+export function unimplementedSyscalls(): string[] {
+  return SYSCALLS.filter((s) => !syscallFunction(s.name)).map((s) => s.name);
+}
+
+export function syscall(k: Kernel, p: Proc): void {
+  const num = p.tf.signed('rax'); // all 64 bits: 0x1_0000_000f is not open
+  const spec = SYSCALL_BY_NUMBER.get(num);
+  const fn = spec && syscallFunction(spec.name);
+  if (!spec || !fn) {
+    k.print(`pid ${p.pid} ${p.name}: unknown sys call ${num}\n`);
+    k.emit(p, 'kernel', 'syscall', `syscall(): unknown system call ${num} -> -1`, { num });
+    p.tf.set('rax', -1);
+    return;
+  }
+  k.emit(p, 'kernel', 'syscall', `syscall(): rax = ${num} -> sys_${spec.name}`, { num, name: spec.name });
+  fetchRecorder()?.begin(spec.name, p);
+  const result = fn(k, p);
+  if (typeof result === 'number') {
+    finishSyscall(k, p, spec.name, result);
+    return;
+  }
+  const step = result.next();
+  if (step.done) {
+    finishSyscall(k, p, spec.name, step.value);
+  } else {
+    p.pending = result;
+    p.pendingName = spec.name;
+    k.emit(p, 'kernel', 'sleep', `sys_${spec.name} sleeps`, { name: spec.name });
+    sleep(p, step.value);
+  }
+}
