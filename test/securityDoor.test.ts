@@ -12,6 +12,7 @@ const ALLOWED: Record<string, string> = {
   'mem/copyin.ts': 'the door: copyin, copyout, copyinstr walk the process page table',
   'mem/vm.ts': 'builds and walks page tables (kernel memory)',
   'mem/kalloc.ts': 'zeroes freshly allocated pages',
+  'mem/pageFault.ts': 'copy-on-write and stack growth: copies a shared page, finds the stack bottom (the door calls it too)',
   'boot/boot.ts': 'writes the GDT, IDT, TSS and kernel text',
   'trap/trapFrame.ts': 'reads and writes trap frames on kernel stacks',
 };

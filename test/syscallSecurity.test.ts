@@ -28,7 +28,7 @@ int main(void) {
   CHECK(10, fstat(fd, KERNEL));
   CHECK(11, fstat(fd, ro));
   CHECK(12, pipe((int*)KERNEL));
-  CHECK(13, wait((int*)KERNEL));
+  CHECK(13, waitstatus((int*)KERNEL));
   CHECK(14, read(99, buf, 1));                     /* bad descriptors */
   CHECK(15, write(-1, buf, 1));
   CHECK(16, close(16));

@@ -15,7 +15,7 @@ _start:
   mov $0, %esi          # O_RDONLY
   call open
   mov %eax, %edi
-  call exit
+  call exitstatus
   .data
 path: .asciz "/small.txt"
 `;
@@ -94,7 +94,7 @@ _start:
 1: dec %ecx
   jnz 1b
   mov $0, %edi
-  call exit
+  call exitstatus
 `);
   const session = await startSession({
     program: { path: 'spin', image, argv: ['spin'] }, memoryBytes: 16 * 1024 * 1024, timerInterval: 100,

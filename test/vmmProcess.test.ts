@@ -23,13 +23,13 @@ int main(void) {
   int v = vmrun("guest.elf");
   if (v < 0) { puts("vmrun failed\\n"); return 1; }
   int pid = fork();
-  if (pid == 0) { long s = 0; for (int i = 0; i < 20000; i++) { s += i; if (i % 5000 == 0) sleep(1); } exit(s == 199990000L ? 42 : 1); }
-  int a, b; int w1 = wait(&a); int w2 = wait(&b);
+  if (pid == 0) { long s = 0; for (int i = 0; i < 20000; i++) { s += i; if (i % 5000 == 0) sleep(1); } exitstatus(s == 199990000L ? 42 : 1); }
+  int a, b; int w1 = waitstatus(&a); int w2 = waitstatus(&b);
   if (w1 == pid) { int t = a; a = b; b = t; w1 = w2; }
   puts("vm "); putint(a); puts(" child "); putint(b); puts(w1 == v ? " (vm pid ok)\\n" : " (vm pid wrong)\\n");
   int q = fork();
-  if (q == 0) exit(7);
-  int c; wait(&c); puts("after "); putint(c); puts("\\n");
+  if (q == 0) exitstatus(7);
+  int c; waitstatus(&c); puts("after "); putint(c); puts("\\n");
   puts("bad image "); putint(vmrun("notes.txt")); puts("\\n");
   sysinfo(info); puts(info[2] == freeBefore ? "memory back\\n" : "memory leaked\\n");
   return 0;

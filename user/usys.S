@@ -249,3 +249,17 @@ vmrun:
   movl $35, %eax    # SYS_vmrun
   int $64
   ret
+
+  .globl waitstatus
+  .type waitstatus, @function
+waitstatus:
+  movl $36, %eax    # SYS_waitstatus
+  int $64
+  ret
+
+  .globl exitstatus
+  .type exitstatus, @function
+exitstatus:
+  movl $37, %eax    # SYS_exitstatus
+  int $64
+  ret

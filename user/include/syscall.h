@@ -5,8 +5,8 @@
 #define XK_SYSCALL_H
 
 #define SYS_fork          1  // int fork(void)
-#define SYS_exit          2  // int exit(int status)
-#define SYS_wait          3  // int wait(int *status)
+#define SYS_exit          2  // int exit(void)
+#define SYS_wait          3  // int wait(void)
 #define SYS_pipe          4  // int pipe(int *fds)
 #define SYS_read          5  // int read(int fd, void *buf, int n)
 #define SYS_kill          6  // int kill(int pid)
@@ -39,5 +39,7 @@
 #define SYS_pause        33  // int pause(void)
 #define SYS_fcntl        34  // int fcntl(int fd, int cmd, int arg)
 #define SYS_vmrun        35  // int vmrun(const char *path)
+#define SYS_waitstatus   36  // int waitstatus(int *status)
+#define SYS_exitstatus   37  // int exitstatus(int status)
 
 #endif

@@ -147,6 +147,11 @@ export function fileRead(f: File, n: number): Uint8Array | 'block' | -1 {
   }
 }
 
+/** An inode file whose offset is at (or past) its end: a read returns 0 bytes and writes no memory. */
+export function fileAtEnd(f: File): boolean {
+  return f.readable && f.type === 'inode' && f.offset >= f.inode!.size;
+}
+
 /**
  * write(): bytes accepted now, 'block' (nothing accepted: sleep on
  * fileWaitChannel(f, 'write') and retry), or -1 (not writable, broken pipe, no

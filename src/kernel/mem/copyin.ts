@@ -7,7 +7,10 @@
 //   2. walk the PROCESS's page table in physical memory (not the CPU's TLB, and not
 //      whatever CR3 happens to hold), requiring P and U/S at every level and, for
 //      copyout, R/W at every level (a read-only page is not a valid output buffer);
-//   3. succeed or fail as a whole: copyout translates every page before writing a byte.
+//   3. succeed or fail as a whole: copyout translates every page before writing a byte;
+//   4. see memory as the program does: a copy-on-write page is copied before copyout
+//      writes it, a stack page not yet grown is mapped (pageFault.ts), exactly what
+//      the program's own access would have done. Nothing else is repaired.
 //
 // The --check-fetch recorder (FetchRecorder) notes every user byte read during one
 // system call, so a test can assert that no system call reads the same byte twice
@@ -15,6 +18,7 @@
 
 import { PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
 import { PTE_P, PTE_U, PTE_W, readEntry, tableIndices, type AddressSpace } from './vm.js';
+import { resolveUserFault } from './pageFault.js';
 
 /** Anything with an address space: a process, or a process image exec is building. */
 export interface UserSpace {
@@ -52,6 +56,17 @@ export function userPhysical(vm: AddressSpace, va: number, write: boolean): numb
   return table + (va % PAGE_SIZE);
 }
 
+/**
+ * userPhysical, after repairing a fault the program itself would not see: a write
+ * to a copy-on-write page copies it first, a stack page not yet grown is mapped
+ * (pageFault.ts). So the kernel writes through the user's view, never behind it.
+ */
+function userPhysicalRepaired(vm: AddressSpace, va: number, write: boolean): number {
+  const phys = userPhysical(vm, va, write);
+  if (phys >= 0 || !resolveUserFault(vm, va, write)) return phys;
+  return userPhysical(vm, va, write);
+}
+
 /** Physical pieces [phys, length] covering [addr, addr+len), or -1 if any page fails. */
 function translateRange(vm: AddressSpace, addr: number, len: number, write: boolean): Array<[number, number]> | -1 {
   if (!userRangeOk(addr, len)) return -1;
@@ -59,7 +74,7 @@ function translateRange(vm: AddressSpace, addr: number, len: number, write: bool
   let va = addr;
   const end = addr + len;
   while (va < end) {
-    const phys = userPhysical(vm, va, write);
+    const phys = userPhysicalRepaired(vm, va, write);
     if (phys < 0) return -1;
     const n = Math.min(end - va, PAGE_SIZE - (va % PAGE_SIZE));
     pieces.push([phys, n]);
@@ -74,6 +89,11 @@ function translateRange(vm: AddressSpace, addr: number, len: number, write: bool
  */
 export function userRangeWritable(p: UserSpace, addr: number, len: number): boolean {
   return translateRange(p.vm, addr, len, true) !== -1;
+}
+
+/** Is [addr, addr+len) mapped user memory (readable; not necessarily writable)? Reads nothing. */
+export function userRangeMapped(p: UserSpace, addr: number, len: number): boolean {
+  return translateRange(p.vm, addr, len, false) !== -1;
 }
 
 /** Copy `len` bytes in from user address `addr`. */
@@ -114,7 +134,7 @@ export function copyinstr(p: UserSpace, addr: number, max: number): string | -1 
   const bytes: number[] = [];
   let va = addr;
   while (bytes.length < max && va < userLimit()) {
-    const phys = userPhysical(p.vm, va, false);
+    const phys = userPhysicalRepaired(p.vm, va, false);
     if (phys < 0) return -1;
     const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), max - bytes.length, userLimit() - va);
     for (let i = 0; i < n; i++) {

@@ -7,15 +7,24 @@
 //                                  Every process's page table shares these mappings
 //                                  (PML4 slots 256..511 point to the same tables).
 //   ...
-//   USER_LIMIT = 0x8000_0000       first address that is not user space (2 GiB)
-//   USER_STACK_TOP = USER_LIMIT    the user stack grows down from here:
-//   [USER_LIMIT - USER_STACK_BYTES, USER_LIMIT)   the stack pages (U, W)
-//   the page just below the stack                 guard page, never mapped
-//   ...                                           heap grows up into the gap (sbrk)
+//   USER_LIMIT = 0x8000_0000       first address that is not user space (2 GiB, XK's SZ_2G)
+//   USER_STACK_TOP = USER_LIMIT    the user stack grows down from here: exec maps ONE
+//                                  page; a fault below it, down to USER_STACK_BOTTOM
+//                                  (USER_STACK_MAX_PAGES = 10 pages in all, XK's figure),
+//                                  maps a zero page and restarts (pageFault.ts)
+//   [USER_STACK_BOTTOM - USER_STACK_GUARD_BYTES, USER_STACK_BOTTOM)
+//                                  guard gap: never mapped, a fault there kills
+//   USER_HEAP_LIMIT                the heap grows up to here (sbrk), so the heap and the
+//                                  stack can never meet
 //   [brk0, brk)                                   heap: starts at the page after the
 //                                                 program's highest segment (bss)
-//   USER_TEXT_BASE = 0x40_0000                    where `ld -Ttext 0x400000` puts code
-//   [0, USER_BASE)                                never mapped: NULL dereferences fault
+//   USER_TEXT_BASE = 0x40_0000                    where xk's `ld -Ttext 0x400000` puts code
+//   [0, USER_TEXT_BASE)                           never mapped for xk's programs: NULL
+//                                                 dereferences fault. An XK-linked
+//                                                 program (`ld -N -Ttext 0`) has its code
+//                                                 at 0, so *NULL reads its first code
+//                                                 bytes and NULL writes change its code,
+//                                                 as on XK (docs/xk-compat.md).
 //
 // Physical memory (all numbers are physical addresses):
 //
@@ -42,17 +51,27 @@ export function v2p(linear: number): number {
   return linear - KERNBASE;
 }
 
-/** User space is [USER_BASE, USER_LIMIT). */
-export const USER_BASE = 0x1000;
+/** User space is [0, USER_LIMIT): a program's segments may start at 0 (XK's layout). */
+export const USER_BASE = 0;
 export const USER_LIMIT = 0x80000000;
 /** Where the user linker script puts .text (`ld -Ttext 0x400000`). */
 export const USER_TEXT_BASE = 0x400000;
-/** The user stack: fixed size, at the top of user space, with an unmapped guard page below. */
+/** The user stack: starts as one page at the top of user space and grows on demand to at most 10 pages. */
 export const USER_STACK_TOP = USER_LIMIT;
-export const USER_STACK_BYTES = 16 * PAGE_SIZE;
+export const USER_STACK_MAX_PAGES = 10;
+export const USER_STACK_BYTES = USER_STACK_MAX_PAGES * PAGE_SIZE;
+/** The lowest address the stack may ever reach. */
 export const USER_STACK_BOTTOM = USER_STACK_TOP - USER_STACK_BYTES;
-/** The heap may grow up to the guard page below the stack. */
-export const USER_HEAP_LIMIT = USER_STACK_BOTTOM - PAGE_SIZE;
+/** The unmapped gap between the highest heap address and the lowest stack address. */
+export const USER_STACK_GUARD_BYTES = PAGE_SIZE;
+/** The heap may grow up to the guard gap below the stack. */
+export const USER_HEAP_LIMIT = USER_STACK_BOTTOM - USER_STACK_GUARD_BYTES;
+/**
+ * The return address exec leaves on top of the new stack, for a program entered at
+ * `main` (XK's layout, no crt0): returning from main jumps to this kernel-half
+ * address and faults (#PF in user mode: the process is killed), as on XK.
+ */
+export const FAKE_RETURN_ADDRESS = -1; // 0xffff_ffff_ffff_ffff
 
 /** Physical placement of the kernel's fixed structures. */
 export const GDT_PHYS = 0x1000;
@@ -88,6 +107,7 @@ export const GDT_ENTRIES = 7;
 export const T_SYSCALL = 64; // int $64: the only gate with DPL 3
 export const T_IRQ0 = 32; // timer (IRQ0)
 export const T_IRQ_SERIAL = 36; // COM1 (IRQ4)
+export const T_IRQ_DISK = 46; // the disk (IRQ14, on the slave PIC)
 export const T_PAGE_FAULT = 14;
 
 /** RFLAGS.IF: interrupts enabled (user code always runs with IF = 1). */

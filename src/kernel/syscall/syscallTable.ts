@@ -42,8 +42,9 @@ export const SYSINFO_SIZE = 20; // struct sys_info { int pages_in_use, pages_in_
 
 export const SYSCALLS: readonly SyscallSpec[] = [
   { num: 1, name: 'fork', args: [], returns: 'int' },
-  { num: 2, name: 'exit', args: [int('status')], returns: 'int' },
-  { num: 3, name: 'wait', args: [out('status', 'int', 4, true)], returns: 'int' },
+  // XK's exit(void) and wait(void) take no argument: %rdi is whatever the caller left there.
+  { num: 2, name: 'exit', args: [], returns: 'int' },
+  { num: 3, name: 'wait', args: [], returns: 'int' },
   { num: 4, name: 'pipe', args: [out('fds', 'int[2]', 8)], returns: 'int' },
   { num: 5, name: 'read', args: [fd(), { kind: 'bufOut', name: 'buf', lengthArg: 2 }, int('n')], returns: 'int' },
   { num: 6, name: 'kill', args: [int('pid')], returns: 'int' },
@@ -78,6 +79,9 @@ export const SYSCALLS: readonly SyscallSpec[] = [
   { num: 34, name: 'fcntl', args: [fd(), int('cmd'), int('arg')], returns: 'int' },
   // Virtual machines (src/vmm/kernelProcess.ts, docs/vmm.md): boot a guest image as a child process.
   { num: 35, name: 'vmrun', args: [path()], returns: 'int' },
+  // The status-returning forms of exit and wait (docs/xk-compat.md): xk's own programs use these.
+  { num: 36, name: 'waitstatus', args: [out('status', 'int', 4, true)], returns: 'int' },
+  { num: 37, name: 'exitstatus', args: [int('status')], returns: 'int' },
 ];
 
 export const SYSCALL_BY_NUMBER: ReadonlyMap<number, SyscallSpec> = new Map(SYSCALLS.map((s) => [s.num, s]));

@@ -4,7 +4,7 @@
 // when a pipe or the console cannot proceed; their user data is copied once,
 // before the first attempt, and never read again.
 
-import { copyin, copyout, userRangeWritable } from '../mem/copyin.js';
+import { copyin, copyout, userRangeMapped, userRangeWritable } from '../mem/copyin.js';
 import { sysExec } from '../proc/exec.js';
 import type { Kernel } from '../kernel.js';
 import type { Blocking, Proc } from '../proc/proc.js';
@@ -13,13 +13,20 @@ import {
 } from './args.js';
 import { STAT_SIZE } from './syscallTable.js';
 
-/** read(fd, buf, n): up to n bytes; 0 at end of file; waits on an empty pipe or console. */
+/**
+ * read(fd, buf, n): up to n bytes; 0 at end of file; waits on an empty pipe or console.
+ * At the end of a regular file it returns 0 for any mapped user buffer, as XK and
+ * Linux do: no byte is copied, so even a read-only buffer is fine. Otherwise buf must be writable
+ * before anything is read (pipe data taken cannot be given back).
+ */
 function* sysRead(k: Kernel, p: Proc): Blocking {
   const a = argFd(p, 0);
   const buf = argAddr(p, 1);
   const n = argInt(p, 2);
   traceArgs(k, p, 'read', [a ? a.fd : argInt(p, 0), ptr(buf), n]);
-  if (!a || n < 0 || !userRangeWritable(p, buf, n)) return -1;
+  if (!a || n < 0) return -1;
+  if (k.files.atEndOfFile(a.file) && userRangeMapped(p, buf, n)) return 0;
+  if (!userRangeWritable(p, buf, n)) return -1;
   for (;;) {
     const r = k.files.read(a.file, n);
     if (r === 'block') {

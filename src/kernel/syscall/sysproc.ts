@@ -1,5 +1,5 @@
 // System calls about processes and memory: fork exit wait kill getpid sbrk sleep
-// uptime sysinfo. Each: fetch and check arguments, copy in, operate, copy out.
+// uptime sysinfo, and xk's waitstatus exitstatus. Each: fetch and check arguments, copy in, operate, copy out.
 
 import { copyout, userRangeWritable } from '../mem/copyin.js';
 import type { Kernel } from '../kernel.js';
@@ -13,12 +13,17 @@ import { forkSignals } from '../signals/signals.js';
 
 const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
-/** fork(): a copy of the caller; 0 in the child, the child's pid in the parent. */
+/**
+ * fork(): a copy of the caller; 0 in the child, the child's pid in the parent.
+ * The memory is shared copy-on-write (vm.ts, pageFault.ts): the child costs only its
+ * page tables until one side writes. k.forkCopies = 'eager' copies every page instead.
+ */
 function sysFork(k: Kernel, p: Proc): number {
   traceArgs(k, p, 'fork', []);
   const child = k.procs.alloc(p.name);
   if (!child) return -1;
-  if (!p.vm.copyUserPagesTo(child.vm)) {
+  const copied = k.forkCopies === 'eager' ? p.vm.copyUserPagesTo(child.vm) : p.vm.shareUserPagesWith(child.vm);
+  if (!copied) {
     k.procs.free(child);
     return -1;
   }
@@ -36,19 +41,40 @@ function sysFork(k: Kernel, p: Proc): number {
   return child.pid;
 }
 
-/** exit(status): never returns. */
+/**
+ * exit(): never returns. XK's exit takes no argument, so %rdi is whatever the
+ * program last left there: it is ignored and the status is 0 (docs/xk-compat.md).
+ */
 function sysExit(k: Kernel, p: Proc): number {
+  traceArgs(k, p, 'exit', []);
+  exitProcess(k, p, 0);
+  return 0;
+}
+
+/** exitstatus(status): exit with a status the parent's waitstatus() can read. */
+function sysExitStatus(k: Kernel, p: Proc): number {
   const status = argInt(p, 0);
-  traceArgs(k, p, 'exit', [status]);
+  traceArgs(k, p, 'exitstatus', [status]);
   exitProcess(k, p, status);
   return 0;
 }
 
-/** wait(int *status): reap a zombie child; sleeps until one exits. -1 without children. */
+/** wait(): XK's: reap a zombie child and return its pid; writes no user memory. */
 function* sysWait(k: Kernel, p: Proc): Blocking {
+  traceArgs(k, p, 'wait', []);
+  return yield* reapChild(k, p, 0);
+}
+
+/** waitstatus(int *status): wait(), and the child's exit status stored at `status` unless it is 0. */
+function* sysWaitStatus(k: Kernel, p: Proc): Blocking {
   const statusAddr = argAddr(p, 0);
-  traceArgs(k, p, 'wait', [ptr(statusAddr)]);
+  traceArgs(k, p, 'waitstatus', [ptr(statusAddr)]);
   if (statusAddr !== 0 && !userRangeWritable(p, statusAddr, 4)) return -1;
+  return yield* reapChild(k, p, statusAddr);
+}
+
+/** Sleep until a child is a zombie, free it, store its status at `statusAddr` (if not 0): its pid, or -1 without children. */
+function* reapChild(k: Kernel, p: Proc, statusAddr: number): Blocking {
   for (;;) {
     let haveChildren = false;
     for (const c of k.procs.live()) {
@@ -136,6 +162,8 @@ export const SYSPROC: ReadonlyMap<string, SyscallFunction> = new Map<string, Sys
   ['fork', sysFork],
   ['exit', sysExit],
   ['wait', sysWait],
+  ['waitstatus', sysWaitStatus],
+  ['exitstatus', sysExitStatus],
   ['kill', sysKill],
   ['getpid', sysGetpid],
   ['sbrk', sysSbrk],

@@ -44,13 +44,13 @@ main:
 	testl	%eax, %eax
 	jns	.L2
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L14:
 	movl	$.LC2, %edi
 	movl	$0, %eax
 	call	printf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L15:
 	movl	$shell_argv, %esi
 	movl	$.LC3, %edi
@@ -59,7 +59,7 @@ main:
 	movl	$0, %eax
 	call	printf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L7:
 	testl	%eax, %eax
 	js	.L13
@@ -73,7 +73,6 @@ main:
 	js	.L14
 	je	.L15
 .L4:
-	movl	$0, %edi
 	call	wait
 	cmpl	%eax, %ebx
 	je	.L7
@@ -85,7 +84,7 @@ main:
 	movl	$0, %eax
 	call	printf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	main, .-main
 	.section	.rodata.str1.1
 .LC6:

@@ -290,7 +290,6 @@ run_line:
 	cmpb	$38, %bpl
 	je	.L91
 .L60:
-	movl	$0, %edi
 	call	wait
 	cmpl	%eax, %ebx
 	je	.L27
@@ -333,7 +332,7 @@ run_line:
 	jg	.L92
 .L39:
 	movl	%eax, %edi
-	call	exit
+	call	exitstatus
 .L92:
 	movq	184(%rsp), %rdi
 	call	atoi
@@ -350,12 +349,12 @@ run_line:
 	movl	$.LC9, %edi
 	call	fail
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L101:
 	movl	$.LC8, %edi
 	call	fail
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L102:
 	testl	%r13d, %r13d
 	jns	.L93
@@ -409,7 +408,7 @@ run_line:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L93:
 	movl	$0, %edi
 	call	close
@@ -435,7 +434,7 @@ run_line:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L96:
 	leaq	32(%rsp), %rsi
 	call	stat
@@ -453,7 +452,7 @@ run_line:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L98:
 	leaq	32(%rsp), %rsi
 	movl	$1, %edi
@@ -515,7 +514,7 @@ run_line:
 	jl	.L104
 .L64:
 	leaq	48(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	testl	%eax, %eax
 	js	.L105
 	cmpl	%eax, %r14d
@@ -524,7 +523,7 @@ run_line:
 	jmp	.L64
 .L105:
 	movl	%ebx, %edi
-	call	exit
+	call	exitstatus
 .L91:
 	movl	%eax, %esi
 	movl	$.LC13, %edi

@@ -42,7 +42,7 @@ main:
 	js	.L8
 .L4:
 	leaq	12(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%ebx, %eax
 	jne	.L4
 	movq	8(%rbp), %rsi

@@ -446,7 +446,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L89:
 	movl	$.LC5, %r9d
 	movl	$.LC6, %r8d
@@ -457,7 +457,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L90:
 	movl	$.LC7, %r9d
 	movl	$.LC8, %r8d
@@ -468,7 +468,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L91:
 	movl	$.LC9, %r9d
 	movl	$.LC10, %r8d
@@ -479,7 +479,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L92:
 	movl	$.LC11, %r9d
 	movl	$.LC12, %r8d
@@ -490,7 +490,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L93:
 	movl	$.LC14, %r9d
 	movl	$.LC15, %r8d
@@ -501,7 +501,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L79:
 	movl	$.LC16, %r9d
 	movl	$.LC17, %r8d
@@ -512,7 +512,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L10:
 	movl	$.LC18, %r9d
 	movl	$.LC19, %r8d
@@ -523,7 +523,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L94:
 	movl	$.LC20, %r9d
 	movl	$.LC21, %r8d
@@ -534,7 +534,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L95:
 	movl	$.LC22, %r9d
 	movl	$.LC23, %r8d
@@ -545,7 +545,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L96:
 	movl	$.LC25, %r9d
 	movl	$.LC26, %r8d
@@ -556,7 +556,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L15:
 	movl	$.LC27, %r9d
 	movl	$.LC28, %r8d
@@ -567,7 +567,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L97:
 	movl	$.LC29, %r9d
 	movl	$.LC30, %r8d
@@ -578,7 +578,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L98:
 	movl	$.LC31, %r9d
 	movl	$.LC32, %r8d
@@ -589,7 +589,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L19:
 	movl	$.LC33, %r9d
 	movl	$.LC34, %r8d
@@ -600,7 +600,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L99:
 	movl	$.LC36, %r9d
 	movl	$.LC37, %r8d
@@ -611,7 +611,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L23:
 	movl	%eax, 16(%rsp,%rbx,4)
 	addq	$1, %rbx
@@ -632,7 +632,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L22:
 	cmpl	$13, %ebx
 	jne	.L100
@@ -721,7 +721,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L101:
 	movl	$.LC42, %r9d
 	movl	$.LC43, %r8d
@@ -732,7 +732,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L102:
 	movl	$.LC44, %r9d
 	movl	$.LC28, %r8d
@@ -743,7 +743,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L103:
 	movl	$.LC45, %r9d
 	movl	$.LC46, %r8d
@@ -754,7 +754,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L30:
 	movl	$.LC48, %r9d
 	movl	$.LC49, %r8d
@@ -765,7 +765,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L104:
 	movl	$.LC1, %r9d
 	movl	$.LC50, %r8d
@@ -776,7 +776,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L33:
 	movl	$.LC51, %r9d
 	movl	$.LC52, %r8d
@@ -787,7 +787,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L105:
 	movl	$.LC53, %r9d
 	movl	$.LC54, %r8d
@@ -798,7 +798,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L36:
 	movl	$.LC56, %r9d
 	movl	$.LC57, %r8d
@@ -809,7 +809,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L106:
 	testl	%r12d, %r12d
 	je	.L107
@@ -1032,7 +1032,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L108:
 	movl	$.LC62, %r9d
 	movl	$.LC63, %r8d
@@ -1043,7 +1043,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L109:
 	movl	$.LC64, %r9d
 	movl	$.LC65, %r8d
@@ -1054,7 +1054,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L110:
 	movl	$.LC66, %r9d
 	movl	$.LC67, %r8d
@@ -1065,7 +1065,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L111:
 	movl	$.LC1, %r9d
 	movl	$.LC69, %r8d
@@ -1076,7 +1076,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L46:
 	movl	$.LC71, %r9d
 	movl	$.LC72, %r8d
@@ -1087,7 +1087,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L112:
 	movl	$.LC73, %r9d
 	movl	$.LC74, %r8d
@@ -1098,7 +1098,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L113:
 	movl	$.LC75, %r9d
 	movl	$.LC76, %r8d
@@ -1109,7 +1109,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L50:
 	movl	$.LC79, %r9d
 	movl	$.LC80, %r8d
@@ -1120,7 +1120,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L114:
 	movl	$.LC81, %r9d
 	movl	$.LC82, %r8d
@@ -1131,7 +1131,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L115:
 	movl	$.LC1, %r9d
 	movl	$.LC84, %r8d
@@ -1142,7 +1142,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L116:
 	movl	$.LC86, %r9d
 	movl	$.LC87, %r8d
@@ -1153,7 +1153,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L117:
 	movl	$.LC1, %r9d
 	movl	$.LC88, %r8d
@@ -1164,7 +1164,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L118:
 	movl	$.LC31, %r9d
 	movl	$.LC89, %r8d
@@ -1175,7 +1175,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L119:
 	movl	$.LC91, %r9d
 	movl	$.LC92, %r8d
@@ -1186,7 +1186,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L120:
 	movl	$.LC93, %r9d
 	movl	$.LC94, %r8d
@@ -1197,7 +1197,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L121:
 	movl	$.LC96, %r9d
 	movl	$.LC97, %r8d
@@ -1208,7 +1208,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L122:
 	movl	$.LC99, %r9d
 	movl	$.LC100, %r8d
@@ -1219,7 +1219,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L61:
 	movl	$.LC101, %r9d
 	movl	$.LC102, %r8d
@@ -1230,7 +1230,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L123:
 	movl	$.LC104, %r9d
 	movl	$.LC105, %r8d
@@ -1241,7 +1241,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L66:
 	movl	$.LC106, %r9d
 	movl	$.LC107, %r8d
@@ -1252,7 +1252,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L124:
 	movl	$.LC108, %r9d
 	movl	$.LC109, %r8d
@@ -1263,7 +1263,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L69:
 	movl	$.LC110, %r9d
 	movl	$.LC111, %r8d
@@ -1274,7 +1274,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L125:
 	movl	$.LC113, %r9d
 	movl	$.LC114, %r8d
@@ -1285,7 +1285,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L126:
 	movl	$.LC115, %r9d
 	movl	$.LC116, %r8d
@@ -1296,7 +1296,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L74:
 	movl	$.LC117, %r9d
 	movl	$.LC118, %r8d
@@ -1307,7 +1307,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L76:
 	movl	$.LC119, %r9d
 	movl	$.LC120, %r8d
@@ -1318,7 +1318,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	main, .-main
 	.local	buf
 	.comm	buf,2048,32

@@ -27,7 +27,7 @@
 	.section	.rodata.str1.8
 	.align 8
 .LC8:
-	.string	"wait(&status) == pid && status == 0"
+	.string	"waitstatus(&status) == pid && status == 0"
 	.section	.rodata.str1.1
 .LC9:
 	.string	"writer succeeded"
@@ -72,7 +72,7 @@ test_pipe:
 	subl	$1, %ebx
 	jne	.L6
 	movl	$0, %edi
-	call	exit
+	call	exitstatus
 .L22:
 	movl	$.LC0, %r9d
 	movl	$.LC1, %r8d
@@ -83,10 +83,10 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L23:
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L3:
 	movl	412(%rsp), %edi
 	call	close
@@ -102,7 +102,7 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L26:
 	addl	%r8d, %ebp
 .L7:
@@ -139,7 +139,7 @@ test_pipe:
 	cmpl	$5000, %ebp
 	jne	.L17
 	leaq	104(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%r12d, %eax
 	jne	.L13
 	cmpl	$0, 104(%rsp)
@@ -175,7 +175,7 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L13:
 	movl	$.LC8, %r9d
 	movl	$.LC9, %r8d
@@ -186,7 +186,7 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L27:
 	movl	$.LC0, %r9d
 	movl	$.LC1, %r8d
@@ -197,7 +197,7 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L28:
 	movl	$.LC11, %r9d
 	movl	$.LC12, %r8d
@@ -208,7 +208,7 @@ test_pipe:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	test_pipe, .-test_pipe
 	.section	.rodata.str1.1
 .LC13:
@@ -220,7 +220,7 @@ test_pipe:
 .LC16:
 	.string	"fork"
 .LC17:
-	.string	"wait(&status) == pid"
+	.string	"waitstatus(&status) == pid"
 .LC18:
 	.string	"wait returns the child's pid"
 .LC19:
@@ -228,13 +228,13 @@ test_pipe:
 .LC20:
 	.string	"exit status"
 .LC21:
-	.string	"wait(0) < 0"
+	.string	"wait() < 0"
 .LC22:
 	.string	"wait without children"
 .LC23:
 	.string	"fork many"
 .LC24:
-	.string	"wait(&status) > 0"
+	.string	"waitstatus(&status) > 0"
 .LC25:
 	.string	"reap"
 	.section	.rodata.str1.8
@@ -257,7 +257,7 @@ test_pipe:
 .LC33:
 	.string	"kill a reaped process"
 .LC34:
-	.string	"wait(0) == pid"
+	.string	"wait() == pid"
 	.section	.rodata.str1.8
 	.align 8
 .LC35:
@@ -320,12 +320,11 @@ main:
 	je	.L66
 	movl	$-1, 32(%rsp)
 	leaq	32(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%eax, %ebx
 	jne	.L67
 	cmpl	$42, 32(%rsp)
 	jne	.L68
-	movl	$0, %edi
 	call	wait
 	testl	%eax, %eax
 	jns	.L69
@@ -342,7 +341,7 @@ main:
 	movl	$0, %ebx
 .L41:
 	leaq	32(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	testl	%eax, %eax
 	jle	.L72
 	movl	32(%rsp), %ecx
@@ -355,7 +354,6 @@ main:
 	orl	%eax, %ebx
 	subl	$1, %ebp
 	jne	.L41
-	movl	$0, %edi
 	call	wait
 	testl	%eax, %eax
 	jns	.L73
@@ -374,7 +372,7 @@ main:
 	jne	.L76
 	movl	$0, 16(%rsp)
 	leaq	16(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%eax, %ebx
 	jne	.L77
 	movl	%ebx, %edi
@@ -401,7 +399,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L65:
 	movl	$.LC15, %r9d
 	movl	$.LC16, %r8d
@@ -412,10 +410,10 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L66:
 	movl	$42, %edi
-	call	exit
+	call	exitstatus
 .L67:
 	movl	$.LC17, %r9d
 	movl	$.LC18, %r8d
@@ -426,7 +424,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L68:
 	movl	$.LC19, %r9d
 	movl	$.LC20, %r8d
@@ -437,7 +435,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L69:
 	movl	$.LC21, %r9d
 	movl	$.LC22, %r8d
@@ -448,7 +446,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L70:
 	movl	$.LC15, %r9d
 	movl	$.LC23, %r8d
@@ -459,10 +457,10 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L71:
 	movl	%ebx, %edi
-	call	exit
+	call	exitstatus
 .L72:
 	movl	$.LC24, %r9d
 	movl	$.LC25, %r8d
@@ -473,7 +471,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L39:
 	movl	$.LC26, %r9d
 	movl	$.LC27, %r8d
@@ -484,7 +482,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L73:
 	movl	$.LC21, %r9d
 	movl	$.LC28, %r8d
@@ -495,7 +493,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L74:
 	movl	$.LC0, %r9d
 	movl	$.LC1, %r8d
@@ -506,14 +504,14 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L75:
 	movl	$1, %edx
 	leaq	16(%rsp), %rsi
 	movl	32(%rsp), %edi
 	call	read
 	movl	$0, %edi
-	call	exit
+	call	exitstatus
 .L76:
 	movl	$.LC29, %r9d
 	movl	$.LC30, %r8d
@@ -524,7 +522,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L77:
 	movl	$.LC17, %r9d
 	movl	$.LC31, %r8d
@@ -535,7 +533,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L78:
 	movl	$.LC32, %r9d
 	movl	$.LC33, %r8d
@@ -546,11 +544,10 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L48:
 	movl	%eax, %edi
 	call	kill
-	movl	$0, %edi
 	call	wait
 	cmpl	%eax, %ebx
 	jne	.L79
@@ -587,7 +584,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L80:
 	movl	$.LC0, %r9d
 	movl	$.LC1, %r8d
@@ -598,7 +595,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L81:
 	movl	$1, %edi
 	call	close
@@ -616,14 +613,14 @@ main:
 	movl	$.LC39, %edi
 	call	exec
 	movl	$99, %edi
-	call	exit
+	call	exitstatus
 .L82:
 	movslq	%ebx, %rbx
 	movb	$0, 32(%rsp,%rbx)
 	movl	8(%rsp), %edi
 	call	close
 	leaq	4(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%eax, %ebp
 	jne	.L55
 	cmpl	$0, 4(%rsp)
@@ -664,7 +661,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L83:
 	movl	$.LC42, %r9d
 	movl	$.LC43, %r8d
@@ -675,7 +672,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L84:
 	movl	$.LC46, %r9d
 	movl	$.LC47, %r8d
@@ -686,7 +683,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L85:
 	movl	$.LC49, %r9d
 	movl	$.LC50, %r8d
@@ -697,6 +694,6 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	main, .-main
 	.section	.note.GNU-stack,"",@progbits

@@ -43,7 +43,7 @@
 	.section	.rodata.str1.8
 	.align 8
 .LC16:
-	.string	"wait(&status) == pid && status == 0"
+	.string	"waitstatus(&status) == pid && status == 0"
 	.section	.rodata.str1.1
 .LC17:
 	.string	"child saw the parent's heap"
@@ -132,7 +132,7 @@ main:
 	cmpb	$112, 0(%r13)
 	je	.L11
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L36:
 	movl	$.LC0, %r9d
 	movl	$.LC1, %r8d
@@ -143,7 +143,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L37:
 	movl	$.LC4, %r9d
 	movl	$.LC5, %r8d
@@ -154,7 +154,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L38:
 	movl	$.LC6, %r9d
 	movl	$.LC7, %r8d
@@ -165,7 +165,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L39:
 	movl	$.LC8, %r9d
 	movl	$.LC9, %r8d
@@ -176,7 +176,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L40:
 	movl	$.LC10, %r9d
 	movl	$.LC11, %r8d
@@ -187,7 +187,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L41:
 	movl	$.LC12, %r9d
 	movl	$.LC13, %r8d
@@ -198,7 +198,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L42:
 	movl	$.LC14, %r9d
 	movl	$.LC15, %r8d
@@ -209,14 +209,14 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L11:
 	movb	$99, 0(%r13)
 	movl	$0, %edi
-	call	exit
+	call	exitstatus
 .L10:
 	leaq	812(%rsp), %rdi
-	call	wait
+	call	waitstatus
 	cmpl	%ebx, %eax
 	jne	.L12
 	movl	812(%rsp), %ebx
@@ -254,7 +254,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L43:
 	movl	$.LC18, %r9d
 	movl	$.LC19, %r8d
@@ -265,7 +265,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L44:
 	movl	$.LC20, %r9d
 	movl	$.LC21, %r8d
@@ -276,7 +276,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L45:
 	movl	$.LC22, %r9d
 	movl	$.LC23, %r8d
@@ -287,7 +287,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L21:
 	addl	$1, %ebx
 	addl	$37, %edx
@@ -350,7 +350,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L47:
 	movl	$.LC26, %r9d
 	movl	$.LC27, %r8d
@@ -361,6 +361,6 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	main, .-main
 	.section	.note.GNU-stack,"",@progbits

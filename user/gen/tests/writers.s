@@ -22,7 +22,7 @@
 	.section	.rodata.str1.8,"aMS",@progbits,1
 	.align 8
 .LC7:
-	.string	"wait(&status) > 0 && status == 0"
+	.string	"waitstatus(&status) > 0 && status == 0"
 	.section	.rodata.str1.1
 .LC8:
 	.string	"writer succeeded"
@@ -81,7 +81,7 @@ main:
 	jne	.L2
 .L9:
 	movq	%rsp, %rdi
-	call	wait
+	call	waitstatus
 	testl	%eax, %eax
 	jle	.L7
 	cmpl	$0, (%rsp)
@@ -116,7 +116,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L27:
 	movl	$.LC5, %r9d
 	movl	$.LC6, %r8d
@@ -127,7 +127,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L28:
 	movl	$20, %r12d
 	addl	$97, %ebx
@@ -146,10 +146,10 @@ main:
 	subl	$1, %r12d
 	jne	.L6
 	movl	$0, %edi
-	call	exit
+	call	exitstatus
 .L31:
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L7:
 	movl	$.LC7, %r9d
 	movl	$.LC8, %r8d
@@ -160,7 +160,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L29:
 	movl	$.LC9, %r9d
 	movl	$.LC10, %r8d
@@ -171,7 +171,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L30:
 	movl	$.LC11, %r9d
 	movl	$.LC12, %r8d
@@ -182,7 +182,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L33:
 	movl	$.LC13, %r9d
 	movl	$.LC14, %r8d
@@ -193,7 +193,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L34:
 	movl	$.LC15, %r9d
 	movl	$.LC16, %r8d
@@ -204,7 +204,7 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 .L35:
 	movslq	%esi, %rsi
 	addl	$1, 128(%rsp,%rsi,4)
@@ -261,6 +261,6 @@ main:
 	movl	$0, %eax
 	call	fprintf
 	movl	$1, %edi
-	call	exit
+	call	exitstatus
 	.size	main, .-main
 	.section	.note.GNU-stack,"",@progbits
