@@ -62,12 +62,12 @@ int main(int argc, char **argv) {
   for (;;) {
     int pid = fork();
     if (pid < 0) break;
-    if (pid == 0) { char c; close(p[1]); read(p[0], &c, 1); exit(0); }
+    if (pid == 0) { char c; close(p[1]); read(p[0], &c, 1); exit(); }
     if (++n > 100) break;
   }
   close(p[1]);
   close(p[0]);
-  while (wait(0) > 0) ;
+  while (wait() > 0) ;
   if (n != 63) return 2;                                     /* 63 children + this process */
   char *args[34];
   for (int i = 0; i < 33; i++) args[i] = "x";

@@ -61,6 +61,8 @@ export interface EntryPoints {
   vectors: number[];
 }
 
+import type { DiskDriver } from './drivers/diskDriver.js';
+
 export class Kernel {
   readonly #memory: PhysicalMemory;
   readonly cpu: KernelCpu;
@@ -81,6 +83,10 @@ export class Kernel {
   /** How fork copies memory: 'cow' shares pages copy-on-write; 'eager' copies every page (npm run bench compares them). */
   forkCopies: 'cow' | 'eager' = 'cow';
   trace: TraceSink | null = null;
+  /** The timed disk's driver (drivers/diskDriver.ts); null when the file system is on the instant disk. */
+  disk: DiskDriver | null = null;
+  /** Called after each disk interrupt (asynchronous I/O moves its requests on). */
+  onDiskInterrupt: (() => void) | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
   monitor: VirtualMachineMonitor | null = null;
 

@@ -29,6 +29,10 @@ import { wakeup } from '../proc/sleep.js';
 import { trapEntry } from '../trap/trap.js';
 import { VECTOR_COUNT } from '../trap/trapVectors.js';
 import { buildKernelAddressSpace } from '../mem/vm.js';
+import { DiskDriver } from '../drivers/diskDriver.js';
+import { QUEUE_DEPTH } from '../../machine/devices/disk.js';
+import { BLOCK_SIZE } from '../fs/layout.js';
+import { PAGE_SIZE } from '../mem/kernelLayout.js';
 
 /** CR0.PE | CR0.WP | CR0.PG, CR4.PAE, EFER.LME | EFER.LMA: 64-bit mode with paging. */
 const CR0_LONG = 0x1 | 0x10000 | 0x80000000;
@@ -46,6 +50,8 @@ export interface BootOptions {
   /** Which assembler builds trap/trapEntry.S ('gnu' only in tests). */
   assembler?: AssemblerChoice;
   trace?: TraceSink;
+  /** The file system is on the machine's timed disk (IRQ 14): attach the disk driver. */
+  timedDisk?: boolean;
   /** The virtual-machine monitor vmrun uses (src/vmm/kernelProcess.ts's kernelMonitor); none: vmrun fails. */
   monitor?: VirtualMachineMonitorFactory;
 }
@@ -119,11 +125,40 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   options.files.setConsoleOutput((bytes) => {
     for (const b of bytes) hw.ports.out(COM1, 1, b);
   });
+  if (options.timedDisk) attachDiskDriver(k);
 
   // 8. The first process, then into it through trapret.
   startFirstProcess(k, options);
   schedule(k);
   return k;
+}
+
+/**
+ * The disk driver and its DMA buffers: one block per hardware tag plus one for
+ * the immediate commands, in kernel pages that are never freed.
+ */
+function attachDiskDriver(k: Kernel): void {
+  const perPage = PAGE_SIZE / BLOCK_SIZE;
+  const pages: number[] = [];
+  for (let i = 0; i < Math.ceil((QUEUE_DEPTH + 1) / perPage); i++) {
+    const page = k.allocator.alloc();
+    if (page < 0) throw new BootError('no memory for the disk buffers');
+    pages.push(page);
+  }
+  const mem = k.mem;
+  const driver = new DiskDriver(k.hw.ports, {
+    buffer: (i) => pages[Math.floor(i / perPage)] + (i % perPage) * BLOCK_SIZE,
+    read: (phys, length) => mem.slice(phys, length),
+    write: (phys, data) => mem.load(phys, data),
+  }, BLOCK_SIZE);
+  driver.onEvent = (what, r, ok) => {
+    if (!k.trace) return;
+    const op = r.write ? 'write' : 'read';
+    if (what === 'start') k.emit(k.current, 'kernel', 'disk-request', `disk request: ${op} block ${r.block} (tag ${r.tag})`, { block: r.block });
+    else k.emit(k.current, 'kernel', 'disk-done', `disk: ${op} of block ${r.block} done${ok ? '' : ' (error)'}`, { block: r.block });
+  };
+  k.disk = driver;
+  k.files.attachDisk(driver);
 }
 
 function startFirstProcess(k: Kernel, options: BootOptions): void {

@@ -7,6 +7,7 @@ import { boot, DEFAULT_TIMER_INTERVAL } from './boot.js';
 import { fileLayerFor } from '../files/fileLayerAdapter.js';
 import { openRootDisk, type MountedDisk } from '../fs/image.js';
 import { DiskCrash } from '../fs/blockDevice.js';
+import { BlockDeviceSectors } from '../fs/diskBlocks.js';
 import type { Kernel } from '../kernel.js';
 import { DEFAULT_MEMORY_BYTES } from '../mem/kernelLayout.js';
 import type { AssemblerChoice } from '../trap/kernelText.js';
@@ -29,6 +30,12 @@ export interface SessionOptions {
   monitor?: VirtualMachineMonitorFactory;
   /** Console output (the serial port). */
   output: (bytes: Uint8Array) => void;
+  /**
+   * The disk the file system is on: 'timed' (default) is the machine's disk,
+   * whose requests take time and interrupt (IRQ 14) while other processes run;
+   * 'instant' reads and writes the image at once, as if the disk took no time.
+   */
+  disk?: 'timed' | 'instant';
   /** Console input available from the start. */
   input?: Uint8Array | string;
   /** After `input`, the console reads end of file (runToCompletion). */
@@ -50,9 +57,11 @@ export interface Session {
 
 export async function startSession(options: SessionOptions): Promise<Session> {
   const disk = openRootDisk({ imagePath: options.imagePath, hostDir: options.fsDir, programs: options.programs });
+  const timedDisk = (options.disk ?? 'timed') === 'timed';
   const machine = new Machine({
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_BYTES,
     serialOut: options.output,
+    disk: timedDisk ? new BlockDeviceSectors(disk.disk) : undefined,
   });
   let kernel: Kernel;
   try {
@@ -60,6 +69,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       files: fileLayerFor(disk.fs, disk.disk),
       program: options.program,
       timerInterval: options.timerInterval ?? DEFAULT_TIMER_INTERVAL,
+      timedDisk,
       assembler: options.assembler,
       trace: options.trace,
       monitor: options.monitor,

@@ -5,6 +5,8 @@
 // Nothing here blocks: an operation that cannot proceed now returns 'block', and
 // the kernel sleeps on waitChannel(file, op) until the file layer calls wakeup().
 
+import type { DiskDriver } from '../drivers/diskDriver.js';
+
 /** An open file (struct file): opaque to the kernel core. */
 export type OpenFile = object;
 /** An in-memory inode reference (a process's current directory): opaque too. */
@@ -63,4 +65,24 @@ export interface FileLayer {
   crashAfter(n: number): number;
   /** Disk reads so far (sysinfo). */
   diskReads(): number;
+
+  // The timed disk (fs/diskBlocks.ts). Without attachDisk() the file system
+  // reads and writes its device at once and none of these ever waits.
+
+  /** Put the file system on the timed disk, through the kernel's disk driver. */
+  attachDisk(driver: DiskDriver): void;
+  /** Run `body` (a system call) so that a missing block or a busy log interrupts it. */
+  waitForDisk<T>(body: () => T): T;
+  /** If `e` says the call must wait for the disk, the channel to sleep on (then run the call again); else null. */
+  diskWaitChannel(e: unknown): object | null;
+  /** Transactions begun so far, and how many of them are on the disk. */
+  transactions(): { begun: number; durable: number };
+  /** Woken when a commit is on the disk. */
+  logChannel(): object;
+  /** pread: up to n bytes of a regular file at `offset`, without moving the file offset; -1 if not a readable file. */
+  readAt(f: OpenFile, offset: number, n: number): Uint8Array | number;
+  /** pwrite: bytes written to a regular file at `offset`, or -1. */
+  writeAt(f: OpenFile, offset: number, bytes: Uint8Array): number;
+  /** Whether f is a regular file (asynchronous I/O works only on those). */
+  isRegularFile(f: OpenFile): boolean;
 }

@@ -9,13 +9,43 @@ import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from '.
 import type { FileSystem } from '../fs/fileSystem.js';
 import type { CrashingDisk } from '../fs/blockDevice.js';
 import { fsChdir, fsLink, fsMkdir, fsMknod, fsOpen, fsUnlink, O_RDONLY, O_RDWR } from '../fs/fsOps.js';
-import { idup, iput, readi, type Inode } from '../fs/inode.js';
-import { CONSOLE_MAJOR, T_FILE } from '../fs/layout.js';
+import { bmap, idup, iput, readi, type Inode } from '../fs/inode.js';
+import { DiskWait } from '../fs/bufferCache.js';
+import { LogBusy } from '../fs/log.js';
+import { attachTimedDisk } from '../fs/diskBlocks.js';
+import { fsWrite } from '../fs/fsOps.js';
+import { wakeup as fileLayerWakeup, type WaitChannel } from '../fs/channel.js';
+import type { DiskDriver } from '../drivers/diskDriver.js';
+import { BLOCK_SIZE, CONSOLE_MAJOR, T_FILE } from '../fs/layout.js';
 import { rootInode } from '../fs/path.js';
 import type { FileLayer, InodeRef, OpenFile } from './fileLayer.js';
 
 const asFile = (f: OpenFile): File => f as File;
 const asInode = (i: InodeRef): Inode => i as Inode;
+
+/** At most this many blocks of one read are asked of the disk at once. */
+const PREFETCH_BLOCKS = 32;
+
+/** The channel a disk wait names, or null if `e` is something else. */
+function diskWaitChannel(e: unknown): object | null {
+  return e instanceof DiskWait || e instanceof LogBusy ? e.channel : null;
+}
+
+/**
+ * Start the disk reads for every block of [off, off + n) of `ip` that is not
+ * cached, and wait for them together (a read of many blocks sleeps once, not
+ * once per block). Outside waitForDisk, or when all are cached, it does nothing.
+ */
+function prefetchRange(ip: Inode, off: number, n: number): void {
+  const end = Math.min(off + n, ip.size);
+  const blocks: number[] = [];
+  for (let bn = Math.floor(off / BLOCK_SIZE); bn * BLOCK_SIZE < end && blocks.length < PREFETCH_BLOCKS; bn++) {
+    const b = bmap(ip, bn, false);
+    if (b !== 0) blocks.push(b);
+  }
+  const channel = ip.fs.cache.prefetch(blocks);
+  if (channel) throw new DiskWait(channel, blocks[0]);
+}
 
 /**
  * The file layer over a mounted file system. The open-file table and the console
@@ -24,15 +54,38 @@ const asInode = (i: InodeRef): Inode => i as Inode;
 export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
   resetFileTable();
   resetConsole();
+  // Why a read or write of a file answered 'block' on the timed disk: the channel to sleep on.
+  const diskBlocked = new WeakMap<File, object>();
+  const waitingForDisk = <T>(f: File, body: () => T): T | 'block' => {
+    try {
+      return fs.cache.waitForDisk(body);
+    } catch (e) {
+      const channel = diskWaitChannel(e);
+      if (!channel) throw e;
+      diskBlocked.set(f, channel);
+      return 'block';
+    }
+  };
   return {
     rootDirectory: () => rootInode(fs),
     dupInode: (ip) => idup(asInode(ip)),
     releaseInode: (ip) => iput(asInode(ip)),
 
     open: (path, flags, cwd) => fileOpen(path, flags, asInode(cwd)),
-    read: (f, n) => fileRead(asFile(f), n),
+    read: (f, n) => {
+      const file = asFile(f);
+      if (file.type !== 'inode' || !file.readable || n < 0) return fileRead(file, n);
+      return waitingForDisk(file, () => {
+        prefetchRange(file.inode!, file.offset, n);
+        return fileRead(file, n);
+      });
+    },
     atEndOfFile: (f) => fileAtEnd(asFile(f)),
-    write: (f, bytes) => fileWrite(asFile(f), bytes),
+    write: (f, bytes) => {
+      const file = asFile(f);
+      if (file.type !== 'inode') return fileWrite(file, bytes);
+      return waitingForDisk(file, () => fileWrite(file, bytes));
+    },
     stat: (f) => fileStat(asFile(f)),
     dup: (f) => fileDup(asFile(f)),
     close: (f) => fileClose(asFile(f)),
@@ -40,7 +93,11 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
       const ends = filePipe();
       return ends === -1 ? -1 : [ends.readEnd, ends.writeEnd];
     },
-    waitChannel: (f, op) => fileWaitChannel(asFile(f), op),
+    waitChannel: (f, op) => {
+      const channel = diskBlocked.get(asFile(f));
+      diskBlocked.delete(asFile(f));
+      return channel ?? fileWaitChannel(asFile(f), op);
+    },
     canBlock: (f) => fileCanBlock(asFile(f)),
     fcntlState: (f) => fileFcntlState(asFile(f)),
 
@@ -53,7 +110,9 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
       const ip = fsOpen(fs, path, O_RDONLY, asInode(cwd));
       if (ip === -1) return -1;
       try {
-        return ip.type === T_FILE ? readi(ip, 0, ip.size) : -1;
+        if (ip.type !== T_FILE) return -1;
+        for (let off = 0; off < ip.size; off += PREFETCH_BLOCKS * BLOCK_SIZE) prefetchRange(ip, off, ip.size - off);
+        return readi(ip, 0, ip.size);
       } finally {
         iput(ip);
       }
@@ -79,5 +138,28 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
       return 0;
     },
     diskReads: () => disk?.reads ?? 0,
+
+    attachDisk: (driver: DiskDriver) => {
+      attachTimedDisk(fs, driver, (channel) => fileLayerWakeup(channel as WaitChannel));
+    },
+    waitForDisk: (body) => fs.cache.waitForDisk(body),
+    diskWaitChannel,
+    transactions: () => ({ begun: fs.log.begun, durable: fs.log.durable }),
+    logChannel: () => fs.log.idleChannel,
+    readAt: (f, offset, n) => {
+      const file = asFile(f);
+      if (file.type !== 'inode' || !file.readable || offset < 0 || n < 0) return -1;
+      prefetchRange(file.inode!, offset, n);
+      return readi(file.inode!, offset, n);
+    },
+    writeAt: (f, offset, bytes) => {
+      const file = asFile(f);
+      if (file.type !== 'inode' || !file.writable || offset < 0) return -1;
+      return bytes.length === 0 ? 0 : fsWrite(file.inode!, offset, bytes);
+    },
+    isRegularFile: (f) => {
+      const file = asFile(f);
+      return file.type === 'inode' && file.inode!.type === T_FILE;
+    },
   };
 }

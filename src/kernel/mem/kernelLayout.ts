@@ -107,6 +107,7 @@ export const GDT_ENTRIES = 7;
 export const T_SYSCALL = 64; // int $64: the only gate with DPL 3
 export const T_IRQ0 = 32; // timer (IRQ0)
 export const T_IRQ_SERIAL = 36; // COM1 (IRQ4)
+export const T_IRQ_DISK = 46; // the disk (IRQ14, on the slave PIC)
 export const T_PAGE_FAULT = 14;
 
 /** RFLAGS.IF: interrupts enabled (user code always runs with IF = 1). */

@@ -73,7 +73,7 @@ function resumeSyscall(k: Kernel, p: Proc): boolean {
     return false;
   }
   k.current = p;
-  const step = call.next();
+  const step = k.files.waitForDisk(() => call.next());
   if (!step.done) {
     sleep(p, step.value);
     return false;

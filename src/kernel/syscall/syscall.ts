@@ -8,7 +8,7 @@
 // sleep on; the scheduler resumes it after wakeup and the generator returns the result.
 
 import type { Kernel } from '../kernel.js';
-import type { Proc } from '../proc/proc.js';
+import type { Blocking, Proc } from '../proc/proc.js';
 import { sleep } from '../proc/sleep.js';
 import { SYSCALL_BY_NUMBER, SYSCALLS } from './syscallTable.js';
 import { fetchRecorder } from '../mem/copyin.js';
@@ -42,18 +42,61 @@ export function syscall(k: Kernel, p: Proc): void {
   }
   k.emit(p, 'kernel', 'syscall', `syscall(): rax = ${num} -> sys_${spec.name}`, { num, name: spec.name });
   fetchRecorder()?.begin(spec.name, p);
-  const result = fn(k, p);
-  if (typeof result === 'number') {
-    finishSyscall(k, p, spec.name, result);
+  const before = k.files.transactions().begun;
+  let call: Blocking;
+  let first: IteratorResult<object, number>;
+  try {
+    // On the timed disk, a block that is not cached or a log that is committing
+    // interrupts the call before it has changed anything (fs/bufferCache.ts, fs/log.ts).
+    const result = k.files.waitForDisk(() => fn(k, p));
+    if (typeof result === 'number' && k.files.transactions().begun === before) {
+      finishSyscall(k, p, spec.name, result);
+      return;
+    }
+    call = untilDurable(k, result, before);
+    first = k.files.waitForDisk(() => call.next());
+  } catch (e) {
+    const channel = k.files.diskWaitChannel(e);
+    if (!channel) throw e;
+    restartAfterDisk(k, p, spec.name, channel);
     return;
   }
-  const step = result.next();
-  if (step.done) {
-    finishSyscall(k, p, spec.name, step.value);
+  if (first.done) {
+    finishSyscall(k, p, spec.name, first.value);
   } else {
-    p.pending = result;
+    p.pending = call;
     p.pendingName = spec.name;
     k.emit(p, 'kernel', 'sleep', `sys_${spec.name} sleeps`, { name: spec.name });
-    sleep(p, step.value);
+    sleep(p, first.value);
+  }
+}
+
+/**
+ * The call must wait for the disk and then start again, as if it had not run:
+ * %rip goes back over the 2-byte `int $64` and %rax still holds the call's
+ * number, so the process repeats the system call when it wakes up (the way
+ * Unix restarts a call). This sleep is not interrupted by signals (Unix's
+ * "disk wait" state): the disk is never far away.
+ */
+function restartAfterDisk(k: Kernel, p: Proc, name: string, channel: object): void {
+  fetchRecorder()?.end?.(p);
+  p.tf.set('rip', p.tf.unsigned('rip') - 2);
+  k.emit(p, 'kernel', 'disk-wait', `sys_${name} waits for the disk (${(channel as { name?: string }).name ?? 'disk'}), then starts again`, { name });
+  sleep(p, channel);
+}
+
+/**
+ * Finish a call (a value or a generator), then wait until every file-system
+ * transaction it began is on the disk: a system call returns only when its
+ * changes are durable, as with XK's synchronous log. (A signal during that
+ * last wait does not undo the call: it returns its result.)
+ */
+function* untilDurable(k: Kernel, result: number | Blocking, before: number): Blocking {
+  const value = typeof result === 'number' ? result : yield* result;
+  const { begun } = k.files.transactions();
+  try {
+    while (begun > before && k.files.transactions().durable < begun) yield k.files.logChannel();
+  } finally {
+    return value; // eslint-disable-line no-unsafe-finally
   }
 }

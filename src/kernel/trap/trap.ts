@@ -9,7 +9,7 @@
 import { COM1, LSR_DATA_READY } from '../../machine/devices/serial.js';
 import { PIC_COMMAND, PIC_EOI } from '../../machine/devices/pic.js';
 import { joinAddress } from '../../machine/descriptors.js';
-import { T_IRQ0, T_IRQ_SERIAL, T_PAGE_FAULT, T_SYSCALL, p2v, v2p } from '../mem/kernelLayout.js';
+import { T_IRQ0, T_IRQ_DISK, T_IRQ_SERIAL, T_PAGE_FAULT, T_SYSCALL, p2v, v2p } from '../mem/kernelLayout.js';
 import type { Kernel } from '../kernel.js';
 import { exitProcess } from '../proc/exit.js';
 import { enterProcess, schedule } from '../proc/scheduler.js';
@@ -51,6 +51,11 @@ export function trap(k: Kernel, tf: TrapFrame): void {
     wakeup(k, k.ticksChannel);
     signalTick(k, p); // alarm and setitimer (signalTimers.ts)
     if (p && p.state === 'running') p.state = 'runnable'; // preempted: round robin moves on
+  } else if (trapno === T_IRQ_DISK && k.disk) {
+    // The disk finished requests (drivers/diskDriver.ts): sleepers wake up, commits go on.
+    k.emit(p, 'kernel', 'disk-irq', 'disk interrupt (IRQ 14)');
+    k.disk.interrupt();
+    k.onDiskInterrupt?.();
   } else if (trapno === T_IRQ_SERIAL) {
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     consoleInterrupt(k);
