@@ -64,7 +64,8 @@ int main(void) {
       const m = SUMMARY.exec(r.stderr);
       assert.ok(m, `a checker summary; got: ${r.stderr}`);
       assert.equal(m[2], '0', `no double fetch reported: ${r.stderr}`);
-      assert.equal(m[3], '1', 'the aliased argv[0] is counted as aliasing');
+      // At least once: on the timed disk exec may wait for a block and start again (a new call).
+      assert.ok(Number(m[3]) >= 1, `the aliased argv[0] is counted as aliasing: ${r.stderr}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
 } from '../../machine/descriptors.js';
 import { COM1 } from '../../machine/devices/serial.js';
 import { TIMER_CONTROL, TIMER_RELOAD } from '../../machine/devices/timer.js';
+import type { PhysicalMemory } from '../../machine/memory.js';
 import type { TraceSink } from '../traceEvents.js';
 import type { FileLayer } from '../files/fileLayer.js';
 import { PageAllocator } from '../mem/kalloc.js';
@@ -125,7 +126,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   options.files.setConsoleOutput((bytes) => {
     for (const b of bytes) hw.ports.out(COM1, 1, b);
   });
-  if (options.timedDisk) attachDiskDriver(k);
+  if (options.timedDisk) attachDiskDriver(k, mem);
 
   // 8. The first process, then into it through trapret.
   startFirstProcess(k, options);
@@ -137,7 +138,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
  * The disk driver and its DMA buffers: one block per hardware tag plus one for
  * the immediate commands, in kernel pages that are never freed.
  */
-function attachDiskDriver(k: Kernel): void {
+function attachDiskDriver(k: Kernel, mem: PhysicalMemory): void {
   const perPage = PAGE_SIZE / BLOCK_SIZE;
   const pages: number[] = [];
   for (let i = 0; i < Math.ceil((QUEUE_DEPTH + 1) / perPage); i++) {
@@ -145,7 +146,7 @@ function attachDiskDriver(k: Kernel): void {
     if (page < 0) throw new BootError('no memory for the disk buffers');
     pages.push(page);
   }
-  const mem = k.mem;
+
   const driver = new DiskDriver(k.hw.ports, {
     buffer: (i) => pages[Math.floor(i / perPage)] + (i % perPage) * BLOCK_SIZE,
     read: (phys, length) => mem.slice(phys, length),
