@@ -5,13 +5,15 @@
 //     -O2, compute() run 300 times): wall time on xk divided by wall time natively.
 //  3. The kernel: a user program calling getpid() in a loop under xk,
 //     in system calls per second (trap, dispatch in the TypeScript kernel, sysret).
-//  4. One compute(), stepped an instruction at a time, with and without the
+//  4. fork + exit of a process with a 4 MiB heap: eager copy vs copy-on-write (fork.ts).
+//  5. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
 // All numbers are measured side by side in this one run; no test asserts a time.
 // Each emulator measurement is the best of RUNS runs: on a shared machine the
 // fastest run is the one least disturbed by other processes.
 
 import { vmmBench } from './vmm.js';
+import { forkBench } from './fork.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,7 +21,7 @@ import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
 import { buildAsmProgram } from '../test/kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
+import { startSession } from '../src/kernel/boot/session.js';
 
 const RUNS = 3;
 
@@ -109,7 +111,7 @@ _start:
   dec %r12d
   jnz 1b
   xor %edi, %edi
-  call exit
+  call exitstatus
 `);
   let t = Infinity, n = 0, status: number | null = null;
   for (let run = 0; run < RUNS; run++) {
@@ -130,4 +132,5 @@ _start:
 computeLoop();
 program();
 await kernelSyscalls();
+await forkBench();
 vmmBench();

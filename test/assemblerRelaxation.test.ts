@@ -10,14 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { assemble } from '../src/toolchain/assembler/assembler.js';
+import { seededUint32 } from './helpers/random.js';
 
-/** A small deterministic generator (LCG), so every run sees the same programs. */
+/** A choice in [0, n) from the shared seeded generator, so every run sees the same programs. */
 function random(seed: number): (n: number) => number {
-  let x = seed >>> 0;
-  return (n) => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x % n;
-  };
+  const next = seededUint32(seed);
+  return (n) => next() % n;
 }
 
 const CONDITIONS = ['jz', 'jnz', 'jb', 'jae', 'jl', 'jge', 'jle', 'jg', 'js', 'jc', 'jnae', 'jnbe'];

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PhysicalMemory } from '../src/machine/memory.js';
-import { PageAllocator } from '../src/kernel/kalloc.js';
-import { AddressSpace, buildKernelAddressSpace, PTE_U, PTE_W } from '../src/kernel/vm.js';
+import { PageAllocator } from '../src/kernel/mem/kalloc.js';
+import { AddressSpace, buildKernelAddressSpace, PTE_U, PTE_W } from '../src/kernel/mem/vm.js';
 import {
   copyin, copyout, copyinstr, fetchint, fetchaddr, fetchargv, FetchRecorder, setFetchRecorder,
-} from '../src/kernel/copyin.js';
-import { KERNBASE, PAGE_SIZE, USER_LIMIT, FREE_MEMORY_PHYS } from '../src/kernel/kernelLayout.js';
+} from '../src/kernel/mem/copyin.js';
+import { KERNBASE, PAGE_SIZE, USER_LIMIT, FREE_MEMORY_PHYS } from '../src/kernel/mem/kernelLayout.js';
 
 /** A process-like address space with: 0x10000 rw, 0x11000 rw, 0x12000 read-only, 0x13000 kernel-only,
  *  and the last page below USER_LIMIT rw. */

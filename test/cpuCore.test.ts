@@ -13,10 +13,8 @@ import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import { CpuFault } from '../src/machine/exceptions.js';
 import { formatAddress, toSignedLinear, isCanonical } from '../src/machine/address.js';
+import { have } from './helpers/tools.js';
 
-function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 const HAVE_AS = have('as') && have('objcopy');
 
 /** Assemble AT&T text with GNU as into raw bytes (the .text section). */

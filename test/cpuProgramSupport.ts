@@ -14,9 +14,7 @@ export const ORACLE_DIR = path.resolve(HERE, '../../test/oracle');
 
 export const FREESTANDING_FLAGS = ['-ffreestanding', '-fno-pic', '-mno-sse', '-mno-mmx', '-mno-80387', '-fno-stack-protector', '-fno-tree-loop-distribute-patterns'];
 
-export function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
+export { have } from './helpers/tools.js';
 
 /** Build program.c at `opt` into a native and an xk executable in `dir`. */
 export function buildProgram(dir: string, opt: string, loop = false): { native: string; xk: string } {

@@ -7,17 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, MAX_INSTRUCTION_LENGTH } from '../src/isa/decode.js';
 import { formatInstruction } from '../src/toolchain/disassembler/index.js';
+import { seededUint32 as random } from './helpers/random.js';
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    // xorshift32
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state;
-  };
-}
 
 const PREFIXES = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x40, 0x48, 0x41, 0x4f, 0x0f];
 

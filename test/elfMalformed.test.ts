@@ -153,6 +153,7 @@ test('fuzz: 20,000 mutated ELF files give ElfError or parse, nothing else', () =
 
 test('fuzz: linking 3,000 mutated objects gives LinkError or ElfError, nothing else', () => {
   const random = seededRandom(42);
+  let rejected = 0;
   for (let n = 0; n < 3_000; n++) {
     const bad = mutate(n % 2 ? utilBytes : startBytes, random);
     const objects = [
@@ -164,6 +165,9 @@ test('fuzz: linking 3,000 mutated objects gives LinkError or ElfError, nothing e
       link(objects);
     } catch (e) {
       if (!(e instanceof LinkError) && !(e instanceof ElfError)) assert.fail(`case ${n}: ${e instanceof Error ? e.stack : String(e)}`);
+      rejected++;
     }
   }
+  console.log(`link fuzz: ${rejected} of 3000 mutated links rejected`);
+  assert.ok(rejected > 300, `only ${rejected} of the mutated links were rejected`);
 });

@@ -10,8 +10,8 @@ import { decodeDirent, DIRENT_SIZE, T_DEV, T_FILE } from '../src/kernel/fs/layou
 import {
   fileClose, fileDup, fileOpen, fileOpenConsole, filePipe, fileRead, fileStat, fileWaitChannel, fileWrite, openFileCount, resetFileTable,
   NFILE, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, type File,
-} from '../src/kernel/file.js';
-import { consoleInput, consoleReadable, resetConsole, setConsoleOutput } from '../src/kernel/console.js';
+} from '../src/kernel/files/file.js';
+import { consoleInput, consoleReadable, resetConsole, setConsoleOutput } from '../src/kernel/files/console.js';
 
 function setup(): { disk: MemoryDisk; root: Inode } {
   resetFileTable();

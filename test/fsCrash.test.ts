@@ -128,10 +128,11 @@ test('an image file cut off mid-run (crashn) is recovered at the next open', () 
     for (const n of [3, 17, 40]) {
       const image = path.join(tmp, `disk${n}.img`);
       const first = openRootDisk({ imagePath: image, blocks: BLOCKS });
-      const readsBefore = first.disk.reads;
+      const writesBefore = first.disk.writes;
       first.disk.crashAfter(n);
       assert.throws(() => workload(first.fs), DiskCrash);
-      assert.ok(first.disk.reads >= readsBefore);
+      assert.equal(first.disk.writes, writesBefore + n, 'power was lost after exactly n more block writes');
+      assert.ok(first.disk.crashed);
       first.close();
       const second = openRootDisk({ imagePath: image });
       assert.deepEqual(fsck(second.disk), [], `crash after ${n} more writes`);

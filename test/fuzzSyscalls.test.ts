@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fuzz } from '../src/kernel/fuzz/fuzzer.js';
 import { FUZZ_DECLARATIONS } from '../src/kernel/fuzz/fuzzDeclarations.js';
-import { SYSCALLS } from '../src/kernel/syscallTable.js';
+import { SYSCALLS } from '../src/kernel/syscall/syscallTable.js';
 
 const CI_CALLS = Number(process.env.XK_FUZZ_CALLS ?? 200_000);
 

@@ -94,6 +94,7 @@ test('a run is deterministic: same output and instruction count twice; the inter
   const ticks = (o: string) => Number(o.match(/timer ticks (\d+)/)![1]);
   assert.ok(ticks(fast.output) > ticks(first.output), 'more ticks with a shorter interval');
   const sorted = (o: string) => o.split('\n').filter((l) => /^[AB]: line/.test(l)).sort();
+  assert.ok(sorted(first.output).length > 0, 'the guest printed its A:/B: lines');
   assert.deepEqual(sorted(fast.output), sorted(first.output));
 });
 

@@ -10,7 +10,7 @@ import { buildGuestWithXk } from './guestBuildXk.js';
 import { bootImage } from '../src/cli/bootCommand.js';
 import * as path from 'node:path';
 import { decodeBytes } from '../src/isa/decode.js';
-import { readBootImage, loadBootImage, BootImageError } from '../src/cli/bootImage.js';
+import { readBootImage, loadBootImage, BootImageError } from '../src/toolchain/bootImage.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
 
 test('the guest links with _start at 0x100000 and ends below the page allocator (0x200000)', () => {
@@ -99,4 +99,34 @@ test('the guest linked by xk\'s linker boots with the same serial output as the 
   // Addresses printed by the guest (its cr3, a rip) depend on the linker's layout; the rest must agree.
   const strip = (o: string) => o.replace(/0x[0-9a-f]+/g, 'ADDR');
   assert.equal(strip(run(buildGuestWithXk().elf)), strip(gnu));
+});
+
+// docs/popek-goldberg.md, "What the xk guest actually executes": the sensitive
+// instructions in the guest's code are exactly the ones it lists.
+test('the guest contains exactly the sensitive instructions docs/popek-goldberg.md says it executes', () => {
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  const image = readBootImage(build.elf, 'guest.elf');
+  const memory = new PhysicalMemory(4 * 1024 * 1024);
+  loadBootImage(memory, image);
+  const dataStart = symbols.get('msg_a_fresh')!;
+  const dataEnd = symbols.get('user_end')!;
+  const SENSITIVE = new Set(['cli', 'sti', 'hlt', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'str', 'ltr', 'invlpg', 'swapgs',
+    'rdmsr', 'wrmsr', 'in', 'out', 'pushf', 'popf', 'iretq', 'iret', 'int', 'int3']);
+  const found = new Set<string>();
+  for (const line of execFileSync('objdump', ['-d', '-w', build.elfPath], { encoding: 'utf8' }).split('\n')) {
+    const m = line.match(/^\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$/);
+    if (!m) continue;
+    const address = parseInt(m[1], 16);
+    if ((address >= dataStart && address < dataEnd) || /^(int3|nop|cs nop|data16)/.test(m[3].trim())) continue;
+    const d = decodeBytes(memory.bytes, address);
+    if (!d.form) continue;
+    const f = d.form;
+    if (f.mnemonic === 'mov' && f.operands.some((o) => o.kind === 'creg')) found.add(f.operands[0].kind === 'creg' ? 'mov to %crN' : 'mov from %crN');
+    else if (f.mnemonic === 'mov' && f.operands.some((o) => o.kind === 'sreg')) found.add(f.operands[0].kind === 'sreg' ? 'mov to %sreg' : 'mov from %sreg');
+    else if (SENSITIVE.has(f.mnemonic)) found.add(f.mnemonic);
+  }
+  // cli; lgdt lidt ltr; mov to %ds %es %ss; iretq; mov from and to %crN; invlpg; in and out; hlt;
+  // and int $64, the system calls of the guest's user processes.
+  assert.deepEqual([...found].sort(), ['cli', 'hlt', 'in', 'int', 'invlpg', 'iretq', 'lgdt', 'lidt', 'ltr', 'mov from %crN', 'mov to %crN', 'mov to %sreg', 'out'].sort());
 });

@@ -1,4 +1,4 @@
-// The host CPU as the oracle for the CPU core (issue 3).
+// The host CPU as the oracle for the CPU core (issue 3, issue 18).
 //
 // Thousands of random snippets covering every user-level integer form in
 // src/isa/table.ts are assembled with GNU as, run natively by a small
@@ -7,202 +7,104 @@
 // (CF PF AF ZF SF OF DF) and scratch memory are compared. Seeded: the same
 // seed gives the same cases. A mismatch names the snippet, its inputs, the
 // host's result and the emulator's.
+//
+// How it stays correct on another CPU. The manuals leave some results
+// UNDEFINED (mul's SF ZF AF PF, div's six flags, a shift's OF for counts > 1,
+// bsf's destination for a zero source... the rules are in src/isa/table.ts,
+// flagEffect), and CPU models differ there. So there are two checks:
+//  1. Defined results, on every x86-64 host (Intel or AMD, any generation):
+//     undefined flags and registers are masked, instruction by instruction
+//     (test/hostOracleRun.ts); a case in which a later instruction READS an
+//     undefined flag (adc, jcc, setcc, cmovcc, lahf, rcl...) or follows an
+//     undefined result is not compared, and the generator does not make such
+//     cases (asserted: none). This check must pass on any host.
+//  2. Undefined results, where the host is a CPU of xk's profile (the choice
+//     table.ts documents): required on the CPU model the profile was measured
+//     on (PROFILE_HOSTS below: AMD family 1Ah model 02h, a Zen 5 EPYC), so a
+//     change to xk's choice fails there; on any other host a probe (a few
+//     single-instruction cases of every form with undefined results) decides:
+//     if the host agrees on all of them it is compared too, otherwise the check
+//     is reported as skipped, naming the host and the first differences.
+// test/hostOracleProfile.test.ts shows both on a simulated host of another
+// model (xk with its undefined flags changed).
 
 import { test } from 'node:test';
+import { have } from './helpers/tools.js';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { decodeBytes } from '../src/isa/decode.js';
-import { Machine } from '../src/machine/machine.js';
-import { CpuFault } from '../src/machine/exceptions.js';
-import {
-  CODE, CODE_SLOT, EPILOGUE_AT, SAVE, SAVE_RETURN, SCRATCH, SCRATCH_SIZE,
-  batchSource, buildCases, oracleForms, type OracleCase,
-} from './hostOracleCases.js';
+import { buildCases, oracleForms, probeCases } from './hostOracleCases.js';
+import { nativeHost, runOracle, type OracleReport } from './hostOracleRun.js';
 
 const SEED = Number(process.env.XK_ORACLE_SEED ?? 20261125);
 const CASES = Number(process.env.XK_ORACLE_CASES ?? 20000);
 const BATCH = 2500;
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-// dist/test -> test/oracle in the source tree
-const ORACLE_DIR = path.resolve(HERE, '../../test/oracle');
+const PROBE_PER_FORM = 8;
 
-const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
-const COMPARED_FLAGS = CF | PF | AF | ZF | SF | OF | DF;
+/** CPU models xk's undefined-flag profile was measured on (vendor, family, model from /proc/cpuinfo). */
+const PROFILE_HOSTS = [{ vendor: 'AuthenticAMD', family: 26, model: 2 }];
 
-/**
- * Flags the SDM leaves undefined. The emulator follows the rules an AMD host
- * exhibits (each rule is stated where the instruction is implemented); they
- * are compared exactly when the host is AMD. On any other host (Intel CPUs
- * behave differently in these corners) these flags are excluded from the
- * comparison, and so are the registers of cases with a 32-bit bsf/bsr (the
- * destination after a zero source is undefined).
- */
-const UNDEFINED_ELSEWHERE: Record<string, number> = {
-  mul: SF | ZF | AF | PF, imul: SF | ZF | AF | PF,
-  div: CF | PF | AF | ZF | SF | OF, idiv: CF | PF | AF | ZF | SF | OF,
-  shl: AF | OF, shr: AF | OF, sar: AF | OF, sal: AF | OF, shld: AF | OF, shrd: AF | OF,
-  rol: OF, ror: OF, rcl: OF, rcr: OF,
-  bsf: CF | PF | AF | SF | OF, bsr: CF | PF | AF | SF | OF,
-  tzcnt: PF | AF | SF | OF, lzcnt: PF | AF | SF | OF,
-  bt: PF | AF | SF | OF, bts: PF | AF | SF | OF, btr: PF | AF | SF | OF, btc: PF | AF | SF | OF,
-  and: AF, or: AF, xor: AF, test: AF,
-};
-
-function hostVendor(): string {
-  try {
-    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^vendor_id\s*:\s*(\S+)/m);
-    return m ? m[1] : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+interface HostCpu { vendor: string; family: number; model: number; name: string }
+function hostCpu(): HostCpu {
+  let info = '';
+  try { info = fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { /* not Linux */ }
+  const field = (name: string) => info.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1].trim() ?? '';
+  return { vendor: field('vendor_id') || 'unknown', family: Number(field('cpu family')), model: Number(field('model')), name: field('model name') || 'unknown' };
 }
-const HOST_IS_AMD = hostVendor() === 'AuthenticAMD';
-const UNDEFINED: Record<string, number> = HOST_IS_AMD ? {} : UNDEFINED_ELSEWHERE;
+const HOST = hostCpu();
+const HOST_TEXT = `${HOST.vendor} family ${HOST.family} model ${HOST.model} (${HOST.name})`;
+// XK_ORACLE_OTHER_HOST=1 treats this host as an unknown model (to try the probe path).
+const IS_PROFILE_HOST = !process.env.XK_ORACLE_OTHER_HOST && PROFILE_HOSTS.some((p) => p.vendor === HOST.vendor && p.family === HOST.family && p.model === HOST.model);
 
-function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
+const missingTools = process.arch !== 'x64' ? `host is ${process.arch}, not x86-64`
+  : !have('gcc') || !have('as') || !have('objcopy') ? 'gcc/as/objcopy not installed' : null;
 
-const SIGNAL_VECTORS: Record<number, number[]> = { 8: [0], 4: [6], 11: [13, 12, 14], 7: [13, 12, 14], 5: [3, 1] };
-
-interface Outcome { status: number; regs: bigint[]; rflags: number; scratch: Uint8Array; forms: number[] }
-
-function runEmulated(machine: Machine, slot: Uint8Array, c: OracleCase): Outcome {
-  const { cpu, memory } = machine;
-  machine.loadPhysical(CODE, slot);
-  machine.loadPhysical(SCRATCH, c.scratch);
-  memory.bytes.fill(0, SAVE, SAVE + 0x1000);
-  memory.write32(SAVE_RETURN, SAVE + 0x200);
-  memory.write32(SAVE_RETURN + 4, 0);
-  memory.write8(SAVE + 0x200, 0xf4);
-  for (let k = 0; k < 16; k++) cpu.setReg64(k, c.regs[k]);
-  cpu.setRflags(c.rflags);
-  cpu.rip = CODE;
-  const forms: number[] = [];
-  let status = 0;
-  for (let steps = 0; cpu.rip !== SAVE + 0x200; steps++) {
-    if (steps > 20000) { status = -1; break; }
-    const off = cpu.rip - CODE;
-    if (off >= 0 && off < EPILOGUE_AT) {
-      const d = decodeBytes(slot, off);
-      if (d.form) forms.push(d.form.id);
-    }
-    try {
-      cpu.step();
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      status = 1000 + e.vector;
-      break;
-    }
-  }
-  const regs: bigint[] = [];
-  const view = memory.view;
-  for (let k = 0; k < 16; k++) regs.push(view.getBigUint64(SAVE + 8 * k, true));
-  return { status, regs, rflags: view.getUint32(SAVE + 0x80, true), scratch: memory.bytes.slice(SCRATCH, SCRATCH + SCRATCH_SIZE), forms };
-}
-
-/**
- * A machine whose address space is exactly the harness's: 4 KiB pages at
- * SCRATCH, CODE and SAVE, identity-mapped with 4-level paging, so that an
- * access the host would answer with SIGSEGV is a #PF here too.
- */
-function oracleMachine(): Machine {
-  const machine = new Machine({ memoryBytes: 4 << 20 });
-  const { cpu, memory } = machine;
-  const PML4 = 0x100000, PDPT = 0x101000, PD = 0x102000, PT = 0x103000;
-  const present = 0x7; // P, R/W, U/S
-  memory.write32(PML4, PDPT | present);
-  memory.write32(PDPT, PD | present);
-  memory.write32(PD + 8, PT | present); // 0x200000..0x3fffff
-  for (const page of [SCRATCH, CODE, SAVE]) memory.write32(PT + ((page - 0x200000) >>> 12) * 8, page | present);
-  cpu.cr3 = PML4;
-  cpu.cr4 = 1 << 5; // PAE
-  cpu.efer = (1 << 8) | (1 << 10); // LME, LMA
-  cpu.cr0 = 0x80000001; // PG, PE
-  machine.mmu.flush();
-  return machine;
-}
-
-const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
-const h = (v: bigint | number) => '0x' + v.toString(16);
-
-test('host CPU oracle: random snippets over every user-level integer form', { timeout: 600_000 }, (t) => {
-  if (!have('gcc') || !have('as') || !have('objcopy')) { t.skip('gcc/as/objcopy not installed'); return; }
+let runs: { main: OracleReport; probe: OracleReport } | null = null;
+/** Both runs, done once for the two tests. */
+function oracleRuns(): { main: OracleReport; probe: OracleReport } {
+  if (runs) return runs;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-oracle-'));
   try {
-    const harness = path.join(dir, 'harness');
-    execFileSync('gcc', ['-O1', '-o', harness, path.join(ORACLE_DIR, 'harness.c'), path.join(ORACLE_DIR, 'runCase.S'), '-I', ORACLE_DIR]);
+    const host = nativeHost(dir);
     const forms = oracleForms();
-    const machine = oracleMachine();
-    const covered = new Set<number>();
-    const mismatches: string[] = [];
-    let compared = 0, faults = 0;
-    for (let start = 0; start < CASES; start += BATCH) {
-      const n = Math.min(BATCH, CASES - start);
-      const cases = buildCases(SEED + start, n, forms);
-      const src = path.join(dir, 'batch.s');
-      fs.writeFileSync(src, batchSource(cases));
-      execFileSync('as', ['-o', path.join(dir, 'batch.o'), src]);
-      execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'batch.o'), path.join(dir, 'code.bin')]);
-      const code = new Uint8Array(fs.readFileSync(path.join(dir, 'code.bin')));
-      assert.equal(code.length, n * CODE_SLOT, 'assembled batch has the expected size');
-      const record = 17 * 8 + SCRATCH_SIZE;
-      const input = new Uint8Array(n * record);
-      const iv = new DataView(input.buffer);
-      cases.forEach((c, i) => {
-        for (let k = 0; k < 16; k++) iv.setBigUint64(i * record + 8 * k, c.regs[k], true);
-        iv.setBigUint64(i * record + 128, BigInt(c.rflags), true);
-        input.set(c.scratch, i * record + 136);
-      });
-      fs.writeFileSync(path.join(dir, 'cases.bin'), input);
-      const out = execFileSync(harness, [path.join(dir, 'code.bin'), path.join(dir, 'cases.bin')], { maxBuffer: 1 << 30 });
-      const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
-      const outRecord = 8 + record;
-      assert.equal(out.length, n * outRecord, 'harness wrote one record per case');
-      for (let i = 0; i < n; i++) {
-        const c = cases[i];
-        const base = i * outRecord;
-        const slot = code.subarray(i * CODE_SLOT, (i + 1) * CODE_SLOT);
-        const emu = runEmulated(machine, slot, c);
-        for (const id of emu.forms) covered.add(id);
-        const status = Number(ov.getBigUint64(base, true));
-        const problems: string[] = [];
-        if (status !== 0 || emu.status !== 0) {
-          faults++;
-          const ok = status !== 0 && emu.status >= 1000 && (SIGNAL_VECTORS[status] ?? []).includes(emu.status - 1000);
-          if (!ok) problems.push(`host: ${status ? 'signal ' + status : 'no fault'}; xk: ${emu.status >= 1000 ? 'vector ' + (emu.status - 1000) : emu.status ? 'did not finish' : 'no fault'}`);
-        } else {
-          let mask = COMPARED_FLAGS;
-          for (const id of emu.forms) mask &= ~(UNDEFINED[forms.find((f) => f.id === id)?.mnemonic ?? ''] ?? 0);
-          const skipRegs = !HOST_IS_AMD && emu.forms.some((id) => /^bs[fr]$/.test(forms.find((f) => f.id === id)?.mnemonic ?? '') && forms.find((f) => f.id === id)?.opsize === 32);
-          for (let k = 0; k < 16 && !skipRegs; k++) {
-            const want = ov.getBigUint64(base + 8 + 8 * k, true);
-            if (want !== emu.regs[k]) problems.push(`${REG_NAMES[k]}: host ${h(want)} xk ${h(emu.regs[k])}`);
-          }
-          const wantFlags = Number(ov.getBigUint64(base + 8 + 128, true));
-          if ((wantFlags & mask) !== (emu.rflags & mask)) problems.push(`rflags: host ${h(wantFlags & mask)} xk ${h(emu.rflags & mask)} (compared ${h(mask)})`);
-          for (let b = 0; b < SCRATCH_SIZE; b++) {
-            const want = out[base + 8 + 136 + b];
-            if (want !== emu.scratch[b]) { problems.push(`memory ${h(SCRATCH + b)}: host ${h(want)} xk ${h(emu.scratch[b])}`); break; }
-          }
-          compared++;
-        }
-        if (problems.length) {
-          mismatches.push(`case ${start + i} (seed ${SEED}):\n  ${c.text}\n  inputs: ${c.regs.map((v, k) => `${REG_NAMES[k]}=${h(v)}`).join(' ')} rflags=${h(c.rflags)}\n  ${problems.join('\n  ')}`);
-        }
-      }
-    }
-    const userForms = forms.length;
-    const missing = forms.filter((f) => !covered.has(f.id)).map((f) => `${f.mnemonic}/${f.opsize}:${f.operands.map((o) => o.kind + o.size).join(',')}`);
-    t.diagnostic(`host ${hostVendor()}${HOST_IS_AMD ? '' : ' (undefined flags excluded)'}; ${CASES} cases, ${compared} compared, ${faults} faulting; forms covered: ${forms.filter((f) => covered.has(f.id)).length} of ${userForms}`);
-    if (missing.length) t.diagnostic(`forms not covered: ${missing.join(' ')}`);
-    if (process.env.XK_ORACLE_DUMP) fs.writeFileSync(process.env.XK_ORACLE_DUMP, mismatches.join('\n\n'));
-    assert.equal(mismatches.length, 0, `${mismatches.length} mismatches; first ones:\n\n${mismatches.slice(0, 8).join('\n\n')}`);
+    const batches = [];
+    for (let start = 0; start < CASES; start += BATCH) batches.push(buildCases(SEED + start, Math.min(BATCH, CASES - start), forms));
+    const main = runOracle(dir, host, batches);
+    const probe = runOracle(dir, host, [probeCases(SEED ^ 0x5eed, forms, PROBE_PER_FORM)]);
+    runs = { main, probe };
+    return runs;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('host CPU oracle: every defined result matches the host, on any x86-64 host', { timeout: 600_000 }, (t) => {
+  if (missingTools) { t.skip(missingTools); return; }
+  const { main } = oracleRuns();
+  const forms = oracleForms();
+  const missing = forms.filter((f) => !main.covered.has(f.id)).map((f) => `${f.mnemonic}/${f.opsize}:${f.operands.map((o) => o.kind + o.size).join(',')}`);
+  t.diagnostic(`host ${HOST_TEXT}; ${main.cases} cases, ${main.compared} compared, ${main.faulted} faulting, ${main.dependent.length} dependent; forms covered: ${forms.length - missing.length} of ${forms.length}; ${main.undefinedMismatches.length} cases differ only in undefined results`);
+  if (process.env.XK_ORACLE_DUMP) fs.writeFileSync(process.env.XK_ORACLE_DUMP, main.definedMismatches.join('\n\n'));
+  assert.equal(main.definedMismatches.length, 0, `${main.definedMismatches.length} mismatches in defined results; first ones:\n\n${main.definedMismatches.slice(0, 8).join('\n\n')}`);
+  assert.deepEqual(main.dependent.slice(0, 5), [], 'the generator made cases that read undefined flags');
+  assert.deepEqual(missing, [], 'every user-level form the oracle runs is executed by some case');
+  assert.ok(main.compared >= 0.9 * main.cases, `only ${main.compared} of ${main.cases} cases compared`);
+});
+
+test("host CPU oracle: undefined results match xk's profile where the host is that CPU", { timeout: 600_000 }, (t) => {
+  if (missingTools) { t.skip(missingTools); return; }
+  const { main, probe } = oracleRuns();
+  if (!IS_PROFILE_HOST) {
+    if (probe.undefinedMismatches.length > 0) {
+      t.skip(`host ${HOST_TEXT} is not a CPU of xk's undefined-flag profile: ${probe.undefinedMismatches.length} of ${probe.cases} probe cases differ in undefined results (the manuals allow it), e.g. ${probe.undefinedMismatches[0].replace(/\n\s*/g, '; ')}`);
+      return;
+    }
+    t.diagnostic(`host ${HOST_TEXT} agrees with xk's profile on all ${probe.cases} probe cases: undefined results compared too`);
+  } else {
+    t.diagnostic(`host ${HOST_TEXT} is the CPU model xk's profile was measured on: undefined results must match`);
+  }
+  const all = [...probe.undefinedMismatches, ...main.undefinedMismatches];
+  assert.ok(probe.compared > 0 && main.compared > 0);
+  assert.equal(all.length, 0, `${all.length} cases differ from xk's profile in undefined results; first ones:\n\n${all.slice(0, 8).join('\n\n')}`);
 });

@@ -10,9 +10,10 @@
 // the base of every memory operand; r14 holds a small index; rbp and rsp
 // point into scratch (the stack). Those four are never destinations.
 
-import { FORMS, type Form } from '../src/isa/table.js';
+import { FORMS, flagEffect, mayLeaveResultUndefined, mayLeaveUndefined, type Form } from '../src/isa/table.js';
 import { REG16, REG32, REG64, REG8_LEGACY, REG8_REX } from '../src/isa/registers.js';
 import { CONDITIONS } from '../src/isa/conditions.js';
+import { seededUint32 } from './helpers/random.js';
 
 export const SCRATCH = 0x200000;
 export const SCRATCH_SIZE = 0x800;
@@ -38,16 +39,10 @@ export function oracleForms(): Form[] {
   return FORMS.filter((f) => !SKIP.has(f.mnemonic) && !f.operands.some((o) => o.kind === 'creg' || o.kind === 'sreg'));
 }
 
-/** A small seeded generator (xorshift32); the same seed gives the same cases. */
+/** The cases' random choices, from THE seeded PRNG (test/helpers/random.ts): the same seed gives the same cases. */
 export class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0 || 1; }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    this.s = x;
-    return x;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = seededUint32(seed); }
   int(n: number): number { return this.next() % n; }
   pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
   chance(p: number): boolean { return this.next() / 0x100000000 < p; }
@@ -269,8 +264,24 @@ function snippetFor(f: Form, r: Rng, regs: bigint[]): string {
   return [...setup, line].join('\n  ');
 }
 
+/** Flags `f` may read (rcl/rcr read CF only for a nonzero count: take the count-1 case). */
+function mayRead(f: Form): number {
+  return flagEffect(f).reads | flagEffect(f, { count: 1 }).reads;
+}
+
+export interface CaseOptions {
+  /** Only one instruction per case (no second or third line). */
+  single?: boolean;
+  /**
+   * Allow a later line to read a flag an earlier line may leave undefined, or
+   * to follow an instruction whose result may be undefined (default false:
+   * such lines are not generated, their results depend on the CPU model).
+   */
+  allowDependent?: boolean;
+}
+
 /** Build `count` cases cycling through the forms (every form gets its turn), from `seed`. */
-export function buildCases(seed: number, count: number, forms: Form[]): OracleCase[] {
+export function buildCases(seed: number, count: number, forms: Form[], options: CaseOptions = {}): OracleCase[] {
   const r = new Rng(seed);
   const cases: OracleCase[] = [];
   for (let i = 0; i < count; i++) {
@@ -281,9 +292,17 @@ export function buildCases(seed: number, count: number, forms: Form[]): OracleCa
     regs[14] = BigInt(r.int(16));
     regs[15] = BigInt(R15_VALUE);
     const lines: string[] = [];
-    const n = r.chance(0.7) ? 1 : 2 + r.int(2);
+    const n = options.single || r.chance(0.7) ? 1 : 2 + r.int(2);
+    // What the lines so far may leave undefined: a later line must not depend on it.
+    let undefinedSoFar = 0, resultUndefined = false;
     for (let k = 0; k < n; k++) {
-      const f = k === 0 ? forms[(i + seed) % forms.length] : r.pick(forms);
+      let f = k === 0 ? forms[(i + seed) % forms.length] : r.pick(forms);
+      if (k > 0 && !options.allowDependent) {
+        if (resultUndefined) break;
+        for (let tries = 0; mayRead(f) & undefinedSoFar; tries++) f = tries < 50 ? r.pick(forms) : FORMS.find((g) => g.mnemonic === 'nop')!;
+      }
+      undefinedSoFar |= mayLeaveUndefined(f);
+      resultUndefined ||= mayLeaveResultUndefined(f);
       lines.push(snippetFor(f, r, regs));
     }
     const arith = [0, 2, 4, 6, 7, 11].reduce((acc, b) => acc | (r.chance(0.5) ? 1 << b : 0), 0);
@@ -294,6 +313,19 @@ export function buildCases(seed: number, count: number, forms: Form[]): OracleCa
     }
     cases.push({ text: lines.join('\n  '), regs, rflags: arith | 2, scratch });
   }
+  return cases;
+}
+
+/**
+ * The profile probe: `perForm` single-instruction cases for every form that may
+ * leave a flag or its result undefined. A host whose undefined flags match xk's
+ * on all of them is taken to be a CPU of xk's profile.
+ */
+export function probeCases(seed: number, forms: Form[], perForm: number): OracleCase[] {
+  const undefinedForms = forms.filter((f) => mayLeaveUndefined(f) !== 0 || mayLeaveResultUndefined(f));
+  const cases: OracleCase[] = [];
+  // count = the number of forms: each form is the instruction of exactly one case per round.
+  for (let k = 0; k < perForm; k++) cases.push(...buildCases(seed + k * 7919, undefinedForms.length, undefinedForms, { single: true }));
   return cases;
 }
 

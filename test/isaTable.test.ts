@@ -63,3 +63,28 @@ test('16-bit movzx/movsx and 32-bit movsxd exist', () => {
   const movsxd = FORMS_BY_MNEMONIC.get('movsxd')!;
   assert.deepEqual(movsxd.map((f) => [f.opsize, f.sizeRule]), [[64, 'w'], [32, 'any']]);
 });
+
+test('flag rules: what the manuals define and leave undefined, per form and count', async () => {
+  const { flagEffect, mayLeaveUndefined, FLAG_CF, FLAG_OF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_PF } = await import('../src/isa/table.js');
+  const form = (m: string, size: number, kind: string) => FORMS.find((f) => f.mnemonic === m && f.opsize === size && f.operands.some((o) => o.kind === kind))!;
+  const shl8 = form('shl', 8, 'cl');
+  assert.deepEqual(flagEffect(shl8, { count: 0 }), { reads: 0, defined: 0, undefined: 0, resultUndefined: false });
+  assert.equal(flagEffect(shl8, { count: 32 }).defined, 0, 'the count is masked to 5 bits');
+  assert.equal(flagEffect(shl8, { count: 1 }).defined & FLAG_OF, FLAG_OF);
+  assert.equal(flagEffect(shl8, { count: 2 }).undefined, FLAG_OF | FLAG_AF);
+  assert.equal(flagEffect(shl8, { count: 8 }).undefined, FLAG_OF | FLAG_AF | FLAG_CF, 'CF undefined once every bit is shifted out');
+  assert.equal(flagEffect(form('sar', 8, 'cl'), { count: 8 }).undefined & FLAG_CF, 0, 'sar: CF is the sign');
+  assert.equal(flagEffect(form('rcl', 32, 'cl'), { count: 0 }).reads, 0);
+  assert.equal(flagEffect(form('rcl', 32, 'cl'), { count: 3 }).reads, FLAG_CF);
+  assert.equal(flagEffect(form('shld', 16, 'cl'), { count: 17 }).resultUndefined, true);
+  assert.equal(flagEffect(form('bsf', 64, 'rm'), { sourceZero: true }).resultUndefined, true);
+  assert.equal(flagEffect(form('mul', 64, 'rm')).undefined, FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF);
+  assert.equal(flagEffect(FORMS.find((f) => f.mnemonic === 'jbe')!).reads, FLAG_CF | FLAG_ZF);
+  assert.equal(flagEffect(FORMS.find((f) => f.mnemonic === 'cmpsb')!, { repeatCount: 0 }).defined, 0);
+  // No flag is both defined and undefined, and plain moves touch none.
+  for (const f of FORMS) for (const count of [0, 1, 2, 31]) {
+    const e = flagEffect(f, { count });
+    assert.equal(e.defined & e.undefined, 0, f.mnemonic);
+  }
+  assert.equal(mayLeaveUndefined(form('mov', 64, 'rm')), 0);
+});

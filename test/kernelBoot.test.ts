@@ -20,7 +20,7 @@ _start:
   mov %eax, %edx
   call write
   mov $7, %edi
-  call exit
+  call exitstatus
   .data
 path: .asciz "/small.txt"
   .bss

@@ -23,7 +23,7 @@ _start:
   mov %eax, %edx
   call write
   mov $5, %edi
-  call exit
+  call exitstatus
   .data
 path: .asciz "/small.txt"
   .bss

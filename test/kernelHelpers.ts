@@ -4,9 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateUsys } from '../src/kernel/generateUserStubs.js';
-import { runToCompletion, type SessionOptions } from '../src/kernel/session.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import { generateUsys } from '../src/build/generateUserStubs.js';
+import { runToCompletion, type SessionOptions } from '../src/kernel/boot/session.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 
 /** Assemble and link an assembly program (entry _start) with the system-call stubs. */
 export function buildAsmProgram(source: string): Uint8Array {
@@ -29,9 +30,10 @@ const CRT0 = `
   .text
   .globl _start
 _start:
+  andq $-16, %rsp
   call main
   mov %eax, %edi
-  call exit
+  call exitstatus
 1: jmp 1b
 `;
 
@@ -54,6 +56,39 @@ export function buildCProgram(source: string): Uint8Array {
   }
 }
 
+/**
+ * Build a program the way XK links its user programs: gcc, then
+ * `ld -N -Ttext 0 -e main` (one RWX segment at address 0, no crt0: main is the entry).
+ */
+export function buildXkLinkedProgram(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'xk-xkprog-'));
+  try {
+    writeFileSync(join(dir, 'prog.c'), source);
+    writeFileSync(join(dir, 'usys.s'), generateUsys());
+    execFileSync('gcc', ['-c', '-O1', '-ffreestanding', '-fno-pic', '-fno-pie', '-fno-stack-protector', '-mno-sse',
+      '-mno-mmx', '-mno-80387', '-fno-builtin', '-fcf-protection=none', '-o', join(dir, 'prog.o'), join(dir, 'prog.c')]);
+    execFileSync('as', ['--64', '-o', join(dir, 'usys.o'), join(dir, 'usys.s')]);
+    execFileSync('ld', ['-N', '-Ttext', '0', '-e', 'main', '-o', join(dir, 'prog'), join(dir, 'prog.o'), join(dir, 'usys.o')],
+      { stdio: ['ignore', 'ignore', 'ignore'] }); // ld warns about the RWX segment, as it does for XK
+    return new Uint8Array(readFileSync(join(dir, 'prog')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** XK's own declarations (its user.h): exit and wait take no argument. */
+export const XK_PROTOTYPES = `
+int fork(void); void exit(void) __attribute__((noreturn)); int wait(void); int pipe(int*);
+int read(int, void*, int); int write(int, const void*, int); int getpid(void); char *sbrk(int);
+int open(const char*, int); int close(int);
+struct sys_info { int pages_in_use, pages_in_swap, free_pages, num_page_faults, num_disk_reads; };
+int sysinfo(struct sys_info*);
+static int strlen(const char *s) { int n = 0; while (s[n]) n++; return n; }
+static void puts(const char *s) { write(1, s, strlen(s)); }
+static void putint(long v) { char b[24]; int i = 23; b[i] = 0; int neg = v < 0; if (neg) v = -v;
+  do { b[--i] = '0' + v % 10; v /= 10; } while (v); if (neg) b[--i] = '-'; puts(b + i); }
+`;
+
 export interface ProgramRun {
   status: number | null;
   message: string;
@@ -72,6 +107,7 @@ export async function runProgram(
   const { status, message } = await runToCompletion({
     program: { path: argv[0], image, argv },
     memoryBytes: 16 * 1024 * 1024,
+    monitor: kernelMonitor, // as `xk run` boots it: vmrun works
     output: (b) => { output += Buffer.from(b).toString('latin1'); },
     trace: extra.trace ?? ((e) => events.push(e)),
     ...extra,
@@ -81,7 +117,7 @@ export async function runProgram(
 
 /** C declarations of the system calls for the test programs. */
 export const C_PROTOTYPES = `
-int fork(void); int exit(int); int wait(int*); int pipe(int*); int read(int, void*, int);
+int fork(void); int exit(void); int wait(void); int exitstatus(int); int waitstatus(int*); int pipe(int*); int read(int, void*, int);
 int kill(int); int exec(const char*, char**); int fstat(int, void*); int chdir(const char*);
 int dup(int); int getpid(void); char *sbrk(int); int sleep(int); int uptime(void);
 int open(const char*, int); int write(int, const void*, int); int mknod(const char*, int, int);

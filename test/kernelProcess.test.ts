@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram, buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
-import { runToCompletion } from '../src/kernel/session.js';
+import { runToCompletion } from '../src/kernel/boot/session.js';
 
 test('fork, exit and wait: the parent collects each child status', async () => {
   const run = await runProgram(buildCProgram(C_PROTOTYPES + `
@@ -10,15 +10,15 @@ int main(void) {
   for (int i = 1; i <= 3; i++) {
     int pid = fork();
     if (pid < 0) return 90;
-    if (pid == 0) exit(i * 10);
+    if (pid == 0) exitstatus(i * 10);
   }
   for (int i = 0; i < 3; i++) {
     int status = -1;
-    int pid = wait(&status);
+    int pid = waitstatus(&status);
     if (pid <= 1) return 91;
     sum += status;
   }
-  if (wait(0) != -1) return 92;  /* no children left */
+  if (wait() != -1) return 92;  /* no children left */
   puts("sum "); putint(sum); puts("\\n");
   return 0;
 }`));
@@ -35,12 +35,12 @@ int main(void) {
   if (pid == 0) {
     close(fds[0]);
     for (int i = 0; i < 100; i++) write(fds[1], "0123456789", 10);
-    exit(0);
+    exitstatus(0);
   }
   close(fds[1]);
   char buf[64]; int total = 0, n;
   while ((n = read(fds[0], buf, sizeof buf)) > 0) total += n;
-  wait(0);
+  wait();
   puts("got "); putint(total); puts("\\n");
   return total == 1000 ? 0 : 81;
 }`));
@@ -52,11 +52,11 @@ test('kill ends a sleeping child; wait reports status -1', async () => {
   const run = await runProgram(buildCProgram(C_PROTOTYPES + `
 int main(void) {
   int pid = fork();
-  if (pid == 0) { sleep(1000000); exit(5); }
+  if (pid == 0) { sleep(1000000); exitstatus(5); }
   sleep(2);
   if (kill(pid) != 0) return 70;
   int status = 0;
-  if (wait(&status) != pid) return 71;
+  if (waitstatus(&status) != pid) return 71;
   if (kill(12345) != -1) return 72;
   return status == -1 ? 0 : 73;
 }`), ['prog'], { timerInterval: 2000 });
@@ -75,9 +75,9 @@ int main(void) {
   if (sbrk(0) != base) return 63;
   if (sbrk(0x7fffffff) != (char*)-1) return 64;   /* would run into the stack */
   int pid = fork();
-  if (pid == 0) { p[5000] = 1; exit(0); }         /* unmapped now: a page fault */
+  if (pid == 0) { p[5000] = 1; exitstatus(0); }         /* unmapped now: a page fault */
   int status = 0;
-  wait(&status);
+  waitstatus(&status);
   return status == -1 ? 0 : 65;
 }`));
   assert.equal(run.status, 0, run.output);
@@ -119,7 +119,7 @@ _start:
   int $64
   mov %eax, %edi
   neg %edi
-  call exit
+  call exitstatus
 `));
   assert.equal(run.status, 1);
   assert.match(run.output, /unknown sys call 999/);
@@ -129,9 +129,9 @@ test('a user fault kills only that process: int $32 from user mode is a #GP (gat
   const run = await runProgram(buildCProgram(C_PROTOTYPES + `
 int main(void) {
   int pid = fork();
-  if (pid == 0) { __asm__ volatile("int $32"); exit(0); }
+  if (pid == 0) { __asm__ volatile("int $32"); exitstatus(0); }
   int status = 0;
-  wait(&status);
+  waitstatus(&status);
   return status == -1 ? 3 : 4;
 }`));
   assert.equal(run.status, 3);
@@ -147,7 +147,7 @@ int main(void) {
   while (spins < 300000) spins++;
   kill(pid);
   int status = 0;
-  if (wait(&status) != pid) return 1;
+  if (waitstatus(&status) != pid) return 1;
   return status == -1 ? 0 : 2;
 }`), ['prog'], { timerInterval: 20000 });
   assert.equal(run.status, 0, run.output);
@@ -165,14 +165,14 @@ int main(void) {
   int child = fork();
   if (child == 0) {
     int grandchild = fork();
-    if (grandchild == 0) { char c; read(fds[0], &c, 1); exit(9); }   /* waits until its parent is gone */
-    exit(grandchild);               /* tells the grandparent the grandchild's pid */
+    if (grandchild == 0) { char c; read(fds[0], &c, 1); exitstatus(9); }   /* waits until its parent is gone */
+    exitstatus(grandchild);               /* tells the grandparent the grandchild's pid */
   }
   int status = 0;
-  if (wait(&status) != child) return 1;
+  if (waitstatus(&status) != child) return 1;
   int grandchild = status;
   write(fds[1], "x", 1);            /* now let the orphan finish */
-  if (wait(&status) != grandchild) return 2;
+  if (waitstatus(&status) != grandchild) return 2;
   return status == 9 ? 0 : 3;
 }`));
   assert.equal(run.status, 0, run.output);
@@ -185,7 +185,7 @@ _start:
   mov $50, %edi
   call sleep
   mov $0, %edi
-  call exit
+  call exitstatus
 `);
   const { status, session } = await runToCompletion({
     program: { path: 'sleeper', image, argv: ['sleeper'] }, memoryBytes: 16 * 1024 * 1024, timerInterval: 10000,

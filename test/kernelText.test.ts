@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assembleKernelText } from '../src/kernel/kernelText.js';
-import { TRAP_FRAME_FIELDS, TRAP_FRAME_SIZE, trapFrameOffset } from '../src/kernel/trapFrame.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { TRAP_FRAME_FIELDS, TRAP_FRAME_SIZE, trapFrameOffset } from '../src/kernel/trap/trapFrame.js';
 import { pushesErrorCode } from '../src/machine/exceptions.js';
 
 test("xk's assembler and GNU as (+ld) build the same kernel entry code", async () => {

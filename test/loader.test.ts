@@ -63,6 +63,7 @@ test('loads our executable and GNU ld\'s, with the segments readelf shows', () =
       continue;
     }
     const loads = [...tool('readelf', ['-lW', file]).stdout.matchAll(/^\s*LOAD\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE][RWE ]*?)\s+0x/gm)];
+    assert.ok(loads.length >= 2, `readelf showed ${loads.length} LOAD segments`);
     assert.deepEqual(p.segments.map((s) => [s.fileOffset, s.vaddr, s.filesz, s.memsz, s.writable, s.executable]),
       loads.map((m) => [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), m[5]!.includes('W'), m[5]!.includes('E')]));
     for (const s of p.segments) assert.deepEqual(s.data, bytes.subarray(s.fileOffset, s.fileOffset + s.filesz));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pipe, PIPESIZE, pipeClose, pipeRead, pipeWrite } from '../src/kernel/pipe.js';
+import { Pipe, PIPESIZE, pipeClose, pipeRead, pipeWrite } from '../src/kernel/files/pipe.js';
 import { setWakeup, type WaitChannel } from '../src/kernel/fs/channel.js';
-import { consoleInput, consoleInputEnd, consoleRead, consoleReadable, consoleWrite, resetConsole, setConsoleEcho, setConsoleOutput } from '../src/kernel/console.js';
+import { consoleInput, consoleInputEnd, consoleRead, consoleReadable, consoleWrite, resetConsole, setConsoleEcho, setConsoleOutput } from '../src/kernel/files/console.js';
 
 function text(r: Uint8Array | 'block' | number | 'broken'): string | typeof r {
   return r instanceof Uint8Array ? Buffer.from(r).toString('latin1') : r;

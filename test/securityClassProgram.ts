@@ -18,7 +18,7 @@ int main(int argc, char **argv) {
   CHECK("write-from-kernel", write(1, KERNEL, 10));
   CHECK("fstat-into-kernel", fstat(fd, KERNEL));
   CHECK("pipe-into-kernel", pipe((int*)KERNEL));
-  CHECK("wait-into-kernel", wait((int*)KERNEL));
+  CHECK("waitstatus-into-kernel", waitstatus((int*)KERNEL));
   CHECK("open-kernel-path", open(KERNEL, 0));
   CHECK("user-limit", write(1, (char*)0x80000000UL, 1));
   CHECK("noncanonical-alias", write(1, (char*)((1UL << 48) + (unsigned long)buf), 4));
@@ -62,17 +62,17 @@ int main(int argc, char **argv) {
   CHECK("read-after", read(fd, buf, 4));
   CHECK("first-byte-is-a", buf[0] == 'a');
   int pid = fork();
-  if (pid == 0) exit(7);
+  if (pid == 0) exitstatus(7);
   int status = 0;
-  CHECK("wait-child", wait(&status) == pid);
+  CHECK("wait-child", waitstatus(&status) == pid);
   CHECK("child-status", status);
-  exit(0); /* not return: the string test above overwrote the top of the stack, main's return address too */
+  exitstatus(0); /* not return: the string test above overwrote the top of the stack, main's return address too */
 }`;
 
 export const EXPECTED: Record<string, number> = {
   open: 3,
   'read-into-kernel': -1, 'write-from-kernel': -1, 'fstat-into-kernel': -1, 'pipe-into-kernel': -1,
-  'wait-into-kernel': -1, 'open-kernel-path': -1, 'user-limit': -1, 'noncanonical-alias': -1,
+  'waitstatus-into-kernel': -1, 'open-kernel-path': -1, 'user-limit': -1, 'noncanonical-alias': -1,
   'read-unmapped': -1, 'write-unmapped': -1, 'open-unmapped': -1,
   'read-into-rodata': -1, 'fstat-into-rodata': -1, 'pipe-into-rodata': -1, 'write-from-rodata': 0,
   'read-negative': -1, 'write-negative': -1, 'read-huge': -1, 'write-wraps': -1,

@@ -6,15 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../src/kernel/kernelText.js';
+import { repositoryRoot } from '../src/kernel/trap/kernelText.js';
 
 const ALLOWED: Record<string, string> = {
-  'copyin.ts': 'the door: copyin, copyout, copyinstr walk the process page table',
-  'vm.ts': 'builds and walks page tables (kernel memory)',
-  'kalloc.ts': 'zeroes freshly allocated pages',
-  'boot.ts': 'writes the GDT, IDT, TSS and kernel text',
-  'vmProcess.ts': "builds a VM's GDT page and guest memory",
-  'trapFrame.ts': 'reads and writes trap frames on kernel stacks',
+  'mem/copyin.ts': 'the door: copyin, copyout, copyinstr walk the process page table',
+  'mem/vm.ts': 'builds and walks page tables (kernel memory)',
+  'mem/kalloc.ts': 'zeroes freshly allocated pages',
+  'mem/pageFault.ts': 'copy-on-write and stack growth: copies a shared page, finds the stack bottom (the door calls it too)',
+  'boot/boot.ts': 'writes the GDT, IDT, TSS and kernel text',
+  'trap/trapFrame.ts': 'reads and writes trap frames on kernel stacks',
 };
 /** Direct physical-memory access, or a page-table walk that could reach user pages. */
 const TOUCH = /\bmem\.(bytes|read|write)|userPhysical|readEntry|\.walk\(|vm\.lookup\(/;

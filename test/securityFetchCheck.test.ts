@@ -1,8 +1,8 @@
-// Issue 6: the double-fetch detector (src/kernel/fetchChecker.ts).
+// Issue 6: the double-fetch detector (src/kernel/mem/fetchChecker.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FetchChecker, describeDoubleFetch, type DoubleFetch } from '../src/kernel/fetchChecker.js';
-import { fetchRecorder } from '../src/kernel/copyin.js';
+import { FetchChecker, describeDoubleFetch, type DoubleFetch } from '../src/kernel/mem/fetchChecker.js';
+import { fetchRecorder } from '../src/kernel/mem/copyin.js';
 import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
 
 const a = {} as never; // two processes (address-space owners)

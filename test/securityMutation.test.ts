@@ -3,7 +3,7 @@
 // the fuzzer both notice. Each case restores the door before it ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyinMutation } from '../src/kernel/copyin.js';
+import { copyinMutation } from '../src/kernel/mem/copyin.js';
 import { fuzz, minimize } from '../src/kernel/fuzz/fuzzer.js';
 import { runClasses, wrongClasses } from './securityClassProgram.js';
 

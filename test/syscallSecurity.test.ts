@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
-import { unimplementedSyscalls } from '../src/kernel/syscall.js';
-import { FetchRecorder, setFetchRecorder } from '../src/kernel/copyin.js';
+import { unimplementedSyscalls } from '../src/kernel/syscall/syscall.js';
+import { FetchRecorder, setFetchRecorder } from '../src/kernel/mem/copyin.js';
 
 test('every row of the system-call table has an implementation', () => {
   assert.deepEqual(unimplementedSyscalls(), []);
@@ -28,7 +28,7 @@ int main(void) {
   CHECK(10, fstat(fd, KERNEL));
   CHECK(11, fstat(fd, ro));
   CHECK(12, pipe((int*)KERNEL));
-  CHECK(13, wait((int*)KERNEL));
+  CHECK(13, waitstatus((int*)KERNEL));
   CHECK(14, read(99, buf, 1));                     /* bad descriptors */
   CHECK(15, write(-1, buf, 1));
   CHECK(16, close(16));

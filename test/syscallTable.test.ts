@@ -4,8 +4,8 @@ import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { SYSCALLS } from '../src/kernel/syscallTable.js';
-import { generatedFiles, repositoryRoot } from '../src/kernel/generateUserStubs.js';
+import { SYSCALLS } from '../src/kernel/syscall/syscallTable.js';
+import { generatedFiles, repositoryRoot } from '../src/build/generateUserStubs.js';
 
 test('the XK system calls keep their numbers 1..23, each once', () => {
   const names = ['fork', 'exit', 'wait', 'pipe', 'read', 'kill', 'exec', 'fstat', 'chdir', 'dup', 'getpid',

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAsmProgram } from './kernelHelpers.js';
-import { startSession } from '../src/kernel/session.js';
+import { startSession } from '../src/kernel/boot/session.js';
 import { traceSession } from '../src/trace/hardwareTracer.js';
 import { renderText } from '../src/trace/textRenderer.js';
 import { renderChromeTrace } from '../src/trace/chromeTrace.js';
-import type { TraceEvent } from '../src/trace/events.js';
+import type { TraceEvent } from '../src/kernel/traceEvents.js';
 
 const OPEN_PROGRAM = `
   .text
@@ -15,7 +15,7 @@ _start:
   mov $0, %esi          # O_RDONLY
   call open
   mov %eax, %edi
-  call exit
+  call exitstatus
   .data
 path: .asciz "/small.txt"
 `;
@@ -94,7 +94,7 @@ _start:
 1: dec %ecx
   jnz 1b
   mov $0, %edi
-  call exit
+  call exitstatus
 `);
   const session = await startSession({
     program: { path: 'spin', image, argv: ['spin'] }, memoryBytes: 16 * 1024 * 1024, timerInterval: 100,

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { assemble } from '../src/toolchain/assembler/assembler.js';
 import {
   compileToAssembly, gccVersion, generatedPathFor, recordedGccVersion, userSources,
-} from '../src/kernel/generateUserAssembly.js';
+} from '../src/build/generateUserAssembly.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 
 const version = gccVersion();

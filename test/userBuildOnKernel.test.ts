@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildUserProgramsWithGcc } from './helpers/userBuild.js';
-import { runToCompletion } from '../src/kernel/session.js';
+import { runToCompletion } from '../src/kernel/boot/session.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-userrun-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildUserBinaries, buildUserPrograms } from '../src/kernel/userPrograms.js';
-import { runToCompletion } from '../src/kernel/session.js';
+import { buildUserBinaries, buildUserPrograms } from '../src/build/userPrograms.js';
+import { runToCompletion } from '../src/kernel/boot/session.js';
 import { README_TEXT, SMALL_TEXT } from '../src/kernel/fs/mkfs.js';
-import { gccVersion } from '../src/kernel/generateUserAssembly.js';
+import { gccVersion } from '../src/build/generateUserAssembly.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
@@ -65,9 +65,35 @@ test('`xk run` with no program boots /init and the shell on the terminal', () =>
 test('`xk run --fs DIR` replaces a default program with the host directory\'s file', () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'fs-'));
   fs.writeFileSync(path.join(dir, 'note.txt'), 'from the host\n');
-  const r = xk(['run', '--fs', dir], 'cat note.txt\n');
+  fs.writeFileSync(path.join(dir, 'README'), 'the host README wins\n');
+  const r = xk(['run', '--fs', dir], 'cat note.txt\ncat README\n');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /from the host\n/);
+  // The host directory's files win over the default content (README -> the host's).
+  assert.match(r.stdout, /the host README wins\n/);
+  assert.ok(!r.stdout.includes(README_TEXT.split('\n')[0]), 'the default README is replaced');
+});
+
+test('`xk run --image FILE` keeps the file system in FILE across runs', () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'image-'));
+  const image = path.join(dir, 'disk.img');
+  const first = xk(['run', '--image', image], 'echo kept across runs > note\n');
+  assert.equal(first.status, 0, first.stderr);
+  assert.ok(fs.existsSync(image), 'the image file was created');
+  const second = xk(['run', '--image', image], 'cat note\n');
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stdout, /kept across runs\n/);
+  const fresh = xk(['run'], 'cat note\n');
+  assert.doesNotMatch(fresh.stdout, /kept across runs/, 'without --image nothing is kept');
+});
+
+test("the README's list of default programs is the list xk builds", () => {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const listed = readme.match(/the user programs \(`([^`]+)`\)/)?.[1].split(' ');
+  assert.ok(listed, 'README names the user programs');
+  const programs = fs.readdirSync(path.join(REPO_ROOT, 'user', 'gen', 'programs')).map((f) => f.replace(/\.s$/, ''));
+  assert.deepEqual([...listed].sort(), programs.sort());
+  for (const name of programs) assert.ok(buildUserPrograms().has(name), `xk builds ${name}`);
 });
 
 async function runOnXk(name: string, image: Uint8Array, input?: string): Promise<{ status: number | null; output: string; message: string }> {

@@ -306,7 +306,7 @@ test('escape: a forged page-table pointer (a PD entry outside guest memory) stop
   assert.equal(v.result.reason, 'escape', v.result.message);
 });
 
-test('escape: the monitor region and a host-address lidt are out of reach', () => {
+test('escape: the monitor region is out of reach; a host-address lidt leaves the host IDT alone', () => {
   const direct = vm(tiny(`
     .globl _start
 _start: movabs $0xffffff8000001000, %rbx
@@ -314,18 +314,34 @@ _start: movabs $0xffffff8000001000, %rbx
     hlt
 `), { memoryMiB: 4 });
   assert.equal(direct.result.reason, 'escape');
-  const lidt = vm(tiny(`
+  const lidt = vm(LIDT_HOST_ADDRESS_GUEST(), { memoryMiB: 4 });
+  // The host's own IDT still sends every vector to the monitor.
+  assert.equal(lidt.result.host.machine.cpu.idtrBase, -(2 ** 39) + 0x1000);
+});
+
+/** A guest that points its IDT at the address where the host keeps its IDT, then traps. */
+function LIDT_HOST_ADDRESS_GUEST(): Uint8Array {
+  return tiny(`
     .globl _start
 _start: lidt idtr
     int3
     hlt
     .data
 idtr: .short 0xfff; .quad 0xffffff8000001000
-`), { memoryMiB: 4 });
-  assert.ok(lidt.result.reason === 'escape' || lidt.result.reason === 'triple-fault', lidt.result.message);
-  // The host's own IDT still sends every vector to the monitor.
-  const host = lidt.result.host;
-  assert.equal(host.machine.cpu.idtrBase, -(2 ** 39) + 0x1000);
+`);
+}
+
+// What is right is what the bare machine does with the same guest: a triple
+// fault (the IDT it reads there holds no usable gate). The monitor stops the
+// guest as an 'escape' instead, because it reserves that region of the guest's
+// address space for itself: a difference the guest can see. Noted for the vmm
+// work (issue 11); the assertion stays, marked todo until the monitor agrees.
+test('a host-address lidt ends the guest exactly as on the bare machine', { todo: 'monitor reports escape, the bare machine triple-faults (issue 11)' }, () => {
+  const elf = LIDT_HOST_ADDRESS_GUEST();
+  const b = bare(elf, 4 * MiB, 100_000);
+  assert.equal(b.result.reason, 'triple-fault', b.result.message);
+  const v = vm(elf, { memoryMiB: 4 });
+  assert.equal(v.result.reason, b.result.reason, v.result.message);
 });
 
 test('a misbehaving guest is stopped: triple fault, runaway loop', () => {

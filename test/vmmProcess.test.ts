@@ -1,13 +1,14 @@
-// A virtual machine as a process of the xk kernel (src/kernel/vmProcess.ts): a user
+// A virtual machine as a process of the xk kernel (src/vmm/kernelProcess.ts): a user
 // program asks for one with vmrun(path); the guest kernel boots under the host
 // kernel's monitor next to ordinary processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
-import { PageAllocator } from '../src/kernel/kalloc.js';
-import { startSession } from '../src/kernel/session.js';
-import { buildUserPrograms } from '../src/kernel/userPrograms.js';
+import { PageAllocator } from '../src/kernel/mem/kalloc.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { buildGuest } from './guestBuild.js';
 import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
 
@@ -22,13 +23,13 @@ int main(void) {
   int v = vmrun("guest.elf");
   if (v < 0) { puts("vmrun failed\\n"); return 1; }
   int pid = fork();
-  if (pid == 0) { long s = 0; for (int i = 0; i < 20000; i++) { s += i; if (i % 5000 == 0) sleep(1); } exit(s == 199990000L ? 42 : 1); }
-  int a, b; int w1 = wait(&a); int w2 = wait(&b);
+  if (pid == 0) { long s = 0; for (int i = 0; i < 20000; i++) { s += i; if (i % 5000 == 0) sleep(1); } exitstatus(s == 199990000L ? 42 : 1); }
+  int a, b; int w1 = waitstatus(&a); int w2 = waitstatus(&b);
   if (w1 == pid) { int t = a; a = b; b = t; w1 = w2; }
   puts("vm "); putint(a); puts(" child "); putint(b); puts(w1 == v ? " (vm pid ok)\\n" : " (vm pid wrong)\\n");
   int q = fork();
-  if (q == 0) exit(7);
-  int c; wait(&c); puts("after "); putint(c); puts("\\n");
+  if (q == 0) exitstatus(7);
+  int c; waitstatus(&c); puts("after "); putint(c); puts("\\n");
   puts("bad image "); putint(vmrun("notes.txt")); puts("\\n");
   sysinfo(info); puts(info[2] == freeBefore ? "memory back\\n" : "memory leaked\\n");
   return 0;
@@ -46,6 +47,7 @@ test('vmrun: the guest kernel runs as an xk process, same serial output as on th
     program: { path: 'init', image: buildCProgram(INIT), argv: ['init'] },
     programs: new Map([['guest.elf', elf], ['notes.txt', new TextEncoder().encode('not a boot image\n')]]),
     memoryBytes: 32 * MiB,
+    monitor: kernelMonitor,
     output: (x) => { output += Buffer.from(x).toString('latin1'); },
   });
   try {

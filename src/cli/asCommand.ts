@@ -8,8 +8,9 @@
 import fs from 'node:fs';
 import { AssembleResult, assemble } from '../toolchain/assembler/assembler.js';
 import { AssemblyErrors } from '../toolchain/assembler/assemblyError.js';
+import { commandUsage, isOption } from './options.js';
 
-const USAGE = 'usage: xk as [--64] [-a] [-I DIR] [-D NAME[=VALUE]] FILE.s|FILE.S [-o FILE.o]\n';
+const USAGE = commandUsage('as');
 
 export async function asCommand(args: string[]): Promise<number> {
   let input: string | undefined;
@@ -26,6 +27,11 @@ export async function asCommand(args: string[]): Promise<number> {
       return v;
     };
     try {
+      // -o, -I and -D also take their value glued on (-oFILE): the table lists the option letter.
+      if (a.startsWith('-') && a !== '-' && !isOption('as', /^-[oID]./.test(a) ? a.slice(0, 2) : a)) {
+        process.stderr.write(`xk as: unknown option '${a}'\n${USAGE}`);
+        return 2;
+      }
       if (a === '--64') continue;
       if (a === '-a') {
         listing = true;

@@ -10,8 +10,9 @@
 import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
 import type { PortDevice, PortSize } from '../machine/ports.js';
-import { BootImageError, loadBootImage, readBootImage } from './bootImage.js';
+import { BootImageError, loadBootImage, readBootImage } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
+import { commandUsage } from './options.js';
 
 /** Writing a byte here powers the machine off; the byte is the exit status. */
 export const SHUTDOWN_PORT = 0xf4;
@@ -19,20 +20,13 @@ export const DEFAULT_MEMORY_MIB = 16;
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
 export const MAX_MEMORY_MIB = 1024;
 
-const USAGE = `usage: xk boot IMAGE [--max-instructions N] [--timer N] [--memory MIB]
-
-  Boots an ELF64 kernel image on the bare machine: PT_LOAD segments are copied
+const USAGE = commandUsage('boot', `  Boots an ELF64 kernel image on the bare machine: PT_LOAD segments are copied
   to their physical addresses, the CPU starts at the entry point at CPL 0 with
   paging off. Serial output (COM1) goes to stdout.
 
-  --max-instructions N   stop after N instructions (default ${DEFAULT_MAX_INSTRUCTIONS})
-  --timer N              start the timer at one interrupt every N instructions
-                         (default: off until the kernel programs it)
-  --memory MIB           physical memory in MiB (default ${DEFAULT_MEMORY_MIB}, at most ${MAX_MEMORY_MIB})
-
   Exit status: the byte the kernel writes to port 0x${SHUTDOWN_PORT.toString(16)}; 0 if it halts
   without one; 1 for a triple fault or the instruction limit; 2 for bad usage.
-`;
+`);
 
 /** The shutdown port: records the status and stops the machine. */
 class ShutdownPort implements PortDevice {

@@ -4,10 +4,12 @@
 import { ImageFileDisk } from '../kernel/fs/blockDevice.js';
 import { mountFileSystem } from '../kernel/fs/fileSystem.js';
 import { fsck } from '../kernel/fs/fsck.js';
+import { commandUsage, HELP_FLAGS } from './options.js';
 
 export async function fsckCommand(args: string[]): Promise<number> {
+  if (args.length === 1 && HELP_FLAGS.includes(args[0])) { process.stdout.write(commandUsage('fsck')); return 0; }
   if (args.length !== 1 || args[0].startsWith('-')) {
-    process.stderr.write('usage: xk fsck IMAGE\n');
+    process.stderr.write(commandUsage('fsck'));
     return 2;
   }
   let disk: ImageFileDisk;

@@ -7,8 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fuzz, minimize, type FuzzReport } from '../kernel/fuzz/fuzzer.js';
 import type { FuzzCall } from '../kernel/fuzz/fuzzGenerate.js';
+import { commandUsage, HELP_FLAGS, isOption } from './options.js';
 
-const USAGE = 'usage: xk fuzz [--seconds N] [--calls N] [--seed S] [--save FILE] [--replay FILE]\n';
+const USAGE = commandUsage('fuzz');
 
 interface SavedCall extends Omit<FuzzCall, 'writes'> {
   writes: Array<[number, string]>;
@@ -33,6 +34,11 @@ export async function fuzzCommand(args: string[]): Promise<number> {
       return value !== undefined && Number.isInteger(n) && n >= 0 ? n : `xk fuzz: ${what} needs a whole number, not '${value ?? ''}'`;
     };
     let r: number | string | undefined;
+    if (HELP_FLAGS.includes(a)) { process.stdout.write(USAGE); return 0; }
+    if (!isOption('fuzz', a)) {
+      process.stderr.write(`xk fuzz: unknown option '${a}'\n${USAGE}`);
+      return 2;
+    }
     if (a === '--seconds') r = seconds = number('--seconds') as number;
     else if (a === '--calls') r = calls = number('--calls') as number;
     else if (a === '--seed') r = seed = number('--seed') as number;

@@ -1,6 +1,7 @@
 // The command line shared by `xk boot` and `xk vm`: options, then one kernel image.
 
 import * as fs from 'node:fs';
+import { isOption } from './options.js';
 
 export class UsageError extends Error {}
 
@@ -30,7 +31,8 @@ export function readImageCommandLine(
       const a = args[i];
       if (a === '--help' || a === '-h') { process.stdout.write(usage); return 0; }
       if (a.startsWith('-')) {
-        if (!option(a, () => args[++i])) throw new UsageError(`unknown option '${a}'`);
+        // Only what the command's table (options.ts) lists, so help and parsing agree.
+        if (!isOption(command, a) || !option(a, () => args[++i])) throw new UsageError(`unknown option '${a}'`);
       } else if (file === undefined) file = a;
       else throw new UsageError(`only one image, got '${file}' and '${a}'`);
     }

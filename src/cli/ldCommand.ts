@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import { ElfError } from '../toolchain/elf/elfTypes.js';
 import { LinkError, linkWithMap } from '../toolchain/linker/link.js';
 import type { LinkOptions } from '../toolchain/linker/link.js';
+import { commandUsage, isOption } from './options.js';
 
-const USAGE = 'usage: xk ld FILES.o -o OUTPUT [-e ENTRY] [-Ttext ADDR] [-Map FILE | -M]\n';
+const USAGE = commandUsage('ld');
 
 function parseAddress(text: string): number | undefined {
   if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) return undefined;
@@ -35,6 +36,10 @@ export async function ldCommand(args: string[]): Promise<number> {
     };
     const named = (name: string): boolean => arg === name || arg.startsWith(name + '=');
     if (arg === '-h' || arg === '--help') { process.stdout.write(USAGE); return 0; }
+    // Only the options the table (options.ts) lists; values may follow '=' or, for -o, be glued on.
+    if (arg.startsWith('-') && arg !== '-' && !isOption('ld', arg.startsWith('-o') ? '-o' : arg.split('=')[0])) {
+      return fail(`unknown option '${arg}'\n${USAGE.trimEnd()}`);
+    }
     if (named('-o')) {
       const v = value('-o');
       if (v === undefined) return fail('-o needs a file name');

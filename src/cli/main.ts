@@ -8,21 +8,9 @@ import { fsckCommand } from './fsckCommand.js';
 import { objdumpCommand } from './objdumpCommand.js';
 import { fuzzCommand } from './fuzzCommand.js';
 import { vmCommand } from './vmCommand.js';
+import { usage } from './options.js';
 
-const USAGE = `usage: xk <command> [options]
-
-commands:
-  run [--fs DIR] [--image FILE] [PROGRAM [ARGS...]]  run a program on the xk kernel (no PROGRAM: boot to the shell)
-  trace [--all] [--trace-json FILE] PROGRAM [ARGS...] run it and show each system call's path
-  as FILE.s -o FILE.o                                assemble (GNU as syntax)
-  ld FILES.o -o PROG [-e ENTRY] [-Ttext ADDR] [-M]   link a static ELF64 executable
-  objdump -d FILE                                    disassemble
-  boot IMAGE [--timer N] [--max-instructions N]      run a kernel image on the bare machine
-  fsck IMAGE                                         recover and check a disk image
-  vm IMAGE [--strict] [--memory MiB]                 run a kernel image as a VM under the trap-and-emulate monitor
-  fuzz [--seconds N] [--seed S] [--calls N]          fuzz the system calls and report violations
-  help                                               this text
-`;
+const USAGE = usage();
 
 type Command = (args: string[]) => Promise<number>;
 

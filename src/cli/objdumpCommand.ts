@@ -3,16 +3,17 @@
 
 import fs from 'node:fs';
 import { ElfError, objdumpElf } from '../toolchain/disassembler/elfDisassembly.js';
+import { commandUsage, isOption } from './options.js';
 
-const USAGE = 'usage: xk objdump -d FILE...\n';
+const USAGE = commandUsage('objdump');
 
 export async function objdumpCommand(args: string[]): Promise<number> {
   let disassemble = false;
   const files: string[] = [];
   for (const a of args) {
+    if (a.startsWith('-') && !isOption('objdump', a)) { process.stderr.write(`xk objdump: unknown option '${a}'\n${USAGE}`); return 2; }
     if (a === '-d' || a === '--disassemble') disassemble = true;
     else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
-    else if (a.startsWith('-')) { process.stderr.write(`xk objdump: unknown option '${a}'\n${USAGE}`); return 2; }
     else files.push(a);
   }
   if (!disassemble || files.length === 0) {

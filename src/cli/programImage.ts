@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assemble } from '../toolchain/assembler/assembler.js';
-import { GEN_CFLAGS, gccVersion } from '../kernel/generateUserAssembly.js';
-import { repositoryRoot } from '../kernel/kernelText.js';
-import { buildUserPrograms, linkWithUserLibrary } from '../kernel/userPrograms.js';
+import { GEN_CFLAGS, gccVersion } from '../build/generateUserAssembly.js';
+import { repositoryRoot } from '../kernel/trap/kernelText.js';
+import { buildUserPrograms, linkWithUserLibrary } from '../build/userPrograms.js';
 
 /** The name a program runs under: its file name without .s/.S/.c. */
 export function programName(file: string): string {

@@ -4,8 +4,10 @@
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
 
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
-import { startSession, type Session, type SessionOptions } from '../kernel/session.js';
-import { FetchRecorder, setFetchRecorder } from '../kernel/copyin.js';
+import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
+import { FetchRecorder, setFetchRecorder } from '../kernel/mem/copyin.js';
+import { kernelMonitor } from '../vmm/kernelProcess.js';
+import { commandUsage, findOption, HELP_FLAGS, RUN_OPTIONS } from './options.js';
 
 export interface CommonOptions {
   fsDir?: string;
@@ -15,19 +17,27 @@ export interface CommonOptions {
   program?: { path: string; image: Uint8Array; argv: string[] };
 }
 
-/** Options before PROGRAM; `extra` names further flags the caller handles (with or without a value). */
+/**
+ * Options before PROGRAM, as the table (options.ts) lists them for `name` (run,
+ * trace): the shared RUN_OPTIONS go into `options`, the command's own ones into
+ * `extras` (flag -> value, '' for a flag without one). -h/--help: the usage text.
+ */
 export function parseRunArguments(
-  command: string,
+  name: 'run' | 'trace',
   args: string[],
-  extra: Record<string, 'flag' | 'value'> = {},
-): { options: CommonOptions; extras: Map<string, string> } | string {
+): { options: CommonOptions; extras: Map<string, string> } | { help: string } | string {
+  const command = `xk ${name}`;
   const options: CommonOptions = {};
   const extras = new Map<string, string>();
   let i = 0;
   const value = (): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
-  for (; i < args.length && args[i].startsWith('--'); i++) {
-    const name = args[i];
-    if (name === '--fs' || name === '--image' || name === '--memory' || name === '--timer') {
+  for (; i < args.length && args[i].startsWith('-'); i++) {
+    const flag = args[i];
+    if (HELP_FLAGS.includes(flag)) return { help: commandUsage(name) };
+    const spec = findOption(name, flag);
+    if (spec === undefined) return `${command}: unknown option '${flag}'`;
+    if (RUN_OPTIONS.includes(spec)) {
+      const name = flag;
       const v = value();
       if (v === undefined) return `${command}: ${name} needs a value`;
       if (name === '--fs') options.fsDir = v;
@@ -38,14 +48,12 @@ export function parseRunArguments(
         if (name === '--memory') options.memoryBytes = n * 1024 * 1024;
         else options.timerInterval = n;
       }
-    } else if (extra[name] === 'flag') {
-      extras.set(name, '');
-    } else if (extra[name] === 'value') {
-      const v = value();
-      if (v === undefined) return `${command}: ${name} needs a value`;
-      extras.set(name, v);
+    } else if (spec.value === undefined) {
+      extras.set(spec.flag, '');
     } else {
-      return `${command}: unknown option '${name}'`;
+      const v = value();
+      if (v === undefined) return `${command}: ${flag} needs a value`;
+      extras.set(spec.flag, v);
     }
   }
   if (i < args.length) {
@@ -108,6 +116,7 @@ export async function startCliSession(command: string, options: CommonOptions, e
       // The user programs built by xk's toolchain; --fs DIR may replace any of them.
       programs: defaultUserPrograms(command),
       output: (bytes) => process.stdout.write(bytes),
+      monitor: kernelMonitor, // vmrun boots guests under src/vmm's monitor
       ...extra,
     });
   } catch (e) {
@@ -127,11 +136,12 @@ export function exitCode(command: string, session: Session): number {
 }
 
 export async function runCommand(args: string[]): Promise<number> {
-  const parsed = parseRunArguments('xk run', args, { '--check-fetch': 'flag' });
+  const parsed = parseRunArguments('run', args);
   if (typeof parsed === 'string') {
     process.stderr.write(parsed + '\n');
     return 2;
   }
+  if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
   const session = await startCliSession('xk run', parsed.options);
   if (typeof session === 'string') {
     process.stderr.write(session + '\n');

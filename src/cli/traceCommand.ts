@@ -3,20 +3,22 @@
 // through int $64, the IDT, alltraps, trap(), syscall(), sys_*, and back by iretq.
 
 import { writeFileSync } from 'node:fs';
-import type { TraceEvent } from '../trace/events.js';
+import type { TraceEvent } from '../kernel/traceEvents.js';
 import { traceSession } from '../trace/hardwareTracer.js';
 import { renderText } from '../trace/textRenderer.js';
 import { renderChromeTrace } from '../trace/chromeTrace.js';
 import { exitCode, parseRunArguments, startCliSession } from './runCommand.js';
+import { commandUsage } from './options.js';
 
 export async function traceCommand(args: string[]): Promise<number> {
-  const parsed = parseRunArguments('xk trace', args, { '--all': 'flag', '--trace-json': 'value' });
+  const parsed = parseRunArguments('trace', args);
   if (typeof parsed === 'string') {
     process.stderr.write(parsed + '\n');
     return 2;
   }
+  if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
   if (!parsed.options.program) {
-    process.stderr.write('xk trace: which program? usage: xk trace [--all] [--trace-json FILE] PROGRAM [ARGS...]\n');
+    process.stderr.write(`xk trace: which program?\n${commandUsage('trace')}`);
     return 2;
   }
   const events: TraceEvent[] = [];

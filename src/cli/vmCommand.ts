@@ -3,17 +3,12 @@
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
 // is the status the guest wrote to its shutdown port.
 
-import { BootImageError } from './bootImage.js';
+import { BootImageError } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
+import { commandUsage } from './options.js';
 import { runVm, type RunVmOptions, type RunVmResult } from '../vmm/vmRunner.js';
 
-const USAGE = `usage: xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats]
-  --strict             the machine traps every sensitive instruction at CPL 3
-  --no-patch           real x86 semantics without patching popf/pushf/sgdt/sidt/smsw/str (shows why patching is needed)
-  --memory MiB         guest memory, 4 to 16 (default 16)
-  --max-instructions N stop the guest after N of its instructions (default 50000000)
-  --stats              print the monitor's exits by kind on stderr
-`;
+const USAGE = commandUsage('vm');
 
 
 export async function vmCommand(args: string[]): Promise<number> {

@@ -39,6 +39,11 @@
 //   io     I/O-sensitive: #GP(0) unless CPL <= IOPL (in, out, cli, sti)
 //   d64    default operand size is 64 in long mode (push, pop, near branches)
 //   f64    operand size is forced to 64 (no 16/32 variant); REX.W is ignored
+//
+// Arithmetic flags: flagEffect() below says, per form (and shift count), which
+// flags the Intel/AMD manuals define and which they leave undefined; the
+// comment above it states xk's own deterministic choice for the undefined
+// ones (profile `xk`, measured equal to AMD Zen 5).
 
 import { CONDITIONS } from './conditions.js';
 
@@ -448,3 +453,168 @@ export const FORMS_BY_MNEMONIC: ReadonlyMap<string, readonly Form[]> = (() => {
   }
   return m;
 })();
+
+// ---------------------------------------------------------------------------
+// Flags: what the manuals define, what they leave undefined.
+//
+// For every form, which arithmetic flags (CF PF AF ZF SF OF, and DF) it reads,
+// which it writes with a value the manuals define, and which it leaves
+// UNDEFINED. Flags in neither `defined` nor `undefined` are unchanged. The
+// source is the Intel SDM Vol. 2 "Flags Affected" section of each instruction
+// and the AMD APM Vol. 3 rFLAGS tables; where the two differ, a flag either
+// one leaves undefined counts as undefined here (the host oracle must pass on
+// both vendors).
+//
+// Shifts and rotates depend on the count, masked to 5 bits (6 for 64-bit
+// operands):
+//   count 0          nothing is written, no flag is read (rcl/rcr do not read CF)
+//   shl shr sar      CF SF ZF PF defined; AF undefined; OF defined only for
+//                    count 1; shl/shr CF undefined when count >= operand size
+//                    (possible only for 8- and 16-bit operands)
+//   rol ror          CF defined; OF defined only for count 1; SF ZF AF PF unchanged
+//   rcl rcr          read CF; CF defined; OF defined only for count 1
+//   shld shrd        as shl, and for count > operand size (16-bit operands)
+//                    the result and all six flags are undefined
+// Other rules that depend on the operands:
+//   bsf bsr          ZF defined; CF OF SF AF PF undefined; the destination is
+//                    undefined when the source is 0 (SDM; AMD: unchanged)
+//   rep cmps/scas    with a count of 0 nothing runs: no flag is written
+//
+// xk's choice for undefined flags (profile `xk`). The CPU (src/machine) is
+// deterministic: each undefined flag is a fixed function of the instruction's
+// inputs and the flags before it. That function is what AMD Zen 5 (EPYC,
+// family 1Ah) does, as the host-CPU oracle measures on this project's machine
+// (test/hostOracle.test.ts probes the host and compares undefined flags too
+// only where the host matches); other CPUs (Intel, other AMD generations)
+// differ in these corners, which is allowed: programs must not depend on them.
+//   and or xor test  AF cleared
+//   mul imul         SF ZF AF PF unchanged
+//   div idiv         CF OF unchanged, AF set, SF ZF PF cleared
+//   shl shr sar      AF set; OF for count > 1: the OF of the last 1-bit step
+//                    (shl: top bit of the result XOR CF; shr, sar: 0);
+//                    shl/shr CF for count >= size: 0
+//   shld shrd        AF set; OF for count > 1 as for a 1-bit step on the
+//                    result (shld: top XOR CF, shrd: top XOR next-to-top);
+//                    16-bit count > 16: the 48-bit value dst:src:src (shld) or
+//                    src:src:dst (shrd) is shifted, flags computed the same way
+//   rol rcl          OF for count > 1: top bit of the result XOR CF
+//   ror rcr          OF for count > 1: top XOR next-to-top bit of the result
+//   bt bts btr btc   OF SF AF PF unchanged
+//   bsf bsr          CF OF SF AF cleared, PF the parity of the index (set
+//                    for a zero source); a zero source leaves the destination
+//                    unchanged (all 64 bits, also for 32-bit operands)
+//   tzcnt lzcnt      SF AF PF cleared, OF unchanged
+
+export const FLAG_CF = 0x1, FLAG_PF = 0x4, FLAG_AF = 0x10, FLAG_ZF = 0x40, FLAG_SF = 0x80, FLAG_DF = 0x400, FLAG_OF = 0x800;
+const SIX = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
+const SZP = FLAG_SF | FLAG_ZF | FLAG_PF;
+
+/** What one instruction does to the flags (masks of RFLAGS bits). */
+export interface FlagEffect {
+  /** Flags whose value the instruction uses. */
+  reads: number;
+  /** Flags written with a value the manuals define. */
+  defined: number;
+  /** Flags the manuals leave undefined after it. */
+  undefined: number;
+  /** The destination's value is undefined too (bsf/bsr of 0, shld/shrd 16-bit count > 16). */
+  resultUndefined: boolean;
+}
+
+/** What the effect of some forms depends on. */
+export interface FlagContext {
+  /** The shift/rotate count as encoded or in CL (before masking). */
+  count?: number;
+  /** bsf/bsr: the source operand is 0. */
+  sourceZero?: boolean;
+  /** A string instruction with a REP/REPE/REPNE prefix: the count in rCX (0: nothing runs, no flag changes). */
+  repeatCount?: number;
+}
+
+type FlagRule = { reads: number; defined: number; undefined: number } | 'shift' | 'rotate' | 'rotateCarry' | 'double' | 'scan' | 'condition';
+
+const NONE = { reads: 0, defined: 0, undefined: 0 };
+const rule = (reads: number, defined: number, undef = 0) => ({ reads, defined, undefined: undef });
+
+/** Flags read by condition cc (the low nibble of jcc/setcc/cmovcc). */
+const CONDITION_READS = [FLAG_OF, FLAG_CF, FLAG_ZF, FLAG_CF | FLAG_ZF, FLAG_SF, FLAG_PF, FLAG_SF | FLAG_OF, FLAG_ZF | FLAG_SF | FLAG_OF];
+
+/** One rule per family. Every family in FORMS must have one (checked below). */
+const FLAG_RULES: Record<string, FlagRule> = {
+  add: rule(0, SIX), sub: rule(0, SIX), cmp: rule(0, SIX), neg: rule(0, SIX),
+  adc: rule(FLAG_CF, SIX), sbb: rule(FLAG_CF, SIX),
+  and: rule(0, SIX & ~FLAG_AF, FLAG_AF), or: rule(0, SIX & ~FLAG_AF, FLAG_AF),
+  xor: rule(0, SIX & ~FLAG_AF, FLAG_AF), test: rule(0, SIX & ~FLAG_AF, FLAG_AF),
+  inc: rule(0, SIX & ~FLAG_CF), dec: rule(0, SIX & ~FLAG_CF),
+  not: NONE,
+  mul: rule(0, FLAG_CF | FLAG_OF, SZP | FLAG_AF), imul: rule(0, FLAG_CF | FLAG_OF, SZP | FLAG_AF),
+  div: rule(0, 0, SIX), idiv: rule(0, 0, SIX),
+  shl: 'shift', shr: 'shift', sar: 'shift',
+  rol: 'rotate', ror: 'rotate', rcl: 'rotateCarry', rcr: 'rotateCarry',
+  shld: 'double', shrd: 'double',
+  bt: rule(0, FLAG_CF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF), bts: rule(0, FLAG_CF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF),
+  btr: rule(0, FLAG_CF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF), btc: rule(0, FLAG_CF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF),
+  bsf: 'scan', bsr: 'scan',
+  tzcnt: rule(0, FLAG_CF | FLAG_ZF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF), lzcnt: rule(0, FLAG_CF | FLAG_ZF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF),
+  popcnt: rule(0, SIX),
+  cmpxchg: rule(0, SIX), xadd: rule(0, SIX),
+  jcc: 'condition', setcc: 'condition', cmovcc: 'condition',
+  movsb: rule(FLAG_DF, 0), movs: rule(FLAG_DF, 0), stosb: rule(FLAG_DF, 0), stos: rule(FLAG_DF, 0),
+  lodsb: rule(FLAG_DF, 0), lods: rule(FLAG_DF, 0),
+  cmpsb: rule(FLAG_DF, SIX), cmps: rule(FLAG_DF, SIX), scasb: rule(FLAG_DF, SIX), scas: rule(FLAG_DF, SIX),
+  clc: rule(0, FLAG_CF), stc: rule(0, FLAG_CF), cmc: rule(FLAG_CF, FLAG_CF), cld: rule(0, FLAG_DF), std: rule(0, FLAG_DF),
+  lahf: rule(SIX & ~FLAG_OF, 0), sahf: rule(0, SIX & ~FLAG_OF),
+  pushf: rule(SIX | FLAG_DF, 0), popf: rule(0, SIX | FLAG_DF),
+  int3: rule(SIX | FLAG_DF, 0), int: rule(SIX | FLAG_DF, 0), iretq: rule(0, SIX | FLAG_DF), iret: rule(0, SIX | FLAG_DF),
+};
+for (const name of [
+  'nop', 'pause', 'endbr64', 'bswap', 'mov', 'movzx', 'movsx', 'movsxd', 'lea', 'xchg', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',
+  'push', 'pop', 'leave', 'enter', 'jmp', 'call', 'ret', 'loop', 'jrcxz', 'cli', 'sti', 'ud2', 'cpuid', 'rdtsc',
+  'mfence', 'lfence', 'sfence', 'hlt', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'invlpg', 'swapgs', 'ltr', 'str',
+  'rdmsr', 'wrmsr', 'in', 'out',
+]) FLAG_RULES[name] = NONE;
+for (const f of FORMS) if (!(f.family in FLAG_RULES)) throw new Error(`isa table: no flag rule for ${f.family}`);
+
+/** The flags effect of `form` with the given operands (count, zero source); without them, the general case. */
+export function flagEffect(form: Form, ctx: FlagContext = {}): FlagEffect {
+  const r = FLAG_RULES[form.family];
+  const size = form.opsize;
+  const masked = (ctx.count ?? 2) & (size === 64 ? 63 : 31);
+  const of1 = masked === 1 ? FLAG_OF : 0;
+  const effect = (reads: number, defined: number, undef: number, resultUndefined = false): FlagEffect =>
+    ({ reads, defined, undefined: undef, resultUndefined });
+  if (typeof r === 'object') {
+    if (form.rep !== 'none' && ctx.repeatCount === 0) return effect(FLAG_DF & r.reads, 0, 0);
+    return effect(r.reads, r.defined, r.undefined);
+  }
+  switch (r) {
+    case 'condition': return effect(CONDITION_READS[form.cc >> 1], 0, 0);
+    case 'scan': return effect(0, FLAG_ZF, SIX & ~FLAG_ZF, ctx.sourceZero === true);
+  }
+  if (masked === 0) return effect(0, 0, 0);
+  switch (r) {
+    case 'shift': {
+      const cfUndefined = form.family !== 'sar' && masked >= size ? FLAG_CF : 0;
+      return effect(0, (FLAG_CF & ~cfUndefined) | SZP | of1, FLAG_AF | cfUndefined | (FLAG_OF & ~of1));
+    }
+    case 'rotate': return effect(0, FLAG_CF | of1, FLAG_OF & ~of1);
+    case 'rotateCarry': return effect(FLAG_CF, FLAG_CF | of1, FLAG_OF & ~of1);
+    default: // double
+      if (masked > size) return effect(0, 0, SIX, true);
+      return effect(0, FLAG_CF | SZP | of1, FLAG_AF | (FLAG_OF & ~of1));
+  }
+}
+
+/** Every flag `form` may leave undefined, over all operand values (for generators that avoid reading them). */
+export function mayLeaveUndefined(form: Form): number {
+  let m = 0;
+  for (const count of [1, 2, form.opsize || 8, 31, 63]) {
+    for (const sourceZero of [false, true]) m |= flagEffect(form, { count, sourceZero }).undefined;
+  }
+  return m;
+}
+
+/** Whether some operands of `form` leave its destination undefined. */
+export function mayLeaveResultUndefined(form: Form): boolean {
+  return flagEffect(form, { count: 31, sourceZero: true }).resultUndefined;
+}

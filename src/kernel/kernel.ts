@@ -5,11 +5,12 @@
 import type { Cpu } from '../machine/cpu.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { PortBus } from '../machine/ports.js';
-import type { TraceEvent, TraceSink } from '../trace/events.js';
-import type { FileLayer } from './fileLayer.js';
-import type { PageAllocator } from './kalloc.js';
-import type { AddressSpace } from './vm.js';
-import type { Proc, ProcTable } from './proc.js';
+import type { TraceEvent, TraceSink } from './traceEvents.js';
+import type { FileLayer } from './files/fileLayer.js';
+import type { PageAllocator } from './mem/kalloc.js';
+import type { AddressSpace } from './mem/vm.js';
+import type { Proc, ProcTable } from './proc/proc.js';
+import type { VirtualMachineMonitor } from './proc/virtualMachine.js';
 import { COM1 } from '../machine/devices/serial.js';
 
 /** The parts of the machine (src/machine/machine.ts) the kernel uses. */
@@ -22,7 +23,7 @@ export interface Hardware {
   stop(reason: string): void;
 }
 
-/** Kernel linear addresses of the assembly entry points (asm/trapEntry.S, trapVectors.ts). */
+/** Kernel linear addresses of the assembly entry points (trap/trapEntry.S, trapVectors.ts). */
 export interface EntryPoints {
   alltraps: number;
   trapret: number;
@@ -31,6 +32,8 @@ export interface EntryPoints {
   idle: number;
   vectors: number[];
 }
+
+import type { DiskDriver } from './drivers/diskDriver.js';
 
 export class Kernel {
   readonly mem: PhysicalMemory;
@@ -48,7 +51,15 @@ export class Kernel {
   /** Round-robin position in the process table. */
   lastSlot = -1;
   pageFaults = 0;
+  /** How fork copies memory: 'cow' shares pages copy-on-write; 'eager' copies every page (npm run bench compares them). */
+  forkCopies: 'cow' | 'eager' = 'cow';
   trace: TraceSink | null = null;
+  /** The timed disk's driver (drivers/diskDriver.ts); null when the file system is on the instant disk. */
+  disk: DiskDriver | null = null;
+  /** Called after each disk interrupt (asynchronous I/O moves its requests on). */
+  onDiskInterrupt: (() => void) | null = null;
+  /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
+  monitor: VirtualMachineMonitor | null = null;
 
   constructor(
     readonly hw: Hardware,

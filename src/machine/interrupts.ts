@@ -94,9 +94,19 @@ function classOf(vector: number, software: boolean): 'benign' | 'contributory' |
   return isContributory(vector) ? 'contributory' : 'benign';
 }
 
+/** A device that does something at a moment of machine time (the timer, the disk). */
+export interface ClockedDevice {
+  /** Machine time of its next event (Infinity: none). */
+  readonly deadline: number;
+  /** Called at an instruction boundary once the clock has reached `deadline`. */
+  tick(now: number): void;
+}
+
 export class InterruptController {
   readonly pic = new Pic();
   readonly timer: Timer;
+  /** Devices other than the timer with timed events (the disk). */
+  private readonly clocked: ClockedDevice[] = [];
   /** Instructions of time skipped while halted (the timer's clock counts them). */
   idleTicks = 0;
   /** Set by sti (and mov/pop ss): no device interrupt at the next boundary. */
@@ -115,9 +125,22 @@ export class InterruptController {
     return this.host.cpu.instructionCount + this.idleTicks;
   }
 
-  /** Device interrupt line `irq` (0..7) was raised. */
+  /** Device interrupt line `irq` (0..15) was raised. */
   raiseIrq(irq: number): void {
     this.pic.raise(irq);
+    this.host.cpu.interruptCheck = true;
+  }
+
+  /** A device with timed events takes part in polling and idle time. */
+  attachClocked(device: ClockedDevice): void {
+    this.clocked.push(device);
+  }
+
+  /** Machine time of the next timed event of any device (the run loop slices at it). */
+  nextDeadline(): number {
+    let d = this.timer.deadline;
+    for (const dev of this.clocked) if (dev.deadline < d) d = dev.deadline;
+    return d;
   }
 
   /** sti with IF = 0, mov to SS: block device interrupts until after the next instruction. */
@@ -135,6 +158,7 @@ export class InterruptController {
     const cpu = this.host.cpu;
     const now = cpu.instructionCount + this.idleTicks;
     if (now >= this.timer.deadline) this.timer.tick(now);
+    for (const dev of this.clocked) if (now >= dev.deadline) dev.tick(now);
     if (this.shadow) { this.shadow = false; return false; }
     if (this.pic.irr === 0 || (cpu.getRflags() & RFLAGS_IF) === 0) return false;
     const line = this.pic.pendingLine();
@@ -144,8 +168,8 @@ export class InterruptController {
   }
 
   /**
-   * Called by the CPU while it is halted. Skips time forward to the next timer
-   * interrupt and delivers it. Returns false if no interrupt can ever arrive
+   * Called by the CPU while it is halted. Skips time forward to the next timed
+   * event (timer or disk) and delivers the interrupt it raises. Returns false if no interrupt can ever arrive
    * (IF = 0, or nothing pending or programmed): the machine stays halted.
    */
   idle(): boolean {
@@ -154,8 +178,9 @@ export class InterruptController {
     this.shadow = false;
     if (this.poll()) return true;
     const now = this.clock();
-    if (this.timer.deadline === Infinity) return false;
-    if (this.timer.deadline > now) this.idleTicks += this.timer.deadline - now;
+    const deadline = this.nextDeadline();
+    if (deadline === Infinity) return false;
+    if (deadline > now) this.idleTicks += deadline - now;
     return this.poll();
   }
 

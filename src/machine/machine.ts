@@ -4,10 +4,12 @@
 // Time is the retired-instruction count, so a run is deterministic: device
 // interrupts are looked for only at instruction boundaries, and only when
 // something could have changed (the timer's deadline passed, a device raised
-// a line while IF = 1, or IF itself changed).
+// a line while IF = 1, or IF itself changed). The timer and the disk have
+// deadlines; the run loop never runs past the nearest one.
 
 import { Cpu } from './cpu.js';
 import { attachStandardDevices, type Devices } from './devices/standard.js';
+import type { SectorStore } from './devices/disk.js';
 import { CpuFault } from './exceptions.js';
 import { IF } from './flags.js';
 import { InterruptController } from './interrupts.js';
@@ -27,8 +29,8 @@ export interface MachineOptions {
   serialOut?: (bytes: Uint8Array) => void;
   /** Bytes waiting at the serial port. */
   serialIn?: Uint8Array | string;
-  /** Disk image (a multiple of 512 bytes). */
-  disk?: Uint8Array;
+  /** Disk image (a multiple of 512 bytes), or the sectors behind the disk. */
+  disk?: Uint8Array | SectorStore;
 }
 
 export class Machine {
@@ -82,7 +84,6 @@ export class Machine {
     const cpu = this.cpu;
     const ic = this.interrupts;
     const pic = ic.pic;
-    const timer = ic.timer;
     const flags = cpu.flags;
     const end = cpu.instructionCount + maxInstructions;
     this.stopRequest = null;
@@ -98,7 +99,7 @@ export class Machine {
         }
         continue;
       }
-      if (cpu.interruptCheck || cpu.instructionCount + ic.idleTicks >= timer.deadline ||
+      if (cpu.interruptCheck || cpu.instructionCount + ic.idleTicks >= ic.nextDeadline() ||
           ((pic.irr & ~pic.imr) !== 0 && (flags.bits & IF) !== 0)) {
         cpu.interruptCheck = false;
         ic.poll();
@@ -109,7 +110,7 @@ export class Machine {
       // A request that could not be taken yet (sti's one-instruction shadow, a higher-priority
       // interrupt in service) is looked at again after every instruction.
       const waiting = (pic.irr & ~pic.imr) !== 0 && (flags.bits & IF) !== 0;
-      const limit = waiting ? cpu.instructionCount + 1 : Math.min(end, timer.deadline - ic.idleTicks);
+      const limit = waiting ? cpu.instructionCount + 1 : Math.min(end, ic.nextDeadline() - ic.idleTicks);
       try {
         cpu.runSlice(limit);
       } catch (e) {

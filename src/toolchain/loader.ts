@@ -23,6 +23,12 @@ export interface LoaderLimits {
   userBase: number;        // lowest address a segment may use
   userLimit: number;       // segments must end at or below this address
   maxSegmentBytes: number; // largest p_memsz accepted for one segment
+  /**
+   * False for a kernel that copies each segment's bytes into fresh pages (xk's exec)
+   * rather than mapping file pages: then a segment's p_offset need not equal its
+   * p_vaddr modulo the page size, as in `ld -N` output (XK's user programs).
+   */
+  congruentOffsets?: boolean;
 }
 
 export interface LoadedSegment {
@@ -110,8 +116,8 @@ export function loadExecutable(bytes: Uint8Array, limits: LoaderLimits): LoadedP
       fail(`${what}: ${hex(vaddr)} + p_memsz ${hex(memsz)} goes past the end of user memory ${hex(limit)}`);
     }
     if (align > 1n && (align & (align - 1n)) !== 0n) fail(`${what}: p_align ${hex(align)} is not a power of two`);
-    // The kernel maps whole pages: a file page must land at the same place in a memory page.
-    if (vaddr % PAGE !== offset % PAGE) {
+    // A kernel that maps file pages needs a file page to land at the same place in a memory page.
+    if (limits.congruentOffsets !== false && vaddr % PAGE !== offset % PAGE) {
       fail(`${what}: p_vaddr ${hex(vaddr)} and p_offset ${hex(offset)} differ modulo the page size (${PAGE})`);
     }
     // Overlap is checked on whole pages, which the kernel will give one set of permissions.

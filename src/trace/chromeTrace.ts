@@ -3,7 +3,7 @@
 // system call is a slice on its process's track; each step is an instant event
 // on the track of its layer (user, cpu, entry, kernel).
 
-import type { TraceEvent, TraceLayer } from './events.js';
+import type { TraceEvent, TraceLayer } from '../kernel/traceEvents.js';
 import { episodes, isEpisode } from './episodes.js';
 
 const LAYERS: TraceLayer[] = ['user', 'cpu', 'entry', 'kernel'];

@@ -2,7 +2,7 @@
 // and back (a system call, or an interrupt), from the stub or the interrupted
 // instruction to the return to user mode.
 
-import type { TraceEvent } from './events.js';
+import type { TraceEvent } from '../kernel/traceEvents.js';
 
 export interface Episode {
   events: TraceEvent[];

@@ -5,13 +5,13 @@
 // own steps (trap(), syscall(), sys_open(), ...) into the same sink, so the events
 // come out in execution order.
 
-import type { Session } from '../kernel/session.js';
-import { PAGE_SIZE, TSS_PHYS, T_SYSCALL } from '../kernel/kernelLayout.js';
+import type { Session } from '../kernel/boot/session.js';
+import { PAGE_SIZE, TSS_PHYS, T_SYSCALL } from '../kernel/mem/kernelLayout.js';
 import { TSS_RSP0 } from '../machine/descriptors.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
-import { SYSCALL_BY_NUMBER } from '../kernel/syscallTable.js';
-import { trapFrameAddress } from '../kernel/proc.js';
-import { hex, type TraceSink } from './events.js';
+import { SYSCALL_BY_NUMBER } from '../kernel/syscall/syscallTable.js';
+import { trapFrameAddress } from '../kernel/proc/proc.js';
+import { hex, type TraceSink } from '../kernel/traceEvents.js';
 
 const RAX = 0, RSP = 4;
 

@@ -1,7 +1,7 @@
 // `xk trace` as text: each system call's path, the lecture's slide, one line per
 // step, with the instruction count at which it happened.
 
-import type { TraceEvent } from './events.js';
+import type { TraceEvent } from '../kernel/traceEvents.js';
 import { episodes, isEpisode } from './episodes.js';
 
 export interface TextOptions {

@@ -22,7 +22,7 @@
 import { Machine } from '../machine/machine.js';
 import { codeSegment64, dataSegment, interruptGate, tssDescriptor, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
-import { TRAP_FRAME_FIELDS } from '../kernel/trapFrame.js';
+import { TRAP_FRAME_FIELDS } from '../kernel/trap/trapFrame.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';

@@ -12,7 +12,7 @@
 // and a page is mapped writable in the shadow only once the guest's Dirty bit is
 // set, so the first write faults again and sets D.
 //
-// A monitor inside the host kernel (src/kernel/vmProcess.ts) gives the guest
+// A monitor inside the host kernel (src/vmm/kernelProcess.ts) gives the guest
 // host-physical [base, base + guestBytes) instead: guest-physical p is then
 // host-physical base + p, and the reserved PML4 slot holds the host kernel's
 // half (supervisor-only) so that the guest's traps can enter the kernel.

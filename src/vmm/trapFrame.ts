@@ -1,7 +1,7 @@
 // The trap frame the monitor works on: the 22 fields of the host kernel's
-// trap frame (src/kernel/trapFrame.ts) as a plain object of exact 64-bit values.
+// trap frame (src/kernel/trap/trapFrame.ts) as a plain object of exact 64-bit values.
 
-import type { TrapFrameField } from '../kernel/trapFrame.js';
+import type { TrapFrameField } from '../kernel/trap/trapFrame.js';
 
 export type VmTrapFrame = Record<TrapFrameField, bigint>;
 

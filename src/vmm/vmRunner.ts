@@ -2,7 +2,7 @@
 // under the monitor: load its segments into guest-physical memory, start it at
 // its entry point at virtual CPL 0 with paging off, run until it powers off.
 
-import { readBootImage } from '../cli/bootImage.js';
+import { readBootImage } from '../toolchain/bootImage.js';
 import { readElf } from '../toolchain/elf/reader.js';
 import { PT_LOAD } from '../toolchain/elf/elfTypes.js';
 import { patchSensitiveInstructions } from './patcher.js';

@@ -11,3 +11,9 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Unsigned 32-bit integers from the same generator (for bit patterns and `% n` choices). */
+export function seededUint32(seed: number): () => number {
+  const next = seededRandom(seed);
+  return () => next() * 4294967296; // exact: the generator's values are k / 2^32
+}

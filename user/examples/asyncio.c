@@ -11,7 +11,7 @@ static void on_io(int sig) { input_ready = 1; }
 int main(void) {
   int fds[2];
   if (pipe(fds) < 0)
-    exit(1);
+    exitstatus(1);
   int pid = fork();
   if (pid == 0) {
     close(fds[0]);
@@ -19,7 +19,7 @@ int main(void) {
       sleep(4);
       fprintf(fds[1], "message %d", i);
     }
-    exit(0);
+    exitstatus(0);
   }
   close(fds[1]);
   struct sigaction sa;
@@ -49,7 +49,7 @@ int main(void) {
       }
     }
   }
-  wait(0);
+  wait();
   printf("asyncio: done\n");
   return 0;
 }

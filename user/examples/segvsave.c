@@ -18,7 +18,7 @@ static void rescue(int sig, siginfo_t *si, void *uc) {
     close(fd);
   }
   printf("segvsave: SIGSEGV at address %p: saved %d bytes to rescue.txt\n", si->si_addr, worklen);
-  exit(1);
+  exitstatus(1);
 }
 
 static void add(const char *line) {
@@ -43,10 +43,10 @@ int main(void) {
     int *bug = (int *)0xdead000;  // a stale pointer
     *bug = 42;
     add("never reached\n");
-    exit(0);
+    exitstatus(0);
   }
   int status;
-  wait(&status);
+  waitstatus(&status);
   printf("segvsave: the editor exited with status %d; rescue.txt holds:\n", status);
   char buf[256];
   int fd = open("rescue.txt", O_RDONLY);

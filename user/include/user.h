@@ -17,11 +17,13 @@ struct sys_info {
 
 // ---- system calls (results are -1 on error)
 int fork(void);
-void exit(int status) __attribute__((noreturn));
-// wait: reaps one child and returns its pid, -1 without children. If status is
-// not 0 the child's exit status is stored there (XK's wait takes no argument;
-// pass 0 for that behaviour).
-int wait(int *status);
+// exit and wait are XK's, exactly: no arguments (docs/xk-compat.md).
+void exit(void) __attribute__((noreturn));   // exit status 0
+int wait(void);                // reaps one child: its pid, -1 without children
+// xk's status-returning forms (system calls 36 and 37):
+void exitstatus(int status) __attribute__((noreturn));
+// waitstatus: wait(), and if status is not 0 the child's exit status is stored there.
+int waitstatus(int *status);
 int pipe(int *fds);            // fds[0] read end, fds[1] write end
 int write(int fd, const void *buf, int n);
 int read(int fd, void *buf, int n);

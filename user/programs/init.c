@@ -11,7 +11,7 @@ int main(void) {
   if (open("/console", O_RDWR) < 0) {
     mknod("/console", 1, 1);
     if (open("/console", O_RDWR) < 0)
-      exit(1);
+      exitstatus(1);
   }
   dup(0);   // standard output
   dup(0);   // standard error
@@ -20,20 +20,20 @@ int main(void) {
     int pid = fork();
     if (pid < 0) {
       printf("init: fork failed\n");
-      exit(1);
+      exitstatus(1);
     }
     if (pid == 0) {
       exec("/sh", shell_argv);
       printf("init: exec sh failed\n");
-      exit(1);
+      exitstatus(1);
     }
     // Reap children until the shell itself exits; the others are orphans.
     int reaped;
-    while ((reaped = wait(0)) >= 0 && reaped != pid)
+    while ((reaped = wait()) >= 0 && reaped != pid)
       ;
     if (reaped < 0) {
       printf("init: wait failed\n");
-      exit(1);
+      exitstatus(1);
     }
   }
 }

@@ -104,7 +104,7 @@ static void run_command(struct cmd *c) {
     close(0);
     if (open(c->in, O_RDONLY) != 0) {
       fprintf(2, "sh: cannot open %s\n", c->in);
-      exit(1);
+      exitstatus(1);
     }
   }
   if (c->out) {
@@ -114,7 +114,7 @@ static void run_command(struct cmd *c) {
     close(1);
     if (open(c->out, (c->append ? O_RDWR : O_WRONLY) | O_CREATE) != 1) {
       fprintf(2, "sh: cannot create %s\n", c->out);
-      exit(1);
+      exitstatus(1);
     }
     if (c->append && fstat(1, &st) == 0 && st.type == T_FILE) {
       char skip[128];   // no lseek: move the offset to the end by reading
@@ -130,7 +130,7 @@ static void run_command(struct cmd *c) {
     exec(path, c->argv);
   }
   fprintf(2, "sh: exec %s failed\n", c->argv[0]);
-  exit(1);
+  exitstatus(1);
 }
 
 // In a child: runs the commands of a pipeline, connected by pipes, and exits
@@ -142,12 +142,12 @@ static void run_pipeline(struct cmd *cmds, int n) {
     int fds[2];
     if (i + 1 < n && pipe(fds) < 0) {
       fail("pipe failed");
-      exit(1);
+      exitstatus(1);
     }
     int pid = fork();
     if (pid < 0) {
       fail("fork failed");
-      exit(1);
+      exitstatus(1);
     }
     if (pid == 0) {
       if (input >= 0) {
@@ -172,10 +172,10 @@ static void run_pipeline(struct cmd *cmds, int n) {
     last = pid;
   }
   int status = 0, st, pid;
-  while ((pid = wait(&st)) >= 0)
+  while ((pid = waitstatus(&st)) >= 0)
     if (pid == last)
       status = st;
-  exit(status);
+  exitstatus(status);
 }
 
 static int builtin(struct cmd *c) {
@@ -185,7 +185,7 @@ static int builtin(struct cmd *c) {
     return 1;
   }
   if (strcmp(c->argv[0], "exit") == 0)
-    exit(c->argc > 1 ? atoi(c->argv[1]) : 0);
+    exitstatus(c->argc > 1 ? atoi(c->argv[1]) : 0);
   return 0;
 }
 
@@ -213,7 +213,7 @@ static void run_line(char *p) {
         printf("[%d]\n", pid);
       } else {
         int r;
-        while ((r = wait(0)) >= 0 && r != pid)
+        while ((r = wait()) >= 0 && r != pid)
           ;   // also reaps finished background jobs
       }
     }

@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   int status;
-  while (wait(&status) != pid)
+  while (waitstatus(&status) != pid)
     ;
   printf("vm: %s powered off with status %d\n", argv[1], status);
   return status;

@@ -9,7 +9,7 @@
   do {                                                                           \
     if (!(cond)) {                                                               \
       fprintf(2, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, what, #cond);       \
-      exit(1);                                                                   \
+      exitstatus(1);                                                                   \
     }                                                                            \
   } while (0)
 

@@ -8,26 +8,26 @@ static void test_fork_wait(void) {
   int pid = fork();
   CHECK(pid >= 0, "fork");
   if (pid == 0)
-    exit(42);
+    exitstatus(42);
   int status = -1;
-  CHECK(wait(&status) == pid, "wait returns the child's pid");
+  CHECK(waitstatus(&status) == pid, "wait returns the child's pid");
   CHECK(status == 42, "exit status");
-  CHECK(wait(0) < 0, "wait without children");
+  CHECK(wait() < 0, "wait without children");
   // Many children, reaped in any order.
   int n = 10;
   for (int i = 0; i < n; i++) {
     pid = fork();
     CHECK(pid >= 0, "fork many");
     if (pid == 0)
-      exit(i);
+      exitstatus(i);
   }
   int seen = 0;
   for (int i = 0; i < n; i++) {
-    CHECK(wait(&status) > 0, "reap");
+    CHECK(waitstatus(&status) > 0, "reap");
     CHECK(status >= 0 && status < n && !(seen & (1 << status)), "each status once");
     seen |= 1 << status;
   }
-  CHECK(wait(0) < 0, "all reaped");
+  CHECK(wait() < 0, "all reaped");
 }
 
 static void test_pipe(void) {
@@ -41,8 +41,8 @@ static void test_pipe(void) {
       block[i] = (char)i;
     for (int k = 0; k < 50; k++)    // 5000 bytes: more than the pipe holds
       if (write(fds[1], block, 100) != 100)
-        exit(1);
-    exit(0);
+        exitstatus(1);
+    exitstatus(0);
   }
   close(fds[1]);
   char buf[300];
@@ -54,7 +54,7 @@ static void test_pipe(void) {
   }
   CHECK(n == 0 && total == 5000, "all bytes, then end of file");
   int status;
-  CHECK(wait(&status) == pid && status == 0, "writer succeeded");
+  CHECK(waitstatus(&status) == pid && status == 0, "writer succeeded");
   close(fds[0]);
   // Writing to a pipe with no reader fails.
   CHECK(pipe(fds) == 0, "pipe");
@@ -70,11 +70,11 @@ static void test_kill(void) {
   if (pid == 0) {
     char c;
     read(fds[0], &c, 1);   // blocks forever: nobody writes
-    exit(0);
+    exitstatus(0);
   }
   CHECK(kill(pid) == 0, "kill");
   int status = 0;
-  CHECK(wait(&status) == pid, "killed child is reaped");
+  CHECK(waitstatus(&status) == pid, "killed child is reaped");
   CHECK(kill(pid) < 0, "kill a reaped process");
   close(fds[0]);
   close(fds[1]);
@@ -83,7 +83,7 @@ static void test_kill(void) {
     for (;;)
       ;   // spins in user mode until killed
   kill(pid);
-  CHECK(wait(0) == pid, "a spinning child is killed too");
+  CHECK(wait() == pid, "a spinning child is killed too");
 }
 
 static void test_exec(void) {
@@ -97,7 +97,7 @@ static void test_exec(void) {
     close(fds[1]);
     char *argv[] = {"echo", "exec", "works", 0};
     exec("/echo", argv);
-    exit(99);
+    exitstatus(99);
   }
   close(fds[1]);
   char buf[64];
@@ -107,7 +107,7 @@ static void test_exec(void) {
   buf[total] = 0;
   close(fds[0]);
   int status;
-  CHECK(wait(&status) == pid && status == 0, "echo exited 0");
+  CHECK(waitstatus(&status) == pid && status == 0, "echo exited 0");
   CHECK(strcmp(buf, "exec works\n") == 0, "echo's output came through the pipe");
   char *none[] = {"nothing", 0};
   CHECK(exec("/no-such-program", none) < 0, "exec of a missing file fails");

@@ -23,12 +23,12 @@ int main(void) {
   int pid = fork();
   if (pid == 0) {
     if (h[0] != 'p')
-      exit(1);
+      exitstatus(1);
     h[0] = 'c';
-    exit(0);
+    exitstatus(0);
   }
   int status;
-  CHECK(wait(&status) == pid && status == 0, "child saw the parent's heap");
+  CHECK(waitstatus(&status) == pid && status == 0, "child saw the parent's heap");
   CHECK(h[0] == 'p', "the child's write stayed in the child");
 
   // malloc: many blocks, freed and reused, no overlap.

@@ -22,14 +22,14 @@ int main(void) {
         memset(rec, 'a' + p, RECSIZE);
         rec[RECSIZE - 1] = '\n';
         if (write(fd, rec, RECSIZE) != RECSIZE)
-          exit(1);
+          exitstatus(1);
       }
-      exit(0);
+      exitstatus(0);
     }
   }
   for (int p = 0; p < NPROCS; p++) {
     int status;
-    CHECK(wait(&status) > 0 && status == 0, "writer succeeded");
+    CHECK(waitstatus(&status) > 0 && status == 0, "writer succeeded");
   }
   close(fd);
   struct stat st;

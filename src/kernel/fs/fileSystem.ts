@@ -8,9 +8,6 @@ import { Log } from './log.js';
 import { BLOCK_SIZE, FS_MAGIC, ROOT_INUM, T_DIR, decodeDinode, decodeSuperblock, inodeBlock, type Superblock } from './layout.js';
 import { iget, iput, type Inode } from './inode.js';
 
-/** Size of the in-memory inode table (open files, current directories, exec). */
-export const NINODE = 200;
-
 export interface FileSystem {
   readonly dev: BlockDevice;
   readonly sb: Superblock;

@@ -10,12 +10,14 @@
 // indirect blocks (doubly indirect).
 
 import type { FileSystem } from './fileSystem.js';
-import { NINODE } from './fileSystem.js';
 import { balloc, bfree } from './blocks.js';
 import {
   BLOCK_SIZE, MAX_FILE_BLOCKS, NADDRS, NDIRECT, NINDIRECT,
   decodeDinode, encodeDinode, inodeBlock,
 } from './layout.js';
+
+/** Size of the in-memory inode table (open files, current directories, exec). */
+export const NINODE = 200;
 
 export interface Inode {
   readonly fs: FileSystem;
@@ -78,6 +80,14 @@ export function idup(ip: Inode): Inode {
 export function iput(ip: Inode): void {
   if (ip.ref <= 0) throw new Error('file system: iput of an unreferenced inode');
   if (ip.ref === 1 && ip.nlink === 0 && ip.type !== 0) {
+    if (ip.fs.log.busy) {
+      // A commit is on its way to the disk (the timed disk) and this may be
+      // close() or exit(), which cannot sleep: free the inode after the commit.
+      // Until then it keeps its last reference; a crash meanwhile leaves an
+      // orphan, which the next mount frees.
+      ip.fs.log.defer(() => iput(ip));
+      return;
+    }
     inTransaction(ip.fs, () => {
       itrunc(ip);
       ip.type = 0;

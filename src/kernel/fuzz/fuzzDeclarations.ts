@@ -36,7 +36,7 @@ const SIGNALS: readonly IntChoice[] = [0, 1, 2, 9, 10, 12, 13, 14, 15, 17, 18, 1
 
 export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   fork: { weight: 2 },
-  exit: { weight: 0.2, ints: { 0: [0, 1, -1, 255] } },
+  exit: { weight: 0.2 },
   wait: { weight: 2 },
   pipe: { weight: 3 },
   read: { weight: 10 },
@@ -57,6 +57,8 @@ export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   mkdir: { weight: 2 },
   close: { weight: 5 },
   sysinfo: { weight: 2 },
+  waitstatus: { weight: 2 },
+  exitstatus: { weight: 0.2, ints: { 0: [0, 1, -1, 255] } },
   crashn: { weight: 0, excluded: 'the disk stops after n writes: the machine ends, nothing more to test' },
   rt_sigaction: { weight: 2, ints: { 0: SIGNALS } },
   sigprocmask: { weight: 2, ints: { 0: [0, 1, 2, 3, -1] } },

@@ -10,8 +10,8 @@
 // Arguments never alias: each string, array and input structure of one call gets
 // its own bytes, so the strict double-fetch check applies (fetchChecker.ts).
 
-import { PAGE_SIZE, USER_LIMIT, USER_STACK_BOTTOM } from '../kernelLayout.js';
-import { MAXARG, SYSCALLS, type ArgType, type SyscallSpec } from '../syscallTable.js';
+import { PAGE_SIZE, USER_LIMIT, USER_STACK_BOTTOM } from '../mem/kernelLayout.js';
+import { MAXARG, SYSCALLS, type ArgType, type SyscallSpec } from '../syscall/syscallTable.js';
 import { BOUNDARY_INTS, FUZZ_DECLARATIONS, FUZZ_PATHS, type IntChoice } from './fuzzDeclarations.js';
 import {
   kernelAddresses, POINTER_CLASSES, UNMAPPED_ADDRESSES, type FuzzRegions, type PointerClass,

@@ -14,7 +14,7 @@
 //   edge         a few bytes below the end of the data, the next page unmapped
 //   null         0 (allowed where the table says `nullable`)
 
-import { KERNBASE, PAGE_SIZE, USER_LIMIT } from '../kernelLayout.js';
+import { KERNBASE, PAGE_SIZE, USER_LIMIT } from '../mem/kernelLayout.js';
 
 export type PointerClass = 'valid' | 'readonly' | 'unmapped' | 'kernel' | 'noncanonical' | 'straddle' | 'edge' | 'null';
 

@@ -9,7 +9,9 @@
 // a process enters with `int $64`, the harness first writes the next call's user
 // memory and registers into it (exactly what user code would have done before
 // `int $64`), then the kernel runs as always. Children the fuzzing process forks
-// are told to exit; a fuzzing process stuck for good (every process asleep, e.g. on
+// write a few random bytes into their (copy-on-write) memory and make harmless
+// calls a few times, then exit, so forks, writes on both sides and exits interleave;
+// a fuzzing process stuck for good (every process asleep, e.g. on
 // an empty pipe it holds the write end of) is killed, and the supervisor starts
 // another. So everything the kernel sees is ordinary user behaviour.
 //
@@ -24,29 +26,34 @@
 //   kernel write        the canary page itself changed
 //   file table          a file's refcount differs from the descriptors that hold it,
 //                       or an open file no process holds (a leak)
-//   isolation           two processes share a physical user page
+//   isolation           a physical page one process can write is mapped in another, or
+//                       a write by one process (parent or child) shows in the other
+//   page count          a physical user page's reference count differs from the number
+//                       of page-table entries that map it (a leak, or a free to come
+//                       twice), or a read-only program page became copy-on-write
 //   page leak           after every fuzzing process is gone, pages in use differ
 //   double fetch        the strict FetchChecker saw a user byte read twice in one call
 
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { link } from '../../toolchain/linker/link.js';
 import { joinAddress } from '../../machine/descriptors.js';
-import { fetchRecorder, setFetchRecorder } from '../copyin.js';
-import { FetchChecker, describeDoubleFetch } from '../fetchChecker.js';
-import { openFileCount } from '../file.js';
+import { fetchRecorder, setFetchRecorder } from '../mem/copyin.js';
+import { FetchChecker, describeDoubleFetch } from '../mem/fetchChecker.js';
+import { openFileCount } from '../files/file.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, T_SYSCALL, USER_LIMIT, USER_STACK_BOTTOM, v2p } from '../kernelLayout.js';
-import type { Proc } from '../proc.js';
-import { startSession, type Session } from '../session.js';
-import { SYSCALL_BY_NAME } from '../syscallTable.js';
-import { ARGUMENT_REGISTERS, TrapFrame } from '../trapFrame.js';
-import { PTE_W } from '../vm.js';
+import { PAGE_SIZE, T_SYSCALL, USER_LIMIT, USER_STACK_BOTTOM, v2p } from '../mem/kernelLayout.js';
+import type { Proc } from '../proc/proc.js';
+import { startSession, type Session } from '../boot/session.js';
+import { SYSCALL_BY_NAME } from '../syscall/syscallTable.js';
+import { ARGUMENT_REGISTERS, TrapFrame } from '../trap/trapFrame.js';
+import { PTE_COW, PTE_W } from '../mem/vm.js';
+import { resolveUserFault } from '../mem/pageFault.js';
 import { generateCall, Rng, type FuzzCall } from './fuzzGenerate.js';
 import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
 
 export type ViolationKind =
   | 'host exception' | 'kernel stopped' | 'bad pointer' | 'read-only changed' | 'kernel leak'
-  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write';
+  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write' | 'page count';
 
 export interface Violation {
   kind: ViolationKind;
@@ -125,6 +132,8 @@ export class SyscallFuzzer {
   private fuzz: Proc | null = null;
   private regions!: FuzzRegions;
   private readonlySnapshot: Uint8Array = new Uint8Array(0);
+  /** Writes left for each child of the fuzzing process before it exits. */
+  private childSteps = new WeakMap<Proc, number>();
   private canaryPhys = 0;
   private pageBaseline = -1;
   private supervisorForked = false;
@@ -209,6 +218,9 @@ export class SyscallFuzzer {
       program: { path: 'fuzzstub', image: fuzzStub(), argv: ['fuzzstub'] },
       output: () => {},
       memoryBytes: 32 * 1024 * 1024,
+      // The instant disk: every call completes in the step that issues it, so a
+      // reproducer replays call by call. (The timed disk is not fuzzed yet.)
+      disk: 'instant',
     });
     this.sessionBroken = false;
     const k = (this.k = this.session.kernel);
@@ -238,7 +250,7 @@ export class SyscallFuzzer {
     const p = this.k.current;
     if (!p) return;
     if (p === this.supervisor) return this.directSupervisor(tf);
-    if (p !== this.fuzz) return this.setCall(tf, SYS('exit'), [0]); // a child of the fuzzing process
+    if (p !== this.fuzz) return this.directChild(p, tf); // a child of the fuzzing process
     if (this.inflight) this.finish(tf.signed('rax'));
     if (this.calls >= this.target) {
       this.scriptDone = true; // enough calls: stop here, exactly
@@ -295,6 +307,16 @@ export class SyscallFuzzer {
     this.setCall(tf, SYS('fork'), []);
   }
 
+  /** A child of the fuzzing process: a few writes into its memory and harmless calls, then exit. */
+  private directChild(p: Proc, tf: TrapFrame): void {
+    const steps = this.childSteps.get(p) ?? this.rng.below(4);
+    if (steps === 0 || this.regions.dataEnd <= this.regions.dataStart) return this.setCall(tf, SYS('exit'), []);
+    this.childSteps.set(p, steps - 1);
+    const at = this.regions.dataStart + this.rng.below(this.regions.dataEnd - this.regions.dataStart - 8);
+    this.writeUser(p, at, Uint8Array.from({ length: 8 }, () => this.rng.below(256)));
+    this.setCall(tf, SYS('getpid'), []);
+  }
+
   private startLife(p: Proc): void {
     this.fuzz = p;
     this.life = [];
@@ -302,8 +324,8 @@ export class SyscallFuzzer {
     this.lastProgress = this.k.cpu.instructionCount;
     // Its memory: read-only pages (text, rodata) and the largest writable run below the stack.
     const pages = p.vm.userPages().filter(([va]) => va < USER_STACK_BOTTOM - PAGE_SIZE);
-    const ro = pages.filter(([, , f]) => !(f & PTE_W));
-    const rw = pages.filter(([, , f]) => f & PTE_W);
+    const ro = pages.filter(([, , f]) => !(f & (PTE_W | PTE_COW)));
+    const rw = pages.filter(([, , f]) => f & (PTE_W | PTE_COW)); // shared copy-on-write with the supervisor
     const mapped = new Set(pages.map(([va]) => va));
     let best: [number, number] = [0, 0];
     for (const [va] of rw) {
@@ -363,7 +385,10 @@ export class SyscallFuzzer {
     const bucket = result === 'died' ? 'died' : result < 0 ? String(result) : result === 0 ? '0' : '>0';
     this.outcomes.add(`${call.name}(${call.pointers.map((q) => q.cls).join(',')}) -> ${bucket}`);
     if (typeof result === 'number' && result >= 0) {
+      // XK's rule: read at the end of a file returns 0 and copies nothing, so a read-only buffer is fine.
+      const readAtEnd = call.name === 'read' && result === 0;
       for (const q of call.pointers) {
+        if (readAtEnd && q.cls === 'readonly') continue;
         if (mustFail(q.cls, q.addr, q.len, q.out, this.regions)) {
           this.violation('bad pointer', `sys_${call.name} returned ${result} with a ${q.cls} pointer 0x${q.addr.toString(16)} in argument ${q.arg} (${q.len} bytes${q.out ? ', written' : ''})`, call);
           break;
@@ -410,21 +435,36 @@ export class SyscallFuzzer {
     if (this.calls % 16 === 0) this.checkMemory(call);
   }
 
-  /** No canary bytes in any user page; no physical user page in two processes. */
+  /**
+   * No canary bytes in any user page. Every physical user page is held by exactly
+   * the page-table entries that map it (its reference count), a page one of them
+   * can write has only that one, and read-only program pages are never copy-on-write.
+   */
   private checkMemory(call: FuzzCall): void {
-    const owner = new Map<number, number>();
+    const mappings = new Map<number, { count: number; writers: number[] }>();
     for (const q of this.k.procs.live()) {
-      if (q.state === 'zombie') continue;
-      for (const [va, pa] of q.vm.userPages()) {
-        const other = owner.get(pa);
-        if (other !== undefined && other !== q.pid) {
-          this.violation('isolation', `physical page 0x${pa.toString(16)} is user memory of pids ${other} and ${q.pid}`, call);
+      for (const [va, pa, flags] of q.vm.userPages()) {
+        const m = mappings.get(pa) ?? { count: 0, writers: [] };
+        m.count++;
+        if (flags & PTE_W) m.writers.push(q.pid);
+        mappings.set(pa, m);
+        if (q === this.fuzz && va >= this.regions.roStart && va < this.regions.roEnd && (flags & (PTE_W | PTE_COW))) {
+          this.violation('page count', `read-only page 0x${va.toString(16)} of pid ${q.pid} is writable or copy-on-write`, call);
         }
-        owner.set(pa, q.pid);
+        if (q.state === 'zombie' || m.count > 1) continue;
         const page = this.k.mem.bytes.subarray(pa, pa + PAGE_SIZE);
         if (Buffer.from(page.buffer, page.byteOffset, PAGE_SIZE).indexOf(CANARY.subarray(0, 7)) >= 0) {
           this.violation('kernel leak', `kernel canary bytes in user memory of pid ${q.pid} at page 0x${va.toString(16)}`, call);
         }
+      }
+    }
+    for (const [pa, m] of mappings) {
+      const refs = this.k.allocator.refCount(pa);
+      if (refs !== m.count) {
+        this.violation('page count', `physical page 0x${pa.toString(16)} is mapped ${m.count} times but has ${refs} references`, call);
+      }
+      if (m.writers.length > 0 && m.count > 1) {
+        this.violation('isolation', `physical page 0x${pa.toString(16)} is writable by pid ${m.writers[0]} and mapped ${m.count} times`, call);
       }
     }
   }
@@ -467,11 +507,27 @@ export class SyscallFuzzer {
     const e = p.vm.lookup(Math.floor(va / PAGE_SIZE) * PAGE_SIZE);
     return e ? e.addr + (va % PAGE_SIZE) : -1;
   }
+  /**
+   * The program's own store: a copy-on-write page is copied first, as the CPU's
+   * write fault would make the kernel do (pageFault.ts). Checks that no other
+   * process sees the bytes change.
+   */
   private writeUser(p: Proc, va: number, bytes: Uint8Array): void {
     for (let i = 0; i < bytes.length; ) {
-      const pa = this.physical(p, va + i);
       const n = Math.min(bytes.length - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
-      if (pa >= 0) this.k.mem.bytes.set(bytes.subarray(i, i + n), pa);
+      resolveUserFault(p.vm, va + i, true);
+      const pa = this.physical(p, va + i);
+      const e = p.vm.lookup(Math.floor((va + i) / PAGE_SIZE) * PAGE_SIZE);
+      if (pa >= 0 && e && (e.flags & PTE_W)) {
+        const others = this.k.procs.live().filter((q) => q !== p && q.state !== 'zombie');
+        const before = others.map((q) => this.readUser(q, va + i, n));
+        this.k.mem.bytes.set(bytes.subarray(i, i + n), pa);
+        others.forEach((q, j) => {
+          if (Buffer.compare(this.readUser(q, va + i, n), before[j]) !== 0) {
+            this.violation('isolation', `a write by pid ${p.pid} at 0x${(va + i).toString(16)} changed the memory of pid ${q.pid}`);
+          }
+        });
+      }
       i += n;
     }
   }

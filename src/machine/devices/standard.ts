@@ -3,15 +3,16 @@
 //   ports 0x20-0x21   interrupt controller (pic.ts)       -
 //   ports 0x40, 0x43  timer (timer.ts)                    IRQ 0 = vector 32
 //   ports 0x3F8-0x3FF serial console COM1 (serial.ts)     IRQ 4 = vector 36
-//   ports 0x1F0-0x1F8 disk, when an image is given (disk.ts)
+//   ports 0xA0-0xA1   the slave interrupt controller (pic.ts)
+//   ports 0x1F0-0x1FC disk, when an image is given (disk.ts) IRQ 14 = vector 46
 
 import type { InterruptController } from '../interrupts.js';
 import type { PhysicalMemory } from '../memory.js';
 import type { PortBus } from '../ports.js';
-import { PIC_COMMAND } from './pic.js';
+import { PIC_COMMAND, PIC_SLAVE_COMMAND } from './pic.js';
 import { TIMER_CONTROL, TIMER_RELOAD } from './timer.js';
 import { COM1, Serial } from './serial.js';
-import { Disk, DISK_DATA } from './disk.js';
+import { Disk, DISK_DATA, DISK_PORT_COUNT, type SectorStore } from './disk.js';
 
 export interface DeviceOptions {
   /** Instructions between timer interrupts; 0 or absent = timer off until the guest programs it. */
@@ -20,8 +21,8 @@ export interface DeviceOptions {
   serialOut?: (bytes: Uint8Array) => void;
   /** Bytes waiting at the serial port when the machine starts. */
   serialIn?: Uint8Array | string;
-  /** Disk image (a multiple of 512 bytes); no disk when absent. */
-  disk?: Uint8Array;
+  /** Disk image (a multiple of 512 bytes) or its sectors; no disk when absent. */
+  disk?: Uint8Array | SectorStore;
 }
 
 export interface Devices {
@@ -41,6 +42,7 @@ export interface DeviceHost {
 export function attachStandardDevices(host: DeviceHost, options: DeviceOptions = {}): Devices {
   const { ports, interrupts } = host;
   ports.register(PIC_COMMAND, 2, interrupts.pic);
+  ports.register(PIC_SLAVE_COMMAND, 2, interrupts.pic);
   ports.register(TIMER_RELOAD, 1, interrupts.timer);
   ports.register(TIMER_CONTROL, 1, interrupts.timer);
   if (options.timerInterval) interrupts.timer.setInterval(options.timerInterval);
@@ -51,8 +53,9 @@ export function attachStandardDevices(host: DeviceHost, options: DeviceOptions =
   if (options.disk) {
     disk = new Disk(options.disk, host.memory, (phys, length) => {
       for (let p = Math.floor(phys / 4096); p <= Math.floor((phys + length - 1) / 4096); p++) host.invalidateCode(p);
-    });
-    ports.register(DISK_DATA, 9, disk);
+    }, () => interrupts.clock(), (irq) => interrupts.raiseIrq(irq));
+    ports.register(DISK_DATA, DISK_PORT_COUNT, disk);
+    interrupts.attachClocked(disk);
   }
   return { serial, disk };
 }

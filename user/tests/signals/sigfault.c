@@ -18,7 +18,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc) {
   // Repair: grow the heap over the faulting address; returning re-runs the load.
   unsigned long want = ((unsigned long)si->si_addr | 4095) + 1;
   if (sbrk((int)(want - (unsigned long)heap_end)) == (char *)-1)
-    exit(2);
+    exitstatus(2);
   heap_end = (char *)want;
 }
 
@@ -83,10 +83,10 @@ int main(void) {
   if (pid == 0) {
     signal(SIGSEGV, SIG_DFL);
     *(volatile int *)0x10 = 1;
-    exit(0);
+    exitstatus(0);
   }
   int status;
-  CHECK(wait(&status) == pid && status == -1, "an unhandled fault kills the process");
+  CHECK(waitstatus(&status) == pid && status == -1, "an unhandled fault kills the process");
   // A fault inside its own handler (the signal is blocked) kills too.
   pid = fork();
   if (pid == 0) {
@@ -95,9 +95,9 @@ int main(void) {
     sa.sa_handler = (void (*)(int))0x10;   // "handler" at an unmapped address
     sigaction(SIGSEGV, &sa, 0);
     *(volatile int *)0x10 = 1;
-    exit(0);
+    exitstatus(0);
   }
-  CHECK(wait(&status) == pid && status == -1, "a fault in the handler kills the process");
+  CHECK(waitstatus(&status) == pid && status == -1, "a fault in the handler kills the process");
   printf("sigfault: PASS\n");
   return 0;
 }

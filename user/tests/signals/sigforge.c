@@ -17,7 +17,7 @@ static void capture(int sig, siginfo_t *si, void *ucv) {
 
 static void landed(void) {
   printf("sigforge: landed via an edited frame\n");
-  exit(7);
+  exitstatus(7);
 }
 
 // Fork a child that calls sigreturn on `uc` (a copy of the captured frame, edited by `edit`).
@@ -29,10 +29,10 @@ static int forge(const char *what, void (*edit)(ucontext_t *), const void *ptr) 
       edit(&uc);
     sigreturn(ptr ? (const ucontext_t *)ptr : &uc);
     printf("sigforge: sigreturn returned for %s\n", what);
-    exit(0);
+    exitstatus(0);
   }
   int status;
-  CHECK(wait(&status) == pid, "wait");
+  CHECK(waitstatus(&status) == pid, "wait");
   printf("sigforge: %s -> status %d\n", what, status);
   return status;
 }
@@ -78,10 +78,10 @@ int main(void) {
     int s = 0;
     for (int i = 1; i <= 100; i++)
       s += i;
-    exit(s == 5050 ? 0 : 1);
+    exitstatus(s == 5050 ? 0 : 1);
   }
   int status;
-  CHECK(wait(&status) == pid && status == 0, "another process runs fine afterwards");
+  CHECK(waitstatus(&status) == pid && status == 0, "another process runs fine afterwards");
   printf("sigforge: PASS\n");
   return 0;
 }

@@ -25,7 +25,7 @@ static int late_writer(int fds[2], int ticks) {
     close(fds[0]);
     sleep(ticks);
     write(fds[1], "hi", 2);
-    exit(0);
+    exitstatus(0);
   }
   close(fds[1]);
   return pid;
@@ -43,7 +43,7 @@ static void test_read(void) {
   CHECK(n == -EINTR, "read returns -EINTR");
   CHECK(alarms == 1, "the handler ran first");
   CHECK(read(fds[0], buf, sizeof(buf)) == 2, "the next read gets the data");
-  wait(0);
+  wait();
   close(fds[0]);
 
   // SA_RESTART: the same read restarts after the handler and returns the data.
@@ -55,7 +55,7 @@ static void test_read(void) {
   n = read(fds[0], buf, sizeof(buf));
   CHECK(alarms == 1, "the handler ran");
   CHECK(n == 2 && buf[0] == 'h', "the restarted read returned the data");
-  CHECK(wait(0) == pid, "reap");
+  CHECK(wait() == pid, "reap");
   close(fds[0]);
 
   // Data already there: read returns it (a partial count), a pending signal is handled after.
@@ -96,14 +96,14 @@ static void test_wait_sleep_pause(void) {
   int pid = fork();
   if (pid == 0) {
     sleep(30);
-    exit(3);
+    exitstatus(3);
   }
   alarms = 0;
   alarm(3);
-  CHECK(wait(0) == -EINTR, "wait interrupted");
+  CHECK(wait() == -EINTR, "wait interrupted");
   CHECK(alarms == 1, "handler ran");
   int status;
-  CHECK(wait(&status) == pid && status == 3, "wait again reaps the child");
+  CHECK(waitstatus(&status) == pid && status == 3, "wait again reaps the child");
 
   alarm(3);
   int t0 = uptime();
@@ -137,10 +137,10 @@ static void test_sigsuspend(void) {
   if (pid == 0) {
     sleep(3);
     kill2(parent, SIGUSR1);
-    exit(0);
+    exitstatus(0);
   }
   CHECK(sigsuspend(&empty) == -EINTR && usr1 == 2, "woken by the child's kill2");
-  wait(0);
+  wait();
   sigprocmask(SIG_SETMASK, &empty, 0);
 }
 

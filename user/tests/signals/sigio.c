@@ -35,7 +35,7 @@ int main(void) {
     close(fds[0]);
     sleep(5);
     write(fds[1], "hello", 5);
-    exit(0);
+    exitstatus(0);
   }
   close(fds[1]);
   // Busy computing, not reading: the signal says when there is input.
@@ -48,7 +48,7 @@ int main(void) {
   char buf[16];
   int n = read(fds[0], buf, sizeof(buf));
   CHECK(n == 5 && memcmp(buf, "hello", 5) == 0, "the data is there");
-  CHECK(wait(0) == pid, "reap");
+  CHECK(wait() == pid, "reap");
   printf("sigio: SIGIO arrived while computing (%s)\n", work > 0 ? "busy" : "idle");
   printf("sigio: PASS\n");
   return 0;

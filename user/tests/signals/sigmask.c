@@ -106,10 +106,10 @@ static void test_nodefer_resethand(void) {
   int pid = fork();
   if (pid == 0) {
     raise(SIGUSR2);
-    exit(0);
+    exitstatus(0);
   }
   int status;
-  CHECK(wait(&status) == pid && status == SIGNAL_EXIT_STATUS(SIGUSR2), "SIG_DFL terminates with 128+sig");
+  CHECK(waitstatus(&status) == pid && status == SIGNAL_EXIT_STATUS(SIGUSR2), "SIG_DFL terminates with 128+sig");
   // SIG_IGN: nothing happens.
   signal(SIGUSR2, SIG_IGN);
   raise(SIGUSR2);
@@ -128,7 +128,7 @@ static void test_kill_and_stop(void) {
   sleep(2);
   CHECK(kill2(pid, SIGKILL) == 0, "kill2 SIGKILL");
   int status;
-  CHECK(wait(&status) == pid && status == -1, "SIGKILL ends a process that blocks everything (status -1, as kill)");
+  CHECK(waitstatus(&status) == pid && status == -1, "SIGKILL ends a process that blocks everything (status -1, as kill)");
 
   // SIGSTOP / SIGCONT: a child that writes a byte every tick stops writing while stopped.
   int fds[2];
@@ -161,7 +161,7 @@ static void test_kill_and_stop(void) {
   CHECK(read(fds[0], &c, 1) == 1, "it runs again after SIGCONT");
   alarm(0);
   kill(pid);
-  CHECK(wait(&status) == pid, "reaped");
+  CHECK(waitstatus(&status) == pid, "reaped");
   close(fds[0]);
   printf("sigmask: stopped child wrote %d bytes while stopped\n", got);
 }

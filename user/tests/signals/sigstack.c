@@ -65,10 +65,10 @@ int main(void) {
   if (pid == 0) {
     install(SIGUSR2, recurse, SA_ONSTACK | SA_NODEFER);
     raise(SIGUSR2);
-    exit(0);  // not reached
+    exitstatus(0);  // not reached
   }
   int status;
-  CHECK(wait(&status) == pid, "wait");
+  CHECK(waitstatus(&status) == pid, "wait");
   CHECK(status == SIGNAL_EXIT_STATUS(SIGSEGV), "alternate stack overflow -> SIGSEGV");
   printf("sigstack: PASS\n");
   return 0;

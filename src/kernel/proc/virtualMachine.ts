@@ -1,0 +1,33 @@
+// What the kernel needs from a virtual-machine monitor, as an interface the
+// monitor implements from above (src/vmm/kernelProcess.ts). The kernel imports
+// nothing from src/vmm: whoever boots the kernel hands it a monitor
+// (BootOptions.monitor); without one, vmrun fails with -1.
+
+import type { Kernel } from '../kernel.js';
+import type { PageAllocator } from '../mem/kalloc.js';
+import type { TrapFrame } from '../trap/trapFrame.js';
+import type { Proc } from './proc.js';
+
+/** A process that is a virtual machine (Proc.guest): the kernel's three questions to the monitor. */
+export interface GuestProcess {
+  /**
+   * The scheduler switches to this VM: load the processor state it runs with
+   * (its GDT, FS/GS bases). Returns the page-table root to load into CR3.
+   */
+  enter(k: Kernel): number;
+  /**
+   * A trap from inside the guest. True when the monitor handled it; false for a
+   * device interrupt, which the kernel then handles as for any process.
+   */
+  trap(k: Kernel, tf: TrapFrame): boolean;
+  /** The process slot is freed: give back the guest's physical memory. */
+  release(allocator: PageAllocator): void;
+}
+
+export interface VirtualMachineMonitor {
+  /**
+   * A runnable child of `parent` that boots the guest image `elf`. Throws an
+   * Error whose message names what is wrong (a bad image, no memory).
+   */
+  spawn(k: Kernel, elf: Uint8Array, name: string, parent: Proc): Proc;
+}

@@ -1,0 +1,222 @@
+// A virtual machine as a process of the xk kernel.
+//
+// The process's memory is the guest's: contiguous physical pages from the page
+// allocator (guest-physical g is physical base + g), followed by a pool for the
+// monitor's shadow page tables. The guest runs at real CPL 3 on the shadow
+// tables (src/vmm/shadowPaging.ts), whose PML4 slot 256 is the kernel's own
+// (supervisor-only), so a trap from the guest enters this kernel like any trap
+// from user mode. trap() sees that the process is a VM and hands the trap to
+// the monitor (src/vmm/monitor.ts); the scheduler preempts it like any process.
+//
+// The VM runs on its own GDT, loaded while it is the current process: the
+// kernel's code and data selectors and the TSS (the hardware needs them to
+// deliver traps), no user selectors at 0x18/0x20 (the guest's own selectors
+// 0x08..0x2f must all trap), and 0x33/0x3b, the segments it really runs on.
+
+import { codeSegment64, dataSegment } from '../machine/descriptors.js';
+import { readBootImage } from '../toolchain/bootImage.js';
+import { readElf } from '../toolchain/elf/reader.js';
+import { PT_LOAD } from '../toolchain/elf/elfTypes.js';
+import { GuestMemory } from './guestMemory.js';
+import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
+import { patchSensitiveInstructions } from './patcher.js';
+import { ShadowPaging } from './shadowPaging.js';
+import { u64, type VmTrapFrame } from './trapFrame.js';
+import { Vcpu, RFLAGS_IF, RFLAGS_IOPL } from './vcpu.js';
+import { VirtualDevices } from './virtualDevices.js';
+import { exitProcess } from '../kernel/proc/exit.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { PageAllocator } from '../kernel/mem/kalloc.js';
+import { GDT_ENTRIES, GDT_PHYS, KERNBASE, PAGE_SIZE, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
+import type { Proc } from '../kernel/proc/proc.js';
+import type { VirtualMachineMonitor } from '../kernel/proc/virtualMachine.js';
+import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
+
+/** The real segments the guest runs on (in the VM's GDT, DPL 3). */
+export const GUEST_CS = 0x33, GUEST_SS = 0x3b;
+const VM_GDT_ENTRIES = 8;
+/** Pages for the shadow page tables. */
+const SHADOW_POOL_PAGES = 512;
+const PF_X = 1; // ELF segment flag: executable
+
+/** What the monitor keeps for a process that is a VM (behind Proc.guest). */
+export interface VmProcess {
+  state: VmState;
+  /** Physical address of guest-physical 0, and the pages allocated from there (guest memory + shadow pool). */
+  base: number;
+  pages: number;
+  /** Physical address of the VM's GDT page. */
+  gdt: number;
+  /** Real instructions the guest retired so far, and the CPU's count when it was last entered. */
+  retired: number;
+  enteredAt: number;
+  /** The guest's translation changed: flush the TLB and the decode cache before it runs again. */
+  dirty: boolean;
+}
+
+export interface SpawnVmOptions {
+  /** Guest memory in MiB, 4 to 16 (default 4). */
+  memoryMiB?: number;
+  /** The guest's serial output (default: the console). */
+  serialOut?: (bytes: Uint8Array) => void;
+  parent?: Proc | null;
+}
+
+/**
+ * Create a runnable process that boots the guest image `elf` (the boot protocol
+ * of guest/README.md). Throws BootImageError for a bad image, Error when memory
+ * or the process table is full.
+ */
+export function spawnVm(k: Kernel, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
+  const mib = options.memoryMiB ?? 4;
+  if (!Number.isInteger(mib) || mib < 4 || mib > 16) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
+  const image = readBootImage(elf, name);
+  const guestBytes = mib * 1024 * 1024;
+  const pages = guestBytes / PAGE_SIZE + SHADOW_POOL_PAGES;
+  const base = k.allocator.allocContiguous(pages);
+  if (base < 0) throw new Error(`vm: no ${pages * PAGE_SIZE / 1048576} MiB of contiguous physical memory for ${name}`);
+  const gdt = k.allocator.alloc();
+  const p = gdt < 0 ? null : k.procs.alloc(name);
+  if (!p) {
+    for (let i = 0; i < pages; i++) k.allocator.release(base + i * PAGE_SIZE);
+    if (gdt >= 0) k.allocator.release(gdt);
+    throw new Error(`vm: no free process slot or memory for ${name}`);
+  }
+  buildVmGdt(k, gdt);
+
+  // Shadow roots map the kernel's half (PML4 slot 256, the direct map; supervisor-only): traps enter the kernel.
+  const kernelSlot = Math.floor((KERNBASE + 2 ** 48) / 2 ** 39);
+  const shadow = new ShadowPaging(k.mem, guestBytes, base + guestBytes, base + pages * PAGE_SIZE, 0, { base, reservedSlot: kernelSlot, hostRoot: k.kernelVm.root });
+  const vcpu = new Vcpu();
+  vcpu.cs = 0; // the reset state: paging off, virtual CPL 0
+  let guest: VmProcess;
+  const devices = new VirtualDevices(() => virtualClock(guest.state), options.serialOut ?? ((b) => k.print(Buffer.from(b).toString('latin1'))));
+  const state: VmState = {
+    vcpu, shadow, devices, mem: new GuestMemory(k.mem, shadow, vcpu),
+    realInstructions: () => guest.retired + (k.current === p ? k.cpu.instructionCount - guest.enteredAt : 0),
+    translationChanged: () => { guest.dirty = true; },
+    exits: new Map(),
+    patches: new Map(),
+  };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true };
+
+  // Load the image, patching the unprivileged sensitive instructions into traps (patcher.ts).
+  const executable = new Set(readElf(elf, name).segments.filter((s) => s.type === PT_LOAD && (s.flags & PF_X) !== 0).map((s) => s.paddr));
+  try {
+    for (const s of image.segments) {
+      const data = s.data.slice();
+      if (executable.has(s.paddr)) for (const patch of patchSensitiveInstructions(data, s.paddr)) state.patches.set(patch.address, patch.original);
+      shadow.load(s.paddr, data, s.memsz);
+    }
+  } catch (e) {
+    k.procs.free(p);
+    releaseVm(k.allocator, guest);
+    throw e;
+  }
+  k.cpu.invalidateDecodeCache();
+
+  p.guest = {
+    enter: (kernel) => enterGuest(kernel, guest),
+    trap: (kernel, tf) => vmTrap(kernel, p, guest, tf),
+    release: (allocator) => releaseVm(allocator, guest),
+  };
+  p.parent = options.parent ?? null;
+  fromVmFrame(p.tf, zeroFrame());
+  p.tf.set('rip', image.entry);
+  p.state = 'runnable';
+  return p;
+}
+
+/** Give back a VM's physical memory (ProcTable.free). */
+export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
+  for (let i = 0; i < guest.pages; i++) allocator.release(guest.base + i * PAGE_SIZE);
+  allocator.release(guest.gdt);
+}
+
+function buildVmGdt(k: Kernel, gdt: number): void {
+  k.mem.bytes.copyWithin(gdt, GDT_PHYS, GDT_PHYS + GDT_ENTRIES * 8); // null, kernel code/data, TSS
+  k.mem.bytes.fill(0, gdt + 0x18, gdt + 0x28); // no user selectors the guest could load without trapping
+  k.mem.bytes.set(codeSegment64(3), gdt + (GUEST_CS & ~7));
+  k.mem.bytes.set(dataSegment(3), gdt + (GUEST_SS & ~7));
+}
+
+/**
+ * Called by the scheduler when it switches to the VM: the processor state it
+ * runs with (its GDT, FS/GS bases). Returns the page-table root.
+ */
+function enterGuest(k: Kernel, guest: VmProcess): number {
+  const cpu = k.cpu;
+  const { vcpu, shadow } = guest.state;
+  cpu.gdtrBase = p2v(guest.gdt);
+  cpu.gdtrLimit = VM_GDT_ENTRIES * 8 - 1;
+  cpu.fsBase = vcpu.fsBase;
+  cpu.gsBase = vcpu.gsBase;
+  const root = shadow.root(vcpu.cpl);
+  if (guest.dirty) {
+    k.hw.mmu.flush(); // decoded instructions are keyed by physical address: they stay valid
+    guest.dirty = false;
+  }
+  guest.enteredAt = cpu.instructionCount;
+  return root;
+}
+
+/**
+ * A trap from a VM process (real CPL 3 inside the guest). Device interrupts
+ * return false: the kernel handles them as for any process (the timer preempts
+ * the VM), after the monitor has advanced the guest's virtual timer. Everything
+ * else goes to the monitor and returns true; the process then either resumes
+ * with the frame the monitor left, or exits when the guest stopped.
+ */
+function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
+  guest.retired += k.cpu.instructionCount - guest.enteredAt;
+  guest.enteredAt = k.cpu.instructionCount;
+  const trapno = tf.lo('trapno');
+  const frame = toVmFrame(tf);
+  let outcome: TrapOutcome;
+  if (trapno === T_IRQ0 || trapno === T_IRQ_SERIAL) {
+    outcome = afterTrap(guest.state, frame);
+  } else {
+    if (trapno === T_SYSCALL) {
+      // The guest's int $64 went through the kernel's one DPL 3 gate: show the monitor
+      // what every other int n looks like, a #GP naming the IDT entry at the int (2 bytes).
+      frame.trapno = 13n;
+      frame.err = BigInt((T_SYSCALL << 3) | 2);
+      frame.rip -= 2n;
+    }
+    outcome = handleTrap(guest.state, frame, k.cpu.cr2);
+  }
+  fromVmFrame(tf, frame);
+  if (outcome.action === 'stop') {
+    if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
+    exitProcess(k, p, outcome.status ?? -1);
+  }
+  return trapno !== T_IRQ0 && trapno !== T_IRQ_SERIAL;
+}
+
+function zeroFrame(): VmTrapFrame {
+  const f = {} as VmTrapFrame;
+  for (const field of TRAP_FRAME_FIELDS) f[field] = 0n;
+  return f;
+}
+
+function toVmFrame(tf: TrapFrame): VmTrapFrame {
+  const f = {} as VmTrapFrame;
+  for (const field of TRAP_FRAME_FIELDS) f[field] = tf.big(field);
+  return f;
+}
+
+/** Write the monitor's frame back: the guest resumes at real CPL 3 on its segments, IF on, IOPL 0. */
+function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
+  f.cs = BigInt(GUEST_CS);
+  f.ss = BigInt(GUEST_SS);
+  f.rflags = u64(((Number(f.rflags & 0xffffffffn) & ~RFLAGS_IOPL) | RFLAGS_IF | 2) >>> 0);
+  for (const field of TRAP_FRAME_FIELDS) {
+    const v = BigInt.asUintN(64, f[field]);
+    tf.setHalves(field, Number(v & 0xffffffffn), Number(v >> 32n));
+  }
+}
+
+/** The monitor as the kernel sees it (BootOptions.monitor): vmrun boots guests with it. */
+export const kernelMonitor: VirtualMachineMonitor = {
+  spawn: (k, elf, name, parent) => spawnVm(k, elf, name, { parent }),
+};
