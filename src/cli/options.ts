@@ -73,6 +73,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--max-instructions', value: 'N', help: 'stop after N instructions (default 50000000)' },
       { flag: '--timer', value: 'N', help: 'start the timer at one interrupt every N instructions (default: off until the kernel programs it)' },
       { flag: '--memory', value: 'MiB', help: 'physical memory in MiB (default 16, at most 1024)' },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the entry point and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or - for stdio)" },
     ],
   },
   { name: 'fsck', operands: 'IMAGE', summary: 'recover and check a disk image', options: [] },
