@@ -1,0 +1,153 @@
+// The GDB stub: real gdb in batch mode against `xk boot --gdb` (the oracle is
+// gdb itself and xk's own machine run without the stub), and the protocol
+// spoken over a socket by hand: Ctrl-C on a runaway loop, malformed packets.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
+import { prepareBoot, bootImage } from '../src/cli/bootCommand.js';
+import { Machine } from '../src/machine/machine.js';
+import { MachineTarget } from '../src/gdb/machineTarget.js';
+import { serveGdb } from '../src/gdb/server.js';
+import { frame } from '../src/gdb/packets.js';
+
+const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
+const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
+
+/** Start `xk boot IMAGE --gdb 0`; resolves with the child and the port it announced. */
+function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; port: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [XK, 'boot', image, '--gdb', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout!.on('data', (b) => (out += b));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`no gdb announcement: ${err}`)); }, 20_000);
+    child.stderr!.on('data', (b) => {
+      err += b;
+      const m = /waiting for gdb on (127\.0\.0\.1:\d+)/.exec(err);
+      if (m) { clearTimeout(timer); resolve({ child, port: m[1], stdout: () => out }); }
+    });
+  });
+}
+
+function gdbBatch(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const g = spawn('gdb', ['-batch', '-nx', ...args.flatMap((a) => ['-ex', a])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    g.stdout.on('data', (b) => (out += b));
+    g.stderr.on('data', (b) => (out += b));
+    const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${out}`)); }, 60_000);
+    g.on('close', () => { clearTimeout(timer); resolve(out); });
+  });
+}
+
+const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 60_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+  });
+
+test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  const gdtInit = symbols.get('gdt_init')!;
+  assert.ok(gdtInit !== undefined);
+  // xk's own answer: run to gdt_init, then 4 more instructions.
+  const { machine } = prepareBoot(build.elf, 'guest.elf');
+  while (machine.cpu.rip !== gdtInit) machine.run(1);
+  for (let i = 0; i < 4; i++) machine.run(1);
+  const expected = { rip: machine.cpu.rip, rsp: Number(machine.cpu.getReg64(4)), rax: machine.cpu.getReg64(0) };
+
+  const plain = execFileSync(process.execPath, [XK, 'boot', build.elfPath], { encoding: 'utf8' });
+  const { child, port, stdout } = await startBoot(build.elfPath);
+  try {
+    const out = await gdbBatch([
+      `file ${build.elfPath}`, `target remote ${port}`, 'p/x $pc', 'break gdt_init', 'continue', 'p/x $pc',
+      'stepi 4', 'p/x $pc', 'p/x $rsp', 'p/x $rax', 'p/x $cr0', 'x/1xb _start', 'detach',
+    ]);
+    const values = [...out.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
+    assert.equal(values.length, 6, out);
+    assert.equal(values[0], 0x100000n, 'stopped at the entry point');
+    assert.equal(values[1], BigInt(gdtInit), 'the breakpoint');
+    assert.equal(values[2], BigInt(expected.rip));
+    assert.equal(values[3], BigInt(expected.rsp));
+    assert.equal(values[4], expected.rax);
+    assert.match(out, /_start>:\s+0x[0-9a-f]{2}/, 'memory reads work');
+    assert.equal(await exited(child), bootImage(build.elf, 'guest.elf').shutdownStatus ?? 0);
+    assert.equal(stdout(), plain, 'after detach the guest finishes with its usual output');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+/** A machine spinning in `jmp .` at address 0, served on an ephemeral port in this process. */
+async function runawayStub(): Promise<{ socket: net.Socket; replies: () => string; done: Promise<string> }> {
+  const machine = new Machine({ memoryBytes: 1 << 20 });
+  machine.memory.load(0x1000, Uint8Array.from([0x48, 0xff, 0xc0, 0xeb, 0xfb])); // inc %rax; jmp .-3
+  machine.cpu.rip = 0x1000;
+  let announced!: (p: string) => void;
+  const where = new Promise<string>((r) => (announced = r));
+  const done = serveGdb(new MachineTarget(machine), { port: 0 }, announced);
+  const [host, port] = (await where).split(':');
+  const socket = net.connect(Number(port), host);
+  let text = '';
+  socket.on('data', (b) => (text += b.toString('latin1')));
+  await new Promise((r) => socket.on('connect', r));
+  return { socket, replies: () => text, done };
+}
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(pred(), what);
+}
+
+test('Ctrl-C interrupts a runaway loop; registers and memory errors over the socket', { timeout: 30_000 }, async () => {
+  const { socket, replies, done } = await runawayStub();
+  socket.write(frame('c'));
+  await new Promise((r) => setTimeout(r, 100));
+  socket.write(Buffer.from([3]));
+  await until(() => /\$T02/.test(replies()), 'a SIGINT stop reply');
+  socket.write(frame('p0')); // rax counts the loop's iterations
+  await until(() => /\$[0-9a-f]{16}#/.test(replies().split('T02')[1] ?? ''), 'rax');
+  const rax = /\$([0-9a-f]{16})#/.exec(replies().split('T02')[1])![1];
+  assert.ok(Buffer.from(rax, 'hex').readBigUInt64LE() > 0n, 'the loop ran');
+  socket.write(frame('m7fffffff000,4')); // beyond physical memory: an error, not a crash
+  await until(() => /\$E14#/.test(replies()), 'E14 for an unmapped address');
+  socket.write(frame('k'));
+  assert.equal(await done, 'kill');
+  socket.destroy();
+});
+
+test('protocol fuzz: malformed packets get "-" or an error and the stub keeps answering', { timeout: 30_000 }, async () => {
+  const { socket, replies, done } = await runawayStub();
+  const bad = [
+    '$g#00', // bad checksum
+    '$m1000,4#z1', // checksum not hex
+    '$m1000', // truncated (a new packet follows)
+    '$' + 'A'.repeat(0x5000) + '#00', // oversized
+    'garbage',
+  ];
+  for (const b of bad) socket.write(Buffer.from(b, 'latin1'));
+  // Random packets with valid framing: whatever they say, the stub answers each one.
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const letters = 'mMXpPgGZzqQvH?';
+  for (let i = 0; i < 200; i++) {
+    let p = letters[Math.floor(rand() * letters.length)];
+    const n = Math.floor(rand() * 20);
+    for (let j = 0; j < n; j++) p += '0123456789abcdef,:;=xX'[Math.floor(rand() * 22)];
+    if (p.startsWith('Z') || p.startsWith('z') || p === 'c' || p.startsWith('v') || p === 'k' || p.startsWith('D')) continue;
+    socket.write(frame(p));
+  }
+  socket.write(frame('qC'));
+  await until(() => replies().includes('$QC1#'), 'a later valid packet is still answered');
+  assert.ok((replies().match(/-/g) ?? []).length >= 4, 'malformed packets were refused with "-"');
+  socket.write(frame('xyzzy'));
+  await until(() => replies().endsWith('$#00'), 'an unknown packet gets the empty reply');
+  socket.write(frame('k'));
+  assert.equal(await done, 'kill');
+  socket.destroy();
+});
