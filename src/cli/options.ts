@@ -32,7 +32,8 @@ export const RUN_OPTIONS: OptionSpec[] = [
 export const COMMAND_SPECS: CommandSpec[] = [
   {
     name: 'run', operands: '[PROGRAM [ARGS...]]', summary: 'run a program on the xk kernel (no PROGRAM: boot to the shell)',
-    options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' }],
+    options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" }],
   },
   {
     name: 'trace', operands: 'PROGRAM [ARGS...]', summary: "run it and show each system call's path",

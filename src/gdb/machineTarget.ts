@@ -29,6 +29,8 @@ export interface MachineTargetOptions {
   /** How a stopped run loop turns into a stop event (a shutdown port's status, say). */
   ended?: (reason: StopReason, machine: Machine) => StopEvent;
   monitor?: (command: string) => string | null;
+  /** Run `n` instructions some other way than machine.run (a kernel session that also ends when its first process exits). */
+  run?: (n: number) => StopEvent | null;
 }
 
 export class MachineTarget implements DebugTarget {
@@ -122,6 +124,7 @@ export class MachineTarget implements DebugTarget {
   }
 
   run(n: number): StopEvent | null {
+    if (this.options.run) return this.options.run(n);
     const reason = this.machine.run(n);
     if (reason === 'limit') return null;
     if (this.options.ended) return this.options.ended(reason, this.machine);
