@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { programImage } from '../src/cli/programImage.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
 import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
 import { prepareBoot, bootImage } from '../src/cli/bootCommand.js';
 import { Machine } from '../src/machine/machine.js';
@@ -150,4 +155,59 @@ test('protocol fuzz: malformed packets get "-" or an error and the stub keeps an
   socket.write(frame('k'));
   assert.equal(await done, 'kill');
   socket.destroy();
+});
+
+test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: !haveGdb, timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdb-'));
+  try {
+    const source = path.join(dir, 'watch.c');
+    fs.writeFileSync(source, [
+      '#include "user.h"', 'int counter;',
+      'int main(int argc, char **argv) {', '  int fd = open("ls", 0);', '  counter = 7;',
+      '  printf("counter %d fd %d\\n", counter, fd >= 0);', '  close(fd);', '  return 0;', '}', '',
+    ].join('\n'));
+    const image = programImage('test', source);
+    assert.ok(typeof image !== 'string', String(image));
+    const elf = path.join(dir, 'watch.elf');
+    fs.writeFileSync(elf, image);
+    const text = await assembleKernelText();
+    const alltraps = p2v(KERNEL_TEXT_PHYS) + text.symbols.get('alltraps')!;
+    const plain = execFileSync(process.execPath, [XK, 'run', elf], { encoding: 'utf8' });
+
+    const child = spawn(process.execPath, [XK, 'run', '--gdb', '0', elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (err += b));
+    try {
+      await until(() => /waiting for gdb on/.test(err), 'the stub is listening');
+      const port = /waiting for gdb on (\S+)/.exec(err)![1];
+      const at = '0x' + BigInt.asUintN(64, BigInt(alltraps)).toString(16);
+      const log = await gdbBatch([
+        `file ${elf}`, `target remote ${port}`, 'monitor ps', 'break main', 'continue', 'delete',
+        // At alltraps %rsp points at the trap number the vector stub pushed: stop on the first int $64.
+        `break *${at} if *(long *)$rsp == 64`, 'continue', 'delete', 'stepi 16', 'x/22gx $rsp',
+        'watch *(int *)&counter', 'continue', 'p/x $pc', 'p *(int *)&counter', 'delete', 'detach',
+      ]);
+      assert.match(log, /PID\s+PPID\s+STATE\s+NAME\s*\n\*\s+1\s+-\s+running\s+watch\.elf/, log);
+      const dump = [...log.matchAll(/^0x[0-9a-f]+:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)$/gm)].flatMap((m) => [BigInt(m[1]), BigInt(m[2])]);
+      assert.equal(dump.length, 22, log);
+      assert.equal(dump[0], 15n, 'rax: open is system call 15');
+      assert.equal(dump[15], 64n, 'trapno 64');
+      assert.equal(dump[18], 0x23n, 'cs: user code');
+      assert.match(log, /Old value = 0\s+New value = 7/);
+      const pc = BigInt(/^\$\d+ = (0x[0-9a-f]+)$/m.exec(log)![1]);
+      // The instruction just before the stop is the store to counter (objdump is the oracle).
+      const disassembly = execFileSync('objdump', ['-d', '-w', elf], { encoding: 'utf8' });
+      const lines = disassembly.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l));
+      const index = lines.findIndex((l) => BigInt('0x' + l.trim().split(':')[0]) === pc);
+      assert.ok(index > 0, `pc ${pc.toString(16)} is an instruction boundary`);
+      assert.match(lines[index - 1], /mov.*\$0x7/, lines[index - 1]);
+      assert.equal(await exited(child), 0);
+      assert.equal(out, plain, 'after detach the program finishes with its usual output');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
