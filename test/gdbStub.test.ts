@@ -211,3 +211,28 @@ test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Start `xk COMMAND IMAGE --gdb 0` and run gdb's commands against it; the gdb log. */
+async function gdbAgainst(command: 'boot' | 'vm', image: string, commands: string[]): Promise<string> {
+  const child = spawn(process.execPath, [XK, command, image, '--gdb', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b) => (err += b));
+  try {
+    await until(() => /waiting for gdb on/.test(err), `xk ${command} --gdb listens`);
+    const port = /waiting for gdb on (\S+)/.exec(err)![1];
+    return await gdbBatch([`file ${image}`, `target remote ${port}`, ...commands, 'kill']);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: !haveGdb, timeout: 180_000 }, async () => {
+  const build = buildGuest();
+  const commands = ['break schedule', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $cr3', 'p/x $cr0', 'p/x $eflags & 0x200', 'p/x $rsp', 'x/1gx $rsp', 'stepi 3', 'p/x $pc'];
+  const values = (log: string): string[] => [...log.matchAll(/^(?:\$\d+ = (0x[0-9a-f]+)|0x[0-9a-f]+(?: <[^>]*>)?:\s+(0x[0-9a-f]+))$/gm)].map((m) => m[1] ?? m[2]);
+  const bare = values(await gdbAgainst('boot', build.elfPath, commands));
+  const vm = values(await gdbAgainst('vm', build.elfPath, commands));
+  assert.equal(bare.length, 8, bare.join(' '));
+  assert.ok((BigInt(bare[3]) & 0x80000000n) !== 0n, 'schedule runs with paging on');
+  assert.deepEqual(vm, bare, 'the VM shows the same state the bare machine does');
+});

@@ -86,6 +86,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--memory', value: 'MiB', help: 'guest memory, 4 to 16 (default 16)' },
       { flag: '--max-instructions', value: 'N', help: 'stop the guest after N of its instructions (default 50000000)' },
       { flag: '--stats', help: "print the monitor's exits by kind on stderr" },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the guest's entry point and wait for gdb (the guest seen as a real machine)" },
     ],
   },
   {
