@@ -50,9 +50,9 @@ function gdbBatch(args: string[]): Promise<string> {
 
 const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
   new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (child.exitCode !== null && child.stdout?.readableEnded !== false) resolve(child.exitCode);
     const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+    child.on('close', (code) => { clearTimeout(timer); resolve(code); }); // 'close': stdout is drained too
   });
 
 test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: !haveGdb, timeout: 120_000 }, async () => {
