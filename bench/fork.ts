@@ -9,7 +9,7 @@ import { startSession } from '../src/kernel/boot/session.js';
 
 const FORKS = 50;
 const HEAP_BYTES = 4 * 1024 * 1024;
-const RUNS = 5;
+const RUNS = 7;
 
 const PROGRAM = `
   .text

@@ -4,9 +4,10 @@ import { PhysicalMemory } from '../src/machine/memory.js';
 import { PageAllocator } from '../src/kernel/mem/kalloc.js';
 import { AddressSpace, buildKernelAddressSpace, PTE_U, PTE_W } from '../src/kernel/mem/vm.js';
 import {
-  copyin, copyout, copyinstr, fetchint, fetchaddr, fetchargv, FetchRecorder, setFetchRecorder,
+  copyin, copyout, copyinstr, fetchint, fetchaddr, fetchargv, fetchRecorder, setFetchRecorder,
 } from '../src/kernel/mem/copyin.js';
 import { KERNBASE, PAGE_SIZE, USER_LIMIT, FREE_MEMORY_PHYS } from '../src/kernel/mem/kernelLayout.js';
+import { FetchChecker } from '../src/kernel/mem/fetchChecker.js';
 
 /** A process-like address space with: 0x10000 rw, 0x11000 rw, 0x12000 read-only, 0x13000 kernel-only,
  *  and the last page below USER_LIMIT rw. */
@@ -113,19 +114,20 @@ test('fetch helpers: ints, pointers and argv arrays', () => {
 
 test('the fetch recorder reports a byte read twice in one system call', () => {
   const { proc } = setup();
-  const rec = new FetchRecorder();
+  const previous = fetchRecorder();
+  const rec = new FetchChecker(); // strict: every re-read counts
   setFetchRecorder(rec);
   try {
-    rec.begin('write');
+    rec.begin('write', proc);
     copyin(proc, 0x10000, 16);
     assert.equal(rec.doubleFetches.length, 0);
-    rec.begin('open');
+    rec.begin('open', proc);
     copyin(proc, 0x10000, 16);
     assert.equal(rec.doubleFetches.length, 0, 'a new system call starts afresh');
     copyin(proc, 0x1000f, 1);
     assert.deepEqual(rec.doubleFetches, [{ syscall: 'open', addr: 0x1000f }]);
   } finally {
-    setFetchRecorder(null);
+    setFetchRecorder(previous);
   }
 });
 
@@ -133,7 +135,7 @@ test('fork-style copy duplicates user pages and destroy returns every page', () 
   const { proc, alloc, kernel, poke } = setup();
   poke(0x10010, [42]);
   const before = alloc.freePages;
-  const child = new AddressSpace(proc.vm.mem, alloc, kernel);
+  const child = kernel.newProcessSpace();
   assert.ok(proc.vm.copyUserPagesTo(child));
   assert.deepEqual(copyin({ vm: child }, 0x10010, 1), Uint8Array.of(42));
   assert.equal(copyout({ vm: child }, 0x10010, Uint8Array.of(7)), 0);

@@ -29,8 +29,8 @@
 // model (xk with its undefined flags changed).
 
 import { test } from 'node:test';
+import { have } from './helpers/tools.js';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -57,9 +57,6 @@ const HOST_TEXT = `${HOST.vendor} family ${HOST.family} model ${HOST.model} (${H
 // XK_ORACLE_OTHER_HOST=1 treats this host as an unknown model (to try the probe path).
 const IS_PROFILE_HOST = !process.env.XK_ORACLE_OTHER_HOST && PROFILE_HOSTS.some((p) => p.vendor === HOST.vendor && p.family === HOST.family && p.model === HOST.model);
 
-function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 const missingTools = process.arch !== 'x64' ? `host is ${process.arch}, not x86-64`
   : !have('gcc') || !have('as') || !have('objcopy') ? 'gcc/as/objcopy not installed' : null;
 

@@ -13,6 +13,7 @@
 import { FORMS, flagEffect, mayLeaveResultUndefined, mayLeaveUndefined, type Form } from '../src/isa/table.js';
 import { REG16, REG32, REG64, REG8_LEGACY, REG8_REX } from '../src/isa/registers.js';
 import { CONDITIONS } from '../src/isa/conditions.js';
+import { seededUint32 } from './helpers/random.js';
 
 export const SCRATCH = 0x200000;
 export const SCRATCH_SIZE = 0x800;
@@ -39,16 +40,10 @@ export function oracleForms(): Form[] {
   return FORMS.filter((f) => !SKIP.has(f.mnemonic) && !f.operands.some((o) => o.kind === 'creg' || o.kind === 'sreg'));
 }
 
-/** A small seeded generator (xorshift32); the same seed gives the same cases. */
+/** The cases' random choices, from THE seeded PRNG (test/helpers/random.ts): the same seed gives the same cases. */
 export class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0 || 1; }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    this.s = x;
-    return x;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = seededUint32(seed); }
   int(n: number): number { return this.next() % n; }
   pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
   chance(p: number): boolean { return this.next() / 0x100000000 < p; }

@@ -8,8 +8,8 @@
 // DEFINED flag is still caught.
 
 import { test } from 'node:test';
+import { have } from './helpers/tools.js';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,9 +18,6 @@ import { buildCases, oracleForms, probeCases, type OracleCase } from './hostOrac
 import { CODE_SLOT } from './hostOracleCases.js';
 import { assembleBatch, oracleMachine, runEmulated, runOracle, simulatedHost, type Perturb } from './hostOracleRun.js';
 
-function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 const skip = !have('as') || !have('objcopy') ? 'GNU as/objcopy not installed' : false;
 
 /** Another model: every undefined flag inverted, every undefined destination register cleared. */

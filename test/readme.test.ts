@@ -4,8 +4,9 @@
 // is this checkout's bin/xk.js; `user/` is this checkout's user/.
 
 import { test } from 'node:test';
+import { have } from './helpers/tools.js';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,9 +23,6 @@ function blockAfter(marker: string, lang: string): string {
   return m[1];
 }
 
-function have(tool: string): boolean {
-  try { execFileSync(tool, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 const skip = !have('gcc') || !have('ld') || !have('ar') ? 'gcc, ld or ar not installed' : false;
 
 test("the README's hello.c builds and runs both ways it shows, printing what it says", { skip, timeout: 300_000 }, () => {

@@ -74,8 +74,8 @@ test('TOCTOU: a pipe write that blocks sends what was copied in, not what the bu
     changed = 0;
     for (const pa of dataPages(writer)) {
       for (let i = pa; i < pa + PAGE_SIZE; i++) {
-        if (k.mem.bytes[i] === 0x41) {
-          k.mem.bytes[i] = 0x42;
+        if (session.machine.memory.bytes[i] === 0x41) {
+          session.machine.memory.bytes[i] = 0x42;
           changed++;
         }
       }

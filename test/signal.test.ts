@@ -80,6 +80,11 @@ test('sigintr: -EINTR without SA_RESTART, restart with it, data already there is
   await passes('sigintr');
 });
 
+test('sigoverflow: a stack overflow past the 10 growable pages is SIGSEGV in the guard gap, handled on the alternate stack', async () => {
+  const out = await passes('sigoverflow');
+  assert.match(out, /sigoverflow: SIGSEGV at 7fff5[0-9a-f]{3} after \d+ frames/);
+});
+
 test('sigfault: SIGSEGV with si_addr (repaired by sbrk), SIGFPE, SIGILL, SIGTRAP; unhandled faults still kill', async () => {
   const out = await passes('sigfault');
   assert.match(out, /SIGSEGV at 0x[0-9a-f]+ repaired/);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCProgram, runProgram, C_PROTOTYPES } from './kernelHelpers.js';
 import { unimplementedSyscalls } from '../src/kernel/syscall/syscall.js';
-import { FetchRecorder, setFetchRecorder } from '../src/kernel/mem/copyin.js';
+import { fetchRecorder, setFetchRecorder } from '../src/kernel/mem/copyin.js';
+import { FetchChecker } from '../src/kernel/mem/fetchChecker.js';
 
 test('every row of the system-call table has an implementation', () => {
   assert.deepEqual(unimplementedSyscalls(), []);
@@ -52,7 +53,8 @@ test('bad user pointers give -1, never a kernel fault, and the process goes on',
 });
 
 test('--check-fetch: no system call reads the same user byte twice', async () => {
-  const recorder = new FetchRecorder();
+  const previous = fetchRecorder();
+  const recorder = new FetchChecker(); // strict: every re-read counts, even aliased ones
   setFetchRecorder(recorder);
   try {
     const run = await runProgram(buildCProgram(C_PROTOTYPES + `
@@ -69,7 +71,7 @@ int main(void) {
 }`));
     assert.equal(run.status, 0);
   } finally {
-    setFetchRecorder(null);
+    setFetchRecorder(previous);
   }
   assert.deepEqual(recorder.doubleFetches, []);
 });

@@ -12,6 +12,8 @@ import { Machine, type StopReason } from '../machine/machine.js';
 import type { PortDevice, PortSize } from '../machine/ports.js';
 import { BootImageError, loadBootImage, readBootImage } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
+import { MachineTarget } from '../gdb/machineTarget.js';
+import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
 import { commandUsage } from './options.js';
 
 /** Writing a byte here powers the machine off; the byte is the exit status. */
@@ -29,7 +31,7 @@ const USAGE = commandUsage('boot', `  Boots an ELF64 kernel image on the bare ma
 `);
 
 /** The shutdown port: records the status and stops the machine. */
-class ShutdownPort implements PortDevice {
+export class ShutdownPort implements PortDevice {
   status: number | undefined;
   constructor(private readonly machine: Machine) {}
   read(_port: number, _size: PortSize): number {
@@ -59,8 +61,8 @@ export interface BootResult {
   machine: Machine;
 }
 
-/** Boot an ELF image on a fresh machine and run it. Throws BootImageError for a bad image. */
-export function bootImage(elf: Uint8Array, name: string, options: BootOptions = {}): BootResult {
+/** A fresh machine with the image loaded, stopped at its entry point. Throws BootImageError for a bad image. */
+export function prepareBoot(elf: Uint8Array, name: string, options: BootOptions = {}): { machine: Machine; shutdown: ShutdownPort } {
   const image = readBootImage(elf, name);
   const machine = new Machine({
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_MIB * 1024 * 1024,
@@ -72,6 +74,12 @@ export function bootImage(elf: Uint8Array, name: string, options: BootOptions = 
   loadBootImage(machine.memory, image, name); // a fresh machine has no decoded code to invalidate
   machine.cpu.rip = image.entry;
   options.beforeRun?.(machine);
+  return { machine, shutdown };
+}
+
+/** Boot an ELF image on a fresh machine and run it. Throws BootImageError for a bad image. */
+export function bootImage(elf: Uint8Array, name: string, options: BootOptions = {}): BootResult {
+  const { machine, shutdown } = prepareBoot(elf, name, options);
   const reason = machine.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
   return { reason, shutdownStatus: shutdown.status, message: machine.stopMessage, instructions: machine.cpu.instructionCount, machine };
 }
@@ -85,15 +93,18 @@ function where(result: BootResult): string {
 
 export async function bootCommand(args: string[]): Promise<number> {
   const options: BootOptions = {};
+  let gdb: string | undefined;
   const image = readImageCommandLine('boot', USAGE, args, (flag, value) => {
     if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
     else if (flag === '--timer') options.timerInterval = parseCount(flag, value(), 1);
+    else if (flag === '--gdb') gdb = value() ?? '';
     else if (flag === '--memory') options.memoryBytes = parseCount(flag, value(), 1, MAX_MEMORY_MIB) * 1024 * 1024;
     else return false;
     return true;
   });
   if (typeof image === 'number') return image;
   const { file, elf } = image;
+  if (gdb !== undefined) return bootUnderGdb(elf, file, options, gdb);
   let result: BootResult;
   try {
     result = bootImage(elf, file, { ...options, serialOut: (bytes) => process.stdout.write(bytes) });
@@ -118,4 +129,38 @@ export async function bootCommand(args: string[]): Promise<number> {
       process.stderr.write(`xk boot: stopped after ${result.instructions} instructions (--max-instructions)${where(result)}\n`);
       return 1;
   }
+}
+
+/** `xk boot IMAGE --gdb WHERE`: the machine waits at its entry point for gdb. */
+async function bootUnderGdb(elf: Uint8Array, file: string, options: BootOptions, where: string): Promise<number> {
+  const endpoint = parseGdbEndpoint(where);
+  if (typeof endpoint === 'string') {
+    process.stderr.write(`xk boot: ${endpoint}\n`);
+    return 2;
+  }
+  // With the stub on stdio, the console goes to stderr.
+  const console = 'stdio' in endpoint ? process.stderr : process.stdout;
+  let prepared;
+  try {
+    prepared = prepareBoot(elf, file, { ...options, serialOut: (bytes) => console.write(bytes) });
+  } catch (e) {
+    if (e instanceof BootImageError) {
+      process.stderr.write(`xk boot: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { machine, shutdown } = prepared;
+  const target = new MachineTarget(machine, {
+    ended: (reason, m) => (reason === 'stopped' && shutdown.status !== undefined
+      ? { kind: 'exited', status: shutdown.status }
+      : { kind: 'ended', message: m.stopMessage || reason }),
+  });
+  const how = await serveGdb(target, endpoint, (at) => process.stderr.write(`xk boot: waiting for gdb on ${at}\n`));
+  if (how === 'exited') return shutdown.status ?? 1;
+  if (how !== 'detach') return 1;
+  // Detached: the machine runs on by itself.
+  const reason = machine.run(options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS);
+  if (reason === 'stopped' && shutdown.status !== undefined) return shutdown.status;
+  return reason === 'halted' ? 0 : 1;
 }

@@ -32,7 +32,8 @@ export const RUN_OPTIONS: OptionSpec[] = [
 export const COMMAND_SPECS: CommandSpec[] = [
   {
     name: 'run', operands: '[PROGRAM [ARGS...]]', summary: 'run a program on the xk kernel (no PROGRAM: boot to the shell)',
-    options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' }],
+    options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" }],
   },
   {
     name: 'trace', operands: 'PROGRAM [ARGS...]', summary: "run it and show each system call's path",
@@ -73,6 +74,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--max-instructions', value: 'N', help: 'stop after N instructions (default 50000000)' },
       { flag: '--timer', value: 'N', help: 'start the timer at one interrupt every N instructions (default: off until the kernel programs it)' },
       { flag: '--memory', value: 'MiB', help: 'physical memory in MiB (default 16, at most 1024)' },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the entry point and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or - for stdio)" },
     ],
   },
   { name: 'fsck', operands: 'IMAGE', summary: 'recover and check a disk image', options: [] },
@@ -84,6 +86,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--memory', value: 'MiB', help: 'guest memory, 4 to 16 (default 16)' },
       { flag: '--max-instructions', value: 'N', help: 'stop the guest after N of its instructions (default 50000000)' },
       { flag: '--stats', help: "print the monitor's exits by kind on stderr" },
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the guest's entry point and wait for gdb (the guest seen as a real machine)" },
     ],
   },
   {

@@ -5,8 +5,14 @@
 
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
 import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
-import { FetchRecorder, setFetchRecorder } from '../kernel/mem/copyin.js';
+import { enableFetchCheck, fetchCheckSummary, FetchChecker } from '../kernel/mem/fetchChecker.js';
+import { fetchRecorder } from '../kernel/mem/copyin.js';
 import { kernelMonitor } from '../vmm/kernelProcess.js';
+import { MachineTarget } from '../gdb/machineTarget.js';
+import { kernelMonitor as gdbMonitor } from '../gdb/monitorCommands.js';
+import { kernelView } from '../gdb/kernelView.js';
+import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
+import type { StopEvent } from '../gdb/target.js';
 import { commandUsage, findOption, HELP_FLAGS, RUN_OPTIONS } from './options.js';
 
 export interface CommonOptions {
@@ -142,21 +148,56 @@ export async function runCommand(args: string[]): Promise<number> {
     return 2;
   }
   if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
+  if (parsed.extras.has('--gdb')) return runUnderGdb(parsed.options, parsed.extras.get('--gdb')!);
   const session = await startCliSession('xk run', parsed.options);
   if (typeof session === 'string') {
     process.stderr.write(session + '\n');
     return 1;
   }
-  const recorder = parsed.extras.has('--check-fetch') ? new FetchRecorder() : null;
-  setFetchRecorder(recorder);
+  // --check-fetch is the same switch as XK_CHECK_FETCH=1 (fetchChecker.ts); without it, the environment decides.
+  if (parsed.extras.has('--check-fetch')) enableFetchCheck((line) => process.stderr.write(`xk --check-fetch: ${line}\n`));
   try {
     await runInteractive(session);
-    for (const d of recorder?.doubleFetches ?? []) {
-      process.stderr.write(`xk run: --check-fetch: sys_${d.syscall} read user address 0x${d.addr.toString(16)} twice\n`);
+    const checker = fetchRecorder();
+    if (checker instanceof FetchChecker && process.env.NODE_TEST_CONTEXT === undefined) {
+      process.stderr.write(`xk --check-fetch: ${fetchCheckSummary(checker)}\n`);
     }
     return exitCode('xk run', session);
   } finally {
-    setFetchRecorder(null);
+    session.close();
+  }
+}
+
+/**
+ * `xk run --gdb WHERE [PROGRAM]`: the kernel boots and stops at its first
+ * instruction (trapret, about to iretq into the first process); gdb sees the
+ * whole machine, and `monitor` commands print the kernel's state.
+ */
+async function runUnderGdb(options: CommonOptions, where: string): Promise<number> {
+  const endpoint = parseGdbEndpoint(where);
+  if (typeof endpoint === 'string') {
+    process.stderr.write(`xk run: ${endpoint}\n`);
+    return 2;
+  }
+  const console = 'stdio' in endpoint ? process.stderr : process.stdout;
+  const session = await startCliSession('xk run', options, { output: (bytes) => console.write(bytes) });
+  if (typeof session === 'string') {
+    process.stderr.write(session + '\n');
+    return 1;
+  }
+  try {
+    const ended = (): StopEvent => (session.kernel.exitStatus !== null
+      ? { kind: 'exited', status: session.kernel.exitStatus & 0xff }
+      : { kind: 'ended', message: session.stopMessage() || 'the machine stopped' });
+    const target = new MachineTarget(session.machine, {
+      run: (n) => (session.run(n) ? ended() : null),
+      monitor: gdbMonitor(kernelView(session.kernel), session.machine),
+    });
+    const how = await serveGdb(target, endpoint, (at) => process.stderr.write(`xk run: waiting for gdb on ${at}\n`));
+    if (how === 'detach') await runInteractive(session); // the program runs on by itself
+    else if (how !== 'exited') return 1;
+    return exitCode('xk run', session);
+  } finally {
     session.close();
   }
 }

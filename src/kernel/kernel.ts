@@ -1,8 +1,19 @@
-// The kernel's state: the hardware it drives, physical memory and the page
-// allocator, the process table, the clock, and where the assembly entry points are.
-// boot.ts creates it; trap.ts, scheduler.ts and the system calls act on it.
+// The kernel's state: the hardware it drives, the page allocator, the process
+// table, the clock, and where the assembly entry points are. boot.ts creates it;
+// trap.ts, scheduler.ts and the system calls act on it.
+//
+// One door to user memory, by construction: nothing reachable from a Kernel or a
+// Proc is a view of physical memory. The memory is an ES private field here and
+// in the few objects that need it (AddressSpace: page tables; PageAllocator:
+// zeroing; TrapFrame: one kernel-stack frame; ProcTable: making kernel stacks);
+// the processor is seen through KernelCpu (registers and control state, no
+// memory access) and the machine through KernelHardware (no memory). User memory
+// is reachable only through copyin/copyout/copyinstr (mem/copyin.ts), which alone
+// holds the key to AddressSpace.frames(). test/securityDoor.test.ts type-checks
+// system calls that try otherwise and expects the compiler to refuse them.
 
 import type { Cpu } from '../machine/cpu.js';
+import { TSS_RSP0, writeAddress } from '../machine/descriptors.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { PortBus } from '../machine/ports.js';
 import type { TraceEvent, TraceSink } from './traceEvents.js';
@@ -10,10 +21,27 @@ import type { FileLayer } from './files/fileLayer.js';
 import type { PageAllocator } from './mem/kalloc.js';
 import type { AddressSpace } from './mem/vm.js';
 import type { Proc, ProcTable } from './proc/proc.js';
+import { FREE_MEMORY_PHYS, PAGE_SIZE, TSS_PHYS } from './mem/kernelLayout.js';
+import { TRAP_FRAME_SIZE, TrapFrame } from './trap/trapFrame.js';
 import type { VirtualMachineMonitor } from './proc/virtualMachine.js';
 import { COM1 } from '../machine/devices/serial.js';
 
-/** The parts of the machine (src/machine/machine.ts) the kernel uses. */
+/** The processor as kernel code sees it: registers and control state; no access to memory. */
+export type KernelCpu = Pick<
+  Cpu,
+  | 'regs' | 'rip' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'efer' | 'instructionCount' | 'invalidateDecodeCache'
+  | 'gdtrBase' | 'gdtrLimit' | 'fsBase' | 'gsBase'
+>;
+
+/** The machine as kernel code sees it: no physical memory. */
+export interface KernelHardware {
+  mmu: { flush(): void };
+  ports: PortBus;
+  /** Stop the machine's run loop (the kernel is done, or has panicked). */
+  stop(reason: string): void;
+}
+
+/** The parts of the machine (src/machine/machine.ts) boot() is given. */
 export interface Hardware {
   memory: PhysicalMemory;
   cpu: Cpu;
@@ -39,8 +67,9 @@ export interface EntryPoints {
 import type { DiskDriver } from './drivers/diskDriver.js';
 
 export class Kernel {
-  readonly mem: PhysicalMemory;
-  readonly cpu: Cpu;
+  readonly #memory: PhysicalMemory;
+  readonly cpu: KernelCpu;
+  readonly hw: KernelHardware;
   /** The running process, or null while idle. */
   current: Proc | null = null;
   /** Timer interrupts so far. */
@@ -65,15 +94,36 @@ export class Kernel {
   monitor: VirtualMachineMonitor | null = null;
 
   constructor(
-    readonly hw: Hardware,
+    hw: Hardware,
     readonly allocator: PageAllocator,
     readonly kernelVm: AddressSpace,
     readonly procs: ProcTable,
     readonly files: FileLayer,
     readonly entry: EntryPoints,
   ) {
-    this.mem = hw.memory;
+    this.#memory = hw.memory;
     this.cpu = hw.cpu;
+    this.hw = { mmu: hw.mmu, ports: hw.ports, stop: (reason) => hw.stop(reason) };
+  }
+
+  /**
+   * The trap frame alltraps built at physical `phys` (from %rdi). It must lie on a
+   * kernel stack: the current process's, another process's, or the idle stack
+   * below the allocator's pages; never in a user page.
+   */
+  trapFrameAt(phys: number): TrapFrame {
+    const p = this.current;
+    if (p && phys === p.tf.phys) return p.tf;
+    const onKernelStack =
+      (phys >= 0 && phys + TRAP_FRAME_SIZE <= FREE_MEMORY_PHYS) ||
+      this.procs.live().some((q) => phys >= q.kstack && phys + TRAP_FRAME_SIZE <= q.kstack + PAGE_SIZE);
+    if (!onKernelStack) throw new Error(`kernel: no trap frame at physical 0x${phys.toString(16)}: not on a kernel stack`);
+    return new TrapFrame(this.#memory, phys);
+  }
+
+  /** TSS.rsp0 := `top`: where the processor puts the next trap frame from user mode. */
+  setTrapStack(top: number): void {
+    writeAddress(this.#memory, TSS_PHYS + TSS_RSP0, top);
   }
 
   /** Print a kernel message on the console (the serial port), like xv6's cprintf. */

@@ -74,7 +74,7 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
       } else {
         emit(before.count, 'user', 'interrupted', `interrupted at ${hex(before.rip)}`, { rip: hex(before.rip) });
       }
-      const rsp0 = k.mem.read32(TSS_PHYS + TSS_RSP0) + k.mem.read32(TSS_PHYS + TSS_RSP0 + 4) * 2 ** 32;
+      const rsp0 = machine.memory.read32(TSS_PHYS + TSS_RSP0) + machine.memory.read32(TSS_PHYS + TSS_RSP0 + 4) * 2 ** 32;
       emit(cpu.instructionCount, 'cpu', 'gate',
         `IDT[${vector}] interrupt gate${vector === T_SYSCALL ? ' (DPL 3)' : ''}: %rsp = TSS.rsp0 ${hex(BigInt.asIntN(64, BigInt(rsp0)))}; push ss, rsp, rflags, cs, rip; jump to vector${vector}`,
         { vector, rsp0: hex(BigInt.asIntN(64, BigInt(rsp0))), handler: hex(entry.vectors[vector]) });
@@ -84,7 +84,7 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
         { addr: hex(entry.syscallEntry), rsp: hex(reg(cpu.regs, RSP)) });
       emit(cpu.instructionCount, 'entry', 'alltraps', 'alltraps: push r15 ... rax (struct trap_frame, 176 bytes); mov %rsp,%rdi; call trap', { addr: hex(rip) });
     } else if (rip === entry.alltraps && inTrap) {
-      const n = vectorNumber(k.mem, reg(cpu.regs, RSP));
+      const n = vectorNumber(machine.memory, reg(cpu.regs, RSP));
       const pushes = pushesErrorCode(n) ? `push $${n}` : `push $0; push $${n}`;
       emit(cpu.instructionCount, 'entry', 'vector', `vector${n}: ${pushes}; jmp alltraps`, { vector: n });
       emit(cpu.instructionCount, 'entry', 'alltraps', 'alltraps: push r15 ... rax (struct trap_frame, 176 bytes); mov %rsp,%rdi; call trap', { addr: hex(rip) });
@@ -120,7 +120,7 @@ function userStub(session: Session, intAddr: number): { num: number; name: strin
   const at = intAddr - 5;
   const page = p.vm.lookup(Math.floor(at / PAGE_SIZE) * PAGE_SIZE);
   if (!page || (at % PAGE_SIZE) > PAGE_SIZE - 5) return undefined;
-  const b = session.kernel.mem.bytes.subarray(page.addr + (at % PAGE_SIZE), page.addr + (at % PAGE_SIZE) + 5);
+  const b = session.machine.memory.bytes.subarray(page.addr + (at % PAGE_SIZE), page.addr + (at % PAGE_SIZE) + 5);
   if (b[0] !== 0xb8) return undefined;
   const num = b[1] | (b[2] << 8) | (b[3] << 16) | (b[4] << 24);
   return { num, name: stubName(num) };

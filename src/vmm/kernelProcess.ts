@@ -29,7 +29,8 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
 import { GDT_ENTRIES, GDT_PHYS, KERNBASE, PAGE_SIZE, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
 import type { Proc } from '../kernel/proc/proc.js';
-import type { VirtualMachineMonitor } from '../kernel/proc/virtualMachine.js';
+import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
+import type { PhysicalMemory } from '../machine/memory.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** The real segments the guest runs on (in the VM's GDT, DPL 3). */
@@ -63,11 +64,11 @@ export interface SpawnVmOptions {
 }
 
 /**
- * Create a runnable process that boots the guest image `elf` (the boot protocol
+ * Create a runnable process that boots the guest image `elf` in `memory` (the machine's) (the boot protocol
  * of guest/README.md). Throws BootImageError for a bad image, Error when memory
  * or the process table is full.
  */
-export function spawnVm(k: Kernel, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
+export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
   const mib = options.memoryMiB ?? 4;
   if (!Number.isInteger(mib) || mib < 4 || mib > 16) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
   const image = readBootImage(elf, name);
@@ -82,17 +83,17 @@ export function spawnVm(k: Kernel, elf: Uint8Array, name: string, options: Spawn
     if (gdt >= 0) k.allocator.release(gdt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
-  buildVmGdt(k, gdt);
+  buildVmGdt(memory, gdt);
 
   // Shadow roots map the kernel's half (PML4 slot 256, the direct map; supervisor-only): traps enter the kernel.
   const kernelSlot = Math.floor((KERNBASE + 2 ** 48) / 2 ** 39);
-  const shadow = new ShadowPaging(k.mem, guestBytes, base + guestBytes, base + pages * PAGE_SIZE, 0, { base, reservedSlot: kernelSlot, hostRoot: k.kernelVm.root });
+  const shadow = new ShadowPaging(memory, guestBytes, base + guestBytes, base + pages * PAGE_SIZE, 0, { base, reservedSlot: kernelSlot, hostRoot: k.kernelVm.root });
   const vcpu = new Vcpu();
   vcpu.cs = 0; // the reset state: paging off, virtual CPL 0
   let guest: VmProcess;
   const devices = new VirtualDevices(() => virtualClock(guest.state), options.serialOut ?? ((b) => k.print(Buffer.from(b).toString('latin1'))));
   const state: VmState = {
-    vcpu, shadow, devices, mem: new GuestMemory(k.mem, shadow, vcpu),
+    vcpu, shadow, devices, mem: new GuestMemory(memory, shadow, vcpu),
     realInstructions: () => guest.retired + (k.current === p ? k.cpu.instructionCount - guest.enteredAt : 0),
     translationChanged: () => { guest.dirty = true; },
     exits: new Map(),
@@ -133,11 +134,11 @@ export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
   allocator.release(guest.gdt);
 }
 
-function buildVmGdt(k: Kernel, gdt: number): void {
-  k.mem.bytes.copyWithin(gdt, GDT_PHYS, GDT_PHYS + GDT_ENTRIES * 8); // null, kernel code/data, TSS
-  k.mem.bytes.fill(0, gdt + 0x18, gdt + 0x28); // no user selectors the guest could load without trapping
-  k.mem.bytes.set(codeSegment64(3), gdt + (GUEST_CS & ~7));
-  k.mem.bytes.set(dataSegment(3), gdt + (GUEST_SS & ~7));
+function buildVmGdt(memory: PhysicalMemory, gdt: number): void {
+  memory.bytes.copyWithin(gdt, GDT_PHYS, GDT_PHYS + GDT_ENTRIES * 8); // null, kernel code/data, TSS
+  memory.bytes.fill(0, gdt + 0x18, gdt + 0x28); // no user selectors the guest could load without trapping
+  memory.bytes.set(codeSegment64(3), gdt + (GUEST_CS & ~7));
+  memory.bytes.set(dataSegment(3), gdt + (GUEST_SS & ~7));
 }
 
 /**
@@ -217,6 +218,6 @@ function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
 }
 
 /** The monitor as the kernel sees it (BootOptions.monitor): vmrun boots guests with it. */
-export const kernelMonitor: VirtualMachineMonitor = {
-  spawn: (k, elf, name, parent) => spawnVm(k, elf, name, { parent }),
-};
+export const kernelMonitor: VirtualMachineMonitorFactory = (memory) => ({
+  spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { parent }),
+});

@@ -27,8 +27,8 @@ export interface RunVmResult extends VmResult {
   host: VmHost;
 }
 
-/** Boot `elf` as a virtual machine. Throws BootImageError for a bad image, Error for bad options. */
-export function runVm(elf: Uint8Array, name: string, options: RunVmOptions = {}): RunVmResult {
+/** Load `elf` as a virtual machine stopped at its entry point (xk vm --gdb). Throws like runVm. */
+export function prepareVm(elf: Uint8Array, name: string, options: RunVmOptions = {}): VmHost {
   const image = readBootImage(elf, name);
   const strict = options.strict ?? false;
   const host = new VmHost({ guestBytes: (options.memoryMiB ?? 16) * 1024 * 1024, serialOut: options.serialOut, strict });
@@ -43,6 +43,12 @@ export function runVm(elf: Uint8Array, name: string, options: RunVmOptions = {})
   }
   host.start(image.entry);
   options.beforeRun?.(host);
+  return host;
+}
+
+/** Boot `elf` as a virtual machine. Throws BootImageError for a bad image, Error for bad options. */
+export function runVm(elf: Uint8Array, name: string, options: RunVmOptions = {}): RunVmResult {
+  const host = prepareVm(elf, name, options);
   const result = host.run(options.maxInstructions ?? 50_000_000);
   return { ...result, host };
 }

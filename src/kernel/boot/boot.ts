@@ -12,6 +12,7 @@ import {
 } from '../../machine/descriptors.js';
 import { COM1 } from '../../machine/devices/serial.js';
 import { TIMER_CONTROL, TIMER_RELOAD } from '../../machine/devices/timer.js';
+import type { PhysicalMemory } from '../../machine/memory.js';
 import type { TraceSink } from '../traceEvents.js';
 import type { FileLayer } from '../files/fileLayer.js';
 import { PageAllocator } from '../mem/kalloc.js';
@@ -23,7 +24,7 @@ import {
 import { assembleKernelText, type AssemblerChoice } from '../trap/kernelText.js';
 import { execImage } from '../proc/exec.js';
 import { ProcTable } from '../proc/proc.js';
-import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
+import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
 import { schedule } from '../proc/scheduler.js';
 import { wakeup } from '../proc/sleep.js';
 import { trapEntry } from '../trap/trap.js';
@@ -54,7 +55,7 @@ export interface BootOptions {
   /** The file system is on the machine's timed disk (IRQ 14): attach the disk driver. */
   timedDisk?: boolean;
   /** The virtual-machine monitor vmrun uses (src/vmm/kernelProcess.ts's kernelMonitor); none: vmrun fails. */
-  monitor?: VirtualMachineMonitor;
+  monitor?: VirtualMachineMonitorFactory;
 }
 
 export class BootError extends Error {}
@@ -127,8 +128,8 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const procs = new ProcTable(mem, allocator, kernelVm);
   const k = new Kernel(hw, allocator, kernelVm, procs, options.files, entry);
   if (options.trace) k.trace = options.trace;
-  if (options.monitor) k.monitor = options.monitor;
-  cpu.hostCalls.set(entry.trap, (c) => trapEntry(k, c));
+  if (options.monitor) k.monitor = options.monitor(mem);
+  cpu.hostCalls.set(entry.trap, () => trapEntry(k));
 
   // 7. Devices: the timer drives preemption; the serial port interrupts on input.
   hw.ports.out(TIMER_RELOAD, 4, options.timerInterval ?? DEFAULT_TIMER_INTERVAL);
@@ -138,7 +139,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   options.files.setConsoleOutput((bytes) => {
     for (const b of bytes) hw.ports.out(COM1, 1, b);
   });
-  if (options.timedDisk) attachDiskDriver(k);
+  if (options.timedDisk) attachDiskDriver(k, mem);
 
   // 8. The first process, then into it through trapret.
   startFirstProcess(k, options);
@@ -150,7 +151,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
  * The disk driver and its DMA buffers: one block per hardware tag plus one for
  * the immediate commands, in kernel pages that are never freed.
  */
-function attachDiskDriver(k: Kernel): void {
+function attachDiskDriver(k: Kernel, mem: PhysicalMemory): void {
   const perPage = PAGE_SIZE / BLOCK_SIZE;
   const pages: number[] = [];
   for (let i = 0; i < Math.ceil((QUEUE_DEPTH + 1) / perPage); i++) {
@@ -158,7 +159,7 @@ function attachDiskDriver(k: Kernel): void {
     if (page < 0) throw new BootError('no memory for the disk buffers');
     pages.push(page);
   }
-  const mem = k.mem;
+
   const driver = new DiskDriver(k.hw.ports, {
     buffer: (i) => pages[Math.floor(i / perPage)] + (i % perPage) * BLOCK_SIZE,
     read: (phys, length) => mem.slice(phys, length),

@@ -11,7 +11,7 @@ import { BlockDeviceSectors } from '../fs/diskBlocks.js';
 import type { Kernel } from '../kernel.js';
 import { DEFAULT_MEMORY_BYTES } from '../mem/kernelLayout.js';
 import type { AssemblerChoice } from '../trap/kernelText.js';
-import type { VirtualMachineMonitor } from '../proc/virtualMachine.js';
+import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
 
 export interface SessionOptions {
   /** Run this executable as the first process; without it, /init from the file system. */
@@ -27,7 +27,7 @@ export interface SessionOptions {
   assembler?: AssemblerChoice;
   trace?: TraceSink;
   /** The virtual-machine monitor for vmrun (BootOptions.monitor). */
-  monitor?: VirtualMachineMonitor;
+  monitor?: VirtualMachineMonitorFactory;
   /** Console output (the serial port). */
   output: (bytes: Uint8Array) => void;
   /**

@@ -218,6 +218,9 @@ export class SyscallFuzzer {
       program: { path: 'fuzzstub', image: fuzzStub(), argv: ['fuzzstub'] },
       output: () => {},
       memoryBytes: 32 * 1024 * 1024,
+      // The instant disk: every call completes in the step that issues it, so a
+      // reproducer replays call by call. (The timed disk is not fuzzed yet.)
+      disk: 'instant',
     });
     this.sessionBroken = false;
     const k = (this.k = this.session.kernel);
@@ -231,10 +234,12 @@ export class SyscallFuzzer {
     this.checker.reset();
     // The canary: a kernel page nobody uses, full of a pattern user memory must never see.
     this.canaryPhys = k.allocator.alloc();
-    k.mem.bytes.set(CANARY_PAGE, this.canaryPhys);
-    const original = k.cpu.hostCalls.get(k.entry.trap)!;
-    k.cpu.hostCalls.set(k.entry.trap, (cpu) => {
-      const tf = new TrapFrame(k.mem, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
+    // The fuzzer watches from outside the kernel: it holds the machine itself (memory, CPU).
+    const { memory, cpu: processor } = this.session.machine;
+    memory.bytes.set(CANARY_PAGE, this.canaryPhys);
+    const original = processor.hostCalls.get(k.entry.trap)!;
+    processor.hostCalls.set(k.entry.trap, (cpu) => {
+      const tf = new TrapFrame(memory, v2p(joinAddress(cpu.regs[14], cpu.regs[15]))); // %rdi = the trap frame
       this.beforeTrap(tf);
       original(cpu);
       this.afterTrap();
@@ -424,7 +429,7 @@ export class SyscallFuzzer {
       this.violation('file table', `${openFileCount()} open files but processes hold ${holders.size}`, call);
     }
     // The canary page: any change is a kernel write through a user pointer.
-    const canary = k.mem.bytes.subarray(this.canaryPhys, this.canaryPhys + PAGE_SIZE);
+    const canary = this.session.machine.memory.bytes.subarray(this.canaryPhys, this.canaryPhys + PAGE_SIZE);
     if (Buffer.compare(canary, CANARY_PAGE) !== 0) {
       this.violation('kernel write', 'the kernel canary page changed', call);
       canary.set(CANARY_PAGE);
@@ -449,7 +454,7 @@ export class SyscallFuzzer {
           this.violation('page count', `read-only page 0x${va.toString(16)} of pid ${q.pid} is writable or copy-on-write`, call);
         }
         if (q.state === 'zombie' || m.count > 1) continue;
-        const page = this.k.mem.bytes.subarray(pa, pa + PAGE_SIZE);
+        const page = this.session.machine.memory.bytes.subarray(pa, pa + PAGE_SIZE);
         if (Buffer.from(page.buffer, page.byteOffset, PAGE_SIZE).indexOf(CANARY.subarray(0, 7)) >= 0) {
           this.violation('kernel leak', `kernel canary bytes in user memory of pid ${q.pid} at page 0x${va.toString(16)}`, call);
         }
@@ -518,7 +523,7 @@ export class SyscallFuzzer {
       if (pa >= 0 && e && (e.flags & PTE_W)) {
         const others = this.k.procs.live().filter((q) => q !== p && q.state !== 'zombie');
         const before = others.map((q) => this.readUser(q, va + i, n));
-        this.k.mem.bytes.set(bytes.subarray(i, i + n), pa);
+        this.session.machine.memory.bytes.set(bytes.subarray(i, i + n), pa);
         others.forEach((q, j) => {
           if (Buffer.compare(this.readUser(q, va + i, n), before[j]) !== 0) {
             this.violation('isolation', `a write by pid ${p.pid} at 0x${(va + i).toString(16)} changed the memory of pid ${q.pid}`);
@@ -534,7 +539,7 @@ export class SyscallFuzzer {
     for (let i = 0; i < len; ) {
       const pa = this.physical(p, va + i);
       const n = Math.min(len - i, PAGE_SIZE - ((va + i) % PAGE_SIZE));
-      if (pa >= 0) out.set(this.k.mem.bytes.subarray(pa, pa + n), i);
+      if (pa >= 0) out.set(this.session.machine.memory.bytes.subarray(pa, pa + n), i);
       i += n;
     }
     return out;

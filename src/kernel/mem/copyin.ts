@@ -12,12 +12,39 @@
 //      writes it, a stack page not yet grown is mapped (pageFault.ts), exactly what
 //      the program's own access would have done. Nothing else is repaired.
 //
-// The --check-fetch recorder (FetchRecorder) notes every user byte read during one
-// system call, so a test can assert that no system call reads the same byte twice
+// The door by construction: this file alone holds a FrameKey, the key to
+// AddressSpace.frames(), the physical memory behind a page table; nothing else
+// reachable from a Kernel or a Proc is a view of memory (kernel.ts). Interfaces for
+// code that extends the door (copy-on-write, asynchronous I/O):
+//   copyin(p, addr, len)        -> Uint8Array (a copy) | -1
+//   copyout(p, addr, bytes)     -> 0 | -1, every page checked before a byte is written
+//   copyinstr(p, addr, max)     -> string | -1 (max includes the NUL)
+//   userRangeWritable(p, addr, len), userPhysical(vm, va, write) -> physical address | -1
+//   p is any UserSpace ({ vm: AddressSpace }). A copy-on-write fault handler
+//   belongs here or in vm.ts (which owns page tables and may copy pages with
+//   its private memory, like copyUserPagesTo); anything else that must read or
+//   write user bytes calls these functions.
+//
+// The --check-fetch checker (fetchChecker.ts) is told every user range read during
+// one system call, so it can report that no system call reads the same byte twice
 // (a "double fetch", the classic time-of-check-to-time-of-use bug).
 
 import { PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
-import { PTE_P, PTE_U, PTE_W, readEntry, tableIndices, type AddressSpace } from './vm.js';
+import type { PhysicalMemory } from '../../machine/memory.js';
+import { PTE_P, PTE_U, PTE_W, readEntry, registerFrameKey, tableIndices, type AddressSpace } from './vm.js';
+
+/**
+ * The key to the frames behind a page table (AddressSpace.frames). Only its type
+ * leaves this file, and its private member makes it nominal: no other module can
+ * make one or fake one, so nothing but this file reaches user memory.
+ */
+class FrameKey {
+  private readonly door = 'copyin.ts';
+}
+export type { FrameKey };
+const KEY = new FrameKey();
+registerFrameKey(KEY);
+const frames = (vm: AddressSpace): PhysicalMemory => vm.frames(KEY);
 import { resolveUserFault } from './pageFault.js';
 
 /** Anything with an address space: a process, or a process image exec is building. */
@@ -49,7 +76,7 @@ export function userPhysical(vm: AddressSpace, va: number, write: boolean): numb
   const indices = tableIndices(va);
   let table = vm.root;
   for (let level = 0; level < 4; level++) {
-    const e = readEntry(vm.mem, table + indices[level] * 8);
+    const e = readEntry(frames(vm), table + indices[level] * 8);
     if ((e.flags & need) !== need) return -1;
     table = e.addr;
   }
@@ -104,7 +131,7 @@ export function copyin(p: UserSpace, addr: number, len: number): Uint8Array | -1
   const out = new Uint8Array(len);
   let at = 0;
   for (const [phys, n] of pieces) {
-    out.set(p.vm.mem.bytes.subarray(phys, phys + n), at);
+    out.set(frames(p.vm).bytes.subarray(phys, phys + n), at);
     at += n;
   }
   return out;
@@ -117,7 +144,7 @@ export function copyout(p: UserSpace, addr: number, bytes: Uint8Array): 0 | -1 {
   recorder?.recordWrite?.(addr, bytes.length, p);
   let at = 0;
   for (const [phys, n] of pieces) {
-    p.vm.mem.bytes.set(bytes.subarray(at, at + n), phys);
+    frames(p.vm).bytes.set(bytes.subarray(at, at + n), phys);
     p.vm.allocator.invalidate(Math.floor(phys / PAGE_SIZE));
     at += n;
   }
@@ -133,12 +160,13 @@ export function copyinstr(p: UserSpace, addr: number, max: number): string | -1 
   if (!userRangeOk(addr, 0) || max <= 0) return -1;
   const bytes: number[] = [];
   let va = addr;
+  const memory = frames(p.vm);
   while (bytes.length < max && va < userLimit()) {
     const phys = userPhysicalRepaired(p.vm, va, false);
     if (phys < 0) return -1;
     const n = Math.min(PAGE_SIZE - (va % PAGE_SIZE), max - bytes.length, userLimit() - va);
     for (let i = 0; i < n; i++) {
-      const b = p.vm.mem.bytes[phys + i];
+      const b = memory.bytes[phys + i];
       if (b === 0) {
         recordFetch(p, addr, bytes.length + 1);
         return Buffer.from(bytes).toString('latin1');
@@ -168,8 +196,13 @@ export function fetchaddr(p: UserSpace, addr: number): number | undefined {
 /**
  * An argv array: pointers at `addr` up to a NULL, each to a string.
  * -1 when there are more than `maxArgs` pointers, or any pointer or string is bad.
+ * `copied` holds strings the caller already copied in, by user address (exec's
+ * path, which is argv[0] itself in `exec(argv[0], argv)`): the kernel reuses its
+ * copy instead of reading the same user bytes a second time.
  */
-export function fetchargv(p: UserSpace, addr: number, maxArgs: number, maxLen: number): string[] | -1 {
+export function fetchargv(
+  p: UserSpace, addr: number, maxArgs: number, maxLen: number, copied: ReadonlyMap<number, string> = new Map(),
+): string[] | -1 {
   const args: string[] = [];
   for (let i = 0; ; i++) {
     if (i > maxArgs) return -1;
@@ -177,35 +210,14 @@ export function fetchargv(p: UserSpace, addr: number, maxArgs: number, maxLen: n
     if (ptr === undefined) return -1;
     if (ptr === 0) return args;
     if (i === maxArgs) return -1;
-    const s = copyinstr(p, ptr, maxLen);
+    const known = copied.get(ptr);
+    const s = known !== undefined ? (known.length < maxLen ? known : -1) : copyinstr(p, ptr, maxLen);
     if (s === -1) return -1;
     args.push(s);
   }
 }
 
-/** The --check-fetch recorder: which user bytes each system call read, and which twice. */
-export class FetchRecorder {
-  private seen = new Set<number>();
-  private current = '';
-  readonly doubleFetches: Array<{ syscall: string; addr: number }> = [];
-
-  /** Start recording a new system call. */
-  begin(syscall: string): void {
-    this.seen.clear();
-    this.current = syscall;
-  }
-  record(addr: number, len: number): void {
-    for (let a = addr; a < addr + len; a++) {
-      if (this.seen.has(a)) {
-        this.doubleFetches.push({ syscall: this.current, addr: a });
-        return; // one report per fetch is enough
-      }
-      this.seen.add(a);
-    }
-  }
-}
-
-/** What copyin/copyout tell a recorder (FetchRecorder here, FetchChecker in fetchChecker.ts). */
+/** What copyin/copyout tell the double-fetch checker (FetchChecker, fetchChecker.ts: the only one). */
 export interface FetchObserver {
   begin(syscall: string, space?: UserSpace): void;
   record(addr: number, len: number, space?: UserSpace): void;
@@ -217,7 +229,7 @@ export interface FetchObserver {
 
 let recorder: FetchObserver | null = null;
 
-/** Install (or with null remove) the double-fetch recorder. */
+/** Install (or with null remove) the double-fetch checker; fetchChecker.ts's enableFetchCheck is the switch. */
 export function setFetchRecorder(r: FetchObserver | null): void {
   recorder = r;
 }

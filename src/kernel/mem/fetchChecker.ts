@@ -15,7 +15,9 @@
 //
 // Aliased arguments: exec("/prog", argv) with argv[0] = "prog" (gcc merges the
 // string literal into the tail of "/prog") reads those bytes twice, once per
-// argument, and uses each copy once: harmless, and a kernel cannot avoid it. The
+// argument, and uses each copy once: harmless, and a kernel cannot avoid it. (The
+// common case of the SAME pointer twice, sh's exec(argv[0], argv), the kernel does
+// avoid: exec copies the path once and reuses the copy for argv[0], exec.ts.) The
 // address alone cannot tell that from a real re-read, so there are two modes:
 // strict (the fuzzer, which never passes aliased arguments): every re-read counts;
 // lenient (tests, XK_CHECK_FETCH=1): in a call that reads several user strings or
@@ -24,10 +26,12 @@
 // Partial overlaps always count, and so does any re-read in a call with a single
 // user input (read, write, open, ...): there, no two arguments can alias.
 //
-// It is on in every test (the node test runner sets NODE_TEST_CONTEXT; a double
-// fetch then throws, failing the test) and with XK_CHECK_FETCH=1 (reported on stderr).
+// One checker, one switch (enableFetchCheck): it is on in every test (the node test
+// runner sets NODE_TEST_CONTEXT; a double fetch then throws, failing the test), and
+// lenient with a report on stderr for `xk run --check-fetch` or XK_CHECK_FETCH=1
+// (either one; the flag never switches the environment's checker off).
 
-import { FetchRecorder, setFetchRecorder, type UserSpace } from './copyin.js';
+import { fetchRecorder, setFetchRecorder, type FetchObserver, type UserSpace } from './copyin.js';
 import { SYSCALL_BY_NAME } from '../syscall/syscallTable.js';
 
 /** Whether two user inputs of this call can alias: an argv array, or two or more inputs. */
@@ -49,7 +53,9 @@ interface CallFetches {
   ranges: Array<[number, number]>;
 }
 
-export class FetchChecker extends FetchRecorder {
+export class FetchChecker implements FetchObserver {
+  /** Every double fetch seen so far, in order. */
+  readonly doubleFetches: DoubleFetch[] = [];
   /** The call each process (address-space owner) is in. */
   private calls = new WeakMap<object, CallFetches>();
   /** Ranges read without a known process (kept for the current call). */
@@ -57,13 +63,13 @@ export class FetchChecker extends FetchRecorder {
   private last: CallFetches = this.anonymous;
   /** Re-reads tolerated as aliased arguments (lenient mode). */
   aliased = 0;
+  /** System calls watched so far. */
+  checkedCalls = 0;
 
   constructor(
     private readonly onDoubleFetch?: (d: DoubleFetch) => void,
     private readonly lenient = false,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Forget every call (a new run). */
   reset(): void {
@@ -71,9 +77,11 @@ export class FetchChecker extends FetchRecorder {
     this.anonymous = this.last = { syscall: '', ranges: [] };
     this.doubleFetches.length = 0;
     this.aliased = 0;
+    this.checkedCalls = 0;
   }
 
-  override begin(syscall: string, space?: UserSpace): void {
+  begin(syscall: string, space?: UserSpace): void {
+    this.checkedCalls++;
     const call: CallFetches = { syscall, ranges: [] };
     if (space) this.calls.set(space, call);
     else this.anonymous = call;
@@ -87,7 +95,7 @@ export class FetchChecker extends FetchRecorder {
     if (call && this.last === call) this.last = this.anonymous = { syscall: '', ranges: [] };
   }
 
-  override record(addr: number, len: number, space?: UserSpace): void {
+  record(addr: number, len: number, space?: UserSpace): void {
     if (len <= 0) return;
     const call = space ? this.calls.get(space) : this.last;
     if (!call) return; // not inside a system call of this process
@@ -130,15 +138,33 @@ export function describeDoubleFetch(d: DoubleFetch): string {
 
 export class DoubleFetchError extends Error {}
 
-/** --check-fetch on: under the node test runner a double fetch throws; with XK_CHECK_FETCH=1 it is printed. */
+/**
+ * The one switch for --check-fetch: install the (lenient) checker, reporting each
+ * double fetch to `report`, unless a checker is already on (the test runner's, or
+ * XK_CHECK_FETCH=1's); returns the checker in charge.
+ */
+export function enableFetchCheck(report: (line: string) => void): FetchChecker {
+  const current = fetchRecorder();
+  if (current instanceof FetchChecker) return current;
+  const checker = new FetchChecker((d) => report(describeDoubleFetch(d)), true);
+  setFetchRecorder(checker);
+  return checker;
+}
+
+/** From the environment: under the node test runner a double fetch throws; with XK_CHECK_FETCH=1 it is printed. */
 function installFromEnvironment(): void {
   const env = typeof process !== 'undefined' ? process.env : {};
   if (env.NODE_TEST_CONTEXT !== undefined && env.XK_CHECK_FETCH !== '0') {
-    setFetchRecorder(new FetchChecker((d) => {
-      throw new DoubleFetchError(describeDoubleFetch(d));
-    }, true));
+    enableFetchCheck((line) => {
+      throw new DoubleFetchError(line);
+    });
   } else if (env.XK_CHECK_FETCH === '1') {
-    setFetchRecorder(new FetchChecker((d) => process.stderr.write(`xk --check-fetch: ${describeDoubleFetch(d)}\n`), true));
+    enableFetchCheck((line) => process.stderr.write(`xk --check-fetch: ${line}\n`));
   }
 }
 installFromEnvironment();
+
+/** The checker's closing line for a run: how many calls it watched and what it found. */
+export function fetchCheckSummary(checker: FetchChecker): string {
+  return `${checker.checkedCalls} system calls checked, ${checker.doubleFetches.length} double fetches, ${checker.aliased} aliased arguments tolerated`;
+}

@@ -30,7 +30,11 @@ export class PageAllocator {
   flushTlb: () => void = () => {};
 
   /** Manage the pages in physical [start, end). */
-  constructor(readonly mem: PhysicalMemory, start: number, end: number) {
+  /** The memory the pages are in: private, the allocator only zeroes pages in it. */
+  readonly #memory: PhysicalMemory;
+
+  constructor(mem: PhysicalMemory, start: number, end: number) {
+    this.#memory = mem;
     this.refs = new Uint16Array(Math.ceil(mem.size / PAGE_SIZE));
     const first = Math.ceil(start / PAGE_SIZE) * PAGE_SIZE;
     const last = Math.floor(Math.min(end, mem.size) / PAGE_SIZE) * PAGE_SIZE;
@@ -44,7 +48,7 @@ export class PageAllocator {
     const page = this.free.pop();
     if (page === undefined) return -1;
     this.refs[page / PAGE_SIZE] = 1;
-    this.mem.bytes.fill(0, page, page + PAGE_SIZE);
+    this.#memory.bytes.fill(0, page, page + PAGE_SIZE);
     this.invalidate(page / PAGE_SIZE);
     return page;
   }
@@ -60,7 +64,7 @@ export class PageAllocator {
       if (sorted[i + count - 1] - sorted[i] !== (count - 1) * PAGE_SIZE) continue;
       const start = sorted[i], end = start + count * PAGE_SIZE;
       this.free = this.free.filter((p) => p < start || p >= end);
-      this.mem.bytes.fill(0, start, end);
+      this.#memory.bytes.fill(0, start, end);
       for (let p = start; p < end; p += PAGE_SIZE) {
         this.refs[p / PAGE_SIZE] = 1;
         this.invalidate(p / PAGE_SIZE);

@@ -58,10 +58,8 @@ function breakCopyOnWrite(vm: AddressSpace, page: number, shared: number, flags:
     vm.allocator.flushTlb();
     return { kind: 'cow-last', page, at: shared };
   }
-  const copy = vm.allocator.alloc();
+  const copy = vm.privateCopy(page);
   if (copy < 0) return null; // out of memory: the program cannot go on
-  vm.mem.bytes.copyWithin(copy, shared, shared + PAGE_SIZE);
-  vm.allocator.invalidate(copy / PAGE_SIZE);
   vm.map(page, copy, writable & (PTE_U | PTE_W)); // the entry exists: no table to allocate
   vm.allocator.release(shared); // one holder fewer
   vm.allocator.flushTlb();

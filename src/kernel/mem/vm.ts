@@ -14,6 +14,7 @@
 // good (program text, rodata) never has PTE_COW, so it never becomes writable.
 
 import type { PhysicalMemory } from '../../machine/memory.js';
+import type { FrameKey } from './copyin.js';
 import type { PageAllocator } from './kalloc.js';
 import { KERNBASE, PAGE_SIZE, USER_LIMIT } from './kernelLayout.js';
 
@@ -55,12 +56,23 @@ function writeEntry(mem: PhysicalMemory, at: number, addr: number, flags: number
   mem.write64(at, ((addr % TWO32) | flags) >>> 0, Math.floor(addr / TWO32));
 }
 
+let doorKey: FrameKey | null = null;
+/** copyin.ts registers its key once, when it is loaded. */
+export function registerFrameKey(key: FrameKey): void {
+  if (doorKey) throw new Error('kernel: the copy module\'s key is already registered');
+  doorKey = key;
+}
+
 /** One page-table tree (a process's address space, or the kernel's). */
 export class AddressSpace {
   /** Physical address of the PML4 (what goes in CR3). */
   readonly root: number;
 
-  constructor(readonly mem: PhysicalMemory, readonly allocator: PageAllocator, kernel?: AddressSpace) {
+  /** The memory the tables and pages are in: private (see frames()). */
+  readonly #memory: PhysicalMemory;
+
+  constructor(mem: PhysicalMemory, readonly allocator: PageAllocator, kernel?: AddressSpace) {
+    this.#memory = mem;
     const root = allocator.alloc();
     if (root < 0) throw new OutOfMemory();
     this.root = root;
@@ -72,6 +84,36 @@ export class AddressSpace {
     }
   }
 
+  /** A new, empty process address space sharing this (the kernel's) half (exec, fork). */
+  newProcessSpace(): AddressSpace {
+    return new AddressSpace(this.#memory, this.allocator, this);
+  }
+
+  /**
+   * The physical memory behind this address space, for the copy module only:
+   * copyin.ts alone holds a FrameKey (its class is exported as a type only, and
+   * its private member makes it nominal), so no other code can call this.
+   */
+  frames(key: FrameKey): PhysicalMemory {
+    if (key !== doorKey) throw new Error('kernel: only the copy module (copyin.ts) reads the frames behind a page table');
+    return this.#memory;
+  }
+
+  /**
+   * A fresh physical page holding a copy of the user page mapped at `page` (the
+   * first write to a copy-on-write page, pageFault.ts); -1 when `page` is not a
+   * mapped user page or memory is exhausted. The caller maps it.
+   */
+  privateCopy(page: number): number {
+    const e = page >= 0 && page < USER_LIMIT ? this.lookup(page) : undefined;
+    if (!e || !(e.flags & PTE_U)) return -1;
+    const copy = this.allocator.alloc();
+    if (copy < 0) return -1;
+    this.#memory.bytes.copyWithin(copy, e.addr, e.addr + PAGE_SIZE);
+    this.allocator.invalidate(copy / PAGE_SIZE);
+    return copy;
+  }
+
   /**
    * Physical address of the last-level entry for `va`, creating missing tables
    * when `create` (with `tableFlags` on the new intermediate entries); -1 if absent.
@@ -81,7 +123,7 @@ export class AddressSpace {
     const indices = tableIndices(va);
     for (let level = 0; level < 3; level++) {
       const at = table + indices[level] * 8;
-      const e = readEntry(this.mem, at);
+      const e = readEntry(this.#memory, at);
       if (e.flags & PTE_P) {
         table = e.addr;
         continue;
@@ -89,7 +131,7 @@ export class AddressSpace {
       if (!create) return -1;
       const next = this.allocator.alloc();
       if (next < 0) return -1;
-      writeEntry(this.mem, at, next, tableFlags);
+      writeEntry(this.#memory, at, next, tableFlags);
       table = next;
     }
     return table + indices[3] * 8;
@@ -100,7 +142,7 @@ export class AddressSpace {
     const tableFlags = va < 0 ? PTE_P | PTE_W : PTE_P | PTE_W | PTE_U;
     const at = this.walk(va, true, tableFlags);
     if (at < 0) return false;
-    writeEntry(this.mem, at, pa, flags | PTE_P);
+    writeEntry(this.#memory, at, pa, flags | PTE_P);
     return true;
   }
 
@@ -108,7 +150,7 @@ export class AddressSpace {
   lookup(va: number): { addr: number; flags: number } | undefined {
     const at = this.walk(va, false);
     if (at < 0) return undefined;
-    const e = readEntry(this.mem, at);
+    const e = readEntry(this.#memory, at);
     return e.flags & PTE_P ? e : undefined;
   }
 
@@ -116,9 +158,9 @@ export class AddressSpace {
   unmap(va: number): number {
     const at = this.walk(va, false);
     if (at < 0) return -1;
-    const e = readEntry(this.mem, at);
+    const e = readEntry(this.#memory, at);
     if (!(e.flags & PTE_P)) return -1;
-    this.mem.write64(at, 0, 0);
+    this.#memory.write64(at, 0, 0);
     return e.addr;
   }
 
@@ -156,7 +198,7 @@ export class AddressSpace {
       const span = 2 ** (39 - 9 * level);
       for (let i = 0; i < limit; i++) {
         const at = table + i * 8;
-        const e = readEntry(this.mem, at);
+        const e = readEntry(this.#memory, at);
         if (!(e.flags & PTE_P)) continue;
         const va = base + i * span;
         if (va >= USER_LIMIT) return;
@@ -186,7 +228,7 @@ export class AddressSpace {
         this.allocator.release(page);
         return false;
       }
-      this.mem.bytes.copyWithin(page, pa, pa + PAGE_SIZE);
+      this.#memory.bytes.copyWithin(page, pa, pa + PAGE_SIZE);
     }
     return true;
   }
@@ -204,7 +246,7 @@ export class AddressSpace {
     this.forEachUserEntry((va, at, pa, flags) => {
       if (!ok) return;
       const shared = flags & (PTE_W | PTE_COW) ? (flags & ~PTE_W) | PTE_COW : flags;
-      if (shared !== flags) writeEntry(this.mem, at, pa, shared);
+      if (shared !== flags) writeEntry(this.#memory, at, pa, shared);
       const span = Math.floor(va / 2 ** 21);
       if (span !== destSpan) {
         const entry = dest.walk(va, true);
@@ -215,7 +257,7 @@ export class AddressSpace {
         destTable = entry - (Math.floor(va / PAGE_SIZE) % 512) * 8;
         destSpan = span;
       }
-      writeEntry(this.mem, destTable + (Math.floor(va / PAGE_SIZE) % 512) * 8, pa, (shared & (PTE_U | PTE_W | PTE_COW)) | PTE_P);
+      writeEntry(this.#memory, destTable + (Math.floor(va / PAGE_SIZE) % 512) * 8, pa, (shared & (PTE_U | PTE_W | PTE_COW)) | PTE_P);
       this.allocator.share(pa);
     });
     this.allocator.flushTlb(); // this space's writable entries just became read-only
@@ -226,8 +268,8 @@ export class AddressSpace {
   setFlags(va: number, flags: number): void {
     const at = this.walk(va, false);
     if (at < 0) return;
-    const e = readEntry(this.mem, at);
-    if (e.flags & PTE_P) writeEntry(this.mem, at, e.addr, (flags & 0xfff) | PTE_P);
+    const e = readEntry(this.#memory, at);
+    if (e.flags & PTE_P) writeEntry(this.#memory, at, e.addr, (flags & 0xfff) | PTE_P);
   }
 
   /** Change the permission bits of the mapped pages in [from, to) (exec makes text read-only). */
@@ -236,8 +278,8 @@ export class AddressSpace {
     for (let va = start; va < to; va += PAGE_SIZE) {
       const at = this.walk(va, false);
       if (at < 0) continue;
-      const e = readEntry(this.mem, at);
-      if (e.flags & PTE_P) writeEntry(this.mem, at, e.addr, flags | PTE_P);
+      const e = readEntry(this.#memory, at);
+      if (e.flags & PTE_P) writeEntry(this.#memory, at, e.addr, flags | PTE_P);
     }
   }
 
@@ -246,7 +288,7 @@ export class AddressSpace {
     const release = (table: number, level: number): void => {
       const limit = level === 0 ? KERNEL_PML4_FIRST : 512;
       for (let i = 0; i < limit; i++) {
-        const e = readEntry(this.mem, table + i * 8);
+        const e = readEntry(this.#memory, table + i * 8);
         if (!(e.flags & PTE_P)) continue;
         if (level < 3) release(e.addr, level + 1);
         this.allocator.release(e.addr);

@@ -39,7 +39,8 @@ const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 export function sysExec(k: Kernel, p: Proc): number {
   const path = argPath(p, 0);
   if (path === -1) return -1;
-  const argv = fetchargv(p, argAddr(p, 1), MAXARG, MAXARGLEN);
+  // The path is often argv[0] itself (sh: exec(argv[0], argv)): copied once, used twice.
+  const argv = fetchargv(p, argAddr(p, 1), MAXARG, MAXARGLEN, new Map([[argAddr(p, 0), path]]));
   if (argv === -1) return -1;
   traceArgs(k, p, 'exec', [path, JSON.stringify(argv)]);
   const image = k.files.readFile(path, p.cwd!);
@@ -61,7 +62,7 @@ export function execImage(k: Kernel, p: Proc, path: string, image: Uint8Array, a
   }
   let vm: AddressSpace;
   try {
-    vm = new AddressSpace(k.mem, k.allocator, k.kernelVm);
+    vm = k.kernelVm.newProcessSpace();
   } catch {
     return -1;
   }

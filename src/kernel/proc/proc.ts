@@ -62,11 +62,16 @@ export class ProcTable {
   readonly slots: (Proc | null)[] = new Array(NPROC).fill(null);
   private nextPid = 1;
 
+  /** For the kernel stacks' trap frames only. */
+  readonly #memory: PhysicalMemory;
+
   constructor(
-    private readonly mem: PhysicalMemory,
+    memory: PhysicalMemory,
     private readonly allocator: PageAllocator,
     private readonly kernelVm: AddressSpace,
-  ) {}
+  ) {
+    this.#memory = memory;
+  }
 
   /** A new process in state 'embryo' with an empty address space, or null (table or memory full). */
   alloc(name: string): Proc | null {
@@ -76,7 +81,7 @@ export class ProcTable {
     if (kstack < 0) return null;
     let vm: AddressSpace;
     try {
-      vm = new AddressSpace(this.mem, this.allocator, this.kernelVm);
+      vm = this.kernelVm.newProcessSpace();
     } catch {
       this.allocator.release(kstack);
       return null;
@@ -88,7 +93,7 @@ export class ProcTable {
       parent: null,
       vm,
       kstack,
-      tf: new TrapFrame(this.mem, kstack + PAGE_SIZE - TRAP_FRAME_SIZE),
+      tf: new TrapFrame(this.#memory, kstack + PAGE_SIZE - TRAP_FRAME_SIZE),
       heapBase: 0,
       brk: 0,
       ofile: new Array(NOFILE).fill(null),

@@ -8,8 +8,8 @@
 // When nothing is runnable the processor runs the idle loop (sti; hlt) on the
 // idle stack until the next interrupt: the host never spins.
 
-import { splitAddress, TSS_RSP0, writeAddress } from '../../machine/descriptors.js';
-import { GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, TSS_PHYS, p2v } from '../mem/kernelLayout.js';
+import { splitAddress } from '../../machine/descriptors.js';
+import { GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, p2v } from '../mem/kernelLayout.js';
 import type { Kernel } from '../kernel.js';
 import { kstackTop, trapFrameAddress, type Proc } from './proc.js';
 import { NPROC } from '../syscall/syscallTable.js';
@@ -47,7 +47,7 @@ export function enterProcess(k: Kernel, p: Proc): void {
   k.current = p;
   p.state = 'running';
   loadPageTable(k, p.guest ? p.guest.enter(k) : enterOrdinary(k, p)); // a VM: its own GDT and shadow page table
-  writeAddress(k.mem, TSS_PHYS + TSS_RSP0, kstackTop(p));
+  k.setTrapStack(kstackTop(p));
   setStackPointer(k, trapFrameAddress(p));
   k.cpu.rip = k.entry.trapret;
 }

@@ -1,8 +1,11 @@
 // What the kernel needs from a virtual-machine monitor, as an interface the
 // monitor implements from above (src/vmm/kernelProcess.ts). The kernel imports
-// nothing from src/vmm: whoever boots the kernel hands it a monitor
-// (BootOptions.monitor); without one, vmrun fails with -1.
+// nothing from src/vmm: whoever boots the kernel hands it a monitor factory
+// (BootOptions.monitor), and boot() gives the monitor the machine's physical
+// memory, where the guest's memory lives (kernel code itself never sees it:
+// kernel.ts). Without a monitor, vmrun fails with -1.
 
+import type { PhysicalMemory } from '../../machine/memory.js';
 import type { Kernel } from '../kernel.js';
 import type { PageAllocator } from '../mem/kalloc.js';
 import type { TrapFrame } from '../trap/trapFrame.js';
@@ -31,3 +34,6 @@ export interface VirtualMachineMonitor {
    */
   spawn(k: Kernel, elf: Uint8Array, name: string, parent: Proc): Proc;
 }
+
+/** Makes the monitor of one kernel, given the machine's physical memory (called once, by boot()). */
+export type VirtualMachineMonitorFactory = (memory: PhysicalMemory) => VirtualMachineMonitor;

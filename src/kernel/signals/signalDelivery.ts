@@ -124,7 +124,7 @@ function buildFrame(k: Kernel, p: Proc, s: SignalState, sig: number, info: { cod
   v.setInt32(uc + UC_STACK + 8, (s.altstack.flags & SS_DISABLE) | (wasOnAlt ? SS_ONSTACK : 0), true);
   put64(uc + UC_STACK + 16, s.altstack.size);
   put64(uc + UC_SIGMASK, oldMask);
-  bytes.set(k.mem.bytes.subarray(tf.phys, tf.phys + TRAP_FRAME_SIZE), uc + UC_MCONTEXT);
+  bytes.set(tf.toBytes(), uc + UC_MCONTEXT);
   const si = FRAME_SIGINFO;
   v.setInt32(si + SI_SIGNO, sig, true);
   v.setInt32(si + SI_CODE, info.code, true);

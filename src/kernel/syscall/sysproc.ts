@@ -28,7 +28,7 @@ function sysFork(k: Kernel, p: Proc): number {
     return -1;
   }
   // Same registers, same place in the program; only rax (the result) differs.
-  k.mem.bytes.copyWithin(child.tf.phys, p.tf.phys, p.tf.phys + TRAP_FRAME_SIZE);
+  child.tf.copyFrom(p.tf);
   child.tf.set('rax', 0);
   child.heapBase = p.heapBase;
   child.brk = p.brk;

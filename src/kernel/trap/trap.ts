@@ -6,7 +6,6 @@
 // frame of whichever process runs next: the same one (like `ret`), or another one
 // (a context switch, scheduler.ts), or the idle loop.
 
-import type { Cpu } from '../../machine/cpu.js';
 import { COM1, LSR_DATA_READY } from '../../machine/devices/serial.js';
 import { PIC_COMMAND, PIC_EOI } from '../../machine/devices/pic.js';
 import { joinAddress } from '../../machine/descriptors.js';
@@ -16,7 +15,7 @@ import { exitProcess } from '../proc/exit.js';
 import { enterProcess, schedule } from '../proc/scheduler.js';
 import { wakeup } from '../proc/sleep.js';
 import { syscall } from '../syscall/syscall.js';
-import { TrapFrame } from './trapFrame.js';
+import type { TrapFrame } from './trapFrame.js';
 import { hex } from '../traceEvents.js';
 import { deliverPendingSignals } from '../signals/signalDelivery.js';
 import { faultToSignal } from '../signals/signalFaults.js';
@@ -26,9 +25,9 @@ import { repairUserPageFault } from '../mem/pageFault.js';
 const RDI = 7;
 
 /** The host-call handler installed at the address of `trap`. */
-export function trapEntry(k: Kernel, cpu: Cpu): void {
-  const tfAddress = joinAddress(cpu.regs[2 * RDI], cpu.regs[2 * RDI + 1]);
-  trap(k, new TrapFrame(k.mem, v2p(tfAddress)));
+export function trapEntry(k: Kernel): void {
+  const tfAddress = joinAddress(k.cpu.regs[2 * RDI], k.cpu.regs[2 * RDI + 1]);
+  trap(k, k.trapFrameAt(v2p(tfAddress)));
 }
 
 export function trap(k: Kernel, tf: TrapFrame): void {

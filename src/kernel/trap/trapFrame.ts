@@ -46,16 +46,31 @@ const TWO32 = 2 ** 32;
 
 /**
  * A view of one trap frame in physical memory (the kernel stack is kernel memory,
- * reached through the direct map; it is never user memory).
+ * reached through the direct map; it is never user memory). The memory is an ES
+ * private field: a TrapFrame reads and writes its 176 bytes and nothing else.
+ * Only code that holds the physical memory can make one (ProcTable, for each
+ * kernel stack; Kernel.trapFrameAt, for the frame alltraps built).
  */
 export class TrapFrame {
-  constructor(readonly mem: PhysicalMemory, readonly phys: number) {}
+  readonly #memory: PhysicalMemory;
+  constructor(memory: PhysicalMemory, readonly phys: number) {
+    this.#memory = memory;
+  }
+
+  /** Copy every register of `other` into this frame (fork: the child returns where the parent did). */
+  copyFrom(other: TrapFrame): void {
+    this.#memory.bytes.copyWithin(this.phys, other.phys, other.phys + TRAP_FRAME_SIZE);
+  }
+  /** The frame's 176 bytes, copied (a signal frame saves them on the user stack). */
+  toBytes(): Uint8Array {
+    return this.#memory.bytes.slice(this.phys, this.phys + TRAP_FRAME_SIZE);
+  }
 
   lo(field: TrapFrameField): number {
-    return this.mem.read32(this.phys + trapFrameOffset(field));
+    return this.#memory.read32(this.phys + trapFrameOffset(field));
   }
   hi(field: TrapFrameField): number {
-    return this.mem.read32(this.phys + trapFrameOffset(field) + 4);
+    return this.#memory.read32(this.phys + trapFrameOffset(field) + 4);
   }
   /** The 64-bit value as an unsigned number (exact below 2^53; larger values stay >= 2^53). */
   unsigned(field: TrapFrameField): number {
@@ -74,7 +89,7 @@ export class TrapFrame {
     return (BigInt(this.hi(field)) << 32n) | BigInt(this.lo(field));
   }
   setHalves(field: TrapFrameField, lo: number, hi: number): void {
-    this.mem.write64(this.phys + trapFrameOffset(field), lo >>> 0, hi >>> 0);
+    this.#memory.write64(this.phys + trapFrameOffset(field), lo >>> 0, hi >>> 0);
   }
   /** Store a (safe) integer, negative values two's-complement: -1 -> 0xffff_ffff_ffff_ffff. */
   set(field: TrapFrameField, value: number): void {

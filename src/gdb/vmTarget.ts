@@ -1,0 +1,92 @@
+// A virtual machine under xk's monitor as a debug target: gdb sees the guest
+// as if it were a real machine. Registers are the guest's (the real CPU holds
+// them while the guest runs), but CS/SS, CPL-dependent RFLAGS.IF and the
+// control registers come from the vCPU, and memory goes through the guest's
+// own page tables (its CR3) into guest-physical memory.
+
+import type { VmHost } from '../vmm/host.js';
+import { MachineTarget } from './machineTarget.js';
+import type { StopEvent } from './target.js';
+import { REGISTERS } from './targetDescription.js';
+
+const IF = 1 << 9;
+
+function le(value: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let v = BigInt.asUintN(bytes * 8, BigInt(value));
+  for (let i = 0; i < bytes; i++) { out[i] = Number(v & 0xffn); v >>= 8n; }
+  return out;
+}
+
+export class VmTarget extends MachineTarget {
+  constructor(private readonly host: VmHost) {
+    super(host.machine, {
+      run: (n) => {
+        const r = host.run(n);
+        if (r.reason === 'limit') return null;
+        if (r.reason === 'shutdown') return { kind: 'exited', status: r.status ?? 0 } as StopEvent;
+        return { kind: 'ended', message: r.message } as StopEvent;
+      },
+    });
+  }
+
+  override readRegister(n: number): Uint8Array {
+    const v = this.host.vcpu;
+    switch (REGISTERS[n]?.name) {
+      case 'eflags': {
+        const real = this.host.machine.cpu.getRflags();
+        return le(((real & ~IF) | (v.vif ? IF : 0)) >>> 0, 4);
+      }
+      case 'cs': return le(v.cpl === 0 ? v.cs : v.cs | 3, 4);
+      case 'ss': return le(v.ss, 4);
+      case 'ds': return le(v.ds, 4);
+      case 'es': return le(v.es, 4);
+      case 'cr0': return le(v.cr0, 8);
+      case 'cr2': return le(v.cr2, 8);
+      case 'cr3': return le(v.cr3, 8);
+      case 'cr4': return le(v.cr4, 8);
+      case 'efer': return le(v.efer, 8);
+    }
+    return super.readRegister(n);
+  }
+
+  override writeRegister(n: number, bytes: Uint8Array): boolean {
+    const name = REGISTERS[n]?.name;
+    if (name === 'eflags' || name === 'cs' || name === 'ss') return false;
+    return super.writeRegister(n, bytes);
+  }
+
+  /** Guest-physical address of a guest-linear one, through the guest's own tables (as its kernel would see it). */
+  override physical(address: number): number {
+    const t = this.host.vm.shadow.translate(this.host.vcpu, address, 'read', 0);
+    return t.kind === 'ok' ? t.phys : -1;
+  }
+
+  override readMemory(address: bigint, length: number): Uint8Array | null {
+    const guest = this.host.vm.shadow.guest;
+    const start = Number(BigInt.asIntN(64, address));
+    const out = new Uint8Array(length);
+    let phys = 0;
+    for (let i = 0; i < length; i++) {
+      if (i === 0 || ((start + i) & 0xfff) === 0) {
+        const p = this.physical(start + i);
+        if (p < 0) return null;
+        phys = p - i;
+      }
+      out[i] = guest.read8(phys + i);
+    }
+    return out;
+  }
+
+  override writeMemory(address: bigint, bytes: Uint8Array): boolean {
+    const guest = this.host.vm.shadow.guest;
+    const start = Number(BigInt.asIntN(64, address));
+    for (let i = 0; i < bytes.length; i++) {
+      const p = this.physical(start + i);
+      if (p < 0) return false;
+      guest.write8(p, bytes[i]);
+      this.host.machine.invalidateCode(Math.floor(p / 4096)); // the guest's memory is host-physical [0, guestBytes)
+    }
+    return true;
+  }
+}

@@ -1,0 +1,238 @@
+// The GDB stub: real gdb in batch mode against `xk boot --gdb` (the oracle is
+// gdb itself and xk's own machine run without the stub), and the protocol
+// spoken over a socket by hand: Ctrl-C on a runaway loop, malformed packets.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { programImage } from '../src/cli/programImage.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
+import { prepareBoot, bootImage } from '../src/cli/bootCommand.js';
+import { Machine } from '../src/machine/machine.js';
+import { MachineTarget } from '../src/gdb/machineTarget.js';
+import { serveGdb } from '../src/gdb/server.js';
+import { frame } from '../src/gdb/packets.js';
+
+const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
+const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
+
+/** Start `xk boot IMAGE --gdb 0`; resolves with the child and the port it announced. */
+function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; port: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [XK, 'boot', image, '--gdb', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout!.on('data', (b) => (out += b));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`no gdb announcement: ${err}`)); }, 20_000);
+    child.stderr!.on('data', (b) => {
+      err += b;
+      const m = /waiting for gdb on (127\.0\.0\.1:\d+)/.exec(err);
+      if (m) { clearTimeout(timer); resolve({ child, port: m[1], stdout: () => out }); }
+    });
+  });
+}
+
+function gdbBatch(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const g = spawn('gdb', ['-batch', '-nx', ...args.flatMap((a) => ['-ex', a])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    g.stdout.on('data', (b) => (out += b));
+    g.stderr.on('data', (b) => (out += b));
+    const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${out}`)); }, 60_000);
+    g.on('close', () => { clearTimeout(timer); resolve(out); });
+  });
+}
+
+const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null && child.stdout?.readableEnded !== false) resolve(child.exitCode);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 60_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve(code); }); // 'close': stdout is drained too
+  });
+
+test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const build = buildGuest();
+  const symbols = guestSymbols(build);
+  const gdtInit = symbols.get('gdt_init')!;
+  assert.ok(gdtInit !== undefined);
+  // xk's own answer: run to gdt_init, then 4 more instructions.
+  const { machine } = prepareBoot(build.elf, 'guest.elf');
+  while (machine.cpu.rip !== gdtInit) machine.run(1);
+  for (let i = 0; i < 4; i++) machine.run(1);
+  const expected = { rip: machine.cpu.rip, rsp: Number(machine.cpu.getReg64(4)), rax: machine.cpu.getReg64(0) };
+
+  const plain = execFileSync(process.execPath, [XK, 'boot', build.elfPath], { encoding: 'utf8' });
+  const { child, port, stdout } = await startBoot(build.elfPath);
+  try {
+    const out = await gdbBatch([
+      `file ${build.elfPath}`, `target remote ${port}`, 'p/x $pc', 'break gdt_init', 'continue', 'p/x $pc',
+      'stepi 4', 'p/x $pc', 'p/x $rsp', 'p/x $rax', 'p/x $cr0', 'x/1xb _start', 'detach',
+    ]);
+    const values = [...out.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
+    assert.equal(values.length, 6, out);
+    assert.equal(values[0], 0x100000n, 'stopped at the entry point');
+    assert.equal(values[1], BigInt(gdtInit), 'the breakpoint');
+    assert.equal(values[2], BigInt(expected.rip));
+    assert.equal(values[3], BigInt(expected.rsp));
+    assert.equal(values[4], expected.rax);
+    assert.match(out, /_start>:\s+0x[0-9a-f]{2}/, 'memory reads work');
+    assert.equal(await exited(child), bootImage(build.elf, 'guest.elf').shutdownStatus ?? 0);
+    assert.equal(stdout(), plain, 'after detach the guest finishes with its usual output');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+/** A machine spinning in `jmp .` at address 0, served on an ephemeral port in this process. */
+async function runawayStub(): Promise<{ socket: net.Socket; replies: () => string; done: Promise<string> }> {
+  const machine = new Machine({ memoryBytes: 1 << 20 });
+  machine.memory.load(0x1000, Uint8Array.from([0x48, 0xff, 0xc0, 0xeb, 0xfb])); // inc %rax; jmp .-3
+  machine.cpu.rip = 0x1000;
+  let announced!: (p: string) => void;
+  const where = new Promise<string>((r) => (announced = r));
+  const done = serveGdb(new MachineTarget(machine), { port: 0 }, announced);
+  const [host, port] = (await where).split(':');
+  const socket = net.connect(Number(port), host);
+  let text = '';
+  socket.on('data', (b) => (text += b.toString('latin1')));
+  await new Promise((r) => socket.on('connect', r));
+  return { socket, replies: () => text, done };
+}
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(pred(), what);
+}
+
+test('Ctrl-C interrupts a runaway loop; registers and memory errors over the socket', { timeout: 30_000 }, async () => {
+  const { socket, replies, done } = await runawayStub();
+  socket.write(frame('c'));
+  await new Promise((r) => setTimeout(r, 100));
+  socket.write(Buffer.from([3]));
+  await until(() => /\$T02/.test(replies()), 'a SIGINT stop reply');
+  socket.write(frame('p0')); // rax counts the loop's iterations
+  await until(() => /\$[0-9a-f]{16}#/.test(replies().split('T02')[1] ?? ''), 'rax');
+  const rax = /\$([0-9a-f]{16})#/.exec(replies().split('T02')[1])![1];
+  assert.ok(Buffer.from(rax, 'hex').readBigUInt64LE() > 0n, 'the loop ran');
+  socket.write(frame('m7fffffff000,4')); // beyond physical memory: an error, not a crash
+  await until(() => /\$E14#/.test(replies()), 'E14 for an unmapped address');
+  socket.write(frame('k'));
+  assert.equal(await done, 'kill');
+  socket.destroy();
+});
+
+test('protocol fuzz: malformed packets get "-" or an error and the stub keeps answering', { timeout: 30_000 }, async () => {
+  const { socket, replies, done } = await runawayStub();
+  const bad = [
+    '$g#00', // bad checksum
+    '$m1000,4#z1', // checksum not hex
+    '$m1000', // truncated (a new packet follows)
+    '$' + 'A'.repeat(0x5000) + '#00', // oversized
+    'garbage',
+  ];
+  for (const b of bad) socket.write(Buffer.from(b, 'latin1'));
+  // Random packets with valid framing: whatever they say, the stub answers each one.
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const letters = 'mMXpPgGZzqQvH?';
+  for (let i = 0; i < 200; i++) {
+    let p = letters[Math.floor(rand() * letters.length)];
+    const n = Math.floor(rand() * 20);
+    for (let j = 0; j < n; j++) p += '0123456789abcdef,:;=xX'[Math.floor(rand() * 22)];
+    if (p.startsWith('Z') || p.startsWith('z') || p === 'c' || p.startsWith('v') || p === 'k' || p.startsWith('D')) continue;
+    socket.write(frame(p));
+  }
+  socket.write(frame('qC'));
+  await until(() => replies().includes('$QC1#'), 'a later valid packet is still answered');
+  assert.ok((replies().match(/-/g) ?? []).length >= 4, 'malformed packets were refused with "-"');
+  socket.write(frame('xyzzy'));
+  await until(() => replies().endsWith('$#00'), 'an unknown packet gets the empty reply');
+  socket.write(frame('k'));
+  assert.equal(await done, 'kill');
+  socket.destroy();
+});
+
+test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: !haveGdb, timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdb-'));
+  try {
+    const source = path.join(dir, 'watch.c');
+    fs.writeFileSync(source, [
+      '#include "user.h"', 'int counter;',
+      'int main(int argc, char **argv) {', '  int fd = open("ls", 0);', '  counter = 7;',
+      '  printf("counter %d fd %d\\n", counter, fd >= 0);', '  close(fd);', '  return 0;', '}', '',
+    ].join('\n'));
+    const image = programImage('test', source);
+    assert.ok(typeof image !== 'string', String(image));
+    const elf = path.join(dir, 'watch.elf');
+    fs.writeFileSync(elf, image);
+    const text = await assembleKernelText();
+    const alltraps = p2v(KERNEL_TEXT_PHYS) + text.symbols.get('alltraps')!;
+    const plain = execFileSync(process.execPath, [XK, 'run', elf], { encoding: 'utf8' });
+
+    const child = spawn(process.execPath, [XK, 'run', '--gdb', '0', elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (err += b));
+    try {
+      await until(() => /waiting for gdb on/.test(err), 'the stub is listening');
+      const port = /waiting for gdb on (\S+)/.exec(err)![1];
+      const at = '0x' + BigInt.asUintN(64, BigInt(alltraps)).toString(16);
+      const log = await gdbBatch([
+        `file ${elf}`, `target remote ${port}`, 'monitor ps', 'break main', 'continue', 'delete',
+        // At alltraps %rsp points at the trap number the vector stub pushed: stop on the first int $64.
+        `break *${at} if *(long *)$rsp == 64`, 'continue', 'delete', 'stepi 16', 'x/22gx $rsp',
+        'watch *(int *)&counter', 'continue', 'p/x $pc', 'p *(int *)&counter', 'delete', 'detach',
+      ]);
+      assert.match(log, /PID\s+PPID\s+STATE\s+NAME\s*\n\*\s+1\s+-\s+running\s+watch\.elf/, log);
+      const dump = [...log.matchAll(/^0x[0-9a-f]+:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)$/gm)].flatMap((m) => [BigInt(m[1]), BigInt(m[2])]);
+      assert.equal(dump.length, 22, log);
+      assert.equal(dump[0], 15n, 'rax: open is system call 15');
+      assert.equal(dump[15], 64n, 'trapno 64');
+      assert.equal(dump[18], 0x23n, 'cs: user code');
+      assert.match(log, /Old value = 0\s+New value = 7/);
+      const pc = BigInt(/^\$\d+ = (0x[0-9a-f]+)$/m.exec(log)![1]);
+      // The instruction just before the stop is the store to counter (objdump is the oracle).
+      const disassembly = execFileSync('objdump', ['-d', '-w', elf], { encoding: 'utf8' });
+      const lines = disassembly.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l));
+      const index = lines.findIndex((l) => BigInt('0x' + l.trim().split(':')[0]) === pc);
+      assert.ok(index > 0, `pc ${pc.toString(16)} is an instruction boundary`);
+      assert.match(lines[index - 1], /mov.*\$0x7/, lines[index - 1]);
+      assert.equal(await exited(child), 0);
+      assert.equal(out, plain, 'after detach the program finishes with its usual output');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Start `xk COMMAND IMAGE --gdb 0` and run gdb's commands against it; the gdb log. */
+async function gdbAgainst(command: 'boot' | 'vm', image: string, commands: string[]): Promise<string> {
+  const child = spawn(process.execPath, [XK, command, image, '--gdb', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b) => (err += b));
+  try {
+    await until(() => /waiting for gdb on/.test(err), `xk ${command} --gdb listens`);
+    const port = /waiting for gdb on (\S+)/.exec(err)![1];
+    return await gdbBatch([`file ${image}`, `target remote ${port}`, ...commands, 'kill']);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: !haveGdb, timeout: 180_000 }, async () => {
+  const build = buildGuest();
+  const commands = ['break schedule', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $cr3', 'p/x $cr0', 'p/x $eflags & 0x200', 'p/x $rsp', 'x/1gx $rsp', 'stepi 3', 'p/x $pc'];
+  const values = (log: string): string[] => [...log.matchAll(/^(?:\$\d+ = (0x[0-9a-f]+)|0x[0-9a-f]+(?: <[^>]*>)?:\s+(0x[0-9a-f]+))$/gm)].map((m) => m[1] ?? m[2]);
+  const bare = values(await gdbAgainst('boot', build.elfPath, commands));
+  const vm = values(await gdbAgainst('vm', build.elfPath, commands));
+  assert.equal(bare.length, 8, bare.join(' '));
+  assert.ok((BigInt(bare[3]) & 0x80000000n) !== 0n, 'schedule runs with paging on');
+  assert.deepEqual(vm, bare, 'the VM shows the same state the bare machine does');
+});
