@@ -3,8 +3,8 @@
 //  1. Instructions per second on a tight compute loop (hand-written machine code).
 //  2. The gcc-built integer program of the CPU oracle (test/oracle/program.c,
 //     -O2, compute() run 300 times): wall time on xk divided by wall time natively.
-//  3. The kernel: a user program calling getpid() in a loop under xk,
-//     in system calls per second (trap, dispatch in the TypeScript kernel, sysret).
+//  3. The kernel: a user program calling getpid() in a loop under xk, entering by
+//     int $64 and by syscall, in system calls per second and instructions per call.
 //  4. fork + exit of a process with a 4 MiB heap: eager copy vs copy-on-write (fork.ts).
 //  5. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
@@ -99,15 +99,15 @@ function program(): void {
   }
 }
 
-async function kernelSyscalls(): Promise<void> {
-  if (!have('as')) { console.log('GNU as not installed: skipping the kernel benchmark'); return; }
-  const calls = 200_000;
+/** One null system call (getpid) CALLS times, entering by `enter` ('int $64' or 'syscall'). */
+async function nullSyscalls(enter: string, calls: number): Promise<{ t: number; n: number; status: number | null }> {
   const image = buildAsmProgram(`
   .text
   .globl _start
 _start:
   mov $${calls}, %r12d
-1: call getpid
+1: mov $11, %eax
+  ${enter}
   dec %r12d
   jnz 1b
   xor %edi, %edi
@@ -126,7 +126,20 @@ _start:
       session.close();
     }
   }
-  console.log(`kernel: ${calls} getpid() calls in ${t.toFixed(2)} s = ${(calls / t / 1000).toFixed(0)} k system calls/s (${n} instructions, status ${status})`);
+  return { t, n, status };
+}
+
+async function kernelSyscalls(): Promise<void> {
+  if (!have('as')) { console.log('GNU as not installed: skipping the kernel benchmark'); return; }
+  const calls = 200_000;
+  const viaInt = await nullSyscalls('int $64', calls);
+  const viaSyscall = await nullSyscalls('syscall', calls);
+  for (const [name, r] of [['int $64', viaInt], ['syscall', viaSyscall]] as const) {
+    console.log(`kernel, ${name}: ${calls} getpid() calls in ${r.t.toFixed(2)} s = ${(calls / r.t / 1000).toFixed(0)} k system calls/s, ` +
+      `${(r.n / calls).toFixed(1)} instructions per call (status ${r.status})`);
+  }
+  console.log(`null system call, int $64 / syscall: ${(viaInt.t / viaSyscall.t).toFixed(2)}x the time, ` +
+    `${(viaInt.n / viaSyscall.n).toFixed(2)}x the instructions (the TypeScript kernel's own work is not counted as instructions)`);
 }
 
 computeLoop();

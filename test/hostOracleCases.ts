@@ -32,6 +32,7 @@ const SKIP = new Set([
   'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
   'cpuid', // xk reports its own fixed processor (tested in cpuCore.test)
   'rdtsc', // xk counts instructions
+  'syscall', 'sysretq', 'sysretl', // syscall would enter the host kernel; sysret at CPL 3: test/systemCallHost.test.ts
 ]);
 
 /** The user-level forms the oracle covers. */

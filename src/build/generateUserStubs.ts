@@ -51,10 +51,44 @@ export function generateUsys(): string {
   return lines.join('\n');
 }
 
+/**
+ * user/usys_syscall.S: the same stubs entering by the `syscall` instruction.
+ * syscall overwrites %rcx (with the return RIP) and %r11 (with RFLAGS), so the
+ * fourth argument moves to %r10, as in Linux's system-call convention; %rcx
+ * and %r11 are caller-saved in the C convention, so losing them is allowed.
+ * Selected by XK_USYS=syscall when the user programs are built.
+ */
+export function generateUsysSyscall(): string {
+  const lines = [
+    `# ${HEADER}`,
+    '# User-side system-call stubs that enter the kernel by `syscall` instead of',
+    '# `int $64`: same numbers in %eax, same arguments, except that the fourth one',
+    '# goes in %r10, since syscall overwrites %rcx with the return address (and',
+    '# %r11 with RFLAGS). The result comes back in %rax.',
+    '',
+    '  .text',
+  ];
+  for (const s of SYSCALLS) {
+    lines.push(
+      '',
+      `  .globl ${s.name}`,
+      `  .type ${s.name}, @function`,
+      `${s.name}:`,
+      `  movl $${s.num}, %eax    # SYS_${s.name}`,
+      '  movq %rcx, %r10',
+      '  syscall',
+      '  ret',
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
 /** The generated files, relative to the repository root. */
 export function generatedFiles(): Map<string, string> {
   return new Map([
     ['user/usys.S', generateUsys()],
+    ['user/usys_syscall.S', generateUsysSyscall()],
     ['user/include/syscall.h', generateSyscallHeader()],
   ]);
 }

@@ -34,6 +34,7 @@ export function buildKey(root: string): string {
     ...filesUnder(here, (name) => /^userProgram/.test(name) && code(name)),
   ];
   const hash = createHash('sha256');
+  hash.update(`XK_USYS=${process.env.XK_USYS ?? 'int'}\0`); // which stubs the library links (userPrograms.ts)
   for (const f of files) hash.update(f.slice(root.length)).update('\0').update(fs.readFileSync(f)).update('\0');
   return hash.digest('hex').slice(0, 32);
 }

@@ -57,6 +57,17 @@ function generatedFiles(folder: string, root: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.s')).sort().map((f) => `user/gen/${folder}/${f}`);
 }
 
+/**
+ * Which system-call stubs the user library links: user/usys.S (int $64, the
+ * default) or, with XK_USYS=syscall, user/usys_syscall.S (the syscall instruction).
+ */
+export function usysFile(): string {
+  const choice = process.env.XK_USYS ?? 'int';
+  if (choice === 'syscall') return 'user/usys_syscall.S';
+  if (choice === 'int') return 'user/usys.S';
+  throw new UserBuildError(`XK_USYS must be 'int' or 'syscall', not '${choice}'`);
+}
+
 let libraryCache: UserLibrary | null = null;
 
 /** crt0.o and the library objects, assembled once per process. */
@@ -64,7 +75,7 @@ export function userLibrary(): UserLibrary {
   if (libraryCache) return libraryCache;
   const root = repositoryRoot();
   const crt0 = assembleUserFile('user/lib/crt0.S', root);
-  const members = [assembleUserFile('user/usys.S', root), ...generatedFiles('lib', root).map((f) => assembleUserFile(f, root))];
+  const members = [assembleUserFile(usysFile(), root), ...generatedFiles('lib', root).map((f) => assembleUserFile(f, root))];
   libraryCache = { crt0, members };
   return libraryCache;
 }

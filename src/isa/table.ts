@@ -318,6 +318,12 @@ const ROWS: Row[] = [
   ['str', 'rmv', '0F 00 /1'],
   ['rdmsr', '', '0F 32', 'cpl0'],
   ['wrmsr', '', '0F 30', 'cpl0'],
+  // Fast system calls (issue 17). sysret is NOT marked cpl0: its #UD (EFER.SCE
+  // clear) is checked before its CPL test (SDM, SYSRET Operation), so
+  // src/machine/systemCall.ts does both. GNU as: bare `sysret` = sysretl.
+  ['syscall', '', '0F 05'],
+  ['sysretq', '', 'REX.W 0F 07'],
+  ['sysretl', '', '0F 07'],
   // Port I/O has no 64-bit form: REX.W is ignored, so these are ax (66) or eax.
   ['in', 'al, imm8', 'E4', 'io'],
   ['in', 'ax, imm8', 'o16 E5', 'io'],
@@ -573,6 +579,10 @@ for (const name of [
   'mfence', 'lfence', 'sfence', 'hlt', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'invlpg', 'swapgs', 'ltr', 'str',
   'rdmsr', 'wrmsr', 'in', 'out',
 ]) FLAG_RULES[name] = NONE;
+// syscall saves RFLAGS in R11 and clears the SFMASK bits; sysret loads RFLAGS from R11.
+FLAG_RULES.syscall = rule(SIX | FLAG_DF, SIX | FLAG_DF);
+FLAG_RULES.sysretq = rule(0, SIX | FLAG_DF);
+FLAG_RULES.sysretl = rule(0, SIX | FLAG_DF);
 for (const f of FORMS) if (!(f.family in FLAG_RULES)) throw new Error(`isa table: no flag rule for ${f.family}`);
 
 /** The flags effect of `form` with the given operands (count, zero source); without them, the general case. */

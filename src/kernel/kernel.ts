@@ -59,6 +59,9 @@ export interface EntryPoints {
   trap: number;
   idle: number;
   vectors: number[];
+  /** The `syscall` road (trapEntry.S): LSTAR's target, and the fast exit's sysretq. */
+  syscallEntry: number;
+  sysret: number;
 }
 
 import type { DiskDriver } from './drivers/diskDriver.js';

@@ -40,6 +40,8 @@ export class Cpu {
   cpl = 0;
   fsBase = 0; gsBase = 0; kernelGsBase = 0;
   cr0 = 0; cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
+  /** The syscall MSRs (systemCall.ts): STAR as two halves, LSTAR/CSTAR signed linear, SFMASK's low half. */
+  starLo = 0; starHi = 0; lstar = 0; cstar = 0; sfmask = 0;
   gdtrBase = 0; gdtrLimit = 0; idtrBase = 0; idtrLimit = 0;
   trSelector = 0; tssBase = 0; tssLimit = 0;
   halted = false;

@@ -23,6 +23,7 @@ import {
   isCodeSegment, isConforming, isWritableData, parseTssDescriptor, TYPE_TSS_AVAILABLE, TYPE_TSS_BUSY,
 } from './descriptors.js';
 import { isCanonical, toSignedLinear } from './address.js';
+import { fastSystemCall, fastSystemReturn, readSystemCallMsr, writeSystemCallMsr } from './systemCall.js';
 
 /** What the system instructions need from the machine. */
 export interface SystemHost extends InterruptHost {
@@ -44,6 +45,7 @@ export const MSR_KERNEL_GS_BASE = 0xc0000102;
 const SYSTEM_MNEMONICS = new Set([
   'hlt', 'cli', 'sti', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'ltr', 'str', 'invlpg',
   'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
+  'syscall', 'sysretq', 'sysretl', // systemCall.ts
 ]);
 
 /** SYSTEM_FORMS[form.id] = 1 when executeSystem implements the form (including mov to/from CRn and segment registers). */
@@ -205,6 +207,9 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
       cpu.kernelGsBase = t;
       return;
     }
+    case 'syscall': return fastSystemCall(machine);
+    case 'sysretq': return fastSystemReturn(machine, 64);
+    case 'sysretl': return fastSystemReturn(machine, 32);
     case 'iretq': return interruptReturn(machine, 8);
     case 'iret': return interruptReturn(machine, d.prefixes.opsize16 ? 2 : 4);
     case 'int': {
@@ -386,7 +391,11 @@ function readMsr(machine: SystemHost): void {
     case MSR_FS_BASE: v = cpu.fsBase; break;
     case MSR_GS_BASE: v = cpu.gsBase; break;
     case MSR_KERNEL_GS_BASE: v = cpu.kernelGsBase; break;
-    default: throw gp(0, `rdmsr: unknown MSR 0x${ecx.toString(16)}`);
+    default: {
+      const star = readSystemCallMsr(machine, ecx);
+      if (star) { writeReg(cpu, 0, 32, star[0]); writeReg(cpu, 2, 32, star[1]); return; }
+      throw gp(0, `rdmsr: unknown MSR 0x${ecx.toString(16)}`);
+    }
   }
   const [lo, hi] = splitLinear(v);
   writeReg(cpu, 0, 32, lo); // EDX:EAX, upper halves of RAX and RDX cleared
@@ -415,6 +424,7 @@ function writeMsr(machine: SystemHost): void {
       return;
     }
   }
+  if (writeSystemCallMsr(machine, ecx, lo, hi)) return;
   throw gp(0, `wrmsr: unknown MSR 0x${ecx.toString(16)}`);
 }
 

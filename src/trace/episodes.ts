@@ -14,7 +14,7 @@ export interface Episode {
   pid: number;
 }
 
-const STARTS = new Set(['stub', 'int', 'interrupted']);
+const STARTS = new Set(['stub', 'int', 'syscall-instruction', 'interrupted']);
 
 /** Split events into episodes and the loose events between them (in order). */
 export function episodes(events: TraceEvent[]): Array<Episode | TraceEvent> {
@@ -25,7 +25,7 @@ export function episodes(events: TraceEvent[]): Array<Episode | TraceEvent> {
     current = null;
   };
   for (const e of events) {
-    if (STARTS.has(e.step) && !(e.step === 'int' && current && current[current.length - 1].step === 'stub')) {
+    if (STARTS.has(e.step) && !((e.step === 'int' || e.step === 'syscall-instruction') && current && current[current.length - 1].step === 'stub')) {
       close();
       current = [];
     }

@@ -37,6 +37,7 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
 
   const stop = cpu.instructionCount + maxInstructions;
   let inTrap = false;
+  let bySyscall = false; // the current entry came by the syscall instruction, not through the IDT
   while (cpu.instructionCount < stop) {
     const before = {
       rip: cpu.rip, cpl: cpu.cpl, count: cpu.instructionCount,
@@ -49,7 +50,20 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
     // Entering the kernel: `int $64` stops exactly at vector64; a device interrupt is
     // delivered before the step, which then runs the stub's first instruction.
     const vector = before.cpl === 3 && cpu.cpl === 0 ? vectorAt(rip) : undefined;
-    if (vector !== undefined) {
+    if (before.cpl === 3 && cpu.cpl === 0 && rip === entry.syscallEntry) {
+      // The syscall road: no IDT, no TSS, nothing pushed; the stub (movl $n,%eax; movq %rcx,%r10; syscall) is 8 bytes before.
+      inTrap = true;
+      bySyscall = true;
+      const stub = userStub(session, before.rip - 3);
+      if (stub) emit(before.count - 2, 'user', 'stub', `${stub.name}: movl $${stub.num},%eax; movq %rcx,%r10`, { rip: hex(before.rip - 8) });
+      emit(before.count, 'user', 'syscall-instruction', `syscall at ${hex(before.rip)}`, {
+        rip: hex(before.rip + 2), rsp: hex(before.rsp), cs: hex(before.cs), ss: hex(before.ss), rax: Number(before.rax),
+      });
+      emit(cpu.instructionCount, 'cpu', 'msr',
+        `syscall: %rcx = rip ${hex(reg(cpu.regs, 1))}, %r11 = rflags, rflags &= ~SFMASK, CS/SS from STAR, rip = LSTAR ${hex(rip)}; no IDT, no stack switch (%rsp still ${hex(reg(cpu.regs, RSP))}), nothing pushed`,
+        { rcx: hex(reg(cpu.regs, 1)), r11: hex(reg(cpu.regs, 11)), handler: hex(rip) });
+    } else if (vector !== undefined) {
+      bySyscall = false;
       inTrap = true;
       if (vector === T_SYSCALL) {
         const stub = userStub(session, before.rip);
@@ -64,6 +78,11 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
       emit(cpu.instructionCount, 'cpu', 'gate',
         `IDT[${vector}] interrupt gate${vector === T_SYSCALL ? ' (DPL 3)' : ''}: %rsp = TSS.rsp0 ${hex(BigInt.asIntN(64, BigInt(rsp0)))}; push ss, rsp, rflags, cs, rip; jump to vector${vector}`,
         { vector, rsp0: hex(BigInt.asIntN(64, BigInt(rsp0))), handler: hex(entry.vectors[vector]) });
+    } else if (rip === entry.alltraps && inTrap && bySyscall) {
+      emit(cpu.instructionCount, 'entry', 'syscall_entry',
+        'syscall_entry: swapgs; save user %rsp at %gs:0x200; %rsp = TSS.rsp0 (%gs:4); push ss, rsp, r11, cs, rcx (the frame no hardware built); push $1 (err: by syscall); push $64; swapgs; jmp alltraps',
+        { addr: hex(entry.syscallEntry), rsp: hex(reg(cpu.regs, RSP)) });
+      emit(cpu.instructionCount, 'entry', 'alltraps', 'alltraps: push r15 ... rax (struct trap_frame, 176 bytes); mov %rsp,%rdi; call trap', { addr: hex(rip) });
     } else if (rip === entry.alltraps && inTrap) {
       const n = vectorNumber(machine.memory, reg(cpu.regs, RSP));
       const pushes = pushesErrorCode(n) ? `push $${n}` : `push $0; push $${n}`;
@@ -74,6 +93,8 @@ export function traceSession(session: Session, sink: TraceSink, maxInstructions 
       emit(before.count, 'entry', 'trapret', `trapret: pop rax ... r15; add $16,%rsp (trapno, err)`, {
         addr: hex(entry.trapret), tf: hex(trapFrameAddress(k.current)),
       });
+    } else if (rip === entry.sysret && inTrap) {
+      emit(cpu.instructionCount, 'cpu', 'sysretq', 'sysretq: rip = %rcx, rflags = %r11, CS/SS from STAR, CPL 3 (%rsp already the user\'s: loaded from the frame)', { addr: hex(rip) });
     } else if (rip === entry.iret && inTrap) {
       emit(cpu.instructionCount, 'cpu', 'iretq', 'iretq: pop rip, cs, rflags, rsp, ss', { addr: hex(rip) });
     } else if (before.cpl === 0 && cpu.cpl === 3 && inTrap) {

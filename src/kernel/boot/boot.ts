@@ -39,6 +39,7 @@ import { PAGE_SIZE } from '../mem/kernelLayout.js';
 const CR0_LONG = 0x1 | 0x10000 | 0x80000000;
 const CR4_PAE = 0x20;
 const EFER_LONG = 0x100 | 0x400;
+const EFER_SCE = 0x1; // system-call extensions: syscall/sysret enabled
 
 /** Instructions between timer interrupts (the scheduling quantum). */
 export const DEFAULT_TIMER_INTERVAL = 10000;
@@ -72,6 +73,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const entry: EntryPoints = {
     alltraps: at('alltraps'), trapret: at('trapret'), iret: at('iret'), trap: at('trap'), idle: at('idle'),
     vectors: Array.from({ length: VECTOR_COUNT }, (_, n) => at(`vector${n}`)),
+    syscallEntry: at('syscall_entry'), sysret: at('sysret'),
   };
 
   // 2. Physical pages and the kernel's page table (the direct map).
@@ -110,6 +112,17 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   cpu.ss = cpu.ds = cpu.es = KERNEL_DS;
   cpu.cpl = 0;
   cpu.setRflags(2);
+  // The `syscall` road (issue 17; machine/systemCall.ts, trap/trapEntry.S):
+  // EFER.SCE on; STAR[47:32] = KERNEL_CS (syscall: CS 0x08, SS 0x10),
+  // STAR[63:48] = 0x10 (sysretq: SS = 0x18|3 = USER_DS, CS = 0x20|3 = USER_CS,
+  // which is why the GDT has user data BEFORE user code); LSTAR = the stub;
+  // SFMASK clears TF, IF, DF, NT and AC on entry (as Linux); KERNEL_GS_BASE =
+  // the per-CPU area the stub reaches after swapgs (the TSS page).
+  cpu.efer = (EFER_LONG | EFER_SCE) >>> 0;
+  cpu.starHi = ((0x10 << 16) | KERNEL_CS) >>> 0;
+  cpu.lstar = entry.syscallEntry;
+  cpu.sfmask = 0x47700;
+  cpu.kernelGsBase = p2v(TSS_PHYS);
   hw.mmu.flush();
 
   const procs = new ProcTable(mem, allocator, kernelVm);

@@ -8,19 +8,18 @@ import type { OpenFile } from '../files/fileLayer.js';
 import type { Kernel } from '../kernel.js';
 import type { Blocking, Proc } from '../proc/proc.js';
 import { MAXPATH, NOFILE } from './syscallTable.js';
-import { ARGUMENT_REGISTERS } from '../trap/trapFrame.js';
 
 /** A system call's implementation: a result now, or a generator that may wait. */
 export type SyscallFunction = (k: Kernel, p: Proc) => number | Blocking;
 
 /** Argument n as a C int (the low 32 bits, signed). */
 export function argInt(p: Proc, n: number): number {
-  return p.tf.int(ARGUMENT_REGISTERS[n]);
+  return p.tf.int(p.tf.arg(n));
 }
 
 /** Argument n as an address (unsigned; values beyond 2^53 stay huge, and copyin rejects them). */
 export function argAddr(p: Proc, n: number): number {
-  return p.tf.unsigned(ARGUMENT_REGISTERS[n]);
+  return p.tf.unsigned(p.tf.arg(n));
 }
 
 /** Argument n as a file descriptor of p: the descriptor and its open file, or undefined. */

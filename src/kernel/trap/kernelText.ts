@@ -35,7 +35,7 @@ export function kernelTextSource(): string {
   return readFileSync(file, 'utf8') + '\n' + vectorsSource();
 }
 
-export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle'];
+export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle', 'syscall_entry', 'sysret'];
 
 export async function assembleKernelText(choice: AssemblerChoice = 'xk'): Promise<KernelText> {
   const source = kernelTextSource();

@@ -12,7 +12,8 @@
 # Exit. trap() comes back to trapret with %rsp pointing at a trap frame: the one
 # it was given, or another process's (a context switch changes %rsp and CR3).
 # trapret pops the registers, drops trapno and err, and iretq pops rip, cs,
-# rflags, rsp and ss: back to user mode.
+# rflags, rsp and ss: back to user mode — or, when the frame allows it, returns
+# by sysretq (below).
 
   .text
   .globl alltraps
@@ -37,6 +38,49 @@ alltraps:
 
   .globl trapret
 trapret:
+# The fast exit: sysretq leaves exactly the state iretq would when the frame's
+# rcx holds its rip and r11 its rflags (what `syscall` left in them), cs and ss
+# are the user's, rflags has only bits sysret keeps, and rip is a canonical
+# user address. The last test is the one that matters for safety: on Intel a
+# non-canonical rcx makes sysretq raise #GP at CPL 0, after %rsp has become the
+# user's (CVE-2012-0217), so such frames return by iretq, as Linux does.
+# Frame offsets (struct trap_frame): rcx 16, r11 80, rip 136, cs 144, rflags 152, rsp 160, ss 168.
+  mov 16(%rsp), %rax
+  cmp 136(%rsp), %rax
+  jne slowret
+  mov 80(%rsp), %rax
+  cmp 152(%rsp), %rax
+  jne slowret
+  test $-0x3c7fd8, %rax           # bits sysret would clear: ~0x3c7fd7
+  jnz slowret
+  cmpq $0x23, 144(%rsp)           # USER_CS
+  jne slowret
+  cmpq $0x1b, 168(%rsp)           # USER_DS
+  jne slowret
+  mov 136(%rsp), %rax
+  sar $47, %rax                   # canonical lower half: bits 63..47 all zero
+  jnz slowret
+  pop %rax
+  pop %rbx
+  pop %rcx
+  pop %rdx
+  pop %rbp
+  pop %rsi
+  pop %rdi
+  pop %r8
+  pop %r9
+  pop %r10
+  pop %r11
+  pop %r12
+  pop %r13
+  pop %r14
+  pop %r15
+  mov 40(%rsp), %rsp              # the user's rsp (trapno 0, err 8, rip 16, cs 24, rflags 32, rsp 40)
+  .globl sysret
+sysret:
+  sysretq
+
+slowret:
   pop %rax
   pop %rbx
   pop %rcx
@@ -56,6 +100,33 @@ trapret:
   .globl iret
 iret:
   iretq
+
+# The other road in: `syscall` (MSR LSTAR points here). The processor saved
+# the user's RIP in %rcx and RFLAGS in %r11, cleared the SFMASK flags (IF among
+# them: nothing interrupts this stub), set CS/SS from STAR and CPL 0 — and did
+# NOT switch stacks: %rsp is still the user's, and may be anything. So the
+# kernel switches itself. swapgs makes GS's base the kernel's per-CPU area
+# (KERNEL_GS_BASE = the TSS page, kernelLayout.ts): %gs:4 is TSS.rsp0, the
+# same kernel stack top the hardware uses for int $64, and %gs:0x200 is a
+# scratch slot for the user's %rsp while no register is free. Then the stub
+# pushes by hand what int $64's hardware frame holds (ss, rsp, rflags, cs, rip),
+# err = 1 (ENTERED_BY_SYSCALL: the 4th argument is in %r10, as on Linux, since
+# %rcx was overwritten) and trapno 64, and joins alltraps: the same struct
+# trap_frame, the same trap() and syscall().
+  .globl syscall_entry
+syscall_entry:
+  swapgs
+  mov %rsp, %gs:0x200
+  mov %gs:4, %rsp
+  pushq $0x1b                     # ss = USER_DS
+  pushq %gs:0x200                 # rsp
+  push %r11                       # rflags
+  pushq $0x23                     # cs = USER_CS
+  push %rcx                       # rip
+  pushq $1                        # err = ENTERED_BY_SYSCALL
+  pushq $64                       # trapno = T_SYSCALL
+  swapgs
+  jmp alltraps
 
 # trap(struct trap_frame *tf) is the TypeScript kernel (src/kernel/trap/trap.ts). The
 # CPU's host-call gate runs it when RIP reaches this address at CPL 0, so the

@@ -34,6 +34,13 @@ export function trapFrameOffset(field: TrapFrameField): number {
 
 /** The system-call argument registers, in order. */
 export const ARGUMENT_REGISTERS: readonly TrapFrameField[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
+/**
+ * The same, for a call made by the `syscall` instruction: it overwrites %rcx
+ * with the return RIP, so the fourth argument travels in %r10 (as on Linux).
+ */
+export const SYSCALL_ARGUMENT_REGISTERS: readonly TrapFrameField[] = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
+/** The `err` value syscall_entry (trapEntry.S) stores: the frame was built by the kernel after `syscall`, not by int $64. */
+export const ENTERED_BY_SYSCALL = 1;
 
 const TWO32 = 2 ** 32;
 
@@ -92,7 +99,7 @@ export class TrapFrame {
   }
   /** Argument register n (0 = %rdi). */
   arg(n: number): TrapFrameField {
-    return ARGUMENT_REGISTERS[n];
+    return (this.lo('err') === ENTERED_BY_SYSCALL ? SYSCALL_ARGUMENT_REGISTERS : ARGUMENT_REGISTERS)[n];
   }
   /** Hex rendering of a field, exact. */
   hex(field: TrapFrameField): string {

@@ -35,7 +35,7 @@ const EXTENSIONS: Record<string, [string, 0 | Size, 0 | Size]> = {
 
 /** Other spellings GNU as accepts for the same instruction. */
 const ALIASES: Record<string, string> = {
-  sal: 'shl', iretl: 'iret', movsd: 'movs', cmpsd: 'cmps', stosd: 'stos', lodsd: 'lods', scasd: 'scas',
+  sal: 'shl', iretl: 'iret', sysret: 'sysretl', movsd: 'movs', cmpsd: 'cmps', stosd: 'stos', lodsd: 'lods', scasd: 'scas',
   repz: 'repe', repnz: 'repne', pushfq: 'pushf', popfq: 'popf',
 };
 

@@ -36,13 +36,14 @@ function gprName(num: number, size: Size, high8: boolean): string {
 }
 
 /** fs and gs are the only segment overrides with an effect in 64-bit mode; objdump shows the others as bare prefixes. */
-function segmentText(d: Decoded): string {
+function segmentText(d: Decoded, hidden: boolean): string {
+  if (hidden) return '';
   return d.prefixes.segment >= 4 ? `%${SEGMENT_REGS[d.prefixes.segment]}:` : '';
 }
 
 /** A memory operand's text, and for RIP-relative ones the address it refers to (objdump prints it as a comment). */
-function memoryText(d: Decoded, m: MemOperand, nextAddress: number): { text: string; target: number | null } {
-  const seg = segmentText(d);
+function memoryText(d: Decoded, m: MemOperand, nextAddress: number, hideSegment = false): { text: string; target: number | null } {
+  const seg = segmentText(d, hideSegment);
   const a32 = d.prefixes.addrsize32;
   const reg = (n: number) => '%' + (a32 ? REG32[n] : REG64[n]);
   if (m.base === BASE_RIP) {
@@ -168,6 +169,22 @@ function isSregMove(form: Form): boolean {
   return form.map === 0 && (form.opcode === 0x8c || form.opcode === 0x8e);
 }
 
+/**
+ * CET's notrack: a 3e prefix on an indirect call or jmp (ff /2, ff /4) without a
+ * 66 prefix. objdump then names the last segment prefix byte `notrack`, whichever
+ * segment it was, and shows no segment override in the operand.
+ */
+function isNotrack(d: Decoded, form: Form, bytes: Uint8Array | undefined): boolean {
+  if (!(form.map === 0 && form.opcode === 0xff && (form.mnemonic === 'call' || form.mnemonic === 'jmp'))) return false;
+  const list = prefixBytes(d, bytes);
+  return list.includes(0x3e) && !list.includes(0x66);
+}
+
+/** bsf and bsr (0f bc, 0f bd) share their opcode with tzcnt/lzcnt: objdump's prefix lookup consumes a 66 on them even when REX.W overrides it. */
+function isBitScan(form: Form): boolean {
+  return form.map === 1 && (form.opcode === 0xbc || form.opcode === 0xbd);
+}
+
 function isBranch(form: Form): boolean {
   return form.family === 'jcc' || form.mnemonic === 'jmp' || form.mnemonic === 'call' || form.mnemonic === 'ret';
 }
@@ -210,14 +227,21 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
   const last67 = lastOf((b) => b === 0x67);
   const lastRep = lastOf((b) => b === 0xf2 || b === 0xf3);
   const lastF2 = lastOf((b) => b === 0xf2);
+  const lastF3 = lastOf((b) => b === 0xf3);
   const lastSeg = lastOf((b) => SEGMENT_PREFIX.includes(b));
   const hasMem = d.operands.some((o) => o.type === 'mem');
   const str = STRING_OPS.has(form.mnemonic);
   const regOperand = d.operands.some((o) => o.type === 'reg');
-  const used66 = (form.sizeRule === 'o16' && !(isMemory16(form) && hasMem)) || (isSregMove(form) && regOperand) || (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0) || form.mnemonic === 'iret';
+  const used66 = (form.sizeRule === 'o16' && !(isMemory16(form) && hasMem)) || (isSregMove(form) && regOperand) || (form.mnemonic === 'nop' && form.opcode === 0x90 && form.map === 0) || form.mnemonic === 'iret' || isBitScan(form);
   const used67 = hasMem || str || form.mnemonic === 'jrcxz' || form.mnemonic === 'loop';
   const lock = list.includes(0xf0);
   const memDest = d.operands.length > 0 && d.operands[0].type === 'mem';
+  // Hardware lock elision: on a lockable instruction with a memory destination
+  // that is locked (or xchg, which always is), the last F2 reads xacquire and the
+  // last F3 xrelease; on a plain store (mov to memory) only the last F3, xrelease.
+  const hle = form.lock && (form.mnemonic === 'xchg' ? hasMem : lock && memDest);
+  const hleStore = form.mnemonic === 'mov' && memDest && form.map === 0 && [0x88, 0x89, 0xc6, 0xc7].includes(form.opcode);
+  const notrack = isNotrack(d, form, bytes);
   const names: string[] = [];
   let hint = '';
   // Conditional branches show a cs (not taken) or ds (taken) prefix as a hint,
@@ -236,11 +260,11 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
       if (!(i === last67 && used67)) names.push('addr32');
     } else if (b === 0xf2 || b === 0xf3) {
       if (b === 0xf2 && i === lastF2 && isBranch(form)) names.push('bnd');
+      else if (hle && i === (b === 0xf2 ? lastF2 : lastF3)) names.push(b === 0xf2 ? 'xacquire' : 'xrelease');
+      else if (hleStore && b === 0xf3 && i === lastF3) names.push('xrelease');
       else if (i !== lastRep) names.push(PREFIX_NAMES[b]);
       else if (d.prefixes.rep === 0) { /* consumed as a mandatory prefix (pause, endbr64) */ }
       else if (str) names.push(b === 0xf2 ? 'repnz' : form.rep === 'rep' ? 'rep' : 'repz');
-      else if (form.lock && memDest && (lock || form.mnemonic === 'xchg')) names.push(b === 0xf2 ? 'xacquire' : 'xrelease');
-      else if (b === 0xf3 && form.mnemonic === 'mov' && memDest && form.map === 0 && [0x88, 0x89, 0xc6, 0xc7].includes(form.opcode)) names.push('xrelease');
       else if (b === 0xf2 && isBranch(form)) names.push('bnd');
       else names.push(PREFIX_NAMES[b]);
     } else if (SEGMENT_PREFIX.includes(b)) {
@@ -249,7 +273,8 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
       const shown = i === lastSeg && (
         (d.prefixes.segment >= 4 && (hasMem || d.operands.some((o) => o.type === 'moffs'))) ||
         (str && (form.mnemonic.startsWith('movs') || form.mnemonic.startsWith('cmps') || form.mnemonic.startsWith('lods'))));
-      if (i === lastSeg && hintText) hint = hintText;
+      if (i === lastSeg && notrack) names.push('notrack');
+      else if (i === lastSeg && hintText) hint = hintText;
       else if (!shown) names.push(PREFIX_NAMES[b]);
     } else {
       names.push(PREFIX_NAMES[b]);
@@ -310,7 +335,7 @@ export function formatInstruction(d: Decoded, address: number, symbols?: SymbolT
           break;
         }
         case 'mem': {
-          const m = memoryText(d, o, nextAddress);
+          const m = memoryText(d, o, nextAddress, isNotrack(d, form, bytes));
           text = m.text;
           if (m.target !== null) comment = formatTarget(m.target, symbols);
           break;
@@ -318,7 +343,7 @@ export function formatInstruction(d: Decoded, address: number, symbols?: SymbolT
         case 'imm': text = immText(o.lo, o.hi); break;
         case 'rel': text = formatTarget(nextAddress + o.disp, symbols); break;
         case 'moffs': {
-          const seg = segmentText(d);
+          const seg = segmentText(d, false);
           text = seg + '0x' + (o.hi !== 0 ? o.hi.toString(16) + o.lo.toString(16).padStart(8, '0') : o.lo.toString(16));
           break;
         }
