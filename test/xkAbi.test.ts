@@ -96,6 +96,31 @@ int main(void) {
   assert.equal(run.status, 0, run.output);
 });
 
+test('a pipe read into a read-only buffer: -1 while data waits (the data stays), 0 once no writer is left', async () => {
+  const image = buildCProgram(C_PROTOTYPES + `
+int main(void) {
+  char buf[8];
+  unsigned char *text = (unsigned char *)main; /* read-only program text */
+  unsigned char before = text[0];
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  int pid = fork();
+  if (pid == 0) {                 /* the child writes later, so the parent's read waits first */
+    sleep(2);
+    write(fds[1], "xy", 2);
+    exitstatus(0);
+  }
+  close(fds[1]);
+  if (read(fds[0], text, 2) != -1) return 2;   /* waits for the child; data: refused */
+  if (read(fds[0], buf, 8) != 2 || buf[0] != 'x' || buf[1] != 'y') return 3; /* nothing was taken */
+  if (read(fds[0], text, 2) != 0) return 4;    /* the child exited: end of file, 0 */
+  if (text[0] != before) return 5;
+  return 0;
+}`);
+  const run = await runProgram(image);
+  assert.equal(run.status, 0, run.output);
+});
+
 test('waitstatus (36) and exitstatus (37): xk\'s status-returning forms', async () => {
   const image = buildCProgram(C_PROTOTYPES + `
 int main(void) {

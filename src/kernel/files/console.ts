@@ -92,6 +92,13 @@ export function consoleRead(max: number): Uint8Array | 'block' {
   return out;
 }
 
+/** What a read would do now, without taking anything: copy bytes, return end of file, or wait. */
+export function consoleReadState(): 'data' | 'end' | 'block' {
+  const line = ready[0];
+  if (line === undefined) return inputEnded ? 'end' : 'block';
+  return line.length === 0 ? 'end' : 'data';
+}
+
 /** Writes to the serial port; never blocks. */
 export function consoleWrite(bytes: Uint8Array): number {
   output(bytes.slice());

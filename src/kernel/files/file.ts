@@ -14,8 +14,11 @@ import { iput, readi, stati } from '../fs/inode.js';
 import { fsOpen, fsWrite, O_RDWR, O_WRONLY } from '../fs/fsOps.js';
 import { CONSOLE_MAJOR, T_DEV } from '../fs/layout.js';
 import type { WaitChannel } from '../fs/channel.js';
-import { Pipe, pipeClose, pipeRead, pipeWrite } from './pipe.js';
-import { consoleRead, consoleReadable, consoleWritable, consoleWrite } from './console.js';
+import { Pipe, pipeClose, pipeRead, pipeReadState, pipeWrite } from './pipe.js';
+import { consoleRead, consoleReadable, consoleReadState, consoleWritable, consoleWrite } from './console.js';
+
+/** What a read would do now: copy bytes or fail ('data'), return end of file ('end'), or wait ('block'). */
+export type ReadState = 'data' | 'end' | 'block';
 
 export { O_RDONLY, O_WRONLY, O_RDWR, O_CREATE } from '../fs/fsOps.js';
 export { setWakeup, WaitChannel } from '../fs/channel.js';
@@ -52,6 +55,8 @@ export function fileFcntlState(f: File): FcntlState {
 /** A character device: read and write never block (read may say 'block'). */
 export interface Device {
   read(max: number): Uint8Array | 'block';
+  /** What read would do now, without taking anything. */
+  readState(): ReadState;
   write(bytes: Uint8Array): number;
   readable: WaitChannel;
   writable: WaitChannel;
@@ -59,7 +64,7 @@ export interface Device {
 
 /** Device drivers by major number. */
 export const devices = new Map<number, Device>([
-  [CONSOLE_MAJOR, { read: consoleRead, write: consoleWrite, readable: consoleReadable, writable: consoleWritable }],
+  [CONSOLE_MAJOR, { read: consoleRead, readState: consoleReadState, write: consoleWrite, readable: consoleReadable, writable: consoleWritable }],
 ]);
 
 const fileTable: File[] = [];
@@ -148,8 +153,17 @@ export function fileRead(f: File, n: number): Uint8Array | 'block' | -1 {
 }
 
 /** An inode file whose offset is at (or past) its end: a read returns 0 bytes and writes no memory. */
-export function fileAtEnd(f: File): boolean {
-  return f.readable && f.type === 'inode' && f.offset >= f.inode!.size;
+/**
+ * What read() would do now, without taking anything: copy bytes or fail
+ * ('data'), return end of file ('end'), or wait ('block').
+ */
+export function fileReadState(f: File): ReadState {
+  if (!f.readable) return 'data';
+  switch (f.type) {
+    case 'pipe': return pipeReadState(f.pipe!);
+    case 'device': return devices.get(f.major!)?.readState() ?? 'data';
+    case 'inode': return f.offset >= f.inode!.size ? 'end' : 'data';
+  }
 }
 
 /**

@@ -27,8 +27,8 @@ export interface FileLayer {
 
   open(path: string, flags: number, cwd: InodeRef): OpenFile | number;
   read(f: OpenFile, n: number): Uint8Array | 'block' | number;
-  /** A regular file read at its end: read() would return 0 bytes without touching the buffer (XK's EOF rule). */
-  atEndOfFile(f: OpenFile): boolean;
+  /** What read would do now, without taking anything: copy bytes or fail ('data'), return end of file ('end'), or wait ('block'). */
+  readState(f: OpenFile): 'data' | 'end' | 'block';
   write(f: OpenFile, bytes: Uint8Array): number | 'block' | 'broken';
   stat(f: OpenFile): FileStat | number;
   dup(f: OpenFile): OpenFile;

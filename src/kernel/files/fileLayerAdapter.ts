@@ -2,7 +2,7 @@
 // file.ts (open-file table), console.ts, fs/ (inodes, paths, the log).
 
 import {
-  fileAlloc, fileCanBlock, fileClose, fileFcntlState, fileDup, fileOpen, filePipe, fileAtEnd, fileRead, fileStat, fileWaitChannel, fileWrite,
+  fileAlloc, fileCanBlock, fileClose, fileFcntlState, fileDup, fileOpen, filePipe, fileReadState, fileRead, fileStat, fileWaitChannel, fileWrite,
   resetFileTable, setWakeup, type File,
 } from './file.js';
 import { consoleInput, consoleInputEnd, resetConsole, setConsoleOutput } from './console.js';
@@ -80,7 +80,7 @@ export function fileLayerFor(fs: FileSystem, disk?: CrashingDisk): FileLayer {
         return fileRead(file, n);
       });
     },
-    atEndOfFile: (f) => fileAtEnd(asFile(f)),
+    readState: (f) => fileReadState(asFile(f)),
     write: (f, bytes) => {
       const file = asFile(f);
       if (file.type !== 'inode') return fileWrite(file, bytes);

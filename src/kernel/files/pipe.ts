@@ -31,6 +31,12 @@ export function pipeRead(p: Pipe, max: number): Uint8Array | 'block' {
   return out;
 }
 
+/** What a read would do now, without taking anything: copy bytes, return end of file, or wait. */
+export function pipeReadState(p: Pipe): 'data' | 'end' | 'block' {
+  if (p.nread !== p.nwrite) return 'data';
+  return p.writeOpen ? 'block' : 'end';
+}
+
 /** Bytes accepted now (0 when full); 'broken' when no reader is left. */
 export function pipeWrite(p: Pipe, bytes: Uint8Array): number | 'broken' {
   if (!p.readOpen) return 'broken';

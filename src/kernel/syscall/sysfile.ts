@@ -15,9 +15,10 @@ import { STAT_SIZE } from './syscallTable.js';
 
 /**
  * read(fd, buf, n): up to n bytes; 0 at end of file; waits on an empty pipe or console.
- * At the end of a regular file it returns 0 for any mapped user buffer, as XK and
- * Linux do: no byte is copied, so even a read-only buffer is fine. Otherwise buf must be writable
- * before anything is read (pipe data taken cannot be given back).
+ * At end of file (a regular file at its end, a pipe with no writer left, ^D on the
+ * console) it returns 0 for any mapped user buffer, as XK and Linux do: no byte is
+ * copied, so even a read-only buffer is fine. A read that would copy bytes needs a
+ * writable buffer before anything is taken (pipe data taken cannot be given back).
  */
 function* sysRead(k: Kernel, p: Proc): Blocking {
   const a = argFd(p, 0);
@@ -25,8 +26,19 @@ function* sysRead(k: Kernel, p: Proc): Blocking {
   const n = argInt(p, 2);
   traceArgs(k, p, 'read', [a ? a.fd : argInt(p, 0), ptr(buf), n]);
   if (!a || n < 0) return -1;
-  if (k.files.atEndOfFile(a.file) && userRangeMapped(p, buf, n)) return 0;
-  if (!userRangeWritable(p, buf, n)) return -1;
+  if (!userRangeWritable(p, buf, n)) {
+    if (!userRangeMapped(p, buf, n)) return -1;
+    // A read-only buffer: wait, taking nothing, until it is known whether the
+    // read would copy bytes (-1, the data stays for the next reader) or is at
+    // end of file (0).
+    for (;;) {
+      const state = k.files.readState(a.file);
+      if (state === 'end') return 0;
+      if (state === 'data') return -1;
+      if (p.killed) return -1;
+      yield k.files.waitChannel(a.file, 'read');
+    }
+  }
   for (;;) {
     const r = k.files.read(a.file, n);
     if (r === 'block') {
