@@ -1,60 +1,37 @@
-// The user programs, built by xk's own toolchain: the committed assembly in
-// user/gen (gcc -S output, see generateUserAssembly.ts) plus user/lib/crt0.S and
-// user/usys.S go through xk's assembler, and xk's linker links each program with
-// crt0 and the user library. No C compiler is needed at run time.
-//
-// The library is linked the way `ld` treats an archive (libulib.a in
-// user/BUILD.md): a library object goes in only when it defines a symbol that is
-// still undefined, so a program may define its own `strlen` without a clash.
+// The user programs for a run on the host: userBuild.ts does the building with
+// xk's own toolchain; this file reads the sources from the repository, picks the
+// system-call stubs (XK_USYS), and caches the executables across runs
+// (userProgramCache.ts). No C compiler is needed at run time.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemble } from '../toolchain/assembler/assembler.js';
-import { readElf } from '../toolchain/elf/reader.js';
-import { SHN_UNDEF, STB_LOCAL } from '../toolchain/elf/elfTypes.js';
-import { link } from '../toolchain/linker/link.js';
 import { repositoryRoot } from '../kernel/trap/kernelText.js';
 import { buildKey, readCache, writeCache } from './userProgramCache.js';
+import {
+  assembleUserSource, buildUserBinariesFrom, buildUserLibrary, linkWithLibrary, UserBuildError,
+  type ObjectInput, type UserBinaries, type UserLibrary, type UserSourceFiles,
+} from './userBuild.js';
 
-export interface ObjectInput {
-  name: string;
-  bytes: Uint8Array;
+export { UserBuildError, type ObjectInput, type UserBinaries, type UserLibrary };
+
+/** The repository's user/ sources, read from the host file system. */
+export function repositorySources(root = repositoryRoot()): UserSourceFiles {
+  return {
+    read: (relativePath) => {
+      const file = join(root, relativePath);
+      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    },
+    generated: (folder) => {
+      const dir = join(root, 'user', 'gen', folder);
+      if (!existsSync(dir)) return [];
+      return readdirSync(dir).filter((f) => f.endsWith('.s')).sort().map((f) => `user/gen/${folder}/${f}`);
+    },
+  };
 }
-
-export interface UserLibrary {
-  /** crt0.o: `_start`, always linked first. */
-  crt0: ObjectInput;
-  /** usys.o and the compiled user/lib/*.c, in order: the "archive". */
-  members: ObjectInput[];
-}
-
-export interface UserBinaries {
-  /** user/programs: init, sh, cat, ... -> ELF executable. */
-  programs: Map<string, Uint8Array>;
-  /** user/tests: filetest, proctest, ... -> ELF executable. */
-  tests: Map<string, Uint8Array>;
-}
-
-export class UserBuildError extends Error {}
 
 /** Assembles one file of user/ (path relative to the repository root) with xk's assembler. */
 export function assembleUserFile(relativePath: string, root = repositoryRoot()): ObjectInput {
-  const file = join(root, relativePath);
-  if (!existsSync(file)) throw new UserBuildError(`user programs: ${relativePath} is missing (run \`npm run gen:user\`?)`);
-  const name = relativePath.replace(/^.*\//, '').replace(/\.[sS]$/, '.o');
-  try {
-    const object = assemble(readFileSync(file, 'utf8'), { fileName: file, includeDirs: [join(root, 'user', 'include')] }).object;
-    return { name, bytes: object };
-  } catch (e) {
-    throw new UserBuildError(`user programs: xk's assembler rejected ${relativePath}:\n${(e as Error).message}`);
-  }
-}
-
-/** The .s files of user/gen/<folder>, sorted, relative to the repository root. */
-function generatedFiles(folder: string, root: string): string[] {
-  const dir = join(root, 'user', 'gen', folder);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.s')).sort().map((f) => `user/gen/${folder}/${f}`);
+  return assembleUserSource(relativePath, repositorySources(root));
 }
 
 /**
@@ -72,60 +49,13 @@ let libraryCache: UserLibrary | null = null;
 
 /** crt0.o and the library objects, assembled once per process. */
 export function userLibrary(): UserLibrary {
-  if (libraryCache) return libraryCache;
-  const root = repositoryRoot();
-  const crt0 = assembleUserFile('user/lib/crt0.S', root);
-  const members = [assembleUserFile(usysFile(), root), ...generatedFiles('lib', root).map((f) => assembleUserFile(f, root))];
-  libraryCache = { crt0, members };
+  libraryCache ??= buildUserLibrary(repositorySources(), usysFile());
   return libraryCache;
 }
 
-/** Global symbols an object defines and the ones it uses without defining. */
-function symbolsOf(object: ObjectInput): { defines: Set<string>; uses: Set<string> } {
-  const defines = new Set<string>();
-  const uses = new Set<string>();
-  for (const s of readElf(object.bytes, object.name).symbols) {
-    if (s.bind === STB_LOCAL || s.name === '') continue;
-    (s.shndx === SHN_UNDEF ? uses : defines).add(s.name);
-  }
-  return { defines, uses };
-}
-
-/**
- * Links `objects` into an executable with crt0 first (unless they define their
- * own `_start`) and the library members that are needed (repeatedly, since one
- * member may need another). Throws LinkError (from the linker) for undefined or
- * doubly defined symbols.
- */
+/** Links `objects` with crt0 and the user library members they need (userBuild.ts). */
 export function linkWithUserLibrary(objects: ObjectInput[], library = userLibrary()): Uint8Array {
-  const defined = new Set<string>();
-  const wanted = new Set<string>();
-  const add = (o: ObjectInput): void => {
-    const { defines, uses } = symbolsOf(o);
-    for (const d of defines) defined.add(d);
-    for (const u of uses) wanted.add(u);
-  };
-  objects.forEach(add);
-  const chosen = [...objects];
-  if (!defined.has('_start')) {
-    add(library.crt0);
-    chosen.unshift(library.crt0);
-  }
-  const remaining = [...library.members];
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let i = 0; i < remaining.length; i++) {
-      const { defines } = symbolsOf(remaining[i]);
-      if ([...defines].some((d) => wanted.has(d) && !defined.has(d))) {
-        add(remaining[i]);
-        chosen.push(remaining[i]);
-        remaining.splice(i, 1);
-        changed = true;
-        break;
-      }
-    }
-  }
-  return link(chosen);
+  return linkWithLibrary(objects, library);
 }
 
 let binariesCache: UserBinaries | null = null;
@@ -145,21 +75,7 @@ export function buildUserBinaries(useDiskCache = true): UserBinaries {
     binariesCache = { programs: pick('programs'), tests: pick('tests') };
     return binariesCache;
   }
-  const library = userLibrary();
-  const build = (folder: string): Map<string, Uint8Array> => {
-    const out = new Map<string, Uint8Array>();
-    for (const file of generatedFiles(folder, root)) {
-      const name = file.replace(/^.*\//, '').replace(/\.s$/, '');
-      try {
-        out.set(name, linkWithUserLibrary([assembleUserFile(file, root)], library));
-      } catch (e) {
-        if (e instanceof UserBuildError) throw e;
-        throw new UserBuildError(`user programs: cannot link ${name}: ${(e as Error).message}`);
-      }
-    }
-    return out;
-  };
-  binariesCache = { programs: build('programs'), tests: build('tests') };
+  binariesCache = buildUserBinariesFrom(repositorySources(root), userLibrary());
   if (useDiskCache) {
     const entries = (folder: string, m: Map<string, Uint8Array>): [string, Uint8Array][] => [...m].map(([k, v]) => [`${folder}/${k}`, v]);
     writeCache(key, new Map([...entries('programs', binariesCache.programs), ...entries('tests', binariesCache.tests)]));

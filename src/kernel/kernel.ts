@@ -128,7 +128,7 @@ export class Kernel {
 
   /** Print a kernel message on the console (the serial port), like xv6's cprintf. */
   print(text: string): void {
-    for (const b of Buffer.from(text, 'latin1')) this.hw.ports.out(COM1, 1, b);
+    for (let i = 0; i < text.length; i++) this.hw.ports.out(COM1, 1, text.charCodeAt(i) & 0xff);
   }
 
   /** Record a trace event when tracing. */

@@ -91,7 +91,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   const vcpu = new Vcpu();
   vcpu.cs = 0; // the reset state: paging off, virtual CPL 0
   let guest: VmProcess;
-  const devices = new VirtualDevices(() => virtualClock(guest.state), options.serialOut ?? ((b) => k.print(Buffer.from(b).toString('latin1'))));
+  const devices = new VirtualDevices(() => virtualClock(guest.state), options.serialOut ?? ((b) => k.print(String.fromCharCode(...b))));
   const state: VmState = {
     vcpu, shadow, devices, mem: new GuestMemory(memory, shadow, vcpu),
     realInstructions: () => guest.retired + (k.current === p ? k.cpu.instructionCount - guest.enteredAt : 0),

@@ -124,13 +124,13 @@ export function decodeDirent(bytes: Uint8Array, off: number): Dirent {
   const inum = bytes[off] | (bytes[off + 1] << 8);
   let end = off + 2;
   while (end < off + 2 + DIRSIZ && bytes[end] !== 0) end++;
-  return { inum, name: Buffer.from(bytes.subarray(off + 2, end)).toString('latin1') };
+  return { inum, name: String.fromCharCode(...bytes.subarray(off + 2, end)) };
 }
 
 export function encodeDirent(d: Dirent): Uint8Array {
   const bytes = new Uint8Array(DIRENT_SIZE);
   bytes[0] = d.inum & 0xff;
   bytes[1] = d.inum >> 8;
-  bytes.set(Buffer.from(d.name, 'latin1').subarray(0, DIRSIZ), 2);
+  for (let i = 0; i < Math.min(d.name.length, DIRSIZ); i++) bytes[2 + i] = d.name.charCodeAt(i) & 0xff;
   return bytes;
 }

@@ -90,7 +90,7 @@ export function importHostDirectory(fs: FileSystem, hostDir: string, dest = '/')
   }
   for (const name of names) {
     const hostFile = hostPath.join(hostDir, name);
-    if (Buffer.byteLength(name, 'latin1') > DIRSIZ || /[^\x20-\x7e]/.test(name)) {
+    if (name.length > DIRSIZ || /[^\x20-\x7e]/.test(name)) {
       throw new Error(`--fs: '${hostFile}': names must be at most ${DIRSIZ} printable ASCII characters`);
     }
     const target = dest.endsWith('/') ? dest + name : `${dest}/${name}`;
@@ -131,8 +131,8 @@ export function mkfs(dev: BlockDevice, options: MkfsOptions = {}): FileSystem {
 
 /** Adds the default content and options.hostDir to a mounted file system. */
 export function populate(fs: FileSystem, options: MkfsOptions): void {
-  addFile(fs, '/README', Buffer.from(README_TEXT));
-  addFile(fs, '/small.txt', Buffer.from(SMALL_TEXT));
+  addFile(fs, '/README', new TextEncoder().encode(README_TEXT));
+  addFile(fs, '/small.txt', new TextEncoder().encode(SMALL_TEXT));
   const console = namei(fs, '/console');
   if (console) iput(console);
   else if (fsMknod(fs, '/console', CONSOLE_MAJOR, 0) !== 0) throw new Error('mkfs: cannot create /console');

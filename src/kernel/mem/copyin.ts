@@ -169,7 +169,7 @@ export function copyinstr(p: UserSpace, addr: number, max: number): string | -1 
       const b = memory.bytes[phys + i];
       if (b === 0) {
         recordFetch(p, addr, bytes.length + 1);
-        return Buffer.from(bytes).toString('latin1');
+        return String.fromCharCode(...bytes); // one char per byte (latin1)
       }
       bytes.push(b);
     }

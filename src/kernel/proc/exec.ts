@@ -118,7 +118,7 @@ function stackLayout(argv: string[]): { sp: number; argv: number; writes: Array<
   let sp = USER_STACK_TOP;
   const pointers: number[] = [];
   for (const arg of argv) {
-    const bytes = Buffer.from(arg + '\0', 'latin1');
+    const bytes = Uint8Array.from(arg + '\0', (c) => c.charCodeAt(0) & 0xff); // latin1
     sp = Math.floor((sp - bytes.length) / 8) * 8;
     writes.push([sp, bytes]);
     pointers.push(sp);

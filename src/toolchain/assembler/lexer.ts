@@ -60,7 +60,7 @@ function readString(text: string, start: number): { bytes: number[]; end: number
     }
     const code = c.charCodeAt(0);
     if (code < 0x80) bytes.push(code);
-    else for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+    else for (const b of new TextEncoder().encode(c)) bytes.push(b);
     i++;
   }
   throw new LexError(start, 'unterminated string');

@@ -53,7 +53,7 @@ class StringTable {
     const known = this.offsets.get(s);
     if (known !== undefined) return known;
     const at = this.bytes.length;
-    for (const b of Buffer.from(s, 'latin1')) this.bytes.push(b);
+    for (let i = 0; i < s.length; i++) this.bytes.push(s.charCodeAt(i) & 0xff); // latin1
     this.bytes.push(0);
     this.offsets.set(s, at);
     return at;

@@ -4,7 +4,6 @@
 // line it came from, so errors point at the source the programmer wrote.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { AssemblyError } from './assemblyError.js';
 import { tokenize } from './lexer.js';
 import { evaluate, parseExpression } from './expression.js';
@@ -158,9 +157,9 @@ class Preprocessor {
       return;
     }
     const name = m[1] ?? m[2];
-    const dirs = [...(m[1] ? [path.dirname(file)] : []), ...(this.options.includeDirs ?? [])];
+    const dirs = [...(m[1] ? [directoryOf(file)] : []), ...(this.options.includeDirs ?? [])];
     for (const dir of dirs) {
-      const candidate = path.join(dir, name);
+      const candidate = name.startsWith('/') || dir === '' ? name : `${dir}/${name}`;
       let text: string;
       try {
         text = this.read(candidate);
@@ -268,4 +267,10 @@ export function preprocess(text: string, options: PreprocessOptions): { lines: S
   const p = new Preprocessor(options);
   p.run(text, options.fileName);
   return { lines: p.lines, errors: p.errors };
+}
+
+/** The directory part of a '/'-separated path ('.' for a bare name), without node:path so the page can use it. */
+function directoryOf(file: string): string {
+  const slash = file.lastIndexOf('/');
+  return slash < 0 ? '.' : slash === 0 ? '/' : file.slice(0, slash);
 }
