@@ -51,6 +51,8 @@ export interface BootOptions {
   timerInterval?: number;
   /** Which assembler builds trap/trapEntry.S ('gnu' only in tests). */
   assembler?: AssemblerChoice;
+  /** The text of trap/trapEntry.S, when the caller has it (the web page bundles it); else it is read from the repository. */
+  entrySource?: string;
   trace?: TraceSink;
   /** The file system is on the machine's timed disk (IRQ 14): attach the disk driver. */
   timedDisk?: boolean;
@@ -65,7 +67,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   const cpu = hw.cpu;
 
   // 1. The kernel's entry code: vectors, alltraps, trapret, idle.
-  const text = await assembleKernelText(options.assembler ?? 'xk');
+  const text = await assembleKernelText(options.assembler ?? 'xk', options.entrySource);
   if (KERNEL_TEXT_PHYS + text.bytes.length > KERNEL_TEXT_LIMIT_PHYS) throw new BootError('kernel text too large');
   mem.bytes.set(text.bytes, KERNEL_TEXT_PHYS);
   cpu.invalidateDecodeCache();

@@ -25,6 +25,8 @@ export interface SessionOptions {
   memoryBytes?: number;
   timerInterval?: number;
   assembler?: AssemblerChoice;
+  /** BootOptions.entrySource: the kernel's entry assembly as text (the web page). */
+  entrySource?: string;
   trace?: TraceSink;
   /** The virtual-machine monitor for vmrun (BootOptions.monitor). */
   monitor?: VirtualMachineMonitorFactory;
@@ -71,6 +73,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
       timerInterval: options.timerInterval ?? DEFAULT_TIMER_INTERVAL,
       timedDisk,
       assembler: options.assembler,
+      entrySource: options.entrySource,
       trace: options.trace,
       monitor: options.monitor,
     });

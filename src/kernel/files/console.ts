@@ -6,7 +6,8 @@
 // empty line reads as end of file). Backspace/DEL erase a character, ^U the line.
 // Output goes straight to the serial port through the function the kernel core
 // installs (setConsoleOutput). Optional echo writes typed characters back, as a
-// terminal in raw mode needs.
+// terminal in raw mode needs. ^C (ETX) discards the line being typed and is
+// reported to the caller, which sends SIGINT to the foreground (trap.ts).
 
 import { WaitChannel, wakeup } from '../fs/channel.js';
 
@@ -21,7 +22,7 @@ let ready: Uint8Array[] = [];
 let typing: number[] = [];
 let inputEnded = false;
 
-const BACKSPACE = 0x08, DEL = 0x7f, CTRL_D = 0x04, CTRL_U = 0x15;
+const BACKSPACE = 0x08, DEL = 0x7f, CTRL_C = 0x03, CTRL_D = 0x04, CTRL_U = 0x15;
 
 export function setConsoleOutput(fn: (bytes: Uint8Array) => void): void {
   output = fn;
@@ -46,8 +47,9 @@ function finishLine(): void {
   wakeup(consoleReadable);
 }
 
-/** Bytes the serial port received from the host. */
-export function consoleInput(bytes: Uint8Array): void {
+/** Bytes the serial port received from the host; true when they held a ^C. */
+export function consoleInput(bytes: Uint8Array): boolean {
+  let interrupt = false;
   for (let c of bytes) {
     if (c === 0x0d) c = 0x0a;
     if (c === BACKSPACE || c === DEL) {
@@ -60,6 +62,10 @@ export function consoleInput(bytes: Uint8Array): void {
         typing.pop();
         if (echo) output(Uint8Array.of(BACKSPACE, 0x20, BACKSPACE));
       }
+    } else if (c === CTRL_C) {
+      typing = [];
+      if (echo) output(Uint8Array.of(0x5e, 0x43, 0x0a)); // ^C and a new line, as a terminal shows it
+      interrupt = true;
     } else if (c === CTRL_D) {
       finishLine();
     } else {
@@ -68,6 +74,7 @@ export function consoleInput(bytes: Uint8Array): void {
       if (c === 0x0a) finishLine();
     }
   }
+  return interrupt;
 }
 
 /** The host closed its input: what is typed becomes readable, then reads return end of file. */

@@ -55,8 +55,8 @@ export interface FileLayer {
 
   /** Install the kernel's wakeup(channel). */
   setWakeup(wakeup: (channel: object) => void): void;
-  /** Bytes typed at the serial port. */
-  consoleInput(bytes: Uint8Array): void;
+  /** Bytes typed at the serial port; true when they held a ^C (the kernel then sends SIGINT). */
+  consoleInput(bytes: Uint8Array): boolean;
   /** The host's input ended: console reads return end of file once the typed lines are read. */
   consoleInputEnd(): void;
   /** Where console writes go (the serial port). */

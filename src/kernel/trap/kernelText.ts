@@ -29,7 +29,8 @@ export function repositoryRoot(): string {
 }
 
 /** The assembly source of the kernel text: trapEntry.S then the vectors. */
-export function kernelTextSource(): string {
+export function kernelTextSource(entrySource?: string): string {
+  if (entrySource !== undefined) return entrySource + '\n' + vectorsSource();
   const file = join(repositoryRoot(), 'src/kernel/trap/trapEntry.S');
   if (!existsSync(file)) throw new Error(`kernel: cannot find ${file}`);
   return readFileSync(file, 'utf8') + '\n' + vectorsSource();
@@ -37,8 +38,8 @@ export function kernelTextSource(): string {
 
 export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle', 'syscall_entry', 'sysret'];
 
-export async function assembleKernelText(choice: AssemblerChoice = 'xk'): Promise<KernelText> {
-  const source = kernelTextSource();
+export async function assembleKernelText(choice: AssemblerChoice = 'xk', entrySource?: string): Promise<KernelText> {
+  const source = kernelTextSource(entrySource);
   const text = choice === 'gnu' ? assembleWithGnu(source) : assembleWithXk(source);
   for (const name of [...REQUIRED_SYMBOLS, ...Array.from({ length: VECTOR_COUNT }, (_, n) => `vector${n}`)]) {
     if (!text.symbols.has(name)) throw new Error(`kernel: the assembled kernel text has no symbol '${name}'`);

@@ -20,6 +20,7 @@ import { hex } from '../traceEvents.js';
 import { deliverPendingSignals } from '../signals/signalDelivery.js';
 import { faultToSignal } from '../signals/signalFaults.js';
 import { signalTick } from '../signals/signalTimers.js';
+import { interruptForeground } from '../signals/consoleInterrupt.js';
 import { repairUserPageFault } from '../mem/pageFault.js';
 
 const RDI = 7;
@@ -80,9 +81,9 @@ export function trap(k: Kernel, tf: TrapFrame): void {
   else schedule(k);
 }
 
-/** Serial input: hand the received bytes to the console (the file layer). */
+/** Serial input: hand the received bytes to the console (the file layer); ^C interrupts the foreground. */
 function consoleInterrupt(k: Kernel): void {
   const bytes: number[] = [];
   while (k.hw.ports.in(COM1 + 5, 1) & LSR_DATA_READY) bytes.push(k.hw.ports.in(COM1, 1));
-  if (bytes.length > 0) k.files.consoleInput(Uint8Array.from(bytes));
+  if (bytes.length > 0 && k.files.consoleInput(Uint8Array.from(bytes))) interruptForeground(k);
 }
