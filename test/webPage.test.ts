@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { repositoryRoot } from '../src/kernel/trap/kernelText.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const skip = CHROMIUM ? false : 'Chromium is not installed (apt-get install chromium; .ci/run installs it)';
@@ -23,6 +25,12 @@ let server: Server | undefined;
 let browser: Browser | undefined;
 let url = '';
 const pageErrors: string[] = [];
+/** Screenshots of each state, to look at: dist/test-artifacts/web/. */
+const ARTIFACTS = join(repositoryRoot(), 'dist', 'test-artifacts', 'web');
+const shot = async (page: Page, name: string): Promise<void> => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+};
 
 before(async () => {
   if (skip) return;
@@ -75,10 +83,19 @@ async function waitForTerminal(page: Page, pattern: RegExp, timeout = 60_000): P
   assert.fail(`the terminal never showed ${pattern}; it shows:\n${text}`);
 }
 
-test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts cat; vm guest.elf runs the guest kernel', { skip, timeout: 180_000 }, async () => {
+test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts cat; vm guest.elf runs the guest kernel', { skip, timeout: 180_000 }, async (t) => {
+  const started = Date.now();
   const page = await openPage();
   await waitForTerminal(page, /^\$ $/m);
+  const promptMs = Date.now() - started;
+  const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1);
+  t.diagnostic(`first contentful paint ${Math.round(paint)} ms; shell prompt ${promptMs} ms after navigation (measured, not asserted)`);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await shot(page, '1-shell-prompt');
   await page.click('#terminal');
+  await page.keyboard.type('echo hi | wc\n');
+  await waitForTerminal(page, /^\s*1 1 3\s*$/m);
   await page.keyboard.type('ls\n');
   await waitForTerminal(page, /README[\s\S]*small\.txt|small\.txt[\s\S]*README/);
   await page.keyboard.type('cat README | grep xk | wc\n');
@@ -91,6 +108,8 @@ test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts c
   assert.match(text, /\^C/);
   await page.keyboard.type('vm guest.elf\n'); // the guest kernel, built in the page, as a VM under xk's monitor
   await waitForTerminal(page, /\[guest\] shutdown\s*\nvm: guest\.elf powered off with status 0/, 120_000);
+  await shot(page, '2-shell-commands-and-vm');
+  assert.deepEqual(requests, [], 'the page makes no network request after load');
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
@@ -100,6 +119,30 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await waitForTerminal(page, /^\$ $/m);
   await page.click('#run');
   await waitForTerminal(page, /hello from user mode[\s\S]*exit status 0/);
+  await shot(page, '3-run-hello');
+
+  // Trace of hello: the write's path, step for step as `xk trace` prints it for the same source.
+  await page.click('#trace');
+  await page.waitForSelector('#trace-pane:not([hidden]) svg.path-picture', { timeout: 60_000 });
+  const helloTitles = await page.$$eval('#paths option', (options) => options.map((o) => o.textContent ?? ''));
+  const writeTitle = helloTitles.find((t) => /write\(1, 0x[0-9a-f]+, 21\) = 21/.test(t));
+  assert.ok(writeTitle, helloTitles.join('\n'));
+  await page.selectOption('#paths', { label: writeTitle });
+  const writeSteps = await page.$$eval('#picture circle.step', (dots) => dots.map((d) => d.getAttribute('data-step')));
+  const dir = mkdtempSync(join(tmpdir(), 'xk-web-hello-'));
+  const { examples } = await import('../web/src/examples.js');
+  writeFileSync(join(dir, 'hello.s'), examples[0].source);
+  const cli = spawnSync(process.execPath, [join(repositoryRoot(), 'bin', 'xk.js'), 'trace', join(dir, 'hello.s')], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  const episode = cli.stdout.split('\n\n').find((b) => /^pid \d+: write\(/.test(b.trim()));
+  assert.ok(episode, cli.stdout);
+  const cliSteps = episode.trim().split('\n').slice(1);
+  assert.equal(writeSteps.length, cliSteps.length, `picture: ${writeSteps.join(' ')}\nxk trace:\n${episode}`);
+  for (const s of ['int', 'alltraps', 'trap', 'syscall', 'sys', 'iretq']) assert.ok(writeSteps.includes(s), `${s} in ${writeSteps.join(' ')}`);
+  assert.match(await page.textContent('#trap-frame') ?? '', /rax\s+0x10\b/, 'the trap frame shows rax = 16 (write)');
+  await page.click('#picture circle.step[data-step="alltraps"]');
+  assert.match(await page.textContent('#step-code') ?? '', /alltraps[\s\S]*push/);
+  await shot(page, '4-trace-write');
 
   await page.selectOption('#examples', { label: 'open() and read() a file' });
   await page.click('#trace');
@@ -115,6 +158,36 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.deepEqual([...at].sort((a, b) => a - b), at, `in order: ${steps.join(' ')}`);
   const lanes = await page.$$eval('#picture circle.step', (dots) => [...new Set(dots.map((d) => d.getAttribute('class')))]);
   assert.equal(lanes.length, 4, lanes.join(' '));
+  const firstTrace = await page.textContent('#trace-text');
+  await page.click('#trace'); // the same run gives the same trace every time
+  await page.waitForSelector('#trace-pane:not([hidden]) svg.path-picture', { timeout: 60_000 });
+  assert.equal(await page.textContent('#trace-text'), firstTrace);
+
+  // A signal: delivery -> handler -> sigreturn, as a path of its own.
+  await page.selectOption('#examples', { label: 'a signal handler (SIGALRM)' });
+  await page.click('#trace');
+  await page.waitForFunction(() => [...document.querySelectorAll('#paths option')].some((o) => o.textContent?.startsWith('signal:')), undefined, { timeout: 60_000 });
+  const signalTitle = (await page.$$eval('#paths option', (o) => o.map((x) => x.textContent ?? ''))).find((t) => t.startsWith('signal:'))!;
+  await page.selectOption('#paths', { label: signalTitle });
+  const signalSteps = await page.$$eval('#picture circle.step', (dots) => dots.map((d) => d.getAttribute('data-step')));
+  assert.equal(signalSteps[0], 'signal-deliver', signalSteps.join(' '));
+  assert.ok(signalSteps.includes('sigreturn'), signalSteps.join(' '));
+  await shot(page, '5-trace-signal');
+
+  // Pause and step: one instruction at a time, the machine panel follows.
+  await waitForTerminal(page, /SIGALRM arrived[\s\S]*exit status 0[\s\S]*\$ $/m);
+  await page.click('#pause');
+  await page.waitForFunction(() => Number(document.querySelector('#instructions')?.textContent) > 0);
+  const before = Number(await page.textContent('#instructions'));
+  await page.click('#step');
+  await page.waitForFunction((n) => Number(document.querySelector('#instructions')?.textContent) === n + 1, before);
+  assert.match(await page.textContent('#registers') ?? '', /rip\s+0x[0-9a-f]{16}/);
+  assert.match(await page.textContent('#processes') ?? '', /PID\s+PPID[\s\S]*sh/);
+  await page.fill('#walk-address', '0xffff800000100000');
+  await page.click('#walk-form button');
+  await page.waitForFunction(() => (document.querySelector('#walk')?.textContent ?? '') !== '');
+  await shot(page, '6-paused-machine');
+  await page.click('#pause'); // continue
 
   // A broken program: the error names the line, and the editor marks it.
   await page.click('#editor .cm-content');
@@ -123,7 +196,7 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await page.click('#run');
   await page.waitForSelector('#build-error:not([hidden])');
   const message = await page.textContent('#build-error');
-  assert.match(message ?? '', /openread\.s:\d+:\d+: error:/);
+  assert.match(message ?? '', /alarm\.s:\d+:\d+: error:/);
   assert.equal(await page.locator('.cm-error-line').count(), 1);
   assert.deepEqual(pageErrors, []);
   await page.close();

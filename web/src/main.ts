@@ -59,18 +59,57 @@ function run(trace: boolean): void {
   $('build-error').hidden = true;
   editor.dispatch({ effects: setErrorLine.of(0) });
   const ex = examples[Number(exampleSelect.value)];
+  if (trace) {
+    $('trace-pane').hidden = true; // until this run's trace arrives
+    $('paths').replaceChildren();
+  }
   send({ kind: 'run', source: editor.state.doc.toString(), fileName: ex.fileName, trace });
   terminal.focus();
 }
 $('run').addEventListener('click', () => run(false));
 $('trace').addEventListener('click', () => run(true));
-$('reboot').addEventListener('click', () => { terminal.reset(); send({ kind: 'boot' }); terminal.focus(); });
+$('reboot').addEventListener('click', () => {
+  setPaused(false);
+  terminal.reset();
+  send({ kind: 'boot' });
+  terminal.focus();
+});
+
+// --- pause, step: the machine stops between instructions, deterministically
+let paused = false;
+function setPaused(on: boolean): void {
+  paused = on;
+  $('pause').textContent = on ? 'Continue' : 'Pause';
+  $('pause').setAttribute('aria-pressed', String(on));
+  ($('step') as HTMLButtonElement).disabled = !on;
+  $('machine-pane').hidden = !on;
+}
+$('pause').addEventListener('click', () => {
+  setPaused(!paused);
+  send(paused ? { kind: 'pause' } : { kind: 'resume' });
+});
+$('step').addEventListener('click', () => send({ kind: 'step', count: 1 }));
+$('walk-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  send({ kind: 'inspect', address: $<HTMLInputElement>('walk-address').value });
+});
 
 // --- the trace: one picture per system call
 let paths: PathPicture[] = [];
 const pathSelect = $<HTMLSelectElement>('paths');
 const showPath = (i: number): void => {
-  $('picture').replaceChildren(...(paths[i] ? [drawPath(paths[i])] : []));
+  const path = paths[i];
+  $('picture').replaceChildren(...(path ? [drawPath(path)] : []));
+  $('trap-frame').textContent = path?.trapFrame ?? (path?.kind === 'signal' ? 'a signal delivery: see the system calls around it' : '');
+  $('step-code').textContent = 'click a step of the picture to see the code at the CPU\'s rip then';
+  $('picture').querySelectorAll<SVGCircleElement>('circle.step').forEach((dot, n) => {
+    dot.addEventListener('click', () => {
+      $('picture').querySelectorAll('circle.selected').forEach((d) => d.classList.remove('selected'));
+      dot.classList.add('selected');
+      const step = path!.steps[n];
+      $('step-code').textContent = `${step.count}  ${step.layer}  ${step.text}\n\n${step.code}`;
+    });
+  });
 };
 pathSelect.addEventListener('change', () => showPath(Number(pathSelect.value)));
 
@@ -87,14 +126,22 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case 'trace':
       paths = m.paths;
-      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`pid ${p.pid}: ${p.title}`, String(i))));
+      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`${p.kind === 'signal' ? '' : 'pid ' + p.pid + ': '}${p.title}`, String(i))));
       $('trace-text').textContent = m.text;
+      $<HTMLAnchorElement>('perfetto').href = URL.createObjectURL(new Blob([m.perfetto], { type: 'application/json' }));
       $('trace-pane').hidden = false;
       showPath(0);
       break;
+    case 'machine':
+      $('instructions').textContent = String(m.view.instructions);
+      $('registers').textContent = m.view.registers;
+      $('code').textContent = m.view.code;
+      $('processes').textContent = m.view.processes;
+      $('walk').textContent = m.view.walk;
+      break;
     case 'exited':
       $('status').textContent = m.status === null ? `stopped: ${m.message}` : `exited with status ${m.status}`;
-      terminal.write(`\x1b[2m--- ${m.status === null ? m.message || 'stopped' : `exit status ${m.status}`} ---\x1b[0m\r\n`);
+      terminal.write(`\r\n\x1b[2m--- ${m.status === null ? m.message || 'stopped' : `exit status ${m.status}`} ---\x1b[0m\r\n`);
       break;
   }
 };

@@ -6,7 +6,7 @@ import type { PathPicture } from './protocol.js';
 
 const LANES = ['user', 'cpu', 'entry', 'kernel'] as const;
 const LANE_TITLES: Record<(typeof LANES)[number], string> = {
-  user: 'user program', cpu: 'CPU (hardware)', entry: 'entry stubs (asm)', kernel: 'kernel (trap, syscall, sys_*)',
+  user: 'user program', cpu: 'CPU (hardware)', entry: 'entry stubs (asm)', kernel: 'kernel (TypeScript)',
 };
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -19,7 +19,7 @@ function element<K extends keyof SVGElementTagNameMap>(name: K, attributes: Reco
 
 /** The diagram of one system call's path. */
 export function drawPath(path: PathPicture): SVGSVGElement {
-  const laneWidth = 150, row = 26, top = 56, textX = LANES.length * laneWidth + 16;
+  const laneWidth = 160, row = 26, top = 56, textX = LANES.length * laneWidth + 16;
   const height = top + path.steps.length * row + 16;
   const svg = element('svg', { viewBox: `0 0 ${textX + 620} ${height}`, role: 'img', class: 'path-picture' });
   svg.append(element('title', {}, `the path of ${path.title}`));

@@ -4,7 +4,32 @@
 export interface PathPicture {
   title: string;
   pid: number;
-  steps: { count: number; layer: 'user' | 'cpu' | 'entry' | 'kernel'; step: string; text: string }[];
+  steps: PathStep[];
+  /** The trap frame on the kernel stack when trap() was entered, field by field (monitor `tf`). */
+  trapFrame?: string;
+  /** 'syscall' or 'signal' (a delivery: kernel -> handler -> trampoline -> sigreturn). */
+  kind: 'syscall' | 'signal';
+}
+
+export interface PathStep {
+  count: number;
+  layer: 'user' | 'cpu' | 'entry' | 'kernel';
+  step: string;
+  text: string;
+  /** xk's disassembly at the CPU's rip when the step was recorded. */
+  code: string;
+}
+
+/** The machine when paused: what the "machine" panel shows. */
+export interface MachineView {
+  instructions: number;
+  registers: string;
+  /** The next instructions at rip, by xk's disassembler. */
+  code: string;
+  /** The process table (monitor `ps`). */
+  processes: string;
+  /** The page-table walk for `address` (monitor `pt`). */
+  walk: string;
 }
 
 export type ToWorker =
@@ -15,12 +40,19 @@ export type ToWorker =
   /** Ctrl-C: SIGINT to the foreground process. */
   | { kind: 'interrupt' }
   /** Assemble and link the editor's program, then run it (traced: show each system call's path). */
-  | { kind: 'run'; source: string; fileName: string; trace: boolean };
+  | { kind: 'run'; source: string; fileName: string; trace: boolean }
+  /** Stop the machine between instructions and show it; resume; run N instructions while paused. */
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'step'; count: number }
+  /** The page-table walk for an address (hex) while paused. */
+  | { kind: 'inspect'; address: string };
 
 export type FromWorker =
   | { kind: 'output'; text: string }
   | { kind: 'status'; text: string }
   /** The program did not build; line is 1-based in the editor, 0 when unknown. */
   | { kind: 'buildError'; line: number; message: string }
-  | { kind: 'trace'; text: string; paths: PathPicture[] }
+  | { kind: 'trace'; text: string; paths: PathPicture[]; perfetto: string }
+  | { kind: 'machine'; view: MachineView }
   | { kind: 'exited'; status: number | null; message: string };

@@ -12,10 +12,12 @@ import { setConsoleEcho } from '../../src/kernel/files/console.js';
 import type { TraceEvent } from '../../src/kernel/traceEvents.js';
 import { traceSession } from '../../src/trace/hardwareTracer.js';
 import { renderText } from '../../src/trace/textRenderer.js';
-import { episodes, isEpisode } from '../../src/trace/episodes.js';
+import { episodes, isEpisode, type Episode } from '../../src/trace/episodes.js';
+import { renderChromeTrace } from '../../src/trace/chromeTrace.js';
+import { codeAt, machineView, trapFrameText } from './machineView.js';
 import entrySource from '../../src/kernel/trap/trapEntry.S?raw';
 import { bundledSources, guestSources } from './userSources.js';
-import type { FromWorker, PathPicture, ToWorker } from './protocol.js';
+import type { FromWorker, PathPicture, PathStep, ToWorker } from './protocol.js';
 
 const SLICE = 200_000;
 
@@ -58,9 +60,20 @@ function rootPrograms(): Map<string, Uint8Array> {
 /** The running machine; a new boot or a program run replaces it (runs are numbered so old loops stop). */
 let current: Session | null = null;
 let generation = 0;
+/** Paused: the run loop waits between slices; Step runs a few instructions at a time. */
+let paused = false;
+let inspectAddress = '';
+
+function postMachine(): void {
+  if (current) post({ kind: 'machine', view: machineView(current, inspectAddress) });
+}
 
 async function runLoop(session: Session, mine: number, onExit: () => void): Promise<void> {
   while (mine === generation) {
+    if (paused) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
     let finished: boolean;
     try {
       finished = session.run(SLICE);
@@ -82,6 +95,7 @@ async function runLoop(session: Session, mine: number, onExit: () => void): Prom
 async function bootShell(): Promise<void> {
   const mine = ++generation;
   current?.close();
+  paused = false;
   const progs = rootPrograms();
   post({ kind: 'status', text: 'booting xk...' });
   setConsoleEcho(true); // the terminal in the page does not echo: the console's line discipline does
@@ -120,39 +134,74 @@ async function runProgram(source: string, fileName: string, trace: boolean): Pro
   const mine = ++generation;
   current?.close();
   const events: TraceEvent[] = [];
+  const code: string[] = [];
+  const frames = new Map<number, string>(); // event index of each 'trap' -> the trap frame then
+  let session: Session | null = null;
+  const record = (e: TraceEvent): void => {
+    if (session) {
+      code.push(codeAt(session, session.machine.cpu.rip, 4));
+      if (e.step === 'trap' && e.pid > 0) frames.set(events.length, trapFrameText(session, e.pid));
+    } else {
+      code.push('');
+    }
+    events.push(e);
+  };
   const name = fileName.replace(/\.[sS]$/, '');
   post({ kind: 'output', text: `\r\n\x1b[2m--- xk run ${name}${trace ? ' (traced)' : ''} ---\x1b[0m\r\n` });
   setConsoleEcho(true);
-  const session = await startSession({
+  paused = false;
+  const started = await startSession({
     program: { path: name, image, argv: [name] },
     programs: progs,
     entrySource,
     monitor: kernelMonitor,
-    trace: trace ? (e) => events.push(e) : undefined,
+    trace: trace ? record : undefined,
     output: (bytes) => post({ kind: 'output', text: latin1(bytes) }),
   });
   setConsoleEcho(true);
-  current = session;
+  session = started;
+  current = started;
   if (trace) {
-    session.kernel.files.consoleInputEnd(); // a traced program reads no terminal input
-    const finished = traceSession(session, (e) => events.push(e), 20_000_000);
-    post({ kind: 'trace', text: renderText(events), paths: pictures(events) });
-    post({ kind: 'exited', status: session.kernel.exitStatus, message: finished ? session.stopMessage() : 'stopped after 20000000 instructions' });
+    started.kernel.files.consoleInputEnd(); // a traced program reads no terminal input
+    const finished = traceSession(started, record, 20_000_000);
+    post({ kind: 'trace', text: renderText(events), paths: pictures(events, code, frames), perfetto: renderChromeTrace(events) });
+    post({ kind: 'exited', status: started.kernel.exitStatus, message: finished ? started.stopMessage() : 'stopped after 20000000 instructions' });
     if (mine === generation) await bootShell();
     return;
   }
-  await runLoop(session, mine, () => {
+  await runLoop(started, mine, () => {
     if (mine === generation) void bootShell();
   });
 }
 
-/** The system calls of a traced run, step by step, for the pictures. */
-function pictures(events: TraceEvent[]): PathPicture[] {
-  return episodes(events).filter(isEpisode).filter((e) => e.isSyscall).map((e) => ({
-    title: e.title,
-    pid: e.pid,
-    steps: e.events.map((s) => ({ count: s.count, layer: s.layer, step: s.step, text: s.text })),
-  }));
+/**
+ * The pictures of a traced run: every system call's trip, and every signal
+ * delivery from the kernel's decision to the handler's return by sigreturn.
+ */
+function pictures(events: TraceEvent[], code: string[], frames: Map<number, string>): PathPicture[] {
+  const index = new Map(events.map((e, i) => [e, i]));
+  const stepOf = (e: TraceEvent): PathStep => ({ count: e.count, layer: e.layer, step: e.step, text: e.text, code: code[index.get(e)!] ?? '' });
+  const frameOf = (list: TraceEvent[]): string | undefined => {
+    const trap = list.find((e) => e.step === 'trap');
+    return trap ? frames.get(index.get(trap)!) : undefined;
+  };
+  const trips = episodes(events).filter(isEpisode);
+  const out: PathPicture[] = [];
+  trips.forEach((trip, i) => {
+    if (trip.isSyscall) out.push({ kind: 'syscall', title: trip.title, pid: trip.pid, steps: trip.events.map(stepOf), trapFrame: frameOf(trip.events) });
+    const deliver = trip.events.findIndex((e) => e.step === 'signal-deliver');
+    if (deliver < 0) return;
+    // From the delivery to the end of the trip that ran sigreturn for it.
+    const steps: TraceEvent[] = trip.events.slice(deliver);
+    let end: Episode | undefined;
+    for (const later of trips.slice(i + 1)) {
+      if (later.pid !== trip.pid) continue;
+      steps.push(...later.events);
+      if (later.events.some((e) => e.step === 'sigreturn')) { end = later; break; }
+    }
+    if (end) out.push({ kind: 'signal', title: `signal: ${trip.events[deliver].text}`, pid: trip.pid, steps: steps.map(stepOf) });
+  });
+  return out;
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -163,5 +212,14 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'input': current?.machine.devices.serial.feed(m.text); break;
     case 'interrupt': current?.machine.devices.serial.feed('\x03'); break;
     case 'run': void runProgram(m.source, m.fileName, m.trace).catch(fail); break;
+    case 'pause': paused = true; postMachine(); break;
+    case 'resume': paused = false; break;
+    case 'step':
+      if (current && paused) {
+        current.run(Math.max(1, Math.min(1_000_000, m.count)));
+        postMachine();
+      }
+      break;
+    case 'inspect': inspectAddress = m.address; postMachine(); break;
   }
 };
