@@ -130,8 +130,7 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await page.selectOption('#paths', { label: writeTitle });
   const writeSteps = await page.$$eval('#picture circle.step', (dots) => dots.map((d) => d.getAttribute('data-step')));
   const dir = mkdtempSync(join(tmpdir(), 'xk-web-hello-'));
-  const { examples } = await import('../web/src/examples.js');
-  writeFileSync(join(dir, 'hello.s'), examples[0].source);
+  writeFileSync(join(dir, 'hello.s'), readFileSync(join(repositoryRoot(), 'web/examples/hello.s')));
   const cli = spawnSync(process.execPath, [join(repositoryRoot(), 'bin', 'xk.js'), 'trace', join(dir, 'hello.s')], { encoding: 'utf8' });
   rmSync(dir, { recursive: true, force: true });
   const episode = cli.stdout.split('\n\n').find((b) => /^pid \d+: write\(/.test(b.trim()));
@@ -189,6 +188,15 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await shot(page, '6-paused-machine');
   await page.click('#pause'); // continue
 
+  // The guest kernel's user program, edited in the page, runs in a VM under the xk kernel.
+  await page.selectOption('#examples', { label: "the guest kernel's user program (in a VM)" });
+  const guestSource = await page.evaluate(() => document.querySelector('#editor .cm-content')?.textContent ?? '');
+  assert.match(guestSource, /main_a/);
+  await page.click('#run');
+  await waitForTerminal(page, /\[guest\] shutdown\s*\nvm: guest\.elf powered off with status 0/, 120_000);
+  await shot(page, '7-guest-user-program');
+
+  await page.selectOption('#examples', { label: 'a signal handler (SIGALRM)' });
   // A broken program: the error names the line, and the editor marks it.
   await page.click('#editor .cm-content');
   await page.keyboard.press('Control+End');

@@ -63,7 +63,7 @@ function run(trace: boolean): void {
     $('trace-pane').hidden = true; // until this run's trace arrives
     $('paths').replaceChildren();
   }
-  send({ kind: 'run', source: editor.state.doc.toString(), fileName: ex.fileName, trace });
+  send({ kind: 'run', source: editor.state.doc.toString(), fileName: ex.fileName, trace, guest: ex.guest });
   terminal.focus();
 }
 $('run').addEventListener('click', () => run(false));

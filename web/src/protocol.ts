@@ -40,7 +40,7 @@ export type ToWorker =
   /** Ctrl-C: SIGINT to the foreground process. */
   | { kind: 'interrupt' }
   /** Assemble and link the editor's program, then run it (traced: show each system call's path). */
-  | { kind: 'run'; source: string; fileName: string; trace: boolean }
+  | { kind: 'run'; source: string; fileName: string; trace: boolean; guest?: boolean }
   /** Stop the machine between instructions and show it; resume; run N instructions while paused. */
   | { kind: 'pause' }
   | { kind: 'resume' }

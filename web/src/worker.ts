@@ -41,20 +41,25 @@ function rootPrograms(): Map<string, Uint8Array> {
   library = buildUserLibrary(bundledSources);
   const { programs: progs, tests } = buildUserBinariesFrom(bundledSources, library);
   programs = new Map([...progs, ...tests]);
-  const guest = guestSources();
-  if (guest.length > 0) {
-    const readFile = (p: string): string => {
-      const text = bundledSources.read(p.replace(/^\.\//, ''));
-      if (text === undefined) throw new Error(`no file ${p}`);
-      return text;
-    };
-    const objects = guest.map(({ name, text }) => ({
-      name: name.replace(/\.S$/, '.o'),
-      bytes: assemble(text, { fileName: `guest/${name}`, includeDirs: ['guest'], readFile }).object,
-    }));
-    programs.set('guest.elf', link(objects, { entry: '_start', textAddress: 0x100000 }));
-  }
+  programs.set('guest.elf', buildGuest());
   return programs;
+}
+
+/** A file of the bundle, for #include. */
+function readBundled(path: string): string {
+  const text = bundledSources.read(path.replace(/^\.\//, ''));
+  if (text === undefined) throw new Error(`no file ${path}`);
+  return text;
+}
+
+/** The guest kernel (guest/*.S), linked as tests/guestBuildXk.ts does; `userSource` replaces guest/user.S. */
+function buildGuest(userSource?: string): Uint8Array {
+  const objects = guestSources().map(({ name, text }) => ({
+    name: name.replace(/\.S$/, '.o'),
+    bytes: assemble(name === 'user.S' && userSource !== undefined ? userSource : text,
+      { fileName: `guest/${name}`, includeDirs: ['guest'], readFile: readBundled }).object,
+  }));
+  return link(objects, { entry: '_start', textAddress: 0x100000 });
 }
 
 /** The running machine; a new boot or a program run replaces it (runs are numbered so old loops stop). */
@@ -112,23 +117,31 @@ async function bootShell(): Promise<void> {
 }
 
 /** The line of the editor an assembler error points at (1-based), or 0. */
-function errorLine(e: unknown): number {
-  return e instanceof AssemblyErrors && e.errors.length > 0 ? e.errors[0].position.line : 0;
+function errorLine(e: unknown, fileName: string): number {
+  if (!(e instanceof AssemblyErrors)) return 0;
+  const mine = e.errors.find((x) => x.position.file === fileName);
+  return mine ? mine.position.line : 0;
 }
 
-async function runProgram(source: string, fileName: string, trace: boolean): Promise<void> {
-  const progs = rootPrograms();
+async function runProgram(source: string, fileName: string, trace: boolean, guest: boolean): Promise<void> {
+  let progs = rootPrograms();
   let image: Uint8Array;
-  try {
-    const readFile = (p: string): string => {
-      const text = bundledSources.read(p.replace(/^\.\//, ''));
-      if (text === undefined) throw new Error(`no file ${p}`);
-      return text;
-    };
-    const object = assemble(source, { fileName, includeDirs: ['user/include'], readFile }).object;
+  let argv = [fileName.replace(/\.[sS]$/, '')];
+  if (guest) {
+    // The edited user image goes into a new guest.elf, booted by the xk kernel's vm program.
+    try {
+      progs = new Map(progs).set('guest.elf', buildGuest(source));
+    } catch (e) {
+      post({ kind: 'buildError', line: errorLine(e, fileName), message: (e as Error).message });
+      return;
+    }
+    image = progs.get('vm')!;
+    argv = ['vm', 'guest.elf'];
+  } else try {
+    const object = assemble(source, { fileName, includeDirs: ['user/include'], readFile: readBundled }).object;
     image = linkWithLibrary([{ name: fileName.replace(/\.[sS]$/, '.o'), bytes: object }], library!);
   } catch (e) {
-    post({ kind: 'buildError', line: errorLine(e), message: (e as Error).message });
+    post({ kind: 'buildError', line: errorLine(e, fileName), message: (e as Error).message });
     return;
   }
   const mine = ++generation;
@@ -146,12 +159,12 @@ async function runProgram(source: string, fileName: string, trace: boolean): Pro
     }
     events.push(e);
   };
-  const name = fileName.replace(/\.[sS]$/, '');
-  post({ kind: 'output', text: `\r\n\x1b[2m--- xk run ${name}${trace ? ' (traced)' : ''} ---\x1b[0m\r\n` });
+  const name = argv[0];
+  post({ kind: 'output', text: `\r\n\x1b[2m--- xk run ${argv.join(' ')}${trace ? ' (traced)' : ''} ---\x1b[0m\r\n` });
   setConsoleEcho(true);
   paused = false;
   const started = await startSession({
-    program: { path: name, image, argv: [name] },
+    program: { path: name, image, argv },
     programs: progs,
     entrySource,
     monitor: kernelMonitor,
@@ -211,7 +224,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'boot': void bootShell().catch(fail); break;
     case 'input': current?.machine.devices.serial.feed(m.text); break;
     case 'interrupt': current?.machine.devices.serial.feed('\x03'); break;
-    case 'run': void runProgram(m.source, m.fileName, m.trace).catch(fail); break;
+    case 'run': void runProgram(m.source, m.fileName, m.trace, m.guest ?? false).catch(fail); break;
     case 'pause': paused = true; postMachine(); break;
     case 'resume': paused = false; break;
     case 'step':
