@@ -3,10 +3,10 @@
 // so the page never freezes while the machine runs. Messages: protocol.ts.
 
 import { startSession, type Session } from '../../src/kernel/boot/session.js';
-import { buildUserBinariesFrom, buildUserLibrary, linkWithLibrary, type UserLibrary } from '../../src/build/userBuild.js';
+import { linkWithLibrary, type UserLibrary } from '../../src/build/userBuild.js';
 import { assemble } from '../../src/toolchain/assembler/assembler.js';
 import { AssemblyErrors } from '../../src/toolchain/assembler/assemblyError.js';
-import { link } from '../../src/toolchain/linker/link.js';
+import { buildGuestImage } from '../../src/build/guestImage.js';
 import { kernelMonitor } from '../../src/vmm/kernelProcess.js';
 import { setConsoleEcho } from '../../src/kernel/files/console.js';
 import type { TraceEvent } from '../../src/kernel/traceEvents.js';
@@ -16,7 +16,8 @@ import { episodes, isEpisode, type Episode } from '../../src/trace/episodes.js';
 import { renderChromeTrace } from '../../src/trace/chromeTrace.js';
 import { codeAt, machineView, trapFrameText } from './machineView.js';
 import entrySource from '../../src/kernel/trap/trapEntry.S?raw';
-import { bundledSources, guestSources } from './userSources.js';
+import { bundledSources } from './userSources.js';
+import prebuilt from 'virtual:xk-user-programs';
 import type { FromWorker, PathPicture, PathStep, ToWorker } from './protocol.js';
 
 const SLICE = 200_000;
@@ -34,15 +35,21 @@ const latin1 = (bytes: Uint8Array): string => {
 let library: UserLibrary | null = null;
 let programs: Map<string, Uint8Array> | null = null;
 
-/** The user programs and tests, and the guest kernel as guest.elf: built once, by xk's own toolchain. */
+/** The user programs and tests, and the guest kernel as guest.elf. */
 function rootPrograms(): Map<string, Uint8Array> {
   if (programs) return programs;
-  post({ kind: 'status', text: 'assembling and linking the user programs with xk as and xk ld...' });
-  library = buildUserLibrary(bundledSources);
-  const { programs: progs, tests } = buildUserBinariesFrom(bundledSources, library);
-  programs = new Map([...progs, ...tests]);
-  programs.set('guest.elf', buildGuest());
+  // Built by xk's toolchain at build time (userBuild.ts, from vite.config.ts), so the shell is up at once.
+  const bytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const object = (o: { name: string; bytes: string }) => ({ name: o.name, bytes: bytes(o.bytes) });
+  library = { crt0: object(prebuilt.library.crt0), members: prebuilt.library.members.map(object) };
+  programs = new Map(prebuilt.programs.map((p) => [p.name, bytes(p.bytes)]));
+  programs.set('guest.elf', bytes(prebuilt.guest));
   return programs;
+}
+
+/** The guest kernel built here with the edited user image (the guest example). */
+function buildGuest(userSource: string): Uint8Array {
+  return buildGuestImage((path) => bundledSources.read(path), userSource);
 }
 
 /** A file of the bundle, for #include. */
@@ -50,16 +57,6 @@ function readBundled(path: string): string {
   const text = bundledSources.read(path.replace(/^\.\//, ''));
   if (text === undefined) throw new Error(`no file ${path}`);
   return text;
-}
-
-/** The guest kernel (guest/*.S), linked as tests/guestBuildXk.ts does; `userSource` replaces guest/user.S. */
-function buildGuest(userSource?: string): Uint8Array {
-  const objects = guestSources().map(({ name, text }) => ({
-    name: name.replace(/\.S$/, '.o'),
-    bytes: assemble(name === 'user.S' && userSource !== undefined ? userSource : text,
-      { fileName: `guest/${name}`, includeDirs: ['guest'], readFile: readBundled }).object,
-  }));
-  return link(objects, { entry: '_start', textAddress: 0x100000 });
 }
 
 /** The running machine; a new boot or a program run replaces it (runs are numbered so old loops stop). */
@@ -74,6 +71,7 @@ function postMachine(): void {
 }
 
 async function runLoop(session: Session, mine: number, onExit: () => void): Promise<void> {
+  let idleSlices = 0;
   while (mine === generation) {
     if (paused) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -91,9 +89,11 @@ async function runLoop(session: Session, mine: number, onExit: () => void): Prom
       onExit();
       return;
     }
-    // Let input arrive; when nothing can run, do not spin.
-    const idle = session.kernel.current === null;
-    await new Promise((resolve) => setTimeout(resolve, idle ? 10 : 0));
+    // Let input arrive. A process waiting for the disk leaves the CPU idle for
+    // a moment; only when it stays idle (everyone waits for input) does the
+    // worker sleep between slices instead of spinning.
+    idleSlices = session.kernel.current === null ? idleSlices + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, idleSlices > 5 ? 10 : 0));
   }
 }
 
