@@ -9,6 +9,7 @@
 // return one put the high half in `cpu.hi`.
 
 import { isCanonical, toSignedLinear } from './address.js';
+import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, type Block } from './blocks.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
 import { HostCallMap } from './hostCalls.js';
 import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
@@ -75,6 +76,10 @@ export class Cpu {
   instructionStart = 0;
 
   readonly decodeCache: DecodeCache;
+  /** Run hot straight-line code as generated blocks (blocks.ts); false: one instruction at a time, as before. */
+  blocksEnabled = HOT_ENTRIES > 0;
+  /** Runs of an entry as a block start before its block is generated (tests use 1: every block at once). */
+  blockThreshold = Math.max(HOT_ENTRIES, 1);
 
   // A small data TLB in front of the MMU's: the physical page base of recently
   // read and written linear pages, direct-mapped by the low bits of the page
@@ -350,7 +355,7 @@ export class Cpu {
     const code = this.decodeCache.codePages;
     if ((addr & 0xfff) + bytes <= 4096) {
       const p = this.translateWrite(addr);
-      if (code[p >>> 12]) this.decodeCache.invalidatePage(p >>> 12);
+      if (code[p >>> 12]) this.codeWritten(p >>> 12);
       switch (size) {
         case 8: m.write8(p, lo); return;
         case 16: m.write16(p, lo); return;
@@ -361,12 +366,22 @@ export class Cpu {
     const first = 4096 - (addr & 0xfff);
     const p1 = this.mmu.translate(addr, 'write', this.cpl);
     const p2 = this.mmu.translate(addr + first, 'write', this.cpl);
-    if (code[p1 >>> 12]) this.decodeCache.invalidatePage(p1 >>> 12);
-    if (code[p2 >>> 12]) this.decodeCache.invalidatePage(p2 >>> 12);
+    if (code[p1 >>> 12]) this.codeWritten(p1 >>> 12);
+    if (code[p2 >>> 12]) this.codeWritten(p2 >>> 12);
     for (let i = 0; i < bytes; i++) {
       const b = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
       m.write8(i < first ? p1 + i : p2 + i - first, b);
     }
+  }
+
+  /**
+   * A store hit physical page `n`, which holds decoded instructions: drop them,
+   * and end the slice (a block running now must not run stale code after this
+   * instruction; blocks.ts).
+   */
+  private codeWritten(n: number): void {
+    this.decodeCache.invalidatePage(n);
+    this.interruptCheck = true;
   }
 
   /** Contract helper: read 1, 2, 4 or 8 bytes (8: [lo, hi]). */
@@ -414,10 +429,13 @@ export class Cpu {
   runSlice(limit: number): void {
     const cache = this.decodeCache;
     const hostCalls = this.hostCalls;
-    // Someone may have replaced the table with a plain Map: then every address is looked up.
-    const filter = hostCalls instanceof HostCallMap ? hostCalls.filter : ALL_ADDRESSES;
+    // Someone may have replaced the table with a plain Map: then every address is looked up, and no block runs.
+    const hostMap = hostCalls instanceof HostCallMap ? hostCalls : null;
+    const filter = hostMap !== null ? hostMap.filter : ALL_ADDRESSES;
+    const useBlocks = this.blocksEnabled && hostMap !== null;
     let start = this.rip;
     let entry: CacheEntry | null = null;
+    let block: Block | null = null;
     // The previous instruction of this slice, where it ended and its linear page:
     // when execution falls through, or branches within the page to the target it
     // took last time, its links replace the cache lookup. Nothing that could
@@ -460,6 +478,45 @@ export class Cpu {
           entry = cache.fetch(this, start);
         }
         prevPage = start - (start & 0xfff);
+        if (useBlocks) {
+          // The block tier (blocks.ts): the whole block runs only if it fits before the limit.
+          let b: Block | null = entry.block;
+          if ((b === null && ++entry.hits === this.blockThreshold) || (b !== null && b.hostVersion !== (hostMap as HostCallMap).version)) {
+            b = this.makeBlock(entry, start, filter, (hostMap as HostCallMap).version);
+            if (b === null) prev = null; // the decode cache was flushed
+          }
+          if (b !== null && this.instructionCount + b.entries.length <= limit) {
+            // Run blocks, following the links between blocks of this page while they hold.
+            const page = prevPage;
+            const version = (hostMap as HostCallMap).version;
+            for (;;) {
+              block = b;
+              const n: number = b.run(this, start);
+              block = null;
+              this.instructionCount += n;
+              if (this.interruptCheck || this.halted) return;
+              const next = this.rip;
+              const offset = next & 0xfff;
+              let nb: Block | null = null;
+              // Here the block ran to its end (it returns early only with interruptCheck set).
+              if (next - offset === page && (this.cpl !== 0 || filter[offset] === 0)) {
+                if (b.fallOffset === offset) nb = b.fall;
+                else if (b.jumpOffset === offset) nb = b.jump;
+                else nb = linkBlock(b, start, offset);
+              }
+              if (nb === null || nb.hostVersion !== version || this.instructionCount + nb.entries.length > limit) {
+                const i: number = b.entries.length - 1;
+                const last: CacheEntry = b.entries[i];
+                prev = last;
+                prevEnd = start + b.offsets[i] + last.length;
+                break;
+              }
+              b = nb;
+              start = next;
+            }
+            continue;
+          }
+        }
         prevEnd = start + entry.length;
         this.rip = prevEnd;
         entry.exec(this, entry.d);
@@ -468,6 +525,14 @@ export class Cpu {
         prev = entry;
       }
     } catch (e) {
+      if (block !== null) {
+        // A fault inside a block: the instructions before the faulting one retired.
+        // The block counted the others itself before its last instruction.
+        const k = block.offsets.indexOf(this.instructionStart - start);
+        entry = block.entries[k];
+        if (k !== block.entries.length - 1) this.instructionCount += k;
+        start = this.instructionStart;
+      }
       if (entry !== null && e instanceof CpuFault && isTrap(entry.d, e)) {
         this.instructionCount++;
         throw e;
@@ -476,6 +541,45 @@ export class Cpu {
       throw e;
     }
   }
+
+  /**
+   * Generate the block starting with `entry` (blocks.ts) and hang it there. Null
+   * when the block would be a single instruction (the entry is then never tried
+   * again), or when too many blocks exist: the decode cache is flushed instead.
+   */
+  private makeBlock(entry: CacheEntry, start: number, filter: Uint16Array, hostVersion: number): Block | null {
+    const cache = this.decodeCache;
+    if (entry.block === null && cache.blocks >= MAX_BLOCKS) {
+      cache.flush();
+      return null;
+    }
+    const entries = blockEntries(this, entry, start, filter);
+    if (entries.length === 1) {
+      entry.hits = -Infinity;
+      if (entry.block !== null) { entry.block = null; cache.blocks--; }
+      return null;
+    }
+    if (entry.block === null) cache.blocks++;
+    entry.block = compileBlock(entries, hostVersion);
+    return entry.block;
+  }
+}
+
+/**
+ * Execution left block `b` (at linear `start`) for `offset` in the same page:
+ * if a block starts there, remember it as one of b's two ways out and return
+ * it. The last instruction's own links (set by the instruction loop) tell
+ * which entry is there.
+ */
+function linkBlock(b: Block, start: number, offset: number): Block | null {
+  const i = b.entries.length - 1;
+  const last = b.entries[i];
+  const fallsThrough = offset === ((start + b.offsets[i] + last.length) & 0xfff);
+  const target = fallsThrough ? last.next : last.jumpOffset === offset ? last.jump : null;
+  if (target === null || target.block === null) return null;
+  const nb = target.block;
+  if (b.fallOffset === -1) { b.fallOffset = offset; b.fall = nb; } else { b.jumpOffset = offset; b.jump = nb; }
+  return nb;
 }
 
 /** int3 and int n raise their vector as a trap: RIP stays after the instruction. */

@@ -23,7 +23,8 @@ import { decode, type Decoded } from '../isa/decode.js';
 import { FORMS } from '../isa/table.js';
 import type { Cpu } from './cpu.js';
 import { CpuFault, GP, UD } from './exceptions.js';
-import { HANDLERS } from './execute.js';
+import type { Block } from './blocks.js';
+import { HANDLERS, STRAIGHT_MNEMONICS } from './execute.js';
 import { specialize } from './executeFast.js';
 import { SYSTEM_FORMS } from './system.js';
 
@@ -46,6 +47,12 @@ export interface CacheEntry {
   /** The last branch target in the same page that execution went to from here (offset in the page, -1 none), and its entry. */
   jumpOffset: number;
   jump: CacheEntry | null;
+  /** The instruction always continues at the next one and changes nothing the run loop watches (blocks.ts). */
+  straight: boolean;
+  /** Times the run loop started a block here without one (blocks.ts), until the block is generated. */
+  hits: number;
+  /** The generated block starting with this entry (blocks.ts), or null. */
+  block: Block | null;
 }
 
 /** Mnemonics the system half executes (system.ts executeSystem). */
@@ -78,7 +85,15 @@ export const EXEC_BY_FORM: readonly Exec[] = FORMS.map((f) => {
   return HANDLERS.get(f.mnemonic) ?? HANDLERS.get(f.family) ?? unimplemented;
 });
 
+/** Which forms are straight (see CacheEntry.straight), by form id. */
+const STRAIGHT_BY_FORM: readonly boolean[] = FORMS.map((f, id) => {
+  if (EXEC_BY_FORM[id] === toSystem || EXEC_BY_FORM[id] === unimplemented) return false;
+  return STRAIGHT_MNEMONICS.has(HANDLERS.has(f.mnemonic) ? f.mnemonic : f.family);
+});
+
 const PAGE = 4096;
+/** The longest x86 instruction: decoding at most this far from an address reads nothing beyond it. */
+const MAX_LENGTH = 15;
 
 export class DecodeCache {
   /** 1 for each physical page that has cached entries. */
@@ -90,6 +105,8 @@ export class DecodeCache {
   private readonly memorySize: number;
   /** Instructions decoded (cache misses), for statistics. */
   decodes = 0;
+  /** Generated blocks hanging off the entries (blocks.ts), for the bound on them. */
+  blocks = 0;
 
   // The current code page: instructions mostly follow each other in one page,
   // so the translation of the last fetched page is remembered and reused while
@@ -139,6 +156,17 @@ export class DecodeCache {
     return this.fill(cpu, rip, phys);
   }
 
+  /**
+   * The entry at linear `rip`, in the code page of the last fetch(), for the
+   * block builder looking ahead: decoded only if that cannot need bytes of the
+   * next page; near the page's end only an entry already there (else null).
+   */
+  fetchAhead(cpu: Cpu, rip: number): CacheEntry | null {
+    if ((rip & 0xfff) <= PAGE - MAX_LENGTH) return this.fetch(cpu, rip);
+    if (Math.floor(rip / PAGE) !== this.codeLinearPage) return null;
+    return this.pages[this.codePhysBase >>> 12]?.[rip & 0xfff] ?? null;
+  }
+
   private fill(cpu: Cpu, rip: number, phys: number): CacheEntry {
     const memory = cpu.memory;
     const room = PAGE - (phys & 0xfff);
@@ -154,6 +182,7 @@ export class DecodeCache {
     const cached = !crossed && phys < this.memorySize;
     const entry: CacheEntry = {
       d, exec, length: d.length, next: null, linkable: cached && (phys & 0xfff) + d.length < PAGE, cached, jumpOffset: -1, jump: null,
+      straight: d.form !== null && STRAIGHT_BY_FORM[d.form.id], hits: 0, block: null,
     };
     if (cached) {
       const n = phys >>> 12;
@@ -175,7 +204,7 @@ export class DecodeCache {
   /** Drop the entries of physical page `n` (address / 4096). */
   invalidatePage(n: number): void {
     if (n >= 0 && n < this.codePages.length) {
-      unlink(this.lists[n]);
+      this.blocks -= unlink(this.lists[n]);
       this.pages[n] = null;
       this.lists[n] = null;
       this.codePages[n] = 0;
@@ -184,14 +213,22 @@ export class DecodeCache {
 
   flush(): void {
     for (const list of this.lists) unlink(list);
+    this.blocks = 0;
     this.pages.fill(null);
     this.lists.fill(null);
     this.codePages.fill(0);
   }
 }
 
-/** Cut the fall-through links of a dropped page's entries (an entry being executed may still hold one). */
-function unlink(list: CacheEntry[] | null): void {
-  if (list === null) return;
-  for (const e of list) { e.next = null; e.jump = null; e.jumpOffset = -1; }
+/** Cut the links and blocks of a dropped page's entries (an entry being executed may still hold one); returns the blocks dropped. */
+function unlink(list: CacheEntry[] | null): number {
+  if (list === null) return 0;
+  let blocks = 0;
+  for (const e of list) {
+    e.next = null; e.jump = null; e.jumpOffset = -1;
+    const b = e.block;
+    if (b !== null) { blocks++; b.fall = null; b.jump = null; b.fallOffset = -1; b.jumpOffset = -1; e.block = null; }
+    e.hits = 0;
+  }
+  return blocks;
 }

@@ -13,3 +13,14 @@ import { STRING_HANDLERS } from './executeStrings.js';
 export const HANDLERS: ReadonlyMap<string, Exec> = new Map([
   ...ARITHMETIC_HANDLERS, ...LOGIC_HANDLERS, ...BIT_HANDLERS, ...DATA_HANDLERS, ...CONTROL_HANDLERS, ...STRING_HANDLERS,
 ]);
+
+/**
+ * Mnemonics (or families) whose instructions only ever continue at the next
+ * instruction and change nothing the run loop watches: the block tier
+ * (blocks.ts) may run another instruction after them in the same block. rdtsc
+ * reads the instruction count, which a block adds up only at its end.
+ */
+export const STRAIGHT_MNEMONICS: ReadonlySet<string> = new Set([
+  ...[...ARITHMETIC_HANDLERS, ...LOGIC_HANDLERS, ...BIT_HANDLERS, ...DATA_HANDLERS].map(([name]) => name),
+  'setcc',
+].filter((name) => name !== 'rdtsc' && name !== 'ud2'));

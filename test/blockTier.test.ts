@@ -1,0 +1,154 @@
+// The interpreter's block tier (src/machine/blocks.ts) against the interpreter
+// one instruction at a time: the same registers, flags, RIP and retired
+// instruction count at every stop, through slices that end inside blocks,
+// faults in the middle of a block, code that rewrites itself, and rdtsc.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Machine } from '../src/machine/machine.js';
+import { CpuFault } from '../src/machine/exceptions.js';
+import { buildProgram, loadElf } from './cpuProgramSupport.js';
+import { have } from './helpers/tools.js';
+
+const HAVE_AS = have('as') && have('objcopy');
+const CODE = 0x10000;
+
+function asm(text: string): Uint8Array {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-block-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'a.s'), `  .text\n${text}\n`);
+    execFileSync('as', ['-o', path.join(dir, 'a.o'), path.join(dir, 'a.s')]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'a.o'), path.join(dir, 'a.bin')]);
+    return new Uint8Array(fs.readFileSync(path.join(dir, 'a.bin')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Two flat-mode machines with the same code: one with blocks (each generated at its first run), one without. */
+function pair(code: Uint8Array, at = CODE): [Machine, Machine] {
+  return [true, false].map((blocks) => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    m.loadPhysical(at, code);
+    m.cpu.rip = at;
+    m.cpu.setReg64(4, 0x80000n);
+    m.cpu.blocksEnabled = blocks;
+    m.cpu.blockThreshold = 1;
+    return m;
+  }) as [Machine, Machine];
+}
+
+function state(m: Machine): string {
+  return JSON.stringify({ regs: [...m.cpu.regs], rip: m.cpu.rip, flags: m.cpu.getRflags(), count: m.cpu.instructionCount, halted: m.cpu.halted });
+}
+
+/** Run both in slices of `chunk` instructions and compare after each. */
+function lockstep(a: Machine, b: Machine, chunk: number, max: number): void {
+  for (let done = 0; done < max && !(a.cpu.halted && b.cpu.halted); done += chunk) {
+    const ra = a.run(chunk), rb = b.run(chunk);
+    assert.equal(ra, rb);
+    assert.equal(state(a), state(b), `after ${done + chunk} instructions`);
+  }
+}
+
+test('block tier: the gcc -O2 program stops at exactly the same state after every slice of 997 instructions', (t) => {
+  if (!have('gcc')) { t.skip('gcc not installed'); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-block-'));
+  try {
+    const image = new Uint8Array(fs.readFileSync(buildProgram(dir, 'O2', false).xk));
+    const [a, b] = [true, false].map((blocks) => {
+      const m = new Machine({ memoryBytes: 8 << 20 });
+      m.cpu.rip = loadElf(m, image);
+      m.cpu.blocksEnabled = blocks;
+      m.cpu.blockThreshold = 1;
+      return m;
+    });
+    lockstep(a, b, 997, 2_000_000);
+    assert.equal(a.cpu.halted, true);
+    assert.ok(a.cpu.decodeCache.blocks > 10, 'blocks were generated');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('block tier: a store into the running block takes effect at the next instruction', (t) => {
+  if (!HAVE_AS) { t.skip('GNU as not installed'); return; }
+  // The loop body rewrites the immediate of the `add $1, %ebx` right after the store.
+  const [a, b] = pair(asm(`
+    mov $100, %ecx
+    xor %ebx, %ebx
+    lea patch+2(%rip), %rdi
+  1: lea 3(%rcx), %eax
+    mov %al, (%rdi)
+  patch: add $1, %ebx
+    dec %ecx
+    jnz 1b
+    hlt`));
+  lockstep(a, b, 1_000_000, 1_000_000);
+  assert.equal(a.cpu.halted, true);
+  // ebx = the sum of ecx + 3 for ecx = 100 .. 1 (stale code would add the previous round's value)
+  assert.equal(a.cpu.getReg64(3), 5350n);
+});
+
+test('block tier: a fault in the middle of a hot block leaves RIP at it and counts the instructions before it', (t) => {
+  if (!HAVE_AS) { t.skip('GNU as not installed'); return; }
+  // After 100 good rounds, rsi becomes non-canonical and the load faults (#GP).
+  const [a, b] = pair(asm(`
+    mov $0x20000, %esi
+    mov $100, %ecx
+  1: add $1, %eax
+    mov (%rsi), %edx
+    add $2, %eax
+    dec %ecx
+    jnz 1b
+    movabs $0x8000000000000000, %rsi
+    jmp 1b`));
+  const faults = [a, b].map((m) => {
+    m.cpu.interruptCheck = false;
+    try { m.cpu.runSlice(1_000_000); } catch (e) { if (e instanceof CpuFault) return e.vector; throw e; }
+    return -1;
+  });
+  assert.deepEqual(faults, [13, 13]);
+  assert.equal(state(a), state(b));
+  assert.equal(a.cpu.rip, a.cpu.instructionStart);
+  assert.equal(a.cpu.instructionCount, 2 + 100 * 5 + 2 + 1);
+});
+
+test('block tier: rdtsc at the end of a block reads the count of the instructions before it', (t) => {
+  if (!HAVE_AS) { t.skip('GNU as not installed'); return; }
+  const [a, b] = pair(asm(`
+    mov $50, %ecx
+  1: inc %ebx
+    add %ebx, %esi
+    rdtsc
+    add %eax, %edi
+    dec %ecx
+    jnz 1b
+    hlt`));
+  lockstep(a, b, 1_000_000, 1_000_000);
+  assert.equal(a.cpu.halted, true);
+  assert.ok(a.cpu.decodeCache.blocks > 0, 'blocks were generated');
+});
+
+test('block tier: a host call registered after the block was generated still runs in its place', () => {
+  // mov $1,%eax ; add $1,%eax ; add $1,%eax ; dec %ecx ; jnz -> a loop of blocks; then a host call on the second add.
+  const code = Uint8Array.from([0xb9, 0x64, 0, 0, 0, 0x31, 0xc0, 0x83, 0xc0, 0x01, 0x83, 0xc0, 0x01, 0xff, 0xc9, 0x75, 0xf6, 0xf4]);
+  const [a] = pair(code);
+  a.run(500);
+  const before = a.cpu.getReg64(0);
+  assert.equal(before, 200n);
+  assert.equal(a.cpu.halted, true);
+  const [m] = pair(code);
+  m.run(200); // 50 rounds: blocks exist
+  assert.ok(m.cpu.decodeCache.blocks > 0);
+  let calls = 0;
+  m.cpu.hostCalls.set(CODE + 10, (cpu) => { calls++; cpu.rip = CODE + 13; }); // skips the second add
+  m.run(10_000);
+  assert.equal(m.cpu.halted, true);
+  assert.equal(calls, 50, 'the host call ran in the last 50 rounds');
+  assert.equal(m.cpu.getReg64(0), 200n - BigInt(calls));
+});
