@@ -15,25 +15,22 @@
 // TypeScript, which hands the trap to the monitor (monitor.ts) and resumes the
 // guest by loading the frame the monitor returns.
 //
-// Real GDT: 0x08..0x2f (the guest's own selectors) are left empty, so the
-// guest's iretq and segment loads trap; 0x33/0x3b are the code and data
-// segments the guest really runs on (DPL 3); 0x40/0x48 the host's; 0x50 the TSS.
+// Real GDT: the VM's GDT of vmGdt.ts, the same as under the xk kernel.
 
 import { Machine } from '../machine/machine.js';
-import { codeSegment64, dataSegment, interruptGate, tssDescriptor, writeTss } from '../machine/descriptors.js';
+import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
-import { TRAP_FRAME_FIELDS } from '../kernel/trap/trapFrame.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { REGISTER_FIELDS, signed, u64, type VmTrapFrame } from './trapFrame.js';
-import { Vcpu, RFLAGS_IF, RFLAGS_IOPL } from './vcpu.js';
+import { REGISTER_FIELDS, runningRflags, signed, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
+import { Vcpu } from './vcpu.js';
+import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from './virtualInterrupts.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
-export const GUEST_CS = 0x33, GUEST_SS = 0x3b, HOST_CS = 0x40, HOST_TSS = 0x50;
 const GDT = 0x0000, IDT = 0x1000, TSS = 0x2000, STACK_TOP = 0x5000, PDPT = 0x5000, PD = 0x6000, PT = 0x7000, POOL = 0x8000;
 const HANDLERS = MONITOR_LINEAR + 0x100000;       // handler address of vector v = HANDLERS + v (never fetched)
 
@@ -105,7 +102,7 @@ export class VmHost {
     cpu.cr0 = (cpu.cr0 | CR0_PG) >>> 0;
     cpu.cr4 |= CR4_PAE;
     cpu.efer |= EFER_NXE;
-    cpu.gdtrBase = MONITOR_LINEAR + GDT; cpu.gdtrLimit = 12 * 8 - 1;
+    cpu.gdtrBase = MONITOR_LINEAR + GDT; cpu.gdtrLimit = VM_GDT_LIMIT;
     cpu.idtrBase = MONITOR_LINEAR + IDT; cpu.idtrLimit = 256 * 16 - 1;
     cpu.trSelector = HOST_TSS; cpu.tssBase = MONITOR_LINEAR + TSS; cpu.tssLimit = 103;
     this.machine.interrupts.pic.imr = 0xff; // no real device interrupts reach the VM
@@ -115,11 +112,7 @@ export class VmHost {
   private buildMonitorTables(): void {
     const m = this.machine.memory;
     const base = this.hostBase;
-    m.bytes.set(codeSegment64(3), base + GDT + (GUEST_CS & ~7));
-    m.bytes.set(dataSegment(3), base + GDT + (GUEST_SS & ~7));
-    m.bytes.set(codeSegment64(0), base + GDT + HOST_CS);
-    m.bytes.set(dataSegment(0), base + GDT + HOST_CS + 8);
-    m.bytes.set(tssDescriptor(MONITOR_LINEAR + TSS), base + GDT + HOST_TSS);
+    writeVmGdt(m.bytes, base + GDT, MONITOR_LINEAR + TSS);
     for (let v = 0; v < 256; v++) m.bytes.set(interruptGate(HANDLERS + v, HOST_CS, 0), base + IDT + 16 * v);
     writeTss(m, base + TSS, MONITOR_LINEAR + STACK_TOP);
     // PML4[511] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
@@ -146,8 +139,7 @@ export class VmHost {
 
   private frameFromCpu(): VmTrapFrame {
     const cpu = this.machine.cpu;
-    const tf = {} as VmTrapFrame;
-    for (const f of TRAP_FRAME_FIELDS) tf[f] = 0n;
+    const tf = zeroFrame();
     REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
     tf.rip = u64(cpu.rip);
     tf.rflags = u64(cpu.getRflags());
@@ -167,7 +159,7 @@ export class VmHost {
     cpu.cpl = 3;
     cpu.fsBase = this.vcpu.fsBase;
     cpu.gsBase = this.vcpu.gsBase;
-    cpu.setRflags(((Number(tf.rflags & 0xffffffffn) & ~RFLAGS_IOPL) | RFLAGS_IF | 2) >>> 0);
+    cpu.setRflags(runningRflags(tf.rflags));
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
       cpu.cr3 = root;

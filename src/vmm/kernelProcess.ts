@@ -8,37 +8,30 @@
 // from user mode. trap() sees that the process is a VM and hands the trap to
 // the monitor (src/vmm/monitor.ts); the scheduler preempts it like any process.
 //
-// The VM runs on its own GDT, loaded while it is the current process: the
-// kernel's code and data selectors and the TSS (the hardware needs them to
-// deliver traps), no user selectors at 0x18/0x20 (the guest's own selectors
-// 0x08..0x2f must all trap), and 0x33/0x3b, the segments it really runs on.
+// The VM runs on its own GDT (vmGdt.ts, the same layout as on the bare
+// machine), loaded while it is the current process: the kernel's code and data
+// selectors and the TSS (the hardware needs them to deliver traps), no user
+// selectors, and the segments the guest really runs on.
 
-import { codeSegment64, dataSegment } from '../machine/descriptors.js';
-import { readBootImage } from '../toolchain/bootImage.js';
-import { readElf } from '../toolchain/elf/reader.js';
-import { PT_LOAD } from '../toolchain/elf/elfTypes.js';
+import { prepareGuestImage } from './guestImage.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
-import { patchSensitiveInstructions } from './patcher.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { u64, type VmTrapFrame } from './trapFrame.js';
-import { Vcpu, RFLAGS_IF, RFLAGS_IOPL } from './vcpu.js';
+import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
+import { Vcpu } from './vcpu.js';
+import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { exitProcess } from '../kernel/proc/exit.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
-import { GDT_ENTRIES, GDT_PHYS, KERNBASE, PAGE_SIZE, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
+import { KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
 import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
-/** The real segments the guest runs on (in the VM's GDT, DPL 3). */
-export const GUEST_CS = 0x33, GUEST_SS = 0x3b;
-const VM_GDT_ENTRIES = 8;
 /** Pages for the shadow page tables. */
 const SHADOW_POOL_PAGES = 512;
-const PF_X = 1; // ELF segment flag: executable
 
 /** What the monitor keeps for a process that is a VM (behind Proc.guest). */
 export interface VmProcess {
@@ -71,7 +64,7 @@ export interface SpawnVmOptions {
 export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
   const mib = options.memoryMiB ?? 4;
   if (!Number.isInteger(mib) || mib < 4 || mib > 16) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
-  const image = readBootImage(elf, name);
+  const image = prepareGuestImage(elf, name, true);
   const guestBytes = mib * 1024 * 1024;
   const pages = guestBytes / PAGE_SIZE + SHADOW_POOL_PAGES;
   const base = k.allocator.allocContiguous(pages);
@@ -83,7 +76,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     if (gdt >= 0) k.allocator.release(gdt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
-  buildVmGdt(memory, gdt);
+  writeVmGdt(memory.bytes, gdt, p2v(TSS_PHYS));
 
   // Shadow roots map the kernel's half (PML4 slot 256, the direct map; supervisor-only): traps enter the kernel.
   const kernelSlot = Math.floor((KERNBASE + 2 ** 48) / 2 ** 39);
@@ -97,18 +90,13 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     realInstructions: () => guest.retired + (k.current === p ? k.cpu.instructionCount - guest.enteredAt : 0),
     translationChanged: () => { guest.dirty = true; },
     exits: new Map(),
-    patches: new Map(),
+    patches: image.patches,
   };
   guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true };
 
-  // Load the image, patching the unprivileged sensitive instructions into traps (patcher.ts).
-  const executable = new Set(readElf(elf, name).segments.filter((s) => s.type === PT_LOAD && (s.flags & PF_X) !== 0).map((s) => s.paddr));
+  // Load the image (its sensitive instructions patched into traps: guestImage.ts).
   try {
-    for (const s of image.segments) {
-      const data = s.data.slice();
-      if (executable.has(s.paddr)) for (const patch of patchSensitiveInstructions(data, s.paddr)) state.patches.set(patch.address, patch.original);
-      shadow.load(s.paddr, data, s.memsz);
-    }
+    for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
   } catch (e) {
     k.procs.free(p);
     releaseVm(k.allocator, guest);
@@ -134,13 +122,6 @@ export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
   allocator.release(guest.gdt);
 }
 
-function buildVmGdt(memory: PhysicalMemory, gdt: number): void {
-  memory.bytes.copyWithin(gdt, GDT_PHYS, GDT_PHYS + GDT_ENTRIES * 8); // null, kernel code/data, TSS
-  memory.bytes.fill(0, gdt + 0x18, gdt + 0x28); // no user selectors the guest could load without trapping
-  memory.bytes.set(codeSegment64(3), gdt + (GUEST_CS & ~7));
-  memory.bytes.set(dataSegment(3), gdt + (GUEST_SS & ~7));
-}
-
 /**
  * Called by the scheduler when it switches to the VM: the processor state it
  * runs with (its GDT, FS/GS bases). Returns the page-table root.
@@ -149,7 +130,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   const cpu = k.cpu;
   const { vcpu, shadow } = guest.state;
   cpu.gdtrBase = p2v(guest.gdt);
-  cpu.gdtrLimit = VM_GDT_ENTRIES * 8 - 1;
+  cpu.gdtrLimit = VM_GDT_LIMIT;
   cpu.fsBase = vcpu.fsBase;
   cpu.gsBase = vcpu.gsBase;
   const root = shadow.root(vcpu.cpl);
@@ -194,12 +175,6 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   return trapno !== T_IRQ0 && trapno !== T_IRQ_SERIAL;
 }
 
-function zeroFrame(): VmTrapFrame {
-  const f = {} as VmTrapFrame;
-  for (const field of TRAP_FRAME_FIELDS) f[field] = 0n;
-  return f;
-}
-
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
   const f = {} as VmTrapFrame;
   for (const field of TRAP_FRAME_FIELDS) f[field] = tf.big(field);
@@ -210,7 +185,7 @@ function toVmFrame(tf: TrapFrame): VmTrapFrame {
 function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
   f.cs = BigInt(GUEST_CS);
   f.ss = BigInt(GUEST_SS);
-  f.rflags = u64(((Number(f.rflags & 0xffffffffn) & ~RFLAGS_IOPL) | RFLAGS_IF | 2) >>> 0);
+  f.rflags = u64(runningRflags(f.rflags));
   for (const field of TRAP_FRAME_FIELDS) {
     const v = BigInt.asUintN(64, f[field]);
     tf.setHalves(field, Number(v & 0xffffffffn), Number(v >> 32n));

@@ -2,13 +2,8 @@
 // under the monitor: load its segments into guest-physical memory, start it at
 // its entry point at virtual CPL 0 with paging off, run until it powers off.
 
-import { readBootImage } from '../toolchain/bootImage.js';
-import { readElf } from '../toolchain/elf/reader.js';
-import { PT_LOAD } from '../toolchain/elf/elfTypes.js';
-import { patchSensitiveInstructions } from './patcher.js';
+import { prepareGuestImage } from './guestImage.js';
 import { VmHost, type VmResult } from './host.js';
-
-const PF_X = 1; // ELF segment flag: executable
 
 export interface RunVmOptions {
   /** Guest memory in MiB (4..16, default 16). */
@@ -29,18 +24,11 @@ export interface RunVmResult extends VmResult {
 
 /** Load `elf` as a virtual machine stopped at its entry point (xk vm --gdb). Throws like runVm. */
 export function prepareVm(elf: Uint8Array, name: string, options: RunVmOptions = {}): VmHost {
-  const image = readBootImage(elf, name);
   const strict = options.strict ?? false;
+  const image = prepareGuestImage(elf, name, !strict && (options.patch ?? true));
   const host = new VmHost({ guestBytes: (options.memoryMiB ?? 16) * 1024 * 1024, serialOut: options.serialOut, strict });
-  const executable = new Set(readElf(elf, name).segments.filter((p) => p.type === PT_LOAD && (p.flags & PF_X) !== 0).map((p) => p.paddr));
-  for (const s of image.segments) {
-    let data = s.data;
-    if (!strict && (options.patch ?? true) && executable.has(s.paddr)) {
-      data = data.slice();
-      for (const p of patchSensitiveInstructions(data, s.paddr)) host.vm.patches.set(p.address, p.original);
-    }
-    host.loadGuest(s.paddr, data, s.memsz);
-  }
+  for (const s of image.segments) host.loadGuest(s.paddr, s.data, s.memsz);
+  for (const [address, original] of image.patches) host.vm.patches.set(address, original);
   host.start(image.entry);
   options.beforeRun?.(host);
   return host;
