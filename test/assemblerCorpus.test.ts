@@ -48,7 +48,7 @@ function describe(obj: string): Record<string, string> {
 
 function compareWithGnu(dir: string, name: string, gnuObject: string, source: string, fileName: string, defines?: Record<string, string>): void {
   const xkObject = path.join(dir, `${name}.xk.o`);
-  fs.writeFileSync(xkObject, assemble(source, { fileName, includeDirs: [], defines }).object);
+  fs.writeFileSync(xkObject, assemble(source, { fileName, includeDirs: [], defines, readFile: (p) => fs.readFileSync(p, 'utf8') }).object);
   const mine = describe(xkObject);
   const theirs = describe(gnuObject);
   for (const aspect of Object.keys(theirs)) assert.equal(mine[aspect], theirs[aspect], `${name}: ${aspect} differs`);
@@ -140,7 +140,7 @@ test("the project's own assembly sources (guest/, src/, user/) all assemble as w
       const r = spawnSync('gcc', ['-c', `-I${abs}`, src, '-o', gnu], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${file}: GNU as rejects it: ${r.stderr}`);
       const xkObject = path.join(dir, `${n}.xk.o`);
-      fs.writeFileSync(xkObject, assemble(fs.readFileSync(src, 'utf8'), { fileName: src, includeDirs: [abs] }).object);
+      fs.writeFileSync(xkObject, assemble(fs.readFileSync(src, 'utf8'), { fileName: src, includeDirs: [abs], readFile: (p) => fs.readFileSync(p, 'utf8') }).object);
       const mine = describe(xkObject);
       const theirs = describe(gnu);
       for (const aspect of Object.keys(theirs)) assert.equal(mine[aspect], theirs[aspect], `${file}: ${aspect} differs`);

@@ -37,7 +37,7 @@ const CASES: [string, string, number, boolean][] = [
 
 function errorsOf(source: string, fileName = 'bad.s'): string[] {
   try {
-    assemble(source, { fileName });
+    assemble(source, { fileName, readFile: (p) => fs.readFileSync(p, 'utf8') });
   } catch (e) {
     assert.ok(e instanceof AssemblyErrors, `expected AssemblyErrors, got ${e}`);
     return e.errors.map((x) => x.message);
@@ -92,6 +92,8 @@ test('errors in .S files name the included file and line', () => {
     assert.ok(errors.some((e) => e.startsWith(`${path.join(dir, 'inc.h')}:2:2: error: unknown mnemonic 'bogus'`)), errors.join('\n'));
     assert.ok(errors.some((e) => e.startsWith(`${main}:2:1: error: #include file 'missing.h' not found`)), errors.join('\n'));
     assert.ok(errors.some((e) => e.includes('missing #endif')), errors.join('\n'));
+    // Without a file reader (the web page's toolchain gets one from its bundle), #include says so.
+    assert.throws(() => assemble(text, { fileName: main }), /#include "inc\.h": this assembly was given no way to read files/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { namei } from '../src/kernel/fs/path.js';
 import { readDirents } from '../src/kernel/fs/directory.js';
 import { fsChdir, fsLink, fsMkdir, fsMknod, fsOpen, fsUnlink, fsWrite, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY } from '../src/kernel/fs/fsOps.js';
 import { T_DEV, T_DIR, T_FILE, BLOCK_SIZE, NDIRECT, NINDIRECT } from '../src/kernel/fs/layout.js';
-import { openRootDisk } from '../src/kernel/fs/image.js';
+import { openRootDisk } from '../src/kernel/fs/hostFiles.js';
 
 function freshFs(blocks = 2048): { disk: MemoryDisk; fs: FileSystem } {
   const disk = new MemoryDisk(blocks);

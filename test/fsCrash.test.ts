@@ -14,7 +14,7 @@ import { readDirents } from '../src/kernel/fs/directory.js';
 import { rootInode } from '../src/kernel/fs/path.js';
 import { fsLink, fsMkdir, fsOpen, fsUnlink, fsWrite, O_CREATE, O_RDWR } from '../src/kernel/fs/fsOps.js';
 import { T_DIR } from '../src/kernel/fs/layout.js';
-import { openRootDisk } from '../src/kernel/fs/image.js';
+import { openRootDisk } from '../src/kernel/fs/hostFiles.js';
 import * as hostFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DiskCrash } from '../src/kernel/fs/blockDevice.js';
-import { openRootDisk } from '../src/kernel/fs/image.js';
+import { openRootDisk } from '../src/kernel/fs/hostFiles.js';
 import { fsMkdir } from '../src/kernel/fs/fsOps.js';
 import { bitmapBlock, BLOCK_SIZE, decodeSuperblock } from '../src/kernel/fs/layout.js';
 

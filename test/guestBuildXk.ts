@@ -18,7 +18,7 @@ export function buildGuestWithXk(): GuestBuild {
   const objects: { name: string; bytes: Uint8Array }[] = [];
   for (const source of GUEST_SOURCES) {
     const file = path.join(GUEST_DIR, source);
-    const { object } = assemble(fs.readFileSync(file, 'utf8'), { fileName: file, includeDirs: [GUEST_DIR], defines: {} });
+    const { object } = assemble(fs.readFileSync(file, 'utf8'), { fileName: file, includeDirs: [GUEST_DIR], defines: {}, readFile: (p) => fs.readFileSync(p, 'utf8') });
     const name = source.replace(/\.S$/, '.o');
     fs.writeFileSync(path.join(dir, name), object);
     objects.push({ name, bytes: object });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
-import { repositoryRoot } from '../src/kernel/trap/kernelText.js';
+import { repositoryRoot } from '../src/kernel/trap/kernelTextFiles.js';
 
 const ROOT = repositoryRoot();
 const SRC = join(ROOT, 'src');

@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { repositoryRoot } from '../src/kernel/trap/kernelText.js';
+import { repositoryRoot } from '../src/kernel/trap/kernelTextFiles.js';
 import { startSession } from '../src/kernel/boot/session.js';
 import { buildAsmProgram } from './kernelHelpers.js';
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repositoryRoot } from '../kernel/trap/kernelText.js';
+import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 
 /** The C sources, by folder under user/; each compiles to user/gen/<folder>/<name>.s. */
 export const USER_SOURCE_FOLDERS = ['lib', 'programs', 'tests'] as const;

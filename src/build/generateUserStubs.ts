@@ -5,7 +5,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYSCALLS, cPrototype } from '../kernel/syscall/syscallTable.js';
-import { repositoryRoot } from '../kernel/trap/kernelText.js';
+import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 
 export { repositoryRoot };
 

@@ -5,7 +5,7 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../kernel/trap/kernelText.js';
+import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 import { buildKey, readCache, writeCache } from './userProgramCache.js';
 import {
   assembleUserSource, buildUserBinariesFrom, buildUserLibrary, linkWithLibrary, UserBuildError,

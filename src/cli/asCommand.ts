@@ -71,7 +71,7 @@ export async function asCommand(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    const result = assemble(source, { fileName: input, includeDirs, defines });
+    const result = assemble(source, { fileName: input, includeDirs, defines, readFile: (p) => fs.readFileSync(p, 'utf8') });
     fs.writeFileSync(output, result.object);
     if (listing) process.stdout.write(formatListing(result, source.split('\n'), input));
     return 0;

@@ -1,7 +1,7 @@
 // `xk fsck IMAGE`: mounts a disk image (replaying its log, as the kernel does
 // after a crash) and checks the file system's invariants.
 
-import { ImageFileDisk } from '../kernel/fs/blockDevice.js';
+import { ImageFileDisk } from '../kernel/fs/hostFiles.js';
 import { mountFileSystem } from '../kernel/fs/fileSystem.js';
 import { fsck } from '../kernel/fs/fsck.js';
 import { commandUsage, HELP_FLAGS } from './options.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assemble } from '../toolchain/assembler/assembler.js';
 import { GEN_CFLAGS, gccVersion } from '../build/generateUserAssembly.js';
-import { repositoryRoot } from '../kernel/trap/kernelText.js';
+import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 import { buildUserPrograms, linkWithUserLibrary } from '../build/userPrograms.js';
 
 /** The name a program runs under: its file name without .s/.S/.c. */
@@ -35,7 +35,7 @@ export function programImage(command: string, file: string): Uint8Array | string
       source = compileC(file);
       sourceName = file.replace(/\.c$/, '.s');
     }
-    const object = assemble(source, { fileName: sourceName, includeDirs: [join(repositoryRoot(), 'user', 'include')] }).object;
+    const object = assemble(source, { fileName: sourceName, includeDirs: [join(repositoryRoot(), 'user', 'include')], readFile: (p) => readFileSync(p, 'utf8') }).object;
     return linkWithUserLibrary([{ name: programName(file) + '.o', bytes: object }]);
   } catch (e) {
     return `${command}: ${(e as Error).message}`;

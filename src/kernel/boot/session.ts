@@ -5,7 +5,7 @@ import { Machine } from '../../machine/machine.js';
 import type { TraceSink } from '../traceEvents.js';
 import { boot, DEFAULT_TIMER_INTERVAL } from './boot.js';
 import { fileLayerFor } from '../files/fileLayerAdapter.js';
-import { openRootDisk, type MountedDisk } from '../fs/image.js';
+import { openMemoryDisk, type MountedDisk } from '../fs/image.js';
 import { DiskCrash } from '../fs/blockDevice.js';
 import { BlockDeviceSectors } from '../fs/diskBlocks.js';
 import type { Kernel } from '../kernel.js';
@@ -58,7 +58,11 @@ export interface Session {
 }
 
 export async function startSession(options: SessionOptions): Promise<Session> {
-  const disk = openRootDisk({ imagePath: options.imagePath, hostDir: options.fsDir, programs: options.programs });
+  const diskOptions = { imagePath: options.imagePath, hostDir: options.fsDir, programs: options.programs };
+  // A host image file or directory needs the host's file system (fs/hostFiles.ts, loaded only then).
+  const disk = options.imagePath !== undefined || options.fsDir !== undefined
+    ? (await import('../fs/hostFiles.js')).openRootDisk(diskOptions)
+    : openMemoryDisk(diskOptions);
   const timedDisk = (options.disk ?? 'timed') === 'timed';
   const machine = new Machine({
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_BYTES,

@@ -3,7 +3,6 @@
 // A block write is atomic (all of it reaches the disk or none of it) and writes
 // reach the disk in the order they are made; the log (log.ts) relies on both.
 
-import * as fs from 'node:fs';
 import { BLOCK_SIZE } from './layout.js';
 
 export interface BlockDevice {
@@ -15,7 +14,7 @@ export interface BlockDevice {
   flush(): void;
 }
 
-function checkBlock(dev: BlockDevice, n: number, buf: Uint8Array): void {
+export function checkBlock(dev: BlockDevice, n: number, buf: Uint8Array): void {
   if (!Number.isInteger(n) || n < 0 || n >= dev.blockCount) {
     throw new Error(`block device: block ${n} is outside the disk (0..${dev.blockCount - 1})`);
   }
@@ -43,58 +42,6 @@ export class MemoryDisk implements BlockDevice {
   }
 
   flush(): void {}
-}
-
-/** A disk stored in a host file (`--image FILE`); every write goes straight to the file. */
-export class ImageFileDisk implements BlockDevice {
-  readonly blockSize = BLOCK_SIZE;
-  readonly blockCount: number;
-  private fd: number;
-
-  /** Opens an existing image; its size must be a whole number of blocks. */
-  constructor(readonly path: string) {
-    try {
-      this.fd = fs.openSync(path, 'r+');
-    } catch (e) {
-      throw new Error(`cannot open disk image '${path}': ${(e as Error).message}`);
-    }
-    const size = fs.fstatSync(this.fd).size;
-    if (size === 0 || size % BLOCK_SIZE !== 0) {
-      fs.closeSync(this.fd);
-      throw new Error(`disk image '${path}' is ${size} bytes, not a whole number of ${BLOCK_SIZE}-byte blocks`);
-    }
-    this.blockCount = size / BLOCK_SIZE;
-  }
-
-  /** Creates (or truncates) an image file of `blockCount` zeroed blocks. */
-  static create(path: string, blockCount: number): ImageFileDisk {
-    try {
-      fs.writeFileSync(path, new Uint8Array(0));
-      fs.truncateSync(path, blockCount * BLOCK_SIZE);
-    } catch (e) {
-      throw new Error(`cannot create disk image '${path}': ${(e as Error).message}`);
-    }
-    return new ImageFileDisk(path);
-  }
-
-  readBlock(n: number, into: Uint8Array): void {
-    checkBlock(this, n, into);
-    fs.readSync(this.fd, into, 0, BLOCK_SIZE, n * BLOCK_SIZE);
-  }
-
-  writeBlock(n: number, data: Uint8Array): void {
-    checkBlock(this, n, data);
-    fs.writeSync(this.fd, data, 0, BLOCK_SIZE, n * BLOCK_SIZE);
-  }
-
-  flush(): void {
-    fs.fsyncSync(this.fd);
-  }
-
-  close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
-  }
 }
 
 /** Thrown by CrashingDisk when the simulated power failure happens. */

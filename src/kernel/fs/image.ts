@@ -1,17 +1,18 @@
-// Choosing the disk for a run: a fresh in-memory image, or a host image file
-// (`--image FILE`) that is opened if it exists and created otherwise.
+// The disk for a run: a fresh in-memory image built by mkfs. A host image file
+// (`--image FILE`) or a host directory (`--fs DIR`) needs the host: hostFiles.ts.
 
-import * as hostFs from 'node:fs';
-import { CrashingDisk, ImageFileDisk, MemoryDisk } from './blockDevice.js';
-import { mountFileSystem, type FileSystem } from './fileSystem.js';
-import { mkfs, populate, type MkfsOptions } from './mkfs.js';
+import { CrashingDisk, MemoryDisk } from './blockDevice.js';
+import type { FileSystem } from './fileSystem.js';
+import { mkfs, type MkfsOptions } from './mkfs.js';
 
 /** Default disk size in blocks (BLOCK_SIZE each): 8 MiB. */
 export const DEFAULT_DISK_BLOCKS = 8192;
 
 export interface DiskOptions extends MkfsOptions {
-  /** Host image file; created and filled with the default content if it does not exist. */
+  /** Host image file; created and filled with the default content if it does not exist (hostFiles.ts). */
   imagePath?: string;
+  /** A host directory whose contents are copied into the root, its files winning (--fs DIR; hostFiles.ts). */
+  hostDir?: string;
   /** Size in blocks of a new disk. */
   blocks?: number;
 }
@@ -24,34 +25,8 @@ export interface MountedDisk {
   close(): void;
 }
 
-/**
- * The root file system for a run. Without imagePath: an in-memory disk built by
- * mkfs. With imagePath: an existing image is mounted (recovering from a crash if
- * needed) and options.hostDir / programs are copied in; a missing one is created.
- */
-export function openRootDisk(options: DiskOptions = {}): MountedDisk {
-  const blocks = options.blocks ?? DEFAULT_DISK_BLOCKS;
-  if (!options.imagePath) {
-    const disk = new CrashingDisk(new MemoryDisk(blocks));
-    return { disk, fs: mkfs(disk, options), close: () => {} };
-  }
-  let image: ImageFileDisk;
-  let disk: CrashingDisk;
-  let fs: FileSystem;
-  if (hostFs.existsSync(options.imagePath)) {
-    image = new ImageFileDisk(options.imagePath);
-    disk = new CrashingDisk(image);
-    try {
-      fs = mountFileSystem(disk);
-      populate(fs, options);
-    } catch (e) {
-      image.close();
-      throw new Error(`--image ${options.imagePath}: ${(e as Error).message}`);
-    }
-  } else {
-    image = ImageFileDisk.create(options.imagePath, blocks);
-    disk = new CrashingDisk(image);
-    fs = mkfs(disk, options);
-  }
-  return { disk, fs, close: () => image.close() };
+/** A fresh in-memory disk with the default content and options.programs. */
+export function openMemoryDisk(options: DiskOptions = {}): MountedDisk {
+  const disk = new CrashingDisk(new MemoryDisk(options.blocks ?? DEFAULT_DISK_BLOCKS));
+  return { disk, fs: mkfs(disk, options), close: () => {} };
 }

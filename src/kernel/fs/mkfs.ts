@@ -1,8 +1,6 @@
 // mkfs: lays out an empty file system on a block device, and fills it with
-// files from the host (a directory tree, the user programs, a README).
+// files (the user programs, a README); hostFiles.ts adds a host directory tree.
 
-import * as hostFs from 'node:fs';
-import * as hostPath from 'node:path';
 import type { BlockDevice } from './blockDevice.js';
 import { mountFileSystem, type FileSystem } from './fileSystem.js';
 import {
@@ -80,30 +78,6 @@ export function addDirectory(fs: FileSystem, path: string): void {
   if (fsMkdir(fs, path) !== 0) throw new Error(`mkfs: cannot create directory '${path}'`);
 }
 
-/** Copies host directory `hostDir` (files and subdirectories) into directory `dest` of the file system. */
-export function importHostDirectory(fs: FileSystem, hostDir: string, dest = '/'): void {
-  let names: string[];
-  try {
-    names = hostFs.readdirSync(hostDir).sort();
-  } catch (e) {
-    throw new Error(`--fs: cannot read directory '${hostDir}': ${(e as Error).message}`);
-  }
-  for (const name of names) {
-    const hostFile = hostPath.join(hostDir, name);
-    if (name.length > DIRSIZ || /[^\x20-\x7e]/.test(name)) {
-      throw new Error(`--fs: '${hostFile}': names must be at most ${DIRSIZ} printable ASCII characters`);
-    }
-    const target = dest.endsWith('/') ? dest + name : `${dest}/${name}`;
-    const st = hostFs.statSync(hostFile);
-    if (st.isDirectory()) {
-      addDirectory(fs, target);
-      importHostDirectory(fs, hostFile, target);
-    } else if (st.isFile()) {
-      addFile(fs, target, new Uint8Array(hostFs.readFileSync(hostFile)));
-    }
-  }
-}
-
 export const README_TEXT = `This is the xk file system.
 
 The programs at the root (sh, ls, cat, echo, grep, wc, mkdir, rm, ln, kill)
@@ -116,12 +90,10 @@ export const SMALL_TEXT = 'aaaaaaaaaa\nbbbbbbbbbb\ncccccccccc\n';
 export interface MkfsOptions {
   /** User programs to put at the root: name -> ELF bytes. */
   programs?: Map<string, Uint8Array>;
-  /** A host directory whose contents are copied into the root (--fs DIR). */
-  hostDir?: string;
   ninodes?: number;
 }
 
-/** Formats `dev` and fills it with the default content (README, small.txt, /console, programs) plus options.hostDir. */
+/** Formats `dev` and fills it with the default content (README, small.txt, /console, programs). */
 export function mkfs(dev: BlockDevice, options: MkfsOptions = {}): FileSystem {
   formatDisk(dev, options.ninodes);
   const fs = mountFileSystem(dev);
@@ -129,7 +101,7 @@ export function mkfs(dev: BlockDevice, options: MkfsOptions = {}): FileSystem {
   return fs;
 }
 
-/** Adds the default content and options.hostDir to a mounted file system. */
+/** Adds the default content to a mounted file system. */
 export function populate(fs: FileSystem, options: MkfsOptions): void {
   addFile(fs, '/README', new TextEncoder().encode(README_TEXT));
   addFile(fs, '/small.txt', new TextEncoder().encode(SMALL_TEXT));
@@ -137,5 +109,4 @@ export function populate(fs: FileSystem, options: MkfsOptions): void {
   if (console) iput(console);
   else if (fsMknod(fs, '/console', CONSOLE_MAJOR, 0) !== 0) throw new Error('mkfs: cannot create /console');
   for (const [name, bytes] of options.programs ?? []) addFile(fs, `/${name}`, bytes);
-  if (options.hostDir) importHostDirectory(fs, options.hostDir, '/');
 }

@@ -159,7 +159,7 @@ function installFromEnvironment(): void {
       throw new DoubleFetchError(line);
     });
   } else if (env.XK_CHECK_FETCH === '1') {
-    enableFetchCheck((line) => process.stderr.write(`xk --check-fetch: ${line}\n`));
+    enableFetchCheck((line) => console.error(`xk --check-fetch: ${line}`)); // stderr, in Node and in a page
   }
 }
 installFromEnvironment();

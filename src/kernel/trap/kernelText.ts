@@ -3,12 +3,10 @@
 //
 // The product path uses xk's own assembler (src/toolchain/assembler). Tests can ask
 // for GNU as instead (assembler: 'gnu'), and check that both give the same bytes.
+// Reading trapEntry.S from the repository and running GNU as need the host: that
+// is kernelTextFiles.ts, loaded only when asked for (the web page passes the
+// source as text and never loads it).
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { vectorsSource, VECTOR_COUNT } from './trapVectors.js';
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../toolchain/elf/elfTypes.js';
@@ -22,54 +20,22 @@ export interface KernelText {
 
 export type AssemblerChoice = 'xk' | 'gnu';
 
-/** Repository root, from dist/src/kernel/trap/ or src/kernel/trap/. */
-export function repositoryRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.includes(join('dist', 'src')) ? resolve(here, '../../../..') : resolve(here, '../../..');
-}
-
-/** The assembly source of the kernel text: trapEntry.S then the vectors. */
-export function kernelTextSource(entrySource?: string): string {
-  if (entrySource !== undefined) return entrySource + '\n' + vectorsSource();
-  const file = join(repositoryRoot(), 'src/kernel/trap/trapEntry.S');
-  if (!existsSync(file)) throw new Error(`kernel: cannot find ${file}`);
-  return readFileSync(file, 'utf8') + '\n' + vectorsSource();
-}
-
 export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle', 'syscall_entry', 'sysret'];
 
+/** The assembly source of the kernel text: trapEntry.S's text, then the vectors. */
+export function kernelTextSource(entrySource: string): string {
+  return entrySource + '\n' + vectorsSource();
+}
+
+/** Assembles the kernel text from `entrySource` (trapEntry.S's text), read from the repository when not given. */
 export async function assembleKernelText(choice: AssemblerChoice = 'xk', entrySource?: string): Promise<KernelText> {
-  const source = kernelTextSource(entrySource);
-  const text = choice === 'gnu' ? assembleWithGnu(source) : assembleWithXk(source);
+  const host = choice === 'gnu' || entrySource === undefined ? await import('./kernelTextFiles.js') : null;
+  const source = kernelTextSource(entrySource ?? host!.readEntrySource());
+  const text = choice === 'gnu' ? host!.assembleWithGnu(source) : assembleWithXk(source);
   for (const name of [...REQUIRED_SYMBOLS, ...Array.from({ length: VECTOR_COUNT }, (_, n) => `vector${n}`)]) {
     if (!text.symbols.has(name)) throw new Error(`kernel: the assembled kernel text has no symbol '${name}'`);
   }
   return text;
-}
-
-/** GNU as + ld + objcopy + nm (tests only). */
-function assembleWithGnu(source: string): KernelText {
-  const dir = mkdtempSync(join(tmpdir(), 'xk-kernel-'));
-  try {
-    const src = join(dir, 'kernel.s');
-    const obj = join(dir, 'kernel.o');
-    const bin = join(dir, 'kernel.bin');
-    writeFileSync(src, source);
-    const elf = join(dir, 'kernel.elf');
-    execFileSync('as', ['--64', '-o', obj, src]);
-    // Link at address 0 so that calls and jumps to global labels are resolved
-    // and symbol values are offsets into the block.
-    execFileSync('ld', ['-Ttext', '0', '-e', '0', '-o', elf, obj]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', elf, bin]);
-    const symbols = new Map<string, number>();
-    for (const line of execFileSync('nm', [elf], { encoding: 'utf8' }).split('\n')) {
-      const m = /^([0-9a-f]+) [tT] (\S+)$/.exec(line.trim());
-      if (m) symbols.set(m[2], parseInt(m[1], 16));
-    }
-    return { bytes: new Uint8Array(readFileSync(bin)), symbols };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**

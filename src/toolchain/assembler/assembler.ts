@@ -39,7 +39,7 @@ export interface AssembleOptions {
   includeDirs?: string[];
   /** Predefined macros for .S files (-D NAME=value). */
   defines?: Record<string, string>;
-  /** Reads included files (defaults to the file system). */
+  /** Reads included files; the callers on the host pass fs.readFileSync (the toolchain itself touches no files). */
   readFile?: (path: string) => string;
 }
 

@@ -3,7 +3,6 @@
 // #elif/#else/#endif, and C comments. Each output line remembers the file and
 // line it came from, so errors point at the source the programmer wrote.
 
-import fs from 'node:fs';
 import { AssemblyError } from './assemblyError.js';
 import { tokenize } from './lexer.js';
 import { evaluate, parseExpression } from './expression.js';
@@ -23,6 +22,7 @@ export interface PreprocessOptions {
   fileName: string;
   includeDirs?: string[];
   defines?: Record<string, string>;
+  /** Reads an included file (throws if there is none); without it, #include is an error. */
   readFile?: (path: string) => string;
 }
 
@@ -67,7 +67,8 @@ class Preprocessor {
   }
 
   private read(file: string): string {
-    return (this.options.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8')))(file);
+    if (!this.options.readFile) throw new Error('no file reader');
+    return this.options.readFile(file);
   }
 
   run(text: string, file: string): void {
@@ -157,6 +158,10 @@ class Preprocessor {
       return;
     }
     const name = m[1] ?? m[2];
+    if (!this.options.readFile) {
+      error(`#include "${name}": this assembly was given no way to read files (AssembleOptions.readFile)`);
+      return;
+    }
     const dirs = [...(m[1] ? [directoryOf(file)] : []), ...(this.options.includeDirs ?? [])];
     for (const dir of dirs) {
       const candidate = name.startsWith('/') || dir === '' ? name : `${dir}/${name}`;
