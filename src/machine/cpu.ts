@@ -19,6 +19,8 @@ import type { PhysicalMemory } from './memory.js';
 import type { Mmu } from './mmu.js';
 
 const TWO_32 = 0x100000000;
+/** An entry's `hits` when no block is to be made there: counting up from it never reaches a threshold. */
+const NEVER = -(2 ** 30);
 const SEG_SS = 2, FS = 4, GS = 5;
 /** Canonical signed linear addresses lie in [-2^47, 2^47). */
 const CANONICAL_LIMIT = 2 ** 47;
@@ -555,7 +557,7 @@ export class Cpu {
     }
     const entries = blockEntries(this, entry, start, filter);
     if (entries.length === 1) {
-      entry.hits = -Infinity;
+      entry.hits = NEVER; // a small integer (a double here would change the shape of every entry)
       if (entry.block !== null) { entry.block = null; cache.blocks--; }
       return null;
     }
