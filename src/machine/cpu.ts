@@ -9,7 +9,7 @@
 // return one put the high half in `cpu.hi`.
 
 import { isCanonical, toSignedLinear } from './address.js';
-import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, type Block } from './blocks.js';
+import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
 import { HostCallMap } from './hostCalls.js';
 import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
@@ -493,7 +493,7 @@ export class Cpu {
             const version = (hostMap as HostCallMap).version;
             for (;;) {
               block = b;
-              const n: number = b.run(this, start);
+              const n: number = b.run(this, start, limit);
               block = null;
               this.instructionCount += n;
               if (this.interruptCheck || this.halted) return;
@@ -546,7 +546,7 @@ export class Cpu {
 
   /**
    * Generate the block starting with `entry` (blocks.ts) and hang it there. Null
-   * when the block would be a single instruction (the entry is then never tried
+   * when the block would be a single instruction that is no loop (the entry is then never tried
    * again), or when too many blocks exist: the decode cache is flushed instead.
    */
   private makeBlock(entry: CacheEntry, start: number, filter: Uint16Array, hostVersion: number): Block | null {
@@ -556,7 +556,7 @@ export class Cpu {
       return null;
     }
     const entries = blockEntries(this, entry, start, filter);
-    if (entries.length === 1) {
+    if (entries.length === 1 && !selfLoop(entries)) {
       entry.hits = NEVER; // a small integer (a double here would change the shape of every entry)
       if (entry.block !== null) { entry.block = null; cache.blocks--; }
       return null;
