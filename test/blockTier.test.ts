@@ -152,3 +152,23 @@ test('block tier: a host call registered after the block was generated still run
   assert.equal(calls, 50, 'the host call ran in the last 50 rounds');
   assert.equal(m.cpu.getReg64(0), 200n - BigInt(calls));
 });
+
+test('block tier: a loop of one block runs inside its function and still stops at the exact instruction', (t) => {
+  if (!HAVE_AS) { t.skip('GNU as not installed'); return; }
+  // `2: loop 2b` and a three-instruction loop: slices of 7 and 1000 end in the middle of rounds.
+  const text = `
+    mov $5000, %ecx
+  2: loop 2b
+    mov $3000, %ecx
+  3: add %ecx, %eax
+    imul $7, %rax, %rdx
+    dec %ecx
+    jnz 3b
+    hlt`;
+  for (const chunk of [7, 1000]) {
+    const [a, b] = pair(asm(text));
+    lockstep(a, b, chunk, 100_000);
+    assert.equal(a.cpu.halted, true);
+    assert.equal(a.cpu.instructionCount, 1 + 5000 + 1 + 4 * 3000 + 1);
+  }
+});

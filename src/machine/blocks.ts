@@ -61,9 +61,12 @@ export interface Block {
   /**
    * Execute the block at linear address `start`. Returns the number of
    * instructions retired that it did not add to the instruction count itself:
-   * before its last instruction the block adds the others, then returns 1 for the last.
+   * before its last instruction the block adds the others, then returns 1 for
+   * the last. A block whose last instruction branches back to its start runs
+   * round after round inside the function while each whole round keeps the
+   * count at or below `limit` (each finished round counted in full).
    */
-  run: (cpu: Cpu, start: number) => number;
+  run: (cpu: Cpu, start: number, limit: number) => number;
   /** Its instructions, in order. */
   entries: CacheEntry[];
   /** The offset of each instruction from the block's start. */
@@ -114,6 +117,19 @@ function mayWrite(d: Decoded): boolean {
   return d.operands.some((o) => o.type === 'mem');
 }
 
+/** Branches that may loop straight back to the block's start (a rel target). */
+const LOOPING = new Set(['jmp', 'loop', 'jrcxz']);
+
+/** Does the block end with a branch back to its own first instruction (a loop the function can run itself)? */
+export function selfLoop(entries: CacheEntry[]): boolean {
+  const last = entries[entries.length - 1].d;
+  const f = last.form, target = last.operands[0];
+  if (f === null || !(f.family === 'jcc' || LOOPING.has(f.mnemonic)) || target?.type !== 'rel') return false;
+  let length = 0;
+  for (const e of entries) length += e.length;
+  return target.disp === -length;
+}
+
 let serial = 0;
 
 /** Generated functions, cached by their shape: the source depends only on lengths and write checks. */
@@ -121,7 +137,9 @@ const SOURCES = new Map<string, string>();
 
 function source(entries: CacheEntry[]): { key: string; text: string } {
   let key = '';
+  const loops = selfLoop(entries);
   for (const e of entries) key += `${e.length}${mayWrite(e.d) ? 'w' : ''}${pure(e.d) ? 'p' : ''},`;
+  if (loops) key += 'loop';
   let text = SOURCES.get(key);
   if (text === undefined) {
     const lines: string[] = [];
@@ -142,8 +160,15 @@ function source(entries: CacheEntry[]): { key: string; text: string } {
       offset = end;
     });
     if (!ripSet) lines.push(`cpu.instructionStart = s + ${offset - entries[entries.length - 1].length}; cpu.rip = s + ${offset};`);
-    lines.push('return 1;');
-    text = `return function block(cpu, s) {\n${lines.join('\n')}\n};`;
+    if (loops) {
+      // Go round again while the branch goes back here, nothing needs the run loop, and a whole round fits.
+      lines.push(`if (cpu.interruptCheck || cpu.rip !== s || cpu.instructionCount + ${1 + entries.length} > limit) return 1;`);
+      lines.push('cpu.instructionCount += 1;');
+      text = `return function block(cpu, s, limit) {\nfor (;;) {\n${lines.join('\n')}\n}\n};`;
+    } else {
+      lines.push('return 1;');
+      text = `return function block(cpu, s, limit) {\n${lines.join('\n')}\n};`;
+    }
     if (SOURCES.size >= 4096) SOURCES.clear();
     SOURCES.set(key, text);
   }

@@ -9,7 +9,7 @@
 // return one put the high half in `cpu.hi`.
 
 import { isCanonical, toSignedLinear } from './address.js';
-import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, type Block } from './blocks.js';
+import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
 import { HostCallMap } from './hostCalls.js';
 import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
@@ -19,6 +19,8 @@ import type { PhysicalMemory } from './memory.js';
 import type { Mmu } from './mmu.js';
 
 const TWO_32 = 0x100000000;
+/** An entry's `hits` when no block is to be made there: counting up from it never reaches a threshold. */
+const NEVER = -(2 ** 30);
 const SEG_SS = 2, FS = 4, GS = 5;
 /** Canonical signed linear addresses lie in [-2^47, 2^47). */
 const CANONICAL_LIMIT = 2 ** 47;
@@ -491,7 +493,7 @@ export class Cpu {
             const version = (hostMap as HostCallMap).version;
             for (;;) {
               block = b;
-              const n: number = b.run(this, start);
+              const n: number = b.run(this, start, limit);
               block = null;
               this.instructionCount += n;
               if (this.interruptCheck || this.halted) return;
@@ -544,7 +546,7 @@ export class Cpu {
 
   /**
    * Generate the block starting with `entry` (blocks.ts) and hang it there. Null
-   * when the block would be a single instruction (the entry is then never tried
+   * when the block would be a single instruction that is no loop (the entry is then never tried
    * again), or when too many blocks exist: the decode cache is flushed instead.
    */
   private makeBlock(entry: CacheEntry, start: number, filter: Uint16Array, hostVersion: number): Block | null {
@@ -554,8 +556,8 @@ export class Cpu {
       return null;
     }
     const entries = blockEntries(this, entry, start, filter);
-    if (entries.length === 1) {
-      entry.hits = -Infinity;
+    if (entries.length === 1 && !selfLoop(entries)) {
+      entry.hits = NEVER; // a small integer (a double here would change the shape of every entry)
       if (entry.block !== null) { entry.block = null; cache.blocks--; }
       return null;
     }

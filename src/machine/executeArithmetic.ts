@@ -8,6 +8,7 @@ import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, DE } from './exceptions.js';
+import { DIVISION, divideS128, divideU128 } from './wideDivide.js';
 import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, PF, SF, ZF, sizeMask } from './flags.js';
 
 const TWO_32 = 0x100000000;
@@ -129,12 +130,10 @@ function subHigh(lo: number, hi: number): void {
 /**
  * Flags after a multiply: CF = OF = `overflow`. The SDM leaves SF ZF AF PF
  * undefined; xk leaves them unchanged, as the host CPU of the oracle (AMD)
- * does (test/hostOracle).
+ * does (test/hostOracle). Flags.setMul keeps the previous record lazily.
  */
 function mulFlags(cpu: Cpu, overflow: boolean): void {
-  const f = cpu.flags;
-  f.materialize();
-  f.bits = (f.bits & ~(CF | OF)) | (overflow ? CF | OF : 0);
+  cpu.flags.setMul(overflow);
 }
 
 const mul: Exec = (cpu, d) => {
@@ -223,23 +222,14 @@ const imulN: Exec = (cpu, d) => {
   const y = cpu.readOp(three ? ops[2] : ops[1], d);
   const yHi = cpu.hi;
   if (size === 64) {
-    // Fast path: estimate the signed product in floating point (relative error below 2^-50).
-    // Below 2^62 in magnitude it surely fits in 64 bits: no overflow, and only the low
-    // 64 bits are needed: lo*lo in full plus the two cross products' low halves.
-    const estimate = ((xHi | 0) * TWO_32 + x) * ((yHi | 0) * TWO_32 + y);
-    if (estimate < 4611686018427387904 && estimate > -4611686018427387904) {
-      mulU32(x, y);
-      const lo = mLo;
-      const hi = (mHi + Math.imul(x, yHi) + Math.imul(xHi, y)) >>> 0;
-      cpu.setReg((ops[0] as { reg: number }).reg, 64, false, lo, hi);
-      mulFlags(cpu, false);
-      return;
-    }
-    mulS64(x, xHi, y, yHi);
-    const a = w0, b = w1, c = w2, e = w3;
-    const ext = (b & 0x80000000) ? 0xffffffff : 0;
-    cpu.setReg((ops[0] as { reg: number }).reg, 64, false, a, b);
-    mulFlags(cpu, c !== ext || e !== ext);
+    // Only the low 64 bits are kept: lo*lo in full plus the two cross products'
+    // low halves. Whether the full product overflows (CF, OF) is worked out
+    // only if a later instruction reads those flags (Flags.setImul64).
+    mulU32(x, y);
+    const lo = mLo;
+    const hi = (mHi + Math.imul(x, yHi) + Math.imul(xHi, y)) >>> 0;
+    cpu.setReg((ops[0] as { reg: number }).reg, 64, false, lo, hi);
+    cpu.flags.setImul64(x, xHi, y, yHi);
     return;
   }
   let lo: number, overflow: boolean;
@@ -264,10 +254,6 @@ function divideError(): CpuFault {
   return new CpuFault(DE, undefined, 'divide error');
 }
 
-const BIG_MASK64 = (1n << 64n) - 1n;
-function big64(lo: number, hi: number): bigint {
-  return (BigInt(hi) << 32n) | BigInt(lo);
-}
 
 /**
  * Flags after div/idiv, all undefined in the SDM. xk does what the oracle's
@@ -311,8 +297,8 @@ const divide: Exec = (cpu, d) => {
       let q: number, r: number;
       if (nHi === 0) { q = Math.floor(nLo / s); r = nLo % s; }
       else {
-        const n = big64(nLo, nHi), bs = BigInt(s);
-        q = Number(n / bs); r = Number(n % bs);
+        divideU128(nLo, nHi, 0, 0, s, 0); // fits: nHi < s
+        q = DIVISION[0]; r = DIVISION[2];
       }
       cpu.setReg(0, 32, false, q >>> 0, 0);
       cpu.setReg(2, 32, false, r >>> 0, 0);
@@ -328,13 +314,9 @@ const divide: Exec = (cpu, d) => {
         cpu.setReg(2, 64, false, r >>> 0, Math.floor(r / TWO_32));
         return;
       }
-      const n = (big64(dLo, dHi) << 64n) | big64(aLo, aHi);
-      const v = big64(s, sHi);
-      const q = n / v;
-      if (q > BIG_MASK64) throw divideError();
-      const r = n % v;
-      cpu.setReg(0, 64, false, Number(q & 0xffffffffn), Number(q >> 32n));
-      cpu.setReg(2, 64, false, Number(r & 0xffffffffn), Number(r >> 32n));
+      if (!divideU128(aLo, aHi, dLo, dHi, s, sHi)) throw divideError();
+      cpu.setReg(0, 64, false, DIVISION[0], DIVISION[1]);
+      cpu.setReg(2, 64, false, DIVISION[2], DIVISION[3]);
     }
   }
 };
@@ -369,8 +351,9 @@ const signedDivide: Exec = (cpu, d) => {
         const n = nLo | 0;
         q = Math.trunc(n / v); r = n - q * v;
       } else {
-        const n = BigInt.asIntN(64, big64(nLo, nHi)), bv = BigInt(v);
-        q = Number(n / bv); r = Number(n % bv);
+        const ext = (nHi & 0x80000000) ? 0xffffffff : 0;
+        if (!divideS128(nLo, nHi, ext, ext, s, v < 0 ? 0xffffffff : 0, 32)) throw divideError();
+        q = DIVISION[0] | 0; r = DIVISION[2] | 0;
       }
       if (q > 0x7fffffff || q < -0x80000000) throw divideError();
       cpu.setReg(0, 32, false, q >>> 0, 0);
@@ -378,14 +361,9 @@ const signedDivide: Exec = (cpu, d) => {
       return;
     }
     default: {
-      const n = (BigInt.asIntN(64, big64(regs[4], regs[5])) << 64n) | big64(regs[0], regs[1]);
-      const v = BigInt.asIntN(64, big64(s, sHi));
-      const q = n / v; // BigInt division truncates toward zero, as idiv does
-      if (q > 0x7fffffffffffffffn || q < -0x8000000000000000n) throw divideError();
-      const r = n % v;
-      const uq = BigInt.asUintN(64, q), ur = BigInt.asUintN(64, r);
-      cpu.setReg(0, 64, false, Number(uq & 0xffffffffn), Number(uq >> 32n));
-      cpu.setReg(2, 64, false, Number(ur & 0xffffffffn), Number(ur >> 32n));
+      if (!divideS128(regs[0], regs[1], regs[4], regs[5], s, sHi, 64)) throw divideError();
+      cpu.setReg(0, 64, false, DIVISION[0], DIVISION[1]);
+      cpu.setReg(2, 64, false, DIVISION[2], DIVISION[3]);
     }
   }
 };

@@ -13,7 +13,6 @@ import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, ZF } from './flags.js';
-import { resultFlags } from './executeLogic.js';
 
 function nonCanonical(): CpuFault {
   return new CpuFault(GP, 0, 'non-canonical branch target');
@@ -110,7 +109,7 @@ function shift32(kind: number, dst: number, n: number): Exec {
     else if (kind === SHR) { cf = (v >>> (n - 1)) & 1; r = v >>> n; of = n === 1 ? v >>> 31 : 0; }
     else { cf = ((v | 0) >> (n - 1)) & 1; r = ((v | 0) >> n) >>> 0; of = 0; }
     regs[i] = r; regs[i + 1] = 0;
-    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(32, r, 0));
+    cpu.flags.setShift(32, r, 0, (cf ? CF : 0) | (of ? OF : 0));
   };
 }
 
@@ -140,7 +139,7 @@ function shift64(kind: number, dst: number, n: number): Exec {
       of = kind === SAR || n > 1 ? 0 : vHi >>> 31;
     }
     regs[i] = r; regs[i + 1] = rHi;
-    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(64, r, rHi));
+    cpu.flags.setShift(64, r, rHi, (cf ? CF : 0) | (of ? OF : 0));
   };
 }
 

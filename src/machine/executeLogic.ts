@@ -52,15 +52,10 @@ function bit(lo: number, hi: number, i: number): number {
   return i < 32 ? (lo >>> i) & 1 : (hi >>> (i - 32)) & 1;
 }
 
-/**
- * Result flags common to shl/shr/sar/shld/shrd: SF ZF PF from the result.
- * AF, undefined in the SDM, is SET: that is what the host CPU the oracle
- * compares against (AMD) does for every nonzero count.
- */
-export function resultFlags(size: number, r: number, rHi: number): number {
-  const top = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
-  return (top ? SF : 0) | ((r | rHi) === 0 ? ZF : 0) | parityOf(r) | AF;
-}
+// Flags of shl/shr/sar/shld/shrd with a nonzero count: CF and OF as computed
+// by each, SF ZF PF from the result, computed lazily (Flags.setShift). AF,
+// undefined in the SDM, is SET: that is what the host CPU the oracle compares
+// against (AMD) does for every nonzero count.
 
 const SHL = 0, SHR = 1, SAR = 2;
 
@@ -114,7 +109,7 @@ function shift(kind: number): Exec {
       }
     }
     cpu.writeOp(dst, d, r, rHi, true);
-    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(size, r, rHi));
+    cpu.flags.setShift(size, r, rHi, (cf ? CF : 0) | (of ? OF : 0));
   };
 }
 
@@ -240,7 +235,7 @@ function doubleShift(left: boolean): Exec {
     const next = size === 64 ? (rHi >>> 30) & 1 : (r >>> (size - 2)) & 1;
     const of = left ? top ^ Number(cf) : top ^ next;
     cpu.writeOp(dst, d, r, rHi, true);
-    cpu.flags.setArith((cf ? CF : 0) | (of ? OF : 0) | resultFlags(size, r, rHi));
+    cpu.flags.setShift(size, r, rHi, (cf ? CF : 0) | (of ? OF : 0));
   };
 }
 

@@ -28,6 +28,8 @@ export const LAZY_SUB = 2; // r = a - b - carryIn (also cmp, neg with a = 0)
 export const LAZY_LOGIC = 3; // r = a op b; CF = OF = AF = 0
 export const LAZY_INC = 4; // r = a + 1; CF kept in `bits`
 export const LAZY_DEC = 5; // r = a - 1; CF kept in `bits`
+export const LAZY_SHIFT = 6; // shl/shr/sar/shld/shrd result r; CF and OF given (in carryIn), AF set
+export const LAZY_MUL = 7; // mul/imul: CF = OF = overflow (given, or computed from the operands); SF ZF AF PF those of the record before
 
 /** Parity flag: set when the low byte of the result has an even number of 1 bits. */
 const PARITY = new Uint8Array(256);
@@ -53,6 +55,16 @@ export class Flags {
   rLo = 0; rHi = 0;
   carryIn = 0;
 
+  // LAZY_MUL: the record of the operation before the multiply (whose SF ZF AF PF
+  // the multiply keeps), and the multiply's overflow: `mulOverflow` (CF|OF or 0),
+  // or, when `mulLazy`, that of the signed 64x64 product of mx and my.
+  private sOp = LAZY_NONE; private sSize = 32;
+  private saLo = 0; private saHi = 0; private sbLo = 0; private sbHi = 0; private srLo = 0; private srHi = 0;
+  private sCarryIn = 0;
+  private mulOverflow = 0;
+  private mulLazy = false;
+  private mxLo = 0; private mxHi = 0; private myLo = 0; private myHi = 0;
+
   /** Record an operation (values already masked to `size`). */
   set(op: number, size: number, aLo: number, aHi: number, bLo: number, bHi: number, rLo: number, rHi: number, carryIn: number): void {
     this.op = op; this.size = size;
@@ -65,7 +77,45 @@ export class Flags {
     this.op = LAZY_LOGIC; this.size = size; this.rLo = rLo; this.rHi = rHi;
   }
 
-  /** Set the six arithmetic flags explicitly (shifts, multiply, bit tests...). */
+  /** Record a shift's result with its CF and OF (CF|OF bits); SF ZF PF come from the result, AF is set (executeLogic.ts). */
+  setShift(size: number, rLo: number, rHi: number, cfOf: number): void {
+    this.op = LAZY_SHIFT; this.size = size; this.rLo = rLo; this.rHi = rHi; this.carryIn = cfOf;
+  }
+
+  /** A multiply: CF = OF = `overflow`, SF ZF AF PF unchanged (executeArithmetic.ts). */
+  setMul(overflow: boolean): void {
+    this.keepForMul();
+    this.mulLazy = false;
+    this.mulOverflow = overflow ? CF | OF : 0;
+  }
+
+  /** A 64-bit imul of x and y: CF = OF = whether the signed product overflows 64 bits, computed only if read. */
+  setImul64(xLo: number, xHi: number, yLo: number, yHi: number): void {
+    this.keepForMul();
+    this.mulLazy = true;
+    this.mxLo = xLo; this.mxHi = xHi; this.myLo = yLo; this.myHi = yHi;
+  }
+
+  /** Move the current record aside (its SF ZF AF PF survive the multiply); a multiply's own record stays as it is. */
+  private keepForMul(): void {
+    if (this.op === LAZY_MUL) return;
+    this.sOp = this.op; this.sSize = this.size;
+    this.saLo = this.aLo; this.saHi = this.aHi; this.sbLo = this.bLo; this.sbHi = this.bHi;
+    this.srLo = this.rLo; this.srHi = this.rHi; this.sCarryIn = this.carryIn;
+    this.op = LAZY_MUL;
+  }
+
+  /** Turn a LAZY_MUL record into plain bits: the kept record's flags, then the multiply's CF and OF. */
+  private resolveMul(): void {
+    const overflow = this.mulLazy ? (imul64Overflows(this.mxLo, this.mxHi, this.myLo, this.myHi) ? CF | OF : 0) : this.mulOverflow;
+    this.op = this.sOp; this.size = this.sSize;
+    this.aLo = this.saLo; this.aHi = this.saHi; this.bLo = this.sbLo; this.bHi = this.sbHi;
+    this.rLo = this.srLo; this.rHi = this.srHi; this.carryIn = this.sCarryIn;
+    this.materialize();
+    this.bits = (this.bits & ~(CF | OF)) | overflow;
+  }
+
+  /** Set the six arithmetic flags explicitly (multiply, bit tests...). */
   setArith(flags: number): void {
     // All six are replaced, so the recorded operation need not be computed first.
     this.op = LAZY_NONE;
@@ -77,12 +127,14 @@ export class Flags {
    * keep CF): only CF is computed, the other five flags come from the new record.
    */
   keepCarry(): void {
+    if (this.op === LAZY_MUL) this.resolveMul();
     this.bits = (this.bits & ~CF) | this.cf();
   }
 
   /** Compute the recorded flags into `bits`. */
   materialize(): void {
     if (this.op === LAZY_NONE) return;
+    if (this.op === LAZY_MUL) { this.resolveMul(); return; }
     const cf = this.op === LAZY_INC || this.op === LAZY_DEC ? this.bits & CF : this.cf();
     this.bits = (this.bits & ~ARITH) | cf | this.pf() | this.af() | this.zf() | this.sf() | this.of();
     this.op = LAZY_NONE;
@@ -100,26 +152,33 @@ export class Flags {
         return c < 0 || (c === 0 && this.carryIn !== 0) ? CF : 0;
       }
       case LAZY_LOGIC: return 0;
+      case LAZY_SHIFT: return this.carryIn & CF;
+      case LAZY_MUL: this.resolveMul(); return this.bits & CF;
       default: return this.bits & CF;
     }
   }
   zf(): number {
     if (this.op === LAZY_NONE) return this.bits & ZF;
+    if (this.op === LAZY_MUL) { this.resolveMul(); return this.bits & ZF; }
     return (this.rLo | this.rHi) === 0 ? ZF : 0;
   }
   sf(): number {
     if (this.op === LAZY_NONE) return this.bits & SF;
+    if (this.op === LAZY_MUL) { this.resolveMul(); return this.bits & SF; }
     const top = this.size === 64 ? this.rHi >>> 31 : (this.rLo >>> (this.size - 1)) & 1;
     return top ? SF : 0;
   }
   pf(): number {
     if (this.op === LAZY_NONE) return this.bits & PF;
+    if (this.op === LAZY_MUL) { this.resolveMul(); return this.bits & PF; }
     return PARITY[this.rLo & 0xff];
   }
   af(): number {
     switch (this.op) {
       case LAZY_NONE: return this.bits & AF;
       case LAZY_LOGIC: return 0;
+      case LAZY_SHIFT: return AF;
+      case LAZY_MUL: this.resolveMul(); return this.bits & AF;
       default: return (this.aLo ^ this.bLo ^ this.rLo) & AF; // carry out of bit 3
     }
   }
@@ -128,6 +187,8 @@ export class Flags {
     switch (this.op) {
       case LAZY_NONE: return this.bits & OF;
       case LAZY_LOGIC: return 0;
+      case LAZY_SHIFT: return this.carryIn & OF;
+      case LAZY_MUL: this.resolveMul(); return this.bits & OF;
       case LAZY_ADD: case LAZY_INC:
         // Signed overflow on add: both inputs have the same sign and the result differs.
         x = this.size === 64 ? (this.aHi ^ this.rHi) & (this.bHi ^ this.rHi) : (this.aLo ^ this.rLo) & (this.bLo ^ this.rLo);
@@ -161,6 +222,34 @@ export class Flags {
     }
     return (cc & 1) === 0 ? r : !r;
   }
+}
+
+/**
+ * Does the signed product of two 64-bit values (hi:lo halves) overflow 64
+ * bits? The 128-bit product's high half must be the sign extension of its low
+ * half. Computed exactly with 16-bit limbs (every partial product below 2^53).
+ */
+export function imul64Overflows(xLo: number, xHi: number, yLo: number, yHi: number): boolean {
+  // Magnitudes, then the unsigned 128-bit product; overflow unless it fits in 63 bits (or is exactly 2^63, negative).
+  const negative = ((xHi ^ yHi) & 0x80000000) !== 0;
+  if (xHi & 0x80000000) { xLo = (~xLo + 1) >>> 0; xHi = (~xHi + (xLo === 0 ? 1 : 0)) >>> 0; }
+  if (yHi & 0x80000000) { yLo = (~yLo + 1) >>> 0; yHi = (~yHi + (yLo === 0 ? 1 : 0)) >>> 0; }
+  const x = [xLo & 0xffff, xLo >>> 16, xHi & 0xffff, xHi >>> 16];
+  const y = [yLo & 0xffff, yLo >>> 16, yHi & 0xffff, yHi >>> 16];
+  const p = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) {
+    let carry = 0;
+    for (let j = 0; j < 4; j++) {
+      const t = p[i + j] + x[i] * y[j] + carry;
+      p[i + j] = t % 65536;
+      carry = Math.floor(t / 65536);
+    }
+    p[i + 4] += carry;
+  }
+  // The product in 16-bit limbs p[0..7]: it must be below 2^63 (or equal to 2^63 when negative).
+  if (p[4] !== 0 || p[5] !== 0 || p[6] !== 0 || p[7] !== 0) return true;
+  if (p[3] < 0x8000) return false;
+  return !(negative && p[3] === 0x8000 && p[2] === 0 && p[1] === 0 && p[0] === 0);
 }
 
 /** Compare unsigned 64-bit values hi:lo: -1, 0 or 1. */
