@@ -15,6 +15,7 @@ import { runToCompletion } from '../src/kernel/boot/session.js';
 import type { TraceEvent } from '../src/kernel/traceEvents.js';
 import { fetchRecorder, setFetchRecorder, type FetchObserver, type UserSpace } from '../src/kernel/mem/copyin.js';
 import { FetchChecker } from '../src/kernel/mem/fetchChecker.js';
+import { fuzz } from '../src/kernel/fuzz/fuzzer.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-aio-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -152,4 +153,13 @@ test('aiofetch: a write whose buffer changes after enqueue writes the bytes at c
   assert.equal(ofBuffer.length, 1, JSON.stringify(ofBuffer));
   assert.deepEqual(ofBuffer[0], { syscall: 'aio_write', addr: buf, len, fromSyscall: false }, 'one fetch, by the completion, not by the enqueue call');
   assert.equal(log.strict.doubleFetches.length, 0);
+});
+
+test('the syscall fuzzer calls 40-45 and plays enqueue-then-unmap and enqueue-then-exit: no violation', async () => {
+  const report = await fuzz({ seed: 19, calls: 30_000, maxViolations: 5 });
+  assert.deepEqual(report.violations.map((v) => `${v.kind}: ${v.message} (${v.call})`), []);
+  for (const name of ['aio_read', 'aio_write', 'aio_status', 'aio_return', 'aio_waitany', 'aio_cancel']) {
+    assert.ok((report.perSyscall.get(name) ?? 0) > 20, `${name} called ${report.perSyscall.get(name)} times`);
+  }
+  assert.ok(report.scenarios >= 10 && report.scenarioSteps >= 5 * report.scenarios, `${report.scenarios} scenarios, ${report.scenarioSteps} steps`);
 });

@@ -40,6 +40,11 @@ export interface FuzzCall {
   pointers: FuzzPointer[];
   /** Human-readable: read(3, valid 0x601000, 4096). */
   text: string;
+  /** A scripted step (fuzzScenarios.ts): the result it must have, and why. */
+  expect?: number;
+  why?: string;
+  /** Physical pages of a buffer that stop being the caller's with this call (exit with requests in flight). */
+  deadBuffer?: number[];
 }
 
 /** What the generator needs to know about the process it calls for. */
