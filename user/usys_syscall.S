@@ -301,3 +301,51 @@ exitstatus:
   movq %rcx, %r10
   syscall
   ret
+
+  .globl aio_read
+  .type aio_read, @function
+aio_read:
+  movl $40, %eax    # SYS_aio_read
+  movq %rcx, %r10
+  syscall
+  ret
+
+  .globl aio_write
+  .type aio_write, @function
+aio_write:
+  movl $41, %eax    # SYS_aio_write
+  movq %rcx, %r10
+  syscall
+  ret
+
+  .globl aio_status
+  .type aio_status, @function
+aio_status:
+  movl $42, %eax    # SYS_aio_status
+  movq %rcx, %r10
+  syscall
+  ret
+
+  .globl aio_return
+  .type aio_return, @function
+aio_return:
+  movl $43, %eax    # SYS_aio_return
+  movq %rcx, %r10
+  syscall
+  ret
+
+  .globl aio_waitany
+  .type aio_waitany, @function
+aio_waitany:
+  movl $44, %eax    # SYS_aio_waitany
+  movq %rcx, %r10
+  syscall
+  ret
+
+  .globl aio_cancel
+  .type aio_cancel, @function
+aio_cancel:
+  movl $45, %eax    # SYS_aio_cancel
+  movq %rcx, %r10
+  syscall
+  ret

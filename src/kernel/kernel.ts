@@ -90,6 +90,8 @@ export class Kernel {
   disk: DiskDriver | null = null;
   /** Called after each disk interrupt (asynchronous I/O moves its requests on). */
   onDiskInterrupt: (() => void) | null = null;
+  /** Called after each clock interrupt (asynchronous I/O completes requests that need nothing from the disk). */
+  onClockTick: (() => void) | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
   monitor: VirtualMachineMonitor | null = null;
 

@@ -41,5 +41,11 @@
 #define SYS_vmrun        35  // int vmrun(const char *path)
 #define SYS_waitstatus   36  // int waitstatus(int *status)
 #define SYS_exitstatus   37  // int exitstatus(int status)
+#define SYS_aio_read     40  // int aio_read(int fd, int offset, void *buf, int n, int sig)
+#define SYS_aio_write    41  // int aio_write(int fd, int offset, const void *buf, int n, int sig)
+#define SYS_aio_status   42  // int aio_status(int id)
+#define SYS_aio_return   43  // int aio_return(int id)
+#define SYS_aio_waitany  44  // int aio_waitany(const int *ids, int count)
+#define SYS_aio_cancel   45  // int aio_cancel(int id)
 
 #endif

@@ -19,8 +19,9 @@ export const BOUNDARY_INTS: readonly number[] = [
  * 'self' = the fuzzing process's pid, 'child' = one of its children's pids. Never the
  * supervisor that restarts it (pid 1), and no 0 or -1 for kill2 (process group and
  * broadcast reach the supervisor too): killing it would end the experiment.
+ * 'aio' = an id an asynchronous I/O request of the fuzzing process got.
  */
-export type IntChoice = number | 'self' | 'child';
+export type IntChoice = number | 'self' | 'child' | 'aio';
 
 export interface FuzzDeclaration {
   /** Relative frequency (0 = never called; say why in `excluded`). */
@@ -32,6 +33,8 @@ export interface FuzzDeclaration {
 }
 
 const PIDS: readonly IntChoice[] = ['self', 'child', 'child', 9999, 0x7fffffff, -0x80000000, 64];
+const AIO_SIGNALS: readonly IntChoice[] = [0, 0, 0, 0, 17, 23, 28, 9, 10, -1, 32, 64];
+const AIO_IDS: readonly IntChoice[] = ['aio', 'aio', 'aio', 'aio', 0, -1, 9999, 0x7fffffff];
 const SIGNALS: readonly IntChoice[] = [0, 1, 2, 9, 10, 12, 13, 14, 15, 17, 18, 19, 20, 29, 31, 32, 64, -1];
 
 export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
@@ -74,7 +77,15 @@ export const FUZZ_DECLARATIONS: Readonly<Record<string, FuzzDeclaration>> = {
   // finding, fixed; test/fuzzFindings.test.ts keeps the reproducer).
   // The owner for F_SETOWN is never pid 1: SIGIO's default action would end the fuzzer's supervisor.
   fcntl: { weight: 2, ints: { 1: [0, 1, 2, 3, 4, 5, 6, 8, 9, -1, 99], 2: [0, 0x2000, 2, -1, 99999] } },
-  vmrun: { weight: 1 }, // paths never name a boot image (fuzzPaths), so vmrun always fails after reading the file
+  vmrun: { weight: 1 },
+  // Asynchronous I/O: completion signals the fuzzing process survives (0 = none, SIGCHLD/SIGURG/SIGWINCH
+  // are ignored by default), a few that end it (SIGKILL, SIGUSR1), and bad numbers. Ids: its own recent ones.
+  aio_read: { weight: 4, ints: { 1: [0, 1, 100, 1023, 1024, 4096, 65536, -1, 0x7fffffff], 4: AIO_SIGNALS } },
+  aio_write: { weight: 3, ints: { 1: [0, 1, 100, 1023, 1024, 4096, 65536, -1, 0x7fffffff], 4: AIO_SIGNALS } },
+  aio_status: { weight: 2, ints: { 0: AIO_IDS } },
+  aio_return: { weight: 2, ints: { 0: AIO_IDS } },
+  aio_waitany: { weight: 1, ints: { 1: [0, 1, 2, 3, 16, 17, -1] } },
+  aio_cancel: { weight: 1, ints: { 0: AIO_IDS } }, // paths never name a boot image (fuzzPaths), so vmrun always fails after reading the file
 };
 
 /** Strings the fuzzer passes as paths: existing, missing, long, odd. None is an executable. */

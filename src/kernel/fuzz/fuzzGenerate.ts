@@ -40,6 +40,11 @@ export interface FuzzCall {
   pointers: FuzzPointer[];
   /** Human-readable: read(3, valid 0x601000, 4096). */
   text: string;
+  /** A scripted step (fuzzScenarios.ts): the result it must have, and why. */
+  expect?: number;
+  why?: string;
+  /** Physical pages of a buffer that stop being the caller's with this call (exit with requests in flight). */
+  deadBuffer?: number[];
 }
 
 /** What the generator needs to know about the process it calls for. */
@@ -49,6 +54,8 @@ export interface FuzzContext {
   liveFds: number[];
   selfPid: number;
   childPids: number[];
+  /** Ids its asynchronous I/O requests got (aio_read, aio_write). */
+  aioIds?: number[];
   isMapped(va: number): boolean;
 }
 
@@ -272,8 +279,12 @@ export class CallBuilder {
     return addr;
   }
 
-  /** A buffer pointer; its length is generated with it and stored in `lengths`. */
-  buffer(arg: number, out: boolean, lengths: Map<number, number>, lengthArg: number, text: string[]): number {
+  /**
+   * A buffer pointer; its length is generated with it and stored in `lengths`.
+   * With `elementSize` the length counts elements of that size (aio_waitany's ids):
+   * the oracle's length is in bytes, and a valid buffer holds the process's own ids.
+   */
+  buffer(arg: number, out: boolean, lengths: Map<number, number>, lengthArg: number, text: string[], elementSize = 1): number {
     const cls = this.rng.chance(0.6) ? 'valid' : this.badClass();
     const addr = this.pointerOf(cls);
     const r = this.ctx.regions;
@@ -282,6 +293,25 @@ export class CallBuilder {
       0, 1, 8, 64, 512, 4096, 4097, room, room + 1, 0x7fffffff, -1, -0x80000000, 65536, 0x1_0000_0010,
       this.rng.below(8192), this.rng.below(600),
     ]);
+    if (elementSize > 1) {
+      const count = this.rng.pick([0, 1, 2, 3, 16, 17, -1, 0x7fffffff, 0x4000_0001]);
+      lengths.set(lengthArg, count);
+      const bytes = (count | 0) * elementSize;
+      if (cls === 'valid' && count > 0 && count <= 16) {
+        const at = this.reserve(count * elementSize);
+        if (at >= 0) {
+          const ids = new Uint8Array(count * elementSize);
+          for (let i = 0; i < count; i++) new DataView(ids.buffer).setInt32(4 * i, this.intChoice(this.rng.pick<IntChoice>(['aio', 'aio', 0, -1])), true);
+          this.writes.push([at, ids]);
+          this.pointers.push({ arg, cls, addr: at, len: bytes, out });
+          text.push(`${cls} ${hex(at)}`);
+          return at;
+        }
+      }
+      this.pointers.push({ arg, cls, addr, len: bytes, out });
+      text.push(`${cls} ${hex(addr)}`);
+      return addr;
+    }
     lengths.set(lengthArg, len);
     this.pointers.push({ arg, cls, addr, len: len | 0, out });
     text.push(`${cls} ${hex(addr)}`);
@@ -298,6 +328,7 @@ export class CallBuilder {
   private intChoice(c: IntChoice): number {
     if (c === 'self') return this.ctx.selfPid;
     if (c === 'child') return this.ctx.childPids.length > 0 ? this.rng.pick(this.ctx.childPids) : 9999;
+    if (c === 'aio') return this.ctx.aioIds?.length ? this.rng.pick(this.ctx.aioIds) : 1;
     return c;
   }
 
@@ -333,7 +364,7 @@ export function generateCall(rng: Rng, ctx: FuzzContext, spec: SyscallSpec = pic
         break;
       case 'bufIn':
       case 'bufOut':
-        regs[i] = b.buffer(i, a.kind === 'bufOut', lengths, a.lengthArg, shown[i]);
+        regs[i] = b.buffer(i, a.kind === 'bufOut', lengths, a.lengthArg, shown[i], a.kind === 'bufIn' ? a.element?.size : 1);
         break;
       case 'int':
         break; // after the buffers: a length argument belongs to its buffer

@@ -33,6 +33,14 @@
 //                       twice), or a read-only program page became copy-on-write
 //   page leak           after every fuzzing process is gone, pages in use differ
 //   double fetch        the strict FetchChecker saw a user byte read twice in one call
+//   aio                 an asynchronous I/O request whose buffer was unmapped before it
+//                       completed did not fail with -EFAULT, or bytes of a request whose
+//                       owner exited showed up in memory that is no longer the owner's
+//
+// Besides random calls, a fuzzing process now and then plays a scripted
+// interleaving of asynchronous I/O (fuzzScenarios.ts): enqueue, then unmap the
+// buffer (sbrk < 0) before the completion; or enqueue, then exit. The requests
+// complete at a later clock tick, in the middle of other random calls.
 
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { link } from '../../toolchain/linker/link.js';
@@ -50,10 +58,12 @@ import { PTE_COW, PTE_W } from '../mem/vm.js';
 import { resolveUserFault } from '../mem/pageFault.js';
 import { generateCall, Rng, type FuzzCall } from './fuzzGenerate.js';
 import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
+import { aioFileReferences, aioStatistics } from '../syscall/sysaio.js';
+import { AIO_MARKER, startScenario, type Scenario } from './fuzzScenarios.js';
 
 export type ViolationKind =
   | 'host exception' | 'kernel stopped' | 'bad pointer' | 'read-only changed' | 'kernel leak'
-  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write' | 'page count';
+  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write' | 'page count' | 'aio';
 
 export interface Violation {
   kind: ViolationKind;
@@ -91,6 +101,9 @@ export interface FuzzReport {
   lives: number;
   /** Fuzzing processes killed because everything was asleep for good. */
   rescues: number;
+  /** Scripted asynchronous-I/O interleavings played (fuzzScenarios.ts), and their steps. */
+  scenarios: number;
+  scenarioSteps: number;
   violations: Violation[];
 }
 
@@ -141,6 +154,8 @@ export class SyscallFuzzer {
   private lifeCount = 0;
   /** The call sent to the fuzzing process whose result is not in yet. */
   private inflight: FuzzCall | null = null;
+  /** The result of the last call the fuzzing process finished (scripted steps use it). */
+  private lastResult: number | 'died' = 0;
   /** Its output buffers that run off their mapping, as they were before the call: [address, bytes]. */
   private outBefore: Array<[number, Uint8Array]> = [];
   private justIssued = false;
@@ -151,10 +166,20 @@ export class SyscallFuzzer {
   private perSyscall = new Map<string, number>();
   private calls = 0;
   private rescues = 0;
+  private scenarios = 0;
+  private scenarioSteps = 0;
   private violations: Violation[] = [];
   private sessionBroken = false;
   private maxViolations = Infinity;
   private target = Infinity;
+  /** The scripted interleaving the fuzzing process is playing, if any. */
+  private scenario: Scenario | null = null;
+  /** Ids the fuzzing process's asynchronous I/O requests got (the generator reuses them). */
+  private aioIds: number[] = [];
+  /** Completions that had copied bytes out when the call in flight was issued. */
+  private copyoutsAtIssue = 0;
+  /** Physical pages that held the buffers of requests whose owner exited: never the marker again. */
+  private deadBuffers: Array<{ pa: number; until: number }> = [];
 
   constructor(private readonly options: FuzzOptions) {
     this.rng = new Rng(options.seed);
@@ -205,6 +230,8 @@ export class SyscallFuzzer {
       perSyscall: this.perSyscall,
       lives: this.lifeCount,
       rescues: this.rescues,
+      scenarios: this.scenarios,
+      scenarioSteps: this.scenarioSteps,
       violations: this.violations,
     };
   }
@@ -264,6 +291,19 @@ export class SyscallFuzzer {
       return this.issue(p, tf, this.options.script[this.scriptAt++]);
     }
     if (this.life.length >= (this.options.lifeCalls ?? LIFE_CALLS)) return this.setCall(tf, SYS('exit'), [0]);
+    if (!this.scenario && this.rng.chance(0.004)) {
+      this.scenario = startScenario(this.rng, this.regions, (va, bytes) => this.writeUser(p, va, bytes));
+      if (this.scenario) this.scenarios++;
+      this.deadBuffers = []; // the new scenario writes the marker itself, perhaps into a page watched so far
+    }
+    if (this.scenario) {
+      const next = this.scenario.next(this.lastResult, (va) => this.physical(p, va));
+      if (next) {
+        this.scenarioSteps++;
+        return this.issue(p, tf, next);
+      }
+      this.scenario = null;
+    }
     this.issue(p, tf, generateCall(this.rng, this.context(p)));
   }
 
@@ -350,6 +390,8 @@ export class SyscallFuzzer {
   private endLife(): void {
     if (this.inflight) this.finish('died');
     this.fuzz = null;
+    this.scenario = null;
+    this.aioIds = [];
   }
 
   private context(p: Proc) {
@@ -358,6 +400,7 @@ export class SyscallFuzzer {
       liveFds: p.ofile.flatMap((f, i) => (f ? [i] : [])),
       selfPid: p.pid,
       childPids: this.k.procs.live().filter((c) => c.parent === p).map((c) => c.pid),
+      aioIds: this.aioIds,
       isMapped: (va: number) => p.vm.lookup(Math.floor(va / PAGE_SIZE) * PAGE_SIZE) !== undefined,
     };
   }
@@ -365,6 +408,11 @@ export class SyscallFuzzer {
   /** Write the call's memory and registers into the process; the kernel takes it from there. */
   private issue(p: Proc, tf: TrapFrame, call: FuzzCall): void {
     for (const [va, bytes] of call.writes) this.writeUser(p, va, bytes);
+    if (call.deadBuffer) {
+      // Watch only pages the marker has not reached yet (a request may have completed before the exit).
+      const memory = this.session.machine.memory.bytes;
+      call.deadBuffer = call.deadBuffer.filter((pa) => Buffer.from(memory.buffer, memory.byteOffset + pa, PAGE_SIZE).indexOf(AIO_MARKER) < 0);
+    }
     this.setCall(tf, call.num, call.regs);
     this.outBefore = [];
     for (const q of call.pointers) {
@@ -373,6 +421,7 @@ export class SyscallFuzzer {
       if (q.len > end - q.addr) this.outBefore.push([q.addr, this.readUser(p, q.addr, end - q.addr)]);
     }
     this.inflight = call;
+    this.copyoutsAtIssue = aioStatistics(this.k).copyouts;
     this.justIssued = true;
     this.life.push(call);
     this.calls++;
@@ -383,7 +432,17 @@ export class SyscallFuzzer {
   private finish(result: number | 'died'): void {
     const call = this.inflight!;
     this.inflight = null;
+    this.lastResult = result;
     this.lastProgress = this.k.cpu.instructionCount;
+    if ((call.name === 'aio_read' || call.name === 'aio_write') && typeof result === 'number' && result > 0) {
+      this.aioIds.push(result);
+      if (this.aioIds.length > 32) this.aioIds.shift();
+    }
+    const expected = call.expect;
+    if (expected !== undefined && result !== expected && result !== 'died') {
+      this.violation('aio', `sys_${call.name} returned ${result}, expected ${expected} (${call.why ?? ''})`, call);
+    }
+    if (call.deadBuffer) for (const pa of call.deadBuffer) this.deadBuffers.push({ pa, until: this.calls + 400 });
     const bucket = result === 'died' ? 'died' : result < 0 ? String(result) : result === 0 ? '0' : '>0';
     this.outcomes.add(`${call.name}(${call.pointers.map((q) => q.cls).join(',')}) -> ${bucket}`);
     if (typeof result === 'number' && result >= 0) {
@@ -398,7 +457,9 @@ export class SyscallFuzzer {
       }
     }
     const p = this.fuzz;
-    if (p && this.isLive(p) && p.state !== 'zombie') {
+    // A completion during the call may write the process's own buffers: that is not this call's partial write.
+    const completed = aioStatistics(this.k).copyouts !== this.copyoutsAtIssue;
+    if (p && this.isLive(p) && p.state !== 'zombie' && !completed) {
       for (const [va, before] of this.outBefore) {
         if (Buffer.compare(this.readUser(p, va, before.length), before) !== 0) {
           this.violation('partial write', `sys_${call.name} wrote part of an output buffer at 0x${va.toString(16)} that runs off its mapping`, call);
@@ -421,6 +482,7 @@ export class SyscallFuzzer {
     // File table: each open file's refcount is the number of descriptors holding it.
     const holders = new Map<object, number>();
     for (const q of k.procs.live()) for (const f of q.ofile) if (f) holders.set(f, (holders.get(f) ?? 0) + 1);
+    for (const f of aioFileReferences(k)) holders.set(f, (holders.get(f) ?? 0) + 1); // a request in flight holds its file
     for (const [f, n] of holders) {
       const ref = (f as { ref: number }).ref;
       if (ref !== n) this.violation('file table', `an open file has ref ${ref} but ${n} descriptors`, call);
@@ -460,6 +522,15 @@ export class SyscallFuzzer {
         }
       }
     }
+    const memory = this.session.machine.memory.bytes;
+    this.deadBuffers = this.deadBuffers.filter((d) => d.until > this.calls);
+    for (const d of this.deadBuffers) {
+      if (Buffer.from(memory.buffer, memory.byteOffset + d.pa, PAGE_SIZE).indexOf(AIO_MARKER) >= 0) {
+        this.violation('aio', `file bytes of a request whose owner exited reached physical page 0x${d.pa.toString(16)}, no longer its own`, call);
+        this.deadBuffers = [];
+        break;
+      }
+    }
     for (const [pa, m] of mappings) {
       const refs = this.k.allocator.refCount(pa);
       if (refs !== m.count) {
@@ -473,6 +544,7 @@ export class SyscallFuzzer {
 
   /** Every process asleep for good: kill the fuzzing process (and its children) so the supervisor goes on. */
   private rescue(): void {
+    if (aioStatistics(this.k).inFlight > 0) return; // the next clock tick completes them and wakes their waiters
     for (const q of this.k.procs.live()) {
       if (q === this.supervisor || q.state !== 'sleeping' || q.chan === this.k.ticksChannel) continue;
       this.kill(q);

@@ -18,9 +18,10 @@ import { SYSPROC } from './sysproc.js';
 import { SYSFILE } from './sysfile.js';
 import { SIGNAL_SYSCALLS } from '../signals/signalSyscalls.js';
 import { VM_SYSCALLS } from './sysvm.js';
+import { AIO_SYSCALLS } from './sysaio.js';
 
 /** name -> implementation. The sys_* modules import args.ts, never this dispatcher. */
-const FUNCTIONS: ReadonlyMap<string, SyscallFunction> = new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS, ...VM_SYSCALLS]);
+const FUNCTIONS: ReadonlyMap<string, SyscallFunction> = new Map([...SYSPROC, ...SYSFILE, ...SIGNAL_SYSCALLS, ...VM_SYSCALLS, ...AIO_SYSCALLS]);
 export function syscallFunction(name: string): SyscallFunction | undefined {
   return FUNCTIONS.get(name);
 }

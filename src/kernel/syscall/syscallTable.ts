@@ -14,7 +14,7 @@ export type ArgType =
   | { kind: 'int'; name: string } // a 32-bit signed integer
   | { kind: 'fd'; name: string } // an open file descriptor of the caller (0..NOFILE-1)
   | { kind: 'path'; name: string } // NUL-terminated string in user memory, at most MAXPATH bytes
-  | { kind: 'bufIn'; name: string; lengthArg: number } // user bytes the kernel reads; length in argument `lengthArg`
+  | { kind: 'bufIn'; name: string; lengthArg: number; element?: { ctype: string; size: number } } // user bytes the kernel reads; length in argument `lengthArg` (bytes, or elements of `element`)
   | { kind: 'bufOut'; name: string; lengthArg: number } // user bytes the kernel writes; length in argument `lengthArg`
   | { kind: 'argv'; name: string } // NULL-terminated array of string pointers, at most MAXARG
   | { kind: 'structOut'; name: string; ctype: string; size: number; nullable: boolean } // fixed-size result
@@ -82,6 +82,14 @@ export const SYSCALLS: readonly SyscallSpec[] = [
   // The status-returning forms of exit and wait (docs/xk-compat.md): xk's own programs use these.
   { num: 36, name: 'waitstatus', args: [out('status', 'int', 4, true)], returns: 'int' },
   { num: 37, name: 'exitstatus', args: [int('status')], returns: 'int' },
+  // Asynchronous I/O (syscall/sysaio.ts, docs/disk.md): enqueue a read or write of a regular file,
+  // a signal at completion. The buffer is used at completion time, not at enqueue.
+  { num: 40, name: 'aio_read', args: [fd(), int('offset'), { kind: 'bufOut', name: 'buf', lengthArg: 3 }, int('n'), int('sig')], returns: 'int' },
+  { num: 41, name: 'aio_write', args: [fd(), int('offset'), { kind: 'bufIn', name: 'buf', lengthArg: 3 }, int('n'), int('sig')], returns: 'int' },
+  { num: 42, name: 'aio_status', args: [int('id')], returns: 'int' },
+  { num: 43, name: 'aio_return', args: [int('id')], returns: 'int' },
+  { num: 44, name: 'aio_waitany', args: [{ kind: 'bufIn', name: 'ids', lengthArg: 1, element: { ctype: 'int', size: 4 } }, int('count')], returns: 'int' },
+  { num: 45, name: 'aio_cancel', args: [int('id')], returns: 'int' },
 ];
 
 export const SYSCALL_BY_NUMBER: ReadonlyMap<number, SyscallSpec> = new Map(SYSCALLS.map((s) => [s.num, s]));
@@ -105,7 +113,7 @@ export function cArgument(a: ArgType): string {
     case 'path':
       return `const char *${a.name}`;
     case 'bufIn':
-      return `const void *${a.name}`;
+      return `const ${a.element?.ctype ?? 'void'} *${a.name}`;
     case 'bufOut':
       return `void *${a.name}`;
     case 'argv':

@@ -50,6 +50,7 @@ export function trap(k: Kernel, tf: TrapFrame): void {
     k.ticks++;
     k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
     wakeup(k, k.ticksChannel);
+    k.onClockTick?.(); // asynchronous I/O (syscall/sysaio.ts)
     signalTick(k, p); // alarm and setitimer (signalTimers.ts)
     if (p && p.state === 'running') p.state = 'runnable'; // preempted: round robin moves on
   } else if (trapno === T_IRQ_DISK && k.disk) {
