@@ -83,7 +83,7 @@ async function waitForTerminal(page: Page, pattern: RegExp, timeout = 60_000): P
   assert.fail(`the terminal never showed ${pattern}; it shows:\n${text}`);
 }
 
-test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts cat; vm guest.elf runs the guest kernel', { skip, timeout: 180_000 }, async (t) => {
+test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts cat; vm guest.elf runs the guest kernel; a user test passes', { skip, timeout: 180_000 }, async (t) => {
   const started = Date.now();
   const page = await openPage();
   await waitForTerminal(page, /^\$ $/m);
@@ -108,6 +108,8 @@ test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts c
   assert.match(text, /\^C/);
   await page.keyboard.type('vm guest.elf\n'); // the guest kernel, built in the page, as a VM under xk's monitor
   await waitForTerminal(page, /\[guest\] shutdown\s*\nvm: guest\.elf powered off with status 0/, 120_000);
+  await page.keyboard.type('filetest\n'); // a user test, as the course runs them
+  await waitForTerminal(page, /filetest[\s\S]*PASS[\s\S]*\$ $/m, 120_000);
   await shot(page, '2-shell-commands-and-vm');
   assert.deepEqual(requests, [], 'the page makes no network request after load');
   assert.deepEqual(pageErrors, []);
