@@ -269,7 +269,7 @@ _start:
     lea pml4(%rip), %rax
     mov %rax, %cr3
     mov %cr0, %rax
-    or $0x80000000, %eax
+    or $0x80000001, %eax            # PG needs PE (without it the bare machine raises #GP)
     mov %rax, %cr0
     ${access}
     mov $0xf4, %edx
@@ -289,31 +289,50 @@ pt2:    .fill 512, 8, 0
 `);
 }
 
-test('escape: a guest page table that maps memory beyond the guest size stops the VM; host memory is untouched', () => {
-  // 4 MiB guest; the PTE points at 4 MiB + 0x1000, the monitor's IDT.
-  const elf = pagingGuest('0x401003', 'movabs $0x4141414141414141, %rax; mov %rax, 0x200000');
-  const v = vm(elf, { memoryMiB: 4 });
-  assert.equal(v.result.reason, 'escape', v.result.message);
-  assert.match(v.result.message, /beyond the guest's memory/);
+// What the bare machine does, as the monitor reports it: the stop reason and status, and the guest's memory.
+function bareOutcome(elf: Uint8Array, maxInstructions = 1_000_000) {
+  const b = bare(elf, 4 * MiB, maxInstructions);
+  const reason = b.result.shutdownStatus !== undefined ? 'shutdown' : b.result.reason;
+  return { reason, status: b.result.shutdownStatus, memory: sha(b.result.machine.memory.bytes.subarray(0, 4 * MiB)) };
+}
+
+function assertSameAsBare(elf: Uint8Array, strict = false) {
+  const b = bareOutcome(elf);
+  const v = vm(elf, { memoryMiB: 4, maxInstructions: 1_000_000, strict });
+  assert.equal(v.result.reason, b.reason, v.result.message);
+  assert.equal(v.result.status, b.status);
+  assert.equal(sha(v.result.host.machine.memory.bytes.subarray(0, 4 * MiB)), b.memory);
   // The monitor's own pages (GDT, IDT, TSS) are exactly as a fresh host builds them.
   const monitorPages = (m: Uint8Array) => sha(m.subarray(4 * MiB, 4 * MiB + 0x3000));
   assert.equal(monitorPages(v.result.host.machine.memory.bytes), monitorPages(new VmHost({ guestBytes: 4 * MiB }).machine.memory.bytes));
+  return v;
+}
+
+// Containment: the guest's processor (src/vmm/guestCpu.ts) sees exactly the
+// guest's memory; a guest-physical address beyond it is the bare machine's
+// unbacked bus (reads all ones, writes dropped), never host memory.
+test('a guest page table that maps memory beyond the guest size: as on the bare machine; host memory is untouched', () => {
+  // 4 MiB guest; the PTE points at 4 MiB + 0x1000, where the monitor keeps its IDT.
+  const v = assertSameAsBare(pagingGuest('0x401003', 'movabs $0x4141414141414141, %rax; mov %rax, 0x200000'));
+  assert.equal(v.result.status, 9);
+  assert.ok((v.result.exitKinds.get('unshadowed-access') ?? 0) > 0);
 });
 
-test('escape: a forged page-table pointer (a PD entry outside guest memory) stops the VM', () => {
-  const elf = pagingGuest('0x3', 'movq $0x501003, pd+16; mov 0x400000, %rax');
-  const v = vm(elf, { memoryMiB: 4 });
-  assert.equal(v.result.reason, 'escape', v.result.message);
+test('a forged page-table pointer (a PD entry outside guest memory): as on the bare machine', () => {
+  assertSameAsBare(pagingGuest('0x3', 'movq $0x501003, pd+16; mov 0x400000, %rax; mov %rax, 0x9000'));
 });
 
-test('escape: the monitor region is out of reach; a host-address lidt leaves the host IDT alone', () => {
-  const direct = vm(tiny(`
+test('the monitor region is out of reach: a store there is the bare machine\'s; a host-address lidt leaves the host IDT alone', () => {
+  const direct = assertSameAsBare(tiny(`
     .globl _start
 _start: movabs $0xffffff8000001000, %rbx
     movq $0x4141, (%rbx)
-    hlt
-`), { memoryMiB: 4 });
-  assert.equal(direct.result.reason, 'escape');
+    mov (%rbx), %rax
+    mov %rax, 0x9000
+    mov $0xf4, %edx
+    out %al, %dx
+`));
+  assert.equal(direct.result.status, 0xff); // the unbacked bus read all ones
   const lidt = vm(LIDT_HOST_ADDRESS_GUEST(), { memoryMiB: 4 });
   // The host's own IDT still sends every vector to the monitor.
   assert.equal(lidt.result.host.machine.cpu.idtrBase, -(2 ** 39) + 0x1000);
@@ -332,11 +351,8 @@ idtr: .short 0xfff; .quad 0xffffff8000001000
 }
 
 // What is right is what the bare machine does with the same guest: a triple
-// fault (the IDT it reads there holds no usable gate). The monitor stops the
-// guest as an 'escape' instead, because it reserves that region of the guest's
-// address space for itself: a difference the guest can see. Noted for the vmm
-// work (issue 11); the assertion stays, marked todo until the monitor agrees.
-test('a host-address lidt ends the guest exactly as on the bare machine', { todo: 'monitor reports escape, the bare machine triple-faults (issue 11)' }, () => {
+// fault (the IDT it reads there, on the unbacked bus, holds no usable gate).
+test('a host-address lidt ends the guest exactly as on the bare machine', () => {
   const elf = LIDT_HOST_ADDRESS_GUEST();
   const b = bare(elf, 4 * MiB, 100_000);
   assert.equal(b.result.reason, 'triple-fault', b.result.message);

@@ -67,7 +67,7 @@ const toSystem: Exec = (cpu, d) => {
   cpu.system(d);
 };
 
-function invalidInstruction(cpu: Cpu, d: Decoded): void {
+export function invalidInstruction(cpu: Cpu, d: Decoded): void {
   void cpu;
   if (d.fault === GP) throw new CpuFault(GP, 0, 'instruction longer than 15 bytes');
   throw new CpuFault(UD, undefined, 'invalid instruction');

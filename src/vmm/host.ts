@@ -27,7 +27,8 @@ import { REGISTER_FIELDS, runningRflags, signed, u64, zeroFrame, type VmTrapFram
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
-import { pushesErrorCode } from './virtualInterrupts.js';
+import { pushesErrorCode } from '../machine/exceptions.js';
+import { guestCpuFor } from './guestCpu.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
@@ -86,13 +87,15 @@ export class VmHost {
     Object.assign(this.vcpu, { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer, cs: cpu.cs, ss: cpu.ss });
     const shadow = new ShadowPaging(memory, this.guestBytes, this.hostBase + POOL, this.hostBase + HOST_AREA_BYTES, this.hostBase + PDPT);
     const devices = new VirtualDevices(() => virtualClock(this.vm), options.serialOut ?? (() => {}));
+    const translationChanged = (linear?: number): void => {
+      if (linear === undefined) this.translationDirty = true;
+      else this.machine.mmu.flushPage(linear);
+    };
     this.vm = {
       vcpu: this.vcpu, shadow, devices, mem: new GuestMemory(memory, shadow, this.vcpu),
+      cpu: guestCpuFor(shadow, devices, translationChanged, (page) => cpu.invalidateDecodeCache(page)),
       realInstructions: () => cpu.instructionCount,
-      translationChanged: (linear?: number) => {
-        if (linear === undefined) this.translationDirty = true;
-        else this.machine.mmu.flushPage(linear);
-      },
+      translationChanged,
       exits: new Map(),
       patches: new Map(),
     };

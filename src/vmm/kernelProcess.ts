@@ -15,6 +15,7 @@
 
 import { prepareGuestImage } from './guestImage.js';
 import { GuestMemory } from './guestMemory.js';
+import { guestCpuFor } from './guestCpu.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
@@ -28,6 +29,7 @@ import { KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } f
 import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
+import { EFER_SCE } from '../machine/mmu.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -46,6 +48,8 @@ export interface VmProcess {
   enteredAt: number;
   /** The guest's translation changed: flush the TLB and the decode cache before it runs again. */
   dirty: boolean;
+  /** The kernel's EFER while the guest runs with SCE clear (enterGuest). */
+  hostEfer: number;
 }
 
 export interface SpawnVmOptions {
@@ -85,14 +89,16 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   vcpu.cs = 0; // the reset state: paging off, virtual CPL 0
   let guest: VmProcess;
   const devices = new VirtualDevices(() => virtualClock(guest.state), options.serialOut ?? ((b) => k.print(String.fromCharCode(...b))));
+  const translationChanged = (): void => { guest.dirty = true; };
   const state: VmState = {
     vcpu, shadow, devices, mem: new GuestMemory(memory, shadow, vcpu),
+    cpu: guestCpuFor(shadow, devices, translationChanged, (page) => k.cpu.invalidateDecodeCache(page)),
     realInstructions: () => guest.retired + (k.current === p ? k.cpu.instructionCount - guest.enteredAt : 0),
-    translationChanged: () => { guest.dirty = true; },
+    translationChanged,
     exits: new Map(),
     patches: image.patches,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0 };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts).
   try {
@@ -138,6 +144,10 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
     k.hw.mmu.flush(); // decoded instructions are keyed by physical address: they stay valid
     guest.dirty = false;
   }
+  // The kernel enables `syscall` (EFER.SCE); the guest's must not reach the kernel's entry
+  // stub: with SCE clear the real CPU raises #UD and the monitor runs it on the guest's processor.
+  guest.hostEfer = cpu.efer;
+  cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
   return root;
 }
@@ -150,6 +160,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
  * with the frame the monitor left, or exits when the guest stopped.
  */
 function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
+  k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
   guest.retired += k.cpu.instructionCount - guest.enteredAt;
   guest.enteredAt = k.cpu.instructionCount;
   const trapno = tf.lo('trapno');

@@ -22,10 +22,14 @@ export class Vcpu {
   efer = 0;
   gdtrBase = 0; gdtrLimit = 0;
   idtrBase = 0; idtrLimit = 0;
-  /** Task register selector and the guest TSS's (guest-linear) base. */
-  tr = 0; tssBase = 0;
+  /** Task register selector and the guest TSS's (guest-linear) base and limit. */
+  tr = 0; tssBase = 0; tssLimit = 0;
   /** The selectors the guest believes are loaded (the real ones are the monitor's). */
-  cs = 0x08; ss = 0; ds = 0; es = 0;
+  cs = 0x08; ss = 0; ds = 0; es = 0; fs = 0; gs = 0;
+  /** The guest's RFLAGS.IOPL (the real one is always 0, so in/out/cli/sti trap). */
+  iopl = 0;
+  /** The guest's syscall MSRs (STAR as two halves, LSTAR, CSTAR, SFMASK), as in src/machine/cpu.ts. */
+  starLo = 0; starHi = 0; lstar = 0; cstar = 0; sfmask = 0;
   /** FS/GS bases: the host loads fsBase and gsBase into the real CPU whenever the guest resumes. */
   fsBase = 0; gsBase = 0; kernelGsBase = 0;
   /** Guest instructions the monitor emulated or time skipped in hlt (added to the real count). */

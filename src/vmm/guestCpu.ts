@@ -1,0 +1,251 @@
+// The guest's own processor: the bare machine's CPU code (src/machine) run on
+// the guest's virtual state.
+//
+// When the guest traps into the monitor, the instruction that trapped is one
+// the real CPU would not let it perform at real CPL 3 (iretq, lidt, mov to CR3,
+// wrmsr, in/out, int n through the monitor's DPL 0 gates...), or one that
+// faulted for a reason of the guest's own. Either way the monitor runs that
+// instruction once more, here: on a Cpu whose registers, CPL, RFLAGS, control
+// registers, descriptor-table registers and MSRs are the guest's virtual ones
+// (vcpu.ts plus the trap frame), whose MMU walks the guest's page tables in
+// guest-physical memory, and whose port bus is the VM's virtual devices. It is
+// the same executeSystem, the same interrupt delivery, the same MMU as the
+// bare machine's, so every check, every exception vector and error code, the
+// instruction it is reported at, double and triple faults are exactly the bare
+// machine's: there is no second copy of those rules in the monitor.
+//
+// Containment comes with it: this processor's physical memory is exactly the
+// guest's [0, guestBytes); a guest-physical address beyond it is the unbacked
+// bus of the bare machine (reads give all ones, writes are dropped). Nothing
+// the guest does here can name a host address.
+//
+// The engine keeps no state of its own between traps: `execute` and `deliver`
+// load the vCPU and the trap frame into it, run, and store them back.
+
+import { decode, decodeBytes, type Decoded } from '../isa/decode.js';
+import { Cpu, isTrap } from '../machine/cpu.js';
+import { EXEC_BY_FORM, invalidInstruction } from '../machine/decodeCache.js';
+import { CpuFault } from '../machine/exceptions.js';
+import { InterruptController, RFLAGS_IF, RFLAGS_IOPL } from '../machine/interrupts.js';
+import { PhysicalMemory } from '../machine/memory.js';
+import { Mmu } from '../machine/mmu.js';
+import { PortBus } from '../machine/ports.js';
+import { executeSystem, type SystemHost } from '../machine/system.js';
+import { REGISTER_FIELDS, runningRflags, signed, u64, type VmTrapFrame } from './trapFrame.js';
+import type { ShadowPaging } from './shadowPaging.js';
+import type { Vcpu } from './vcpu.js';
+import type { VirtualDevices } from './virtualDevices.js';
+
+/** How one instruction (or one event delivery) on the guest's processor ended. */
+export type GuestStep =
+  | { kind: 'done'; mnemonic: string; delivered?: number }   // retired, or faulted and its exception was delivered
+  | { kind: 'halt'; mnemonic: string }                       // hlt retired
+  | { kind: 'shutdown'; mnemonic: string; status: number }   // the guest wrote the shutdown port
+  | { kind: 'triple-fault'; mnemonic: string; message: string };
+
+/** The guest's TLB was flushed: one page (invlpg) or everything (CR3, CR0, CR4, EFER). The shadow tables follow. */
+export type TranslationFlush = (linear?: number) => void;
+
+/** The guest's MMU: the machine's, reporting its flushes so that the shadow page tables flush with it. */
+class GuestMmu extends Mmu {
+  onFlush: TranslationFlush = () => {};
+  override flush(): void {
+    super.flush();
+    this.onFlush();
+  }
+  override flushPage(linear: number): void {
+    super.flushPage(linear);
+    this.onFlush(linear);
+  }
+}
+
+/** The interrupt controller's delivery, with sti's and mov-ss's one-instruction shadow reported to the vCPU. */
+class GuestInterrupts extends InterruptController {
+  shadowRequested = false;
+  override inhibitOneInstruction(): void {
+    this.shadowRequested = true;
+  }
+}
+
+/**
+ * Guest-physical memory, exactly `bytes` (the guest's RAM, shared with the
+ * host's physical memory); every store is reported (`written`) so that the
+ * real CPU drops instructions it decoded there.
+ */
+function guestRam(bytes: Uint8Array, written: (phys: number) => void): PhysicalMemory {
+  const ram: PhysicalMemory = Object.create(PhysicalMemory.prototype);
+  Object.assign(ram, { size: bytes.length, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length) });
+  const { write8, write16, write32 } = PhysicalMemory.prototype;
+  ram.write8 = (phys, v) => { write8.call(ram, phys, v); written(phys); };
+  ram.write16 = (phys, v) => { write16.call(ram, phys, v); written(phys); };
+  ram.write32 = (phys, v) => { write32.call(ram, phys, v); written(phys); };
+  return ram;
+}
+
+export class GuestCpu implements SystemHost {
+  readonly memory: PhysicalMemory;
+  readonly mmu: GuestMmu;
+  readonly cpu: Cpu;
+  readonly ports = new PortBus();
+  readonly interrupts: GuestInterrupts;
+  strictVirtualization = false;
+  private stopMessage: string | null = null;
+
+  /**
+   * `ram`: the guest's physical memory (guest-physical 0 at index 0);
+   * `codeWritten(phys)`: the guest's processor stored to guest-physical `phys`.
+   */
+  constructor(ram: Uint8Array, devices: VirtualDevices, codeWritten: (phys: number) => void) {
+    this.memory = guestRam(ram, codeWritten);
+    this.mmu = new GuestMmu(this.memory);
+    this.cpu = new Cpu(this.memory, this.mmu);
+    this.mmu.regs = this.cpu;
+    this.cpu.blocksEnabled = false;
+    this.cpu.system = (d) => executeSystem(this, d);
+    this.interrupts = new GuestInterrupts(this);
+    this.ports.register(0, 0x10000, {
+      read: (port, size) => devices.in(port, size),
+      write: (port, size, value) => devices.out(port, size, value),
+    });
+  }
+
+  /** The interrupt controller's triple fault (or any stop request): the guest cannot go on. */
+  stop(reason: string, message?: string): void {
+    this.stopMessage = message ?? reason;
+  }
+
+  /** Where the shadow tables learn of the guest's TLB flushes. */
+  set onTranslationFlush(f: TranslationFlush) {
+    this.mmu.onFlush = f;
+  }
+
+  /**
+   * Run the guest's instruction at tf.rip (or `original`, the bytes the loader
+   * replaced there by int3: patcher.ts) at the virtual CPL, as the bare machine
+   * would; a fault is delivered through the guest's IDT. `devices` sees the
+   * instruction's port I/O. vcpu and tf are updated in place.
+   */
+  execute(vcpu: Vcpu, tf: VmTrapFrame, devices: VirtualDevices, original?: Uint8Array): GuestStep {
+    this.load(vcpu, tf);
+    const cpu = this.cpu;
+    const start = cpu.rip;
+    let d: Decoded | null = null;
+    try {
+      d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
+      cpu.instructionStart = start;
+      cpu.rip = start + d.length;
+      (d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id])(cpu, d);
+      cpu.instructionCount++;
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      const trap = d !== null && isTrap(d, e);
+      if (trap) cpu.instructionCount++;
+      else cpu.rip = start;
+      this.interrupts.deliver(e.vector, e.errorCode, trap);
+      const mnemonic = d?.form?.mnemonic ?? 'invalid';
+      return this.finish(vcpu, tf, mnemonic, e.vector);
+    }
+    const mnemonic = d.form?.mnemonic ?? 'invalid';
+    if (devices.shutdownStatus !== undefined) {
+      this.store(vcpu, tf);
+      return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
+    }
+    if (cpu.halted) {
+      this.store(vcpu, tf);
+      return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
+    }
+    return this.finish(vcpu, tf, mnemonic);
+  }
+
+  /** Deliver an interrupt or exception to the guest through its IDT (a virtual device interrupt: errorCode undefined). */
+  deliver(vcpu: Vcpu, tf: VmTrapFrame, vector: number, errorCode: number | undefined, software: boolean): GuestStep {
+    this.load(vcpu, tf);
+    this.interrupts.deliver(vector, errorCode, software);
+    return this.finish(vcpu, tf, 'interrupt', vector);
+  }
+
+  /** Guest instructions this processor retired (the monitor adds them to the guest's clock). */
+  get retired(): number {
+    return this.cpu.instructionCount;
+  }
+
+  private finish(vcpu: Vcpu, tf: VmTrapFrame, mnemonic: string, delivered?: number): GuestStep {
+    this.store(vcpu, tf);
+    if (this.stopMessage !== null) return { kind: 'triple-fault', mnemonic, message: this.stopMessage };
+    return { kind: 'done', mnemonic, delivered };
+  }
+
+  /** Decode the instruction at linear `rip`, fetched through the guest's tables as the CPU fetches. */
+  private fetch(rip: number): Decoded {
+    const { mmu, memory, cpu } = this;
+    const phys = mmu.translate(rip, 'execute', cpu.cpl);
+    const room = 4096 - (phys & 0xfff);
+    return decode((offset) => memory.read8(offset < room ? phys + offset : mmu.translate(rip + offset, 'execute', cpu.cpl)));
+  }
+
+  /** The guest's state into the processor: registers from the frame, the privileged state from the vCPU. */
+  private load(vcpu: Vcpu, tf: VmTrapFrame): void {
+    const cpu = this.cpu;
+    REGISTER_FIELDS.forEach((f, i) => cpu.setReg64(i, tf[f]));
+    cpu.rip = signed(tf.rip);
+    const flags = Number(tf.rflags & 0xffffffffn) & ~(RFLAGS_IF | RFLAGS_IOPL);
+    cpu.setRflags((flags | (vcpu.vif ? RFLAGS_IF : 0) | ((vcpu.iopl & 3) << 12) | 2) >>> 0);
+    cpu.cpl = vcpu.cpl;
+    cpu.cs = vcpu.cs; cpu.ss = vcpu.ss; cpu.ds = vcpu.ds; cpu.es = vcpu.es; cpu.fs = vcpu.fs; cpu.gs = vcpu.gs;
+    cpu.fsBase = vcpu.fsBase; cpu.gsBase = vcpu.gsBase; cpu.kernelGsBase = vcpu.kernelGsBase;
+    cpu.cr2 = vcpu.cr2;
+    // A change of paging mode or root (the guest cannot make one without trapping) flushes the guest's TLB.
+    if (cpu.cr0 !== vcpu.cr0 || cpu.cr3 !== vcpu.cr3 || cpu.cr4 !== vcpu.cr4 || cpu.efer !== vcpu.efer) {
+      cpu.cr0 = vcpu.cr0; cpu.cr3 = vcpu.cr3; cpu.cr4 = vcpu.cr4; cpu.efer = vcpu.efer;
+      Mmu.prototype.flush.call(this.mmu);
+    }
+    cpu.starLo = vcpu.starLo; cpu.starHi = vcpu.starHi; cpu.lstar = vcpu.lstar; cpu.cstar = vcpu.cstar; cpu.sfmask = vcpu.sfmask;
+    cpu.gdtrBase = vcpu.gdtrBase; cpu.gdtrLimit = vcpu.gdtrLimit;
+    cpu.idtrBase = vcpu.idtrBase; cpu.idtrLimit = vcpu.idtrLimit;
+    cpu.trSelector = vcpu.tr; cpu.tssBase = vcpu.tssBase; cpu.tssLimit = vcpu.tssLimit;
+    cpu.halted = false;
+    this.interrupts.shadowRequested = false;
+    this.stopMessage = null;
+  }
+
+  /** The processor's state back into the frame (registers, RIP, the real RFLAGS) and the vCPU (the rest). */
+  private store(vcpu: Vcpu, tf: VmTrapFrame): void {
+    const cpu = this.cpu;
+    REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
+    tf.rip = u64(cpu.rip);
+    const flags = cpu.getRflags();
+    vcpu.vif = (flags & RFLAGS_IF) !== 0;
+    vcpu.iopl = (flags & RFLAGS_IOPL) >>> 12;
+    tf.rflags = u64(runningRflags(BigInt(flags)));
+    if (this.interrupts.shadowRequested) vcpu.interruptShadow = true;
+    vcpu.cpl = cpu.cpl;
+    vcpu.cs = cpu.cs; vcpu.ss = cpu.ss; vcpu.ds = cpu.ds; vcpu.es = cpu.es; vcpu.fs = cpu.fs; vcpu.gs = cpu.gs;
+    vcpu.fsBase = cpu.fsBase; vcpu.gsBase = cpu.gsBase; vcpu.kernelGsBase = cpu.kernelGsBase;
+    vcpu.cr0 = cpu.cr0; vcpu.cr2 = cpu.cr2; vcpu.cr3 = cpu.cr3; vcpu.cr4 = cpu.cr4; vcpu.efer = cpu.efer;
+    vcpu.starLo = cpu.starLo; vcpu.starHi = cpu.starHi; vcpu.lstar = cpu.lstar; vcpu.cstar = cpu.cstar; vcpu.sfmask = cpu.sfmask;
+    vcpu.gdtrBase = cpu.gdtrBase; vcpu.gdtrLimit = cpu.gdtrLimit;
+    vcpu.idtrBase = cpu.idtrBase; vcpu.idtrLimit = cpu.idtrLimit;
+    vcpu.tr = cpu.trSelector; vcpu.tssBase = cpu.tssBase; vcpu.tssLimit = cpu.tssLimit;
+  }
+}
+
+
+/**
+ * The guest processor of a VM whose guest-physical memory is `shadow.guest`.
+ * Its TLB flushes (mov to CR3/CR0/CR4, wrmsr EFER, invlpg) flush the shadow
+ * tables too and tell the host (`translationChanged`); its stores make the real
+ * CPU drop what it decoded there (`invalidateHostPage`, a host-physical page number).
+ */
+export function guestCpuFor(
+  shadow: ShadowPaging, devices: VirtualDevices, translationChanged: (linear?: number) => void,
+  invalidateHostPage: (page: number) => void,
+): GuestCpu {
+  const base = shadow.base;
+  const g = new GuestCpu(shadow.guest.bytes.subarray(0, shadow.guestBytes), devices, (phys) => invalidateHostPage(Math.floor((base + phys) / 4096)));
+  g.onTranslationFlush = (linear) => {
+    if (linear === undefined) shadow.flush();
+    else shadow.flushPage(linear);
+    translationChanged(linear);
+  };
+  return g;
+}
