@@ -238,6 +238,11 @@ export class VmHost {
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
+      // The slice can end just after the CPU delivered a trap to the monitor (an int n whose
+      // delivery faulted retires, and may be the slice's last instruction): the CPU is at the
+      // host-call address and the trap is not handled yet. Handle it before anything reads the frame.
+      const pending = machine.cpu.cpl === 0 ? machine.cpu.hostCalls.get(machine.cpu.rip) : undefined;
+      if (pending !== undefined) pending(machine.cpu);
     }
   }
 }

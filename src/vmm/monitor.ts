@@ -81,29 +81,32 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     if (t.kind === 'ok') { count(vm, 'shadow-fill'); vm.translationChanged(cr2); return afterTrap(vm, tf); }
     // The guest's tables refuse it (its own page fault), or no shadow entry can map it (an
     // address beyond the guest's memory, in the monitor's region): the guest's processor decides.
-    return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access');
+    return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);
   }
   if (trapno === T_GP && err === T_BP * 8 + 2 && vm.patches.size !== 0) {
     // An int3 hit the monitor's DPL 0 gate: one the loader planted runs the original instruction.
     // Patches are keyed by guest-physical address: the same code may run at several virtual addresses.
     const t = vm.shadow.translate(vcpu, signed(tf.rip), 'execute', vcpu.cpl);
     const original = t.kind === 'ok' ? vm.patches.get(t.phys) : undefined;
-    if (original !== undefined) return runOnGuestCpu(vm, tf, original, 'patched-');
+    if (original !== undefined) return runOnGuestCpu(vm, tf, original, 'patched-', true);
   }
-  return runOnGuestCpu(vm, tf, undefined, '');
+  // A software interrupt whose real delivery failed (the #GP names an IDT entry) retired on the real CPU, as on bare.
+  return runOnGuestCpu(vm, tf, undefined, '', trapno === T_GP && (err & 2) !== 0);
 }
 
 /**
  * Run the instruction at tf.rip (or the patched `original`) on the guest's
  * processor and act on how it ended. `kind` names the exit in the statistics
- * (a prefix of the mnemonic, or the whole name).
+ * (a prefix of the mnemonic, or the whole name). `realRetired`: the real CPU
+ * already counted the trapping instruction (an int n or int3 whose delivery
+ * through the monitor's DPL 0 gate failed), so the guest's clock must not count it twice.
  */
-function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | undefined, kind: string): TrapOutcome {
+function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | undefined, kind: string, realRetired: boolean): TrapOutcome {
   const { vcpu } = vm;
   const retired = vm.cpu.retired;
   const cpl = vcpu.cpl;
   const step = vm.cpu.execute(vcpu, tf, vm.devices, original);
-  vcpu.extraTicks += vm.cpu.retired - retired;
+  vcpu.extraTicks += vm.cpu.retired - retired - (realRetired ? 1 : 0);
   count(vm, kind === '' || kind.endsWith('-') ? kind + step.mnemonic : kind);
   if (step.kind === 'done' && step.delivered !== undefined) count(vm, `reflected-${step.delivered}`);
   if (vcpu.cpl !== cpl) vm.translationChanged();

@@ -52,7 +52,8 @@ export interface ShadowPlacement {
   hostRoot?: number;
 }
 
-const low48 = (linear: number): number => (linear < 0 ? linear + 2 ** 64 : linear) % 2 ** 48;
+/** The low 48 bits of a canonical (signed) linear address. (Adding 2 ** 64 would lose the low bits to rounding.) */
+const low48 = (linear: number): number => (linear < 0 ? linear + 2 ** 48 : linear);
 const hex = (n: number): string => '0x' + (n < 0 ? BigInt.asUintN(64, BigInt(n)) : BigInt(n)).toString(16);
 
 export class ShadowPaging {

@@ -10,20 +10,25 @@
 //   0x08 host code (DPL 0)      0x10 host data (DPL 0)
 //   0x18, 0x20 empty            (no user selectors: the guest's own loads trap)
 //   0x28 host TSS (two slots)
-//   0x38 guest code (DPL 3)  -> GUEST_CS 0x3b
-//   0x40 guest data (DPL 3)  -> GUEST_SS 0x43
+//   0x38 .. 0xfe8 empty
+//   0xff0 guest code (DPL 3)  -> GUEST_CS 0xff3
+//   0xff8 guest data (DPL 3)  -> GUEST_SS 0xffb
 //
-// The guest's own selectors 0x08..0x37 either name nothing or a DPL 0
+// The guest's own selectors 0x08..0xfe8 either name nothing or a DPL 0
 // descriptor, so the guest's segment loads and iretq trap (#GP) and the
-// monitor emulates them on the guest's own GDT.
+// monitor runs them on the guest's processor, on the guest's own GDT. (Were
+// the guest's segments at 0x38 and 0x40, a guest `mov %ax, %ds` with its own
+// selector 0x40 would load the monitor's descriptor without trapping.) Only a
+// guest GDT of more than 510 entries could name the last two slots.
 
 import { codeSegment64, dataSegment, tssDescriptor } from '../machine/descriptors.js';
 import { KERNEL_CS, KERNEL_DS, TSS_SELECTOR } from '../kernel/mem/kernelLayout.js';
 
 export const HOST_CS = KERNEL_CS, HOST_DS = KERNEL_DS, HOST_TSS = TSS_SELECTOR;
 /** The real segments the guest runs on (DPL 3, RPL 3). */
-export const GUEST_CS = 0x38 | 3, GUEST_SS = 0x40 | 3;
-export const VM_GDT_ENTRIES = 9;
+export const GUEST_CS = 0xff0 | 3, GUEST_SS = 0xff8 | 3;
+/** One page of descriptors. */
+export const VM_GDT_ENTRIES = 512;
 export const VM_GDT_LIMIT = VM_GDT_ENTRIES * 8 - 1;
 
 /** Write the VM's GDT at `at` in `bytes`; the TSS descriptor names linear address `tssBase`. */
