@@ -604,11 +604,30 @@ export class FunctionGen implements AsmHost {
       this.storeBitField(lhs);
       return;
     }
+    const direct = this.variableOperand(lhs);
+    if (direct && n.rhs!.kind === 'num' && isInteger(t) || direct && n.rhs!.kind === 'num' && t.kind === 'ptr') {
+      const v = BigInt.asIntN(64, n.rhs!.value!);
+      if (v >= -(1n << 31n) && v < 1n << 31n) {
+        // x = constant: one store, as gcc writes it
+        const imm = t.size === 1 ? BigInt.asIntN(8, v) : t.size === 2 ? BigInt.asIntN(16, v) : t.size === 4 ? BigInt.asIntN(32, v) : v;
+        this.ins(`mov${suffix(t.size)} $${imm}, ${direct}`);
+        this.genValue(n.rhs!);
+        return;
+      }
+    }
     this.genAddress(lhs);
     this.push();
     this.genValue(n.rhs!);
     this.pop('rdi');
     this.store(t);
+  }
+
+  /** A variable as a memory operand (off(%rbp) or sym(%rip)), or null for any other lvalue. */
+  private variableOperand(n: Node): string | null {
+    if (n.kind !== 'var') return null;
+    const v = n.variable!;
+    if (v.isLocal) return v.offset === undefined ? null : `${v.offset}(%rbp)`;
+    return `${v.symbol}(%rip)`;
   }
 
   private bitSpan(n: Node): number {
