@@ -18,7 +18,7 @@ const CLI = path.join(REPO_ROOT, 'src', 'cli');
 /** The source files whose code parses a command's options. */
 const PARSER_FILES: Record<string, string[]> = {
   run: ['runCommand.ts'], trace: ['traceCommand.ts', 'runCommand.ts'], as: ['asCommand.ts'], ld: ['ldCommand.ts'],
-  objdump: ['objdumpCommand.ts'], boot: ['bootCommand.ts'], fsck: ['fsckCommand.ts'], vm: ['vmCommand.ts'], fuzz: ['fuzzCommand.ts'],
+  objdump: ['objdumpCommand.ts'], boot: ['bootCommand.ts'], fsck: ['fsckCommand.ts'], vm: ['vmCommand.ts'], fuzz: ['fuzzCommand.ts'], cc: ['ccCommand.ts'],
 };
 
 /** Option-like string literals ('-o', '--check-fetch') in the code of a file, comments removed. */
@@ -80,7 +80,7 @@ test('xk help lists every command with every option it accepts', async () => {
 });
 
 /** A value each placeholder accepts. */
-const SAMPLE: Record<string, string> = { DIR: '/tmp', FILE: 'x.out', MiB: '8', N: '5', S: '3', ENTRY: '_start', ADDR: '0x401000', 'NAME[=VALUE]': 'X=1', PORT: '0' };
+const SAMPLE: Record<string, string> = { DIR: '/tmp', FILE: 'x.out', MiB: '8', N: '5', S: '3', ENTRY: '_start', ADDR: '0x401000', 'NAME[=VALUE]': 'X=1', PORT: '0', NAME: 'X', COMPILER: 'gcc' };
 
 test('each listed option is accepted by its command (then --help prints its usage); others are refused', async () => {
   let accepted = 0;

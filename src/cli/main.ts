@@ -8,6 +8,7 @@ import { fsckCommand } from './fsckCommand.js';
 import { objdumpCommand } from './objdumpCommand.js';
 import { fuzzCommand } from './fuzzCommand.js';
 import { vmCommand } from './vmCommand.js';
+import { ccCommand } from './ccCommand.js';
 import { usage } from './options.js';
 
 const USAGE = usage();
@@ -25,6 +26,7 @@ COMMANDS.set('fsck', fsckCommand);
 COMMANDS.set('objdump', objdumpCommand);
 COMMANDS.set('fuzz', fuzzCommand);
 COMMANDS.set('vm', vmCommand);
+COMMANDS.set('cc', ccCommand);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

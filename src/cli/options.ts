@@ -33,13 +33,15 @@ export const COMMAND_SPECS: CommandSpec[] = [
   {
     name: 'run', operands: '[PROGRAM [ARGS...]]', summary: 'run a program on the xk kernel (no PROGRAM: boot to the shell)',
     options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' },
-      { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" }],
+      { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" },
+      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' }],
   },
   {
     name: 'trace', operands: 'PROGRAM [ARGS...]', summary: "run it and show each system call's path",
     options: [
       { flag: '--all', help: 'also show timer interrupts and signal delivery' },
       { flag: '--trace-json', value: 'FILE', help: 'also write the trace for chrome://tracing / Perfetto' },
+      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' },
       ...RUN_OPTIONS,
     ],
   },
@@ -51,6 +53,19 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '-D', value: 'NAME[=VALUE]', help: 'predefine a macro for .S files' },
       { flag: '-a', help: "print a listing: each instruction's offset, bytes and source line" },
       { flag: '--64', help: 'accepted and ignored (xk assembles 64-bit code only)' },
+    ],
+  },
+  {
+    name: 'cc', operands: 'FILE.c...', summary: 'compile C (xk cc; .s/.S and .o files are assembled/linked too)',
+    options: [
+      { flag: '-S', help: 'stop after compiling: write FILE.s' },
+      { flag: '-c', help: 'stop after assembling: write FILE.o' },
+      { flag: '-o', value: 'FILE', help: 'output file (default a.out, FILE.s with -S, FILE.o with -c)' },
+      { flag: '-I', value: 'DIR', help: 'directory for #include (repeatable; user/include is always searched last)' },
+      { flag: '-D', value: 'NAME[=VALUE]', help: 'predefine a macro' },
+      { flag: '-U', value: 'NAME', help: 'undefine a macro' },
+      { flag: '-O0', help: 'no optimization (the default)' },
+      { flag: '-O1', aliases: ['-O', '-O2'], help: 'optimize (constant folding)' },
     ],
   },
   {

@@ -1,6 +1,6 @@
 // The executable for `xk run PROGRAM`: an ELF file as is; a .s/.S file
-// assembled by xk's assembler; a .c file compiled to assembly by gcc -S (when
-// gcc is installed) and then assembled by xk's. Source programs are linked by
+// assembled by xk's assembler; a .c file compiled to assembly by xk cc (or,
+// with --cc gcc, by gcc -S when gcc is installed) and then assembled by xk's. Source programs are linked by
 // xk's linker with crt0 and the user library (system-call stubs, printf,
 // malloc, string functions), like the programs in user/.
 
@@ -11,6 +11,7 @@ import { assemble } from '../toolchain/assembler/assembler.js';
 import { GEN_CFLAGS, gccVersion } from '../build/generateUserAssembly.js';
 import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 import { buildUserPrograms, linkWithUserLibrary } from '../build/userPrograms.js';
+import { compileFileToAssembly } from './ccCommand.js';
 
 /** The name a program runs under: its file name without .s/.S/.c. */
 export function programName(file: string): string {
@@ -18,7 +19,7 @@ export function programName(file: string): string {
 }
 
 /** Reads and, for a source file, builds PROGRAM; a string is an error message for the user. */
-export function programImage(command: string, file: string): Uint8Array | string {
+export function programImage(command: string, file: string, compiler: 'xk' | 'gcc' = 'xk'): Uint8Array | string {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -30,7 +31,10 @@ export function programImage(command: string, file: string): Uint8Array | string
   try {
     let source = bytes.toString('utf8');
     let sourceName = file;
-    if (isC) {
+    if (isC && compiler === 'xk') {
+      source = compileFileToAssembly(file);
+      sourceName = file.replace(/\.c$/, '.s');
+    } else if (isC) {
       if (gccVersion() === null) return `${command}: ${file}: running a .c file needs gcc (to compile it to assembly); build it to a .s file elsewhere`;
       source = compileC(file);
       sourceName = file.replace(/\.c$/, '.s');

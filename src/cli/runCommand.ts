@@ -64,7 +64,9 @@ export function parseRunArguments(
   }
   if (i < args.length) {
     const file = args[i];
-    const image = programImage(command, file);
+    const compiler = extras.get('--cc') ?? 'xk';
+    if (compiler !== 'xk' && compiler !== 'gcc') return `${command}: --cc must be 'xk' or 'gcc', not '${compiler}'`;
+    const image = programImage(command, file, compiler);
     if (typeof image === 'string') return image;
     options.program = { path: programName(file), image, argv: [programName(file), ...args.slice(i + 1)] };
   }
