@@ -24,6 +24,8 @@ export interface Variable {
   init?: StaticInit;
   /** Locals: the frame offset from %rbp (set by the code generator). */
   offset?: number;
+  /** `register long x __asm__("rdi")`: an asm operand of x is placed in that register (gcc's local register variables). */
+  asmRegister?: string;
   /** -O1: the callee-saved register holding this local, if any. */
   register?: string;
   /** Its address is taken (&x, arrays, records, asm memory operands): it must live in memory. */

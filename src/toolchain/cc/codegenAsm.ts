@@ -3,7 +3,8 @@
 //   r q g    any general register      a b c d S D   that register
 //   m        memory (the operand is (%reg) with its address in a register)
 //   i n      an immediate (only for a constant)          0-9   same place as output N
-//   = + &    output, input-output, early clobber (ignored: every operand gets its own register)
+//   = + &    output, input-output, early clobber (an input may share a fixed register
+//            with an output only when that output is not early-clobber, as in gcc)
 // Steps: 1. give every operand a place; 2. push the outputs' addresses and the
 // inputs' values; 3. load them into their registers; 4. the template, with %N,
 // %[name], %% and the b/w/k/q/h/c modifiers replaced; 5. store the register
@@ -38,6 +39,9 @@ export function generateAsm(host: AsmHost, n: Node): void {
     if (r) clobbered.add(r);
   }
   const used = new Set<string>(clobbered);
+  /** Fixed-register outputs (true: early clobber) and inputs, for the sharing rule below. */
+  const fixedOutputs = new Map<string, boolean>();
+  const fixedInputs = new Set<string>();
   const places: Place[] = [];
   const sizeOf = (e: Node): number => {
     const t = e.type!;
@@ -48,7 +52,8 @@ export function generateAsm(host: AsmHost, n: Node): void {
   const place = (o: AsmOperand, isOutput: boolean): Place => {
     const c = o.constraint.replace(/[=+&%]/g, '');
     const p: Place = { kind: 'reg', size: sizeOf(o.expr), operand: o, isOutput, readWrite: o.constraint.includes('+') };
-    const fixed = [...c].map((ch) => LETTERS[ch]).find((r) => r !== undefined);
+    const bound = /[rqg]/.test(c) && o.expr.kind === 'var' ? o.expr.variable?.asmRegister : undefined;
+    const fixed = bound ?? [...c].map((ch) => LETTERS[ch]).find((r) => r !== undefined);
     if (!isOutput && /^[0-9]$/.test(c)) {
       const target = places[Number(c)];
       if (!target || !target.isOutput) fail(o.expr.location, `invalid matching constraint '${c}' in asm`);
@@ -60,7 +65,12 @@ export function generateAsm(host: AsmHost, n: Node): void {
       p.value = o.expr.value!;
     } else if (fixed) {
       p.register = fixed;
-      if (used.has(fixed) && !clobbered.has(fixed)) fail(o.expr.location, `the register '${fixed}' is used by two asm operands`);
+      // An input may share its register with an output that is not early-clobber
+      // (`"=a"(r) : "a"(n)`, as gcc allows): the input is read before the output is written.
+      const taken = isOutput ? fixedOutputs.has(fixed) : fixedInputs.has(fixed) || fixedOutputs.get(fixed) === true;
+      if (taken) fail(o.expr.location, `the register '${fixed}' is used by two asm operands`);
+      if (isOutput) fixedOutputs.set(fixed, o.constraint.includes('&'));
+      else fixedInputs.add(fixed);
       used.add(fixed);
     } else if (/[rqg]/.test(c)) {
       pending.push(p);

@@ -9,6 +9,7 @@
 // `;` or `}`); semantic errors that leave a usable tree (an undeclared name)
 // are reported without unwinding. Nesting is bounded by LIMITS.nesting.
 
+import { fullRegister } from './abi.js';
 import { CompileError, fail, LIMITS, NO_FLOATING_POINT, type SourceLocation } from './diagnostics.js';
 import { locationOf, type Token } from './lexer.js';
 import { charValue, decodeEscapes } from './preprocessor.js';
@@ -1050,6 +1051,11 @@ class Parser {
         this.checkPrevLocal(d.name, d.location);
         const v = this.newLocal(d.name, d.type, d.location);
         this.applyAttributes(v, attrs);
+        if (attrs.asmName !== undefined) {
+          const r = fullRegister(attrs.asmName);
+          if (!r) fail(d.location, `invalid register name for '${d.name}'`);
+          v.asmRegister = r;
+        }
         this.declare(d.name, { variable: v });
         if (this.consume('=')) {
           const init = this.newInit(this.resolved(v.type));
