@@ -10,6 +10,10 @@
 // The monitor's pages are mapped at MONITOR_LINEAR (PML4 slot 511,
 // supervisor-only) in every shadow root, so the CPU can deliver the guest's
 // traps through the host IDT; the guest, always at real CPL 3, cannot touch them.
+// When the guest's own page tables use that slot (a higher-half kernel), the
+// monitor moves its pages to the highest slot the guest leaves empty
+// (`relocate`): the GDT, IDT and TSS bases, the gate offsets, the stack and the
+// host-call addresses all follow, and the shadow roots are rebuilt.
 // Every host IDT vector's handler address is a host-call key: the CPU, having
 // switched to CPL 0 and pushed the trap frame on the host stack, calls into
 // TypeScript, which hands the trap to the monitor (monitor.ts) and resumes the
@@ -33,7 +37,9 @@ import { guestCpuFor } from './guestCpu.js';
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
 const GDT = 0x0000, IDT = 0x1000, TSS = 0x2000, STACK_TOP = 0x5000, PDPT = 0x5000, PD = 0x6000, PT = 0x7000, POOL = 0x8000;
-const HANDLERS = MONITOR_LINEAR + 0x100000;       // handler address of vector v = HANDLERS + v (never fetched)
+const HANDLERS = 0x100000;                        // handler address of vector v = monitor base + HANDLERS + v (never fetched)
+/** The linear address where PML4 slot `slot` begins (slots 256..511: the upper half, negative). */
+const slotBase = (slot: number): number => (slot >= 256 ? slot - 512 : slot) * 2 ** 39;
 
 export interface VmOptions {
   /** Guest memory in bytes (4 to 16 MiB). */
@@ -72,6 +78,10 @@ export class VmHost {
   /** Guest clock of the last instruction boundary at which virtual interrupts were looked for. */
   private lastBoundary = -1;
   private stalledExits = 0;
+  /** Linear address of the monitor's pages (PML4 slot vm.shadow.slot). */
+  private monitorLinear = MONITOR_LINEAR;
+  /** Times the monitor moved to another PML4 slot. */
+  relocations = 0;
 
   constructor(options: VmOptions) {
     const mib = options.guestBytes / (1024 * 1024);
@@ -98,30 +108,54 @@ export class VmHost {
       translationChanged,
       exits: new Map(),
       patches: new Map(),
+      relocateMonitor: () => this.relocate(),
     };
     this.machine.strictVirtualization = options.strict ?? false;
-    this.buildMonitorTables();
+    // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
+    const m = memory, base = this.hostBase;
+    m.write32(base + PDPT, (base + PD) | 3);
+    m.write32(base + PD, (base + PT) | 3);
+    for (let i = 0; i < 8; i++) m.write32(base + PT + 8 * i, (base + 0x1000 * i) | 3);
     // The real processor: paging on (shadow tables), NX on, CPL 3 on the guest segments.
     cpu.cr0 = (cpu.cr0 | CR0_PG) >>> 0;
     cpu.cr4 |= CR4_PAE;
     cpu.efer |= EFER_NXE;
-    cpu.gdtrBase = MONITOR_LINEAR + GDT; cpu.gdtrLimit = VM_GDT_LIMIT;
-    cpu.idtrBase = MONITOR_LINEAR + IDT; cpu.idtrLimit = 256 * 16 - 1;
-    cpu.trSelector = HOST_TSS; cpu.tssBase = MONITOR_LINEAR + TSS; cpu.tssLimit = 103;
+    cpu.gdtrLimit = VM_GDT_LIMIT;
+    cpu.idtrLimit = 256 * 16 - 1;
+    cpu.trSelector = HOST_TSS; cpu.tssLimit = 103;
     this.machine.interrupts.pic.imr = 0xff; // no real device interrupts reach the VM
-    for (let v = 0; v < 256; v++) cpu.hostCalls.set(HANDLERS + v, () => this.onTrap(v));
+    this.placeMonitor(MONITOR_LINEAR);
   }
 
-  private buildMonitorTables(): void {
+  /**
+   * Put the monitor's tables at linear `linear` (the start of a PML4 slot): the
+   * GDT's TSS descriptor, the IDT's gates, the TSS's stack, the CPU's table
+   * registers and the host-call addresses of the handlers all name it.
+   */
+  private placeMonitor(linear: number): void {
     const m = this.machine.memory;
+    const cpu = this.machine.cpu;
     const base = this.hostBase;
-    writeVmGdt(m.bytes, base + GDT, MONITOR_LINEAR + TSS);
-    for (let v = 0; v < 256; v++) m.bytes.set(interruptGate(HANDLERS + v, HOST_CS, 0), base + IDT + 16 * v);
-    writeTss(m, base + TSS, MONITOR_LINEAR + STACK_TOP);
-    // PML4[511] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
-    m.write32(base + PDPT, (base + PD) | 3);
-    m.write32(base + PD, (base + PT) | 3);
-    for (let i = 0; i < 8; i++) m.write32(base + PT + 8 * i, (base + 0x1000 * i) | 3);
+    for (let v = 0; v < 256; v++) cpu.hostCalls.delete(this.monitorLinear + HANDLERS + v);
+    this.monitorLinear = linear;
+    writeVmGdt(m.bytes, base + GDT, linear + TSS);
+    for (let v = 0; v < 256; v++) m.bytes.set(interruptGate(linear + HANDLERS + v, HOST_CS, 0), base + IDT + 16 * v);
+    writeTss(m, base + TSS, linear + STACK_TOP);
+    cpu.gdtrBase = linear + GDT;
+    cpu.idtrBase = linear + IDT;
+    cpu.tssBase = linear + TSS;
+    for (let v = 0; v < 256; v++) cpu.hostCalls.set(linear + HANDLERS + v, () => this.onTrap(v));
+    this.translationDirty = true;
+  }
+
+  /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
+  private relocate(): boolean {
+    const slot = this.vm.shadow.freeGuestSlot(this.vcpu);
+    if (slot < 0 || slot === this.vm.shadow.slot) return false;
+    this.vm.shadow.moveReservedSlot(slot);
+    this.placeMonitor(slotBase(slot));
+    this.relocations++;
+    return true;
   }
 
   /** Load an image's bytes at guest-physical `phys`. */
@@ -179,7 +213,7 @@ export class VmHost {
     const mem = this.machine.memory;
     this.exits++;
     // The frame the CPU pushed on the host stack: [error code], rip, cs, rflags, rsp, ss.
-    let at = this.hostBase + (signed(cpu.getReg64(4)) - MONITOR_LINEAR);
+    let at = this.hostBase + (signed(cpu.getReg64(4)) - this.monitorLinear);
     const q = (i: number): bigint => (BigInt(mem.read32(at + 8 * i + 4)) << 32n) | BigInt(mem.read32(at + 8 * i));
     const tf = this.frameFromCpu();
     tf.trapno = BigInt(v);

@@ -42,6 +42,12 @@ export interface VmState {
   realInstructions(): number;
   /** The guest's translation changed (one page, or everything): the host must flush its TLB / reload CR3. */
   translationChanged(linear?: number): void;
+  /**
+   * The guest maps the PML4 slot where the host keeps its own pages: move them
+   * to a slot the guest leaves empty, if the host can (host.ts can; the xk
+   * kernel's half cannot move). True if moved.
+   */
+  relocateMonitor?(): boolean;
   /** Instructions the loader replaced by int3 (patcher.ts): guest-physical address -> original bytes. */
   patches: Map<number, Uint8Array>;
   /** Statistics: exits by kind. */
@@ -79,6 +85,11 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     const access = (err & PF_I) !== 0 ? 'execute' : (err & PF_W) !== 0 ? 'write' : 'read';
     const t = vm.shadow.fill(vcpu, cr2, access);
     if (t.kind === 'ok') { count(vm, 'shadow-fill'); vm.translationChanged(cr2); return afterTrap(vm, tf); }
+    if (t.kind === 'escape' && vm.shadow.inReservedSlot(cr2) && vm.relocateMonitor?.() === true) {
+      // The guest uses the monitor's slot: the monitor moved out of its way; the access is retried.
+      count(vm, 'monitor-relocated');
+      return afterTrap(vm, tf);
+    }
     // The guest's tables refuse it (its own page fault), or no shadow entry can map it (an
     // address beyond the guest's memory, in the monitor's region): the guest's processor decides.
     return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);

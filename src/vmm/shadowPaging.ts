@@ -65,7 +65,7 @@ export class ShadowPaging {
   readonly base: number;
   /** The guest's physical memory, addressed by guest-physical addresses. */
   readonly guest: PhysicalMemory;
-  private readonly reservedSlot: number;
+  private reservedSlot: number;
   private readonly hostRoot: number | undefined;
 
   constructor(
@@ -106,6 +106,36 @@ export class ShadowPaging {
     this.guest.bytes.set(data, phys);
   }
 
+  /** The PML4 slot the host keeps for itself in every shadow root. */
+  get slot(): number {
+    return this.reservedSlot;
+  }
+
+  /** Is `linear` in the host's PML4 slot (which the shadow never maps for the guest)? */
+  inReservedSlot(linear: number): boolean {
+    return Math.floor(low48(linear) / 2 ** 39) === this.reservedSlot;
+  }
+
+  /**
+   * The highest PML4 slot the guest's own top-level table leaves empty (not
+   * present), or -1 (paging off, a PML4 outside guest memory, or every slot used).
+   */
+  freeGuestSlot(vcpu: Vcpu): number {
+    if (!vcpu.paging) return -1;
+    const pml4 = vcpu.cr3 - (vcpu.cr3 % PAGE);
+    if (pml4 + PAGE > this.guestBytes) return -1;
+    for (let slot = 511; slot >= 0; slot--) {
+      if ((this.guest.read32(pml4 + 8 * slot) & P) === 0) return slot;
+    }
+    return -1;
+  }
+
+  /** The host moved its region to another PML4 slot (host.ts): every root is rebuilt with it there. */
+  moveReservedSlot(slot: number): void {
+    this.reservedSlot = slot;
+    this.flush();
+  }
+
   /** Forget every shadow entry (mov %cr3, CR0/CR4 writes, pool exhausted). */
   flush(): void {
     this.next = this.poolBase;
@@ -128,7 +158,7 @@ export class ShadowPaging {
    */
   translate(vcpu: Vcpu, linear: number, access: Access, vcpl: number): GuestTranslation {
     const u = low48(linear);
-    if (Math.floor(u / 2 ** 39) === this.reservedSlot) {
+    if (this.inReservedSlot(linear)) {
       return { kind: 'escape', message: `guest address ${hex(linear)} is in the host's reserved region (PML4 slot ${this.reservedSlot})` };
     }
     if (!vcpu.paging) {

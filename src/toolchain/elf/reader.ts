@@ -43,6 +43,17 @@ class Bytes {
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} ${hex(v)} is too large`);
     return Number(v);
   }
+  /**
+   * A 64-bit virtual address: below 2^53 as it is; an address in the upper half
+   * (a higher-half kernel's, 0xffffffff80000000...) as the signed number xk uses for
+   * canonical linear addresses (-2^31...), when it is that close to the top.
+   */
+  address(at: number, what: string): number {
+    this.check(at, 8, what);
+    const v = this.view.getBigInt64(at, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) this.fail(`${what} ${hex(BigInt.asUintN(64, v))} is too large`);
+    return Number(v);
+  }
   /** A signed 64-bit field (relocation addends). */
   s64(at: number, what: string): number {
     this.check(at, 8, what);
@@ -150,7 +161,7 @@ function readHeader(file: Bytes, fail: (m: string) => never): ElfHeader {
     type: file.u16(EHDR.type, 'e_type'),
     machine: file.u16(EHDR.machine, 'e_machine'),
     version: file.u32(EHDR.version, 'e_version'),
-    entry: file.u64(EHDR.entry, 'e_entry'),
+    entry: file.address(EHDR.entry, 'e_entry'),
     phoff: file.u64(EHDR.phoff, 'e_phoff'),
     shoff: file.u64(EHDR.shoff, 'e_shoff'),
     flags: file.u32(EHDR.flags, 'e_flags'),
@@ -203,7 +214,7 @@ function readSections(file: Bytes, h: ElfHeader, fail: (m: string) => never): El
       nameOffset: file.u32(at + SHDR.name, what('sh_name')),
       type: file.u32(at + SHDR.type, what('sh_type')),
       flags: file.u64(at + SHDR.flags, what('sh_flags')),
-      addr: file.u64(at + SHDR.addr, what('sh_addr')),
+      addr: file.address(at + SHDR.addr, what('sh_addr')),
       offset: file.u64(at + SHDR.offset, what('sh_offset')),
       size: file.u64(at + SHDR.size, what('sh_size')),
       link: file.u32(at + SHDR.link, what('sh_link')),
@@ -249,7 +260,7 @@ function readSegments(file: Bytes, h: ElfHeader, fail: (m: string) => never): El
       type: file.u32(at + PHDR.type, what('p_type')),
       flags: file.u32(at + PHDR.flags, what('p_flags')),
       offset: file.u64(at + PHDR.offset, what('p_offset')),
-      vaddr: file.u64(at + PHDR.vaddr, what('p_vaddr')),
+      vaddr: file.address(at + PHDR.vaddr, what('p_vaddr')),
       paddr: file.u64(at + PHDR.paddr, what('p_paddr')),
       filesz: file.u64(at + PHDR.filesz, what('p_filesz')),
       memsz: file.u64(at + PHDR.memsz, what('p_memsz')),
@@ -290,7 +301,7 @@ function readSymbols(file: Bytes, sections: ElfSection[], s: ElfSection, fail: (
       bind: symBind(info), type: symType(info),
       other: file.u8(at + SYM.other, what('st_other')),
       shndx: file.u16(at + SYM.shndx, what('st_shndx')),
-      value: file.u64(at + SYM.value, what('st_value')),
+      value: file.address(at + SYM.value, what('st_value')),
       size: file.u64(at + SYM.size, what('st_size')),
     };
     sym.name = stringAt(file, strtab!, sym.nameOffset, what('st_name'), fail);
