@@ -234,6 +234,7 @@ export class VmHost {
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
+      if (reason === 'debug') return result('limit', 'stopped by the debugger'); // machine.debugger.event says why
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
     }
   }
