@@ -59,6 +59,7 @@ function samples(o: Operand, form: Form): string[] {
     case 'one': return ['$1'];
     case 'imm': case 'simm': return immediateSamples(o, form.opsize);
     case 'creg': return ['%cr0', '%cr2', '%cr3', '%cr4', '%cr8'];
+    case 'dreg': return ['%db0', '%db3', '%db6', '%db7', '%dr1', '%dr7'];
     case 'sreg': return ['%es', '%cs', '%ss', '%ds', '%fs', '%gs'];
     case 'rel': return ['.Lnear', '.Lfar', 'extern_fn', '1f'];
     case 'moffs': return ['0x1122334455667788', 'foo'];

@@ -102,6 +102,10 @@ function specialSamples(form: Form): Sample[] | null {
     const pairs: [number, number][] = [[0, 0], [2, 9], [3, 15], [4, 3], [8, 7]];
     return pairs.map(([cr, r]) => s(kinds === 'rreg,creg' ? `mov %cr${cr},${regName(r, 64, false)}` : `mov ${regName(r, 64, false)},%cr${cr}`));
   }
+  if (form.operands.some((o) => o.kind === 'dreg')) {
+    const pairs: [number, number][] = [[0, 0], [1, 9], [3, 15], [6, 3], [7, 7], [4, 1], [5, 2]];
+    return pairs.map(([dr, r]) => s(kinds === 'rreg,dreg' ? `mov %db${dr},${regName(r, 64, false)}` : `mov ${regName(r, 64, false)},%db${dr}`));
+  }
   if (form.operands.some((o) => o.kind === 'sreg')) {
     const out: Sample[] = [];
     const toSreg = kinds === 'sreg,rm';

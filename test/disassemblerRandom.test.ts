@@ -52,6 +52,8 @@ function randomInstructions(seed: number, rejected: number[][] = []): number[][]
     if (d.prefixes.rep === 0xf2 && d.form.map === 1 && [0xb8, 0xbc, 0xbd].includes(d.form.opcode)) continue;
     // REX.W on a fence: objdump calls it (bad); the CPU ignores it.
     if ((d.prefixes.rex & 8) !== 0 && d.form.map === 1 && d.form.opcode === 0xae) continue;
+    // A fence with ModRM r/m other than 0 (0F AE F9..FF): the SDM says the CPU ignores r/m; objdump calls it (bad).
+    if (d.form.map === 1 && d.form.opcode === 0xae && (bytes[d.length - 1] & 7) !== 0) continue;
     out.push(bytes.slice(0, d.length));
   }
   return out;
@@ -118,7 +120,6 @@ const KNOWN_GAPS: [string, RegExp][] = [
   ['test r/m, imm with ModRM.reg = 1 (F6 /1, F7 /1: an undocumented alias of /0)', /^test[bwlq]? \$/],
   ['hint NOPs 0F 1E /r other than endbr64', /^nop[wlq]? /],
   ['push/pop of %fs and %gs (0F A0/A1/A8/A9)', /^(push|pop)[wq]? %[fg]s$/],
-  ['mov to/from debug registers (0F 21, 0F 23)', /^mov %(db\d+,%\w+|\w+,%db\d+)$/],
 ];
 
 /** Why the CPU itself raises #UD for an encoding objdump prints, or null. */
@@ -136,6 +137,7 @@ function cpuRejects(bytes: number[], text: string): string | null {
     if (d.fault === 0 && d.form && (!d.form.lock || d.operands[0]?.type !== 'mem')) return 'lock';
   }
   if (/^mov %cr(1|5|6|7|9|1[0-5]),|,%cr(1|5|6|7|9|1[0-5])$/.test(text.replace(/^(\S+ )*?(?=mov )/, ''))) return 'reserved control register';
+  if (/^mov %db(8|9|1[0-5]),|,%db(8|9|1[0-5])$/.test(text.replace(/^(\S+ )*?(?=mov )/, ''))) return 'debug register 8-15 (REX.R)';
   if (/%\?/.test(text)) return 'segment register 6 or 7';
   if (/^mov .*,%cs$/.test(text.replace(/^(\S+ )*?(?=mov )/, ''))) return 'mov to CS';
   return null;

@@ -128,6 +128,8 @@ export async function bootCommand(args: string[]): Promise<number> {
     case 'limit':
       process.stderr.write(`xk boot: stopped after ${result.instructions} instructions (--max-instructions)${where(result)}\n`);
       return 1;
+    case 'debug': // only with a debugger attached (--gdb)
+      return 1;
   }
 }
 

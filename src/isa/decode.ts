@@ -78,8 +78,9 @@ export interface MoffsOperand {
 
 export interface CregOperand { type: 'creg'; reg: number }
 export interface SregOperand { type: 'sreg'; reg: number }
+export interface DregOperand { type: 'dreg'; reg: number }
 
-export type DecodedOperand = RegOperand | MemOperand | ImmOperand | RelOperand | MoffsOperand | CregOperand | SregOperand;
+export type DecodedOperand = RegOperand | MemOperand | ImmOperand | RelOperand | MoffsOperand | CregOperand | SregOperand | DregOperand;
 
 export interface DecodedPrefixes {
   lock: boolean;
@@ -400,6 +401,12 @@ function decodeBody(prefixes: DecodedPrefixes): Decoded {
         const reg = ((modrm >> 3) & 7) | (rexR ? 8 : 0);
         if (!(reg === 0 || reg === 2 || reg === 3 || reg === 4 || reg === 8)) return invalid(6, prefixes, modrm);
         operands.push({ type: 'creg', reg });
+        break;
+      }
+      case 'dreg': {
+        // DR0-DR7; there is no DR8 (REX.R is #UD). DR4/DR5 depend on CR4.DE: the CPU decides.
+        if (rexR) return invalid(6, prefixes, modrm);
+        operands.push({ type: 'dreg', reg: (modrm >> 3) & 7 });
         break;
       }
       case 'sreg': {

@@ -18,6 +18,8 @@ export const REG8_LEGACY = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
 
 export const SEGMENT_REGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
 export const CONTROL_REGS = ['cr0', 'cr1', 'cr2', 'cr3', 'cr4', 'cr5', 'cr6', 'cr7', 'cr8'];
+/** Debug registers: objdump prints them %db0..%db7; GNU as also accepts %dr0..%dr7. */
+export const DEBUG_REGS = ['db0', 'db1', 'db2', 'db3', 'db4', 'db5', 'db6', 'db7'];
 
 /** AT&T name of register `num` at `size` bits; `rex` selects spl..dil over ah..bh for 8-bit 4-7. */
 export function registerName(num: number, size: 8 | 16 | 32 | 64, rex: boolean): string {

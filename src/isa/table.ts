@@ -21,7 +21,7 @@
 //   moffs8 moffsv         64-bit absolute address (movabs)
 //   al accv cl dx one     fixed operands: AL, AX/EAX/RAX, CL, DX, the constant 1
 //   ax eax                AX or EAX only (port I/O, which has no 64-bit form)
-//   cr sreg               control register / segment register in ModRM.reg
+//   cr dr sreg            control / debug / segment register in ModRM.reg
 //   v                     no operand: only makes the row come in 16/32/64-bit forms
 //                         (string instructions, pushf, leave, push imm8)
 //
@@ -64,6 +64,7 @@ export type OperandKind =
   | 'dx' // DX (port numbers)
   | 'one' // the constant 1 (shift by one)
   | 'creg' // control register from ModRM.reg
+  | 'dreg' // debug register from ModRM.reg
   | 'sreg'; // segment register from ModRM.reg
 
 export interface Operand {
@@ -225,6 +226,8 @@ const ROWS: Row[] = [
   ['mov', 'sreg, rm16', '8E /r'],
   ['mov', 'rr64, cr', '0F 20 /r', 'cpl0'],
   ['mov', 'cr, rr64', '0F 22 /r', 'cpl0'],
+  ['mov', 'rr64, dr', '0F 21 /r', 'cpl0'],
+  ['mov', 'dr, rr64', '0F 23 /r', 'cpl0'],
   ['movzx', 'rv, rm8', '0F B6 /r'],
   ['movzx', 'r32, rm16', '0F B7 /r'],
   ['movzx', 'r64, rm16', 'REX.W 0F B7 /r'],
@@ -294,6 +297,7 @@ const ROWS: Row[] = [
 
   // Traps and miscellany
   ['int3', '', 'CC'],
+  ['int1', '', 'F1'],
   ['int', 'imm8', 'CD'],
   ['ud2', '', '0F 0B'],
   ['cpuid', '', '0F A2'],
@@ -363,6 +367,7 @@ function parseOperand(tok: string, v: Size): Operand | null {
     case 'dx': return { kind: 'dx', size: 16 };
     case 'one': return { kind: 'one', size: 8 };
     case 'cr': return { kind: 'creg', size: 64 };
+    case 'dr': return { kind: 'dreg', size: 64 };
     case 'sreg': return { kind: 'sreg', size: 16 };
     // imm16 at 16 bits; imm32 otherwise, sign-extended when the operation is 64 bits
     case 'izv': return v === 16 ? { kind: 'imm', size: 16 } : v === 64 ? { kind: 'simm', size: 32 } : { kind: 'imm', size: 32 };
@@ -571,7 +576,7 @@ const FLAG_RULES: Record<string, FlagRule> = {
   clc: rule(0, FLAG_CF), stc: rule(0, FLAG_CF), cmc: rule(FLAG_CF, FLAG_CF), cld: rule(0, FLAG_DF), std: rule(0, FLAG_DF),
   lahf: rule(SIX & ~FLAG_OF, 0), sahf: rule(0, SIX & ~FLAG_OF),
   pushf: rule(SIX | FLAG_DF, 0), popf: rule(0, SIX | FLAG_DF),
-  int3: rule(SIX | FLAG_DF, 0), int: rule(SIX | FLAG_DF, 0), iretq: rule(0, SIX | FLAG_DF), iret: rule(0, SIX | FLAG_DF),
+  int3: rule(SIX | FLAG_DF, 0), int1: rule(SIX | FLAG_DF, 0), int: rule(SIX | FLAG_DF, 0), iretq: rule(0, SIX | FLAG_DF), iret: rule(0, SIX | FLAG_DF),
 };
 for (const name of [
   'nop', 'pause', 'endbr64', 'bswap', 'mov', 'movzx', 'movsx', 'movsxd', 'lea', 'xchg', 'cbw', 'cwde', 'cdqe', 'cwd', 'cdq', 'cqo',

@@ -10,11 +10,12 @@
 
 import { isCanonical, toSignedLinear } from './address.js';
 import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
+import { DebugRegisters } from './debugRegisters.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
 import { HostCallMap } from './hostCalls.js';
 import type { Decoded as DecodedInstruction, DecodedOperand, MemOperand } from '../isa/decode.js';
 import { BP, CpuFault, GP, SS } from './exceptions.js';
-import { DF, Flags, IF } from './flags.js';
+import { DF, Flags, IF, RF, TF } from './flags.js';
 import type { PhysicalMemory } from './memory.js';
 import type { Mmu } from './mmu.js';
 
@@ -60,6 +61,27 @@ export class Cpu {
    * halted), or someone asked the machine to stop. Ends the current runSlice().
    */
   interruptCheck = true;
+
+  // --- debugging (debugRegisters.ts, debugExceptions.ts) ---
+  /** DR0-DR3, DR6, DR7 of this CPU. */
+  readonly debugRegisters = new DebugRegisters();
+  /** An outside debugger's breakpoint registers (the gdb stub), matched by the same rules; null: none. */
+  hostDebugRegisters: DebugRegisters | null = null;
+  /** The outside debugger wants every instruction looked at (breakpoints or a step pending). */
+  hostDebugActive = false;
+  /**
+   * The run loop's one test (per slice) for debugging: true while DR7 or an
+   * outside debugger enables anything. With RFLAGS.TF or RF set as well, the
+   * machine runs one instruction at a time through debugExceptions.ts.
+   */
+  debugEnabled = false;
+  /** DR6 B bits of the data breakpoints the current instruction hit (own, and the outside debugger's). */
+  dataHits = 0;
+  hostDataHits = 0;
+  /** Set by mov to SS: debug traps of the next instruction wait until after it. */
+  movSsShadow = false;
+  /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
+  heldDebugTraps = 0;
 
   /** Executes the privileged/system instructions (system.ts), installed by the Machine. */
   system: (d: DecodedInstruction) => void = (d) => {
@@ -147,11 +169,49 @@ export class Cpu {
     const old = this.flags.bits;
     this.flags.op = 0;
     this.flags.bits = (v | 2) >>> 0;
-    if (((old ^ v) & IF) !== 0) this.interruptCheck = true;
+    if (((old ^ v) & (IF | TF | RF)) !== 0) this.interruptCheck = true;
   }
   /** +1 or -1: the direction string instructions step in (DF). */
   direction(): number {
     return (this.flags.bits & DF) !== 0 ? -1 : 1;
+  }
+
+  // ------------------------------------------------------------ debugging
+
+  /**
+   * DR7 or the outside debugger's registers changed: recompute debugEnabled,
+   * and look at every data access while a data breakpoint is enabled. Then
+   * readMem and writeMem are wrapped on this instance (own properties that
+   * shadow the prototype's); otherwise memory accesses carry no check at all.
+   */
+  debugChanged(): void {
+    const own = this.debugRegisters, host = this.hostDebugRegisters;
+    this.debugEnabled = own.enabled || this.hostDebugActive || (host !== null && host.enabled);
+    const watch = own.watchesData || (host !== null && host.watchesData);
+    const wrapped = Object.prototype.hasOwnProperty.call(this, 'readMem');
+    this.interruptCheck = true;
+    if (watch === wrapped) return;
+    if (!watch) {
+      Reflect.deleteProperty(this, 'readMem');
+      Reflect.deleteProperty(this, 'writeMem');
+      return;
+    }
+    const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
+    this.readMem = function (this: Cpu, addr: number, size: number, access: Access = 'read'): number {
+      const v = read.call(this, addr, size, access);
+      if (access !== 'execute') this.noteAccess(addr, size >>> 3, false);
+      return v;
+    };
+    this.writeMem = function (this: Cpu, addr: number, size: number, lo: number, hi: number): void {
+      write.call(this, addr, size, lo, hi);
+      this.noteAccess(addr, size >>> 3, true);
+    };
+  }
+
+  private noteAccess(addr: number, bytes: number, write: boolean): void {
+    this.dataHits |= this.debugRegisters.dataHits(addr, bytes, write);
+    const host = this.hostDebugRegisters;
+    if (host !== null) this.hostDataHits |= host.dataHits(addr, bytes, write);
   }
 
   // ------------------------------------------------------------ registers

@@ -58,7 +58,7 @@ export interface CacheEntry {
 /** Mnemonics the system half executes (system.ts executeSystem). */
 export const SYSTEM_MNEMONICS: ReadonlySet<string> = new Set([
   'hlt', 'cli', 'sti', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'ltr', 'str', 'invlpg',
-  'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
+  'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'int1', 'pushf', 'popf',
 ]);
 
 /** System instructions may change anything the run loop watches (IF, halted, device lines): it looks again after each. */
@@ -81,7 +81,7 @@ function unimplemented(cpu: Cpu, d: Decoded): void {
 /** The execute function of every form, by form id: built once from FORMS. */
 export const EXEC_BY_FORM: readonly Exec[] = FORMS.map((f) => {
   if (SYSTEM_FORMS[f.id] || SYSTEM_MNEMONICS.has(f.mnemonic)) return toSystem;
-  if (f.operands.some((o) => o.kind === 'creg' || o.kind === 'sreg')) return toSystem;
+  if (f.operands.some((o) => o.kind === 'creg' || o.kind === 'dreg' || o.kind === 'sreg')) return toSystem;
   return HANDLERS.get(f.mnemonic) ?? HANDLERS.get(f.family) ?? unimplemented;
 });
 

@@ -18,6 +18,7 @@ export const TF = 1 << 8;
 export const IF = 1 << 9;
 export const DF = 1 << 10;
 export const OF = 1 << 11;
+export const RF = 1 << 16;
 /** The six arithmetic flags. */
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 

@@ -10,15 +10,17 @@
 import { Cpu } from './cpu.js';
 import { attachStandardDevices, type Devices } from './devices/standard.js';
 import type { SectorStore } from './devices/disk.js';
+import { debugInstruction, OutsideDebugger } from './debugExceptions.js';
 import { CpuFault } from './exceptions.js';
-import { IF } from './flags.js';
+import { IF, RF, TF } from './flags.js';
 import { InterruptController } from './interrupts.js';
 import { PhysicalMemory } from './memory.js';
 import { Mmu } from './mmu.js';
 import { PortBus } from './ports.js';
 import { executeSystem } from './system.js';
 
-export type StopReason = 'limit' | 'halted' | 'triple-fault' | 'stopped';
+/** 'debug': the outside debugger's breakpoint, watchpoint or step (machine.debugger.event says which). */
+export type StopReason = 'limit' | 'halted' | 'triple-fault' | 'stopped' | 'debug';
 
 export interface MachineOptions {
   /** Size of physical memory in bytes (a multiple of 4096). */
@@ -45,6 +47,8 @@ export class Machine {
   /** Why the last run stopped, in words (set by stop(), triple faults, halts). */
   stopMessage = '';
   private stopRequest: StopReason | null = null;
+  /** An outside debugger (the gdb stub), once attached. */
+  debugger: OutsideDebugger | null = null;
 
   constructor(options: MachineOptions) {
     if (!options || !Number.isInteger(options.memoryBytes) || options.memoryBytes <= 0) {
@@ -63,9 +67,25 @@ export class Machine {
 
   /** Ask the run loop to stop after the current instruction (from a host call or device). */
   stop(reason: StopReason | string, message?: string): void {
-    this.stopRequest = reason === 'triple-fault' ? 'triple-fault' : 'stopped';
+    this.stopRequest = reason === 'triple-fault' ? 'triple-fault' : reason === 'debug' ? 'debug' : 'stopped';
     this.stopMessage = message ?? String(reason);
     this.cpu.interruptCheck = true; // end the current slice
+  }
+
+  /** The outside debugger (created on first use); call debuggerChanged() after changing it. */
+  attachDebugger(): OutsideDebugger {
+    if (this.debugger === null) {
+      this.debugger = new OutsideDebugger();
+      this.cpu.hostDebugRegisters = this.debugger.registers;
+    }
+    return this.debugger;
+  }
+
+  /** The outside debugger's breakpoints, watchpoints or step changed. */
+  debuggerChanged(): void {
+    const d = this.debugger;
+    this.cpu.hostDebugActive = d !== null && (d.step || d.breakpoints.size !== 0);
+    this.cpu.debugChanged();
   }
 
   /** Physical page `n` was written behind the CPU's back (DMA, a loader): drop its decoded code. */
@@ -112,7 +132,9 @@ export class Machine {
       const waiting = (pic.irr & ~pic.imr) !== 0 && (flags.bits & IF) !== 0;
       const limit = waiting ? cpu.instructionCount + 1 : Math.min(end, ic.nextDeadline() - ic.idleTicks);
       try {
-        cpu.runSlice(limit);
+        // Debugging (debugExceptions.ts) looks at every instruction; otherwise a whole slice runs.
+        if (cpu.debugEnabled || (flags.bits & (TF | RF)) !== 0) debugInstruction(this);
+        else cpu.runSlice(limit);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         // runSlice left RIP at the instruction for faults and after it for int3/int n.

@@ -29,6 +29,8 @@ export const CR0_WP = 1 << 16;
 export const CR0_AM = 1 << 18;
 export const CR0_PG = 0x80000000;
 /** CR4 bits. */
+/** Debugging extensions: DR4/DR5 are #UD instead of aliases of DR6/DR7. */
+export const CR4_DE = 1 << 3;
 export const CR4_PSE = 1 << 4;
 export const CR4_PAE = 1 << 5;
 export const CR4_PGE = 1 << 7;

@@ -12,8 +12,9 @@
 import type { Cpu } from './cpu.js';
 import type { Decoded as DecodedInstruction, DecodedOperand } from '../isa/decode.js';
 import { FORMS } from '../isa/table.js';
-import { CpuFault, GP, NP, SS, UD, gp, selectorErrorCode, BP } from './exceptions.js';
-import { CR0_PG, CR0_PE, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE } from './mmu.js';
+import { CpuFault, GP, NP, SS, UD, gp, selectorErrorCode, BP, DB } from './exceptions.js';
+import { DR6_BD, DR7_GD } from './debugRegisters.js';
+import { CR0_PG, CR0_PE, CR4_DE, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE } from './mmu.js';
 import {
   InterruptController, InterruptHost, readGdtDescriptor, readLinearBytes, iopl,
   RFLAGS_IF, RFLAGS_IOPL, RFLAGS_NT, RFLAGS_RF, RFLAGS_VM, RFLAGS_VIF, RFLAGS_VIP,
@@ -44,7 +45,7 @@ export const MSR_KERNEL_GS_BASE = 0xc0000102;
 
 const SYSTEM_MNEMONICS = new Set([
   'hlt', 'cli', 'sti', 'lgdt', 'lidt', 'sgdt', 'sidt', 'smsw', 'lmsw', 'ltr', 'str', 'invlpg',
-  'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'pushf', 'popf',
+  'in', 'out', 'rdmsr', 'wrmsr', 'swapgs', 'iretq', 'iret', 'int', 'int3', 'int1', 'pushf', 'popf',
   'syscall', 'sysretq', 'sysretl', // systemCall.ts
 ]);
 
@@ -52,7 +53,7 @@ const SYSTEM_MNEMONICS = new Set([
 export const SYSTEM_FORMS: Uint8Array = (() => {
   const t = new Uint8Array(FORMS.length);
   for (const f of FORMS) {
-    if (SYSTEM_MNEMONICS.has(f.mnemonic) || f.operands.some((o) => o.kind === 'creg' || o.kind === 'sreg')) t[f.id] = 1;
+    if (SYSTEM_MNEMONICS.has(f.mnemonic) || f.operands.some((o) => o.kind === 'creg' || o.kind === 'dreg' || o.kind === 'sreg')) t[f.id] = 1;
   }
   return t;
 })();
@@ -221,6 +222,10 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
     case 'int3':
       machine.interrupts.deliver(BP, undefined, true);
       return;
+    case 'int1':
+      // icebp: #DB as a trap, delivered like a hardware exception (no gate DPL check), DR6 unchanged.
+      machine.interrupts.deliver(DB, undefined, false);
+      return;
     case 'pushf': return pushFlags(cpu, d.prefixes.opsize16 ? 2 : 8);
     case 'popf': return popFlags(cpu, d.prefixes.opsize16 ? 2 : 8);
     case 'mov': return moveSystemRegister(machine, d);
@@ -239,6 +244,7 @@ function portOf(cpu: Cpu, op: DecodedOperand): number {
 function moveSystemRegister(machine: SystemHost, d: DecodedInstruction): void {
   const cpu = machine.cpu;
   const [dst, src] = d.operands;
+  if (src.type === 'dreg' || dst.type === 'dreg') return moveDebugRegister(cpu, d);
   if (src.type === 'creg' && dst.type === 'reg') {
     let v: number;
     switch (src.reg) {
@@ -267,6 +273,37 @@ function moveSystemRegister(machine: SystemHost, d: DecodedInstruction): void {
     return;
   }
   throw new CpuFault(UD);
+}
+
+/**
+ * mov to/from DR0-DR7 (SDM, MOV—Move to/from Debug Registers). CPL 0 only
+ * (checked by the caller: the form is cpl0). With DR7.GD set, any access is
+ * a #DB fault first (DR6.BD, GD cleared). DR4/DR5 are DR6/DR7 when CR4.DE = 0
+ * and #UD when CR4.DE = 1. Writing a 1 to bits 63..32 of DR6 or DR7 is #GP(0).
+ */
+function moveDebugRegister(cpu: Cpu, d: DecodedInstruction): void {
+  const [dst, src] = d.operands;
+  const regs = cpu.debugRegisters;
+  const n = src.type === 'dreg' ? src.reg : (dst as { reg: number }).reg;
+  if ((regs.dr7 & DR7_GD) !== 0) {
+    regs.dr6 = regs.dr6 | DR6_BD;
+    regs.dr7 = regs.dr7 & ~DR7_GD;
+    throw new CpuFault(DB, undefined, 'mov to or from a debug register with DR7.GD set');
+  }
+  if ((n === 4 || n === 5) && (cpu.cr4 & CR4_DE) !== 0) throw new CpuFault(UD, undefined, `DR${n} with CR4.DE set`);
+  const which = n === 4 ? 6 : n === 5 ? 7 : n;
+  if (src.type === 'dreg' && dst.type === 'reg') {
+    const [lo, hi] = which < 4 ? regs.address(which) : [which === 6 ? regs.dr6 : regs.dr7, 0];
+    writeReg(cpu, dst.reg, 64, lo, hi);
+    return;
+  }
+  if (dst.type !== 'dreg' || src.type !== 'reg') throw new CpuFault(UD);
+  const [lo, hi] = readReg(cpu, src.reg, 64);
+  if (which < 4) regs.setAddress(which, lo, hi);
+  else if (hi !== 0) throw gp(0, `DR${which} bits 63..32 must be 0`);
+  else if (which === 6) regs.dr6 = lo;
+  else regs.dr7 = lo;
+  cpu.debugChanged();
 }
 
 function writeControlRegister(machine: SystemHost, n: number, lo: number, hi: number): void {
@@ -325,7 +362,7 @@ export function loadSegment(machine: SystemHost, reg: number, sel: number): void
     // Null selector: allowed for DS/ES/FS/GS; for SS only at CPL < 3 with RPL = CPL.
     if (reg === 2 && (cpu.cpl === 3 || rpl !== cpu.cpl)) throw gp(0, 'null SS');
     setSegment(cpu, reg, sel);
-    if (reg === 2) machine.interrupts.inhibitOneInstruction();
+    if (reg === 2) { machine.interrupts.inhibitOneInstruction(); cpu.movSsShadow = true; }
     return;
   }
   const desc = readGdtDescriptor(cpu, mmu, sel);
@@ -335,6 +372,7 @@ export function loadSegment(machine: SystemHost, reg: number, sel: number): void
     if (!desc.present) throw new CpuFault(SS, err, 'SS segment not present');
     setSegment(cpu, reg, sel);
     machine.interrupts.inhibitOneInstruction(); // mov ss blocks interrupts for one instruction
+    cpu.movSsShadow = true; // and debug traps (debugExceptions.ts)
     return;
   }
   const readable = desc.codeOrData && (!isCodeSegment(desc) || (desc.type & 2) !== 0);

@@ -271,6 +271,7 @@ export class VmHost {
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
+      if (reason === 'debug') return result('limit', 'stopped by the debugger'); // machine.debugger.event says why
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
       // The slice can end just after the CPU delivered a trap to the monitor (an int n whose
       // delivery faulted retires, and may be the slice's last instruction): the CPU is at the

@@ -77,7 +77,7 @@ typedef unsigned long sigset_t; // bit (sig - 1)
 typedef struct {
   int si_signo;
   int si_errno;
-  int si_code;  // SEGV_MAPERR 1 / SEGV_ACCERR 2, FPE_INTDIV 1, ILL_ILLOPN 2, TRAP_BRKPT 1, SI_USER 0
+  int si_code;  // SEGV_MAPERR 1 / SEGV_ACCERR 2, FPE_INTDIV 1, ILL_ILLOPN 2, TRAP_BRKPT 1, TRAP_TRACE 2 (RFLAGS.TF), TRAP_HWBKPT 4 (DR0-DR3), SI_USER 0
   int si_pid;   // sender of kill2()
   void *si_addr; // SIGSEGV: the faulting address (CR2); SIGFPE/SIGILL/SIGTRAP: the instruction
 } siginfo_t;

@@ -105,7 +105,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
         message = `the disk crashed (crashn): ${e.message}`;
         return true;
       }
-      if (reason === 'limit') return false;
+      if (reason === 'limit' || reason === 'debug') return false; // 'debug': the gdb stub's stop
       finished = true;
       message = machine.stopMessage;
       return true;

@@ -7,6 +7,8 @@
 //               open to user mode), so int3 in user mode arrives as #GP with error code
 //               (3 << 3) | 2 ("IDT entry 3"); it is turned into the trap int3 would be,
 //               with rip after the instruction
+//   #DB (1)  -> SIGTRAP, si_code TRAP_TRACE after a single step (RFLAGS.TF, DR6.BS),
+//               TRAP_HWBKPT for a debug-register breakpoint; the kernel then clears DR6
 //   #GP (13) -> SIGSEGV otherwise
 // The saved rip of a fault is the faulting instruction: a handler that repairs the
 // cause (maps the page, say) and returns makes the instruction run again.
@@ -20,15 +22,17 @@ import type { Proc } from '../proc/proc.js';
 import { SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIG_IGN, postSignal, sigbit, signalName, existingSignalState } from './signals.js';
 import type { TrapFrame } from '../trap/trapFrame.js';
 import { hex } from '../traceEvents.js';
+import { DR6_BS } from '../../machine/debugRegisters.js';
 
 const T_DIVIDE = 0;
+const T_DEBUG = 1;
 const T_BREAKPOINT = 3;
 const T_ILLEGAL_OP = 6;
 const T_GP = 13;
 const GP_IDT_BREAKPOINT = (T_BREAKPOINT << 3) | 2;
 
 /** si_code values (Linux's). */
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, FPE_INTDIV = 1, ILL_ILLOPN = 2, TRAP_BRKPT = 1, SI_KERNEL = 0x80;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, FPE_INTDIV = 1, ILL_ILLOPN = 2, TRAP_BRKPT = 1, TRAP_TRACE = 2, TRAP_HWBKPT = 4, SI_KERNEL = 0x80;
 
 /** Raise the signal for user fault `trapno` if a handler will take it; false: kill as before. */
 export function faultToSignal(k: Kernel, p: Proc, tf: TrapFrame, trapno: number): boolean {
@@ -45,6 +49,10 @@ export function faultToSignal(k: Kernel, p: Proc, tf: TrapFrame, trapno: number)
     [sig, code] = [SIGFPE, FPE_INTDIV];
   } else if (trapno === T_ILLEGAL_OP) {
     [sig, code] = [SIGILL, ILL_ILLOPN];
+  } else if (trapno === T_DEBUG) {
+    const dr = k.cpu.debugRegisters;
+    [sig, code] = [SIGTRAP, (dr.dr6 & DR6_BS) !== 0 ? TRAP_TRACE : TRAP_HWBKPT];
+    dr.dr6 = 0; // DR6 is sticky: the next #DB must not look like this one
   } else if (trapno === T_BREAKPOINT || (trapno === T_GP && tf.lo('err') === GP_IDT_BREAKPOINT)) {
     [sig, code] = [SIGTRAP, TRAP_BRKPT];
   } else if (trapno === T_GP) {

@@ -108,6 +108,8 @@ function operandFits(fo: Operand, op: AsmOperand, form: Form, choice: MnemonicCh
       return op.kind === 'memory';
     case 'creg':
       return op.kind === 'register' && op.reg.kind === 'control';
+    case 'dreg':
+      return op.kind === 'register' && op.reg.kind === 'debug';
     case 'sreg':
       return op.kind === 'register' && op.reg.kind === 'segment';
     case 'one': {
@@ -184,7 +186,7 @@ function encodeForm(m: Match, prefixes: number[], constant: ConstantOf): { bytes
       if (op.reg.highByte) highByte = true;
     }
     switch (fo.kind) {
-      case 'reg': case 'creg': case 'sreg':
+      case 'reg': case 'creg': case 'dreg': case 'sreg':
         regField = (op as { reg: Register }).reg.num;
         break;
       case 'rm': case 'rreg': case 'mem':

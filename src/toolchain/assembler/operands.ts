@@ -1,13 +1,13 @@
 // AT&T operands: %register, $immediate, memory `seg:disp(base,index,scale)`,
 // and `*operand` for indirect jumps and calls.
 
-import { REG64, REG32, REG16, REG8_REX, REG8_LEGACY, SEGMENT_REGS, CONTROL_REGS } from '../../isa/registers.js';
+import { REG64, REG32, REG16, REG8_REX, REG8_LEGACY, SEGMENT_REGS, CONTROL_REGS, DEBUG_REGS } from '../../isa/registers.js';
 import { Token } from './lexer.js';
 import { Expr, ExpressionContext, ExpressionError, parseExpression } from './expression.js';
 
 export interface Register {
   name: string;
-  kind: 'general' | 'segment' | 'control' | 'rip';
+  kind: 'general' | 'segment' | 'control' | 'debug' | 'rip';
   /** Hardware number 0..15 (REX bit 3 included). */
   num: number;
   size: 8 | 16 | 32 | 64;
@@ -29,6 +29,7 @@ REG8_LEGACY.forEach((n, i) => { if (i >= 4) define(n, 'general', i, 8, false, tr
 ['r8l', 'r9l', 'r10l', 'r11l', 'r12l', 'r13l', 'r14l', 'r15l'].forEach((n, i) => define(n, 'general', i + 8, 8, true));
 SEGMENT_REGS.forEach((n, i) => define(n, 'segment', i, 16));
 CONTROL_REGS.forEach((n, i) => define(n, 'control', i, 64));
+DEBUG_REGS.forEach((n, i) => { define(n, 'debug', i, 64); define(n.replace('db', 'dr'), 'debug', i, 64); });
 define('rip', 'rip', 0, 64);
 
 export function findRegister(name: string): Register | undefined {

@@ -149,7 +149,7 @@ function rexUnused(d: Decoded, form: Form): boolean {
   for (let i = 0; i < d.operands.length; i++) {
     const kind = form.operands[i].kind;
     const o = d.operands[i];
-    if (kind === 'reg' || kind === 'creg') used |= 4;
+    if (kind === 'reg' || kind === 'creg' || kind === 'dreg') used |= 4;
     if (kind === 'opreg' || kind === 'rreg' || (kind === 'rm' && o.type === 'reg')) used |= 1;
     if (o.type === 'mem') {
       used |= 1; // objdump counts REX.B as used by any memory operand, even RIP-relative
@@ -262,7 +262,7 @@ function prefixParts(d: Decoded, form: Form, bytes: Uint8Array | undefined): Pre
       if (b === 0xf2 && i === lastF2 && isBranch(form)) names.push('bnd');
       else if (hle && i === (b === 0xf2 ? lastF2 : lastF3)) names.push(b === 0xf2 ? 'xacquire' : 'xrelease');
       else if (hleStore && b === 0xf3 && i === lastF3) names.push('xrelease');
-      else if (i !== lastRep) names.push(PREFIX_NAMES[b]);
+      else if (i !== lastRep) names.push(b === 0xf3 && str && form.rep === 'rep' ? 'rep' : PREFIX_NAMES[b]);
       else if (d.prefixes.rep === 0) { /* consumed as a mandatory prefix (pause, endbr64) */ }
       else if (str) names.push(b === 0xf2 ? 'repnz' : form.rep === 'rep' ? 'rep' : 'repz');
       else if (b === 0xf2 && isBranch(form)) names.push('bnd');
@@ -348,6 +348,7 @@ export function formatInstruction(d: Decoded, address: number, symbols?: SymbolT
           break;
         }
         case 'creg': text = `%cr${o.reg}`; break;
+        case 'dreg': text = `%db${o.reg}`; break;
         case 'sreg': text = '%' + SEGMENT_REGS[o.reg]; break;
       }
       parts.push(indirect ? '*' + text : text);

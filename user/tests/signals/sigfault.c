@@ -1,6 +1,7 @@
 // sigfault: faults become signals. #PF -> SIGSEGV with si_addr = the faulting
 // address (a handler maps the page with sbrk and the load runs again); #DE ->
 // SIGFPE (the handler repairs the divisor); #UD -> SIGILL; int3 -> SIGTRAP;
+// RFLAGS.TF set by popf -> a SIGTRAP (TRAP_TRACE) after each instruction;
 // without a handler the process is killed as before.
 
 #include "user.h"
@@ -44,6 +45,15 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
   trap_rip = uc->uc_mcontext.rip;
 }
 
+static volatile int steps, step_code;
+static volatile unsigned long step_rip[3];
+static void on_step(int sig, siginfo_t *si, void *ucv) {
+  ucontext_t *uc = ucv;
+  step_code = si->si_code;
+  if (steps < 3) step_rip[steps] = uc->uc_mcontext.rip;
+  if (++steps == 3) uc->uc_mcontext.rflags &= ~0x100UL;  // clear TF: stepping ends
+}
+
 static void install(int sig, void (*h)(int, siginfo_t *, void *)) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
@@ -52,7 +62,7 @@ static void install(int sig, void (*h)(int, siginfo_t *, void *)) {
   CHECK(sigaction(sig, &sa, 0) == 0, "sigaction");
 }
 
-extern char after_int3[], ud2_at[];
+extern char after_int3[], ud2_at[], step2[], step3[], step4[];
 
 int main(void) {
   install(SIGSEGV, on_segv);
@@ -77,6 +87,13 @@ int main(void) {
   install(SIGTRAP, on_trap);
   __asm__ volatile("int3\n.globl after_int3\nafter_int3:");
   CHECK(traps == 1 && trap_rip == (unsigned long)after_int3, "SIGTRAP, resuming after int3");
+
+  // Single-step: the popf that sets TF does not trap; each nop after it does (sigreturn keeps TF).
+  install(SIGTRAP, on_step);
+  __asm__ volatile("pushfq; orq $0x100, (%%rsp); popfq\n nop\n.globl step2\nstep2: nop\n.globl step3\nstep3: nop\n.globl step4\nstep4:" ::: "memory", "cc");
+  CHECK(steps == 3 && step_code == 2, "three single-step SIGTRAPs (TRAP_TRACE)");
+  CHECK(step_rip[0] == (unsigned long)step2 && step_rip[1] == (unsigned long)step3 && step_rip[2] == (unsigned long)step4,
+        "each after its instruction");
 
   // No handler: the fault kills the process as before.
   int pid = fork();

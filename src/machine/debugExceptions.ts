@@ -1,0 +1,186 @@
+// Debug exceptions (#DB, vector 1; Intel SDM Vol. 3, 18.3): what the CPU
+// checks around one instruction while debugging is on.
+//
+// The run loop (Machine.run) tests one flag per slice: when RFLAGS.TF or RF is
+// set, or DR7 (or an outside debugger) enables a breakpoint, it runs the next
+// instruction through debugInstruction() below instead of a fast slice:
+//
+//   1. Instruction breakpoints are FAULTS: before the instruction runs, if RIP
+//      equals an enabled DRn with R/W = 00 and RFLAGS.RF = 0, #DB is raised
+//      with RIP at the instruction and DR6.Bn set. The handler returns with RF
+//      set in the saved RFLAGS (iretq loads it), so the instruction then runs
+//      once without the breakpoint firing again; RF is cleared after it.
+//   2. The instruction runs. If it faults, the fault is delivered and nothing
+//      else happens (the instruction did not complete).
+//   3. Data breakpoints and single-step are TRAPS, after the instruction: DR6
+//      gets Bn for each enabled data breakpoint the instruction's accesses
+//      touched, and BS if TF was set BEFORE the instruction (so the popf or
+//      iretq that sets TF does not trap itself; the one that clears it does).
+//      One #DB carries all of them, with RIP after the instruction.
+//   4. Edge cases: an instruction that delivers an interrupt itself (int n,
+//      int3, int1) takes no single-step trap: the handler starts with TF clear
+//      and the trap comes back with its iretq, after the next instruction of
+//      the program. mov to SS holds its traps back until after the next
+//      instruction (the stack switch must not be split). sti's shadow blocks
+//      only device interrupts, not #DB.
+//
+// An outside debugger (the gdb stub) gets the same checks through its own
+// DebugRegisters (hostDebugRegisters) plus any number of software breakpoints
+// and a single-step flag; its hits stop the run loop (StopReason 'debug')
+// instead of raising #DB, so a kernel on xk can debug itself at the same time.
+
+import type { Cpu } from './cpu.js';
+import { DebugRegisters, DR6_BS, DR7_GD, type BreakpointKind } from './debugRegisters.js';
+import { CpuFault, DB } from './exceptions.js';
+import { RF, TF } from './flags.js';
+import type { InterruptController } from './interrupts.js';
+
+/** Why an outside debugger's run stopped. */
+export type DebugEvent =
+  | { kind: 'breakpoint'; address: number }
+  | { kind: 'step' }
+  | { kind: 'watch'; watch: 'watch' | 'rwatch' | 'awatch'; address: number };
+
+/** What an outside debugger asks of the machine. */
+export class OutsideDebugger {
+  /** Software breakpoints (gdb's Z0): any number of instruction addresses. */
+  readonly breakpoints = new Set<number>();
+  /** Hardware breakpoints and watchpoints (Z1-Z4): four slots, as DR0-DR3. */
+  readonly registers = new DebugRegisters();
+  /** Stop after the next instruction (or after the next interrupt delivery). */
+  step = false;
+  /** Do not stop at a breakpoint at this address once (resuming from it). */
+  resumeAt = NaN;
+  /** Why the last run stopped ('debug'). */
+  event: DebugEvent | null = null;
+  /** What each hardware slot (DR0-DR3 of `registers`) was set for, as gdb named it. */
+  readonly slots: ({ type: 'hbreak' | 'watch' | 'rwatch' | 'awatch'; address: number; length: number } | null)[] = [null, null, null, null];
+
+  /** Put a hardware breakpoint or watchpoint in a free slot; false when all four are in use (as on the CPU). */
+  insert(type: 'hbreak' | 'watch' | 'rwatch' | 'awatch', address: number, length: 1 | 2 | 4 | 8): boolean {
+    const kind: BreakpointKind = type === 'hbreak' ? 'execute' : type === 'watch' ? 'write' : 'access';
+    const n = this.slots.findIndex((s) => s === null);
+    if (n < 0) return false;
+    this.slots[n] = { type, address, length };
+    this.registers.set(n, kind, address, type === 'hbreak' ? 1 : length);
+    return true;
+  }
+  /** Remove what insert() put there; false if there was none. */
+  remove(type: 'hbreak' | 'watch' | 'rwatch' | 'awatch', address: number, length: number): boolean {
+    const n = this.slots.findIndex((s) => s !== null && s.type === type && s.address === address && (type === 'hbreak' || s.length === length));
+    if (n < 0) return false;
+    this.slots[n] = null;
+    this.registers.clear(n);
+    return true;
+  }
+}
+
+/** What debugInstruction needs from the machine. */
+export interface DebugHost {
+  cpu: Cpu;
+  interrupts: InterruptController;
+  debugger: OutsideDebugger | null;
+  stop(reason: 'debug', message?: string): void;
+}
+
+/** Raise #DB for the CPU: DR6 gets `bits`, DR7.GD is cleared (so the handler may use the debug registers). */
+function raiseDebug(host: DebugHost, bits: number): void {
+  const regs = host.cpu.debugRegisters;
+  regs.dr6 = regs.dr6 | bits;
+  regs.dr7 = regs.dr7 & ~DR7_GD;
+  host.interrupts.deliver(DB, undefined, false);
+}
+
+function debuggerStop(host: DebugHost, event: DebugEvent): void {
+  const d = host.debugger as OutsideDebugger;
+  d.event = event;
+  d.step = false;
+  host.stop('debug', event.kind);
+}
+
+/** The outside debugger's watchpoint that `bits` names, as an event. */
+function watchEvent(d: OutsideDebugger, bits: number): DebugEvent {
+  for (let n = 0; n < 4; n++) {
+    const slot = d.slots[n];
+    if ((bits & (1 << n)) !== 0 && slot !== null && slot.type !== 'hbreak') {
+      return { kind: 'watch', watch: slot.type, address: slot.address };
+    }
+  }
+  return { kind: 'step' };
+}
+
+/** Run one instruction with the debug checks (see the top of the file). */
+export function debugInstruction(host: DebugHost): void {
+  const { cpu, interrupts } = host;
+  const outside = host.debugger;
+  // Host calls (the kernel's TypeScript half) are not instructions: no breakpoint or trap for them.
+  for (;;) {
+    const call = cpu.cpl === 0 && cpu.hostCalls.size !== 0 ? cpu.hostCalls.get(cpu.rip) : undefined;
+    if (call === undefined) break;
+    if (outside !== null && outside.resumeAt !== cpu.rip && outside.breakpoints.has(cpu.rip)) {
+      debuggerStop(host, { kind: 'breakpoint', address: cpu.rip });
+      return;
+    }
+    if (outside !== null) outside.resumeAt = NaN;
+    call(cpu);
+    if (cpu.interruptCheck || cpu.halted) return;
+  }
+  const start = cpu.rip;
+  const bits = cpu.flags.bits;
+  const tf = (bits & TF) !== 0, rf = (bits & RF) !== 0;
+
+  // 1. Breakpoints on this instruction: the outside debugger's, then the CPU's own (a fault, unless RF).
+  if (outside !== null) {
+    if (outside.resumeAt !== start && (outside.breakpoints.has(start) || outside.registers.executeHits(start) !== 0)) {
+      debuggerStop(host, { kind: 'breakpoint', address: start });
+      return;
+    }
+    outside.resumeAt = NaN;
+  }
+  if (!rf) {
+    const hits = cpu.debugRegisters.executeHits(start);
+    if (hits !== 0) {
+      cpu.instructionStart = start;
+      raiseDebug(host, hits);
+      if (outside?.step) debuggerStop(host, { kind: 'step' });
+      return;
+    }
+  }
+
+  // 2. The instruction.
+  const delivered = interrupts.delivered;
+  cpu.dataHits = 0;
+  cpu.hostDataHits = 0;
+  cpu.movSsShadow = false;
+  let mnemonic: string | undefined;
+  try {
+    mnemonic = cpu.decodeCache.fetch(cpu, start).d.form?.mnemonic;
+    cpu.runSlice(cpu.instructionCount + 1);
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    interrupts.deliver(e.vector, e.errorCode, cpu.rip !== cpu.instructionStart);
+    if (outside?.step) debuggerStop(host, { kind: 'step' });
+    return;
+  }
+  if (rf && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+
+  // 3. Traps after it.
+  const hostHits = cpu.hostDataHits;
+  if (interrupts.delivered === delivered) {
+    let dr6 = cpu.dataHits | (tf ? DR6_BS : 0);
+    if (cpu.movSsShadow) {
+      cpu.heldDebugTraps |= dr6;
+      dr6 = 0;
+    } else {
+      dr6 |= cpu.heldDebugTraps;
+      cpu.heldDebugTraps = 0;
+    }
+    if (dr6 !== 0) raiseDebug(host, dr6);
+  } else {
+    cpu.heldDebugTraps = 0; // int n and its kin: the handler starts with TF clear
+  }
+  if (outside !== null) {
+    if (hostHits !== 0) debuggerStop(host, watchEvent(outside, hostHits));
+    else if (outside.step) debuggerStop(host, { kind: 'step' });
+  }
+}

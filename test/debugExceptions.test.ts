@@ -1,0 +1,207 @@
+// Debug exceptions in the machine (#DB, vector 1): RFLAGS.TF single-step,
+// DR0-DR3/DR6/DR7 instruction and data breakpoints, RF, general detect, the
+// DR4/DR5 aliases, int1, and the privilege checks of mov to/from %dbN. Programs
+// are assembled by GNU as; every expected address is a label of the program,
+// and the expected behaviour is the Intel SDM's (Vol. 3, chapter 18).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { boot, recorded, setGate, q, LAYOUT } from './systemHelpers.js';
+import { assemble as xkAssemble } from '../src/toolchain/assembler/assembler.js';
+import { disassemble } from '../src/toolchain/disassembler/listing.js';
+import { assemble } from './systemHelpers.js';
+
+const LOG = LAYOUT.data + 0x100; // count, then (rip, dr6) pairs
+
+/** A #DB handler that logs the saved RIP and DR6, clears DR6 and returns (setting RF when `rf`). */
+function dbHandler(rf: boolean): string {
+  return `
+db:
+  push %rax
+  push %rbx
+  mov ${LOG}, %rbx
+  shl $4, %rbx
+  mov 16(%rsp), %rax
+  mov %rax, ${LOG + 16}(%rbx)
+  mov %db6, %rax
+  mov %rax, ${LOG + 24}(%rbx)
+  xor %eax, %eax
+  mov %rax, %db6
+  incq ${LOG}
+  ${rf ? 'orq $0x10000, 32(%rsp)' : ''}
+  pop %rbx
+  pop %rax
+  iretq
+plain_iret:
+  iretq
+`;
+}
+
+/** Run kernel code `code` (CPL 0) with the logging #DB handler; the log as [rip, dr6 & 0xe00f][]. */
+function runKernel(code: string, rf = false): { log: [number, number][]; at: (l: string) => number; m: ReturnType<typeof boot>['m'] } {
+  const { m, at } = boot('', `k0:\n${code}\n${dbHandler(rf)}`);
+  setGate(m, 1, at('db'));
+  setGate(m, 0x40, at('plain_iret'));
+  m.cpu.rip = at('k0');
+  assert.equal(m.run(10_000), 'halted', m.stopMessage);
+  const n = Number(q(m, LOG));
+  const log: [number, number][] = [];
+  for (let i = 0; i < n; i++) log.push([Number(q(m, LOG + 16 + 16 * i)), Number(q(m, LOG + 24 + 16 * i)) & 0xe00f]);
+  return { log, at, m };
+}
+
+const SET_TF = 'pushfq\n  orq $0x100, (%rsp)\n  popfq';
+const BS = 0x4000;
+
+test('TF: a trap after each instruction; the popf that sets TF does not trap, the one that clears it does', () => {
+  const { log, at } = runKernel(`
+  ${SET_TF}
+a1: nop
+a2: mov $5, %eax
+a3: pushfq
+a4: andq $-257, (%rsp)
+a5: popfq
+a6: hlt`);
+  assert.deepEqual(log, [[at('a2'), BS], [at('a3'), BS], [at('a4'), BS], [at('a5'), BS], [at('a6'), BS]]);
+});
+
+test('TF: int n takes no single-step trap; the handler runs with TF clear and the trap resumes after its iretq', () => {
+  const { log, at } = runKernel(`
+  ${SET_TF}
+b1: int $0x40
+b2: pushfq
+b3: andq $-257, (%rsp)
+b4: popfq
+b5: hlt`);
+  assert.deepEqual(log.map(([rip]) => rip), [at('b3'), at('b4'), at('b5')]);
+});
+
+test('TF: mov to SS holds the trap back until after the next instruction (one #DB)', () => {
+  const { log, at } = runKernel(`
+  mov $0x10, %ecx
+  ${SET_TF}
+c1: mov %ecx, %ss
+c2: nop
+c3: pushfq
+c4: andq $-257, (%rsp)
+c5: popfq
+c6: hlt`);
+  assert.deepEqual(log.map(([rip]) => rip), [at('c3'), at('c4'), at('c5'), at('c6')]);
+  assert.equal(log[0][1], BS);
+});
+
+test('instruction breakpoint: a fault before the instruction (DR6.B0); RF lets it run once, then the breakpoint holds again', () => {
+  const { log, at, m } = runKernel(`
+  lea d2(%rip), %rax
+  mov %rax, %db0
+  mov $1, %eax
+  mov %rax, %db7
+  mov $2, %ecx
+  xor %edx, %edx
+d1: nop
+d2: inc %edx
+  dec %ecx
+  jnz d1
+  hlt`, true);
+  assert.deepEqual(log, [[at('d2'), 1], [at('d2'), 1]]);
+  assert.equal(m.cpu.regs[4], 2, 'the instruction ran once per pass');
+});
+
+test('data breakpoints: write-only and read/write, lengths 2, 4 and 8 aligned down, a trap after the access (DR6.Bn)', () => {
+  const { log, at } = runKernel(`
+  lea var(%rip), %rax
+  mov %rax, %db1
+  lea 3+var2(%rip), %rax
+  mov %rax, %db2
+  lea 6+var(%rip), %rax
+  mov %rax, %db3
+  mov $${(1 << 2) | (1 << 4) | (1 << 6) | (1 << 20) | (3 << 22) | (3 << 24) | (2 << 26) | (3 << 28) | (1 << 30)}, %eax
+  mov %rax, %db7
+e1: movl $1, var(%rip)
+e2: mov var(%rip), %eax
+e3: movw $2, 2+var(%rip)
+e4: movl $3, 8+var(%rip)
+e5: mov var2(%rip), %rax
+e6: mov 7+var2(%rip), %al
+e7: mov 8+var2(%rip), %al
+e8: movb $1, 7+var(%rip)
+e9: hlt
+  .balign 16
+var: .quad 0, 0
+var2: .quad 0, 0`);
+  // DR1: write, 4 bytes at var. DR2: read/write, 8 bytes at var2+3 (covers var2..var2+7). DR3: read/write, 2 bytes at var+6.
+  assert.deepEqual(log, [[at('e2'), 2], [at('e4'), 2], [at('e6'), 4], [at('e7'), 4], [at('e9'), 8]]);
+});
+
+test('general detect: with DR7.GD a mov to/from a debug register is a #DB fault (DR6.BD) and GD is cleared', () => {
+  const { m, at } = boot('', `
+k0:
+  mov $${(1 << 13) | 0x400}, %eax
+  mov %rax, %db7
+g1: mov %db0, %rax
+  hlt
+${dbHandler(false)}`);
+  setGate(m, 1, at('db'));
+  m.cpu.rip = at('k0');
+  assert.equal(m.run(10_000), 'halted');
+  assert.equal(Number(q(m, LOG)), 1);
+  assert.equal(Number(q(m, LOG + 16)), at('g1'), 'a fault: RIP at the mov');
+  assert.equal(Number(q(m, LOG + 24)) & 0x2000, 0x2000);
+  assert.equal(m.cpu.debugRegisters.dr7 & (1 << 13), 0);
+});
+
+test('DR6/DR7 fixed bits; DR4/DR5 alias DR6/DR7 with CR4.DE clear and are #UD with it set; high bits of DR7 are #GP', () => {
+  const { m, at } = boot('', `
+k0:
+  xor %eax, %eax
+  mov %rax, %db6
+  mov %db6, %rbx
+  mov %rax, %db7
+  mov %db5, %rcx
+  mov $0x4000, %eax
+  mov %rax, %db4
+  mov %db6, %rdx
+  mov %cr4, %rax
+  or $8, %rax
+  mov %rax, %cr4
+u1: mov %db4, %rax
+  hlt
+ud:
+  mov %rsp, %rsi
+  movabs $0x100000000, %rax
+g1: mov %rax, %db7
+  hlt
+${dbHandler(false)}`);
+  setGate(m, 6, at('ud'));
+  setGate(m, 13, at('record'));
+  m.cpu.rip = at('k0');
+  assert.equal(m.run(10_000), 'halted');
+  assert.equal(m.cpu.getReg64(3), 0xffff0ff0n, 'DR6 after writing 0');
+  assert.equal(m.cpu.getReg64(1), 0x400n, 'DR7 (read as DR5) after writing 0');
+  assert.equal(m.cpu.getReg64(2), 0xffff4ff0n, 'DR4 wrote DR6');
+  assert.equal(q(m, Number(m.cpu.getReg64(6))), BigInt(at('u1')), '#UD at the mov from DR4');
+  const [, err, rip] = recorded(m);
+  assert.equal(err, 0n);
+  assert.equal(rip, BigInt(at('g1')), '#GP(0) for DR7 bits 63..32');
+});
+
+test('mov to or from a debug register at CPL 3 is #GP(0); int1 is a #DB trap that ignores the gate DPL', () => {
+  const a = boot('fault: mov %db7, %rax');
+  setGate(a.m, 13, a.at('record'));
+  assert.equal(a.m.run(1000), 'halted');
+  assert.deepEqual(recorded(a.m).slice(1, 3), [0n, BigInt(a.at('fault'))]);
+
+  const b = boot('  int1\nafter: jmp .');
+  setGate(b.m, 1, b.at('record'), 0);
+  assert.equal(b.m.run(1000), 'halted');
+  assert.equal(recorded(b.m)[1], BigInt(b.at('after')));
+});
+
+test('xk assembles and disassembles mov to/from %dbN as GNU as and objdump do', () => {
+  const source = 'mov %db7,%rax\nmov %rax,%db0\nmov %dr6,%rcx\nmov %r9,%db3\nmov %db4,%r15\nint1\n';
+  const gnu = assemble(source).bytes;
+  const ours = xkAssemble(source, { fileName: 'dr.s' }).model.sections.find((s) => s.name === '.text')!.data;
+  assert.deepEqual([...ours], [...gnu]);
+  const text = disassemble(gnu, 0).map((l) => l.text);
+  assert.deepEqual(text, ['mov    %db7,%rax', 'mov    %rax,%db0', 'mov    %db6,%rcx', 'mov    %r9,%db3', 'mov    %db4,%r15', 'int1']);
+});
