@@ -2,10 +2,22 @@
 // The `xk` command. The TypeScript sources are compiled to dist/ by `npm install` (prepare).
 import { main } from '../dist/src/cli/main.js';
 
+/**
+ * Exit once stdout and stderr have drained: when they are pipes, a write can
+ * still be queued in Node when main() returns, and process.exit would drop it
+ * (seen as a guest's serial output cut short under `xk boot | ...`).
+ */
+function exitAfterFlush(status) {
+  let pending = 2;
+  const done = () => { if (--pending === 0) process.exit(status); };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(process.argv.slice(2)).then(
-  (status) => process.exit(status),
+  (status) => exitAfterFlush(status),
   (err) => {
     process.stderr.write(`xk: internal error: ${err && err.stack ? err.stack : err}\n`);
-    process.exit(70);
+    exitAfterFlush(70);
   },
 );
