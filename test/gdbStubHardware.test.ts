@@ -3,7 +3,9 @@
 // stops after the instruction that READ the variable and not at the store
 // before it, a hardware breakpoint (Z1), a single step from it, and Ctrl-C
 // through gdb itself (SIGINT to the gdb process, which sends 0x03) on a runaway
-// loop. The oracles are gdb's own reports and objdump's disassembly.
+// loop, and `monitor symbols` + `add-symbol-file` naming the kernel's entry
+// stubs. The oracles are gdb's own reports, objdump's disassembly and the
+// kernel text's own symbol table.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { programImage } from '../src/cli/programImage.js';
 import { REPO_ROOT } from './guestBuild.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
 const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
@@ -125,6 +129,25 @@ test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which the
     assert.ok(pc >= start && pc < end, `stopped in main's loop (pc ${pc.toString(16)})`);
     const spins = Number(/^\$\d+ = (\d+)$/m.exec(log)![1]);
     assert.ok(spins > 0, 'the loop ran');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbsym-'));
+  try {
+    const elf = build(dir, 'hello', ['#include "user.h"', 'int main(int argc, char **argv) {', '  printf("hello\\n");', '  return 0;', '}', ''].join('\n'));
+    const symbols = path.join(dir, 'entry.elf');
+    const { log } = await session(elf, [
+      `monitor symbols ${symbols}`, `add-symbol-file ${symbols}`, 'break alltraps', 'continue', 'p/x $pc', 'x/3i vector64', 'kill',
+    ]);
+    assert.match(log, /wrote \d+ entry-stub symbols/, log);
+    const text = await assembleKernelText();
+    const alltraps = BigInt.asUintN(64, BigInt(p2v(KERNEL_TEXT_PHYS) + text.symbols.get('alltraps')!));
+    assert.match(log, /Breakpoint 1, 0x[0-9a-f]+ in alltraps \(\)/, log);
+    assert.equal(values(log)[0], alltraps);
+    assert.match(log, /<vector64>:\s+push\s+\$0x0\s+.*<vector64\+2>:\s+push\s+\$0x40\s+.*<vector64\+4>:\s+jmp\s+0x[0-9a-f]+ <alltraps>/s, log);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
