@@ -20,6 +20,8 @@ export interface KernelView {
   signals(pid: number): { pending: string[]; blocked: string[] } | null;
   /** Linear addresses of the kernel's assembly entry points (alltraps, trapret, iret, trap, idle, vector64). */
   entryPoints(): [string, number][];
+  /** Every entry stub by its assembly name (vector0..vector255 too), for a symbol file. */
+  entrySymbols(): [string, number][];
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'directory', 2: 'file', 3: 'device' };
@@ -39,6 +41,11 @@ export function kernelView(k: Kernel): KernelView {
     entryPoints: () => [
       ['alltraps', k.entry.alltraps], ['trapret', k.entry.trapret], ['iret', k.entry.iret], ['trap', k.entry.trap],
       ['idle', k.entry.idle], ['vector14', k.entry.vectors[14]], ['vector32', k.entry.vectors[32]], ['vector64', k.entry.vectors[64]],
+    ],
+    entrySymbols: () => [
+      ['alltraps', k.entry.alltraps], ['trapret', k.entry.trapret], ['iret', k.entry.iret], ['trap', k.entry.trap],
+      ['idle', k.entry.idle], ['syscall_entry', k.entry.syscallEntry], ['sysret', k.entry.sysret],
+      ...k.entry.vectors.map((a, n): [string, number] => [`vector${n}`, a]),
     ],
     trapFrame(pid) {
       const p = proc(pid);

@@ -1,7 +1,9 @@
 // The bare machine as a debug target: the CPU's registers, memory through the
 // page tables CR3 names (or physical addresses while paging is off), and the
-// machine's own run loop for stepping and running.
+// machine's own run loop, whose debug checks (machine/debugExceptions.ts) stop
+// it at breakpoints, watchpoints and after a single step.
 
+import type { DebugEvent, OutsideDebugger } from '../machine/debugExceptions.js';
 import type { Machine, StopReason } from '../machine/machine.js';
 import { CR0_PG, EFER_NXE, walkPageTables } from '../machine/mmu.js';
 import type { DebugTarget, StopEvent } from './target.js';
@@ -10,6 +12,7 @@ import { REGISTERS } from './targetDescription.js';
 /** gdb's order of the general registers -> the x86 register number xk's CPU uses. */
 const GPR_INDEX = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15];
 const RIP = 16, EFLAGS = 17, CS = 18;
+const SIGTRAP = 5;
 const SEGMENT_NAMES = ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const;
 
 function le(value: bigint, bytes: number): Uint8Array {
@@ -119,14 +122,42 @@ export class MachineTarget implements DebugTarget {
     return BigInt.asUintN(64, BigInt(this.machine.cpu.rip));
   }
 
+  get debugger(): OutsideDebugger {
+    return this.machine.attachDebugger();
+  }
+  debuggerChanged(): void {
+    this.machine.debuggerChanged();
+  }
+
   step(): StopEvent | null {
-    return this.run(1);
+    const d = this.debugger;
+    d.step = true;
+    d.resumeAt = this.machine.cpu.rip; // a breakpoint here does not stop the step before it starts
+    this.debuggerChanged();
+    try {
+      return this.run(1_000_000);
+    } finally {
+      d.step = false;
+      this.debuggerChanged();
+    }
   }
 
   run(n: number): StopEvent | null {
+    const d = this.debugger;
+    d.event = null;
+    const ended = this.runMachine(n);
+    const event = d.event as DebugEvent | null;
+    d.event = null;
+    if (ended) return ended;
+    if (event === null) return null;
+    if (event.kind === 'watch') return { kind: 'signal', signal: SIGTRAP, watch: { type: event.watch, address: BigInt.asUintN(64, BigInt(event.address)) } };
+    return { kind: 'signal', signal: SIGTRAP };
+  }
+
+  private runMachine(n: number): StopEvent | null {
     if (this.options.run) return this.options.run(n);
     const reason = this.machine.run(n);
-    if (reason === 'limit') return null;
+    if (reason === 'limit' || reason === 'debug') return null;
     if (this.options.ended) return this.options.ended(reason, this.machine);
     return { kind: 'ended', message: this.machine.stopMessage || reason };
   }

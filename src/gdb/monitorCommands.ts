@@ -7,14 +7,17 @@
 //   files [PID]        open file descriptors
 //   signals [PID]      pending and blocked signals
 //   entry              the kernel's entry stubs (alltraps, trapret, vector64...) as gdb commands
+//   symbols PATH       write an ELF file naming every entry stub, for `add-symbol-file PATH`
 //   help               this list
 
 import type { Machine } from '../machine/machine.js';
 import { EFER_NXE, PTE_P, PTE_U, PTE_W, PTE_HI_XD } from '../machine/mmu.js';
 import type { KernelView } from './kernelView.js';
+import { kernelSymbolFile } from './kernelSymbols.js';
+import { writeFileSync } from 'node:fs';
 
 const hex = (v: bigint | number): string => '0x' + BigInt.asUintN(64, BigInt(v)).toString(16);
-export const MONITOR_HELP = 'monitor commands: ps | entry | tf [PID] | pt ADDR | files [PID] | signals [PID] | help\n';
+export const MONITOR_HELP = 'monitor commands: ps | entry | symbols PATH | tf [PID] | pt ADDR | files [PID] | signals [PID] | help\n';
 
 export function kernelMonitor(view: KernelView, machine: Machine): (command: string) => string | null {
   return (command) => {
@@ -55,6 +58,16 @@ export function kernelMonitor(view: KernelView, machine: Machine): (command: str
       case 'entry':
         // Printed as gdb commands, so that `monitor entry` output can be pasted (or sourced) to name them.
         return view.entryPoints().map(([n, a]) => `set $${n} = ${hex(a)}`).join('\n') + '\n';
+      case 'symbols': {
+        if (arg === undefined) return 'symbols needs a file to write, e.g. monitor symbols /tmp/xk-entry.elf\n';
+        const points = view.entrySymbols();
+        try {
+          writeFileSync(arg, kernelSymbolFile(points));
+        } catch (e) {
+          return `symbols: cannot write ${arg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`;
+        }
+        return `wrote ${points.length} entry-stub symbols to ${arg}; load them with: add-symbol-file ${arg}\n`;
+      }
       case 'pt': return pageWalk(machine, arg);
       default: return null;
     }

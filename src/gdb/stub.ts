@@ -1,11 +1,14 @@
 // The GDB remote protocol: one gdb connection talking to one DebugTarget.
 // The transport (TCP, a Unix socket, a stdio pipe) only moves bytes; the stub
 // answers packets, runs the target for `c`/`s`/`vCont` in slices so that a
-// Ctrl-C (0x03) from gdb is seen, and reports stops. Breakpoints (Z0/Z1) are
-// checked against RIP before each instruction; watchpoints (Z2 write, Z3 read
-// treated as access, Z4 access) compare the watched bytes after each one, so
-// a write stops right after the instruction that wrote, as a hardware data
-// breakpoint does. Unknown packets get the empty reply; malformed ones `-`.
+// Ctrl-C (0x03) from gdb is seen, and reports stops. Breakpoints and
+// watchpoints are the machine's (machine/debugExceptions.ts), set in the
+// target's OutsideDebugger: Z0 software breakpoints (any number), Z1 hardware
+// breakpoints and Z2/Z3/Z4 write/read/access watchpoints in four debug-register
+// slots, matched by the same rules as DR0-DR3 and DR7 (a data access stops
+// right after the instruction that made it; read and access watchpoints fire
+// on reads). A step is the machine's single-step stop. Unknown packets get the
+// empty reply; malformed ones `-`.
 
 import { frame, fromHex, MAX_PACKET, PacketReader, toHex } from './packets.js';
 import type { DebugTarget, StopEvent } from './target.js';
@@ -15,13 +18,11 @@ const SIGINT = 2, SIGTRAP = 5;
 /** Instructions run between looks at the connection while continuing. */
 const SLICE = 20_000;
 
-interface Watchpoint { type: number; address: bigint; length: number; old: Uint8Array | null }
+const WATCH_TYPES = ['hbreak', 'watch', 'rwatch', 'awatch'] as const;
 
 export class GdbStub {
   private readonly reader = new PacketReader();
   private noAck = false;
-  private readonly breakpoints = new Set<bigint>();
-  private watchpoints: Watchpoint[] = [];
   private running = false;
   private interruptRequested = false;
   private lastPacket: Buffer | null = null;
@@ -130,8 +131,11 @@ export class GdbStub {
 
   private finish(how: 'detach' | 'kill' | 'exited'): void {
     this.ended = how;
-    this.breakpoints.clear();
-    this.watchpoints = [];
+    const d = this.target.debugger;
+    d.breakpoints.clear();
+    for (let n = 0; n < 4; n++) if (d.slots[n]) d.remove(d.slots[n]!.type, d.slots[n]!.address, d.slots[n]!.length);
+    d.step = false;
+    this.target.debuggerChanged();
     this.onEnd(how);
   }
 
@@ -181,36 +185,23 @@ export class GdbStub {
     const m = /^([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)/.exec(args);
     if (!m) return 'E01';
     const type = Number(m[1]);
-    const address = BigInt('0x' + m[2]);
+    const address = Number(BigInt.asIntN(64, BigInt('0x' + m[2])));
     const length = parseInt(m[3], 16);
-    if (type <= 1) {
-      if (insert) this.breakpoints.add(address);
-      else this.breakpoints.delete(address);
-      return 'OK';
-    }
-    if (length < 1 || length > 8) return 'E01';
-    if (insert) {
-      const old = this.target.readMemory(address, length);
-      if (!old) return 'E14';
-      this.watchpoints.push({ type, address, length, old });
+    const d = this.target.debugger;
+    let ok = true;
+    if (type === 0) {
+      if (insert) d.breakpoints.add(address);
+      else d.breakpoints.delete(address);
     } else {
-      this.watchpoints = this.watchpoints.filter((w) => !(w.type === type && w.address === address && w.length === length));
+      const kind = WATCH_TYPES[type - 1];
+      if (type >= 2 && !([1, 2, 4, 8].includes(length) && address % length === 0)) return 'E01'; // one aligned debug-register range
+      ok = insert ? d.insert(kind, address, (type === 1 ? 1 : length) as 1 | 2 | 4 | 8) : d.remove(kind, address, length);
     }
-    return 'OK';
+    this.target.debuggerChanged();
+    return ok ? 'OK' : 'E01'; // all four debug-register slots in use, or nothing to remove
   }
 
-  /** A watched location whose bytes changed since the last look. */
-  private watchHit(): Watchpoint | null {
-    for (const w of this.watchpoints) {
-      const now = this.target.readMemory(w.address, w.length);
-      const changed = now === null || w.old === null || now.some((b, i) => b !== w.old![i]);
-      w.old = now;
-      if (changed) return w;
-    }
-    return null;
-  }
-
-  private stopReply(event: StopEvent | null, watch: Watchpoint | null, signal = SIGTRAP): void {
+  private stopReply(event: StopEvent | null, signal = SIGTRAP): void {
     if (event?.kind === 'exited') { this.reply(`W${hex2(event.status & 0xff)}`); this.finish('exited'); return; }
     if (event?.kind === 'ended') {
       this.reply(`O${toHex(Buffer.from(`xk: the machine stopped: ${event.message}\n`, 'latin1'))}`);
@@ -218,9 +209,8 @@ export class GdbStub {
       this.finish('exited');
       return;
     }
-    if (watch) {
-      const kind = watch.type === 2 ? 'watch' : watch.type === 3 ? 'rwatch' : 'awatch';
-      this.reply(`T${hex2(SIGTRAP)}${kind}:${watch.address.toString(16)};thread:1;`);
+    if (event?.watch) {
+      this.reply(`T${hex2(SIGTRAP)}${event.watch.type}:${event.watch.address.toString(16)};thread:1;`);
       return;
     }
     this.reply(`T${hex2(signal)}thread:1;`);
@@ -231,28 +221,17 @@ export class GdbStub {
     const t = this.target;
     this.interruptRequested = false;
     if (single) {
-      const event = t.step();
-      this.stopReply(event, event ? null : this.watchHit());
+      this.stopReply(t.step());
       return;
     }
     this.running = true;
-    let first = true;
+    // Continuing from a breakpoint: its instruction runs first.
+    t.debugger.resumeAt = Number(BigInt.asIntN(64, t.pc()));
     const slice = (): void => {
       if (this.ended) { this.running = false; return; }
-      if (this.interruptRequested) { this.running = false; this.stopReply(null, null, SIGINT); return; }
-      if (this.breakpoints.size === 0 && this.watchpoints.length === 0) {
-        const event = t.run(SLICE);
-        if (event) { this.running = false; this.stopReply(event, null); return; }
-      } else {
-        for (let i = 0; i < SLICE; i++) {
-          if (!first && this.breakpoints.has(t.pc())) { this.running = false; this.stopReply(null, null); return; }
-          first = false;
-          const event = t.step();
-          const watch = event ? null : this.watchHit();
-          if (event || watch) { this.running = false; this.stopReply(event, watch); return; }
-        }
-      }
-      first = false;
+      if (this.interruptRequested) { this.running = false; this.stopReply(null, SIGINT); return; }
+      const event = t.run(SLICE);
+      if (event) { this.running = false; this.stopReply(event); return; }
       setImmediate(slice); // let gdb's Ctrl-C in
     };
     slice();

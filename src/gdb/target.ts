@@ -1,6 +1,10 @@
 // What the stub debugs: a target that can show and change its registers and
 // memory and run one instruction or many. Adapters: machineTarget.ts (the bare
-// machine, and the xk kernel running on it).
+// machine, and the xk kernel running on it). Breakpoints, watchpoints and
+// single steps are the machine's own (machine/debugExceptions.ts): the stub
+// only tells the target's OutsideDebugger what to stop at.
+
+import type { OutsideDebugger } from '../machine/debugExceptions.js';
 
 /** Why a run stopped, for the stop reply. */
 export type StopEvent =
@@ -18,10 +22,13 @@ export interface DebugTarget {
   writeMemory(address: bigint, bytes: Uint8Array): boolean;
   /** The address of the next instruction. */
   pc(): bigint;
-  /** Run one instruction. Returns an event when the target ended. */
+  /** Run one instruction (into a handler, if it raises an exception). Returns the event it stopped with. */
   step(): StopEvent | null;
-  /** Run up to `n` instructions with no breakpoints to watch (fast path). */
+  /** Run up to `n` instructions; an event if a breakpoint or watchpoint stopped it, or the target ended. */
   run(n: number): StopEvent | null;
+  /** The machine's breakpoints, watchpoints and step flag for the debugger; call debuggerChanged() after changes. */
+  readonly debugger: OutsideDebugger;
+  debuggerChanged(): void;
   /** Text for `monitor CMD` (qRcmd), or null when unknown. */
   monitor?(command: string): string | null;
 }

@@ -77,7 +77,9 @@ export class Cpu {
   debugEnabled = false;
   /** DR6 B bits of the data breakpoints the current instruction hit (own, and the outside debugger's). */
   dataHits = 0;
-  hostDataHits = 0;
+  /** The outside debugger's, by what the access was: an outside debugger can tell reads from writes (rwatch). */
+  hostReadHits = 0;
+  hostWriteHits = 0;
   /** Set by mov to SS: debug traps of the next instruction wait until after it. */
   movSsShadow = false;
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
@@ -211,7 +213,9 @@ export class Cpu {
   private noteAccess(addr: number, bytes: number, write: boolean): void {
     this.dataHits |= this.debugRegisters.dataHits(addr, bytes, write);
     const host = this.hostDebugRegisters;
-    if (host !== null) this.hostDataHits |= host.dataHits(addr, bytes, write);
+    if (host === null) return;
+    if (write) this.hostWriteHits |= host.dataHits(addr, bytes, true);
+    else this.hostReadHits |= host.dataHits(addr, bytes, false);
   }
 
   // ------------------------------------------------------------ registers

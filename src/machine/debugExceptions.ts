@@ -98,15 +98,15 @@ function debuggerStop(host: DebugHost, event: DebugEvent): void {
   host.stop('debug', event.kind);
 }
 
-/** The outside debugger's watchpoint that `bits` names, as an event. */
-function watchEvent(d: OutsideDebugger, bits: number): DebugEvent {
+/** The outside debugger's first watchpoint that the instruction's reads or writes fired (a read watchpoint: only reads), or null. */
+function watchEvent(d: OutsideDebugger, reads: number, writes: number): DebugEvent | null {
   for (let n = 0; n < 4; n++) {
     const slot = d.slots[n];
-    if ((bits & (1 << n)) !== 0 && slot !== null && slot.type !== 'hbreak') {
-      return { kind: 'watch', watch: slot.type, address: slot.address };
-    }
+    if (slot === null || slot.type === 'hbreak') continue;
+    const bits = slot.type === 'rwatch' ? reads : slot.type === 'watch' ? writes : reads | writes;
+    if ((bits & (1 << n)) !== 0) return { kind: 'watch', watch: slot.type, address: slot.address };
   }
-  return { kind: 'step' };
+  return null;
 }
 
 /** Run one instruction with the debug checks (see the top of the file). */
@@ -150,10 +150,12 @@ export function debugInstruction(host: DebugHost): void {
   // 2. The instruction.
   const delivered = interrupts.delivered;
   cpu.dataHits = 0;
-  cpu.hostDataHits = 0;
+  cpu.hostReadHits = 0;
+  cpu.hostWriteHits = 0;
   cpu.movSsShadow = false;
   let mnemonic: string | undefined;
   try {
+    cpu.instructionStart = start; // a fetch fault is a fault of this instruction
     mnemonic = cpu.decodeCache.fetch(cpu, start).d.form?.mnemonic;
     cpu.runSlice(cpu.instructionCount + 1);
   } catch (e) {
@@ -165,7 +167,7 @@ export function debugInstruction(host: DebugHost): void {
   if (rf && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
 
   // 3. Traps after it.
-  const hostHits = cpu.hostDataHits;
+  const hostReads = cpu.hostReadHits, hostWrites = cpu.hostWriteHits;
   if (interrupts.delivered === delivered) {
     let dr6 = cpu.dataHits | (tf ? DR6_BS : 0);
     if (cpu.movSsShadow) {
@@ -180,7 +182,8 @@ export function debugInstruction(host: DebugHost): void {
     cpu.heldDebugTraps = 0; // int n and its kin: the handler starts with TF clear
   }
   if (outside !== null) {
-    if (hostHits !== 0) debuggerStop(host, watchEvent(outside, hostHits));
+    const watch = (hostReads | hostWrites) !== 0 ? watchEvent(outside, hostReads, hostWrites) : null;
+    if (watch !== null) debuggerStop(host, watch);
     else if (outside.step) debuggerStop(host, { kind: 'step' });
   }
 }

@@ -1,0 +1,154 @@
+// The gdb stub on the machine's own debug mechanisms (machine/debugExceptions.ts),
+// driven by real gdb in batch mode under `xk run`: a read watchpoint (Z3) that
+// stops after the instruction that READ the variable and not at the store
+// before it, a hardware breakpoint (Z1), a single step from it, and Ctrl-C
+// through gdb itself (SIGINT to the gdb process, which sends 0x03) on a runaway
+// loop, and `monitor symbols` + `add-symbol-file` naming the kernel's entry
+// stubs. The oracles are gdb's own reports, objdump's disassembly and the
+// kernel text's own symbol table.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { programImage } from '../src/cli/programImage.js';
+import { REPO_ROOT } from './guestBuild.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+
+const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
+const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
+
+/** Build a C program with xk's compiler into dir/NAME.elf. */
+function build(dir: string, name: string, source: string): string {
+  const file = path.join(dir, `${name}.c`);
+  fs.writeFileSync(file, source);
+  const image = programImage('test', file);
+  assert.ok(typeof image !== 'string', String(image));
+  const elf = path.join(dir, `${name}.elf`);
+  fs.writeFileSync(elf, image);
+  return elf;
+}
+
+/**
+ * `xk run --gdb 0 ELF`, then gdb in batch mode with `commands`; with
+ * `interrupt`, SIGINT goes to gdb a while after it reported the first stop
+ * (as Ctrl-C at its terminal would), by then running `continue`. Resolves with gdb's log and xk's stdout and exit code.
+ */
+async function session(elf: string, commands: string[], interrupt = false): Promise<{ log: string; out: string; code: number | null }> {
+  const xk = spawn(process.execPath, [XK, 'run', '--gdb', '0', elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  xk.stdout!.on('data', (b) => (out += b));
+  xk.stderr!.on('data', (b) => (err += b));
+  const closed = new Promise<number | null>((resolve) => xk.on('close', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 2000 && !/waiting for gdb on/.test(err); i++) await new Promise((r) => setTimeout(r, 10));
+    const port = /waiting for gdb on (\S+)/.exec(err)?.[1];
+    assert.ok(port, `xk run --gdb listens: ${err}`);
+    const log = await new Promise<string>((resolve, reject) => {
+      const g = spawn('gdb', ['-batch', '-nx', `-ex=file ${elf}`, `-ex=target remote ${port}`, ...commands.map((c) => `-ex=${c}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      let sent = false;
+      const seen = (b: Buffer): void => {
+        text += b;
+        // gdb's stdout is a pipe, so "Continuing." may sit in its buffer: wait a while after the first stop instead.
+        if (interrupt && !sent && /0x[0-9a-f]+ in /.test(text)) {
+          sent = true;
+          setTimeout(() => g.kill('SIGINT'), 1500);
+        }
+      };
+      g.stdout.on('data', seen);
+      g.stderr.on('data', seen);
+      const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${text}`)); }, 60_000);
+      g.on('close', () => { clearTimeout(timer); resolve(text); });
+    });
+    const timer = setTimeout(() => xk.kill('SIGKILL'), 30_000);
+    const code = await closed;
+    clearTimeout(timer);
+    return { log, out, code };
+  } finally {
+    xk.kill('SIGKILL');
+  }
+}
+
+/** objdump's instruction lines of `elf`, as [address, text]. */
+function instructions(elf: string): [bigint, string][] {
+  return execFileSync('objdump', ['-d', '-w', elf], { encoding: 'utf8' }).split('\n')
+    .map((l) => /^\s+([0-9a-f]+):\t(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [BigInt('0x' + m[1]), m[2]]);
+}
+
+const values = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
+
+test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the function and stepi steps from it', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbhw-'));
+  try {
+    const elf = build(dir, 'rwatch', [
+      '#include "user.h"', 'volatile int counter;',
+      'int main(int argc, char **argv) {', '  counter = 7;', '  int v = counter;', '  printf("seen %d\\n", v);', '  return 0;', '}', '',
+    ].join('\n'));
+    const plain = execFileSync(process.execPath, [XK, 'run', elf], { encoding: 'utf8' });
+    const { log, out, code } = await session(elf, [
+      'break main', 'continue', 'delete',
+      'rwatch *(int *)&counter', 'continue', 'p/x $pc', 'delete',
+      'hbreak printf', 'continue', 'p/x $pc', 'stepi', 'p/x $pc', 'delete', 'detach',
+    ]);
+    assert.match(log, /Hardware read watchpoint 2: \*\(int \*\)&counter\s+Value = 7/, log);
+    assert.match(log, /Hardware assisted breakpoint 3 at/, log);
+    const [afterRead, atPrintf, stepped] = values(log);
+    const lines = instructions(elf);
+    const i = lines.findIndex(([a]) => a === afterRead);
+    assert.ok(i > 0, `pc ${afterRead.toString(16)} is an instruction boundary`);
+    assert.match(lines[i - 1][1], /mov\s+0x[0-9a-f]+\(%rip\),%e\w+\s+# [0-9a-f]+ <counter>/, 'the instruction before is the load of counter');
+    assert.match(lines[i - 2][1], /movl\s+\$0x7,/, 'and the store before it did not stop gdb');
+    const symbols = execFileSync('nm', [elf], { encoding: 'utf8' });
+    assert.equal(atPrintf, BigInt('0x' + /^([0-9a-f]+) T printf$/m.exec(symbols)![1]), 'hbreak stopped at printf');
+    const j = lines.findIndex(([a]) => a === atPrintf);
+    assert.equal(stepped, lines[j + 1][0], 'stepi: the next instruction');
+    assert.equal(code, 0);
+    assert.equal(out, plain, 'after detach the program finishes with its usual output');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which then is at main', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbint-'));
+  try {
+    const elf = build(dir, 'spin', ['#include "user.h"', 'volatile long spins;', 'int main(int argc, char **argv) {', '  for (;;) spins++;', '}', ''].join('\n'));
+    const { log } = await session(elf, ['continue', 'p/x $pc', 'p *(long *)&spins', 'kill'], true);
+    assert.match(log, /Program received signal SIGINT, Interrupt\./, log);
+    const pc = values(log)[0];
+    const symbols = execFileSync('nm', ['-n', elf], { encoding: 'utf8' }).split('\n');
+    const main = symbols.findIndex((l) => / T main$/.test(l));
+    const start = BigInt('0x' + symbols[main].split(' ')[0]);
+    const end = BigInt('0x' + symbols[main + 1].split(' ')[0]);
+    assert.ok(pc >= start && pc < end, `stopped in main's loop (pc ${pc.toString(16)})`);
+    const spins = Number(/^\$\d+ = (\d+)$/m.exec(log)![1]);
+    assert.ok(spins > 0, 'the loop ran');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbsym-'));
+  try {
+    const elf = build(dir, 'hello', ['#include "user.h"', 'int main(int argc, char **argv) {', '  printf("hello\\n");', '  return 0;', '}', ''].join('\n'));
+    const symbols = path.join(dir, 'entry.elf');
+    const { log } = await session(elf, [
+      `monitor symbols ${symbols}`, `add-symbol-file ${symbols}`, 'break alltraps', 'continue', 'p/x $pc', 'x/3i vector64', 'kill',
+    ]);
+    assert.match(log, /wrote \d+ entry-stub symbols/, log);
+    const text = await assembleKernelText();
+    const alltraps = BigInt.asUintN(64, BigInt(p2v(KERNEL_TEXT_PHYS) + text.symbols.get('alltraps')!));
+    assert.match(log, /Breakpoint 1, 0x[0-9a-f]+ in alltraps \(\)/, log);
+    assert.equal(values(log)[0], alltraps);
+    assert.match(log, /<vector64>:\s+push\s+\$0x0\s+.*<vector64\+2>:\s+push\s+\$0x40\s+.*<vector64\+4>:\s+jmp\s+0x[0-9a-f]+ <alltraps>/s, log);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
