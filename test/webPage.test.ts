@@ -211,3 +211,41 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
+
+test('C in the editor: xk cc compiles hello.c and open()+read() in the page; Trace draws the C program\'s open(); a compile error marks its line', { skip, timeout: 120_000 }, async () => {
+  const page = await openPage();
+  await waitForTerminal(page, /^\$ $/m);
+  await page.selectOption('#examples', { label: 'hello in C (xk cc)' });
+  await page.click('#run');
+  await waitForTerminal(page, /hello from C on xk, pid 1\s*\n[\s\S]*exit status 0/);
+  await page.selectOption('#examples', { label: 'open() and read() in C (xk cc)' });
+  await page.click('#run');
+  await waitForTerminal(page, /read 120 bytes from fd 3:\s*\nThis is the xk file system\.[\s\S]*exit status 0/);
+  await shot(page, '8-run-c');
+  await page.click('#trace');
+  await page.waitForSelector('#trace-pane:not([hidden]) svg.path-picture', { timeout: 60_000 });
+  const titles = await page.$$eval('#paths option', (options) => options.map((o) => o.textContent ?? ''));
+  const open = titles.find((t) => /open\("\/README", 0\) = 3/.test(t));
+  assert.ok(open, titles.join('\n'));
+  await page.selectOption('#paths', { label: open });
+  const steps = await page.$$eval('#picture circle.step', (dots) => dots.map((d) => d.getAttribute('data-step')));
+  for (const s of ['int', 'alltraps', 'trap', 'syscall', 'sys', 'iretq', 'user']) assert.ok(steps.includes(s), `${s} in ${steps.join(' ')}`);
+
+  // A compile error: xk cc's message names hello.c's line, and the editor marks that line.
+  await page.selectOption('#examples', { label: 'hello in C (xk cc)' });
+  await page.click('#editor .cm-content');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\nint broken(void) { return 1 + ; }\n');
+  await page.click('#run');
+  await page.waitForSelector('#build-error:not([hidden])');
+  const message = await page.textContent('#build-error') ?? '';
+  const at = /^hello\.c:(\d+):\d+: error:/m.exec(message);
+  assert.ok(at, message);
+  const lineCount = (await page.evaluate(() => document.querySelector('#editor .cm-content')?.children.length ?? 0));
+  const marked = await page.evaluate(() => [...document.querySelectorAll('#editor .cm-content > .cm-line')].findIndex((l) => l.classList.contains('cm-error-line')) + 1);
+  assert.equal(marked, Number(at[1]), `the error is on line ${at[1]} of ${lineCount}; the editor marks line ${marked}`);
+  assert.equal(await page.locator('.cm-error-line').count(), 1);
+  await shot(page, '9-c-compile-error');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});

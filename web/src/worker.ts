@@ -6,6 +6,7 @@ import { startSession, type Session } from '../../src/kernel/boot/session.js';
 import { linkWithLibrary, type UserLibrary } from '../../src/build/userBuild.js';
 import { assemble } from '../../src/toolchain/assembler/assembler.js';
 import { AssemblyErrors } from '../../src/toolchain/assembler/assemblyError.js';
+import { compileC } from '../../src/toolchain/cc/compile.js';
 import { buildGuestImage } from '../../src/build/guestImage.js';
 import { kernelMonitor } from '../../src/vmm/kernelProcess.js';
 import { setConsoleEcho } from '../../src/kernel/files/console.js';
@@ -116,17 +117,39 @@ async function bootShell(): Promise<void> {
   await runLoop(session, mine, () => { current = null; });
 }
 
-/** The line of the editor an assembler error points at (1-based), or 0. */
+/** The line of the editor an assembler or compiler error points at (1-based), or 0. */
 function errorLine(e: unknown, fileName: string): number {
+  if (e instanceof CompileFailure) {
+    // gcc's form, as xk cc prints it: hello.c:5:3: error: ...
+    const at = e.message.split('\n').map((l) => l.startsWith(fileName + ':') ? /^[^:]+:(\d+):\d+: error:/.exec(l) : null).find((m) => m);
+    return at ? Number(at[1]) : 0;
+  }
   if (!(e instanceof AssemblyErrors)) return 0;
   const mine = e.errors.find((x) => x.position.file === fileName);
   return mine ? mine.position.line : 0;
 }
 
+class CompileFailure extends Error {}
+
+/** The editor's program as an object file: C is compiled by xk cc first, then everything is assembled by xk as. */
+function buildObject(source: string, fileName: string): Uint8Array {
+  let assembly = source;
+  let asmName = fileName;
+  if (fileName.endsWith('.c')) {
+    const r = compileC(source, fileName, {
+      includeDirs: ['user/include'], defines: {}, optimize: 0, readFile: (p) => bundledSources.read(p) ?? null,
+    });
+    if (r.assembly === undefined) throw new CompileFailure([...r.errors, ...r.warnings].join('\n'));
+    assembly = r.assembly;
+    asmName = fileName.replace(/\.c$/, '.s');
+  }
+  return assemble(assembly, { fileName: asmName, includeDirs: ['user/include'], readFile: readBundled }).object;
+}
+
 async function runProgram(source: string, fileName: string, trace: boolean, guest: boolean): Promise<void> {
   let progs = rootPrograms();
   let image: Uint8Array;
-  let argv = [fileName.replace(/\.[sS]$/, '')];
+  let argv = [fileName.replace(/\.[sSc]$/, '')];
   if (guest) {
     // The edited user image goes into a new guest.elf, booted by the xk kernel's vm program.
     try {
@@ -138,8 +161,8 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
     image = progs.get('vm')!;
     argv = ['vm', 'guest.elf'];
   } else try {
-    const object = assemble(source, { fileName, includeDirs: ['user/include'], readFile: readBundled }).object;
-    image = linkWithLibrary([{ name: fileName.replace(/\.[sS]$/, '.o'), bytes: object }], library!);
+    const object = buildObject(source, fileName);
+    image = linkWithLibrary([{ name: fileName.replace(/\.[sSc]$/, '.o'), bytes: object }], library!);
   } catch (e) {
     post({ kind: 'buildError', line: errorLine(e, fileName), message: (e as Error).message });
     return;
