@@ -25,7 +25,7 @@ const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; 
 function build(dir: string, name: string, source: string): string {
   const file = path.join(dir, `${name}.c`);
   fs.writeFileSync(file, source);
-  const image = programImage('test', file);
+  const image = programImage('test', file, 'gcc'); // the assertions read gcc's code shape
   assert.ok(typeof image !== 'string', String(image));
   const elf = path.join(dir, `${name}.elf`);
   fs.writeFileSync(elf, image);

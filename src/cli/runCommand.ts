@@ -3,6 +3,7 @@
 // as its first process, with the console on this terminal; exits with the
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
 
+import * as fs from 'node:fs';
 import { defaultUserPrograms, programImage, programName } from './programImage.js';
 import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
 import { enableFetchCheck, fetchCheckSummary, FetchChecker } from '../kernel/mem/fetchChecker.js';
@@ -193,7 +194,7 @@ async function runUnderGdb(options: CommonOptions, where: string): Promise<numbe
       : { kind: 'ended', message: session.stopMessage() || 'the machine stopped' });
     const target = new MachineTarget(session.machine, {
       run: (n) => (session.run(n) ? ended() : null),
-      monitor: gdbMonitor(kernelView(session.kernel), session.machine),
+      monitor: gdbMonitor(kernelView(session.kernel), session.machine, (file, bytes) => fs.writeFileSync(file, bytes)),
     });
     const how = await serveGdb(target, endpoint, (at) => process.stderr.write(`xk run: waiting for gdb on ${at}\n`));
     if (how === 'detach') await runInteractive(session); // the program runs on by itself

@@ -14,12 +14,19 @@ import type { Machine } from '../machine/machine.js';
 import { EFER_NXE, PTE_P, PTE_U, PTE_W, PTE_HI_XD } from '../machine/mmu.js';
 import type { KernelView } from './kernelView.js';
 import { kernelSymbolFile } from './kernelSymbols.js';
-import { writeFileSync } from 'node:fs';
 
 const hex = (v: bigint | number): string => '0x' + BigInt.asUintN(64, BigInt(v)).toString(16);
 export const MONITOR_HELP = 'monitor commands: ps | entry | symbols PATH | tf [PID] | pt ADDR | files [PID] | signals [PID] | help\n';
 
-export function kernelMonitor(view: KernelView, machine: Machine): (command: string) => string | null {
+/**
+ * The `monitor` commands of a kernel run. `writeFile` is the host's way to write
+ * a file (the CLI passes node:fs's; the page has none, so `symbols` says so).
+ */
+export function kernelMonitor(
+  view: KernelView,
+  machine: Machine,
+  writeFile?: (path: string, bytes: Uint8Array) => void,
+): (command: string) => string | null {
   return (command) => {
     const [name, arg] = command.split(/\s+/);
     const pidOf = (): number | string => {
@@ -60,9 +67,10 @@ export function kernelMonitor(view: KernelView, machine: Machine): (command: str
         return view.entryPoints().map(([n, a]) => `set $${n} = ${hex(a)}`).join('\n') + '\n';
       case 'symbols': {
         if (arg === undefined) return 'symbols needs a file to write, e.g. monitor symbols /tmp/xk-entry.elf\n';
+        if (!writeFile) return 'symbols: this host cannot write files\n';
         const points = view.entrySymbols();
         try {
-          writeFileSync(arg, kernelSymbolFile(points));
+          writeFile(arg, kernelSymbolFile(points));
         } catch (e) {
           return `symbols: cannot write ${arg}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`;
         }
