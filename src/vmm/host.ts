@@ -148,6 +148,18 @@ export class VmHost {
     this.translationDirty = true;
   }
 
+  /**
+   * After vmState.ts grafted a saved state onto this fresh host: the host calls
+   * (functions, not saved) still name the monitor's first place; put them where
+   * the saved monitor is, and forget decoded code (memory changed under it).
+   */
+  afterRestore(): void {
+    const cpu = this.machine.cpu;
+    for (let v = 0; v < 256; v++) cpu.hostCalls.delete(MONITOR_LINEAR + HANDLERS + v);
+    for (let v = 0; v < 256; v++) cpu.hostCalls.set(this.monitorLinear + HANDLERS + v, () => this.onTrap(v));
+    for (let p = 0; p < this.machine.memory.size / 4096; p++) cpu.invalidateDecodeCache(p);
+  }
+
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
   private relocate(): boolean {
     const slot = this.vm.shadow.freeGuestSlot(this.vcpu);
