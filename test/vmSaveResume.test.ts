@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGuest, REPO_ROOT } from './guestBuild.js';
+import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
 import type { VmHost } from '../src/vmm/host.js';
@@ -51,7 +51,7 @@ for (const [name, defines] of [['guest', []], ['guest/high', ['HIGH']]] as const
     try { elf = new Uint8Array(fs.readFileSync(buildGuestFor(name, [...defines]))); } catch (e) { t.skip(`cannot build ${name}: ${(e as Error).message}`); return; }
     const ref = reference(elf);
     const ns = new Set<number>([1, 2, 3, 7, 100, 1000, ref.clock - 1]);
-    for (let i = 1; i < 24; i++) ns.add(Math.floor((ref.clock * i) / 24) + (i % 5));
+    for (let i = 1; i < 12; i++) ns.add(Math.floor((ref.clock * i) / 12) + (i % 5));
     for (const n of ns) {
       const s = splitRun(elf, n);
       assert.ok(s.interrupted, `saved at ${n}`);
@@ -76,3 +76,107 @@ function buildHigh(): string {
   if (r2.status !== 0) throw new Error(String(r2.stderr));
   return path.join(out, 'high.elf');
 }
+
+/**
+ * Step the guest one instruction at a time and pick save points of each kind:
+ * inside the timer interrupt handler, with a virtual interrupt pending, and
+ * just before an instruction that traps to the monitor (the save falls between
+ * the guest's trap and its emulation: the next run starts with that trap).
+ */
+function interestingPoints(elf: Uint8Array, inHandler: (rip: number) => boolean): { handler: number[]; pending: number[]; trapping: number[] } {
+  const host = prepareVm(elf, 'guest.elf', {});
+  const handler: number[] = [], pending: number[] = [], trapping: number[] = [];
+  let exits = 0;
+  for (let n = 0; ; n++) {
+    const clock = host.guestClock();
+    const rip = host.machine.cpu.rip;
+    const irr = host.vm.devices.pic.irr;
+    const r = host.run(1);
+    if (r.reason !== 'limit') break;
+    if (inHandler(rip) && handler.length < 40) handler.push(clock);
+    if (irr !== 0 && pending.length < 40) pending.push(clock);
+    if (r.exits !== exits && trapping.length < 400) trapping.push(clock);
+    exits = r.exits;
+  }
+  const spread = (xs: number[], k: number): number[] => xs.filter((_, i) => i % Math.max(1, Math.floor(xs.length / k)) === 0).slice(0, k);
+  return { handler: spread(handler, 6), pending: spread(pending, 4), trapping: spread(trapping, 12) };
+}
+
+test('guest: saves inside the timer handler, with an interrupt pending, and at trapping instructions resume exactly', () => {
+  const build = buildGuest();
+  const sym = guestSymbols(build);
+  const lo = sym.get('timer_interrupt')!, hi = sym.get('kill_current')!, v32 = sym.get('vector32')!;
+  assert.ok(lo < hi);
+  const ref = reference(build.elf);
+  const points = interestingPoints(build.elf, (rip) => (rip >= lo && rip < hi) || (rip >= v32 && rip < v32 + 6));
+  assert.ok(points.handler.length >= 3, `save points in the timer handler: ${points.handler.length}`);
+  assert.ok(points.trapping.length >= 10, `trapping save points: ${points.trapping.length}`);
+  for (const n of [...points.handler, ...points.pending, ...points.trapping]) {
+    const s = splitRun(build.elf, n);
+    assert.ok(s.interrupted, `saved at ${n}`);
+    assert.ok(s.serial.equals(ref.serial), `serial output differs when saved at ${n}`);
+    assert.ok(s.memory.equals(ref.memory), `guest memory differs when saved at ${n}`);
+  }
+});
+
+test('a resumed state saved again (a chain of saves) still ends like the uninterrupted run', () => {
+  const elf = buildGuest().elf;
+  const ref = reference(elf);
+  const out = collector();
+  let host = prepareVm(elf, 'guest.elf', { serialOut: out.out });
+  for (const step of [5000, 20000, 333, 40000]) {
+    assert.equal(host.run(step).reason, 'limit');
+    host = loadVmState(saveVmState(host), out.out);
+  }
+  assert.equal(host.run(LIMIT).reason, 'shutdown');
+  assert.ok(out.bytes().equals(ref.serial));
+  assert.ok(guestMemory(host).equals(ref.memory));
+});
+
+test('truncated, corrupted, foreign and future-version state files are refused with a clear error', () => {
+  const elf = buildGuest().elf;
+  const host = prepareVm(elf, 'guest.elf', {});
+  host.run(30000);
+  const good = saveVmState(host);
+  const refuse = (file: Uint8Array, pattern: RegExp): void => {
+    assert.throws(() => loadVmState(file), (e: unknown) => e instanceof VmStateError && pattern.test(e.message));
+  };
+  refuse(new Uint8Array(0), /truncated: 0 bytes/);
+  refuse(good.subarray(0, 10), /truncated: 10 bytes, shorter than the 28-byte header/);
+  for (const cut of [28, 100, good.length - 1]) refuse(good.subarray(0, cut), /truncated: the payload is \d+ bytes, the file has/);
+  refuse(elf, /not an xk VM state file \(it begins 7f 45 4c 46/);
+  refuse(new TextEncoder().encode('hello, this is not a saved virtual machine at all'), /not an xk VM state file/);
+  const future = good.slice(); future[8] = 2;
+  refuse(future, /state file version 2; this xk reads version 1/);
+  for (const at of [40, Math.floor(good.length / 2), good.length - 1]) {
+    const bad = good.slice(); bad[at] ^= 0x10;
+    refuse(bad, /corrupted: CRC-32 of the payload is 0x[0-9a-f]{8}, the header says/);
+  }
+  const crcByte = good.slice(); crcByte[16] ^= 1;
+  refuse(crcByte, /corrupted: CRC-32/);
+  const longer = new Uint8Array(good.length + 3); longer.set(good);
+  refuse(longer, /corrupted: 3 bytes after the/);
+  // A good file still loads.
+  assert.equal(loadVmState(good).guestClock(), host.guestClock());
+});
+
+test('xk vm --save-at N STATE then xk vm --resume STATE: the stdouts concatenated are the uninterrupted stdout', () => {
+  const build = buildGuest();
+  const xk = path.join(REPO_ROOT, 'bin', 'xk.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-vmstate-'));
+  const state = path.join(dir, 'vm.state');
+  const full = spawnSync(process.execPath, [xk, 'vm', build.elfPath]);
+  assert.equal(full.status, 0, String(full.stderr));
+  const first = spawnSync(process.execPath, [xk, 'vm', build.elfPath, '--save-at', '60000', state]);
+  assert.equal(first.status, 0, String(first.stderr));
+  assert.match(String(first.stderr), /saved the VM after 60000 guest instructions/);
+  const second = spawnSync(process.execPath, [xk, 'vm', '--resume', state]);
+  assert.equal(second.status, 0, String(second.stderr));
+  assert.match(String(second.stderr), /resuming .* at guest instruction 60000/);
+  assert.ok(Buffer.concat([first.stdout, second.stdout]).equals(full.stdout));
+  assert.ok(first.stdout.length > 0 && second.stdout.length > 0);
+  const foreign = spawnSync(process.execPath, [xk, 'vm', '--resume', build.elfPath]);
+  assert.equal(foreign.status, 2);
+  assert.match(String(foreign.stderr), /cannot resume .*not an xk VM state file/);
+  assert.equal(foreign.stdout.length, 0);
+});

@@ -102,6 +102,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--max-instructions', value: 'N', help: 'stop the guest after N of its instructions (default 50000000)' },
       { flag: '--stats', help: "print the monitor's exits by kind on stderr" },
       { flag: '--gdb', value: 'PORT', help: "start stopped at the guest's entry point and wait for gdb (the guest seen as a real machine)" },
+      { flag: '--save-at', value: 'N STATE', help: "stop the guest after N of its instructions and write its entire state to the file STATE" },
+      { flag: '--resume', value: 'STATE', help: 'continue the VM saved in STATE (instead of IMAGE; --max-instructions counts from the start)' },
     ],
   },
   {

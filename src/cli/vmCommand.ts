@@ -1,14 +1,18 @@
-// `xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats]`:
+// `xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats] [--save-at N STATE]`,
+// `xk vm --resume STATE [--max-instructions N] [--stats] [--save-at N STATE2]`:
 // boot a guest kernel image as a virtual machine under the trap-and-emulate
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
 // is the status the guest wrote to its shutdown port.
 
+import * as fs from 'node:fs';
 import { BootImageError } from '../toolchain/bootImage.js';
-import { parseCount, readImageCommandLine } from './imageCommandLine.js';
+import { parseCount, readImageCommandLine, UsageError } from './imageCommandLine.js';
 import { commandUsage } from './options.js';
 import { VmTarget } from '../gdb/vmTarget.js';
 import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
-import { prepareVm, runVm, type RunVmOptions, type RunVmResult } from '../vmm/vmRunner.js';
+import { prepareVm, type RunVmOptions } from '../vmm/vmRunner.js';
+import type { VmHost, VmResult } from '../vmm/host.js';
+import { loadVmState, saveVmState, VmStateError } from '../vmm/vmState.js';
 
 const USAGE = commandUsage('vm');
 
@@ -16,35 +20,88 @@ const USAGE = commandUsage('vm');
 export async function vmCommand(args: string[]): Promise<number> {
   let stats = false;
   let gdb: string | undefined;
+  let saveAt: { n: number; file: string } | undefined;
+  let resume: string | undefined;
   const options: RunVmOptions = {};
-  const image = readImageCommandLine('vm', USAGE, args, (flag, value) => {
+  const option = (flag: string, value: () => string | undefined): boolean => {
     if (flag === '--strict') options.strict = true;
     else if (flag === '--no-patch') options.patch = false;
     else if (flag === '--stats') stats = true;
     else if (flag === '--gdb') gdb = value() ?? '';
     else if (flag === '--memory') options.memoryMiB = parseCount(flag, value(), 4, 16);
     else if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
-    else return false;
+    else if (flag === '--save-at') {
+      const n = parseCount(flag, value(), 1);
+      const file = value();
+      if (file === undefined) throw new UsageError('--save-at needs N and a state file');
+      saveAt = { n, file };
+    } else return false;
     return true;
-  });
+  };
+  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE); return 0; }
+  // --resume STATE stands for the image: give the parser a placeholder operand.
+  const i = args.indexOf('--resume');
+  if (i >= 0) {
+    resume = args[i + 1];
+    if (resume === undefined) {
+      process.stderr.write(`xk vm: --resume needs a state file\n${USAGE}`);
+      return 2;
+    }
+    args = [...args.slice(0, i), ...args.slice(i + 2)];
+    for (const a of args) {
+      if (['--strict', '--no-patch', '--memory', '--gdb'].includes(a) || !a.startsWith('-')) {
+        process.stderr.write(`xk vm: ${a.startsWith('-') ? a : 'an image'} cannot be given with --resume (the state file has the VM)\n${USAGE}`);
+        return 2;
+      }
+    }
+    args.push(resume);
+  }
+  const image = readImageCommandLine('vm', USAGE, args, option);
   if (typeof image === 'number') return image;
   const { file, elf } = image;
   if (gdb !== undefined) return vmUnderGdb(elf, file, options, gdb);
-  let result: RunVmResult;
+  const serialOut = (bytes: Uint8Array): void => { process.stdout.write(bytes); };
+  let host: VmHost;
   try {
-    result = runVm(elf, file, { ...options, serialOut: (bytes) => process.stdout.write(bytes) });
+    if (resume !== undefined) {
+      host = loadVmState(elf, serialOut);
+      process.stderr.write(`xk vm: resuming ${file} at guest instruction ${host.guestClock()}\n`);
+    } else host = prepareVm(elf, file, { ...options, serialOut });
   } catch (e) {
+    if (e instanceof VmStateError) {
+      process.stderr.write(`xk vm: cannot resume '${file}': ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof BootImageError || (e instanceof Error && e.message.startsWith('vm:'))) {
       process.stderr.write(`xk vm: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
+  const limit = options.maxInstructions ?? 50_000_000;
+  let result: VmResult;
+  if (saveAt !== undefined && saveAt.n > host.guestClock()) {
+    result = host.run(Math.min(limit, saveAt.n) - host.guestClock());
+    if (result.reason === 'limit' && saveAt.n <= limit) {
+      try {
+        fs.writeFileSync(saveAt.file, saveVmState(host));
+      } catch (e) {
+        process.stderr.write(`xk vm: cannot write '${saveAt.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        return 2;
+      }
+      process.stderr.write(`xk vm: saved the VM after ${host.guestClock()} guest instructions to ${saveAt.file}\n`);
+      return 0;
+    }
+  } else {
+    if (saveAt !== undefined) process.stderr.write(`xk vm: the VM is already past instruction ${saveAt.n}; not saving\n`);
+    result = host.run(Math.max(1, limit - host.guestClock()));
+  }
   if (stats) {
     process.stderr.write(`xk vm: ${result.guestInstructions} guest instructions, ${result.exits} exits\n`);
     for (const [kind, n] of [...result.exitKinds].sort((a, b) => b[1] - a[1])) process.stderr.write(`  ${kind.padEnd(20)} ${n}\n`);
   }
   if (result.reason === 'shutdown') return result.status ?? 0;
+  if (saveAt !== undefined) process.stderr.write(`xk vm: the VM ended before instruction ${saveAt.n}; nothing saved\n`);
   process.stderr.write(`xk vm: the VM was stopped (${result.reason}): ${result.message}\n`);
   return 1;
 }

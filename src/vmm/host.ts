@@ -170,6 +170,11 @@ export class VmHost {
     return true;
   }
 
+  /** Guest instructions so far (the guest's virtual clock). */
+  guestClock(): number {
+    return virtualClock(this.vm);
+  }
+
   /** Load an image's bytes at guest-physical `phys`. */
   loadGuest(phys: number, data: Uint8Array, memsz = data.length): void {
     if (phys < 0 || phys + memsz > this.guestBytes) {

@@ -199,7 +199,7 @@ function unpack(file: Uint8Array): { guestBytes: number; strict: boolean; tree: 
     throw new VmStateError(`truncated: ${file.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   }
   const magic = new TextDecoder('latin1').decode(file.subarray(0, 8));
-  if (magic !== STATE_MAGIC) throw new VmStateError(`not an xk VM state file (magic ${JSON.stringify(magic)}, expected "${STATE_MAGIC}")`);
+  if (magic !== STATE_MAGIC) throw new VmStateError(`not an xk VM state file (it begins ${[...file.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}, not the magic "${STATE_MAGIC}")`);
   const d = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const version = d.getUint32(8, true);
   if (version !== STATE_VERSION) throw new VmStateError(`state file version ${version}; this xk reads version ${STATE_VERSION}`);
