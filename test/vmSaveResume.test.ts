@@ -79,7 +79,8 @@ function buildHigh(): string {
 
 /**
  * Step the guest one instruction at a time and pick save points of each kind:
- * inside the timer interrupt handler, with a virtual interrupt pending, and
+ * inside the timer interrupt handler, with a virtual interrupt in service at
+ * the PIC (delivered, before its EOI) or requested (IRR), and
  * just before an instruction that traps to the monitor (the save falls between
  * the guest's trap and its emulation: the next run starts with that trap).
  */
@@ -90,19 +91,19 @@ function interestingPoints(elf: Uint8Array, inHandler: (rip: number) => boolean)
   for (let n = 0; ; n++) {
     const clock = host.guestClock();
     const rip = host.machine.cpu.rip;
-    const irr = host.vm.devices.pic.irr;
+    const pic = host.vm.devices.pic.irr | host.vm.devices.pic.isr;
     const r = host.run(1);
     if (r.reason !== 'limit') break;
     if (inHandler(rip) && handler.length < 40) handler.push(clock);
-    if (irr !== 0 && pending.length < 40) pending.push(clock);
+    if (pic !== 0 && pending.length < 400) pending.push(clock);
     if (r.exits !== exits && trapping.length < 400) trapping.push(clock);
     exits = r.exits;
   }
   const spread = (xs: number[], k: number): number[] => xs.filter((_, i) => i % Math.max(1, Math.floor(xs.length / k)) === 0).slice(0, k);
-  return { handler: spread(handler, 6), pending: spread(pending, 4), trapping: spread(trapping, 12) };
+  return { handler: spread(handler, 6), pending: spread(pending, 6), trapping: spread(trapping, 12) };
 }
 
-test('guest: saves inside the timer handler, with an interrupt pending, and at trapping instructions resume exactly', () => {
+test('guest: saves inside the timer handler, with an interrupt in service at the PIC, and at trapping instructions resume exactly', () => {
   const build = buildGuest();
   const sym = guestSymbols(build);
   const lo = sym.get('timer_interrupt')!, hi = sym.get('kill_current')!, v32 = sym.get('vector32')!;
@@ -110,6 +111,7 @@ test('guest: saves inside the timer handler, with an interrupt pending, and at t
   const ref = reference(build.elf);
   const points = interestingPoints(build.elf, (rip) => (rip >= lo && rip < hi) || (rip >= v32 && rip < v32 + 6));
   assert.ok(points.handler.length >= 3, `save points in the timer handler: ${points.handler.length}`);
+  assert.ok(points.pending.length >= 3, `save points with an interrupt at the PIC: ${points.pending.length}`);
   assert.ok(points.trapping.length >= 10, `trapping save points: ${points.trapping.length}`);
   for (const n of [...points.handler, ...points.pending, ...points.trapping]) {
     const s = splitRun(build.elf, n);
