@@ -25,7 +25,7 @@ import { VirtualDevices } from './virtualDevices.js';
 import { exitProcess } from '../kernel/proc/exit.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
-import { KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_IRQ_SERIAL, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
+import { KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
 import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
@@ -166,7 +166,11 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
   let outcome: TrapOutcome;
-  if (trapno === T_IRQ0 || trapno === T_IRQ_SERIAL) {
+  // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
+  // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
+  // process sleeping on it), or a VM that never traps would starve the host's I/O forever.
+  const deviceInterrupt = trapno >= T_IRQ0 && trapno < T_IRQ0 + 16;
+  if (deviceInterrupt) {
     outcome = afterTrap(guest.state, frame);
   } else {
     if (trapno === T_SYSCALL) {
@@ -183,7 +187,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
   }
-  return trapno !== T_IRQ0 && trapno !== T_IRQ_SERIAL;
+  return !deviceInterrupt;
 }
 
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
