@@ -12,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildGuest, guestSymbols, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
-import { loadVmState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
+import { crc32, loadVmState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
+import { deflateSync, inflateSync } from 'node:zlib';
 import type { VmHost } from '../src/vmm/host.js';
 
 const LIMIT = 50_000_000;
@@ -143,6 +144,7 @@ test('truncated, corrupted, foreign and future-version state files are refused w
   const refuse = (file: Uint8Array, pattern: RegExp): void => {
     assert.throws(() => loadVmState(file), (e: unknown) => e instanceof VmStateError && pattern.test(e.message));
   };
+  assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926); // the IEEE check value
   refuse(new Uint8Array(0), /truncated: 0 bytes/);
   refuse(good.subarray(0, 10), /truncated: 10 bytes, shorter than the 28-byte header/);
   for (const cut of [28, 100, good.length - 1]) refuse(good.subarray(0, cut), /truncated: the payload is \d+ bytes, the file has/);
@@ -158,9 +160,26 @@ test('truncated, corrupted, foreign and future-version state files are refused w
   refuse(crcByte, /corrupted: CRC-32/);
   const longer = new Uint8Array(good.length + 3); longer.set(good);
   refuse(longer, /corrupted: 3 bytes after the/);
+  // A well-formed file (right CRC) whose tree is not this xk's VM: a field it does not have, a memory of another size.
+  refuse(reshape(good, (j) => j.replace('"vcpu":{"$o":{"cpl"', '"vcpu":{"$o":{"nonsense":1,"cpl"')), /does not fit this xk's VM at vm\.vcpu\.nonsense: no such field/);
+  refuse(reshape(good, (j) => j.replace(/("regs":\{"\$t":"Uint32Array","o":\d+,"n":)128/, '$164')), /does not fit this xk's VM at vm\.machine\.mmu\.regs\.regs: typed array of 64 bytes, the VM has 128/);
   // A good file still loads.
   assert.equal(loadVmState(good).guestClock(), host.guestClock());
 });
+
+/** `file` with its JSON tree rewritten by `edit`, re-packed with a correct length and CRC. */
+function reshape(file: Uint8Array, edit: (json: string) => string): Uint8Array {
+  const raw = inflateSync(file.subarray(28));
+  const n = raw.readUInt32LE(0);
+  const json = Buffer.from(edit(raw.subarray(4, 4 + n).toString()));
+  assert.notEqual(json.length, n, 'the edit changed the tree');
+  const head = Buffer.alloc(4); head.writeUInt32LE(json.length, 0);
+  const payload = deflateSync(Buffer.concat([head, json, raw.subarray(4 + n)]));
+  const out = Buffer.concat([Buffer.from(file.subarray(0, 28)), payload]);
+  out.writeUInt32LE(payload.length, 12);
+  out.writeUInt32LE(crc32(payload), 16);
+  return new Uint8Array(out);
+}
 
 test('xk vm --save-at N STATE then xk vm --resume STATE: the stdouts concatenated are the uninterrupted stdout', () => {
   const build = buildGuest();

@@ -185,6 +185,7 @@ class Reader {
       const fields = j.$o;
       const target = (cur !== null && typeof cur === 'object' && !ArrayBuffer.isView(cur) && !(cur instanceof Map)) ? cur as Record<string, unknown> : {};
       for (const k of Object.keys(fields)) {
+        if (target === cur && !(k in target)) this.fail(`${path}.${k}`, 'no such field');
         target[k] = this.value(fields[k], target[k], `${path}.${k}`);
       }
       return target;
