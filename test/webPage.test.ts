@@ -198,6 +198,39 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await waitForTerminal(page, /\[guest\] shutdown\s*\nvm: guest\.elf powered off with status 0/, 120_000);
   await shot(page, '7-guest-user-program');
 
+  // Trace of the guest: the VM path drawn from the monitor's own events of that run.
+  await page.click('#trace');
+  await page.waitForSelector('#trace-pane:not([hidden]) svg.path-picture', { timeout: 120_000 });
+  type Raw = { kind: string; count: number; rip: string; cpl: number; trapno?: number; mnemonic?: string; nextCpl?: number; nextRip?: string; vector?: number };
+  const raw = JSON.parse(await page.textContent('#vm-events') ?? '[]') as Raw[];
+  // The guest app's first system call, found in the events by the test itself: from its exit to the app's next resume.
+  const first = raw.findIndex((e) => e.kind === 'exit' && e.trapno === 64 && e.cpl === 3);
+  assert.ok(first >= 0, `no int $64 from the guest app among ${raw.length} events`);
+  const last = raw.findIndex((e, i) => i > first && e.kind === 'resume' && e.cpl === 3);
+  assert.ok(last > first);
+  const trip = raw.slice(first, last + 1);
+  const vmTitles = await page.$$eval('#paths option', (options) => options.map((o) => o.textContent ?? ''));
+  assert.match(vmTitles[0], new RegExp(`^guest system call at ${trip[0].rip}:`), vmTitles.join('\n'));
+  await page.selectOption('#paths', { index: 0 });
+  const dots = await page.$$eval('#picture circle.step', (ds) => ds.map((d) => ({ step: d.getAttribute('data-step'), layer: d.getAttribute('data-layer'), count: Number(d.getAttribute('data-count')) })));
+  const texts = await page.$$eval('#picture text.step-text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.equal(dots.length, trip.length, `picture: ${dots.map((d) => d.step).join(' ')}`);
+  const laneOf = (e: Raw): string => e.kind === 'exit' ? 'host' : e.kind === 'resume' ? (e.cpl === 3 ? 'guest-app' : 'guest-kernel') : 'monitor';
+  trip.forEach((e, i) => {
+    assert.deepEqual(dots[i], { step: e.kind, layer: laneOf(e), count: e.count }, `step ${i}`);
+    assert.ok(texts[i].includes(e.rip), `step ${i} names rip ${e.rip}: ${texts[i]}`);
+  });
+  // The lecture's path: guest app -> host -> the monitor runs the int through the guest's IDT -> guest kernel -> ... -> iretq emulated -> guest app.
+  const int = trip.find((e) => e.kind === 'emulate' && e.mnemonic === 'int');
+  assert.ok(int && int.cpl === 3 && int.nextCpl === 0, JSON.stringify(trip));
+  assert.ok(trip.some((e) => e.kind === 'resume' && e.cpl === 0 && e.rip === int.nextRip), `the guest kernel runs its handler: ${JSON.stringify(trip)}`);
+  const iret = trip.filter((e) => e.kind === 'emulate' && e.cpl === 0 && e.nextCpl === 3);
+  assert.equal(iret.length, 1, JSON.stringify(trip));
+  assert.match(iret[0].mnemonic ?? '', /^iret/);
+  assert.equal(BigInt(trip[trip.length - 1].rip), BigInt(trip[0].rip) + 2n, 'the app resumes after its int $64');
+  assert.deepEqual(new Set(dots.map((d) => d.layer)), new Set(['guest-app', 'host', 'monitor', 'guest-kernel']));
+  await shot(page, '7b-trace-guest-vm-path');
+
   await page.selectOption('#examples', { label: 'a signal handler (SIGALRM)' });
   // A broken program: the error names the line, and the editor marks it.
   await page.click('#editor .cm-content');

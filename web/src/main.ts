@@ -126,8 +126,9 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case 'trace':
       paths = m.paths;
-      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`${p.kind === 'signal' ? '' : 'pid ' + p.pid + ': '}${p.title}`, String(i))));
+      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`${p.kind === 'syscall' ? 'pid ' + p.pid + ': ' : ''}${p.title}`, String(i))));
       $('trace-text').textContent = m.text;
+      $('vm-events').textContent = m.vmEvents ?? ''; // the monitor's own events (JSON), for tools and the tests
       $<HTMLAnchorElement>('perfetto').href = URL.createObjectURL(new Blob([m.perfetto], { type: 'application/json' }));
       $('trace-pane').hidden = false;
       showPath(0);
