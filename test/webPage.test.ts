@@ -59,12 +59,26 @@ after(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
+/** Requests made after the page (and its worker) loaded: intercepted, refused and recorded. Must stay empty. */
+const lateRequests: string[] = [];
+
 async function openPage(): Promise<Page> {
-  const page = await browser!.newPage();
+  const context = await browser!.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
   await page.goto(url);
+  await page.waitForSelector('#terminal .xterm-accessibility-tree');
+  // From here on nothing may touch the network: every request (the page's or its worker's) is aborted and recorded.
+  await context.route('**/*', (route) => { lateRequests.push(route.request().url()); return route.abort(); });
   return page;
+}
+
+/** The JSON the "export for Perfetto" link downloads (a blob: URL made in the page, no request). */
+async function perfettoExport(page: Page): Promise<{ traceEvents: { name: string; ph: string; ts?: number; cat?: string; tid?: number }[] }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#perfetto')]);
+  const path = await download.path();
+  return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 /** The terminal's text as the DOM holds it. */
@@ -111,7 +125,19 @@ test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts c
   await page.keyboard.type('filetest\n'); // a user test, as the course runs them
   await waitForTerminal(page, /filetest[\s\S]*PASS[\s\S]*\$ $/m, 120_000);
   await shot(page, '2-shell-commands-and-vm');
+  // Reset: a fresh machine boots to the shell again, and runs commands as before.
+  await page.click('#reboot');
+  await waitForTerminal(page, /^(?![\s\S]*filetest)[\s\S]*^\$ $/m); // cleared, then a new prompt
+  await page.click('#terminal');
+  await page.keyboard.type('echo hi | wc\n');
+  await waitForTerminal(page, /^\s*1 1 3\s*$/m);
   assert.deepEqual(requests, [], 'the page makes no network request after load');
+  assert.deepEqual(lateRequests, [], 'no request reached the network interception after load');
+  // The interception is armed: a request the test makes from the page is caught and refused.
+  assert.equal(await page.evaluate(() => fetch('/probe').then(() => 'fetched', () => 'refused')), 'refused');
+  assert.deepEqual(lateRequests.splice(0), [`${url}probe`]);
+  const probeError = pageErrors.findIndex((e) => /ERR_FAILED/.test(e)); // the console's note of that refused probe
+  if (probeError >= 0) pageErrors.splice(probeError, 1);
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
@@ -144,6 +170,11 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await page.click('#picture circle.step[data-step="alltraps"]');
   assert.match(await page.textContent('#step-code') ?? '', /alltraps[\s\S]*push/);
   await shot(page, '4-trace-write');
+  // Export for Perfetto: the same trace as Chrome trace JSON, its instant events the picture's steps.
+  const exported = await perfettoExport(page);
+  const instants = exported.traceEvents.filter((e) => e.ph === 'i').map((e) => e.name);
+  for (const s of ['int', 'alltraps', 'trap', 'syscall', 'sys', 'iretq']) assert.ok(instants.includes(s), `${s} exported`);
+  assert.ok(exported.traceEvents.some((e) => e.ph === 'X' && /^write\(1, 0x[0-9a-f]+, 21\) = 21/.test(e.name)), 'the write as a slice');
 
   await page.selectOption('#examples', { label: 'open() and read() a file' });
   await page.click('#trace');
@@ -230,6 +261,10 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.equal(BigInt(trip[trip.length - 1].rip), BigInt(trip[0].rip) + 2n, 'the app resumes after its int $64');
   assert.deepEqual(new Set(dots.map((d) => d.layer)), new Set(['guest-app', 'host', 'monitor', 'guest-kernel']));
   await shot(page, '7b-trace-guest-vm-path');
+  const vmExport = await perfettoExport(page);
+  const vmInstants = vmExport.traceEvents.filter((e) => e.ph === 'i');
+  assert.equal(vmInstants.length, raw.length, 'every monitor event exported');
+  assert.deepEqual(vmInstants.slice(first, last + 1).map((e) => [e.name, e.ts]), trip.map((e) => [e.kind, e.count]));
 
   await page.selectOption('#examples', { label: 'a signal handler (SIGALRM)' });
   // A broken program: the error names the line, and the editor marks it.
@@ -242,6 +277,7 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.match(message ?? '', /alarm\.s:\d+:\d+: error:/);
   assert.equal(await page.locator('.cm-error-line').count(), 1);
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lateRequests, [], 'no network request after load');
   await page.close();
 });
 
@@ -280,5 +316,6 @@ test('C in the editor: xk cc compiles hello.c and open()+read() in the page; Tra
   assert.equal(await page.locator('.cm-error-line').count(), 1);
   await shot(page, '9-c-compile-error');
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lateRequests, [], 'no network request after load');
   await page.close();
 });
