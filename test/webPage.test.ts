@@ -260,6 +260,8 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.match(iret[0].mnemonic ?? '', /^iret/);
   assert.equal(BigInt(trip[trip.length - 1].rip), BigInt(trip[0].rip) + 2n, 'the app resumes after its int $64');
   assert.deepEqual(new Set(dots.map((d) => d.layer)), new Set(['guest-app', 'host', 'monitor', 'guest-kernel']));
+  await page.click('#picture circle.step >> nth=0'); // the exit: the guest app's own int $64, disassembled
+  assert.match(await page.textContent('#step-code') ?? '', new RegExp(`${trip[0].rip.slice(2)}:\\s+int\\s+\\$0x40`));
   await shot(page, '7b-trace-guest-vm-path');
   const vmExport = await perfettoExport(page);
   const vmInstants = vmExport.traceEvents.filter((e) => e.ph === 'i');

@@ -10,7 +10,7 @@ import type { VmEvent } from '../../src/vmm/monitor.js';
 import type { PathPicture, PathStep } from './protocol.js';
 
 /** A monitor event with the machine's instruction count when it happened. */
-export type StampedVmEvent = VmEvent & { count: number };
+export type StampedVmEvent = VmEvent & { count: number; code?: string };
 
 /** The guest's system call vector (guest/defs.h: the guest kernel's int $64). */
 const T_SYSCALL = 64;
@@ -26,22 +26,22 @@ export function vmStep(e: StampedVmEvent): PathStep {
   switch (e.kind) {
     case 'exit': {
       const what = e.trapno === T_SYSCALL ? 'int $64 through the host kernel\'s gate' : `trap ${e.trapno} (err ${hex(BigInt(e.err))})`;
-      return { count: e.count, layer: 'host', step: 'exit', text: `exit: ${who(e.cpl)} at ${hex(e.rip)}: ${what} -> alltraps -> trap() -> monitor`, code: '' };
+      return { count: e.count, layer: 'host', step: 'exit', text: `exit: ${who(e.cpl)} at ${hex(e.rip)}: ${what} -> alltraps -> trap() -> monitor`, code: e.code ?? '' };
     }
     case 'emulate':
       return {
         count: e.count, layer: 'monitor', step: 'emulate',
         text: `emulate ${e.mnemonic} at ${hex(e.rip)} on the guest's processor (cpl ${e.cpl} -> ${e.nextCpl}, next ${hex(e.nextRip)}, ${e.instructions} instruction${e.instructions === 1 ? '' : 's'})`,
-        code: '',
+        code: e.code ?? '',
       };
     case 'deliver':
       return {
         count: e.count, layer: 'monitor', step: 'deliver',
         text: `deliver ${e.external ? 'virtual interrupt' : 'vector'} ${e.vector} through the guest's IDT -> ${hex(e.rip)} (cpl ${e.cpl})`,
-        code: '',
+        code: e.code ?? '',
       };
     case 'resume':
-      return { count: e.count, layer: lane(e.cpl), step: 'resume', text: `${who(e.cpl)} runs at ${hex(e.rip)}`, code: '' };
+      return { count: e.count, layer: lane(e.cpl), step: 'resume', text: `${who(e.cpl)} runs at ${hex(e.rip)}`, code: e.code ?? '' };
   }
 }
 

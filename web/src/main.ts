@@ -100,7 +100,8 @@ const pathSelect = $<HTMLSelectElement>('paths');
 const showPath = (i: number): void => {
   const path = paths[i];
   $('picture').replaceChildren(...(path ? [drawPath(path)] : []));
-  $('trap-frame').textContent = path?.trapFrame ?? (path?.kind === 'signal' ? 'a signal delivery: see the system calls around it' : '');
+  $('trap-frame').textContent = path?.trapFrame ?? (path?.kind === 'signal' ? 'a signal delivery: see the system calls around it'
+    : path?.kind === 'vm' ? 'a guest system call under the monitor: click a step for the guest\'s code at its rip' : '');
   $('step-code').textContent = 'click a step of the picture to see the code at the CPU\'s rip then';
   $('picture').querySelectorAll<SVGCircleElement>('circle.step').forEach((dot, n) => {
     dot.addEventListener('click', () => {

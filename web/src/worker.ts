@@ -188,7 +188,12 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
   const vmEvents: StampedVmEvent[] = [];
   const watchGuest = trace && guest;
   const monitor = watchGuest
-    ? watchedKernelMonitor((e) => { if (vmEvents.length < 200_000) vmEvents.push({ ...e, count: session?.machine.cpu.instructionCount ?? 0 }); })
+    ? watchedKernelMonitor((e) => {
+      if (vmEvents.length >= 200_000) return;
+      // The guest's code at the event's rip, read through the page tables the CPU has now (the guest's shadow tables).
+      const code = session && vmEvents.length < 20_000 ? codeAt(session, Number(BigInt.asIntN(64, e.rip)), 3) : undefined;
+      vmEvents.push({ ...e, count: session?.machine.cpu.instructionCount ?? 0, code });
+    })
     : kernelMonitor;
   post({ kind: 'output', text: `\r\n\x1b[2m--- xk run ${argv.join(' ')}${trace ? ' (traced)' : ''} ---\x1b[0m\r\n` });
   setConsoleEcho(true);
@@ -207,7 +212,7 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
   if (watchGuest) {
     // The guest runs at full speed (no hardware tracer); the picture is the monitor's view of its system calls.
     await runLoop(started, mine, () => {
-      const json = JSON.stringify(vmEvents, (_k, v: unknown) => typeof v === 'bigint' ? '0x' + BigInt.asUintN(64, v).toString(16) : v);
+      const json = JSON.stringify(vmEvents, (k, v: unknown) => k === 'code' ? undefined : typeof v === 'bigint' ? '0x' + BigInt.asUintN(64, v).toString(16) : v);
       post({ kind: 'trace', text: vmEventsText(vmEvents), paths: guestPaths(vmEvents), perfetto: vmChromeTrace(vmEvents), vmEvents: json });
       if (mine === generation) void bootShell();
     });
