@@ -125,6 +125,14 @@ test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts c
   await page.keyboard.type('filetest\n'); // a user test, as the course runs them
   await waitForTerminal(page, /filetest[\s\S]*PASS[\s\S]*\$ $/m, 120_000);
   await shot(page, '2-shell-commands-and-vm');
+  // The terminal resizes with the window (60vh): fewer rows in a shorter window, as its DOM rows show.
+  const rowsNow = (): Promise<number> => page.evaluate(() => document.querySelector('#terminal .xterm-accessibility-tree')?.children.length ?? 0);
+  const tallRows = await rowsNow();
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await page.waitForFunction((n) => (document.querySelector('#terminal .xterm-accessibility-tree')?.children.length ?? n) < n, tallRows);
+  assert.ok(await rowsNow() < tallRows);
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // Reset: a fresh machine boots to the shell again, and runs commands as before.
   await page.click('#reboot');
   await waitForTerminal(page, /^(?![\s\S]*filetest)[\s\S]*^\$ $/m); // cleared, then a new prompt
