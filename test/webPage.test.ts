@@ -59,12 +59,26 @@ after(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
+/** Requests made after the page (and its worker) loaded: intercepted, refused and recorded. Must stay empty. */
+const lateRequests: string[] = [];
+
 async function openPage(): Promise<Page> {
-  const page = await browser!.newPage();
+  const context = await browser!.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
   await page.goto(url);
+  await page.waitForSelector('#terminal .xterm-accessibility-tree');
+  // From here on nothing may touch the network: every request (the page's or its worker's) is aborted and recorded.
+  await context.route('**/*', (route) => { lateRequests.push(route.request().url()); return route.abort(); });
   return page;
+}
+
+/** The JSON the "export for Perfetto" link downloads (a blob: URL made in the page, no request). */
+async function perfettoExport(page: Page): Promise<{ traceEvents: { name: string; ph: string; ts?: number; cat?: string; tid?: number }[] }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#perfetto')]);
+  const path = await download.path();
+  return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 /** The terminal's text as the DOM holds it. */
@@ -111,7 +125,27 @@ test('the page boots xk to the shell; ls and a pipeline run; Ctrl-C interrupts c
   await page.keyboard.type('filetest\n'); // a user test, as the course runs them
   await waitForTerminal(page, /filetest[\s\S]*PASS[\s\S]*\$ $/m, 120_000);
   await shot(page, '2-shell-commands-and-vm');
+  // The terminal resizes with the window (60vh): fewer rows in a shorter window, as its DOM rows show.
+  const rowsNow = (): Promise<number> => page.evaluate(() => document.querySelector('#terminal .xterm-accessibility-tree')?.children.length ?? 0);
+  const tallRows = await rowsNow();
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await page.waitForFunction((n) => (document.querySelector('#terminal .xterm-accessibility-tree')?.children.length ?? n) < n, tallRows);
+  assert.ok(await rowsNow() < tallRows);
+  await page.setViewportSize({ width: 1280, height: 720 });
+
+  // Reset: a fresh machine boots to the shell again, and runs commands as before.
+  await page.click('#reboot');
+  await waitForTerminal(page, /^(?![\s\S]*filetest)[\s\S]*^\$ $/m); // cleared, then a new prompt
+  await page.click('#terminal');
+  await page.keyboard.type('echo hi | wc\n');
+  await waitForTerminal(page, /^\s*1 1 3\s*$/m);
   assert.deepEqual(requests, [], 'the page makes no network request after load');
+  assert.deepEqual(lateRequests, [], 'no request reached the network interception after load');
+  // The interception is armed: a request the test makes from the page is caught and refused.
+  assert.equal(await page.evaluate(() => fetch('/probe').then(() => 'fetched', () => 'refused')), 'refused');
+  assert.deepEqual(lateRequests.splice(0), [`${url}probe`]);
+  const probeError = pageErrors.findIndex((e) => /ERR_FAILED/.test(e)); // the console's note of that refused probe
+  if (probeError >= 0) pageErrors.splice(probeError, 1);
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
@@ -144,6 +178,11 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await page.click('#picture circle.step[data-step="alltraps"]');
   assert.match(await page.textContent('#step-code') ?? '', /alltraps[\s\S]*push/);
   await shot(page, '4-trace-write');
+  // Export for Perfetto: the same trace as Chrome trace JSON, its instant events the picture's steps.
+  const exported = await perfettoExport(page);
+  const instants = exported.traceEvents.filter((e) => e.ph === 'i').map((e) => e.name);
+  for (const s of ['int', 'alltraps', 'trap', 'syscall', 'sys', 'iretq']) assert.ok(instants.includes(s), `${s} exported`);
+  assert.ok(exported.traceEvents.some((e) => e.ph === 'X' && /^write\(1, 0x[0-9a-f]+, 21\) = 21/.test(e.name)), 'the write as a slice');
 
   await page.selectOption('#examples', { label: 'open() and read() a file' });
   await page.click('#trace');
@@ -198,6 +237,45 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   await waitForTerminal(page, /\[guest\] shutdown\s*\nvm: guest\.elf powered off with status 0/, 120_000);
   await shot(page, '7-guest-user-program');
 
+  // Trace of the guest: the VM path drawn from the monitor's own events of that run.
+  await page.click('#trace');
+  await page.waitForSelector('#trace-pane:not([hidden]) svg.path-picture', { timeout: 120_000 });
+  type Raw = { kind: string; count: number; rip: string; cpl: number; trapno?: number; mnemonic?: string; nextCpl?: number; nextRip?: string; vector?: number };
+  const raw = JSON.parse(await page.textContent('#vm-events') ?? '[]') as Raw[];
+  // The guest app's first system call, found in the events by the test itself: from its exit to the app's next resume.
+  const first = raw.findIndex((e) => e.kind === 'exit' && e.trapno === 64 && e.cpl === 3);
+  assert.ok(first >= 0, `no int $64 from the guest app among ${raw.length} events`);
+  const last = raw.findIndex((e, i) => i > first && e.kind === 'resume' && e.cpl === 3);
+  assert.ok(last > first);
+  const trip = raw.slice(first, last + 1);
+  const vmTitles = await page.$$eval('#paths option', (options) => options.map((o) => o.textContent ?? ''));
+  assert.match(vmTitles[0], new RegExp(`^guest system call at ${trip[0].rip}:`), vmTitles.join('\n'));
+  await page.selectOption('#paths', { index: 0 });
+  const dots = await page.$$eval('#picture circle.step', (ds) => ds.map((d) => ({ step: d.getAttribute('data-step'), layer: d.getAttribute('data-layer'), count: Number(d.getAttribute('data-count')) })));
+  const texts = await page.$$eval('#picture text.step-text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.equal(dots.length, trip.length, `picture: ${dots.map((d) => d.step).join(' ')}`);
+  const laneOf = (e: Raw): string => e.kind === 'exit' ? 'host' : e.kind === 'resume' ? (e.cpl === 3 ? 'guest-app' : 'guest-kernel') : 'monitor';
+  trip.forEach((e, i) => {
+    assert.deepEqual(dots[i], { step: e.kind, layer: laneOf(e), count: e.count }, `step ${i}`);
+    assert.ok(texts[i].includes(e.rip), `step ${i} names rip ${e.rip}: ${texts[i]}`);
+  });
+  // The lecture's path: guest app -> host -> the monitor runs the int through the guest's IDT -> guest kernel -> ... -> iretq emulated -> guest app.
+  const int = trip.find((e) => e.kind === 'emulate' && e.mnemonic === 'int');
+  assert.ok(int && int.cpl === 3 && int.nextCpl === 0, JSON.stringify(trip));
+  assert.ok(trip.some((e) => e.kind === 'resume' && e.cpl === 0 && e.rip === int.nextRip), `the guest kernel runs its handler: ${JSON.stringify(trip)}`);
+  const iret = trip.filter((e) => e.kind === 'emulate' && e.cpl === 0 && e.nextCpl === 3);
+  assert.equal(iret.length, 1, JSON.stringify(trip));
+  assert.match(iret[0].mnemonic ?? '', /^iret/);
+  assert.equal(BigInt(trip[trip.length - 1].rip), BigInt(trip[0].rip) + 2n, 'the app resumes after its int $64');
+  assert.deepEqual(new Set(dots.map((d) => d.layer)), new Set(['guest-app', 'host', 'monitor', 'guest-kernel']));
+  await page.click('#picture circle.step >> nth=0'); // the exit: the guest app's own int $64, disassembled
+  assert.match(await page.textContent('#step-code') ?? '', new RegExp(`${trip[0].rip.slice(2)}:\\s+int\\s+\\$0x40`));
+  await shot(page, '7b-trace-guest-vm-path');
+  const vmExport = await perfettoExport(page);
+  const vmInstants = vmExport.traceEvents.filter((e) => e.ph === 'i');
+  assert.equal(vmInstants.length, raw.length, 'every monitor event exported');
+  assert.deepEqual(vmInstants.slice(first, last + 1).map((e) => [e.name, e.ts]), trip.map((e) => [e.kind, e.count]));
+
   await page.selectOption('#examples', { label: 'a signal handler (SIGALRM)' });
   // A broken program: the error names the line, and the editor marks it.
   await page.click('#editor .cm-content');
@@ -209,6 +287,7 @@ test('Run builds the editor\'s assembly with xk as/ld in the page; Trace draws e
   assert.match(message ?? '', /alarm\.s:\d+:\d+: error:/);
   assert.equal(await page.locator('.cm-error-line').count(), 1);
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lateRequests, [], 'no network request after load');
   await page.close();
 });
 
@@ -247,5 +326,6 @@ test('C in the editor: xk cc compiles hello.c and open()+read() in the page; Tra
   assert.equal(await page.locator('.cm-error-line').count(), 1);
   await shot(page, '9-c-compile-error');
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lateRequests, [], 'no network request after load');
   await page.close();
 });

@@ -16,7 +16,7 @@
 import { prepareGuestImage } from './guestImage.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
-import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
+import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
 import { Vcpu } from './vcpu.js';
@@ -58,6 +58,8 @@ export interface SpawnVmOptions {
   /** The guest's serial output (default: the console). */
   serialOut?: (bytes: Uint8Array) => void;
   parent?: Proc | null;
+  /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
+  onEvent?: VmEventListener;
 }
 
 /**
@@ -97,6 +99,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     translationChanged,
     exits: new Map(),
     patches: image.patches,
+    onEvent: options.onEvent,
   };
   guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0 };
 
@@ -165,6 +168,9 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   guest.enteredAt = k.cpu.instructionCount;
   const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
+  const watch = guest.state.onEvent;
+  // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
+  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl });
   let outcome: TrapOutcome;
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
@@ -183,6 +189,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
   fromVmFrame(tf, frame);
+  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl });
   if (outcome.action === 'stop') {
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
@@ -211,3 +218,8 @@ function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
 export const kernelMonitor: VirtualMachineMonitorFactory = (memory) => ({
   spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { parent }),
 });
+
+/** The same monitor, with every VM it boots watched by `onEvent` (the page's VM path picture). */
+export function watchedKernelMonitor(onEvent: VmEventListener): VirtualMachineMonitorFactory {
+  return (memory) => ({ spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { parent, onEvent }) });
+}

@@ -52,7 +52,23 @@ export interface VmState {
   patches: Map<number, Uint8Array>;
   /** Statistics: exits by kind. */
   exits: Map<string, number>;
+  /** Who watches the VM's path (the page's picture); absent, the monitor emits nothing and pays nothing. */
+  onEvent?: VmEventListener;
 }
+
+/**
+ * One step of the VM path, as the monitor sees it: the guest left the real CPU
+ * (`exit`, from the host's trap code), the monitor ran an instruction on the
+ * guest's processor (`emulate`), delivered a vector through the guest's IDT
+ * (`deliver`), or the guest runs again (`resume`). rip and cpl are the guest's
+ * (virtual CPL: 3 = the guest's application, 0 = the guest kernel).
+ */
+export type VmEvent =
+  | { kind: 'exit'; trapno: number; err: number; rip: bigint; cpl: number }
+  | { kind: 'emulate'; mnemonic: string; rip: bigint; cpl: number; nextRip: bigint; nextCpl: number; instructions: number }
+  | { kind: 'deliver'; vector: number; rip: bigint; cpl: number; external: boolean }
+  | { kind: 'resume'; rip: bigint; cpl: number };
+export type VmEventListener = (event: VmEvent) => void;
 
 export type TrapOutcome =
   | { action: 'resume' }
@@ -116,8 +132,13 @@ function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | unde
   const { vcpu } = vm;
   const retired = vm.cpu.retired;
   const cpl = vcpu.cpl;
+  const rip = vm.onEvent ? tf.rip : 0n;
   const step = vm.cpu.execute(vcpu, tf, vm.devices, original);
   vcpu.extraTicks += vm.cpu.retired - retired - (realRetired ? 1 : 0);
+  if (vm.onEvent) {
+    vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: tf.rip, nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired });
+    if (step.kind === 'done' && step.delivered !== undefined) vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: tf.rip, cpl: vcpu.cpl, external: false });
+  }
   count(vm, kind === '' || kind.endsWith('-') ? kind + step.mnemonic : kind);
   if (step.kind === 'done' && step.delivered !== undefined) count(vm, `reflected-${step.delivered}`);
   if (vcpu.cpl !== cpl) vm.translationChanged();
@@ -147,7 +168,9 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
     if (line >= 0) {
       count(vm, 'virtual-interrupt');
       const cpl = vcpu.cpl;
-      const step = vm.cpu.deliver(vcpu, tf, devices.pic.acknowledge(line), undefined, false);
+      const vector = devices.pic.acknowledge(line);
+      const step = vm.cpu.deliver(vcpu, tf, vector, undefined, false);
+      vm.onEvent?.({ kind: 'deliver', vector, rip: tf.rip, cpl: vcpu.cpl, external: true });
       if (vcpu.cpl !== cpl) vm.translationChanged();
       if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     }

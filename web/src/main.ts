@@ -100,7 +100,8 @@ const pathSelect = $<HTMLSelectElement>('paths');
 const showPath = (i: number): void => {
   const path = paths[i];
   $('picture').replaceChildren(...(path ? [drawPath(path)] : []));
-  $('trap-frame').textContent = path?.trapFrame ?? (path?.kind === 'signal' ? 'a signal delivery: see the system calls around it' : '');
+  $('trap-frame').textContent = path?.trapFrame ?? (path?.kind === 'signal' ? 'a signal delivery: see the system calls around it'
+    : path?.kind === 'vm' ? 'a guest system call under the monitor: click a step for the guest\'s code at its rip' : '');
   $('step-code').textContent = 'click a step of the picture to see the code at the CPU\'s rip then';
   $('picture').querySelectorAll<SVGCircleElement>('circle.step').forEach((dot, n) => {
     dot.addEventListener('click', () => {
@@ -126,8 +127,9 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case 'trace':
       paths = m.paths;
-      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`${p.kind === 'signal' ? '' : 'pid ' + p.pid + ': '}${p.title}`, String(i))));
+      pathSelect.replaceChildren(...paths.map((p, i) => new Option(`${p.kind === 'syscall' ? 'pid ' + p.pid + ': ' : ''}${p.title}`, String(i))));
       $('trace-text').textContent = m.text;
+      $('vm-events').textContent = m.vmEvents ?? ''; // the monitor's own events (JSON), for tools and the tests
       $<HTMLAnchorElement>('perfetto').href = URL.createObjectURL(new Blob([m.perfetto], { type: 'application/json' }));
       $('trace-pane').hidden = false;
       showPath(0);

@@ -7,13 +7,14 @@ export interface PathPicture {
   steps: PathStep[];
   /** The trap frame on the kernel stack when trap() was entered, field by field (monitor `tf`). */
   trapFrame?: string;
-  /** 'syscall' or 'signal' (a delivery: kernel -> handler -> trampoline -> sigreturn). */
-  kind: 'syscall' | 'signal';
+  /** 'syscall', 'signal' (a delivery: kernel -> handler -> trampoline -> sigreturn) or 'vm' (a guest app's system call under the monitor). */
+  kind: 'syscall' | 'signal' | 'vm';
 }
 
 export interface PathStep {
   count: number;
-  layer: 'user' | 'cpu' | 'entry' | 'kernel';
+  /** The lane: user/cpu/entry/kernel for xk's own paths; guest-app/host/monitor/guest-kernel for the VM path. */
+  layer: 'user' | 'cpu' | 'entry' | 'kernel' | 'guest-app' | 'host' | 'monitor' | 'guest-kernel';
   step: string;
   text: string;
   /** xk's disassembly at the CPU's rip when the step was recorded. */
@@ -53,6 +54,6 @@ export type FromWorker =
   | { kind: 'status'; text: string }
   /** The program did not build; line is 1-based in the editor, 0 when unknown. */
   | { kind: 'buildError'; line: number; message: string }
-  | { kind: 'trace'; text: string; paths: PathPicture[]; perfetto: string }
+  | { kind: 'trace'; text: string; paths: PathPicture[]; perfetto: string; vmEvents?: string }
   | { kind: 'machine'; view: MachineView }
   | { kind: 'exited'; status: number | null; message: string };

@@ -8,7 +8,8 @@ import { assemble } from '../../src/toolchain/assembler/assembler.js';
 import { AssemblyErrors } from '../../src/toolchain/assembler/assemblyError.js';
 import { compileC } from '../../src/toolchain/cc/compile.js';
 import { buildGuestImage } from '../../src/build/guestImage.js';
-import { kernelMonitor } from '../../src/vmm/kernelProcess.js';
+import { kernelMonitor, watchedKernelMonitor } from '../../src/vmm/kernelProcess.js';
+import { guestPaths, vmChromeTrace, vmEventsText, type StampedVmEvent } from './guestPaths.js';
 import { setConsoleEcho } from '../../src/kernel/files/console.js';
 import type { TraceEvent } from '../../src/kernel/traceEvents.js';
 import { traceSession } from '../../src/trace/hardwareTracer.js';
@@ -183,6 +184,17 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
     events.push(e);
   };
   const name = argv[0];
+  // A traced guest: the monitor's own events (exit, emulate, deliver, resume), stamped with the machine's clock.
+  const vmEvents: StampedVmEvent[] = [];
+  const watchGuest = trace && guest;
+  const monitor = watchGuest
+    ? watchedKernelMonitor((e) => {
+      if (vmEvents.length >= 200_000) return;
+      // The guest's code at the event's rip, read through the page tables the CPU has now (the guest's shadow tables).
+      const code = session && vmEvents.length < 20_000 ? codeAt(session, Number(BigInt.asIntN(64, e.rip)), 3) : undefined;
+      vmEvents.push({ ...e, count: session?.machine.cpu.instructionCount ?? 0, code });
+    })
+    : kernelMonitor;
   post({ kind: 'output', text: `\r\n\x1b[2m--- xk run ${argv.join(' ')}${trace ? ' (traced)' : ''} ---\x1b[0m\r\n` });
   setConsoleEcho(true);
   paused = false;
@@ -190,13 +202,22 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
     program: { path: name, image, argv },
     programs: progs,
     entrySource,
-    monitor: kernelMonitor,
-    trace: trace ? record : undefined,
+    monitor,
+    trace: trace && !guest ? record : undefined,
     output: (bytes) => post({ kind: 'output', text: latin1(bytes) }),
   });
   setConsoleEcho(true);
   session = started;
   current = started;
+  if (watchGuest) {
+    // The guest runs at full speed (no hardware tracer); the picture is the monitor's view of its system calls.
+    await runLoop(started, mine, () => {
+      const json = JSON.stringify(vmEvents, (k, v: unknown) => k === 'code' ? undefined : typeof v === 'bigint' ? '0x' + BigInt.asUintN(64, v).toString(16) : v);
+      post({ kind: 'trace', text: vmEventsText(vmEvents), paths: guestPaths(vmEvents), perfetto: vmChromeTrace(vmEvents), vmEvents: json });
+      if (mine === generation) void bootShell();
+    });
+    return;
+  }
   if (trace) {
     started.kernel.files.consoleInputEnd(); // a traced program reads no terminal input
     const finished = traceSession(started, record, 20_000_000);
