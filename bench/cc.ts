@@ -3,7 +3,7 @@
 //     through xk cc to assembly, in lines per second;
 //  2. run speed on xk of one integer program (sieve, sort, hashing) built by
 //     xk cc -O0 and -O1 and by gcc -O0 and -O2 (gcc -S, then xk as and xk ld
-//     with the same user library): wall time of each run on xk and the ratios,
+//     with the same user library): wall time and instructions of each run on xk and the ratios,
 //     all in this one run. Each time is the best of RUNS runs.
 
 import { execFileSync } from 'node:child_process';
@@ -91,8 +91,8 @@ function gccImage(level: string): Uint8Array {
   return linkWithUserLibrary([{ name: 'bench.o', bytes: assemble(asm, { fileName: 'bench.s' }).object }]);
 }
 
-async function runOnXk(image: Uint8Array): Promise<{ t: number; output: string }> {
-  let best = Infinity, output = '';
+async function runOnXk(image: Uint8Array): Promise<{ t: number; output: string; n: number }> {
+  let best = Infinity, output = '', n = 0;
   for (let r = 0; r < RUNS; r++) {
     output = '';
     const t0 = process.hrtime.bigint();
@@ -102,8 +102,9 @@ async function runOnXk(image: Uint8Array): Promise<{ t: number; output: string }
     }, 2_000_000_000);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
     if (res.status !== 0) throw new Error(`bench exited ${res.status}: ${res.message}`);
+    n = res.session.machine.cpu.instructionCount;
   }
-  return { t: best, output: output.trim() };
+  return { t: best, output: output.trim(), n };
 }
 
 export async function ccBench(): Promise<void> {
@@ -113,9 +114,9 @@ export async function ccBench(): Promise<void> {
   else console.log('gcc not installed: xk cc only');
   const times = new Map<string, number>();
   for (const [name, image] of builds) {
-    const { t, output } = await runOnXk(image);
+    const { t, output, n } = await runOnXk(image);
     times.set(name, t);
-    console.log(`${name} program on xk: ${(t * 1000).toFixed(0)} ms (output ${output})`);
+    console.log(`${name} program on xk: ${(t * 1000).toFixed(0)} ms, ${(n / 1e6).toFixed(1)} M instructions (kernel boot included; output ${output})`);
   }
   const ratio = (a: string, b: string): string => (times.has(a) && times.has(b) ? `${a} / ${b} = ${(times.get(a)! / times.get(b)!).toFixed(2)}x the time` : '');
   console.log(['xk cc -O1 / xk cc -O0', 'xk cc -O0 / gcc -O0', 'xk cc -O1 / gcc -O2', 'xk cc -O0 / gcc -O2']
