@@ -169,7 +169,7 @@ export class FunctionGen implements AsmHost {
     const walk = (n: Node): void => {
       if (seen.has(n)) return;
       seen.add(n);
-      if (n.kind !== 'var' && n.variable) inMemory.add(n.variable);
+      if ((n.kind === 'memzero' || n.kind === 'compound') && n.variable) inMemory.add(n.variable);
       if ((n.kind === 'addr' || n.kind === 'member') && n.lhs?.kind === 'var') inMemory.add(n.lhs.variable!);
       for (const [key, value] of Object.entries(n)) {
         if (key === 'type' || key === 'variable' || key === 'location' || key === 'temp') continue;
