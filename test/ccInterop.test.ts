@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './helpers/userBuild.js';
-import { GEN_CFLAGS } from '../src/build/generateUserAssembly.js';
+import { GEN_CFLAGS } from '../src/build/gcc.js';
 import { haveGcc, runNative, runOnXk } from './helpers/ccOracle.js';
 import { xkccObject, xkccUserLibrary } from './helpers/xkccBuild.js';
 

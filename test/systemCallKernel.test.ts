@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gccVersion } from '../src/build/generateUserAssembly.js';
+import { gccVersion } from '../src/build/gcc.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');

@@ -1,5 +1,5 @@
-// The user programs built by xk's OWN toolchain (user/gen/*.s + crt0.S + usys.S
-// through xk's assembler and linker) run on xk: `xk run` with no program boots
+// The user programs built by xk's OWN toolchain (user/*.c through xk cc, crt0.S + usys.S,
+// all through xk's assembler and linker) run on xk: `xk run` with no program boots
 // to the shell, the user tests pass, and `xk run prog.s` links a hand-written
 // program with the user library (printf).
 
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { buildUserBinaries, buildUserPrograms } from '../src/build/userPrograms.js';
 import { runToCompletion } from '../src/kernel/boot/session.js';
 import { README_TEXT, SMALL_TEXT } from '../src/kernel/fs/mkfs.js';
-import { gccVersion } from '../src/build/generateUserAssembly.js';
+import { gccVersion } from '../src/build/gcc.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
@@ -91,7 +91,7 @@ test("the README's list of default programs is the list xk builds", () => {
   const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
   const listed = readme.match(/the user programs \(`([^`]+)`\)/)?.[1].split(' ');
   assert.ok(listed, 'README names the user programs');
-  const programs = fs.readdirSync(path.join(REPO_ROOT, 'user', 'gen', 'programs')).map((f) => f.replace(/\.s$/, ''));
+  const programs = fs.readdirSync(path.join(REPO_ROOT, 'user', 'programs')).filter((f) => f.endsWith('.c')).map((f) => f.replace(/\.c$/, ''));
   assert.deepEqual([...listed].sort(), programs.sort());
   for (const name of programs) assert.ok(buildUserPrograms().has(name), `xk builds ${name}`);
 });

@@ -1,6 +1,7 @@
 // Building the user programs from their sources with xk's own toolchain, given
-// the files as text: user/lib/crt0.S, a usys stub file, and the assembly in
-// user/gen (gcc -S output, see generateUserAssembly.ts). No host file system is
+// the files as text: user/lib/crt0.S, a usys stub file, and the C files of
+// user/lib, user/programs and user/tests, compiled by xk cc (-O1, the level
+// user/BUILD.md gives gcc), assembled by xk as, linked by xk ld. No host file system is
 // touched here, so the web page builds the same programs from bundled sources;
 // userPrograms.ts is the Node side, reading the repository and caching the result.
 //
@@ -12,6 +13,7 @@ import { assemble } from '../toolchain/assembler/assembler.js';
 import { readElf } from '../toolchain/elf/reader.js';
 import { SHN_UNDEF, STB_LOCAL } from '../toolchain/elf/elfTypes.js';
 import { link } from '../toolchain/linker/link.js';
+import { compileC } from '../toolchain/cc/compile.js';
 
 export interface ObjectInput {
   name: string;
@@ -36,8 +38,8 @@ export interface UserBinaries {
 export interface UserSourceFiles {
   /** The file's text, or undefined when there is no such file. */
   read(relativePath: string): string | undefined;
-  /** The .s files of user/gen/<folder>, sorted, as relative paths. */
-  generated(folder: 'lib' | 'programs' | 'tests'): string[];
+  /** The .c files of user/<folder> (not its subfolders), sorted, as relative paths. */
+  cSources(folder: 'lib' | 'programs' | 'tests'): string[];
 }
 
 export class UserBuildError extends Error {}
@@ -45,7 +47,7 @@ export class UserBuildError extends Error {}
 /** Assembles one file of user/ with xk's assembler; #include looks in user/include. */
 export function assembleUserSource(relativePath: string, files: UserSourceFiles): ObjectInput {
   const text = files.read(relativePath);
-  if (text === undefined) throw new UserBuildError(`user programs: ${relativePath} is missing (run \`npm run gen:user\`?)`);
+  if (text === undefined) throw new UserBuildError(`user programs: ${relativePath} is missing`);
   const name = relativePath.replace(/^.*\//, '').replace(/\.[sS]$/, '.o');
   const readFile = (p: string): string => {
     const included = files.read(p);
@@ -59,10 +61,30 @@ export function assembleUserSource(relativePath: string, files: UserSourceFiles)
   }
 }
 
-/** crt0.o and the library "archive": the usys stubs (`usysPath`) and user/gen/lib. */
+/** The optimization level of the default user programs (user/BUILD.md builds them with gcc -O1). */
+export const USER_OPTIMIZE = 1;
+
+/** Compiles one C file of user/ with xk cc (#include looks beside it, then in user/include) and assembles it. */
+export function compileUserSource(relativePath: string, files: UserSourceFiles): ObjectInput {
+  const text = files.read(relativePath);
+  if (text === undefined) throw new UserBuildError(`user programs: ${relativePath} is missing`);
+  const name = relativePath.replace(/^.*\//, '').replace(/\.c$/, '.o');
+  const r = compileC(text, relativePath, {
+    includeDirs: [relativePath.replace(/\/[^/]*$/, ''), 'user/include'], defines: {}, optimize: USER_OPTIMIZE,
+    readFile: (p) => files.read(p.replace(/^\.\//, '')) ?? null,
+  });
+  if (r.assembly === undefined) throw new UserBuildError(`user programs: xk cc rejected ${relativePath}:\n${r.errors.join('\n')}`);
+  try {
+    return { name, bytes: assemble(r.assembly, { fileName: relativePath.replace(/\.c$/, '.s'), includeDirs: [], readFile: () => { throw new Error('no .include in compiled C'); } }).object };
+  } catch (e) {
+    throw new UserBuildError(`user programs: xk's assembler rejected xk cc's output for ${relativePath}:\n${(e as Error).message}`);
+  }
+}
+
+/** crt0.o and the library "archive": the usys stubs (`usysPath`) and user/lib/*.c. */
 export function buildUserLibrary(files: UserSourceFiles, usysPath = 'user/usys.S'): UserLibrary {
   const crt0 = assembleUserSource('user/lib/crt0.S', files);
-  const members = [usysPath, ...files.generated('lib')].map((f) => assembleUserSource(f, files));
+  const members = [assembleUserSource(usysPath, files), ...files.cSources('lib').map((f) => compileUserSource(f, files))];
   return { crt0, members };
 }
 
@@ -114,14 +136,14 @@ export function linkWithLibrary(objects: ObjectInput[], library: UserLibrary): U
   return link(chosen);
 }
 
-/** Every user program and user test in user/gen, each linked with the library. */
+/** Every user program and user test (user/programs/*.c, user/tests/*.c), each linked with the library. */
 export function buildUserBinariesFrom(files: UserSourceFiles, library: UserLibrary): UserBinaries {
   const build = (folder: 'programs' | 'tests'): Map<string, Uint8Array> => {
     const out = new Map<string, Uint8Array>();
-    for (const file of files.generated(folder)) {
-      const name = file.replace(/^.*\//, '').replace(/\.s$/, '');
+    for (const file of files.cSources(folder)) {
+      const name = file.replace(/^.*\//, '').replace(/\.c$/, '');
       try {
-        out.set(name, linkWithLibrary([assembleUserSource(file, files)], library));
+        out.set(name, linkWithLibrary([compileUserSource(file, files)], library));
       } catch (e) {
         if (e instanceof UserBuildError) throw e;
         throw new UserBuildError(`user programs: cannot link ${name}: ${(e as Error).message}`);

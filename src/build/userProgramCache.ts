@@ -1,7 +1,7 @@
 // A cache of the user programs built by xk's toolchain, so that `xk run` does
 // not assemble and link them again at every start. It lives in a private
 // folder under the host's temporary directory; the key is a hash of everything
-// the build reads: the user sources (user/gen, crt0.S, usys.S, the headers) and
+// the build reads: the user sources (the C files, crt0.S, usys.S, the headers) and
 // the code of the toolchain itself, so a changed assembler never reuses old
 // output. Any problem with the cache just means building again.
 
@@ -28,7 +28,7 @@ export function buildKey(root: string): string {
   const here = dirname(fileURLToPath(import.meta.url)); // src/build or dist/src/build
   const code = (name: string): boolean => /\.(js|ts)$/.test(name) && !name.endsWith('.d.ts');
   const files = [
-    ...filesUnder(join(root, 'user'), (name) => /\.(s|S|h)$/.test(name)),
+    ...filesUnder(join(root, 'user'), (name) => /\.(c|s|S|h)$/.test(name)),
     ...filesUnder(join(here, '..', 'toolchain'), code),
     ...filesUnder(join(here, '..', 'isa'), code),
     ...filesUnder(here, (name) => /^userProgram/.test(name) && code(name)),

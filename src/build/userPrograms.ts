@@ -21,10 +21,10 @@ export function repositorySources(root = repositoryRoot()): UserSourceFiles {
       const file = join(root, relativePath);
       return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     },
-    generated: (folder) => {
-      const dir = join(root, 'user', 'gen', folder);
+    cSources: (folder) => {
+      const dir = join(root, 'user', folder);
       if (!existsSync(dir)) return [];
-      return readdirSync(dir).filter((f) => f.endsWith('.s')).sort().map((f) => `user/gen/${folder}/${f}`);
+      return readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => `user/${folder}/${f}`);
     },
   };
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assemble } from '../toolchain/assembler/assembler.js';
-import { GEN_CFLAGS, gccVersion } from '../build/generateUserAssembly.js';
+import { GEN_CFLAGS, gccVersion } from '../build/gcc.js';
 import { repositoryRoot } from '../kernel/trap/kernelTextFiles.js';
 import { buildUserPrograms, linkWithUserLibrary } from '../build/userPrograms.js';
 import { compileFileToAssembly } from './ccCommand.js';

@@ -11,5 +11,5 @@ const byPath = new Map(Object.entries(files).map(([k, v]) => [k.replace(/^(\.\.\
 
 export const bundledSources: UserSourceFiles = {
   read: (relativePath) => byPath.get(relativePath.replace(/^\.\//, '')),
-  generated: (folder) => [...byPath.keys()].filter((p) => p.startsWith(`user/gen/${folder}/`) && p.endsWith('.s')).sort(),
+  cSources: (folder) => [...byPath.keys()].filter((p) => p.startsWith(`user/${folder}/`) && !p.slice(folder.length + 6).includes('/') && p.endsWith('.c')).sort(),
 };

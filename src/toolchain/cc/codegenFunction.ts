@@ -56,6 +56,8 @@ export class FunctionGen implements AsmHost {
   private namedStackBytes = 0;
   private savedOffset = 0;
   savedRegisters = false;
+  /** -O1: the callee-saved registers given to locals, saved at these frame offsets. */
+  private allocated: { register: string; offset: number }[] = [];
 
   constructor(private readonly fn: FunctionDef, private readonly ctx: UnitContext) {}
 
@@ -100,12 +102,14 @@ export class FunctionGen implements AsmHost {
     this.ins('movq %rsp, %rbp');
     if (this.frameSize > 0) this.ins(`subq $${this.frameSize}, %rsp`);
     if (this.savedRegisters) CALLEE_SAVED.forEach((r, i) => this.ins(`movq %${r}, ${this.savedOffset + 8 * i}(%rbp)`));
+    for (const a of this.allocated) this.ins(`movq %${a.register}, ${a.offset}(%rbp)`);
     this.storeParameters();
     this.statement(f.body);
     // Falling off the end of main returns 0 (C11 5.1.2.2.3); elsewhere the value is unspecified anyway.
     if (ret.kind !== 'void' && !isRecord(ret)) this.ins('movl $0, %eax');
     this.emit(`${this.returnLabel}:`);
     if (this.savedRegisters) CALLEE_SAVED.forEach((r, i) => this.ins(`movq ${this.savedOffset + 8 * i}(%rbp), %${r}`));
+    for (const a of this.allocated) this.ins(`movq ${a.offset}(%rbp), %${a.register}`);
     this.ins('leave');
     this.ins('ret');
     this.ins(`.size\t${v.symbol}, .-${v.symbol}`);
@@ -140,14 +144,50 @@ export class FunctionGen implements AsmHost {
       }
     }
     this.namedRegisters = regs;
+    const inRegisters = this.chooseRegisters();
+    for (const v of inRegisters) this.allocated.push({ register: v.register!, offset: slot(8, 8) });
     this.namedStackBytes = stack - 16;
     if (f.variable.type.variadic) this.vaAreaOffset = slot(GP_SAVE, 16);
-    for (const l of f.locals) l.offset = slot(Math.max(l.type.size, 1), Math.max(l.align ?? 1, l.type.align, l.type.size >= 16 ? 16 : 1));
+    for (const l of f.locals) if (!l.register) l.offset = slot(Math.max(l.type.size, 1), Math.max(l.align ?? 1, l.type.align, l.type.size >= 16 ? 16 : 1));
     if (f.hasAsm) {
       this.savedRegisters = true;
       this.savedOffset = slot(8 * CALLEE_SAVED.length, 8);
     }
     this.frameSize = alignUp(size, 16);
+  }
+
+  /**
+   * -O1: the scalar locals (and register-passed parameters) whose address is
+   * never taken, by use count, each given one of the callee-saved registers,
+   * which calls preserve. Functions with inline asm keep everything in memory.
+   */
+  private chooseRegisters(): Variable[] {
+    const f = this.fn;
+    if (this.ctx.optimize < 1 || f.hasAsm) return [];
+    const inMemory = new Set<Variable>();
+    const seen = new Set<Node>();
+    const walk = (n: Node): void => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      if ((n.kind === 'memzero' || n.kind === 'compound') && n.variable) inMemory.add(n.variable);
+      if ((n.kind === 'addr' || n.kind === 'member') && n.lhs?.kind === 'var') inMemory.add(n.lhs.variable!);
+      for (const [key, value] of Object.entries(n)) {
+        if (key === 'type' || key === 'variable' || key === 'location' || key === 'temp') continue;
+        if (Array.isArray(value)) for (const x of value) { if (x && typeof x === 'object' && 'kind' in x) walk(x as Node); }
+        else if (value && typeof value === 'object' && 'kind' in value) walk(value as Node);
+      }
+    };
+    walk(f.body);
+    const scalar = (v: Variable): boolean => {
+      const t = v.type;
+      return (isInteger(t) || t.kind === 'ptr' || t.kind === 'bool') && [1, 2, 4, 8].includes(t.size) && !t.isVolatile;
+    };
+    const candidates = [...f.params.filter((p) => p.offset! < 0 && !isRecord(p.type)), ...f.locals]
+      .filter((v) => scalar(v) && !v.addressTaken && !v.asmRegister && !inMemory.has(v) && !v.isStatic);
+    candidates.sort((a, b) => (b.uses ?? 0) - (a.uses ?? 0));
+    const chosen = candidates.slice(0, CALLEE_SAVED.length);
+    chosen.forEach((v, i) => { v.register = CALLEE_SAVED[i]; });
+    return chosen;
   }
 
   /** Copies the register arguments into their frame slots. */
@@ -161,6 +201,10 @@ export class FunctionGen implements AsmHost {
     for (const p of f.params) {
       const n = registerCount(p.type);
       if (n === 0 || p.offset! > 0) continue;
+      if (p.register) {
+        this.ins(`movq %${ARG_REGISTERS[r++]}, %${p.register}`);
+        continue;
+      }
       if (!isRecord(p.type)) {
         this.ins(`mov${suffix(p.type.size)} ${reg(ARG_REGISTERS[r++], p.type.size)}, ${p.offset}(%rbp)`);
         continue;
@@ -393,6 +437,7 @@ export class FunctionGen implements AsmHost {
       case 'var': {
         const v = n.variable!;
         if (v.isLocal) {
+          if (v.register) fail(n.location, `internal: the address of '${v.name}', kept in %${v.register}`);
           if (v.offset === undefined) fail(n.location, `internal: local '${v.name}' has no frame slot`);
           this.ins(`leaq ${v.offset}(%rbp), %rax`);
         } else this.ins(`leaq ${v.symbol}(%rip), %rax`);
@@ -441,7 +486,12 @@ export class FunctionGen implements AsmHost {
         if (t.size <= 4) this.ins(`movl $${BigInt.asIntN(32, n.value!)}, %eax`);
         else this.immediate('rax', n.value!);
         return;
-      case 'var': case 'str': case 'deref': case 'compound': case 'vaarg':
+      case 'var':
+        if (n.variable!.register) return this.loadRegister(n.variable!);
+        this.genAddress(n);
+        this.load(t);
+        return;
+      case 'str': case 'deref': case 'compound': case 'vaarg':
         this.genAddress(n);
         this.load(t);
         return;
@@ -615,6 +665,11 @@ export class FunctionGen implements AsmHost {
         return;
       }
     }
+    if (lhs.kind === 'var' && lhs.variable!.register) {
+      this.genValue(n.rhs!);
+      this.ins(`mov${suffix(t.size)} ${reg('rax', t.size)}, ${reg(lhs.variable!.register, t.size)}`);
+      return;
+    }
     this.genAddress(lhs);
     this.push();
     this.genValue(n.rhs!);
@@ -622,10 +677,22 @@ export class FunctionGen implements AsmHost {
     this.store(t);
   }
 
+  /** A local kept in a register -> %rax, extended from its type as load() does. */
+  private loadRegister(v: Variable): void {
+    const t = v.type, r = v.register!, u = t.unsigned;
+    switch (t.size) {
+      case 1: this.ins(`${u ? 'movzbl' : 'movsbq'} ${reg(r, 1)}, ${u ? '%eax' : '%rax'}`); return;
+      case 2: this.ins(`${u ? 'movzwl' : 'movswq'} ${reg(r, 2)}, ${u ? '%eax' : '%rax'}`); return;
+      case 4: this.ins(u ? `movl ${reg(r, 4)}, %eax` : `movslq ${reg(r, 4)}, %rax`); return;
+      default: this.ins(`movq %${r}, %rax`);
+    }
+  }
+
   /** A variable as a memory operand (off(%rbp) or sym(%rip)), or null for any other lvalue. */
   private variableOperand(n: Node): string | null {
     if (n.kind !== 'var') return null;
     const v = n.variable!;
+    if (v.isLocal && v.register) return reg(v.register, n.type!.size);
     if (v.isLocal) return v.offset === undefined ? null : `${v.offset}(%rbp)`;
     return `${v.symbol}(%rip)`;
   }
