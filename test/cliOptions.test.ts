@@ -80,7 +80,7 @@ test('xk help lists every command with every option it accepts', async () => {
 });
 
 /** A value each placeholder accepts. */
-const SAMPLE: Record<string, string> = { DIR: '/tmp', FILE: 'x.out', MiB: '8', N: '5', S: '3', ENTRY: '_start', ADDR: '0x401000', 'NAME[=VALUE]': 'X=1', PORT: '0', NAME: 'X', COMPILER: 'gcc', 'N STATE': '5', STATE: 'vm.state' };
+const SAMPLE: Record<string, string> = { DIR: '/tmp', FILE: 'x.out', MiB: '8', N: '5', S: '3', ENTRY: '_start', ADDR: '0x401000', 'NAME[=VALUE]': 'X=1', PORT: '0', NAME: 'X', COMPILER: 'gcc', 'N STATE': '5', STATE: 'vm.state', 'timed|instant': 'instant' };
 
 test('each listed option is accepted by its command (then --help prints its usage); others are refused', async () => {
   let accepted = 0;

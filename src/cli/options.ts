@@ -23,6 +23,7 @@ export interface CommandSpec {
 
 /** The options `xk run` and `xk trace` share (parsed by parseRunArguments). */
 export const RUN_OPTIONS: OptionSpec[] = [
+  { flag: '--disk', value: 'timed|instant', help: "the file system's disk: timed (the default; commands take machine time and interrupt) or instant (transfers complete at once)" },
   { flag: '--fs', value: 'DIR', help: 'also copy host directory DIR into the root file system (its files win)' },
   { flag: '--image', value: 'FILE', help: 'keep the file system in host file FILE across runs (crash-safe)' },
   { flag: '--memory', value: 'MiB', help: 'physical memory in MiB' },

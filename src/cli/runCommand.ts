@@ -1,4 +1,4 @@
-// `xk run [--fs DIR] [--image FILE] [--memory MiB] [--timer N] [--check-fetch] [PROGRAM [ARGS...]]`:
+// `xk run [--disk timed|instant] [--fs DIR] [--image FILE] [--memory MiB] [--timer N] [--check-fetch] [PROGRAM [ARGS...]]`:
 // boot xk and run a program
 // as its first process, with the console on this terminal; exits with the
 // program's exit status. Without PROGRAM it boots /init (which starts sh).
@@ -21,6 +21,8 @@ export interface CommonOptions {
   imagePath?: string;
   memoryBytes?: number;
   timerInterval?: number;
+  /** --disk: the file system on the timed disk (default) or the instant one. */
+  disk?: 'timed' | 'instant';
   program?: { path: string; image: Uint8Array; argv: string[] };
 }
 
@@ -49,6 +51,10 @@ export function parseRunArguments(
       if (v === undefined) return `${command}: ${name} needs a value`;
       if (name === '--fs') options.fsDir = v;
       else if (name === '--image') options.imagePath = v;
+      else if (name === '--disk') {
+        if (v !== 'timed' && v !== 'instant') return `${command}: --disk must be 'timed' or 'instant', not '${v}'`;
+        options.disk = v;
+      }
       else {
         const n = Number(v);
         if (!Number.isInteger(n) || n <= 0) return `${command}: ${name} needs a positive integer, got '${v}'`;

@@ -23,14 +23,14 @@ import {
 } from '../mem/kernelLayout.js';
 import { assembleKernelText, type AssemblerChoice } from '../trap/kernelText.js';
 import { execImage } from '../proc/exec.js';
-import { ProcTable } from '../proc/proc.js';
+import { ProcTable, type Proc } from '../proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
 import { schedule } from '../proc/scheduler.js';
 import { wakeup } from '../proc/sleep.js';
 import { trapEntry } from '../trap/trap.js';
 import { VECTOR_COUNT } from '../trap/trapVectors.js';
 import { buildKernelAddressSpace } from '../mem/vm.js';
-import { DiskDriver } from '../drivers/diskDriver.js';
+import { DiskDriver, type DiskRequest } from '../drivers/diskDriver.js';
 import { QUEUE_DEPTH } from '../../machine/devices/disk.js';
 import { BLOCK_SIZE } from '../fs/layout.js';
 import { PAGE_SIZE } from '../mem/kernelLayout.js';
@@ -167,11 +167,20 @@ function attachDiskDriver(k: Kernel, mem: PhysicalMemory): void {
     read: (phys, length) => mem.slice(phys, length),
     write: (phys, data) => mem.load(phys, data),
   }, BLOCK_SIZE);
+  // Tracing: a request belongs to the process that was running when it was
+  // submitted (it may start later, from the interrupt, when the queue was full).
+  const requester = new WeakMap<DiskRequest, Proc | null>();
+  const submit = driver.submit.bind(driver);
+  driver.submit = (r) => {
+    if (k.trace) requester.set(r, k.current);
+    submit(r);
+  };
   driver.onEvent = (what, r, ok) => {
     if (!k.trace) return;
     const op = r.write ? 'write' : 'read';
-    if (what === 'start') k.emit(k.current, 'kernel', 'disk-request', `disk request: ${op} block ${r.block} (tag ${r.tag})`, { block: r.block });
-    else k.emit(k.current, 'kernel', 'disk-done', `disk: ${op} of block ${r.block} done${ok ? '' : ' (error)'}`, { block: r.block });
+    const p = requester.has(r) ? requester.get(r)! : k.current;
+    if (what === 'start') k.emit(p, 'kernel', 'disk-request', `disk request: ${op} block ${r.block} (tag ${r.tag})`, { block: r.block });
+    else k.emit(p, 'kernel', 'disk-done', `disk: ${op} of block ${r.block} done${ok ? '' : ' (error)'}`, { block: r.block });
   };
   k.disk = driver;
   k.files.attachDisk(driver);

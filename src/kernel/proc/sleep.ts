@@ -17,6 +17,13 @@ export function wakeup(k: Kernel, channel: object): void {
     if (p && p.state === 'sleeping' && p.chan === channel) {
       p.state = 'runnable';
       p.chan = null;
+      if (k.trace) k.emit(p, 'kernel', 'wakeup', `wakeup: pid ${p.pid} (${p.name}) is runnable${channelName(channel)}`);
     }
   }
+}
+
+/** ' (on the disk's block 12)': what a channel is, when it says (a `name` property). */
+function channelName(channel: object): string {
+  const name = (channel as { name?: unknown }).name;
+  return typeof name === 'string' && name !== '' ? ` (channel: ${name})` : '';
 }

@@ -41,7 +41,7 @@ import type { AddressSpace } from '../mem/vm.js';
 import { copyin, copyout, fetchRecorder, userRangeMapped, userRangeWritable, type UserSpace } from '../mem/copyin.js';
 import { wakeup } from '../proc/sleep.js';
 import { NSIG, postSignal, signalName } from '../signals/signals.js';
-import { argAddr, argFd, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './args.js';
+import { argAddr, argFd, argInt, ptr, traceArgs, type SyscallFunction } from './args.js';
 
 /** si_code of a completion signal (Linux's SI_ASYNCIO). */
 export const SI_ASYNCIO = -4;
@@ -140,7 +140,7 @@ function enqueue(write: boolean): SyscallFunction {
     };
     t.requests.set(r.id, r);
     startDisk(k, r);
-    traceOperation(k, p, `${name}: request ${r.id} enqueued (${n} bytes at offset ${offset}); completion raises ${sig ? signalName(sig) : 'no signal'}`);
+    k.emit(p, 'kernel', 'aio-enqueue', `${name}: request ${r.id} enqueued (${n} bytes at offset ${offset}); completion raises ${sig ? signalName(sig) : 'no signal'}`);
     return r.id;
   };
 }
