@@ -1,0 +1,179 @@
+// The JIT tier: a hot block (blocks.ts) made only of instructions this file
+// knows is re-translated into JavaScript that keeps the guest registers it
+// uses in JS locals, computes only the flags an exit can observe, and runs a
+// block that branches back to its own start as a loop inside the function.
+// docs/tiers.md explains the tiers; here is only the translation.
+//
+// The compiled function has the same contract as a block's run (blocks.ts):
+// runSlice calls it when the whole block fits before the slice's limit, it
+// runs further rounds only while a whole round still fits, and it leaves
+// registers, RIP, the instruction count and the lazy-flag record exactly as
+// the interpreter would. It returns 0: it adds the count itself.
+//
+// Exactness by construction in this first version:
+//  - the subset (register ALU, mov, lea, jcc/jmp rel at the end) cannot fault
+//    except a branch to a non-canonical target: the function then exits just
+//    before the branch and the interpreter runs it (and raises the #GP);
+//  - flags: only the last flag-writing instruction of the block can be
+//    observed (nothing between writers can fault or exit), so only it records
+//    flags, through the interpreter's own Flags.set/setLogic with the values
+//    the interpreter's execute functions pass; a jcc reads them through the
+//    interpreter's Flags.condition (one source of truth for flag semantics);
+//  - nothing in the subset stores to memory, reads RIP or the count, so no
+//    code write, interrupt or timer can fall inside a round.
+
+import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
+import type { Cpu } from '../cpu.js';
+import type { CacheEntry } from '../decodeCache.js';
+import { LAZY_ADD, LAZY_SUB } from '../flags.js';
+import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
+
+export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
+
+/** Statistics of the JIT tier (bench/run.ts prints them). */
+export const jitStats = { compiled: 0, rejected: 0, sourceBytes: 0, compileMs: 0 };
+
+type Reg = Extract<DecodedOperand, { type: 'reg' }>;
+function isReg(o: DecodedOperand | undefined, size: number): o is Reg {
+  return o !== undefined && o.type === 'reg' && !o.high8 && o.size === size;
+}
+
+const LIMIT = 2 ** 47;
+
+/** One instruction's JS, and what it touches. */
+interface Piece {
+  code: string;
+  reads: number[];
+  writes: number[];
+  /** The flags record call, if the instruction writes the arithmetic flags (emitted only for the last writer). */
+  flags: string | null;
+}
+
+function lo(r: number): string { return `l${r}`; }
+function hi(r: number): string { return `h${r}`; }
+
+/** Translate one straight instruction, or null if it is outside the subset. */
+function piece(d: Decoded): Piece | null {
+  const f = d.form;
+  if (f === null || d.prefixes.lock || d.prefixes.rep !== 0) return null;
+  const m = f.mnemonic, size = d.opsize;
+  if (size !== 32 && size !== 64) return null;
+  const [x, y] = d.operands;
+  if (d.operands.length !== 2 || !isReg(x, size)) return null;
+  const a = x.reg;
+  if (ALU_OPS.has(m)) {
+    const op = m as AluOp;
+    let bl: string, bh: string;
+    const reads = [a];
+    if (isReg(y, size)) { bl = lo(y.reg); bh = size === 64 ? hi(y.reg) : '0'; reads.push(y.reg); }
+    else if (y.type === 'imm') { bl = String(y.lo >>> 0); bh = size === 64 ? String(y.hi >>> 0) : '0'; }
+    else return null;
+    const ah = size === 64 ? hi(a) : '0';
+    const e = aluExpression(op, size, lo(a), ah, bl, bh);
+    const writes = op === 'cmp' || op === 'test' ? [] : [a];
+    let code = `{ const a = ${lo(a)}, aH = ${ah}, b = ${bl}, bH = ${bh}; ${e.code} `;
+    if (writes.length) code += `${lo(a)} = rL; ${hi(a)} = rH; `;
+    code += '/*F*/ }';
+    const logic = op === 'and' || op === 'or' || op === 'xor' || op === 'test';
+    const flags = logic ? `F.setLogic(${size}, rL, rH);` : `F.set(${op === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, a, aH, b, bH, rL, rH, 0);`;
+    return { code, reads, writes: writes, flags };
+  }
+  if (m === 'mov') {
+    if (isReg(y, size)) return { code: `${lo(a)} = ${lo(y.reg)}; ${hi(a)} = ${size === 64 ? hi(y.reg) : '0'};`, reads: [y.reg], writes: [a], flags: null };
+    if (y.type === 'imm') return { code: `${lo(a)} = ${y.lo >>> 0}; ${hi(a)} = ${size === 64 ? y.hi >>> 0 : 0};`, reads: [], writes: [a], flags: null };
+    return null;
+  }
+  if (m === 'lea' && y?.type === 'mem') {
+    const mem = y as MemOperand;
+    if (mem.base === 16 || d.prefixes.addrsize32) return null;
+    // The same sum as Cpu.eaRaw: halves added as doubles, the low half's carry folded into the high.
+    const reads: number[] = [];
+    let sl = '0', sh = '0';
+    if (mem.base >= 0) { sl = lo(mem.base); sh = hi(mem.base); reads.push(mem.base); }
+    if (mem.index >= 0) { sl += ` + ${lo(mem.index)} * ${mem.scale}`; sh += ` + ${hi(mem.index)} * ${mem.scale}`; reads.push(mem.index); }
+    sl += ` + ${mem.disp}`;
+    const code = size === 64
+      ? `{ const t = ${sl}; const u = ${sh}; ${lo(a)} = t >>> 0; ${hi(a)} = (u + Math.floor(t / 4294967296)) >>> 0; }`
+      : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`;
+    return { code, reads, writes: [a], flags: null };
+  }
+  return null;
+}
+
+/**
+ * The JavaScript source for the block of `entries`, or null if some
+ * instruction is outside the subset. Exported for the docs and tests.
+ */
+export function jitSource(entries: CacheEntry[]): string | null {
+  const n = entries.length;
+  const offsets: number[] = [];
+  let off = 0;
+  for (const e of entries) { offsets.push(off); off += e.length; }
+  const end = off;
+  const last = entries[n - 1].d;
+  const lf = last.form;
+  // The way out: a jcc or jmp with a rel target, or a straight instruction of the subset.
+  let branch: 'jcc' | 'jmp' | null = null;
+  if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
+  const body = branch === null ? n : n - 1;
+  const pieces: Piece[] = [];
+  for (let k = 0; k < body; k++) {
+    if (!entries[k].straight) return null;
+    const p = piece(entries[k].d);
+    if (p === null) return null;
+    pieces.push(p);
+  }
+  // Flag liveness: only the last writer's record can be seen (by the jcc or at the exit).
+  let lastWriter = -1;
+  pieces.forEach((p, k) => { if (p.flags !== null) lastWriter = k; });
+  const used = new Set<number>(), written = new Set<number>();
+  for (const p of pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
+  const regs = [...used].sort((p, q) => p - q);
+  const lines: string[] = [];
+  lines.push('const R = cpu.regs, F = cpu.flags;');
+  if (regs.length) lines.push(`let ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`);
+  lines.push('let ic = cpu.instructionCount;');
+  const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
+  const exit = (count: string, rip: string, at: number): string =>
+    `{ ${writeBack} cpu.instructionCount = ${count}; cpu.instructionStart = s + ${at}; cpu.rip = ${rip}; return 0; }`;
+  lines.push('for (;;) {');
+  pieces.forEach((p, k) => {
+    const e = entries[k];
+    lines.push(`// ${k}: ${e.d.form?.mnemonic} (+${offsets[k]})`);
+    lines.push(p.code.replace('/*F*/', k === lastWriter ? (p.flags as string) : ''));
+  });
+  const lastAt = offsets[n - 1];
+  let loops = false;
+  if (branch !== null) {
+    const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
+    loops = disp === -end;
+    lines.push(`// ${n - 1}: ${lf?.mnemonic} (+${lastAt})`);
+    const target = `s + ${end + disp}`;
+    if (branch === 'jcc') lines.push(`let next = s + ${end}; if (F.condition(${lf?.cc})) next = ${target};`);
+    else lines.push(`let next = ${target};`);
+    // A non-canonical target: stop before the branch; the interpreter raises the #GP.
+    lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${end}) ${exit(`ic + ${n - 1}`, `s + ${lastAt}`, n > 1 ? offsets[n - 2] : 0)}`);
+    lines.push(`ic += ${n};`);
+    if (loops) lines.push(`if (next === s && ic + ${n} <= limit) continue;`);
+    lines.push(exit('ic', 'next', lastAt));
+  } else {
+    lines.push(`ic += ${n};`);
+    lines.push(exit('ic', `s + ${end}`, lastAt));
+  }
+  lines.push('}');
+  return `return function jit(cpu, s, limit) {\n${lines.join('\n')}\n};`;
+}
+
+let serial = 0;
+
+/** Compile the block of `entries`, or null (the block tier keeps it). */
+export function compileJit(entries: CacheEntry[]): JitRun | null {
+  const t0 = performance.now();
+  const text = jitSource(entries);
+  if (text === null) { jitStats.rejected++; return null; }
+  const run = new Function(`// jit ${++serial}\n${text}`)() as JitRun;
+  jitStats.compiled++;
+  jitStats.sourceBytes += text.length;
+  jitStats.compileMs += performance.now() - t0;
+  return run;
+}
