@@ -25,7 +25,8 @@
 import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
 import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
-import { LAZY_ADD, LAZY_SUB } from '../flags.js';
+import { CpuFault, GP, SS } from '../exceptions.js';
+import { LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
@@ -45,21 +46,64 @@ interface Piece {
   code: string;
   reads: number[];
   writes: number[];
-  /** The flags record call, if the instruction writes the arithmetic flags (emitted only for the last writer). */
+  /** The flags record call, if the instruction writes the arithmetic flags (emitted only where observable). */
   flags: string | null;
+  /** Reads or writes memory: may fault (an exit before it) and, for a store, may hit code (an exit after it). */
+  memory: 'load' | 'store' | null;
+  /** inc/dec: its record needs the CF of the record before it. */
+  keepsCarry?: boolean;
 }
 
 function lo(r: number): string { return `l${r}`; }
 function hi(r: number): string { return `h${r}`; }
 
 /** Translate one straight instruction, or null if it is outside the subset. */
-function piece(d: Decoded): Piece | null {
+/**
+ * The linear address of a base + displacement memory operand, as Cpu.ea's fast
+ * path computes it (one double sum, canonical check, #SS for an SS reference).
+ * Null for other shapes (an index, fs/gs, 32-bit addressing).
+ */
+function address(mem: MemOperand, d: Decoded, next: number, reads: number[]): string | null {
+  if (mem.index >= 0 || mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
+  let a: string;
+  if (mem.base === 16) a = `s + ${next + mem.disp}`;
+  else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; reads.push(mem.base); }
+  else a = String(mem.disp);
+  return `const A = ${a}; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
+}
+
+function piece(d: Decoded, next: number): Piece | null {
   const f = d.form;
   if (f === null || d.prefixes.lock || d.prefixes.rep !== 0) return null;
   const m = f.mnemonic, size = d.opsize;
   if (size !== 32 && size !== 64) return null;
   const [x, y] = d.operands;
-  if (d.operands.length !== 2 || !isReg(x, size)) return null;
+  if (m === 'mov' && d.operands.length === 2 && x.type === 'mem' && x.size === size && (isReg(y, size) || y.type === 'imm')) {
+    // A store: translation and the code-page check in Cpu.writeMem, the slow path out of line.
+    const reads: number[] = [];
+    const ea = address(x, d, next, reads);
+    if (ea === null) return null;
+    let vl: string, vh: string;
+    if (y.type === 'imm') { vl = String(y.lo >>> 0); vh = size === 64 ? String(y.hi >>> 0) : '0'; }
+    else { vl = lo((y as Reg).reg); vh = size === 64 ? hi((y as Reg).reg) : '0'; reads.push((y as Reg).reg); }
+    return { code: `{ ${ea} cpu.writeMem(A, ${size}, ${vl}, ${vh}); }`, reads, writes: [], flags: null, memory: 'store' };
+  }
+  if (d.operands.length === 0 || !isReg(x, size)) return null;
+  if ((m === 'inc' || m === 'dec') && d.operands.length === 1 && isReg(x, size)) {
+    // As executeFast.ts's incDec: CF is kept, so the record before is folded in first (keepCarry).
+    const r = x.reg, dec = m === 'dec';
+    const ah = size === 64 ? hi(r) : '0';
+    const code = `{ const a = ${lo(r)}, aH = ${ah}; const t = a ${dec ? '-' : '+'} 1; const rL = t >>> 0, rH = ${size === 64 ? '(aH + Math.floor(t / 4294967296)) >>> 0' : '0'}; ${lo(r)} = rL; ${hi(r)} = rH; /*F*/ }`;
+    return { code, reads: [r], writes: [r], flags: `F.keepCarry(); F.set(${dec ? LAZY_DEC : LAZY_INC}, ${size}, a, aH, 1, 0, rL, rH, 0);`, memory: null, keepsCarry: true };
+  }
+  if (d.operands.length !== 2) return null;
+  if (m === 'mov' && y.type === 'mem' && y.size === size) {
+    const reads: number[] = [];
+    const ea = address(y, d, next, reads);
+    if (ea === null) return null;
+    const code = `{ ${ea} const v = cpu.readMem(A, ${size}); ${lo(x.reg)} = v; ${hi(x.reg)} = ${size === 64 ? 'cpu.hi' : '0'}; }`;
+    return { code, reads, writes: [x.reg], flags: null, memory: 'load' };
+  }
   const a = x.reg;
   if (ALU_OPS.has(m)) {
     const op = m as AluOp;
@@ -76,11 +120,11 @@ function piece(d: Decoded): Piece | null {
     code += '/*F*/ }';
     const logic = op === 'and' || op === 'or' || op === 'xor' || op === 'test';
     const flags = logic ? `F.setLogic(${size}, rL, rH);` : `F.set(${op === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, a, aH, b, bH, rL, rH, 0);`;
-    return { code, reads, writes: writes, flags };
+    return { code, reads, writes: writes, flags, memory: null };
   }
   if (m === 'mov') {
-    if (isReg(y, size)) return { code: `${lo(a)} = ${lo(y.reg)}; ${hi(a)} = ${size === 64 ? hi(y.reg) : '0'};`, reads: [y.reg], writes: [a], flags: null };
-    if (y.type === 'imm') return { code: `${lo(a)} = ${y.lo >>> 0}; ${hi(a)} = ${size === 64 ? y.hi >>> 0 : 0};`, reads: [], writes: [a], flags: null };
+    if (isReg(y, size)) return { code: `${lo(a)} = ${lo(y.reg)}; ${hi(a)} = ${size === 64 ? hi(y.reg) : '0'};`, reads: [y.reg], writes: [a], flags: null, memory: null };
+    if (y.type === 'imm') return { code: `${lo(a)} = ${y.lo >>> 0}; ${hi(a)} = ${size === 64 ? y.hi >>> 0 : 0};`, reads: [], writes: [a], flags: null, memory: null };
     return null;
   }
   if (m === 'lea' && y?.type === 'mem') {
@@ -95,7 +139,7 @@ function piece(d: Decoded): Piece | null {
     const code = size === 64
       ? `{ const t = ${sl}; const u = ${sh}; ${lo(a)} = t >>> 0; ${hi(a)} = (u + Math.floor(t / 4294967296)) >>> 0; }`
       : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`;
-    return { code, reads, writes: [a], flags: null };
+    return { code, reads, writes: [a], flags: null, memory: null };
   }
   return null;
 }
@@ -119,13 +163,25 @@ export function jitSource(entries: CacheEntry[]): string | null {
   const pieces: Piece[] = [];
   for (let k = 0; k < body; k++) {
     if (!entries[k].straight) return null;
-    const p = piece(entries[k].d);
+    const p = piece(entries[k].d, offsets[k] + entries[k].length);
     if (p === null) return null;
     pieces.push(p);
   }
-  // Flag liveness: only the last writer's record can be seen (by the jcc or at the exit).
-  let lastWriter = -1;
-  pieces.forEach((p, k) => { if (p.flags !== null) lastWriter = k; });
+  // Flag liveness: a writer's record can be seen only at an exit before the next
+  // writer: a fault of a memory access, the exit after a store into code, the end.
+  const live = new Set<number>();
+  let writer = -1;
+  pieces.forEach((p, k) => {
+    if (p.memory !== null && writer >= 0) live.add(writer);
+    if (p.flags !== null) writer = k;
+  });
+  if (writer >= 0) live.add(writer);
+  // A live inc/dec reads the CF of the writer before it: that one is live too.
+  for (let k = pieces.length - 1; k >= 0; k--) {
+    if (!live.has(k) || !pieces[k].keepsCarry) continue;
+    for (let j = k - 1; j >= 0; j--) if (pieces[j].flags !== null) { live.add(j); break; }
+  }
+  const faults = pieces.some((p) => p.memory !== null);
   const used = new Set<number>(), written = new Set<number>();
   for (const p of pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
   const regs = [...used].sort((p, q) => p - q);
@@ -136,11 +192,16 @@ export function jitSource(entries: CacheEntry[]): string | null {
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
   const exit = (count: string, rip: string, at: number): string =>
     `{ ${writeBack} cpu.instructionCount = ${count}; cpu.instructionStart = s + ${at}; cpu.rip = ${rip}; return 0; }`;
+  // A fault: the registers and the count as before the faulting instruction; runSlice's catch
+  // sets RIP to it (it counts the instructions before it itself only when it is not the last).
+  if (faults) lines.push('let at = 0;', 'try {');
   lines.push('for (;;) {');
   pieces.forEach((p, k) => {
     const e = entries[k];
     lines.push(`// ${k}: ${e.d.form?.mnemonic} (+${offsets[k]})`);
-    lines.push(p.code.replace('/*F*/', k === lastWriter ? (p.flags as string) : ''));
+    if (p.memory !== null) lines.push(`at = ${k};`);
+    lines.push(p.code.replace('/*F*/', live.has(k) ? (p.flags as string) : ''));
+    if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, `s + ${offsets[k] + e.length}`, offsets[k])}`);
   });
   const lastAt = offsets[n - 1];
   let loops = false;
@@ -161,6 +222,9 @@ export function jitSource(entries: CacheEntry[]): string | null {
     lines.push(exit('ic', `s + ${end}`, lastAt));
   }
   lines.push('}');
+  if (faults) {
+    lines.push(`} catch (e) { ${writeBack} cpu.instructionCount = ic + (at === ${n - 1} ? at : 0); cpu.instructionStart = s + [${offsets.join(', ')}][at]; throw e; }`);
+  }
   return `return function jit(cpu, s, limit) {\n${lines.join('\n')}\n};`;
 }
 
@@ -171,7 +235,7 @@ export function compileJit(entries: CacheEntry[]): JitRun | null {
   const t0 = performance.now();
   const text = jitSource(entries);
   if (text === null) { jitStats.rejected++; return null; }
-  const run = new Function(`// jit ${++serial}\n${text}`)() as JitRun;
+  const run = new Function('Fault', `// jit ${++serial}\n${text}`)(CpuFault) as JitRun;
   jitStats.compiled++;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
