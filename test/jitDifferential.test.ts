@@ -81,13 +81,14 @@ test('jit: random register ALU loops (add sub and or xor cmp test mov lea, 32 an
   const imms = ['$0', '$1', '$-1', '$0x7fffffff', '$-0x80000000', '$0x55', '$-3'];
   const lines: string[] = [];
   for (let i = 0; i < R64.length; i++) lines.push(`movabs $${(BigInt(rnd(1 << 30)) * 0x9e3779b9n) & 0xffffffffffffffffn}, ${R64[i]}`);
-  for (let loop = 0; loop < 24; loop++) {
+  for (let loop = 0; loop < 48; loop++) {
     lines.push(`mov $${5 + rnd(20)}, %ecx`, `h${loop}:`);
     for (let k = 0; k < 2 + rnd(6); k++) {
       const wide = rnd(2) === 0, regs = wide ? R64 : R32;
       const op = OPS[rnd(OPS.length)];
       const src = rnd(3) === 0 && op !== 'test' ? imms[rnd(imms.length)] : regs[rnd(regs.length)];
       if (rnd(7) === 0) lines.push(`${rnd(2) ? 'inc' : 'dec'}${wide ? 'q' : 'l'} ${regs[rnd(regs.length)]}`);
+      else if (rnd(5) === 0) lines.push(`${['shl', 'shr', 'sar'][rnd(3)]}${wide ? 'q' : 'l'} $${rnd(wide ? 64 : 32)}, ${regs[rnd(regs.length)]}`);
       else if (rnd(6) === 0) lines.push(`lea ${rnd(100) - 50}(${R64[rnd(8)]},${R64[rnd(8)]},${1 << rnd(4)}), ${regs[rnd(regs.length)]}`);
       else lines.push(`${op}${wide ? 'q' : 'l'} ${src}, ${regs[rnd(regs.length)]}`);
     }

@@ -26,7 +26,7 @@ import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
 import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
 import { CpuFault, GP, SS } from '../exceptions.js';
-import { LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB } from '../flags.js';
+import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
@@ -97,6 +97,31 @@ function piece(d: Decoded, next: number): Piece | null {
     return { code, reads: [r], writes: [r], flags: `F.keepCarry(); F.set(${dec ? LAZY_DEC : LAZY_INC}, ${size}, a, aH, 1, 0, rL, rH, 0);`, memory: null, keepsCarry: true };
   }
   if (d.operands.length !== 2) return null;
+  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm') {
+    // As executeFast.ts's shift32/shift64 with the count fixed (0: left to the block tier).
+    const n = y.lo & (size === 64 ? 63 : 31);
+    if (n === 0) return null;
+    const r = x.reg, L = lo(r), H = hi(r);
+    let code: string;
+    if (size === 32) {
+      if (m === 'shr') code = `const cf = (${L} >>> ${n - 1}) & 1; const rL = ${L} >>> ${n}; const of = ${n === 1 ? `${L} >>> 31` : '0'};`;
+      else if (m === 'sar') code = `const cf = ((${L} | 0) >> ${n - 1}) & 1; const rL = ((${L} | 0) >> ${n}) >>> 0; const of = 0;`;
+      else code = `const cf = (${L} >>> ${32 - n}) & 1; const rL = (${L} << ${n}) >>> 0; const of = (rL >>> 31) ^ cf;`;
+      code += ' const rH = 0;';
+    } else if (m === 'shl' || m === 'sal') {
+      const k = 64 - n;
+      code = `const cf = ${k < 32 ? `(${L} >>> ${k}) & 1` : `(${H} >>> ${k - 32}) & 1`}; `;
+      code += n < 32 ? `const rH = ((${H} << ${n}) | (${L} >>> ${32 - n})) >>> 0; const rL = (${L} << ${n}) >>> 0; ` : `const rH = (${L} << ${n - 32}) >>> 0; const rL = 0; `;
+      code += 'const of = (rH >>> 31) ^ cf;';
+    } else {
+      const k = n - 1, sar = m === 'sar';
+      code = `const cf = ${k < 32 ? `(${L} >>> ${k}) & 1` : `(${H} >>> ${k - 32}) & 1`}; `;
+      if (n < 32) code += `const rL = ((${L} >>> ${n}) | (${H} << ${32 - n})) >>> 0; const rH = ${sar ? `((${H} | 0) >> ${n}) >>> 0` : `${H} >>> ${n}`}; `;
+      else code += `const rL = ${sar ? `((${H} | 0) >> ${n - 32}) >>> 0` : `${H} >>> ${n - 32}`}; const rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; `;
+      code += `const of = ${sar || n > 1 ? '0' : `${H} >>> 31`};`;
+    }
+    return { code: `{ ${code} ${L} = rL; ${H} = rH; /*F*/ }`, reads: [r], writes: [r], flags: `F.setShift(${size}, rL, rH, (cf ? ${CF} : 0) | (of ? ${OF} : 0));`, memory: null };
+  }
   if (m === 'mov' && y.type === 'mem' && y.size === size) {
     const reads: number[] = [];
     const ea = address(y, d, next, reads);
