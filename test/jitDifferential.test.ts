@@ -107,15 +107,19 @@ test('jit: random register ALU loops (add sub and or xor cmp test mov lea, 32 an
 
 test('jit: a store that faults in the middle of a translated loop leaves registers, flags, RIP and count as the interpreter does', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
-  // (%rbx) walks up to the end of the canonical range: the store raises #GP in the fifth round.
+  // (%rbx) walks up to the end of the canonical range: the store raises #GP in the fifth round
+  // (through the base + displacement path, then through the indexed one).
+  for (const store of ['-8(%rbx)', '-72(%rbx,%rcx,1)']) {
   const code = asm(`
     movabs $0x00007fffffffff00, %rbx
     mov $0x40, %ecx
     mov $100, %edx
     mov $7, %eax
   1: add %ecx, %eax
-    mov %rax, -8(%rbx)
+    mov %rax, ${store}
     mov (%rsp), %rsi
+    mov %rsi, -16(%rsp,%rcx,2)
+    mov 8(%rsp,%rdx,8), %edi
     add %rcx, %rbx
     cmp $3, %eax
     mov %rsi, 8(%rsp)
@@ -135,4 +139,5 @@ test('jit: a store that faults in the middle of a translated loop leaves registe
   assert.equal(faults[0], faults[1]);
   assert.equal(faults[0], faults[2]);
   assert.ok(jitStats.compiled > before, 'the loop was translated');
+  }
 });

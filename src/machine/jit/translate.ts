@@ -25,6 +25,7 @@
 import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
 import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
+import { isCanonical, toSignedLinear } from '../address.js';
 import { CpuFault, GP, SS } from '../exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
@@ -64,7 +65,16 @@ function hi(r: number): string { return `h${r}`; }
  * Null for other shapes (an index, fs/gs, 32-bit addressing).
  */
 function address(mem: MemOperand, d: Decoded, next: number, reads: number[]): string | null {
-  if (mem.index >= 0 || mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
+  if (mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
+  if (mem.index >= 0) {
+    // Cpu.eaRaw's sum (halves as doubles, the low half's carry folded in), then Cpu.ea's checks.
+    if (mem.base === 16) return null;
+    let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
+    reads.push(mem.index);
+    if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; reads.push(mem.base); }
+    return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
+      `if (!canonical(eL, eH)) throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address'); const A = signedLinear(eL, eH);`;
+  }
   let a: string;
   if (mem.base === 16) a = `s + ${next + mem.disp}`;
   else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; reads.push(mem.base); }
@@ -260,7 +270,7 @@ export function compileJit(entries: CacheEntry[]): JitRun | null {
   const t0 = performance.now();
   const text = jitSource(entries);
   if (text === null) { jitStats.rejected++; return null; }
-  const run = new Function('Fault', `// jit ${++serial}\n${text}`)(CpuFault) as JitRun;
+  const run = new Function('Fault', 'canonical', 'signedLinear', `// jit ${++serial}\n${text}`)(CpuFault, isCanonical, toSignedLinear) as JitRun;
   jitStats.compiled++;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
