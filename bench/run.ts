@@ -24,6 +24,7 @@ import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
 import { buildAsmProgram } from '../test/kernelHelpers.js';
 import { startSession } from '../src/kernel/boot/session.js';
+import { jitStats } from '../src/machine/jit/translate.js';
 
 const RUNS = 3;
 
@@ -67,9 +68,10 @@ function program(): void {
     let nativeTime = Infinity;
     for (let i = 0; i < 5; i++) nativeTime = Math.min(nativeTime, seconds(() => execFileSync(native)));
     const image = new Uint8Array(fs.readFileSync(xk));
-    const run = () => {
+    const run = (jit = false) => {
       const machine = new Machine({ memoryBytes: 8 << 20 });
       machine.cpu.rip = loadElf(machine, image);
+      machine.cpu.jitEnabled = jit;
       let stop = '';
       const t = seconds(() => { stop = machine.run(1e10); });
       return { t, n: machine.cpu.instructionCount, stop };
@@ -80,6 +82,15 @@ function program(): void {
       if (again.t < emu.t) emu = again;
     }
     console.log(`gcc -O2 program: native ${(nativeTime * 1000).toFixed(1)} ms (process included), xk ${(emu.t * 1000).toFixed(0)} ms for ${emu.n} instructions (${(emu.n / emu.t / 1e6).toFixed(1)} M instructions/s)`);
+    // The same program with the JIT tier (src/machine/jit/) on, side by side.
+    const s0 = { ...jitStats };
+    let jit = run(true);
+    for (let i = 1; i < RUNS; i++) {
+      const again = run(true);
+      if (again.t < jit.t) jit = again;
+    }
+    const per = (k: 'compiled' | 'sourceBytes' | 'compileMs') => (jitStats[k] - s0[k]) / RUNS;
+    console.log(`gcc -O2 program, xk-JIT: ${(jit.t * 1000).toFixed(0)} ms for ${jit.n} instructions (${(jit.n / jit.t / 1e6).toFixed(1)} M instructions/s, ${(emu.t / jit.t).toFixed(2)}x the interpreter+blocks; ${jit.n === emu.n ? 'same' : 'DIFFERENT'} count); per run ${per('compiled')} blocks translated, ${(per('sourceBytes') / 1024).toFixed(1)} KiB of source, ${per('compileMs').toFixed(1)} ms compiling`);
     console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x`);
     const slice = buildProgram(dir, 'O2', false);
     const small = new Uint8Array(fs.readFileSync(slice.xk));

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The `xk` command. The TypeScript sources are compiled to dist/ by `npm install` (prepare).
 import { main } from '../dist/src/cli/main.js';
+import { jitSettings } from '../dist/src/machine/jit/settings.js';
+
+// --no-jit, anywhere on the line: the interpreter and its block tier alone (as XK_JIT=0).
+const args = process.argv.slice(2).filter((a) => a !== '--no-jit');
+if (args.length !== process.argv.length - 2) jitSettings.enabled = false;
 
 /**
  * Exit once stdout and stderr have drained: when they are pipes, a write can
@@ -14,7 +19,7 @@ function exitAfterFlush(status) {
   process.stderr.write('', done);
 }
 
-main(process.argv.slice(2)).then(
+main(args).then(
   (status) => exitAfterFlush(status),
   (err) => {
     process.stderr.write(`xk: internal error: ${err && err.stack ? err.stack : err}\n`);

@@ -83,6 +83,10 @@ export interface Block {
   fall: Block | null;
   jumpOffset: number;
   jump: Block | null;
+  /** Runs of the block so far, toward the JIT tier's threshold (jit/translate.ts). */
+  runs: number;
+  /** The JIT tier has looked at this block (and replaced `run` if it could translate it). */
+  jitDone: boolean;
 }
 
 /**
@@ -191,7 +195,7 @@ export function compileBlock(entries: CacheEntry[], hostVersion: number): Block 
   const offsets: number[] = [];
   let offset = 0;
   for (const e of entries) { offsets.push(offset); offset += e.length; }
-  return { run: make(...values), entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null };
+  return { run: make(...values), entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null, runs: 0, jitDone: false };
 }
 
 /**

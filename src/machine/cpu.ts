@@ -10,6 +10,8 @@
 
 import { isCanonical, toSignedLinear } from './address.js';
 import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
+import { compileJit } from './jit/translate.js';
+import { jitSettings } from './jit/settings.js';
 import { DebugRegisters } from './debugRegisters.js';
 import { DecodeCache, type CacheEntry } from './decodeCache.js';
 import { HostCallMap } from './hostCalls.js';
@@ -106,6 +108,10 @@ export class Cpu {
   blocksEnabled = HOT_ENTRIES > 0;
   /** Runs of an entry as a block start before its block is generated (tests use 1: every block at once). */
   blockThreshold = Math.max(HOT_ENTRIES, 1);
+  /** Translate hot blocks into JavaScript with registers in locals (jit/translate.ts); false: --no-jit, XK_JIT=0. */
+  jitEnabled = jitSettings.enabled;
+  /** Runs of a block before the JIT tier translates it (XK_JIT_HOT). */
+  jitThreshold = jitSettings.hot;
 
   // A small data TLB in front of the MMU's: the physical page base of recently
   // read and written linear pages, direct-mapped by the low bits of the page
@@ -556,6 +562,11 @@ export class Cpu {
             const page = prevPage;
             const version = (hostMap as HostCallMap).version;
             for (;;) {
+              if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
+                b.jitDone = true;
+                const run = compileJit(b.entries);
+                if (run !== null) b.run = run;
+              }
               block = b;
               const n: number = b.run(this, start, limit);
               block = null;

@@ -1,0 +1,31 @@
+// The integer ALU operations the JIT translates, as JavaScript templates over
+// uint32 halves. They are the expressions of executeFast.ts's alu32/alu64
+// (the interpreter's specialized execute functions), written once here as
+// text; test/jitDifferential.test.ts checks the JIT against the interpreter
+// on random operands for every operation and size.
+
+export type AluOp = 'add' | 'sub' | 'cmp' | 'and' | 'or' | 'xor' | 'test';
+export const ALU_OPS: ReadonlySet<string> = new Set<AluOp>(['add', 'sub', 'cmp', 'and', 'or', 'xor', 'test']);
+
+/**
+ * JS statements that compute the result halves `rL`, `rH` of `a op b` (a, aH,
+ * b, bH are the operand halves, in scope as constants; 32-bit: high halves 0).
+ */
+export function aluExpression(op: AluOp, size: 32 | 64, _al: string, _ah: string, _bl: string, _bh: string): { code: string } {
+  if (size === 32) {
+    switch (op) {
+      case 'add': return { code: 'const rL = (a + b) >>> 0, rH = 0;' };
+      case 'sub': case 'cmp': return { code: 'const rL = (a - b) >>> 0, rH = 0;' };
+      case 'and': case 'test': return { code: 'const rL = (a & b) >>> 0, rH = 0;' };
+      case 'or': return { code: 'const rL = (a | b) >>> 0, rH = 0;' };
+      default: return { code: 'const rL = (a ^ b) >>> 0, rH = 0;' };
+    }
+  }
+  switch (op) {
+    case 'add': return { code: 'const t = a + b; const rL = t >>> 0, rH = (aH + bH + (t > 0xffffffff ? 1 : 0)) >>> 0;' };
+    case 'sub': case 'cmp': return { code: 'const t = a - b; const rL = t >>> 0, rH = (aH - bH - (t < 0 ? 1 : 0)) >>> 0;' };
+    case 'and': case 'test': return { code: 'const rL = (a & b) >>> 0, rH = (aH & bH) >>> 0;' };
+    case 'or': return { code: 'const rL = (a | b) >>> 0, rH = (aH | bH) >>> 0;' };
+    default: return { code: 'const rL = (a ^ b) >>> 0, rH = (aH ^ bH) >>> 0;' };
+  }
+}
