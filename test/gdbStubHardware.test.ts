@@ -83,7 +83,7 @@ function instructions(elf: string): [bigint, string][] {
 
 const values = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
 
-test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the function and stepi steps from it', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the first instruction of the function and stepi steps from it', { skip: !haveGdb, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbhw-'));
   try {
     const elf = build(dir, 'rwatch', [
@@ -94,7 +94,7 @@ test('real gdb: rwatch stops after the read, not at the store before it; hbreak 
     const { log, out, code } = await session(elf, [
       'break main', 'continue', 'delete',
       'rwatch *(int *)&counter', 'continue', 'p/x $pc', 'delete',
-      'hbreak printf', 'continue', 'p/x $pc', 'stepi', 'p/x $pc', 'delete', 'detach',
+      'hbreak *printf', 'continue', 'p/x $pc', 'stepi', 'p/x $pc', 'delete', 'detach',
     ]);
     assert.match(log, /Hardware read watchpoint 2: \*\(int \*\)&counter\s+Value = 7/, log);
     assert.match(log, /Hardware assisted breakpoint 3 at/, log);
