@@ -8,12 +8,15 @@
 //  4. fork + exit of a process with a 4 MiB heap: eager copy vs copy-on-write (fork.ts).
 //  5. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
+//  6. The disk (disk.ts): utilisation on the instant vs the timed disk, the timed
+//     model's wall-clock cost, and aioread's instructions run while reads are in flight.
 // All numbers are measured side by side in this one run; no test asserts a time.
 // Each emulator measurement is the best of RUNS runs: on a shared machine the
 // fastest run is the one least disturbed by other processes.
 
 import { vmmBench } from './vmm.js';
 import { forkBench } from './fork.js';
+import { diskBench } from './disk.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -147,3 +150,4 @@ program();
 await kernelSyscalls();
 await forkBench();
 vmmBench();
+await diskBench();
