@@ -15,6 +15,7 @@ import { runToCompletion, startSession, type Session } from '../src/kernel/boot/
 import type { TraceEvent } from '../src/kernel/traceEvents.js';
 import { buildCProgram, C_PROTOTYPES } from '../test/kernelHelpers.js';
 import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { have } from '../test/cpuProgramSupport.js';
 
 const RUNS = 3;
 /** The file aioread reads (16 chunks of 4 KiB: 8 blocking, 8 asynchronous). */
@@ -69,6 +70,7 @@ function show(label: string, f: Figures): void {
 }
 
 async function utilisation(): Promise<void> {
+  if (!have('gcc')) { console.log('disk: gcc not installed: skipping the utilisation figures'); return; }
   const image = buildCProgram(TWO);
   console.log(`disk: one process computing, one reading a ${FILE_SIZE / 1024} KiB file (best of ${RUNS} by wall time):`);
   const instant = await runTwo(image, 'instant', 'c');
