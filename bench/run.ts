@@ -9,6 +9,8 @@
 //  5. One compute(), stepped an instruction at a time, with and without the
 //     decoded-instruction cache: what decoding once per address buys.
 //  6. xk cc: compile speed, and xk cc vs gcc code on xk (cc.ts).
+//  7. The disk (disk.ts): utilisation on the instant vs the timed disk, the timed
+//     model's wall-clock cost, and aioread's instructions run while reads are in flight.
 // All numbers are measured side by side in this one run; no test asserts a time.
 // Each emulator measurement is the best of RUNS runs: on a shared machine the
 // fastest run is the one least disturbed by other processes.
@@ -16,6 +18,7 @@
 import { vmmBench } from './vmm.js';
 import { forkBench } from './fork.js';
 import { ccBench } from './cc.js';
+import { diskBench } from './disk.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -161,3 +164,4 @@ await kernelSyscalls();
 await forkBench();
 vmmBench();
 await ccBench();
+await diskBench();
