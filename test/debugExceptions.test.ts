@@ -205,3 +205,16 @@ test('xk assembles and disassembles mov to/from %dbN as GNU as and objdump do', 
   const text = disassemble(gnu, 0).map((l) => l.text);
   assert.deepEqual(text, ['mov    %db7,%rax', 'mov    %rax,%db0', 'mov    %db6,%rcx', 'mov    %r9,%db3', 'mov    %db4,%r15', 'int1']);
 });
+
+test('setting and removing a data breakpoint keeps the Cpu object\'s own properties (its shape) unchanged', () => {
+  const { m } = boot('', 'k0:\n hlt\n');
+  const before = Object.getOwnPropertyNames(m.cpu);
+  m.cpu.debugRegisters.set(0, 'write', LAYOUT.data + 0x900, 8);
+  m.cpu.debugChanged();
+  assert.deepEqual(Object.getOwnPropertyNames(m.cpu), before);
+  assert.notEqual(m.cpu.readMem, Object.getPrototypeOf(m.cpu).readMem, 'accesses are watched while the breakpoint is set');
+  m.cpu.debugRegisters.clear(0);
+  m.cpu.debugChanged();
+  assert.deepEqual(Object.getOwnPropertyNames(m.cpu), before);
+  assert.equal(m.cpu.readMem, Object.getPrototypeOf(m.cpu).readMem);
+});

@@ -86,6 +86,8 @@ export class Cpu {
   movSsShadow = false;
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
   heldDebugTraps = 0;
+  /** readMem/writeMem are currently the data-watching wrappers (debugChanged). */
+  private dataWatchWrapped = false;
 
   /** Executes the privileged/system instructions (system.ts), installed by the Machine. */
   system: (d: DecodedInstruction) => void = (d) => {
@@ -130,6 +132,12 @@ export class Cpu {
     this.memory = memory;
     this.mmu = mmu;
     this.decodeCache = new DecodeCache(memory.size);
+    // readMem/writeMem are own properties from the start (the prototype's
+    // functions, or debugChanged()'s watching wrappers), so switching a data
+    // breakpoint on and off never adds or deletes a property: the object's
+    // shape (V8 hidden class) stays the same and the run loop stays fast.
+    this.readMem = Cpu.prototype.readMem;
+    this.writeMem = Cpu.prototype.writeMem;
   }
 
   /** Forget the data TLB if anything it depends on changed. */
@@ -189,22 +197,23 @@ export class Cpu {
   /**
    * DR7 or the outside debugger's registers changed: recompute debugEnabled,
    * and look at every data access while a data breakpoint is enabled. Then
-   * readMem and writeMem are wrapped on this instance (own properties that
-   * shadow the prototype's); otherwise memory accesses carry no check at all.
+   * readMem and writeMem are this instance's watching wrappers; otherwise they
+   * are the prototype's plain functions and memory accesses carry no check.
+   * Only the values of the own properties change, never the set of them.
    */
   debugChanged(): void {
     const own = this.debugRegisters, host = this.hostDebugRegisters;
     this.debugEnabled = own.enabled || this.hostDebugActive || (host !== null && host.enabled);
     const watch = own.watchesData || (host !== null && host.watchesData);
-    const wrapped = Object.prototype.hasOwnProperty.call(this, 'readMem');
     this.interruptCheck = true;
-    if (watch === wrapped) return;
+    if (watch === this.dataWatchWrapped) return;
+    this.dataWatchWrapped = watch;
+    const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
     if (!watch) {
-      Reflect.deleteProperty(this, 'readMem');
-      Reflect.deleteProperty(this, 'writeMem');
+      this.readMem = read;
+      this.writeMem = write;
       return;
     }
-    const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
     this.readMem = function (this: Cpu, addr: number, size: number, access: Access = 'read'): number {
       const v = read.call(this, addr, size, access);
       if (access !== 'execute') this.noteAccess(addr, size >>> 3, false);
