@@ -9,15 +9,15 @@
 
 import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
-import type { PortDevice, PortSize } from '../machine/ports.js';
+import { ShutdownPort, SHUTDOWN_PORT } from '../machine/devices/shutdownPort.js';
 import { BootImageError, loadBootImage, readBootImage } from '../toolchain/bootImage.js';
 import { parseCount, readImageCommandLine } from './imageCommandLine.js';
 import { MachineTarget } from '../gdb/machineTarget.js';
 import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
 import { commandUsage } from './options.js';
 
-/** Writing a byte here powers the machine off; the byte is the exit status. */
-export const SHUTDOWN_PORT = 0xf4;
+export { ShutdownPort, SHUTDOWN_PORT };
+
 export const DEFAULT_MEMORY_MIB = 16;
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
 export const MAX_MEMORY_MIB = 1024;
@@ -29,19 +29,6 @@ const USAGE = commandUsage('boot', `  Boots an ELF64 kernel image on the bare ma
   Exit status: the byte the kernel writes to port 0x${SHUTDOWN_PORT.toString(16)}; 0 if it halts
   without one; 1 for a triple fault or the instruction limit; 2 for bad usage.
 `);
-
-/** The shutdown port: records the status and stops the machine. */
-export class ShutdownPort implements PortDevice {
-  status: number | undefined;
-  constructor(private readonly machine: Machine) {}
-  read(_port: number, _size: PortSize): number {
-    return 0xff;
-  }
-  write(_port: number, _size: PortSize, value: number): void {
-    this.status = value & 0xff;
-    this.machine.stop('stopped', `shutdown with status ${this.status}`);
-  }
-}
 
 export interface BootOptions {
   maxInstructions?: number;

@@ -7,7 +7,7 @@
 // monitor must never throw: a host exception is a disagreement too.
 
 import { Machine } from '../../machine/machine.js';
-import { ShutdownPort, SHUTDOWN_PORT } from '../../cli/bootCommand.js';
+import { ShutdownPort, SHUTDOWN_PORT } from '../../machine/devices/shutdownPort.js';
 import { VmHost } from '../host.js';
 import { patchSensitiveInstructions } from '../patcher.js';
 import { GUEST_BYTES, HARNESS, PROGRAM, guestRegions, hasRawBytes, type FuzzGuest } from './guestGenerator.js';
