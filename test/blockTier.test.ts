@@ -5,7 +5,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,21 +12,13 @@ import { Machine } from '../src/machine/machine.js';
 import { CpuFault } from '../src/machine/exceptions.js';
 import { buildProgram, loadElf } from './cpuProgramSupport.js';
 import { have } from './helpers/tools.js';
+import { assembleText } from './helpers/gnuAs.js';
 
 const HAVE_AS = have('as') && have('objcopy');
 const CODE = 0x10000;
 
-function asm(text: string): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-block-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'a.s'), `  .text\n${text}\n`);
-    execFileSync('as', ['-o', path.join(dir, 'a.o'), path.join(dir, 'a.s')]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'a.o'), path.join(dir, 'a.bin')]);
-    return new Uint8Array(fs.readFileSync(path.join(dir, 'a.bin')));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Assembles AT&T text with GNU as into raw bytes (the .text section). */
+const asm = assembleText;
 
 /** Two flat-mode machines with the same code: one with blocks (each generated at its first run), one without. */
 function pair(code: Uint8Array, at = CODE): [Machine, Machine] {

@@ -6,29 +6,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import { CpuFault } from '../src/machine/exceptions.js';
 import { formatAddress, toSignedLinear, isCanonical } from '../src/machine/address.js';
 import { have } from './helpers/tools.js';
+import { assembleText } from './helpers/gnuAs.js';
 
 const HAVE_AS = have('as') && have('objcopy');
 
-/** Assemble AT&T text with GNU as into raw bytes (the .text section). */
-function asm(text: string): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-cpu-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'a.s'), `  .text\n${text}\n`);
-    execFileSync('as', ['-o', path.join(dir, 'a.o'), path.join(dir, 'a.s')]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'a.o'), path.join(dir, 'a.bin')]);
-    return new Uint8Array(fs.readFileSync(path.join(dir, 'a.bin')));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Assembles AT&T text with GNU as into raw bytes (the .text section). */
+const asm = assembleText;
 
 const CODE = 0x10000;
 

@@ -4,7 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,20 +11,12 @@ import { Machine } from '../src/machine/machine.js';
 import { jitStats } from '../src/machine/jit/translate.js';
 import { buildProgram, loadElf } from './cpuProgramSupport.js';
 import { have } from './helpers/tools.js';
+import { assembleText } from './helpers/gnuAs.js';
 
 const CODE = 0x10000;
 
-function asm(text: string): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-jit-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'a.s'), `  .text\n${text}\n`);
-    execFileSync('as', ['-o', path.join(dir, 'a.o'), path.join(dir, 'a.s')]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'a.o'), path.join(dir, 'a.bin')]);
-    return new Uint8Array(fs.readFileSync(path.join(dir, 'a.bin')));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Assembles AT&T text with GNU as into raw bytes (the .text section). */
+const asm = assembleText;
 
 function state(m: Machine): string {
   return JSON.stringify({ regs: [...m.cpu.regs], rip: m.cpu.rip, flags: m.cpu.getRflags(), count: m.cpu.instructionCount, halted: m.cpu.halted });
