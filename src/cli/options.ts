@@ -115,6 +115,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--seed', value: 'S', help: 'seed of the random calls (default 1)' },
       { flag: '--save', value: 'FILE', help: 'write the minimized reproducer of a violation to FILE' },
       { flag: '--replay', value: 'FILE', help: 'replay the calls saved in FILE' },
+      { flag: '--disk', value: 'timed|instant', help: 'the file system\'s disk: instant (the default; a reproducer replays call by call) or timed (completions interleave with the calls)' },
     ],
   },
 ];
