@@ -168,7 +168,7 @@ const WATCHDOG_INSTRUCTIONS = 20_000_000;
 
 const SYS = (name: string): number => SYSCALL_BY_NAME.get(name)!.num;
 /** Returns to user mode a deliverable signal may stay pending, without being delivered, before it counts as lost. */
-const SIGNAL_STUCK = 200;
+const SIGNAL_STUCK = 32;
 /** Clock ticks the supervisor waits for a quiet machine before it reports a leak. */
 const QUIET_WAITS = 200;
 /** The trace events the ledger reads. */
