@@ -44,6 +44,12 @@ test('the aio ledger accepts a request that completes, raises its signal once, i
   ev('signal-raise', 5, { sig: 10, code: 0, value: 0 }); // kill2: not the ledger's
   l.checkResult('aio_status', 5, 2, -115);
   l.checkResult('aio_return', 5, 1, 256);
+  l.checkResult('aio_return', 5, 1, -1); // forgotten: -1, as the kernel says
+  ev('aio-enqueue', 5, { id: 3, sig: 23 });
+  ev('aio-complete', 5, { id: 3, result: 1 });
+  ev('signal-raise', 5, { sig: 23, code: SI_ASYNCIO, value: 3 }); // blocked, say
+  l.checkResult('aio_return', 5, 3, 1);
+  ev('signal-deliver', 5, { sig: 23, code: SI_ASYNCIO, value: 3 }); // unblocked after the return: still its signal
   ev('aio-drop', 5, { id: 2, complete: 0 }); // the owner exited with request 2 in flight
   l.quiescent();
   assert.deepEqual(seen, []);
@@ -62,7 +68,8 @@ test('the aio ledger catches a request that ends twice or never, signals raised 
     ['delivered to another process', (ev) => { ev('aio-enqueue', 5, { id: 1, sig: 12 }); ev('aio-complete', 5, { id: 1, result: 1 }); ev('signal-raise', 5, { sig: 12, code: SI_ASYNCIO, value: 1 }); ev('signal-deliver', 6, { sig: 12, code: SI_ASYNCIO, value: 1 }); }, /the request is pid 5's/],
     ['wrong result', (ev, l) => { ev('aio-enqueue', 5, { id: 1, sig: 0 }); ev('aio-complete', 5, { id: 1, result: -14 }); l.checkResult('aio_return', 5, 1, 4096); }, /returned 4096, but the request is complete with -14/],
     ['in progress after completion', (ev, l) => { ev('aio-enqueue', 5, { id: 1, sig: 0 }); ev('aio-complete', 5, { id: 1, result: 3 }); l.checkResult('aio_status', 5, 1, -115); }, /says in progress/],
-    ['dropped twice', (ev) => { ev('aio-enqueue', 5, { id: 1, sig: 0 }); ev('aio-drop', 5, { id: 1, complete: 0 }); ev('aio-drop', 5, { id: 1, complete: 0 }); }, /no such request/],
+    ['dropped twice', (ev) => { ev('aio-enqueue', 5, { id: 1, sig: 0 }); ev('aio-drop', 5, { id: 1, complete: 0 }); ev('aio-drop', 5, { id: 1, complete: 0 }); }, /dropped after the kernel had forgotten it/],
+    ['returned twice', (ev, l) => { ev('aio-enqueue', 5, { id: 1, sig: 0 }); ev('aio-complete', 5, { id: 1, result: 3 }); l.checkResult('aio_return', 5, 1, 3); l.checkResult('aio_return', 5, 1, 3); }, /not its own \(any more\)/],
   ];
   for (const [name, run, expected] of cases) {
     const { l, seen, ev } = ledger();

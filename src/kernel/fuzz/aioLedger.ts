@@ -32,6 +32,8 @@ interface Entry {
   result: number | null;
   raises: number;
   deliveries: number;
+  /** The kernel has forgotten it (aio_return, or dropped); its signal may still be pending. */
+  forgotten: boolean;
 }
 
 export class AioLedger {
@@ -53,7 +55,7 @@ export class AioLedger {
       case 'aio-enqueue': {
         const id = Number(a.id);
         if (this.entries.has(id)) this.violation(`request id ${id} enqueued twice`);
-        this.entries.set(id, { pid: e.pid, sig: Number(a.sig), state: 'open', result: null, raises: 0, deliveries: 0 });
+        this.entries.set(id, { pid: e.pid, sig: Number(a.sig), state: 'open', result: null, raises: 0, deliveries: 0, forgotten: false });
         this.enqueued++;
         return;
       }
@@ -69,14 +71,14 @@ export class AioLedger {
       case 'aio-drop': {
         const r = this.known(Number(a.id), 'is dropped');
         if (!r) return;
-        if (r.state === 'dropped') this.violation(`request ${a.id} dropped twice`);
+        if (r.forgotten) this.violation(`request ${a.id} dropped after the kernel had forgotten it (${r.state})`);
         if (r.state === 'open') {
           if (Number(a.complete) !== 0) this.violation(`request ${a.id} dropped as complete, but it never completed`);
           r.state = 'dropped';
           this.dropped++;
         }
         this.checkRaises(Number(a.id), r);
-        this.entries.delete(Number(a.id)); // the kernel forgets it: so does the ledger
+        r.forgotten = true; // (kept: a signal it raised may still be delivered)
         return;
       }
       case 'signal-raise':
@@ -114,8 +116,8 @@ export class AioLedger {
   checkResult(call: 'aio_status' | 'aio_return', pid: number, id: number, result: number): void {
     if (result === -1) return; // not a request of the caller (or already returned)
     const r = this.entries.get(id);
-    if (!r || r.pid !== pid) {
-      this.violation(`${call}(${id}) in pid ${pid} returned ${result} for a request that is not its own`);
+    if (!r || r.pid !== pid || r.forgotten) {
+      this.violation(`${call}(${id}) in pid ${pid} returned ${result} for a request that is not its own${r?.forgotten ? ' (any more)' : ''}`);
       return;
     }
     if (result === -EINPROGRESS) {
@@ -126,11 +128,11 @@ export class AioLedger {
     if (call === 'aio_return' && result !== -EINPROGRESS) this.close(id);
   }
 
-  /** The result was returned: the request is forgotten. Its raise count is final. */
+  /** The result was returned: the kernel forgets the request. Its raise count is final; its signal may still be delivered. */
   private close(id: number): void {
     const r = this.entries.get(id)!;
     this.checkRaises(id, r);
-    this.entries.delete(id);
+    r.forgotten = true;
   }
 
   private checkRaises(id: number, r: Entry): void {
@@ -151,7 +153,10 @@ export class AioLedger {
     this.entries.clear();
   }
 
+  /** Requests the kernel still holds, as far as the ledger knows. */
   get open(): number {
-    return this.entries.size;
+    let n = 0;
+    for (const r of this.entries.values()) if (!r.forgotten) n++;
+    return n;
   }
 }
