@@ -257,9 +257,14 @@ export class FunctionGen implements AsmHost {
         this.emit(`${top}:`);
         this.statement(n.body!);
         this.emit(`${n.continueLabel}:`);
-        this.genValue(n.cond!);
-        this.compareZero(n.cond!.type!);
-        this.ins(`jne ${top}`);
+        if (n.cond!.kind === 'num') {
+          // do ... while (0) (a macro's statement) tests nothing
+          if (n.cond!.value !== 0n) this.ins(`jmp ${top}`);
+        } else {
+          this.genValue(n.cond!);
+          this.compareZero(n.cond!.type!);
+          this.ins(`jne ${top}`);
+        }
         this.emit(`${n.breakLabel}:`);
         return;
       }
