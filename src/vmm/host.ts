@@ -241,6 +241,8 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
+    const watch = this.vm.onEvent;
+    watch?.({ kind: 'exit', trapno: v, err: Number(tf.err), rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax }, this.vm);
     let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
@@ -253,6 +255,7 @@ export class VmHost {
     }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
+    else watch?.({ kind: 'resume', rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax }, this.vm);
     // Back to the run loop: the virtual clock moved, the timer budget must be recomputed.
     this.machine.stop('stopped', 'vm exit');
   }

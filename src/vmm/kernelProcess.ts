@@ -170,7 +170,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
-  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl });
+  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
   let outcome: TrapOutcome;
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
@@ -189,7 +189,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
   fromVmFrame(tf, frame);
-  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl });
+  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
   if (outcome.action === 'stop') {
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
