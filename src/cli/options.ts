@@ -105,6 +105,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--gdb', value: 'PORT', help: "start stopped at the guest's entry point and wait for gdb (the guest seen as a real machine)" },
       { flag: '--save-at', value: 'N STATE', help: "stop the guest after N of its instructions and write its entire state to the file STATE" },
       { flag: '--resume', value: 'STATE', help: 'continue the VM saved in STATE (instead of IMAGE; --max-instructions counts from the start)' },
+      { flag: '--portable', help: "with --save-at: write only the host-independent state, which the xk kernel's vm program also resumes (`vm STATE` in xk's shell)" },
       { flag: '--trace', help: "show each guest system call's path through the host and the monitor (the lecture's VM slide), then the exits by reason" },
       { flag: '--trace-json', value: 'FILE', help: 'also write that trace for chrome://tracing / Perfetto' },
       { flag: '--all', help: 'with --trace: also every exit outside a guest system call (booting, the guest\'s interrupts)' },

@@ -1,5 +1,5 @@
 // `xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats] [--save-at N STATE]`,
-// `xk vm --resume STATE [--max-instructions N] [--stats] [--save-at N STATE2]`,
+// `xk vm --resume STATE [--max-instructions N] [--stats] [--save-at N STATE2 [--portable]]`,
 // either with `--trace [--all] [--trace-json FILE]` (the VM path, src/vmm/vmTrace.ts):
 // boot a guest kernel image as a virtual machine under the trap-and-emulate
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
@@ -13,7 +13,7 @@ import { VmTarget } from '../gdb/vmTarget.js';
 import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
 import { prepareVm, type RunVmOptions } from '../vmm/vmRunner.js';
 import type { VmHost, VmResult } from '../vmm/host.js';
-import { loadVmState, saveVmState, VmStateError } from '../vmm/vmState.js';
+import { loadVmState, savePortableState, saveVmState, VmStateError } from '../vmm/vmState.js';
 import { exitSummaryText, VmPathTracer } from '../vmm/vmTrace.js';
 import { virtualClock } from '../vmm/monitor.js';
 import type { TraceEvent } from '../kernel/traceEvents.js';
@@ -28,7 +28,7 @@ export async function vmCommand(args: string[]): Promise<number> {
   let gdb: string | undefined;
   let saveAt: { n: number; file: string } | undefined;
   let resume: string | undefined;
-  let trace = false, traceAll = false;
+  let trace = false, traceAll = false, portable = false;
   let traceJson: string | undefined;
   const options: RunVmOptions = {};
   const option = (flag: string, value: () => string | undefined): boolean => {
@@ -36,6 +36,7 @@ export async function vmCommand(args: string[]): Promise<number> {
     else if (flag === '--no-patch') options.patch = false;
     else if (flag === '--stats') stats = true;
     else if (flag === '--trace') trace = true;
+    else if (flag === '--portable') portable = true;
     else if (flag === '--all') traceAll = true;
     else if (flag === '--trace-json') {
       traceJson = value();
@@ -104,7 +105,7 @@ export async function vmCommand(args: string[]): Promise<number> {
     result = host.run(Math.min(limit, saveAt.n) - host.guestClock());
     if (result.reason === 'limit' && saveAt.n <= limit) {
       try {
-        fs.writeFileSync(saveAt.file, saveVmState(host));
+        fs.writeFileSync(saveAt.file, portable ? savePortableState(host.portableParts(), host.machine.strictVirtualization) : saveVmState(host));
       } catch (e) {
         process.stderr.write(`xk vm: cannot write '${saveAt.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
         return 2;

@@ -14,6 +14,7 @@
 // selectors, and the segments the guest really runs on.
 
 import { prepareGuestImage } from './guestImage.js';
+import { isVmStateFile, loadPortableState, portableHeader, savePortableState, VmStateError, type PortableVm } from './vmState.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
@@ -60,6 +61,11 @@ export interface SpawnVmOptions {
   parent?: Proc | null;
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
+  /**
+   * At the first trap after `instructions` guest instructions, write the VM's portable state
+   * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
+   */
+  saveAt?: { instructions: number; write: (state: Uint8Array) => void };
 }
 
 /**
@@ -68,10 +74,20 @@ export interface SpawnVmOptions {
  * or the process table is full.
  */
 export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
-  const mib = options.memoryMiB ?? 4;
-  if (!Number.isInteger(mib) || mib < 4 || mib > 16) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
-  const image = prepareGuestImage(elf, name, true);
-  const guestBytes = mib * 1024 * 1024;
+  // A saved VM (vmState.ts's portable state) instead of an image: the VM moves here and runs on.
+  const resumed = isVmStateFile(elf);
+  const mib = resumed ? 0 : options.memoryMiB ?? 4;
+  if (!resumed && (!Number.isInteger(mib) || mib < 4 || mib > 16)) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
+  let portable: PortableVm | undefined;
+  const image = resumed ? { segments: [], patches: new Map<number, Uint8Array>(), entry: 0 } : prepareGuestImage(elf, name, true);
+  let guestBytes = mib * 1024 * 1024;
+  if (resumed) {
+    // Check the file before taking any memory: the header names the geometry.
+    const h = portableHeader(elf);
+    if (h.strict) throw new VmStateError('a VM saved with --strict runs on the strict machine only (its code is not patched)');
+    if (h.guestBytes % PAGE_SIZE !== 0 || h.guestBytes < 4 * 1048576 || h.guestBytes > 16 * 1048576) throw new VmStateError(`guest memory of ${h.guestBytes} bytes`);
+    guestBytes = h.guestBytes;
+  }
   const pages = guestBytes / PAGE_SIZE + SHADOW_POOL_PAGES;
   const base = k.allocator.allocContiguous(pages);
   if (base < 0) throw new Error(`vm: no ${pages * PAGE_SIZE / 1048576} MiB of contiguous physical memory for ${name}`);
@@ -103,15 +119,23 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   };
   guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0 };
 
-  // Load the image (its sensitive instructions patched into traps: guestImage.ts).
+  // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
+  const frame = zeroFrame();
   try {
     for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
+    if (resumed) {
+      portable = loadPortableState(elf, () => ({
+        clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false,
+      }));
+      vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
+    }
   } catch (e) {
     k.procs.free(p);
     releaseVm(k.allocator, guest);
     throw e;
   }
   k.cpu.invalidateDecodeCache();
+  if (options.saveAt) saving.set(guest, options.saveAt);
 
   p.guest = {
     enter: (kernel) => enterGuest(kernel, guest),
@@ -119,8 +143,8 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     release: (allocator) => releaseVm(allocator, guest),
   };
   p.parent = options.parent ?? null;
-  fromVmFrame(p.tf, zeroFrame());
-  p.tf.set('rip', image.entry);
+  fromVmFrame(p.tf, frame);
+  if (!resumed) p.tf.set('rip', image.entry);
   p.state = 'runnable';
   return p;
 }
@@ -189,6 +213,18 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
   fromVmFrame(tf, frame);
+  const save = saving.get(guest);
+  if (save && outcome.action === 'resume' && virtualClock(guest.state) >= save.instructions) {
+    // The guest's registers are in the frame, every trap is handled: the VM's portable state is complete.
+    saving.delete(guest);
+    save.write(savePortableState({
+      clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frame,
+      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
+    }));
+    k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
+    exitProcess(k, p, 0);
+    return !deviceInterrupt;
+  }
   if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
   if (outcome.action === 'stop') {
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
@@ -196,6 +232,9 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   }
   return !deviceInterrupt;
 }
+
+/** VMs to be saved (SpawnVmOptions.saveAt). */
+const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']>>();
 
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
   const f = {} as VmTrapFrame;
