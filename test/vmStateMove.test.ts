@@ -134,6 +134,19 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
     const c = spawnSync(process.execPath, [XK, 'vm', '--resume', state], { encoding: 'latin1' });
     assert.equal(c.status, 0, c.stderr);
     assert.equal(a.stdout + c.stdout, full.stdout);
+    // The other way: xk run --vm-save-at N:STATE saves the VM the kernel runs; xk vm --resume continues it.
+    fs.copyFileSync(build.elfPath, path.join(dir, 'fs', 'guest.elf'));
+    const kstate = path.join(dir, 'k.state');
+    const d = spawnSync(process.execPath, [XK, 'run', '--vm-save-at', `70000:${kstate}`, '--fs', path.join(dir, 'fs'), path.join(REPO_ROOT, 'user', 'programs', 'vm.c'), 'guest.elf'], { encoding: 'latin1' });
+    assert.equal(d.status, 0, d.stderr);
+    const saved = /pid \d+ \(guest\.elf\): vm saved after (\d+) guest instructions\n/.exec(d.stdout);
+    assert.ok(saved && Number(saved[1]) >= 70000, d.stdout);
+    const ktail = 'vm: guest.elf powered off with status 0\n';
+    assert.ok(d.stdout.endsWith(ktail), d.stdout);
+    const e = spawnSync(process.execPath, [XK, 'vm', '--resume', kstate], { encoding: 'latin1' });
+    assert.equal(e.status, 0, e.stderr);
+    assert.match(e.stderr, new RegExp(`resuming .* at guest instruction ${saved[1]}`));
+    assert.deepEqual(lines(d.stdout.slice(0, -ktail.length).replace(saved[0], '') + e.stdout), lines(full.stdout));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -35,7 +35,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
     name: 'run', operands: '[PROGRAM [ARGS...]]', summary: 'run a program on the xk kernel (no PROGRAM: boot to the shell)',
     options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' },
       { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" },
-      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' }],
+      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' },
+      { flag: '--vm-save-at', value: 'N:STATE', help: "save the first VM the kernel boots (vm IMAGE) after N guest instructions to host file STATE, portable (xk vm --resume STATE continues it), and end it" }],
   },
   {
     name: 'trace', operands: 'PROGRAM [ARGS...]', summary: "run it and show each system call's path",
