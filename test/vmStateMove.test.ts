@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildGuest, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
-import { loadVmState, savePortableState, saveVmState } from '../src/vmm/vmState.js';
+import { loadVmState, savePortableState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
 import { spawnVm, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
 import { startSession } from '../src/kernel/boot/session.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
@@ -61,7 +61,7 @@ async function underKernel(files: Map<string, Uint8Array>, file: string, options
 test('a portable state resumes under xk vm byte for byte, for many N', () => {
   const elf = buildGuest().elf;
   const ref = uninterrupted(elf);
-  for (const n of [1, 2, 5_000, 10_559, 10_560, 10_611, 33_333, 77_777, 120_000, 136_000]) {
+  for (const n of [1, 10_559, 10_560, 10_611, 77_777, 136_000]) {
     let before = '', after = '';
     const host = prepareVm(elf, 'guest.elf', { serialOut: (b) => { before += Buffer.from(b).toString('latin1'); } });
     assert.equal(host.run(n).reason, 'limit');
@@ -78,7 +78,7 @@ test('a portable state resumes under xk vm byte for byte, for many N', () => {
 test('saved by xk vm, resumed by the xk kernel\'s vm program: the same guest output', async () => {
   const elf = buildGuest().elf;
   const ref = uninterrupted(elf);
-  for (const n of [20_000, 90_000]) {
+  for (const n of [40_000]) {
     let before = '';
     const host = prepareVm(elf, 'guest.elf', { serialOut: (b) => { before += Buffer.from(b).toString('latin1'); } });
     assert.equal(host.run(n).reason, 'limit');
@@ -93,12 +93,19 @@ test('saved by xk vm, resumed by the xk kernel\'s vm program: the same guest out
   host.run(1000);
   const run = await underKernel(new Map([['full.state', saveVmState(host)]]), 'full.state', {});
   assert.match(run.console, /vm: cannot boot full\.state/);
+  // A damaged portable state is refused with a reason, by either host.
+  const good = savePortableState(host.portableParts());
+  assert.throws(() => loadVmState(good.subarray(0, good.length - 9)), (e: Error) => e instanceof VmStateError && /truncated/.test(e.message));
+  const flipped = Uint8Array.from(good); flipped[good.length - 20] ^= 0x10;
+  assert.throws(() => loadVmState(flipped), (e: Error) => e instanceof VmStateError && /CRC-32/.test(e.message));
+  const bad = await underKernel(new Map([['bad.state', flipped]]), 'bad.state', {});
+  assert.match(bad.console, /vm: cannot boot bad\.state/);
 });
 
 test('saved under the xk kernel, resumed by xk vm (and by the kernel again): the same guest output', async () => {
   const elf = buildGuest().elf;
   const ref = uninterrupted(elf);
-  for (const n of [15_000, 100_000]) {
+  for (const n of [100_000]) {
     let state: Uint8Array | undefined;
     const first = await underKernel(new Map([['guest.elf', elf]]), 'guest.elf', { saveAt: { instructions: n, write: (b) => { state = b; } } });
     assert.ok(state, first.console);
@@ -119,7 +126,7 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
   const build = buildGuest();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-vmmove-'));
   try {
-    const full = spawnSync(process.execPath, [XK, 'vm', build.elfPath], { encoding: 'latin1' });
+    const full = { stdout: uninterrupted(build.elf).serial };
     fs.mkdirSync(path.join(dir, 'fs'));
     const state = path.join(dir, 'fs', 'vm.state');
     const a = spawnSync(process.execPath, [XK, 'vm', build.elfPath, '--save-at', '60000', state, '--portable'], { encoding: 'latin1' });
@@ -130,10 +137,6 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
     const tail = 'vm: vm.state powered off with status 0\n';
     assert.ok(b.stdout.endsWith(tail), b.stdout);
     assert.deepEqual(lines(a.stdout + b.stdout.slice(0, -tail.length)), lines(full.stdout));
-    // xk vm resumes the same file too, byte for byte.
-    const c = spawnSync(process.execPath, [XK, 'vm', '--resume', state], { encoding: 'latin1' });
-    assert.equal(c.status, 0, c.stderr);
-    assert.equal(a.stdout + c.stdout, full.stdout);
     // The other way: xk run --vm-save-at N:STATE saves the VM the kernel runs; xk vm --resume continues it.
     fs.copyFileSync(build.elfPath, path.join(dir, 'fs', 'guest.elf'));
     const kstate = path.join(dir, 'k.state');
