@@ -100,6 +100,21 @@ export async function vmCommand(args: string[]): Promise<number> {
     ? new VmPathTracer((e) => { events.push(e); }, { host: 'vmhost', count: virtualClock, guestClock: virtualClock, pid: () => 1 })
     : undefined;
   if (tracer) host.vm.onEvent = tracer.listener;
+  /** --trace: the VM path so far, then the exits by reason (false: the JSON file could not be written). */
+  const printTrace = (result: VmResult): boolean => {
+    if (!tracer) return true;
+    if (result.reason !== 'limit') tracer.stopped(host.vm, `${result.reason}: ${result.message}`);
+    const named = (): string => 'vm';
+    process.stdout.write(renderText(events, { all: traceAll, processName: named }) + '\n' + exitSummaryText(tracer.summaries()));
+    if (traceJson === undefined) return true;
+    try {
+      fs.writeFileSync(traceJson, renderChromeTrace(events, named));
+      return true;
+    } catch (e) {
+      process.stderr.write(`xk vm: cannot write ${traceJson}: ${(e as Error).message}\n`);
+      return false;
+    }
+  };
   let result: VmResult;
   if (saveAt !== undefined && saveAt.n > host.guestClock()) {
     result = host.run(Math.min(limit, saveAt.n) - host.guestClock());
@@ -111,25 +126,13 @@ export async function vmCommand(args: string[]): Promise<number> {
         return 2;
       }
       process.stderr.write(`xk vm: saved the VM after ${host.guestClock()} guest instructions to ${saveAt.file}\n`);
-      return 0;
+      return printTrace(result) ? 0 : 1;
     }
   } else {
     if (saveAt !== undefined) process.stderr.write(`xk vm: the VM is already past instruction ${saveAt.n}; not saving\n`);
     result = host.run(Math.max(1, limit - host.guestClock()));
   }
-  if (tracer) {
-    if (result.reason !== 'limit') tracer.stopped(host.vm, `${result.reason}: ${result.message}`);
-    const named = (): string => 'vm';
-    process.stdout.write(renderText(events, { all: traceAll, processName: named }) + '\n' + exitSummaryText(tracer.summaries()));
-    if (traceJson !== undefined) {
-      try {
-        fs.writeFileSync(traceJson, renderChromeTrace(events, named));
-      } catch (e) {
-        process.stderr.write(`xk vm: cannot write ${traceJson}: ${(e as Error).message}\n`);
-        return 1;
-      }
-    }
-  }
+  if (!printTrace(result)) return 1;
   if (stats) {
     process.stderr.write(`xk vm: ${result.guestInstructions} guest instructions, ${result.exits} exits\n`);
     for (const [kind, n] of [...result.exitKinds].sort((a, b) => b[1] - a[1])) process.stderr.write(`  ${kind.padEnd(20)} ${n}\n`);
