@@ -263,7 +263,7 @@ export class VmHost {
       return;
     }
     const watch = this.vm.onEvent;
-    watch?.({ kind: 'exit', trapno: v, err: Number(tf.err), rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax }, this.vm);
+    watch?.({ kind: 'exit', trapno: v, err: Number(tf.err), rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax, rdx: tf.rdx }, this.vm);
     let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.

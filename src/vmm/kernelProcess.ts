@@ -194,7 +194,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
-  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
+  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax, rdx: frame.rdx }, guest.state);
   let outcome: TrapOutcome;
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a

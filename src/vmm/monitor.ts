@@ -64,7 +64,7 @@ export interface VmState {
  * (virtual CPL: 3 = the guest's application, 0 = the guest kernel).
  */
 export type VmEvent =
-  | { kind: 'exit'; trapno: number; err: number; rip: bigint; cpl: number; rsp?: bigint; rax?: bigint }
+  | { kind: 'exit'; trapno: number; err: number; rip: bigint; cpl: number; rsp?: bigint; rax?: bigint; rdx?: bigint }
   | { kind: 'emulate'; mnemonic: string; rip: bigint; cpl: number; nextRip: bigint; nextCpl: number; instructions: number; rsp?: bigint; nextRsp?: bigint }
   | { kind: 'deliver'; vector: number; rip: bigint; cpl: number; external: boolean; fromCpl?: number; rsp?: bigint }
   | { kind: 'resume'; rip: bigint; cpl: number; rsp?: bigint; rax?: bigint };

@@ -214,7 +214,7 @@ export class VmPathTracer {
     }
     const where = e.cpl === 3 ? 'guest app' : 'guest kernel';
     const trap = exit !== null ? `${trapName(exit.trapno)} ` : '';
-    this.emit(vm, 'vmm', 'vm-exit', `exit: ${where} ${trap}at ${hex(e.rip)}: monitor emulates ${text} (${cpl}, next ${hex(e.nextRip)})`, { rip: hex(e.rip), mnemonic: e.mnemonic });
+    this.emit(vm, 'vmm', 'vm-exit', `exit: ${where} ${trap}at ${hex(e.rip)}: monitor emulates ${text}${exit ? portDetail(text, exit) : ''} (${cpl}, next ${hex(e.nextRip)})`, { rip: hex(e.rip), mnemonic: e.mnemonic });
     if (t.trip !== null) t.trip.exit = null;
     t.exit = null;
   }
@@ -281,6 +281,18 @@ export class VmPathTracer {
       t.trip = null;
     }
   }
+}
+
+/** For in/out with the port in %dx: which port (and, for out %al, the byte written), from the registers at the exit. */
+function portDetail(text: string, exit: Extract<VmEvent, { kind: 'exit' }>): string {
+  if (exit.rdx === undefined || !/^(in|out)[bwl]? .*\(%dx\)/.test(text)) return '';
+  const port = Number(exit.rdx & 0xffffn);
+  if (text.startsWith('out') && text.includes('%al') && exit.rax !== undefined) {
+    const b = Number(exit.rax & 0xffn);
+    const ch = b >= 0x20 && b < 0x7f ? ` '${String.fromCharCode(b)}'` : '';
+    return `: port ${hex(port)} <- ${hex(b)}${ch}`;
+  }
+  return `: port ${hex(port)}`;
 }
 
 /** The vector of a software interrupt instruction (int $n, int3, into); undefined for syscall and others. */
