@@ -14,6 +14,7 @@ import { buildGuest, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, savePortableState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
 import { spawnVm, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
+import { vmStateCodec } from '../src/vmm/vmStateCodec.js';
 import { startSession } from '../src/kernel/boot/session.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
 
@@ -43,7 +44,7 @@ async function underKernel(files: Map<string, Uint8Array>, file: string, options
     program: { path: 'vm', image: programs.get('vm')!, argv: ['vm', file] },
     programs,
     memoryBytes: 64 * MiB,
-    monitor: (memory) => ({ spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { ...options, parent, memoryMiB: 16, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } }) }),
+    monitor: (memory) => ({ spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { ...options, parent, states: vmStateCodec, memoryMiB: 16, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } }) }),
     output: (b) => { console += Buffer.from(b).toString('latin1'); },
   });
   try {

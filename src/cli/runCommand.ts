@@ -8,7 +8,7 @@ import { defaultUserPrograms, programImage, programName } from './programImage.j
 import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
 import { enableFetchCheck, fetchCheckSummary, FetchChecker } from '../kernel/mem/fetchChecker.js';
 import { fetchRecorder } from '../kernel/mem/copyin.js';
-import { kernelMonitor, spawnVm } from '../vmm/kernelProcess.js';
+import { kernelMonitorWithStates } from '../vmm/vmStateCodec.js';
 import { MachineTarget } from '../gdb/machineTarget.js';
 import { kernelMonitor as gdbMonitor } from '../gdb/monitorCommands.js';
 import { kernelView } from '../gdb/kernelView.js';
@@ -131,7 +131,7 @@ export async function startCliSession(command: string, options: CommonOptions, e
       // The user programs built by xk's toolchain; --fs DIR may replace any of them.
       programs: defaultUserPrograms(command),
       output: (bytes) => process.stdout.write(bytes),
-      monitor: kernelMonitor, // vmrun boots guests under src/vmm's monitor
+      monitor: kernelMonitorWithStates(), // vmrun boots guests (and resumes saved VMs) under src/vmm's monitor
       ...extra,
     });
   } catch (e) {
@@ -169,12 +169,10 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     const file = m[2];
     let armed = true;
-    monitor = (memory) => ({
-      spawn: (k, elf, name, parent) => {
-        const saveAt = armed ? { instructions: Number(m[1]), write: (state: Uint8Array) => fs.writeFileSync(file, state) } : undefined;
-        armed = false;
-        return spawnVm(k, memory, elf, name, { parent, saveAt });
-      },
+    monitor = kernelMonitorWithStates(() => {
+      const saveAt = armed ? { instructions: Number(m[1]), write: (state: Uint8Array) => fs.writeFileSync(file, state) } : undefined;
+      armed = false;
+      return { saveAt };
     });
   }
   const session = await startCliSession('xk run', parsed.options, monitor ? { monitor } : {});

@@ -10,7 +10,7 @@ import { renderChromeTrace } from '../trace/chromeTrace.js';
 import { exitCode, parseRunArguments, startCliSession } from './runCommand.js';
 import { commandUsage } from './options.js';
 import type { Session } from '../kernel/boot/session.js';
-import { watchedKernelMonitor } from '../vmm/kernelProcess.js';
+import { kernelMonitorWithStates } from '../vmm/vmStateCodec.js';
 import { virtualClock } from '../vmm/monitor.js';
 import { exitSummaryText, VmPathTracer } from '../vmm/vmTrace.js';
 
@@ -41,7 +41,7 @@ export async function traceCommand(args: string[]): Promise<number> {
     guestClock: virtualClock,
     pid: () => (typeof session === 'object' ? session.kernel.current?.pid ?? 0 : 0),
   });
-  session = await startCliSession('xk trace', parsed.options, { trace: sink, input: '', monitor: watchedKernelMonitor(vmTracer.listener) });
+  session = await startCliSession('xk trace', parsed.options, { trace: sink, input: '', monitor: kernelMonitorWithStates(() => ({ onEvent: vmTracer.listener })) });
   if (typeof session === 'string') {
     process.stderr.write(session + '\n');
     return 1;

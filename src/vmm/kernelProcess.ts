@@ -14,7 +14,7 @@
 // selectors, and the segments the guest really runs on.
 
 import { prepareGuestImage } from './guestImage.js';
-import { isVmStateFile, loadPortableState, portableHeader, savePortableState, VmStateError, type PortableVm } from './vmState.js';
+import type { PortableVm } from './vmState.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
@@ -66,6 +66,20 @@ export interface SpawnVmOptions {
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
+  /**
+   * Reading and writing state files (vmStateCodec.ts; kept out of this file, which the web
+   * page loads, because it needs node:zlib). Without it a state file is not a boot image.
+   */
+  states?: VmStateCodec;
+}
+
+/** vmState.ts's portable states, as the kernel's monitor uses them. */
+export interface VmStateCodec {
+  isState(file: Uint8Array): boolean;
+  /** The geometry, once the whole file is checked (throws naming what is wrong). */
+  header(file: Uint8Array): { guestBytes: number; strict: boolean };
+  load(file: Uint8Array, target: () => PortableVm): PortableVm;
+  save(vm: PortableVm): Uint8Array;
 }
 
 /**
@@ -75,7 +89,8 @@ export interface SpawnVmOptions {
  */
 export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
   // A saved VM (vmState.ts's portable state) instead of an image: the VM moves here and runs on.
-  const resumed = isVmStateFile(elf);
+  const codec = options.states;
+  const resumed = codec?.isState(elf) ?? false;
   const mib = resumed ? 0 : options.memoryMiB ?? 4;
   if (!resumed && (!Number.isInteger(mib) || mib < 4 || mib > 16)) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
   let portable: PortableVm | undefined;
@@ -83,9 +98,9 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   let guestBytes = mib * 1024 * 1024;
   if (resumed) {
     // Check the file before taking any memory: the header names the geometry.
-    const h = portableHeader(elf);
-    if (h.strict) throw new VmStateError('a VM saved with --strict runs on the strict machine only (its code is not patched)');
-    if (h.guestBytes % PAGE_SIZE !== 0 || h.guestBytes < 4 * 1048576 || h.guestBytes > 16 * 1048576) throw new VmStateError(`guest memory of ${h.guestBytes} bytes`);
+    const h = codec!.header(elf);
+    if (h.strict) throw new Error('vm: a VM saved with --strict runs on the strict machine only (its code is not patched)');
+    if (h.guestBytes % PAGE_SIZE !== 0 || h.guestBytes < 4 * 1048576 || h.guestBytes > 16 * 1048576) throw new Error(`vm: guest memory of ${h.guestBytes} bytes`);
     guestBytes = h.guestBytes;
   }
   const pages = guestBytes / PAGE_SIZE + SHADOW_POOL_PAGES;
@@ -124,7 +139,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   try {
     for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
     if (resumed) {
-      portable = loadPortableState(elf, () => ({
+      portable = codec!.load(elf, () => ({
         clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false,
       }));
       vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
@@ -135,7 +150,10 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     throw e;
   }
   k.cpu.invalidateDecodeCache();
-  if (options.saveAt) saving.set(guest, options.saveAt);
+  if (options.saveAt) {
+    if (!codec) throw new Error('vm: saving a VM needs SpawnVmOptions.states');
+    saving.set(guest, { ...options.saveAt, codec });
+  }
 
   p.guest = {
     enter: (kernel) => enterGuest(kernel, guest),
@@ -217,7 +235,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   if (save && outcome.action === 'resume' && virtualClock(guest.state) >= save.instructions) {
     // The guest's registers are in the frame, every trap is handled: the VM's portable state is complete.
     saving.delete(guest);
-    save.write(savePortableState({
+    save.write(save.codec.save({
       clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frame,
       memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
     }));
@@ -234,7 +252,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
 }
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */
-const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']>>();
+const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();
 
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
   const f = {} as VmTrapFrame;
