@@ -26,6 +26,8 @@ const LONG = TYPES[8];
 export class StatementProgramGenerator {
   private readonly g: ProgramGenerator;
   private label = 0;
+  /** The functions generated so far (a body calls only these: no recursion). */
+  private callable: { name: string; params: CType[] }[] = [];
 
   constructor(readonly seed: number) {
     this.g = new ProgramGenerator(seed);
@@ -58,7 +60,8 @@ export class StatementProgramGenerator {
       { name: `gs[${this.index(scope, 4)}].b`, type: UCHAR },
       { name: `gs[${this.index(scope, 4)}].c`, type: LONG },
     ];
-    if (locals) out.push({ name: `la[${this.index(scope, 8)}]`, type: UINT });
+    if (locals) out.push({ name: `la[${this.index(scope, 8)}]`, type: UINT }, { name: `sp->c`, type: LONG });
+    out.push({ name: `gm[${this.index(scope, 4)}][${this.index(scope, 4)}]`, type: TYPES[4] }, { name: 'gbf.x', type: INT }, { name: 'gbf.y', type: INT });
     return out;
   }
 
@@ -97,7 +100,7 @@ export class StatementProgramGenerator {
 
   private statement(scope: Var[], locals: Var[], depth: number, indent: string): string[] {
     const all = [...scope, ...this.elements(scope, true)];
-    const kind = depth <= 0 ? this.int(4) : this.int(11);
+    const kind = depth <= 0 ? this.int(4) : this.int(12);
     const target = (): Var => (this.int(4) === 0 ? this.pick(this.elements(scope, true)) : this.pick(locals));
     switch (kind) {
       case 0: case 1: {
@@ -156,6 +159,31 @@ export class StatementProgramGenerator {
           `${indent}}`,
         ];
       }
+      case 10: {
+        // a post-increment in value context, a pointer to a struct, a bit-field, a call in an argument
+        switch (this.int(4)) {
+          case 0: {
+            const v = this.pick(locals);
+            return [`${indent}${v.name} = la[k++ & 7] + ${this.expr(all, 2)};`];
+          }
+          case 1:
+          {
+            const [name, type] = this.pick([['sp->a', INT], ['sp->b', UCHAR], ['sp->c', LONG]] as [string, CType][]);
+            return [`${indent}sp = &gs[${this.index(all, 4)}];`, `${indent}${this.update(name, type, all)}`];
+          }
+          case 2: {
+            const [name, type] = this.pick([['gbf.x', INT], ['gbf.y', INT], ['gbf.z', INT]] as [string, CType][]);
+            return [`${indent}${name} = ${this.expr(all, 2)};`, `${indent}${this.update(name, type, all)}`];
+          }
+          default: {
+            if (this.callable.length === 0) return [];
+            const callee = this.pick(this.callable);
+            const v = this.pick(locals);
+            const arg = (): string => (this.int(3) === 0 && this.callable.length > 1 ? `${this.pick(this.callable).name}(${[0, 1, 2].map(() => this.expr(all, 1)).join(', ')})` : this.expr(all, 2));
+            return [`${indent}${v.name} ^= ${callee.name}(${callee.params.map(arg).join(', ')});`];
+          }
+        }
+      }
       default: {
         const v = this.pick(locals);
         return [`${indent}${v.name} = ${this.expr(all, 3)};`];
@@ -175,6 +203,8 @@ export class StatementProgramGenerator {
     out.push(`int ga[16] = {${Array.from({ length: 16 }, () => this.g.constant(INT)).join(', ')}};`);
     out.push(`unsigned char gb[8] = {${Array.from({ length: 8 }, () => this.int(256)).join(', ')}};`);
     out.push('struct S { int a; unsigned char b; long c; } gs[4];');
+    out.push(`short gm[4][4] = {${Array.from({ length: 16 }, () => this.int(60000) - 30000).join(', ')}};`);
+    out.push('struct B { unsigned x : 3; int y : 5; unsigned z : 7; } gbf;');
     const calls: string[] = [];
     const defined: { name: string; params: CType[]; ret: CType }[] = [];
     for (let f = 0; f < functions; f++) {
@@ -182,7 +212,11 @@ export class StatementProgramGenerator {
       const ret = this.pick(TYPES);
       const scope: Var[] = [...globals, ...params];
       const locals: Var[] = [];
-      const body: string[] = [`  unsigned la[8] = {${Array.from({ length: 8 }, () => this.int(1000)).join(', ')}};`];
+      const body: string[] = [
+        `  unsigned la[8] = {${Array.from({ length: 8 }, () => this.int(1000)).join(', ')}};`,
+        `  unsigned k = ${this.int(8)};`,
+        `  struct S *sp = &gs[${this.int(4)}];`,
+      ];
       for (let l = 0; l < 4; l++) {
         const t = this.pick(TYPES);
         const v = { name: `v${l}`, type: t };
@@ -200,6 +234,7 @@ export class StatementProgramGenerator {
       const name = `f${f}`;
       out.push(`${ret.name} ${name}(${params.map((p) => `${p.type.name} ${p.name}`).join(', ')}) {`, ...body, '}');
       defined.push({ name, params: params.map((p) => p.type), ret });
+      this.callable = defined;
       calls.push(`  printf("${name} %lx\\n", (unsigned long)${name}(${params.map((p) => this.g.constant(p.type)).join(', ')}));`);
     }
     out.push('int main(void) {', ...calls);
@@ -207,6 +242,8 @@ export class StatementProgramGenerator {
     out.push('  for (int i = 0; i < 16; i++) printf("ga %d %x\\n", i, ga[i]);');
     out.push('  for (int i = 0; i < 8; i++) printf("gb %d %x\\n", i, gb[i]);');
     out.push('  for (int i = 0; i < 4; i++) printf("gs %d %x %x %lx\\n", i, gs[i].a, gs[i].b, (unsigned long)gs[i].c);');
+    out.push('  for (int i = 0; i < 16; i++) printf("gm %d %x\\n", i, gm[i / 4][i % 4]);');
+    out.push('  printf("gbf %x %x %x\\n", gbf.x, gbf.y, gbf.z);');
     out.push('  return 0;', '}');
     return out.join('\n') + '\n';
   }
