@@ -1,10 +1,12 @@
 // xk cc in `npm run bench`:
 //  1. compile speed: a large generated C file (many small integer functions)
-//     through xk cc to assembly, in lines per second;
+//     through xk cc -O0 and -O1 to assembly, in lines per second;
 //  2. run speed on xk of one integer program (sieve, sort, hashing) built by
 //     xk cc -O0 and -O1 and by gcc -O0 and -O2 (gcc -S, then xk as and xk ld
 //     with the same user library): wall time and instructions of each run on xk and the ratios,
-//     all in this one run. Each time is the best of RUNS runs.
+//     all in this one run, and the ratios of the instructions each run
+//     retires beyond an empty program's (the kernel's boot). Each time is the
+//     best of RUNS runs.
 
 import { execFileSync } from 'node:child_process';
 import { compileC } from '../src/toolchain/cc/compile.js';
@@ -36,18 +38,18 @@ function generatedFile(functions: number): string {
   return out.join('\n') + '\n';
 }
 
-function compileSpeed(): void {
+function compileSpeed(optimize: number): void {
   const source = generatedFile(4000);
   const lines = source.split('\n').length - 1;
   let best = Infinity;
   for (let r = 0; r < RUNS; r++) {
     const t0 = process.hrtime.bigint();
-    const result = compileC(source, 'big.c', { includeDirs: [], defines: {}, optimize: 0, readFile: () => null });
+    const result = compileC(source, 'big.c', { includeDirs: [], defines: {}, optimize, readFile: () => null });
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
     if (result.assembly === undefined) throw new Error(result.errors.join('\n'));
     best = Math.min(best, t);
   }
-  console.log(`xk cc compile speed: ${lines} lines (${(source.length / 1e6).toFixed(1)} MB) in ${(best * 1000).toFixed(0)} ms = ${(lines / best / 1000).toFixed(0)} k lines/s`);
+  console.log(`xk cc -O${optimize} compile speed: ${lines} lines (${(source.length / 1e6).toFixed(1)} MB) in ${(best * 1000).toFixed(0)} ms = ${(lines / best / 1000).toFixed(0)} k lines/s`);
 }
 
 const PROGRAM = `
@@ -79,8 +81,8 @@ int main(void) {
 }
 `;
 
-function xkccImage(optimize: number): Uint8Array {
-  const r = compileC(PROGRAM, 'bench.c', { includeDirs: [], defines: {}, optimize, readFile: () => null });
+function xkccImage(optimize: number, program = PROGRAM): Uint8Array {
+  const r = compileC(program, 'bench.c', { includeDirs: [], defines: {}, optimize, readFile: () => null });
   if (r.assembly === undefined) throw new Error(r.errors.join('\n'));
   return linkWithUserLibrary([{ name: 'bench.o', bytes: assemble(r.assembly, { fileName: 'bench.s' }).object }]);
 }
@@ -108,7 +110,11 @@ async function runOnXk(image: Uint8Array): Promise<{ t: number; output: string; 
 }
 
 export async function ccBench(): Promise<void> {
-  compileSpeed();
+  compileSpeed(0);
+  compileSpeed(1);
+  // the instructions of booting the kernel and running an empty program, taken off the counts below
+  const boot = (await runOnXk(xkccImage(1, 'int main(void) { return 0; }\n'))).n;
+  const counts = new Map<string, number>();
   const builds: [string, Uint8Array][] = [['xk cc -O0', xkccImage(0)], ['xk cc -O1', xkccImage(1)]];
   if (gccVersion() !== null) builds.push(['gcc -O0', gccImage('-O0')], ['gcc -O2', gccImage('-O2')]);
   else console.log('gcc not installed: xk cc only');
@@ -116,8 +122,12 @@ export async function ccBench(): Promise<void> {
   for (const [name, image] of builds) {
     const { t, output, n } = await runOnXk(image);
     times.set(name, t);
+    counts.set(name, n - boot);
     console.log(`${name} program on xk: ${(t * 1000).toFixed(0)} ms, ${(n / 1e6).toFixed(1)} M instructions (kernel boot included; output ${output})`);
   }
+  const per = (a: string, b: string): string => (counts.has(a) && counts.has(b) ? `${a} / ${b} = ${(counts.get(a)! / counts.get(b)!).toFixed(2)}x` : '');
+  console.log(`instructions without the ${(boot / 1e3).toFixed(0)} k of boot and an empty program: ` + ['xk cc -O1 / xk cc -O0', 'xk cc -O1 / gcc -O0', 'xk cc -O1 / gcc -O2']
+    .map((p) => { const [a, b] = p.split(' / '); return per(a, b); }).filter((x) => x).join('; '));
   const ratio = (a: string, b: string): string => (times.has(a) && times.has(b) ? `${a} / ${b} = ${(times.get(a)! / times.get(b)!).toFixed(2)}x the time` : '');
   console.log(['xk cc -O1 / xk cc -O0', 'xk cc -O0 / gcc -O0', 'xk cc -O1 / gcc -O2', 'xk cc -O0 / gcc -O2']
     .map((p) => { const [a, b] = p.split(' / '); return ratio(a, b); }).filter((s) => s).join('; '));

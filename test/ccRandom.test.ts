@@ -3,7 +3,7 @@
 // globals and parameters, free of undefined behaviour. Each program is built by
 // gcc and run natively, and built by xk cc at -O0 and -O1 and run on xk; the
 // outputs must be equal line by line. A failure prints the seed and the first
-// differing line (rerun one seed with CC_SEED=N).
+// differing line (rerun one seed with CC_SEED=N; CC_RANDOM_PROGRAMS=N for more).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,9 @@ import { xkccUserLibrary } from './helpers/xkccBuild.js';
 import { ProgramGenerator } from './helpers/ccRandomProgram.js';
 
 const CORPUS = path.join(REPO_ROOT, 'test', 'cc');
-const SEEDS = process.env.CC_SEED ? [Number(process.env.CC_SEED)] : Array.from({ length: 12 }, (_, i) => i + 1);
+// CC_RANDOM_PROGRAMS=N (from CC_RANDOM_FIRST) for a longer run than npm test's 12
+const first = Number(process.env.CC_RANDOM_FIRST ?? 1);
+const SEEDS = process.env.CC_SEED ? [Number(process.env.CC_SEED)] : Array.from({ length: Number(process.env.CC_RANDOM_PROGRAMS ?? 12) }, (_, i) => first + i);
 
 test('random integer programs: xk cc on xk prints what gcc prints natively', { skip: !haveGcc() && 'no gcc' }, async () => {
   const library = xkccUserLibrary();

@@ -11,5 +11,8 @@ int main(void) {
   printf("%u %u %u %d\n", p.x, p.y, p.z, (int)sizeof p);
   int r = (f.a = 12);
   printf("%d\n", r);
+  // an unsigned bit-field narrower than int promotes to int: 0 < (a | negative) is false, a - 6 is negative
+  short neg = -12;
+  printf("%d %d %d %d\n", 0 < (f.a | neg), f.a - 6 < 0, (f.c - 2) / 2, (int)sizeof(f.a + 0));
   return f.b;
 }

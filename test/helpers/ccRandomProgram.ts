@@ -11,13 +11,13 @@
 
 import { seededRandom } from './random.js';
 
-interface CType {
+export interface CType {
   name: string;
   bits: number;
   signed: boolean;
 }
 
-const TYPES: CType[] = [
+export const TYPES: CType[] = [
   { name: '_Bool', bits: 1, signed: false },
   { name: 'char', bits: 8, signed: true },
   { name: 'signed char', bits: 8, signed: true },
@@ -53,22 +53,22 @@ function common(a: CType, b: CType): CType {
 }
 
 export class ProgramGenerator {
-  private readonly random: () => number;
+  readonly random: () => number;
   private readonly globals: { name: string; type: CType }[] = [];
 
   constructor(readonly seed: number) {
     this.random = seededRandom(seed);
   }
 
-  private int(n: number): number {
+  int(n: number): number {
     return Math.floor(this.random() * n);
   }
 
-  private pick<T>(xs: T[]): T {
+  pick<T>(xs: T[]): T {
     return xs[this.int(xs.length)];
   }
 
-  private constant(t: CType): string {
+  constant(t: CType): string {
     const r = this.int(6);
     let v: bigint;
     if (r === 0) v = 0n;

@@ -45,7 +45,9 @@ interface Mem {
 /** x op= c on x's own register or memory operand. */
 interface InPlace {
   op: string;
-  c: bigint;
+  /** The constant, or undefined when the source is a register variable. */
+  c?: bigint;
+  src: string;
   dest: string;
   t: Type;
 }
@@ -61,7 +63,9 @@ function fits32(v: bigint | number): boolean {
 }
 
 function memText(m: Mem): string {
-  if (m.sym !== undefined) return `${m.sym}${m.disp > 0 ? '+' + m.disp : m.disp < 0 ? m.disp : ''}(%rip)`;
+  const at = `${m.sym ?? ''}${m.sym !== undefined && m.disp > 0 ? '+' : ''}${m.disp !== 0 ? m.disp : ''}`;
+  if (m.sym !== undefined && m.index) return `${at}(,%${m.index},${m.scale})`;
+  if (m.sym !== undefined) return `${at}(%rip)`;
   const d = m.disp !== 0 ? String(m.disp) : '';
   if (m.index) return `${d}(%${m.base},%${m.index},${m.scale})`;
   return `${d}(%${m.base})`;
@@ -247,22 +251,26 @@ export class FunctionGenO1 extends FunctionGen {
     if (!scalarType(t) || t.kind === 'bool' || t.isVolatile || (lhs.kind === 'member' && lhs.bitWidth !== undefined)) return null;
     let e = n.rhs!;
     if (e.kind === 'cast' && e.type!.size === t.size) e = e.lhs!;
-    if (!['add', 'sub', 'bitand', 'bitor', 'bitxor'].includes(e.kind) || e.rhs!.kind !== 'num') return null;
+    if (!['add', 'sub', 'bitand', 'bitor', 'bitxor'].includes(e.kind)) return null;
+    const by = e.rhs!;
+    const byRegister = by.kind === 'var' && by.variable!.register && scalarType(by.type!) && by.type!.size === t.size && e.type!.size === t.size ? by.variable!.register : null;
+    if (by.kind !== 'num' && !byRegister) return null;
     let x = e.lhs!;
     if (x.kind === 'cast' && x.type!.size >= x.lhs!.type!.size && scalarType(x.lhs!.type!)) x = x.lhs!;
     const same = x === lhs || (x.kind === 'var' && lhs.kind === 'var' && x.variable === lhs.variable);
     if (!same || x.type!.size !== t.size) return null;
-    const c = BigInt.asIntN(t.size * 8, e.rhs!.value!);
-    if (!fits32(c)) return null;
+    const c = byRegister ? undefined : BigInt.asIntN(t.size * 8, by.value!);
+    if (c !== undefined && !fits32(c)) return null;
+    const src = byRegister ? reg(byRegister, t.size) : `$${c}`;
     const op = { add: 'add', sub: 'sub', bitand: 'and', bitor: 'or', bitxor: 'xor' }[e.kind as 'add'];
     const v = lhs.kind === 'var' ? lhs.variable! : undefined;
-    if (v?.register) return { op, c, dest: reg(v.register, t.size), t };
+    if (v?.register) return { op, c, src, dest: reg(v.register, t.size), t };
     if (!this.fixedAddress(lhs)) return null;
-    return { op, c, dest: memText(this.address(lhs)), t }; // a fixed address holds no scratch register
+    return { op, c, src, dest: memText(this.address(lhs)), t }; // a fixed address holds no scratch register
   }
 
   private emitInPlace(p: InPlace): void {
-    this.ins(`${p.op}${suffix(p.t.size)} $${p.c}, ${p.dest}`);
+    this.ins(`${p.op}${suffix(p.t.size)} ${p.src}, ${p.dest}`);
   }
 
   /**
@@ -284,9 +292,9 @@ export class FunctionGenO1 extends FunctionGen {
     let a = e.lhs!;
     if (a.kind === 'cast') a = a.lhs!;
     const p = this.inPlace(a);
-    if (!p || (p.op !== 'add' && p.op !== 'sub') || n.type!.size !== p.t.size || !scalarType(n.type!)) return null;
+    if (!p || p.c === undefined || (p.op !== 'add' && p.op !== 'sub') || n.type!.size !== p.t.size || !scalarType(n.type!)) return null;
     const bits = p.t.size * 8;
-    const step = p.op === 'add' ? p.c : -p.c;
+    const step = p.op === 'add' ? p.c : -p.c!;
     const back = e.kind === 'add' ? e.rhs!.value! : -e.rhs!.value!;
     if (BigInt.asUintN(bits, step + back) !== 0n) return null;
     return p;
@@ -299,7 +307,7 @@ export class FunctionGenO1 extends FunctionGen {
     else if (cond.kind === 'lt' && cond.lhs!.kind === 'num' && cond.lhs!.value === 0n && (cond.rhs!.type!.unsigned || cond.rhs!.type!.kind === 'ptr')) x = cond.rhs;
     if (!x) return false;
     const p = this.postIncrementPlan(x);
-    if (!p || BigInt.asUintN(p.t.size * 8, p.op === 'sub' ? p.c : -p.c) !== 1n) return false;
+    if (!p || BigInt.asUintN(p.t.size * 8, p.op === 'sub' ? p.c! : -p.c!) !== 1n) return false;
     this.ins(`sub${suffix(p.t.size)} $1, ${p.dest}`);
     this.ins(`j${when ? 'ae' : 'b'} ${label}`);
     return true;
@@ -352,6 +360,7 @@ export class FunctionGenO1 extends FunctionGen {
       case 'cast':
         if (t.kind === 'bool' && COMPARISONS.has(n.lhs!.kind)) return this.genValue(n.lhs!);
         if (this.postIncrement(n)) return;
+        if (this.extendedLoad(n)) return this.genValue(n.lhs!);
         break;
       case 'add': case 'sub':
         if (this.postIncrement(n)) return;
@@ -387,6 +396,17 @@ export class FunctionGenO1 extends FunctionGen {
   private done(m: Mem): void {
     this.give(m.held);
     m.post?.();
+  }
+
+  /**
+   * A widening conversion of a variable, member or element: its load already
+   * extended it to 64 bits by its type (loadInstruction, loadRegister, the
+   * bit-field shifts), which is what the conversion would do.
+   */
+  private extendedLoad(n: Node): boolean {
+    const from = n.lhs!.type!;
+    const to = n.type!;
+    return ['var', 'deref', 'member'].includes(n.lhs!.kind) && scalarType(from) && scalarType(to) && to.kind !== 'bool' && to.size > from.size;
   }
 
   /** The operation width of a promoted operand type: 4 or 8. */
@@ -501,6 +521,17 @@ export class FunctionGenO1 extends FunctionGen {
     const operand = n.lhs!.type!;
     const s = this.width(operand);
     const unsigned = operand.unsigned || operand.kind === 'ptr';
+    // a variable against a constant or a register variable: one cmp, no load
+    const l = this.direct(n.lhs!, s);
+    const r = this.direct(n.rhs!, s);
+    if (l && r && !('imm' in l) && ('imm' in r || 'reg' in l || 'reg' in r)) {
+      this.ins(`cmp${suffix(s)} ${srcText(r, s)}, ${srcText(l, s)}`);
+      return conditionCode(n.kind, unsigned, false);
+    }
+    if (l && r && 'imm' in l && !('imm' in r)) {
+      this.ins(`cmp${suffix(s)} ${srcText(l, s)}, ${srcText(r, s)}`);
+      return conditionCode(n.kind, unsigned, true);
+    }
     const { src, held, swapped } = this.operands(n.lhs!, n.rhs!, s, true);
     this.ins(`cmp${suffix(s)} ${srcText(src, s)}, ${reg('rax', s)}`);
     this.give(held);
@@ -583,6 +614,12 @@ export class FunctionGenO1 extends FunctionGen {
         scale = Number(index.rhs!.value!);
         index = index.lhs!;
       }
+      if (index.type!.size === 8 && this.fixedBase(p.lhs!)) {
+        // the base needs no code: the index stays in %rax (sym(,%rax,s) needs a non-PIC link, as gcc -fno-pie's code does)
+        this.genValue(index);
+        const m = this.pointerBase(p.lhs!);
+        return { base: m.base, sym: m.sym, index: 'rax', scale, disp: m.disp, held: [] };
+      }
       if (index.type!.size === 8 && this.pure(p.lhs!)) {
         const iv = index.kind === 'var' && index.variable!.register ? index.variable!.register : null;
         const r = iv ?? this.take();
@@ -601,6 +638,14 @@ export class FunctionGenO1 extends FunctionGen {
       }
     }
     return this.pointerBase(p);
+  }
+
+  /** Is p a pointer that pointerBase() turns into a base with no code (and no index)? */
+  private fixedBase(p: Node): boolean {
+    if (p.kind === 'var') return !!p.variable!.register && p.type!.kind === 'ptr';
+    if (p.kind === 'cast' && p.lhs!.type!.kind === 'array') return p.lhs!.kind === 'var' && this.fixedAddress(p.lhs!);
+    if (p.kind === 'addr') return p.lhs!.kind === 'var' && p.lhs!.type!.kind !== 'func' && this.fixedAddress(p.lhs!);
+    return false;
   }
 
   /** A pointer value as a memory operand's base (an array's own address, a register variable, or %rax). */
@@ -637,10 +682,14 @@ export class FunctionGenO1 extends FunctionGen {
   private assignTo(n: Node, needValue: boolean): void {
     const lhs = n.lhs!;
     const t = lhs.type!;
+    const rhs = n.rhs!;
+    const src = scalarType(t) ? this.storeSource(rhs, t) : null;
+    if (lhs.kind === 'var' && lhs.variable!.register && src && !needValue) {
+      this.ins(`mov${suffix(t.size)} ${srcText(src, t.size)}, ${reg(lhs.variable!.register, t.size)}`);
+      return;
+    }
     const plain = scalarType(t) && !(lhs.kind === 'member' && lhs.bitWidth !== undefined) && !(lhs.kind === 'var' && lhs.variable!.register);
     if (!plain) return super.assign(n);
-    const rhs = n.rhs!;
-    const src = this.storeSource(rhs, t);
     if (src && (this.fixedAddress(lhs) || this.pure(lhs))) {
       // a constant or register variable stored straight from where it is
       const m = this.address(lhs);
@@ -661,9 +710,10 @@ export class FunctionGenO1 extends FunctionGen {
       if (r) {
         const m = this.address(lhs);
         // the parts of the address computed in %rax move to r, out of the right side's way
-        if (m.base === 'rax') {
+        if (m.base === 'rax' || m.index === 'rax') {
           this.ins(`movq %rax, %${r}`);
-          m.base = r;
+          if (m.base === 'rax') m.base = r;
+          if (m.index === 'rax') m.index = r;
           m.held.push(r);
         } else this.give([r]);
         this.genValue(rhs);

@@ -26,6 +26,10 @@ export function numberNode(value: bigint, type: Type, location: SourceLocation):
 export function valueOf(node: Node): Node {
   const t = node.type!;
   if (t.kind === 'array' || t.kind === 'func') return { kind: 'cast', lhs: node, type: decay(t), location: node.location };
+  // A bit-field narrower than int has int's range, so it promotes to int even when declared unsigned (6.3.1.1p2, as gcc).
+  if (node.kind === 'member' && node.bitWidth !== undefined && isInteger(t) && t.size <= 4 && t.unsigned && node.bitWidth < 32) {
+    return { kind: 'cast', lhs: node, type: INT, location: node.location };
+  }
   return node;
 }
 
