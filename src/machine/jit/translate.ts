@@ -53,6 +53,8 @@ interface Piece {
   memory: 'load' | 'store' | null;
   /** inc/dec: its record needs the CF of the record before it. */
   keepsCarry?: boolean;
+  /** Not translated: the interpreter's execute function runs it. */
+  fallback?: boolean;
 }
 
 function lo(r: number): string { return `l${r}`; }
@@ -179,9 +181,15 @@ function piece(d: Decoded, next: number): Piece | null {
   return null;
 }
 
+/** A straight instruction outside the subset: the interpreter's execute function, called from the translation. */
+const FALLBACK: Piece = { code: '', reads: [], writes: [], flags: '', memory: null, fallback: true };
+
 /**
- * The JavaScript source for the block of `entries`, or null if some
- * instruction is outside the subset. Exported for the docs and tests.
+ * The JavaScript source for the block of `entries`, or null if the block has
+ * nothing for the JIT (no instruction in the subset). Instructions outside
+ * the subset call the interpreter's execute function `x<k>(cpu, d<k>)` (the
+ * block tier's call, with the registers written back before and reloaded
+ * after). Exported for the docs and tests.
  */
 export function jitSource(entries: CacheEntry[]): string | null {
   const n = entries.length;
@@ -191,23 +199,27 @@ export function jitSource(entries: CacheEntry[]): string | null {
   const end = off;
   const last = entries[n - 1].d;
   const lf = last.form;
-  // The way out: a jcc or jmp with a rel target, or a straight instruction of the subset.
-  let branch: 'jcc' | 'jmp' | null = null;
+  // The way out: a jcc or jmp with a rel target, a straight instruction, or any other (the interpreter's).
+  let branch: 'jcc' | 'jmp' | 'other' | null = null;
   if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
+  else if (!entries[n - 1].straight) branch = 'other';
   const body = branch === null ? n : n - 1;
   const pieces: Piece[] = [];
+  let translated = 0;
   for (let k = 0; k < body; k++) {
-    if (!entries[k].straight) return null;
-    const p = piece(entries[k].d, offsets[k] + entries[k].length);
-    if (p === null) return null;
-    pieces.push(p);
+    const p = entries[k].straight ? piece(entries[k].d, offsets[k] + entries[k].length) : null;
+    if (p !== null) translated++;
+    pieces.push(p ?? FALLBACK);
   }
+  if (branch === 'jcc' || branch === 'jmp') translated++;
+  if (translated === 0) return null;
   // Flag liveness: a writer's record can be seen only at an exit before the next
-  // writer: a fault of a memory access, the exit after a store into code, the end.
+  // writer: a fault of a memory access, the exit after a store into code, an
+  // instruction of the interpreter's, the end.
   const live = new Set<number>();
   let writer = -1;
   pieces.forEach((p, k) => {
-    if (p.memory !== null && writer >= 0) live.add(writer);
+    if ((p.memory !== null || p.fallback) && writer >= 0) live.add(writer);
     if (p.flags !== null) writer = k;
   });
   if (writer >= 0) live.add(writer);
@@ -216,7 +228,7 @@ export function jitSource(entries: CacheEntry[]): string | null {
     if (!live.has(k) || !pieces[k].keepsCarry) continue;
     for (let j = k - 1; j >= 0; j--) if (pieces[j].flags !== null) { live.add(j); break; }
   }
-  const faults = pieces.some((p) => p.memory !== null);
+  const faults = pieces.some((p) => p.memory !== null || p.fallback) || branch === 'other';
   const used = new Set<number>(), written = new Set<number>();
   for (const p of pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
   const regs = [...used].sort((p, q) => p - q);
@@ -225,22 +237,36 @@ export function jitSource(entries: CacheEntry[]): string | null {
   if (regs.length) lines.push(`let ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`);
   lines.push('let ic = cpu.instructionCount;');
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
+  const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
   const exit = (count: string, rip: string, at: number): string =>
     `{ ${writeBack} cpu.instructionCount = ${count}; cpu.instructionStart = s + ${at}; cpu.rip = ${rip}; return 0; }`;
+  // The interpreter's execute function for instruction k, as the block tier calls it.
+  const call = (k: number): string =>
+    `${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = s + ${offsets[k]}; cpu.rip = s + ${offsets[k] + entries[k].length}; x${k}(cpu, d${k});`;
   // A fault: the registers and the count as before the faulting instruction; runSlice's catch
   // sets RIP to it (it counts the instructions before it itself only when it is not the last).
+  // An instruction of the interpreter's faults with the registers already written back (by itself).
   if (faults) lines.push('let at = 0;', 'try {');
   lines.push('for (;;) {');
   pieces.forEach((p, k) => {
     const e = entries[k];
-    lines.push(`// ${k}: ${e.d.form?.mnemonic} (+${offsets[k]})`);
-    if (p.memory !== null) lines.push(`at = ${k};`);
+    lines.push(`// ${k}: ${e.d.form?.mnemonic ?? '(bad)'} (+${offsets[k]})${p.fallback ? ' interpreter' : ''}`);
+    if (p.memory !== null || p.fallback) lines.push(`at = ${k};`);
+    if (p.fallback) {
+      lines.push(call(k));
+      lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
+      if (reload) lines.push(reload);
+      return;
+    }
     lines.push(p.code.replace('/*F*/', live.has(k) ? (p.flags as string) : ''));
     if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, `s + ${offsets[k] + e.length}`, offsets[k])}`);
   });
   const lastAt = offsets[n - 1];
   let loops = false;
-  if (branch !== null) {
+  if (branch === 'other') {
+    // The last instruction is the interpreter's (call, ret, an indirect jump...): it sets RIP; runSlice counts it.
+    lines.push(`// ${n - 1}: ${lf?.mnemonic ?? '(bad)'} (+${lastAt}) interpreter`, `at = ${n - 1};`, call(n - 1), 'return 1;');
+  } else if (branch !== null) {
     const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
     loops = disp === -end;
     lines.push(`// ${n - 1}: ${lf?.mnemonic} (+${lastAt})`);
@@ -258,7 +284,9 @@ export function jitSource(entries: CacheEntry[]): string | null {
   }
   lines.push('}');
   if (faults) {
-    lines.push(`} catch (e) { ${writeBack} cpu.instructionCount = ic + (at === ${n - 1} ? at : 0); cpu.instructionStart = s + [${offsets.join(', ')}][at]; throw e; }`);
+    const fb = pieces.map((p) => (p.fallback ? 1 : 0));
+    if (branch === 'other') fb.push(1);
+    lines.push(`} catch (e) { if (![${fb.join(', ')}][at]) { ${writeBack} } cpu.instructionCount = ic + (at === ${n - 1} ? at : 0); cpu.instructionStart = s + [${offsets.join(', ')}][at]; throw e; }`);
   }
   return `return function jit(cpu, s, limit) {\n${lines.join('\n')}\n};`;
 }
@@ -270,7 +298,10 @@ export function compileJit(entries: CacheEntry[]): JitRun | null {
   const t0 = performance.now();
   const text = jitSource(entries);
   if (text === null) { jitStats.rejected++; return null; }
-  const run = new Function('Fault', 'canonical', 'signedLinear', `// jit ${++serial}\n${text}`)(CpuFault, isCanonical, toSignedLinear) as JitRun;
+  const names = ['Fault', 'canonical', 'signedLinear'];
+  const values: unknown[] = [CpuFault, isCanonical, toSignedLinear];
+  entries.forEach((e, k) => { names.push(`x${k}`, `d${k}`); values.push(e.exec, e.d); });
+  const run = new Function(...names, `// jit ${++serial}\n${text}`)(...values) as JitRun;
   jitStats.compiled++;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
