@@ -121,10 +121,11 @@ export class Cpu {
   // MMU allowed that access (a write entry also means the dirty bit is set). The
   // whole table is dropped when the MMU's generation (every flush and invlpg) or
   // CR0 changes; it is small because the kernel flushes on every process entry.
-  private readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
-  private readonly readFrame = new Float64Array(DATA_TLB_SIZE);
-  private readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
-  private readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
+  // The JIT tier (jit/translate.ts) probes these four tables inline after checkDataTlb().
+  readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  readonly readFrame = new Float64Array(DATA_TLB_SIZE);
+  readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
   private tlbGeneration = -1;
   private tlbCr0 = -1;
 
@@ -141,7 +142,7 @@ export class Cpu {
   }
 
   /** Forget the data TLB if anything it depends on changed. */
-  private checkDataTlb(): void {
+  checkDataTlb(): void {
     if (this.mmu.generation !== this.tlbGeneration || this.cr0 !== this.tlbCr0) {
       this.readTag.fill(NaN);
       this.writeTag.fill(NaN);
