@@ -179,3 +179,92 @@ test('jit: random loops with memory operands, movzx/movsx, imul, neg/not, push/p
   const bytes = (m: Machine): string => Buffer.from(m.memory.slice(0x60000 - 0x100, 0x300)).toString('hex') + Buffer.from(m.memory.slice(0x80000 - 0x100, 0x100)).toString('hex');
   assert.equal(bytes(ms[0]), bytes(ms[2]), 'memory as the interpreter left it');
 });
+
+/** Identity-map the first 2 MiB with 4 KiB pages (page `absent` not present), and turn on long-mode paging. */
+function identityPaging(m: Machine, absent: number): void {
+  const PML4 = 0xf0000, PDPT = 0xf1000, PD = 0xf2000, PT = 0xf3000;
+  m.memory.write32(PML4, PDPT | 7);
+  m.memory.write32(PDPT, PD | 7);
+  m.memory.write32(PD, PT | 7);
+  for (let i = 0; i < 512; i++) m.memory.write32(PT + 8 * i, i * 4096 === absent ? 0 : (i * 4096) | 7);
+  m.cpu.cr3 = PML4; m.cpu.cr4 = 1 << 5; m.cpu.efer = (1 << 8) | (1 << 10);
+  m.cpu.cr0 = 0x80010001;
+  m.mmu.flush();
+}
+
+/** Run until a fault; the fault's vector, error code, CR2 and the whole state. */
+function runToFault(m: Machine): string {
+  for (;;) {
+    try { m.cpu.runSlice(m.cpu.instructionCount + 1000); } catch (e) {
+      const f = e as { vector?: number; errorCode?: number; message: string };
+      return `${f.vector}/${f.errorCode} ${f.message} cr2=${m.cpu.cr2} ${state(m)}`;
+    }
+    if (m.cpu.halted) return `halted ${state(m)}`;
+    m.cpu.interruptCheck = false;
+  }
+}
+
+test('jit: a #PF in the middle of a translated block and of a multi-block region leaves rip, registers, flags, cr2 and count as the interpreter does', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  // The loop walks %rbx up by 0x300 through pages 0x30000.. until it reaches the absent page 0x34000:
+  // the load (then, in the second program, the store and the push) faults some rounds in.
+  const programs = [
+    'mov (%rbx), %rsi\n add %rsi, %rax',
+    'mov %rax, 8(%rbx,%rcx,8)\n xor %rsi, %rax',
+    'push %rax\n mov %rbx, %rsp\n add $0x100, %rsp\n pop %rdx',
+  ];
+  for (const body of programs) {
+    const code = asm(`
+      mov $0x30000, %ebx
+      mov $0x80000, %esp
+      xor %ecx, %ecx
+      mov $5, %eax
+    1: add $3, %eax
+      cmp $7, %ecx
+      je 2f
+      inc %ecx
+    2: ${body}
+      lea 0x300(%rbx), %rbx
+      sub $1, %eax
+      cmp $100000, %eax
+      jne 1b
+      hlt`);
+    const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; identityPaging(m, 0x34000); });
+    // A fourth machine: the JIT after 3 runs, regions of up to 8 blocks (the loop's blocks in one function).
+    const region = new Machine({ memoryBytes: 8 << 20 });
+    region.loadPhysical(CODE, code); region.cpu.rip = CODE; identityPaging(region, 0x34000);
+    region.cpu.blockThreshold = 1; region.cpu.jitThreshold = 3; region.cpu.jitRegionBlocks = 8;
+    const out = [...ms, region].map(runToFault);
+    assert.match(out[2], /^14\//, `a page fault (${body})`);
+    assert.equal(out[0], out[2], `jit vs interpreter (${body})`);
+    assert.equal(out[1], out[2], `blocks vs interpreter (${body})`);
+    assert.equal(out[3], out[2], `jit regions vs interpreter (${body})`);
+  }
+});
+
+test('jit: multi-block regions (XK_JIT_REGION) run the gcc -O2 program in lockstep with the interpreter', (t) => {
+  if (!have('gcc')) { t.skip('gcc not installed'); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-jit-'));
+  try {
+    const image = new Uint8Array(fs.readFileSync(buildProgram(dir, 'O2', false).xk));
+    const before = jitStats.blocks - jitStats.compiled;
+    const ms = [true, false].map((jit) => {
+      const m = new Machine({ memoryBytes: 8 << 20 });
+      m.cpu.rip = loadElf(m, image);
+      m.cpu.blockThreshold = 1;
+      m.cpu.jitEnabled = jit;
+      m.cpu.jitThreshold = 3;
+      m.cpu.jitRegionBlocks = 8;
+      return m;
+    });
+    for (const chunk of [997, 13]) {
+      for (let done = 0; done < (chunk === 13 ? 150_000 : 1_500_000) && !ms[0].cpu.halted; done += chunk) {
+        ms.forEach((m) => m.run(chunk));
+        assert.equal(state(ms[0]), state(ms[1]), `regions vs interpreter after ${done + chunk} instructions`);
+      }
+    }
+    assert.ok(jitStats.blocks - jitStats.compiled > before, 'some translations covered more than one block');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

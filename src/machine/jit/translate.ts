@@ -23,8 +23,9 @@
 //    code write, interrupt or timer can fall inside a round.
 
 import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
-import { Cpu } from '../cpu.js';
+import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
+import type { Block } from '../blocks.js';
 import { isCanonical, toSignedLinear } from '../address.js';
 import { CpuFault, GP, SS } from '../exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, parityOf } from '../flags.js';
@@ -33,7 +34,7 @@ import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
 /** Statistics of the JIT tier (bench/run.ts prints them). */
-export const jitStats = { compiled: 0, rejected: 0, sourceBytes: 0, compileMs: 0, instructions: 0, fallbacks: 0 };
+export const jitStats = { compiled: 0, blocks: 0, rejected: 0, sourceBytes: 0, compileMs: 0 };
 
 type Reg = Extract<DecodedOperand, { type: 'reg' }>;
 function isReg(o: DecodedOperand | undefined, size: number): o is Reg {
@@ -392,153 +393,245 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
 /** A straight instruction outside the subset: the interpreter's execute function, called from the translation. */
 const FALLBACK: Piece = { code: '', reads: [], writes: [], flag: null, memory: null, fallback: true };
 
-/**
- * The JavaScript source for the block of `entries`, or null if the block has
- * nothing for the JIT (no instruction in the subset). Instructions outside
- * the subset call the interpreter's execute function `x<k>(cpu, d<k>)` (the
- * block tier's call, with the registers written back before and reloaded
- * after). Exported for the docs and tests.
- */
-export function jitSource(entries: CacheEntry[]): string | null {
-  const n = entries.length;
-  const offsets: number[] = [];
-  let off = 0;
-  for (const e of entries) { offsets.push(off); off += e.length; }
-  const end = off;
-  const last = entries[n - 1].d;
-  const lf = last.form;
-  // The way out: a jcc or jmp with a rel target, a straight instruction, or any other (the interpreter's).
-  let branch: 'jcc' | 'jmp' | 'other' | null = null;
-  if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
-  else if (!entries[n - 1].straight) branch = 'other';
-  const body = branch === null ? n : n - 1;
-  const pieces: Piece[] = [];
-  let translated = 0;
-  for (let k = 0; k < body; k++) {
-    const p = entries[k].straight ? piece(entries[k].d, offsets[k] + entries[k].length) : null;
-    if (p !== null) translated++;
-    pieces.push(p ?? FALLBACK);
-  }
-  if (branch === 'jcc' || branch === 'jmp') translated++;
-  if (translated === 0) return null;
-  const loops = (branch === 'jcc' || branch === 'jmp') && (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp === -end;
+/** One block of a region: its instructions and its first one's offset from the region's entry (same page). */
+export interface RegionBlock {
+  entries: CacheEntry[];
+  rel: number;
+  /** Offsets (from the entry) of the region's blocks that execution went to after it, for an exit through an instruction of the interpreter's. */
+  successors: number[];
+}
 
-  // Flags. Each writer k saves its inputs in locals q*k; the interpreter's
-  // Flags record is made only where it can be observed: before an instruction
-  // of the interpreter's, and at each exit (a fault, a store into code, the
-  // end), for the last writer before that point — with, for inc/dec/imul, the
-  // writer before it first (they keep part of its record). A jcc computes its
-  // condition from the writer's locals when the writer defines those flags.
-  // An instruction of the interpreter's is a writer already in F.
-  const writerBefore = (p: number): number => {
-    for (let j = p - 1; j >= 0; j--) if (pieces[j].flag !== null || pieces[j].fallback) return j;
+/** Blocks in a region at most, and instructions. */
+export const MAX_REGION_BLOCKS = 8;
+export const MAX_REGION_INSTRUCTIONS = 160;
+
+/** The source for one block alone (a region of one). Exported for the docs and tests. */
+export function jitSource(entries: CacheEntry[]): string | null {
+  return regionSource([{ entries, rel: 0, successors: [] }]);
+}
+
+/** After these instructions of the interpreter's, the region may go on (they change neither paging nor CPL). */
+const CONTINUE_AFTER = new Set(['call', 'ret', 'jmp']);
+
+/**
+ * The JavaScript source for a region: the blocks of one physical page that
+ * execution went through from its entry block (regions[0]), compiled into one
+ * function that keeps the guest registers in locals across the jumps between
+ * them (direct chaining: a jump to a block of the region is a `continue` to
+ * its case). Null if it has nothing for the JIT. Instructions outside the
+ * subset call the interpreter's execute function `x<g>(cpu, d<g>)` (the block
+ * tier's call, registers written back before and reloaded after).
+ */
+export function regionSource(region: RegionBlock[]): string | null {
+  interface Info {
+    entries: CacheEntry[]; rel: number; offsets: number[]; end: number; n: number; body: number; base: number;
+    branch: 'jcc' | 'jmp' | 'other' | null; pieces: Piece[]; successors: number[];
+  }
+  const blocks: Info[] = [];
+  let base = 0, translated = 0;
+  for (const rb of region) {
+    const entries = rb.entries;
+    const n = entries.length;
+    const offsets: number[] = [];
+    let off = 0;
+    for (const e of entries) { offsets.push(off); off += e.length; }
+    const last = entries[n - 1].d;
+    const lf = last.form;
+    // The way out: a jcc or jmp with a rel target, a straight instruction, or any other (the interpreter's).
+    let branch: Info['branch'] = null;
+    if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
+    else if (!entries[n - 1].straight) branch = 'other';
+    const body = branch === null ? n : n - 1;
+    const pieces: Piece[] = [];
+    for (let k = 0; k < body; k++) {
+      const p = entries[k].straight ? piece(entries[k].d, rb.rel + offsets[k] + entries[k].length) : null;
+      if (p !== null) translated++;
+      pieces.push(p ?? FALLBACK);
+    }
+    if (branch === 'jcc' || branch === 'jmp') translated++;
+    blocks.push({ entries, rel: rb.rel, offsets, end: off, n, body, base, branch, pieces, successors: rb.successors });
+    base += n;
+  }
+  if (translated === 0) return null;
+  const byRel = new Map<number, number>();
+  blocks.forEach((b, i) => byRel.set(b.rel, i));
+
+  // Flags. Each writer (global index g) saves its inputs in locals q*g; the
+  // interpreter's Flags record is made only where it can be observed: before an
+  // instruction of the interpreter's, and at each exit (a fault, a store into
+  // code, leaving the region), for the last writer before that point — with,
+  // for inc/dec/imul, the writer before it first (they keep part of its record).
+  // Across the blocks of a region, `pw` names the writer whose record is
+  // pending (-1: cpu.flags is up to date). A jcc computes its condition from
+  // its block's writer's locals when the writer defines those flags.
+  const needQ = new Set<number>();
+  const pwIds = new Set<number>();
+  const writerBefore = (b: Info, p: number): number => {
+    for (let j = p - 1; j >= 0; j--) if (b.pieces[j].flag !== null || b.pieces[j].fallback) return j;
     return -1;
   };
-  const wEnd = writerBefore(body);
-  const needQ = new Set<number>();
-  let cond: string | null = null;
-  if (branch === 'jcc' && wEnd >= 0 && !pieces[wEnd].fallback) {
-    const fl = pieces[wEnd].flag as NonNullable<Piece['flag']>;
-    cond = inlineCondition(wEnd, fl.kind, fl.size, lf?.cc as number);
-    if (cond !== null) needQ.add(wEnd);
-  }
-  // In a loop, the record of the previous round's last writer is pending at the start of a
-  // round (until the round's first writer) unless the round ended with F up to date.
-  const endSynced = wEnd < 0 || pieces[wEnd].fallback === true || (branch === 'jcc' && cond === null);
-  const pend = loops && !endSynced;
-  const chain = (j: number, allowPend: boolean): string => {
-    if (j < 0) return allowPend && pend ? `if (pend) { ${chain(wEnd, false)} }` : '';
-    const p = pieces[j];
+  const reachesStart = (b: Info, j: number): boolean => {
+    if (j < 0) return true;
+    const p = b.pieces[j];
+    if (p.fallback) return false;
+    return KEEPS_PRIOR.has((p.flag as NonNullable<Piece['flag']>).kind) ? reachesStart(b, writerBefore(b, j)) : false;
+  };
+  const chain = (b: Info, j: number): string => {
+    if (j < 0) return '/*PW*/';
+    const p = b.pieces[j];
     if (p.fallback) return '';
     const fl = p.flag as NonNullable<Piece['flag']>;
-    needQ.add(j);
-    return (KEEPS_PRIOR.has(fl.kind) ? chain(writerBefore(j), allowPend) : '') + recordFlags(j, fl.kind, fl.size);
+    needQ.add(b.base + j);
+    return (KEEPS_PRIOR.has(fl.kind) ? chain(b, writerBefore(b, j)) : '') + recordFlags(b.base + j, fl.kind, fl.size);
   };
-  /** JS that makes cpu.flags what the interpreter's would be just before instruction p. */
-  const sync = (p: number): string => chain(writerBefore(p), true);
+  /** JS that makes cpu.flags what the interpreter's would be just before instruction p of block b. */
+  const sync = (b: Info, p: number): string => chain(b, writerBefore(b, p));
+  const pwChains = new Map<number, string>();
 
-  const faults = pieces.some((p) => p.memory !== null || p.fallback) || branch === 'other';
-  const memory = pieces.some((p) => p.memory !== null);
   const used = new Set<number>(), written = new Set<number>();
-  for (const p of pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
+  for (const b of blocks) for (const p of b.pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
   const regs = [...used].sort((p, q) => p - q);
-  const lines: string[] = [];
-  if (regs.length) lines.push(`let ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`);
-  lines.push('let ic = cpu.instructionCount;');
-  if (pend) lines.push('let pend = false;');
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
   const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
-  const exit = (count: string, rip: string, at: number, flags: string): string =>
-    `{ ${flags} ${writeBack} cpu.instructionCount = ${count}; cpu.instructionStart = s + ${at}; cpu.rip = ${rip}; return 0; }`;
+  // Every exit that leaves registers in locals goes through one epilogue after the loop (the pending
+  // writer's record, then exit xf's own, the registers, the count): `break out` with xc, xr, xa set.
+  const exitFlags: string[] = [];
+  const exit = (count: string, rip: string, at: string, flags: string): string => {
+    let xf = -1;
+    const own = flags.replaceAll('/*PW*/', '');
+    if (own !== '') { xf = exitFlags.length; exitFlags.push(own); }
+    return `{ xf = ${xf}; xc = ${count}; xa = ${at}; xr = ${rip}; break out; }`;
+  };
+  const addr = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k]}`;
+  const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
   // The interpreter's execute function for instruction k, as the block tier calls it.
-  const call = (k: number): string =>
-    `${sync(k)} ${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = s + ${offsets[k]}; cpu.rip = s + ${offsets[k] + entries[k].length}; x${k}(cpu, d${k});`;
-  // A fault: registers, flags and the count as before the faulting instruction; runSlice's catch
-  // sets RIP to it (it counts the instructions before it itself only when it is not the last).
-  // An instruction of the interpreter's faults with registers and flags already its own.
-  if (faults) lines.push('let at = 0;', 'try {');
-  lines.push('for (;;) {');
-  pieces.forEach((p, k) => {
-    const e = entries[k];
-    lines.push(`// ${k}: ${e.d.form?.mnemonic ?? '(bad)'} (+${offsets[k]})${p.fallback ? ' interpreter' : ''}`);
-    if (p.memory !== null || p.fallback) lines.push(`at = ${k};`);
-    if (p.fallback) {
-      lines.push(call(k));
-      lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
-      if (reload) lines.push(reload);
+  const call = (b: Info, k: number): string =>
+    `${sync(b, k)} ${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+  /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
+  const jumpTo = (rel: number): string => {
+    const j = byRel.get(rel);
+    return j === undefined ? '' : `if (next === s + ${rel} && ic + ${blocks[j].n} <= limit) { bi = ${j}; continue; }`;
+  };
+
+  const lines: string[] = [];
+  let faults = false, memory = false;
+  blocks.forEach((b, i) => {
+    const { pieces, n } = b;
+    lines.push(`case ${i}: { // block at +${b.rel}`);
+    pieces.forEach((p, k) => {
+      const e = b.entries[k];
+      lines.push(`// ${b.base + k}: ${e.d.form?.mnemonic ?? '(bad)'} (+${b.rel + b.offsets[k]})${p.fallback ? ' interpreter' : ''}`);
+      if (p.memory !== null || p.fallback) { lines.push(`at = ${b.base + k};`); faults = true; }
+      if (p.memory !== null) memory = true;
+      if (p.fallback) {
+        lines.push(call(b, k), 'pw = -1;');
+        lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
+        if (reload) lines.push(reload);
+        return;
+      }
+      lines.push(p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : ''));
+      if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, after(b, k), addr(b, k), sync(b, k + 1))}`);
+    });
+    const last = b.entries[n - 1].d, lf = last.form;
+    const lastAt = addr(b, n - 1);
+    if (b.branch === 'other') {
+      // The last instruction is the interpreter's (call, ret, an indirect jump...): it sets RIP.
+      faults = true;
+      lines.push(`// ${b.base + n - 1}: ${lf?.mnemonic ?? '(bad)'} (+${b.rel + b.offsets[n - 1]}) interpreter`, `at = ${b.base + n - 1};`, call(b, n - 1));
+      lines.push(`ic += ${n};`, `if (cpu.interruptCheck || cpu.halted) { cpu.instructionCount = ic; return 0; }`);
+      const go = CONTINUE_AFTER.has(lf?.mnemonic ?? '') ? b.successors.map(jumpTo).filter((x) => x).join(' ') : '';
+      if (go) lines.push(`{ const next = cpu.rip; pw = -1; ${reload} ${go} }`);
+      lines.push('cpu.instructionCount = ic; return 0;');
+      lines.push('}');
       return;
     }
-    lines.push(p.code.replace('/*F*/', p.flag !== null ? `/*F${k}*/` : ''));
-    if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, `s + ${offsets[k] + e.length}`, offsets[k], sync(k + 1))}`);
+    // The pending writer after this block.
+    const wEnd = writerBefore(b, b.body);
+    let cond: string | null = null;
+    if (b.branch === 'jcc' && wEnd >= 0 && !pieces[wEnd].fallback) {
+      const fl = pieces[wEnd].flag as NonNullable<Piece['flag']>;
+      cond = inlineCondition(b.base + wEnd, fl.kind, fl.size, lf?.cc as number);
+      if (cond !== null) needQ.add(b.base + wEnd);
+    }
+    let pwUpdate = '';
+    if (b.branch === 'jcc' && cond === null) pwUpdate = 'pw = -1;'; // synced for Flags.condition below
+    else if (wEnd >= 0) {
+      if (pieces[wEnd].fallback) pwUpdate = 'pw = -1;';
+      else if (reachesStart(b, wEnd)) pwUpdate = `${sync(b, b.body)} pw = -1;`;
+      else {
+        const g = b.base + wEnd;
+        pwIds.add(g);
+        if (!pwChains.has(g)) pwChains.set(g, sync(b, b.body));
+        pwUpdate = `pw = ${g};`;
+      }
+    }
+    const endExit = (count: string, rip: string, at: string): string => exit(count, rip, at, '/*PW*/');
+    if (b.branch !== null) {
+      const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
+      lines.push(`// ${b.base + n - 1}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})${b.branch === 'jcc' ? (cond !== null ? ' inline condition' : ' Flags.condition') : ''}`);
+      const fallRel = b.rel + b.end, jumpRel = b.rel + b.end + disp;
+      if (b.branch === 'jcc') {
+        if (cond !== null) lines.push(`const next = ${cond} ? s + ${jumpRel} : s + ${fallRel};`);
+        else lines.push(`${sync(b, n - 1)} const next = F.condition(${lf?.cc}) ? s + ${jumpRel} : s + ${fallRel};`);
+      } else lines.push(`const next = s + ${jumpRel};`);
+      lines.push(pwUpdate);
+      // A non-canonical target: stop before the branch; the interpreter raises the #GP.
+      lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
+      lines.push(`ic += ${n};`);
+      const targets = b.branch === 'jcc' ? [jumpRel, fallRel] : [jumpRel];
+      lines.push(targets.map(jumpTo).filter((x) => x).join(' '));
+      lines.push(endExit('ic', 'next', lastAt));
+    } else {
+      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, jumpTo(b.rel + b.end));
+      lines.push(endExit('ic', 'next', lastAt));
+    }
+    lines.push('}');
   });
-  const lastAt = offsets[n - 1];
-  if (branch === 'other') {
-    // The last instruction is the interpreter's (call, ret, an indirect jump...): it sets RIP; runSlice counts it.
-    lines.push(`// ${n - 1}: ${lf?.mnemonic ?? '(bad)'} (+${lastAt}) interpreter`, `at = ${n - 1};`, call(n - 1), 'return 1;');
-  } else if (branch !== null) {
-    const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
-    lines.push(`// ${n - 1}: ${lf?.mnemonic} (+${lastAt})${branch === 'jcc' ? (cond !== null ? ' inline condition' : ' Flags.condition') : ''}`);
-    const target = `s + ${end + disp}`;
-    if (branch === 'jcc') {
-      if (cond !== null) lines.push(`let next = ${cond} ? ${target} : s + ${end};`);
-      else lines.push(`${sync(n - 1)} let next = F.condition(${lf?.cc}) ? ${target} : s + ${end};`);
-    } else lines.push(`let next = ${target};`);
-    const endFlags = cond !== null || branch === 'jmp' ? sync(n - 1) : '';
-    // A non-canonical target: stop before the branch; the interpreter raises the #GP.
-    lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${end}) ${exit(`ic + ${n - 1}`, `s + ${lastAt}`, n > 1 ? offsets[n - 2] : 0, endFlags)}`);
-    lines.push(`ic += ${n};`);
-    if (loops) lines.push(`if (next === s && ic + ${n} <= limit) { ${pend ? 'pend = true; ' : ''}continue; }`);
-    lines.push(exit('ic', 'next', lastAt, endFlags));
-  } else {
-    lines.push(`ic += ${n};`);
-    lines.push(exit('ic', `s + ${end}`, lastAt, sync(n)));
+  const all: { b: Info; k: number }[] = [];
+  for (const b of blocks) for (let k = 0; k < b.n; k++) all.push({ b, k });
+  const catchCases: string[] = [];
+  for (const { b, k } of all) {
+    if (k < b.body && b.pieces[k].memory !== null) {
+      const own = sync(b, k).replaceAll('/*PW*/', '');
+      catchCases.push(`case ${b.base + k}: { /*PW*/ ${own} ${writeBack} break; }`);
+    }
   }
-  lines.push('}');
+  const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
+    `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
+  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', 'switch (bi) {', ...lines, '}', '}', epilogue].join('\n');
   if (faults) {
-    const cases: string[] = [];
-    pieces.forEach((p, k) => {
-      if (p.memory !== null) cases.push(`case ${k}: { ${sync(k)} ${writeBack} break; }`);
-    });
-    lines.push(`} catch (e) { switch (at) { ${cases.join(' ')} } cpu.instructionCount = ic + (at === ${n - 1} ? at : 0); cpu.instructionStart = s + [${offsets.join(', ')}][at]; throw e; }`);
+    // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
+    // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
+    // interpreter's faults with registers and flags already as it leaves them.
+    text += `\n} catch (e) { switch (at) { ${catchCases.join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
   }
+  // The pending writer's record, wherever the flags must be made up to date.
+  const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;
+  text = text.replaceAll('/*PW*/', pwSwitch);
   // The flag locals: declared for the writers something reads, saved at each writer's marker.
-  let text = lines.join('\n');
   const q: string[] = [];
-  for (const k of [...needQ].sort((p, r) => p - r)) {
-    const fl = pieces[k].flag as NonNullable<Piece['flag']>;
-    q.push(...[...saveFlags(k, fl.kind, fl.size).matchAll(/(q[a-zA-Z]\d+) =/g)].map((m) => `${m[1]} = 0`));
-    text = text.replace(`/*F${k}*/`, saveFlags(k, fl.kind, fl.size));
+  for (const b of blocks) {
+    b.pieces.forEach((p, k) => {
+      const g = b.base + k;
+      if (!needQ.has(g) || p.flag === null) return;
+      const save = saveFlags(g, p.flag.kind, p.flag.size);
+      q.push(...[...save.matchAll(/(q[a-zA-Z]\d+) =/g)].map((m) => `${m[1]} = 0`));
+      text = text.replace(`/*F${g}*/`, save);
+    });
   }
   text = text.replace(/\/\*F\d+\*\//g, '');
   let head = 'const R = cpu.regs, F = cpu.flags;';
+  if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
+  head += '\nlet ic = cpu.instructionCount, pw = -1;';
   if (q.length) head += `\nlet ${q.join(', ')};`;
   if (memory) {
-    // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a block changes the
+    // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a region changes the
     // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
     head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? cpu.readTag : NOTAG, RFr = cpu.readFrame, WT = cpu.writeMem === WM ? cpu.writeTag : NOTAG, WFr = cpu.writeFrame;';
     head += '\nconst MEM = cpu.memory, MV = MEM.view, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
   }
-  return `return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
+  const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
+  return `${faults ? consts + '\n' : ''}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
 }
 
 /** A data TLB that never hits (the slow path for every access). */
@@ -546,16 +639,61 @@ const NOTAG = new Float64Array(64).fill(NaN);
 
 let serial = 0;
 
-/** Compile the block of `entries`, or null (the block tier keeps it). */
-export function compileJit(entries: CacheEntry[]): JitRun | null {
+/**
+ * Compile the region that starts with block `b` at linear `start`: b, then the
+ * blocks of the same page that execution went to from it (the block tier's
+ * links, breadth first, at most MAX_REGION_BLOCKS), none at an address the
+ * host-call filter marks. Null: the block tier keeps b.
+ */
+export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Array, maxBlocks = MAX_REGION_BLOCKS): JitRun | null {
   const t0 = performance.now();
-  const text = jitSource(entries);
+  const page0 = start & 0xfff;
+  const found: { block: Block; off: number }[] = [{ block: b, off: page0 }];
+  const seen = new Set<number>([page0]);
+  let count = b.entries.length;
+  for (let i = 0; i < found.length; i++) {
+    const x = found[i].block;
+    for (const [o, nb] of [[x.fallOffset, x.fall], [x.jumpOffset, x.jump]] as [number, Block | null][]) {
+      if (o < 0 || nb === null || seen.has(o) || nb.hostVersion !== b.hostVersion || filter[o] !== 0) continue;
+      if (found.length >= Math.min(maxBlocks, MAX_REGION_BLOCKS) || count + nb.entries.length > MAX_REGION_INSTRUCTIONS) continue;
+      seen.add(o);
+      found.push({ block: nb, off: o });
+      count += nb.entries.length;
+    }
+  }
+  // Keep the blocks from which execution can come back to the entry inside the region (a loop):
+  // the others would only add exits and a longer prologue.
+  const index = new Map(found.map((f, i) => [f.off, i]));
+  const back = new Set<number>([0]);
+  for (let changed = true; changed;) {
+    changed = false;
+    found.forEach((f, i) => {
+      if (back.has(i)) return;
+      for (const o of [f.block.fallOffset, f.block.jumpOffset]) {
+        const j = index.get(o);
+        if (j !== undefined && back.has(j)) { back.add(i); changed = true; return; }
+      }
+    });
+  }
+  const kept = found.filter((_, i) => back.has(i));
+  seen.clear();
+  for (const f of kept) seen.add(f.off);
+  const region: RegionBlock[] = kept.map(({ block, off }) => ({
+    entries: block.entries,
+    rel: off - page0,
+    successors: [block.fallOffset, block.jumpOffset].filter((o) => o >= 0 && seen.has(o)).map((o) => o - page0),
+  }));
+  const text = regionSource(region);
   if (text === null) { jitStats.rejected++; return null; }
-  const names = ['Fault', 'canonical', 'signedLinear', 'parity', 'RM', 'WM', 'NOTAG'];
-  const values: unknown[] = [CpuFault, isCanonical, toSignedLinear, parityOf, Cpu.prototype.readMem, Cpu.prototype.writeMem, NOTAG];
-  entries.forEach((e, k) => { names.push(`x${k}`, `d${k}`); values.push(e.exec, e.d); });
+  // The plain memory functions (the CPU's own properties are replaced by data-breakpoint wrappers when watching).
+  const proto = Object.getPrototypeOf(cpu) as Cpu;
+  const names = ['Fault', 'canonical', 'signedLinear', 'parity', 'RM', 'WM', 'NOTAG', 'E'];
+  const all = region.flatMap((r) => r.entries);
+  const values: unknown[] = [CpuFault, isCanonical, toSignedLinear, parityOf, proto.readMem, proto.writeMem, NOTAG, all];
+  all.forEach((e, g) => { names.push(`x${g}`, `d${g}`); values.push(e.exec, e.d); });
   const run = new Function(...names, `// jit ${++serial}\n${text}`)(...values) as JitRun;
   jitStats.compiled++;
+  jitStats.blocks += region.length;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
   return run;
