@@ -15,5 +15,5 @@ const region = Number(env.XK_JIT_REGION ?? 1);
 export const jitSettings = {
   enabled: env.XK_JIT !== '0',
   hot: Number.isInteger(hot) && hot >= 1 ? hot : 64,
-  regionBlocks: Number.isInteger(region) && region >= 1 ? Math.min(region, 16) : 1,
+  regionBlocks: Number.isInteger(region) && region >= 1 ? Math.min(region, 8) : 1,
 };
