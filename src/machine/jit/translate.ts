@@ -598,7 +598,9 @@ export function regionSource(region: RegionBlock[]): string | null {
   }
   const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
     `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
-  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', 'switch (bi) {', ...lines, '}', '}', epilogue].join('\n');
+  // One block: its case's body alone (no switch).
+  const cases = blocks.length === 1 ? ['{', ...lines.slice(1, -1), '}'] : ['switch (bi) {', ...lines, '}'];
+  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
   if (faults) {
     // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
     // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
