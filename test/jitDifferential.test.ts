@@ -132,3 +132,139 @@ test('jit: a store that faults in the middle of a translated loop leaves registe
   assert.ok(jitStats.compiled > before, 'the loop was translated');
   }
 });
+
+test('jit: random loops with memory operands, movzx/movsx, imul, neg/not, push/pop, 8/16-bit ALU and every jcc match the interpreter', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  let seed = 777;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const R64 = ['%rax', '%rbx', '%rdx', '%rsi', '%rdi', '%r8', '%r9', '%r10'];
+  const R32 = ['%eax', '%ebx', '%edx', '%esi', '%edi', '%r8d', '%r9d', '%r10d'];
+  const R16 = ['%ax', '%bx', '%dx', '%si', '%di', '%r8w', '%r9w', '%r10w'];
+  const R8 = ['%al', '%bl', '%dl', '%ah', '%bh', '%dh']; // no REX: ah bh dh stay encodable
+  const JCC = ['jo', 'jno', 'jb', 'jae', 'je', 'jne', 'jbe', 'ja', 'js', 'jns', 'jp', 'jnp', 'jl', 'jge', 'jle', 'jg'];
+  const pick = <T>(a: T[]): T => a[rnd(a.length)];
+  // Memory: a 256-byte buffer at (%rbp) (and through %rsp for push/pop).
+  const mem = (): string => (rnd(2) ? `${rnd(31) * 8}(%rbp)` : `${rnd(8) * 4}(%rbp,%rcx,4)`);
+  const lines: string[] = ['mov $0x60000, %ebp'];
+  for (let i = 0; i < R64.length; i++) lines.push(`movabs $${(BigInt(rnd(1 << 30)) * 0x9e3779b97f4an) & 0xffffffffffffffffn}, ${R64[i]}`);
+  for (let i = 0; i < 32; i++) lines.push(`mov ${R64[i % 8]}, ${i * 8}(%rbp)`);
+  for (let loop = 0; loop < 40; loop++) {
+    lines.push(`mov $${4 + rnd(12)}, %ecx`, `h${loop}:`);
+    for (let k = 0; k < 2 + rnd(7); k++) {
+      const w = rnd(4), regs = [R8, R16, R32, R64][w], sfx = ['b', 'w', 'l', 'q'][w];
+      switch (rnd(12)) {
+        case 0: lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor', 'cmp'])}${sfx} ${mem().replace('(%rbp,%rcx,4)', '(%rbp)')}, ${pick(regs)}`); break;
+        case 1: lines.push(`${pick(['cmp', 'test'])}${sfx} ${pick(regs)}, ${mem()}`); break;
+        case 2: lines.push(`cmp${sfx} $${rnd(2) ? rnd(100) : -rnd(100)}, ${mem()}`); break;
+        case 3: { const q = rnd(2); lines.push(`${pick(['movzb', 'movsb', 'movzw', 'movsw'])}${q ? 'q' : 'l'} ${rnd(2) ? mem() : '%al'}, ${pick(q ? R64 : R32)}`.replace(/mov[zs]w([lq]) %al/, 'movzw$1 %ax')); break; }
+        case 4: lines.push(`movslq ${rnd(2) ? mem() : pick(R32)}, ${pick(R64)}`); break;
+        case 5: { const ws = rnd(2) ? R64 : R32; lines.push(rnd(2) ? `imul ${pick(ws)}, ${pick(ws)}` : `imul $${rnd(2000) - 1000}, ${pick(ws)}, ${pick(ws)}`); break; }
+        case 6: lines.push(`${pick(['neg', 'not', 'inc', 'dec'])}${sfx} ${pick(regs)}`); break;
+        case 7: lines.push(`push ${pick(R64)}`, `${pick(['add', 'xor', 'sub'])}q ${pick(R64)}, ${pick(R64)}`, `pop ${pick(R64)}`); break;
+        case 8: lines.push(`mov${sfx} ${pick(regs)}, ${mem()}`); break;
+        case 9: lines.push(`mov${sfx} ${mem()}, ${pick(regs)}`); break;
+        case 10: lines.push(pick(['cdqe', 'cltd', 'cqto', 'nop']).replace('cdqe', 'cltq')); break;
+        default: lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'])}${sfx} ${pick(regs)}, ${pick(regs)}`);
+      }
+    }
+    lines.push(`${pick(JCC)} s${loop}`, `add %rax, %rbx`, `s${loop}:`, rnd(2) ? `dec %ecx` : `sub $1, %ecx`, `jne h${loop}`);
+  }
+  lines.push('hlt');
+  // %rcx must stay the loop counter and %rsp/%rbp the pointers: keep them out of the random destinations above.
+  const code = asm(lines.join('\n'));
+  const before = jitStats.compiled;
+  const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; m.cpu.setReg64(4, 0x80000n); });
+  for (const chunk of [5, 61]) lockstep(ms, chunk, 20_000);
+  assert.ok(jitStats.compiled > before + 20, 'the loops were translated by the JIT');
+  const bytes = (m: Machine): string => Buffer.from(m.memory.slice(0x60000 - 0x100, 0x300)).toString('hex') + Buffer.from(m.memory.slice(0x80000 - 0x100, 0x100)).toString('hex');
+  assert.equal(bytes(ms[0]), bytes(ms[2]), 'memory as the interpreter left it');
+});
+
+/** Identity-map the first 2 MiB with 4 KiB pages (page `absent` not present), and turn on long-mode paging. */
+function identityPaging(m: Machine, absent: number): void {
+  const PML4 = 0xf0000, PDPT = 0xf1000, PD = 0xf2000, PT = 0xf3000;
+  m.memory.write32(PML4, PDPT | 7);
+  m.memory.write32(PDPT, PD | 7);
+  m.memory.write32(PD, PT | 7);
+  for (let i = 0; i < 512; i++) m.memory.write32(PT + 8 * i, i * 4096 === absent ? 0 : (i * 4096) | 7);
+  m.cpu.cr3 = PML4; m.cpu.cr4 = 1 << 5; m.cpu.efer = (1 << 8) | (1 << 10);
+  m.cpu.cr0 = 0x80010001;
+  m.mmu.flush();
+}
+
+/** Run until a fault; the fault's vector, error code, CR2 and the whole state. */
+function runToFault(m: Machine): string {
+  for (;;) {
+    try { m.cpu.runSlice(m.cpu.instructionCount + 1000); } catch (e) {
+      const f = e as { vector?: number; errorCode?: number; message: string };
+      return `${f.vector}/${f.errorCode} ${f.message} cr2=${m.cpu.cr2} ${state(m)}`;
+    }
+    if (m.cpu.halted) return `halted ${state(m)}`;
+    m.cpu.interruptCheck = false;
+  }
+}
+
+test('jit: a #PF in the middle of a translated block and of a multi-block region leaves rip, registers, flags, cr2 and count as the interpreter does', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  // The loop walks %rbx up by 0x300 through pages 0x30000.. until it reaches the absent page 0x34000:
+  // the load (then, in the second program, the store and the push) faults some rounds in.
+  const programs = [
+    'mov (%rbx), %rsi\n add %rsi, %rax',
+    'mov %rax, 8(%rbx,%rcx,8)\n xor %rsi, %rax',
+    'push %rax\n mov %rbx, %rsp\n add $0x100, %rsp\n pop %rdx',
+  ];
+  for (const body of programs) {
+    const code = asm(`
+      mov $0x30000, %ebx
+      mov $0x80000, %esp
+      xor %ecx, %ecx
+      mov $5, %eax
+    1: add $3, %eax
+      cmp $7, %ecx
+      je 2f
+      inc %ecx
+    2: ${body}
+      lea 0x300(%rbx), %rbx
+      sub $1, %eax
+      cmp $100000, %eax
+      jne 1b
+      hlt`);
+    const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; identityPaging(m, 0x34000); });
+    // A fourth machine: the JIT after 3 runs, regions of up to 8 blocks (the loop's blocks in one function).
+    const region = new Machine({ memoryBytes: 8 << 20 });
+    region.loadPhysical(CODE, code); region.cpu.rip = CODE; identityPaging(region, 0x34000);
+    region.cpu.blockThreshold = 1; region.cpu.jitThreshold = 3; region.cpu.jitRegionBlocks = 8;
+    const out = [...ms, region].map(runToFault);
+    assert.match(out[2], /^14\//, `a page fault (${body})`);
+    assert.equal(out[0], out[2], `jit vs interpreter (${body})`);
+    assert.equal(out[1], out[2], `blocks vs interpreter (${body})`);
+    assert.equal(out[3], out[2], `jit regions vs interpreter (${body})`);
+  }
+});
+
+test('jit: multi-block regions (XK_JIT_REGION) run the gcc -O2 program in lockstep with the interpreter', (t) => {
+  if (!have('gcc')) { t.skip('gcc not installed'); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-jit-'));
+  try {
+    const image = new Uint8Array(fs.readFileSync(buildProgram(dir, 'O2', false).xk));
+    const before = jitStats.blocks - jitStats.compiled;
+    const ms = [true, false].map((jit) => {
+      const m = new Machine({ memoryBytes: 8 << 20 });
+      m.cpu.rip = loadElf(m, image);
+      m.cpu.blockThreshold = 1;
+      m.cpu.jitEnabled = jit;
+      m.cpu.jitThreshold = 3;
+      m.cpu.jitRegionBlocks = 8;
+      return m;
+    });
+    for (const chunk of [997, 13]) {
+      for (let done = 0; done < (chunk === 13 ? 150_000 : 1_500_000) && !ms[0].cpu.halted; done += chunk) {
+        ms.forEach((m) => m.run(chunk));
+        assert.equal(state(ms[0]), state(ms[1]), `regions vs interpreter after ${done + chunk} instructions`);
+      }
+    }
+    assert.ok(jitStats.blocks - jitStats.compiled > before, 'some translations covered more than one block');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

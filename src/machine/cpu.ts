@@ -114,6 +114,10 @@ export class Cpu {
   jitEnabled = jitSettings.enabled;
   /** Runs of a block before the JIT tier translates it (XK_JIT_HOT). */
   jitThreshold = jitSettings.hot;
+  /** Most blocks of one page one JIT translation covers (XK_JIT_REGION; 1: one block each). */
+  jitRegionBlocks = jitSettings.regionBlocks;
+  /** Set by a JIT region's catch: the entry of the instruction that faulted (runSlice's catch reads and clears it). */
+  jitFault: CacheEntry | null = null;
 
   // A small data TLB in front of the MMU's: the physical page base of recently
   // read and written linear pages, direct-mapped by the low bits of the page
@@ -121,10 +125,11 @@ export class Cpu {
   // MMU allowed that access (a write entry also means the dirty bit is set). The
   // whole table is dropped when the MMU's generation (every flush and invlpg) or
   // CR0 changes; it is small because the kernel flushes on every process entry.
-  private readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
-  private readonly readFrame = new Float64Array(DATA_TLB_SIZE);
-  private readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
-  private readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
+  // The JIT tier (jit/translate.ts) probes these four tables inline after checkDataTlb().
+  readonly readTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  readonly readFrame = new Float64Array(DATA_TLB_SIZE);
+  readonly writeTag = new Float64Array(DATA_TLB_SIZE).fill(NaN);
+  readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
   private tlbGeneration = -1;
   private tlbCr0 = -1;
 
@@ -141,7 +146,7 @@ export class Cpu {
   }
 
   /** Forget the data TLB if anything it depends on changed. */
-  private checkDataTlb(): void {
+  checkDataTlb(): void {
     if (this.mmu.generation !== this.tlbGeneration || this.cr0 !== this.tlbCr0) {
       this.readTag.fill(NaN);
       this.writeTag.fill(NaN);
@@ -573,7 +578,7 @@ export class Cpu {
             for (;;) {
               if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
                 b.jitDone = true;
-                const run = compileJit(b.entries);
+                const run = compileJit(this, b, start, filter, this.jitRegionBlocks);
                 if (run !== null) b.run = run;
               }
               block = b;
@@ -614,9 +619,16 @@ export class Cpu {
       if (block !== null) {
         // A fault inside a block: the instructions before the faulting one retired.
         // The block counted the others itself before its last instruction.
-        const k = block.offsets.indexOf(this.instructionStart - start);
-        entry = block.entries[k];
-        if (k !== block.entries.length - 1) this.instructionCount += k;
+        // A JIT region (jit/translate.ts) set the count itself and names the faulting instruction.
+        const j = this.jitFault;
+        if (j !== null) {
+          this.jitFault = null;
+          entry = j;
+        } else {
+          const k = block.offsets.indexOf(this.instructionStart - start);
+          entry = block.entries[k];
+          if (k !== block.entries.length - 1) this.instructionCount += k;
+        }
         start = this.instructionStart;
       }
       if (entry !== null && e instanceof CpuFault && isTrap(entry.d, e)) {

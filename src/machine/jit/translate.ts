@@ -25,93 +25,256 @@
 import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
 import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
+import type { Block } from '../blocks.js';
 import { isCanonical, toSignedLinear } from '../address.js';
 import { CpuFault, GP, SS } from '../exceptions.js';
-import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF } from '../flags.js';
+import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, parityOf } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
 /** Statistics of the JIT tier (bench/run.ts prints them). */
-export const jitStats = { compiled: 0, rejected: 0, sourceBytes: 0, compileMs: 0 };
+export const jitStats = { compiled: 0, blocks: 0, rejected: 0, sourceBytes: 0, compileMs: 0 };
 
 type Reg = Extract<DecodedOperand, { type: 'reg' }>;
 function isReg(o: DecodedOperand | undefined, size: number): o is Reg {
   return o !== undefined && o.type === 'reg' && !o.high8 && o.size === size;
 }
+function anyReg(o: DecodedOperand | undefined): o is Reg {
+  return o !== undefined && o.type === 'reg';
+}
 
 const LIMIT = 2 ** 47;
 
+/**
+ * How an instruction writes the arithmetic flags, i.e. which Flags record the
+ * interpreter's execute function makes: add/sub (Flags.set LAZY_ADD/SUB),
+ * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
+ * (setImul64 / setMul). inc, dec and imul keep part of the record before them.
+ */
+type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul';
+const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul']);
+
 /** One instruction's JS, and what it touches. */
 interface Piece {
+  /** The JS; the marker F (in a comment) shows where the flag inputs (locals a aH b bH rL rH, or cf/of, ov) are in scope. */
   code: string;
   reads: number[];
   writes: number[];
-  /** The flags record call, if the instruction writes the arithmetic flags (emitted only where observable). */
-  flags: string | null;
+  /** How it writes the flags (null: it does not). */
+  flag: { kind: FlagKind; size: number } | null;
   /** Reads or writes memory: may fault (an exit before it) and, for a store, may hit code (an exit after it). */
   memory: 'load' | 'store' | null;
-  /** inc/dec: its record needs the CF of the record before it. */
-  keepsCarry?: boolean;
+  /** Not translated: the interpreter's execute function runs it. */
+  fallback?: boolean;
 }
 
 function lo(r: number): string { return `l${r}`; }
 function hi(r: number): string { return `h${r}`; }
 
-/** Translate one straight instruction, or null if it is outside the subset. */
-/**
- * The linear address of a base + displacement memory operand, as Cpu.ea's fast
- * path computes it (one double sum, canonical check, #SS for an SS reference).
- * Null for other shapes (an index, fs/gs, 32-bit addressing).
- */
-function address(mem: MemOperand, d: Decoded, next: number, reads: number[]): string | null {
-  if (mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
-  if (mem.index >= 0) {
-    // Cpu.eaRaw's sum (halves as doubles, the low half's carry folded in), then Cpu.ea's checks.
-    if (mem.base === 16) return null;
-    let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
-    reads.push(mem.index);
-    if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; reads.push(mem.base); }
-    return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
-      `if (!canonical(eL, eH)) throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address'); const A = signedLinear(eL, eH);`;
-  }
-  let a: string;
-  if (mem.base === 16) a = `s + ${next + mem.disp}`;
-  else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; reads.push(mem.base); }
-  else a = String(mem.disp);
-  return `const A = ${a}; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
+function mask(size: number): string {
+  return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
 }
 
+/** Operand reads and register writes of one instruction, as JS over the locals. */
+class Ops {
+  reads: number[] = [];
+  writes: number[] = [];
+  memory: 'load' | 'store' | null = null;
+  constructor(readonly d: Decoded, readonly next: number) {}
+
+  /** A register's value at its size: [lo, hi] expressions. */
+  reg(o: Reg): [string, string] {
+    this.reads.push(o.reg);
+    const L = lo(o.reg);
+    switch (o.size) {
+      case 8: return [o.high8 ? `((${L} >>> 8) & 255)` : `(${L} & 255)`, '0'];
+      case 16: return [`(${L} & 65535)`, '0'];
+      case 32: return [L, '0'];
+      default: return [L, hi(o.reg)];
+    }
+  }
+
+  /** Write a register as the interpreter's setReg does (8/16 merge, 32 zero-extends). */
+  setReg(o: Reg, vl: string, vh: string): string {
+    const L = lo(o.reg), H = hi(o.reg);
+    this.writes.push(o.reg);
+    switch (o.size) {
+      case 8:
+        this.reads.push(o.reg);
+        return o.high8 ? `${L} = ((${L} & 0xffff00ff) | ((${vl} & 255) << 8)) >>> 0;` : `${L} = ((${L} & 0xffffff00) | (${vl} & 255)) >>> 0;`;
+      case 16:
+        this.reads.push(o.reg);
+        return `${L} = ((${L} & 0xffff0000) | (${vl} & 65535)) >>> 0;`;
+      case 32: return `${L} = ${vl}; ${H} = 0;`;
+      default: return `${L} = ${vl}; ${H} = ${vh};`;
+    }
+  }
+
+  /**
+   * The linear address of a memory operand into const A, as Cpu.ea computes it
+   * (base + displacement: its fast path's one double sum; with an index:
+   * Cpu.eaRaw's halves, then the canonical check). Null for fs/gs and 32-bit addressing.
+   */
+  address(mem: MemOperand): string | null {
+    const d = this.d;
+    if (mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
+    const fault = `throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
+    if (mem.index >= 0) {
+      if (mem.base === 16) return null;
+      let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
+      this.reads.push(mem.index);
+      if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
+      return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
+        `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
+    }
+    let a: string;
+    if (mem.base === 16) a = `s + ${this.next + mem.disp}`;
+    else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; this.reads.push(mem.base); }
+    else a = String(mem.disp);
+    return `const A = ${a}; if (A < -${LIMIT} || A >= ${LIMIT}) ${fault}`;
+  }
+
+  /**
+   * A load of `size` bits at A into `let v, vh`: the data TLB probed inline
+   * (Cpu.translateRead's table), the rest (a miss, a page crossing, data
+   * breakpoints, unbacked memory) through Cpu.readMem.
+   */
+  load(size: number, v: string, vh: string): string {
+    this.memory = 'load';
+    const bytes = size >>> 3;
+    let fast: string;
+    switch (size) {
+      case 8: fast = `${v} = MB[p];`; break;
+      case 16: fast = `${v} = MV.getUint16(p, true);`; break;
+      case 32: fast = `${v} = MV.getUint32(p, true);`; break;
+      default: fast = `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`;
+    }
+    return `let ${v} = 0, ${vh} = 0; { const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = RFr[sl] + o; ` +
+      `if (RT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes}) { ${fast} } else { ${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''} } }`;
+  }
+
+  /** A store of `size` bits at A: inline TLB probe, a page with decoded code or anything unusual through Cpu.writeMem. */
+  store(size: number, vl: string, vh: string): string {
+    this.memory = 'store';
+    const bytes = size >>> 3;
+    let fast: string;
+    switch (size) {
+      case 8: fast = `MB[p] = ${vl};`; break;
+      case 16: fast = `MV.setUint16(p, ${vl}, true);`; break;
+      case 32: fast = `MV.setUint32(p, ${vl}, true);`; break;
+      default: fast = `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`;
+    }
+    return `{ const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = WFr[sl] + o; ` +
+      `if (WT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes} && CODE[p >>> 12] === 0) { ${fast} } else cpu.writeMem(A, ${size}, ${vl}, ${vh}); }`;
+  }
+
+  /** Any source operand (register, immediate, memory) at `size`: code before, and [lo, hi]. */
+  source(o: DecodedOperand, size: number): { pre: string; v: [string, string] } | null {
+    if (o.type === 'reg') return { pre: '', v: this.reg(o) };
+    if (o.type === 'imm') {
+      const m = size === 8 ? 0xff : size === 16 ? 0xffff : 0xffffffff;
+      return { pre: '', v: [String((o.lo & m) >>> 0), size === 64 ? String(o.hi >>> 0) : '0'] };
+    }
+    if (o.type === 'mem') {
+      const ea = this.address(o);
+      if (ea === null) return null;
+      return { pre: `${ea} ${this.load(size, 'm', 'mH')}`, v: ['m', size === 64 ? 'mH' : '0'] };
+    }
+    return null;
+  }
+
+  piece(code: string, flag: Piece['flag'] = null): Piece {
+    return { code, reads: this.reads, writes: this.writes, flag, memory: this.memory };
+  }
+}
+
+/** Translate one straight instruction, or null if it is outside the subset. */
 function piece(d: Decoded, next: number): Piece | null {
   const f = d.form;
   if (f === null || d.prefixes.lock || d.prefixes.rep !== 0) return null;
   const m = f.mnemonic, size = d.opsize;
-  if (size !== 32 && size !== 64) return null;
-  const [x, y] = d.operands;
-  if (m === 'mov' && d.operands.length === 2 && x.type === 'mem' && x.size === size && (isReg(y, size) || y.type === 'imm')) {
-    // A store: translation and the code-page check in Cpu.writeMem, the slow path out of line.
-    const reads: number[] = [];
-    const ea = address(x, d, next, reads);
-    if (ea === null) return null;
-    let vl: string, vh: string;
-    if (y.type === 'imm') { vl = String(y.lo >>> 0); vh = size === 64 ? String(y.hi >>> 0) : '0'; }
-    else { vl = lo((y as Reg).reg); vh = size === 64 ? hi((y as Reg).reg) : '0'; reads.push((y as Reg).reg); }
-    return { code: `{ ${ea} cpu.writeMem(A, ${size}, ${vl}, ${vh}); }`, reads, writes: [], flags: null, memory: 'store' };
+  const ops = d.operands;
+  const [x, y] = ops;
+  const c = new Ops(d, next);
+  if (m === 'nop' || m === 'endbr64') return c.piece('');
+  if (ops.length === 0) {
+    // The sign-extending converts of rax into rax / rdx.
+    if (m === 'cdqe') { c.reads.push(0); c.writes.push(0); return c.piece('h0 = (l0 & 0x80000000) ? 0xffffffff : 0;'); }
+    if (m === 'cdq') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = (l0 & 0x80000000) ? 0xffffffff : 0; h2 = 0;'); }
+    if (m === 'cqo') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = h2 = (h0 & 0x80000000) ? 0xffffffff : 0;'); }
+    return null;
   }
-  if (d.operands.length === 0 || !isReg(x, size)) return null;
-  if ((m === 'inc' || m === 'dec') && d.operands.length === 1 && isReg(x, size)) {
-    // As executeFast.ts's incDec: CF is kept, so the record before is folded in first (keepCarry).
-    const r = x.reg, dec = m === 'dec';
-    const ah = size === 64 ? hi(r) : '0';
-    const code = `{ const a = ${lo(r)}, aH = ${ah}; const t = a ${dec ? '-' : '+'} 1; const rL = t >>> 0, rH = ${size === 64 ? '(aH + Math.floor(t / 4294967296)) >>> 0' : '0'}; ${lo(r)} = rL; ${hi(r)} = rH; /*F*/ }`;
-    return { code, reads: [r], writes: [r], flags: `F.keepCarry(); F.set(${dec ? LAZY_DEC : LAZY_INC}, ${size}, a, aH, 1, 0, rL, rH, 0);`, memory: null, keepsCarry: true };
+  if (m === 'mov' && ops.length === 2) {
+    if (x.type === 'mem') {
+      // A store: the code-page check on the slow path (Cpu.writeMem).
+      const ea = c.address(x);
+      if (ea === null || (y.type !== 'reg' && y.type !== 'imm')) return null;
+      const s = c.source(y, x.size) as { pre: string; v: [string, string] };
+      return c.piece(`{ ${ea} ${c.store(x.size, s.v[0], s.v[1])} }`);
+    }
+    if (!anyReg(x)) return null;
+    const s = c.source(y, x.size);
+    if (s === null) return null;
+    return c.piece(`{ ${s.pre} ${c.setReg(x, s.v[0], s.v[1])} }`);
   }
-  if (d.operands.length !== 2) return null;
-  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm') {
-    // As executeFast.ts's shift32/shift64 with the count fixed (0: left to the block tier).
+  if ((m === 'movzx' || m === 'movsx' || m === 'movsxd') && anyReg(x) && x.size >= 32 && ops.length === 2 && y.type !== 'imm') {
+    const from = (y as { size: number }).size;
+    const s = c.source(y, from);
+    if (s === null) return null;
+    const v = s.v[0];
+    if (m === 'movzx') return c.piece(`{ ${s.pre} ${c.setReg(x, v, '0')} }`);
+    const sx = from === 8 ? `((${v} << 24) >> 24)` : from === 16 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
+    return c.piece(`{ ${s.pre} const v = ${sx}; ${c.setReg(x, 'v >>> 0', 'v < 0 ? 0xffffffff : 0')} }`);
+  }
+  if (m === 'push' && isReg(x, 64) && ops.length === 1) {
+    // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves.
+    const [vl, vh] = c.reg(x);
+    c.reads.push(4); c.writes.push(4);
+    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+      `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+  }
+  if (m === 'pop' && isReg(x, 64) && ops.length === 1) {
+    // As Cpu.pop and executeFast's pop: read, RSP moves, then the destination is written (pop %rsp: the value wins).
+    c.reads.push(4); c.writes.push(4);
+    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+      `${c.load(64, 'v', 'vH')} const t = l4 + 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; ${c.setReg(x, 'v', 'vH')} }`);
+  }
+  if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1 && anyReg(x)) {
+    const [L, H] = c.reg(x);
+    const sz = x.size;
+    if (m === 'not') return c.piece(`{ ${c.setReg(x, `(~${L})${mask(sz)}`, sz === 64 ? `(~${H}) >>> 0` : '0')} }`);
+    if (m === 'neg') {
+      // As executeArithmetic's neg: the record of 0 - b.
+      const e = sz === 64 ? 'const t = 0 - b; const rL = t >>> 0, rH = (0 - bH - (t < 0 ? 1 : 0)) >>> 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
+      return c.piece(`{ const a = 0, aH = 0, b = ${L}, bH = ${H}; ${e} ${c.setReg(x, 'rL', 'rH')} /*F*/ }`, { kind: 'sub', size: sz });
+    }
+    // As executeArithmetic's incDec: CF is kept (KEEPS_PRIOR).
+    const dec = m === 'dec';
+    const e = sz === 64 ? `const t = a ${dec ? '-' : '+'} 1; const rL = t >>> 0, rH = (aH + Math.floor(t / 4294967296)) >>> 0;` : `const rL = (a ${dec ? '-' : '+'} 1)${mask(sz)}, rH = 0;`;
+    return c.piece(`{ const a = ${L}, aH = ${H}; ${e} ${c.setReg(x, 'rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
+  }
+  if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
+    // As executeArithmetic's imulN: the low half of the product; CF/OF recorded (lazily for 64 bits).
+    const s1 = c.source(ops.length === 3 ? y : x, size), s2 = c.source(ops.length === 3 ? ops[2] : y, size);
+    if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
+    let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
+    if (size === 64) {
+      code += 'const p0 = a * (b & 0xffff), p1 = a * (b >>> 16); const t = p0 + (p1 & 0xffff) * 65536; ' +
+        'const rL = t >>> 0, rH = (Math.floor(p1 / 65536) + Math.floor(t / 4294967296) + Math.imul(a, bH) + Math.imul(aH, b)) >>> 0; ';
+      code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
+    } else {
+      code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
+    }
+    return c.piece(code, { kind: 'imul', size });
+  }
+  if (ops.length !== 2) return null;
+  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm' && isReg(x, size) && (size === 32 || size === 64)) {
+    // As executeFast.ts's shift32/shift64 with the count fixed (0: the interpreter's).
     const n = y.lo & (size === 64 ? 63 : 31);
     if (n === 0) return null;
     const r = x.reg, L = lo(r), H = hi(r);
+    c.reads.push(r); c.writes.push(r);
     let code: string;
     if (size === 32) {
       if (m === 'shr') code = `const cf = (${L} >>> ${n - 1}) & 1; const rL = ${L} >>> ${n}; const of = ${n === 1 ? `${L} >>> 31` : '0'};`;
@@ -130,148 +293,409 @@ function piece(d: Decoded, next: number): Piece | null {
       else code += `const rL = ${sar ? `((${H} | 0) >> ${n - 32}) >>> 0` : `${H} >>> ${n - 32}`}; const rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; `;
       code += `const of = ${sar || n > 1 ? '0' : `${H} >>> 31`};`;
     }
-    return { code: `{ ${code} ${L} = rL; ${H} = rH; /*F*/ }`, reads: [r], writes: [r], flags: `F.setShift(${size}, rL, rH, (cf ? ${CF} : 0) | (of ? ${OF} : 0));`, memory: null };
+    return c.piece(`{ ${code} ${L} = rL; ${H} = rH; /*F*/ }`, { kind: 'shift', size });
   }
-  if (m === 'mov' && y.type === 'mem' && y.size === size) {
-    const reads: number[] = [];
-    const ea = address(y, d, next, reads);
-    if (ea === null) return null;
-    const code = `{ ${ea} const v = cpu.readMem(A, ${size}); ${lo(x.reg)} = v; ${hi(x.reg)} = ${size === 64 ? 'cpu.hi' : '0'}; }`;
-    return { code, reads, writes: [x.reg], flags: null, memory: 'load' };
-  }
-  const a = x.reg;
-  if (ALU_OPS.has(m)) {
+  if (ALU_OPS.has(m) && (anyReg(x) || (x.type === 'mem' && (m === 'cmp' || m === 'test')))) {
+    // As executeFast's alu32/alu64 and executeArithmetic's addSub (no carry in): the record of a op b.
     const op = m as AluOp;
-    let bl: string, bh: string;
-    const reads = [a];
-    if (isReg(y, size)) { bl = lo(y.reg); bh = size === 64 ? hi(y.reg) : '0'; reads.push(y.reg); }
-    else if (y.type === 'imm') { bl = String(y.lo >>> 0); bh = size === 64 ? String(y.hi >>> 0) : '0'; }
-    else return null;
-    const ah = size === 64 ? hi(a) : '0';
-    const e = aluExpression(op, size, lo(a), ah, bl, bh);
-    const writes = op === 'cmp' || op === 'test' ? [] : [a];
-    let code = `{ const a = ${lo(a)}, aH = ${ah}, b = ${bl}, bH = ${bh}; ${e.code} `;
-    if (writes.length) code += `${lo(a)} = rL; ${hi(a)} = rH; `;
-    code += '/*F*/ }';
+    const sz = (x as { size: number }).size;
+    if (x.type === 'mem' && y.type === 'mem') return null;
+    const sa = c.source(x, sz), sb = c.source(y, sz);
+    if (sa === null || sb === null) return null;
+    let e: string;
+    if (sz === 64) e = aluExpression(op, 64, '', '', '', '').code;
+    else {
+      const js = op === 'add' ? '+' : op === 'sub' || op === 'cmp' ? '-' : op === 'and' || op === 'test' ? '&' : op === 'or' ? '|' : '^';
+      e = `const rL = (a ${js} b)${mask(sz)}, rH = 0;`;
+    }
+    const writes = op !== 'cmp' && op !== 'test';
+    const code = `{ ${sa.pre} ${sb.pre} const a = ${sa.v[0]}, aH = ${sa.v[1]}, b = ${sb.v[0]}, bH = ${sb.v[1]}; ${e} ${writes ? c.setReg(x as Reg, 'rL', 'rH') : ''} /*F*/ }`;
     const logic = op === 'and' || op === 'or' || op === 'xor' || op === 'test';
-    const flags = logic ? `F.setLogic(${size}, rL, rH);` : `F.set(${op === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, a, aH, b, bH, rL, rH, 0);`;
-    return { code, reads, writes: writes, flags, memory: null };
+    return c.piece(code, { kind: logic ? 'logic' : op === 'add' ? 'add' : 'sub', size: sz });
   }
-  if (m === 'mov') {
-    if (isReg(y, size)) return { code: `${lo(a)} = ${lo(y.reg)}; ${hi(a)} = ${size === 64 ? hi(y.reg) : '0'};`, reads: [y.reg], writes: [a], flags: null, memory: null };
-    if (y.type === 'imm') return { code: `${lo(a)} = ${y.lo >>> 0}; ${hi(a)} = ${size === 64 ? y.hi >>> 0 : 0};`, reads: [], writes: [a], flags: null, memory: null };
-    return null;
-  }
-  if (m === 'lea' && y?.type === 'mem') {
+  if (m === 'lea' && y?.type === 'mem' && isReg(x, size) && (size === 32 || size === 64)) {
     const mem = y as MemOperand;
     if (mem.base === 16 || d.prefixes.addrsize32) return null;
     // The same sum as Cpu.eaRaw: halves added as doubles, the low half's carry folded into the high.
-    const reads: number[] = [];
     let sl = '0', sh = '0';
-    if (mem.base >= 0) { sl = lo(mem.base); sh = hi(mem.base); reads.push(mem.base); }
-    if (mem.index >= 0) { sl += ` + ${lo(mem.index)} * ${mem.scale}`; sh += ` + ${hi(mem.index)} * ${mem.scale}`; reads.push(mem.index); }
+    if (mem.base >= 0) { sl = lo(mem.base); sh = hi(mem.base); c.reads.push(mem.base); }
+    if (mem.index >= 0) { sl += ` + ${lo(mem.index)} * ${mem.scale}`; sh += ` + ${hi(mem.index)} * ${mem.scale}`; c.reads.push(mem.index); }
     sl += ` + ${mem.disp}`;
-    const code = size === 64
+    const a = x.reg;
+    c.writes.push(a);
+    return c.piece(size === 64
       ? `{ const t = ${sl}; const u = ${sh}; ${lo(a)} = t >>> 0; ${hi(a)} = (u + Math.floor(t / 4294967296)) >>> 0; }`
-      : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`;
-    return { code, reads, writes: [a], flags: null, memory: null };
+      : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`);
   }
   return null;
 }
 
-/**
- * The JavaScript source for the block of `entries`, or null if some
- * instruction is outside the subset. Exported for the docs and tests.
- */
-export function jitSource(entries: CacheEntry[]): string | null {
-  const n = entries.length;
-  const offsets: number[] = [];
-  let off = 0;
-  for (const e of entries) { offsets.push(off); off += e.length; }
-  const end = off;
-  const last = entries[n - 1].d;
-  const lf = last.form;
-  // The way out: a jcc or jmp with a rel target, or a straight instruction of the subset.
-  let branch: 'jcc' | 'jmp' | null = null;
-  if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
-  const body = branch === null ? n : n - 1;
-  const pieces: Piece[] = [];
-  for (let k = 0; k < body; k++) {
-    if (!entries[k].straight) return null;
-    const p = piece(entries[k].d, offsets[k] + entries[k].length);
-    if (p === null) return null;
-    pieces.push(p);
+/** The JS that saves writer k's flag inputs into its q locals (at its marker). */
+function saveFlags(k: number, kind: FlagKind, size: number): string {
+  switch (kind) {
+    case 'logic': return `qr${k} = rL; qR${k} = rH;`;
+    case 'shift': return `qr${k} = rL; qR${k} = rH; qc${k} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
+    case 'imul': return size === 64 ? `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH;` : `qc${k} = ov;`;
+    case 'inc': case 'dec': return `qa${k} = a; qA${k} = aH; qr${k} = rL; qR${k} = rH;`;
+    default: return `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH; qr${k} = rL; qR${k} = rH;`;
   }
-  // Flag liveness: a writer's record can be seen only at an exit before the next
-  // writer: a fault of a memory access, the exit after a store into code, the end.
-  const live = new Set<number>();
-  let writer = -1;
-  pieces.forEach((p, k) => {
-    if (p.memory !== null && writer >= 0) live.add(writer);
-    if (p.flags !== null) writer = k;
-  });
-  if (writer >= 0) live.add(writer);
-  // A live inc/dec reads the CF of the writer before it: that one is live too.
-  for (let k = pieces.length - 1; k >= 0; k--) {
-    if (!live.has(k) || !pieces[k].keepsCarry) continue;
-    for (let j = k - 1; j >= 0; j--) if (pieces[j].flags !== null) { live.add(j); break; }
-  }
-  const faults = pieces.some((p) => p.memory !== null);
-  const used = new Set<number>(), written = new Set<number>();
-  for (const p of pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
-  const regs = [...used].sort((p, q) => p - q);
-  const lines: string[] = [];
-  lines.push('const R = cpu.regs, F = cpu.flags;');
-  if (regs.length) lines.push(`let ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`);
-  lines.push('let ic = cpu.instructionCount;');
-  const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
-  const exit = (count: string, rip: string, at: number): string =>
-    `{ ${writeBack} cpu.instructionCount = ${count}; cpu.instructionStart = s + ${at}; cpu.rip = ${rip}; return 0; }`;
-  // A fault: the registers and the count as before the faulting instruction; runSlice's catch
-  // sets RIP to it (it counts the instructions before it itself only when it is not the last).
-  if (faults) lines.push('let at = 0;', 'try {');
-  lines.push('for (;;) {');
-  pieces.forEach((p, k) => {
-    const e = entries[k];
-    lines.push(`// ${k}: ${e.d.form?.mnemonic} (+${offsets[k]})`);
-    if (p.memory !== null) lines.push(`at = ${k};`);
-    lines.push(p.code.replace('/*F*/', live.has(k) ? (p.flags as string) : ''));
-    if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, `s + ${offsets[k] + e.length}`, offsets[k])}`);
-  });
-  const lastAt = offsets[n - 1];
-  let loops = false;
-  if (branch !== null) {
-    const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
-    loops = disp === -end;
-    lines.push(`// ${n - 1}: ${lf?.mnemonic} (+${lastAt})`);
-    const target = `s + ${end + disp}`;
-    if (branch === 'jcc') lines.push(`let next = s + ${end}; if (F.condition(${lf?.cc})) next = ${target};`);
-    else lines.push(`let next = ${target};`);
-    // A non-canonical target: stop before the branch; the interpreter raises the #GP.
-    lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${end}) ${exit(`ic + ${n - 1}`, `s + ${lastAt}`, n > 1 ? offsets[n - 2] : 0)}`);
-    lines.push(`ic += ${n};`);
-    if (loops) lines.push(`if (next === s && ic + ${n} <= limit) continue;`);
-    lines.push(exit('ic', 'next', lastAt));
-  } else {
-    lines.push(`ic += ${n};`);
-    lines.push(exit('ic', `s + ${end}`, lastAt));
-  }
-  lines.push('}');
-  if (faults) {
-    lines.push(`} catch (e) { ${writeBack} cpu.instructionCount = ic + (at === ${n - 1} ? at : 0); cpu.instructionStart = s + [${offsets.join(', ')}][at]; throw e; }`);
-  }
-  return `return function jit(cpu, s, limit) {\n${lines.join('\n')}\n};`;
 }
+
+/** The interpreter's Flags call that writer k makes, from its q locals. */
+function recordFlags(k: number, kind: FlagKind, size: number): string {
+  switch (kind) {
+    case 'logic': return `F.setLogic(${size}, qr${k}, qR${k});`;
+    case 'shift': return `F.setShift(${size}, qr${k}, qR${k}, qc${k});`;
+    case 'imul': return size === 64 ? `F.setImul64(qa${k}, qA${k}, qb${k}, qB${k});` : `F.setMul(qc${k});`;
+    case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${k}, qA${k}, 1, 0, qr${k}, qR${k}, 0);`;
+    default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${k}, qA${k}, qb${k}, qB${k}, qr${k}, qR${k}, 0);`;
+  }
+}
+
+/**
+ * Condition cc (jcc's low nibble) as a JS boolean from writer k's q locals,
+ * as Flags.condition would compute it from the record; null when the writer
+ * does not define the flags it needs from its own inputs (inc/dec's CF, imul).
+ */
+function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): string | null {
+  const a = `qa${k}`, A = `qA${k}`, b = `qb${k}`, B = `qB${k}`, r = `qr${k}`, R = `qR${k}`;
+  const w = size === 64;
+  const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
+  if (kind === 'imul') return null;
+  const zf = w ? `(${r} | ${R}) === 0` : `${r} === 0`;
+  const sf = sign(r, R);
+  const pf = `parity(${r}) !== 0`;
+  let cf: string | null, of: string;
+  switch (kind) {
+    case 'logic': cf = 'false'; of = 'false'; break;
+    case 'shift': cf = `(qc${k} & ${CF}) !== 0`; of = `(qc${k} & ${OF}) !== 0`; break;
+    case 'add': cf = w ? `(${R} < ${A} || (${R} === ${A} && ${r} < ${a}))` : `${r} < ${a}`; of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
+    case 'sub': cf = w ? `(${A} < ${B} || (${A} === ${B} && ${a} < ${b}))` : `${a} < ${b}`; of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
+    case 'inc': cf = null; of = sign(`(${a} ^ ${r}) & (1 ^ ${r})`, `(${A} ^ ${R}) & ${R}`); break;
+    default: cf = null; of = sign(`(${a} ^ 1) & (${a} ^ ${r})`, `${A} & (${A} ^ ${R})`);
+  }
+  let e: string | null;
+  const sub = kind === 'sub' && size >= 32;
+  switch (cc >> 1) {
+    case 0: e = of; break;
+    case 1: e = cf; break;
+    case 2: e = zf; break;
+    case 3: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${a} <= ${b}))` : `${a} <= ${b}`) : cf === null ? null : `(${cf} || ${zf})`; break;
+    case 4: e = sf; break;
+    case 5: e = pf; break;
+    case 6: e = sub ? (w ? `((${A} | 0) < (${B} | 0) || (${A} === ${B} && ${a} < ${b}))` : `(${a} | 0) < (${b} | 0)`) : `(${sf}) !== (${of})`; break;
+    default: e = sub ? (w ? `((${A} | 0) < (${B} | 0) || (${A} === ${B} && ${a} <= ${b}))` : `(${a} | 0) <= (${b} | 0)`) : `(${zf} || (${sf}) !== (${of}))`;
+  }
+  if (e === null) return null;
+  return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
+}
+
+/** A straight instruction outside the subset: the interpreter's execute function, called from the translation. */
+const FALLBACK: Piece = { code: '', reads: [], writes: [], flag: null, memory: null, fallback: true };
+
+/** One block of a region: its instructions and its first one's offset from the region's entry (same page). */
+export interface RegionBlock {
+  entries: CacheEntry[];
+  rel: number;
+  /** Offsets (from the entry) of the region's blocks that execution went to after it, for an exit through an instruction of the interpreter's. */
+  successors: number[];
+}
+
+/** Blocks in a region at most, and instructions. */
+export const MAX_REGION_BLOCKS = 8;
+export const MAX_REGION_INSTRUCTIONS = 160;
+
+/** The source for one block alone (a region of one). Exported for the docs and tests. */
+export function jitSource(entries: CacheEntry[]): string | null {
+  return regionSource([{ entries, rel: 0, successors: [] }]);
+}
+
+/** After these instructions of the interpreter's, the region may go on (they change neither paging nor CPL). */
+const CONTINUE_AFTER = new Set(['call', 'ret', 'jmp']);
+
+/**
+ * The JavaScript source for a region: the blocks of one physical page that
+ * execution went through from its entry block (regions[0]), compiled into one
+ * function that keeps the guest registers in locals across the jumps between
+ * them (direct chaining: a jump to a block of the region is a `continue` to
+ * its case). Null if it has nothing for the JIT. Instructions outside the
+ * subset call the interpreter's execute function `x<g>(cpu, d<g>)` (the block
+ * tier's call, registers written back before and reloaded after).
+ */
+export function regionSource(region: RegionBlock[]): string | null {
+  interface Info {
+    entries: CacheEntry[]; rel: number; offsets: number[]; end: number; n: number; body: number; base: number;
+    branch: 'jcc' | 'jmp' | 'other' | null; pieces: Piece[]; successors: number[];
+  }
+  const blocks: Info[] = [];
+  let base = 0, translated = 0;
+  for (const rb of region) {
+    const entries = rb.entries;
+    const n = entries.length;
+    const offsets: number[] = [];
+    let off = 0;
+    for (const e of entries) { offsets.push(off); off += e.length; }
+    const last = entries[n - 1].d;
+    const lf = last.form;
+    // The way out: a jcc or jmp with a rel target, a straight instruction, or any other (the interpreter's).
+    let branch: Info['branch'] = null;
+    if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
+    else if (!entries[n - 1].straight) branch = 'other';
+    const body = branch === null ? n : n - 1;
+    const pieces: Piece[] = [];
+    for (let k = 0; k < body; k++) {
+      const p = entries[k].straight ? piece(entries[k].d, rb.rel + offsets[k] + entries[k].length) : null;
+      if (p !== null) translated++;
+      pieces.push(p ?? FALLBACK);
+    }
+    if (branch === 'jcc' || branch === 'jmp') translated++;
+    blocks.push({ entries, rel: rb.rel, offsets, end: off, n, body, base, branch, pieces, successors: rb.successors });
+    base += n;
+  }
+  if (translated === 0) return null;
+  const byRel = new Map<number, number>();
+  blocks.forEach((b, i) => byRel.set(b.rel, i));
+
+  // Flags. Each writer (global index g) saves its inputs in locals q*g; the
+  // interpreter's Flags record is made only where it can be observed: before an
+  // instruction of the interpreter's, and at each exit (a fault, a store into
+  // code, leaving the region), for the last writer before that point — with,
+  // for inc/dec/imul, the writer before it first (they keep part of its record).
+  // Across the blocks of a region, `pw` names the writer whose record is
+  // pending (-1: cpu.flags is up to date). A jcc computes its condition from
+  // its block's writer's locals when the writer defines those flags.
+  const needQ = new Set<number>();
+  const pwIds = new Set<number>();
+  const writerBefore = (b: Info, p: number): number => {
+    for (let j = p - 1; j >= 0; j--) if (b.pieces[j].flag !== null || b.pieces[j].fallback) return j;
+    return -1;
+  };
+  const reachesStart = (b: Info, j: number): boolean => {
+    if (j < 0) return true;
+    const p = b.pieces[j];
+    if (p.fallback) return false;
+    return KEEPS_PRIOR.has((p.flag as NonNullable<Piece['flag']>).kind) ? reachesStart(b, writerBefore(b, j)) : false;
+  };
+  const chain = (b: Info, j: number): string => {
+    if (j < 0) return '/*PW*/';
+    const p = b.pieces[j];
+    if (p.fallback) return '';
+    const fl = p.flag as NonNullable<Piece['flag']>;
+    needQ.add(b.base + j);
+    return (KEEPS_PRIOR.has(fl.kind) ? chain(b, writerBefore(b, j)) : '') + recordFlags(b.base + j, fl.kind, fl.size);
+  };
+  /** JS that makes cpu.flags what the interpreter's would be just before instruction p of block b. */
+  const sync = (b: Info, p: number): string => chain(b, writerBefore(b, p));
+  const pwChains = new Map<number, string>();
+
+  const used = new Set<number>(), written = new Set<number>();
+  for (const b of blocks) for (const p of b.pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
+  const regs = [...used].sort((p, q) => p - q);
+  const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
+  const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
+  // Every exit that leaves registers in locals goes through one epilogue after the loop (the pending
+  // writer's record, then exit xf's own, the registers, the count): `break out` with xc, xr, xa set.
+  const exitFlags: string[] = [];
+  const exit = (count: string, rip: string, at: string, flags: string): string => {
+    let xf = -1;
+    const own = flags.replaceAll('/*PW*/', '');
+    if (own !== '') { xf = exitFlags.length; exitFlags.push(own); }
+    return `{ xf = ${xf}; xc = ${count}; xa = ${at}; xr = ${rip}; break out; }`;
+  };
+  const addr = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k]}`;
+  const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
+  // The interpreter's execute function for instruction k, as the block tier calls it.
+  const call = (b: Info, k: number): string =>
+    `${sync(b, k)} ${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+  /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
+  const jumpTo = (rel: number): string => {
+    const j = byRel.get(rel);
+    return j === undefined ? '' : `if (next === s + ${rel} && ic + ${blocks[j].n} <= limit) { bi = ${j}; continue; }`;
+  };
+
+  const lines: string[] = [];
+  let faults = false, memory = false;
+  blocks.forEach((b, i) => {
+    const { pieces, n } = b;
+    lines.push(`case ${i}: { // block at +${b.rel}`);
+    pieces.forEach((p, k) => {
+      const e = b.entries[k];
+      lines.push(`// ${b.base + k}: ${e.d.form?.mnemonic ?? '(bad)'} (+${b.rel + b.offsets[k]})${p.fallback ? ' interpreter' : ''}`);
+      if (p.memory !== null || p.fallback) { lines.push(`at = ${b.base + k};`); faults = true; }
+      if (p.memory !== null) memory = true;
+      if (p.fallback) {
+        lines.push(call(b, k), 'pw = -1;');
+        lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
+        if (reload) lines.push(reload);
+        return;
+      }
+      lines.push(p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : ''));
+      if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, after(b, k), addr(b, k), sync(b, k + 1))}`);
+    });
+    const last = b.entries[n - 1].d, lf = last.form;
+    const lastAt = addr(b, n - 1);
+    if (b.branch === 'other') {
+      // The last instruction is the interpreter's (call, ret, an indirect jump...): it sets RIP.
+      faults = true;
+      lines.push(`// ${b.base + n - 1}: ${lf?.mnemonic ?? '(bad)'} (+${b.rel + b.offsets[n - 1]}) interpreter`, `at = ${b.base + n - 1};`, call(b, n - 1));
+      lines.push(`ic += ${n};`, `if (cpu.interruptCheck || cpu.halted) { cpu.instructionCount = ic; return 0; }`);
+      const go = CONTINUE_AFTER.has(lf?.mnemonic ?? '') ? b.successors.map(jumpTo).filter((x) => x).join(' ') : '';
+      if (go) lines.push(`{ const next = cpu.rip; pw = -1; ${reload} ${go} }`);
+      lines.push('cpu.instructionCount = ic; return 0;');
+      lines.push('}');
+      return;
+    }
+    // The pending writer after this block.
+    const wEnd = writerBefore(b, b.body);
+    let cond: string | null = null;
+    if (b.branch === 'jcc' && wEnd >= 0 && !pieces[wEnd].fallback) {
+      const fl = pieces[wEnd].flag as NonNullable<Piece['flag']>;
+      cond = inlineCondition(b.base + wEnd, fl.kind, fl.size, lf?.cc as number);
+      if (cond !== null) needQ.add(b.base + wEnd);
+    }
+    let pwUpdate = '';
+    if (b.branch === 'jcc' && cond === null) pwUpdate = 'pw = -1;'; // synced for Flags.condition below
+    else if (wEnd >= 0) {
+      if (pieces[wEnd].fallback) pwUpdate = 'pw = -1;';
+      else if (reachesStart(b, wEnd)) pwUpdate = `${sync(b, b.body)} pw = -1;`;
+      else {
+        const g = b.base + wEnd;
+        pwIds.add(g);
+        if (!pwChains.has(g)) pwChains.set(g, sync(b, b.body));
+        pwUpdate = `pw = ${g};`;
+      }
+    }
+    const endExit = (count: string, rip: string, at: string): string => exit(count, rip, at, '/*PW*/');
+    if (b.branch !== null) {
+      const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
+      lines.push(`// ${b.base + n - 1}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})${b.branch === 'jcc' ? (cond !== null ? ' inline condition' : ' Flags.condition') : ''}`);
+      const fallRel = b.rel + b.end, jumpRel = b.rel + b.end + disp;
+      if (b.branch === 'jcc') {
+        if (cond !== null) lines.push(`const next = ${cond} ? s + ${jumpRel} : s + ${fallRel};`);
+        else lines.push(`${sync(b, n - 1)} const next = F.condition(${lf?.cc}) ? s + ${jumpRel} : s + ${fallRel};`);
+      } else lines.push(`const next = s + ${jumpRel};`);
+      lines.push(pwUpdate);
+      // A non-canonical target: stop before the branch; the interpreter raises the #GP.
+      lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
+      lines.push(`ic += ${n};`);
+      const targets = b.branch === 'jcc' ? [jumpRel, fallRel] : [jumpRel];
+      lines.push(targets.map(jumpTo).filter((x) => x).join(' '));
+      lines.push(endExit('ic', 'next', lastAt));
+    } else {
+      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, jumpTo(b.rel + b.end));
+      lines.push(endExit('ic', 'next', lastAt));
+    }
+    lines.push('}');
+  });
+  const all: { b: Info; k: number }[] = [];
+  for (const b of blocks) for (let k = 0; k < b.n; k++) all.push({ b, k });
+  const catchCases: string[] = [];
+  for (const { b, k } of all) {
+    if (k < b.body && b.pieces[k].memory !== null) {
+      const own = sync(b, k).replaceAll('/*PW*/', '');
+      catchCases.push(`case ${b.base + k}: { /*PW*/ ${own} ${writeBack} break; }`);
+    }
+  }
+  const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
+    `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
+  // One block: its case's body alone (no switch).
+  const cases = blocks.length === 1 ? ['{', ...lines.slice(1, -1), '}'] : ['switch (bi) {', ...lines, '}'];
+  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
+  if (faults) {
+    // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
+    // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
+    // interpreter's faults with registers and flags already as it leaves them.
+    text += `\n} catch (e) { switch (at) { ${catchCases.join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
+  }
+  // The pending writer's record, wherever the flags must be made up to date.
+  const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;
+  text = text.replaceAll('/*PW*/', pwSwitch);
+  // The flag locals: declared for the writers something reads, saved at each writer's marker.
+  const q: string[] = [];
+  for (const b of blocks) {
+    b.pieces.forEach((p, k) => {
+      const g = b.base + k;
+      if (!needQ.has(g) || p.flag === null) return;
+      const save = saveFlags(g, p.flag.kind, p.flag.size);
+      q.push(...[...save.matchAll(/(q[a-zA-Z]\d+) =/g)].map((m) => `${m[1]} = 0`));
+      text = text.replace(`/*F${g}*/`, save);
+    });
+  }
+  text = text.replace(/\/\*F\d+\*\//g, '');
+  let head = 'const R = cpu.regs, F = cpu.flags;';
+  if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
+  head += '\nlet ic = cpu.instructionCount, pw = -1;';
+  if (q.length) head += `\nlet ${q.join(', ')};`;
+  if (memory) {
+    // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a region changes the
+    // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
+    head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? cpu.readTag : NOTAG, RFr = cpu.readFrame, WT = cpu.writeMem === WM ? cpu.writeTag : NOTAG, WFr = cpu.writeFrame;';
+    head += '\nconst MEM = cpu.memory, MV = MEM.view, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
+  }
+  const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
+  return `${faults ? consts + '\n' : ''}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
+}
+
+/** A data TLB that never hits (the slow path for every access). */
+const NOTAG = new Float64Array(64).fill(NaN);
 
 let serial = 0;
 
-/** Compile the block of `entries`, or null (the block tier keeps it). */
-export function compileJit(entries: CacheEntry[]): JitRun | null {
+/**
+ * Compile the region that starts with block `b` at linear `start`: b, then the
+ * blocks of the same page that execution went to from it (the block tier's
+ * links, breadth first, at most MAX_REGION_BLOCKS), none at an address the
+ * host-call filter marks. Null: the block tier keeps b.
+ */
+export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Array, maxBlocks = MAX_REGION_BLOCKS): JitRun | null {
   const t0 = performance.now();
-  const text = jitSource(entries);
+  const page0 = start & 0xfff;
+  const found: { block: Block; off: number }[] = [{ block: b, off: page0 }];
+  const seen = new Set<number>([page0]);
+  let count = b.entries.length;
+  for (let i = 0; i < found.length; i++) {
+    const x = found[i].block;
+    for (const [o, nb] of [[x.fallOffset, x.fall], [x.jumpOffset, x.jump]] as [number, Block | null][]) {
+      if (o < 0 || nb === null || seen.has(o) || nb.hostVersion !== b.hostVersion || filter[o] !== 0) continue;
+      if (found.length >= Math.min(maxBlocks, MAX_REGION_BLOCKS) || count + nb.entries.length > MAX_REGION_INSTRUCTIONS) continue;
+      seen.add(o);
+      found.push({ block: nb, off: o });
+      count += nb.entries.length;
+    }
+  }
+  // Keep the blocks from which execution can come back to the entry inside the region (a loop):
+  // the others would only add exits and a longer prologue.
+  const index = new Map(found.map((f, i) => [f.off, i]));
+  const back = new Set<number>([0]);
+  for (let changed = true; changed;) {
+    changed = false;
+    found.forEach((f, i) => {
+      if (back.has(i)) return;
+      for (const o of [f.block.fallOffset, f.block.jumpOffset]) {
+        const j = index.get(o);
+        if (j !== undefined && back.has(j)) { back.add(i); changed = true; return; }
+      }
+    });
+  }
+  const kept = found.filter((_, i) => back.has(i));
+  seen.clear();
+  for (const f of kept) seen.add(f.off);
+  const region: RegionBlock[] = kept.map(({ block, off }) => ({
+    entries: block.entries,
+    rel: off - page0,
+    successors: [block.fallOffset, block.jumpOffset].filter((o) => o >= 0 && seen.has(o)).map((o) => o - page0),
+  }));
+  const text = regionSource(region);
   if (text === null) { jitStats.rejected++; return null; }
-  const run = new Function('Fault', 'canonical', 'signedLinear', `// jit ${++serial}\n${text}`)(CpuFault, isCanonical, toSignedLinear) as JitRun;
+  // The plain memory functions (the CPU's own properties are replaced by data-breakpoint wrappers when watching).
+  const proto = Object.getPrototypeOf(cpu) as Cpu;
+  const names = ['Fault', 'canonical', 'signedLinear', 'parity', 'RM', 'WM', 'NOTAG', 'E'];
+  const all = region.flatMap((r) => r.entries);
+  const values: unknown[] = [CpuFault, isCanonical, toSignedLinear, parityOf, proto.readMem, proto.writeMem, NOTAG, all];
+  all.forEach((e, g) => { names.push(`x${g}`, `d${g}`); values.push(e.exec, e.d); });
+  const run = new Function(...names, `// jit ${++serial}\n${text}`)(...values) as JitRun;
   jitStats.compiled++;
+  jitStats.blocks += region.length;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
   return run;
