@@ -25,7 +25,9 @@
 import { decode, decodeBytes, type Decoded } from '../isa/decode.js';
 import { Cpu, isTrap } from '../machine/cpu.js';
 import { EXEC_BY_FORM, invalidInstruction } from '../machine/decodeCache.js';
-import { CpuFault } from '../machine/exceptions.js';
+import { CpuFault, DB } from '../machine/exceptions.js';
+import { DR6_BS, DR7_GD } from '../machine/debugRegisters.js';
+import { TF } from '../machine/flags.js';
 import { InterruptController, RFLAGS_IF, RFLAGS_IOPL } from '../machine/interrupts.js';
 import { PhysicalMemory } from '../machine/memory.js';
 import { Mmu } from '../machine/mmu.js';
@@ -129,6 +131,9 @@ export class GuestCpu implements SystemHost {
     this.load(vcpu, tf);
     const cpu = this.cpu;
     const start = cpu.rip;
+    const stepping = (cpu.flags.bits & TF) !== 0;
+    const delivered = this.interrupts.delivered;
+    cpu.movSsShadow = false;
     let d: Decoded | null = null;
     try {
       d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
@@ -146,6 +151,18 @@ export class GuestCpu implements SystemHost {
       return this.finish(vcpu, tf, mnemonic, e.vector);
     }
     const mnemonic = d.form?.mnemonic ?? 'invalid';
+    // Single-step (debugExceptions.ts): TF set before an instruction that retired here traps after it,
+    // unless the instruction delivered an interrupt itself (int n); mov to SS holds the trap back.
+    if (this.interrupts.delivered !== delivered) cpu.heldDebugTraps = 0;
+    else if (cpu.movSsShadow) cpu.heldDebugTraps |= stepping ? DR6_BS : 0;
+    else {
+      const bits = (stepping ? DR6_BS : 0) | cpu.heldDebugTraps;
+      cpu.heldDebugTraps = 0;
+      if (bits !== 0 && devices.shutdownStatus === undefined) {
+        this.raiseDebug(bits);
+        return this.finish(vcpu, tf, mnemonic, DB);
+      }
+    }
     if (devices.shutdownStatus !== undefined) {
       this.store(vcpu, tf);
       return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
@@ -162,6 +179,25 @@ export class GuestCpu implements SystemHost {
     this.load(vcpu, tf);
     this.interrupts.deliver(vector, errorCode, software);
     return this.finish(vcpu, tf, 'interrupt', vector);
+  }
+
+  /**
+   * A debug trap the real CPU raised after a guest instruction it ran (single-step:
+   * DR6 `bits` = BS; icebp: no bits): the guest's DR6 gets the bits and #DB is
+   * delivered through the guest's IDT, RIP past the instruction.
+   */
+  deliverDebugTrap(vcpu: Vcpu, tf: VmTrapFrame, bits: number): GuestStep {
+    this.load(vcpu, tf);
+    this.cpu.heldDebugTraps = 0;
+    this.raiseDebug(bits);
+    return this.finish(vcpu, tf, 'debug-trap', DB);
+  }
+
+  private raiseDebug(bits: number): void {
+    const regs = this.cpu.debugRegisters;
+    regs.dr6 = regs.dr6 | bits;
+    regs.dr7 = regs.dr7 & ~DR7_GD;
+    this.interrupts.deliver(DB, undefined, false);
   }
 
   /** Guest instructions this processor retired (the monitor adds them to the guest's clock). */

@@ -241,7 +241,9 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
-    let outcome = handleTrap(this.vm, tf, cpu.cr2);
+    const dr6 = v === 1 ? cpu.debugRegisters.dr6 : 0;
+    if (v === 1) cpu.debugRegisters.dr6 = 0; // the real DR6 is sticky: the monitor reads and clears it
+    let outcome = handleTrap(this.vm, tf, cpu.cr2, dr6);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
     const clock = virtualClock(this.vm);

@@ -186,7 +186,9 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
       frame.err = BigInt((T_SYSCALL << 3) | 2);
       frame.rip -= 2n;
     }
-    outcome = handleTrap(guest.state, frame, k.cpu.cr2);
+    const dr6 = trapno === 1 ? k.cpu.debugRegisters.dr6 : 0;
+    if (trapno === 1) k.cpu.debugRegisters.dr6 = 0; // sticky on the CPU: read and cleared for the guest's #DB
+    outcome = handleTrap(guest.state, frame, k.cpu.cr2, dr6);
   }
   fromVmFrame(tf, frame);
   if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl });

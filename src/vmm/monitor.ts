@@ -27,7 +27,9 @@ import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
 
 export const T_GP = 13, T_NP = 11, T_PF = 14, T_DF = 8;
-const T_BP = 3;
+const T_BP = 3, T_DB = 1;
+/** DR6.BS: the real CPU's debug trap was a single step. */
+export const DR6_BS = 1 << 14;
 const PF_W = 2, PF_I = 16;
 
 /** One VM's state, as the host keeps it between traps. */
@@ -93,7 +95,7 @@ function count(vm: VmState, kind: string): void {
  * CPU left them (rip at the faulting instruction for faults); it is updated in
  * place to the state the guest resumes in. `cr2` is the real CR2 for a #PF.
  */
-export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
+export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0, dr6 = 0): TrapOutcome {
   const trapno = Number(tf.trapno);
   const err = Number(tf.err);
   const { vcpu } = vm;
@@ -109,6 +111,17 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     // The guest's tables refuse it (its own page fault), or no shadow entry can map it (an
     // address beyond the guest's memory, in the monitor's region): the guest's processor decides.
     return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);
+  }
+  if (trapno === T_DB) {
+    // A debug trap of the real CPU after a guest instruction that ran there (it retired):
+    // single-step (TF; the real DR6 has BS) or icebp. The guest gets its own #DB.
+    count(vm, 'debug-trap');
+    const cpl = vcpu.cpl;
+    const step = vm.cpu.deliverDebugTrap(vcpu, tf, dr6 & DR6_BS);
+    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false });
+    if (vcpu.cpl !== cpl) vm.translationChanged();
+    if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
+    return afterTrap(vm, tf);
   }
   if (trapno === T_GP && err === T_BP * 8 + 2 && vm.patches.size !== 0) {
     // An int3 hit the monitor's DPL 0 gate: one the loader planted runs the original instruction.

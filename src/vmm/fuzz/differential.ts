@@ -27,7 +27,7 @@ export interface Observation {
   message: string;
 }
 
-function runBare(regions: Array<[number, Uint8Array]>): Observation {
+export function runBare(regions: Array<[number, Uint8Array]>): Observation {
   let serial = '';
   const machine = new Machine({ memoryBytes: GUEST_BYTES, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
   const shutdown = new ShutdownPort(machine);
@@ -43,7 +43,7 @@ function runBare(regions: Array<[number, Uint8Array]>): Observation {
   };
 }
 
-function runMonitor(regions: Array<[number, Uint8Array]>, strict: boolean): Observation {
+export function runMonitor(regions: Array<[number, Uint8Array]>, strict: boolean): Observation {
   let serial = '';
   const host = new VmHost({ guestBytes: GUEST_BYTES, strict, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
   for (const [at, bytes] of regions) {
