@@ -193,6 +193,10 @@ export const CHECKS: Array<[string, string]> = [
   ['single-step over an emulated instruction (out): #DB after it', '    push $0x102; popfq; mov $0x80, %dx; out %al, %dx; nop'],
   ['icebp (int1): #DB with RIP after it', '    .byte 0xf1; nop'],
   ['CPL 3: iretq sets TF: #DB after the first user instruction', `${toUser('0x102')}\n    nop; nop`],
+  // Also found by the fuzzer: the guest's hardware breakpoints never fired under the monitor.
+  ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', '    mov $0x9800, %eax; mov %rax, %dr0; mov $0xd0001, %eax; mov %rax, %dr7; movl $1, 0x9800; nop'],
+  ['an instruction breakpoint (DR0 execute): #DB at the instruction', '    lea 9f(%rip), %rax; mov %rax, %dr0; mov $1, %eax; mov %rax, %dr7; nop\n9:  nop'],
+  ['a data breakpoint on the stack slot an emulated pushfq writes', '    mov $0x7ff8, %eax; mov %rax, %dr0; mov $0x90001, %eax; mov %rax, %dr7; pushfq; nop'],
 ];
 
 function bare(elf: Uint8Array) {
@@ -246,6 +250,8 @@ test('the checks cover what they claim (the bare machine\'s vectors and error co
   assert.equal(seen.get('syscall with EFER.SCE = 0: #UD'), '6 dead');
   assert.equal(seen.get('single-step: popfq sets TF, #DB after the next instruction'), '1 dead');
   assert.equal(seen.get('icebp (int1): #DB with RIP after it'), '1 dead');
+  for (const bp of ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', 'an instruction breakpoint (DR0 execute): #DB at the instruction',
+    'a data breakpoint on the stack slot an emulated pushfq writes']) assert.equal(seen.get(bp), '1 dead', bp);
 });
 
 test('under the xk kernel (the vm program) the same guests end the same way, each only as its own process', async () => {

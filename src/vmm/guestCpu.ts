@@ -26,8 +26,8 @@ import { decode, decodeBytes, type Decoded } from '../isa/decode.js';
 import { Cpu, isTrap } from '../machine/cpu.js';
 import { EXEC_BY_FORM, invalidInstruction } from '../machine/decodeCache.js';
 import { CpuFault, DB } from '../machine/exceptions.js';
-import { DR6_BS, DR7_GD } from '../machine/debugRegisters.js';
-import { TF } from '../machine/flags.js';
+import { DR6_BS, DR7_GD, type DebugRegisters } from '../machine/debugRegisters.js';
+import { RF, TF } from '../machine/flags.js';
 import { InterruptController, RFLAGS_IF, RFLAGS_IOPL } from '../machine/interrupts.js';
 import { PhysicalMemory } from '../machine/memory.js';
 import { Mmu } from '../machine/mmu.js';
@@ -132,8 +132,10 @@ export class GuestCpu implements SystemHost {
     const cpu = this.cpu;
     const start = cpu.rip;
     const stepping = (cpu.flags.bits & TF) !== 0;
+    const resuming = (cpu.flags.bits & RF) !== 0;
     const delivered = this.interrupts.delivered;
     cpu.movSsShadow = false;
+    cpu.dataHits = 0;
     let d: Decoded | null = null;
     try {
       d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
@@ -153,10 +155,12 @@ export class GuestCpu implements SystemHost {
     const mnemonic = d.form?.mnemonic ?? 'invalid';
     // Single-step (debugExceptions.ts): TF set before an instruction that retired here traps after it,
     // unless the instruction delivered an interrupt itself (int n); mov to SS holds the trap back.
+    // Data breakpoints the instruction's own accesses fired are traps too; RF lasts one instruction.
+    if (resuming && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
     if (this.interrupts.delivered !== delivered) cpu.heldDebugTraps = 0;
-    else if (cpu.movSsShadow) cpu.heldDebugTraps |= stepping ? DR6_BS : 0;
+    else if (cpu.movSsShadow) cpu.heldDebugTraps |= (stepping ? DR6_BS : 0) | cpu.dataHits;
     else {
-      const bits = (stepping ? DR6_BS : 0) | cpu.heldDebugTraps;
+      const bits = (stepping ? DR6_BS : 0) | cpu.dataHits | cpu.heldDebugTraps;
       cpu.heldDebugTraps = 0;
       if (bits !== 0 && devices.shutdownStatus === undefined) {
         this.raiseDebug(bits);
@@ -182,15 +186,21 @@ export class GuestCpu implements SystemHost {
   }
 
   /**
-   * A debug trap the real CPU raised after a guest instruction it ran (single-step:
-   * DR6 `bits` = BS; icebp: no bits): the guest's DR6 gets the bits and #DB is
-   * delivered through the guest's IDT, RIP past the instruction.
+   * A debug exception the real CPU raised for a guest instruction it ran: a trap after
+   * it (single-step: DR6 `bits` has BS; a data breakpoint: Bn; icebp: no bits) or an
+   * instruction breakpoint before it (Bn, RIP at it). The guest's DR6 gets the bits
+   * and #DB is delivered through the guest's IDT at the frame's RIP.
    */
   deliverDebugTrap(vcpu: Vcpu, tf: VmTrapFrame, bits: number): GuestStep {
     this.load(vcpu, tf);
     this.cpu.heldDebugTraps = 0;
     this.raiseDebug(bits);
     return this.finish(vcpu, tf, 'debug-trap', DB);
+  }
+
+  /** The guest's debug registers (DR0-DR3, DR6, DR7), as its mov to and from DRn left them. */
+  get debugRegisters(): DebugRegisters {
+    return this.cpu.debugRegisters;
   }
 
   private raiseDebug(bits: number): void {

@@ -32,6 +32,7 @@ import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { guestCpuFor } from './guestCpu.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
@@ -214,6 +215,7 @@ export class VmHost {
     cpu.fsBase = this.vcpu.fsBase;
     cpu.gsBase = this.vcpu.gsBase;
     cpu.setRflags(runningRflags(tf.rflags));
+    this.armBreakpoints();
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
       cpu.cr3 = root;
@@ -222,6 +224,27 @@ export class VmHost {
       this.machine.mmu.flush();
       this.translationDirty = false;
     }
+  }
+
+  /**
+   * The guest's hardware breakpoints (its DR0-DR3 and DR7, kept on the guest's processor)
+   * on the real CPU, so that they fire where the guest runs (linear addresses are the
+   * guest's: shadow paging keeps them). DR7.GD stays off (the guest's mov to DRn traps
+   * anyway), and a breakpoint in the monitor's own PML4 slot is left out: the guest cannot
+   * reach that range, and the monitor must never take a #DB itself.
+   */
+  private armBreakpoints(): void {
+    const guest = this.vm.cpu.debugRegisters, real = this.machine.cpu.debugRegisters;
+    if (!guest.enabled && !real.enabled) return;
+    let dr7 = guest.dr7 & ~DR7_GD;
+    for (let n = 0; n < 4; n++) {
+      const [lo, hi] = guest.address(n);
+      real.setAddress(n, lo, hi);
+      if (this.vm.shadow.inReservedSlot(signed((BigInt(hi) << 32n) | BigInt(lo)))) dr7 &= ~(3 << (2 * n));
+    }
+    if (real.dr7 === ((dr7 | 0x400) >>> 0)) return;
+    real.dr7 = dr7 >>> 0;
+    this.machine.cpu.debugChanged();
   }
 
   /** A host-call: the CPU delivered vector `v` from the guest through the host IDT. */

@@ -113,11 +113,12 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0, dr6 = 0): Trap
     return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);
   }
   if (trapno === T_DB) {
-    // A debug trap of the real CPU after a guest instruction that ran there (it retired):
-    // single-step (TF; the real DR6 has BS) or icebp. The guest gets its own #DB.
+    // A debug exception of the real CPU for a guest instruction that ran there: single-step
+    // (TF; the real DR6 has BS), icebp, or one of the guest's breakpoints the host armed
+    // (DR6 B0-B3). The guest gets its own #DB.
     count(vm, 'debug-trap');
     const cpl = vcpu.cpl;
-    const step = vm.cpu.deliverDebugTrap(vcpu, tf, dr6 & DR6_BS);
+    const step = vm.cpu.deliverDebugTrap(vcpu, tf, dr6 & (DR6_BS | 0xf));
     vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false });
     if (vcpu.cpl !== cpl) vm.translationChanged();
     if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };

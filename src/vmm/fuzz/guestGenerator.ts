@@ -237,9 +237,7 @@ function atom(r: Rng, next: string): string[] {
         ? [`    push $0x${sel.toString(16)}`, `    lea ${next}(%rip), %rax`, '    push %rax', '    .byte 0x48, 0xcb   # lretq']
         : [`    lea ${next}(%rip), %rax`, '    mov %eax, 0x9880', `    movw $0x${sel.toString(16)}, 0x9884`, '    .byte 0xff, 0x2c, 0x25, 0x80, 0x98, 0x00, 0x00   # ljmp *0x9880'];
     }
-    // Debug registers: written and read, but no breakpoint enabled (DR7's L/G bits 0-7 clear): the
-    // monitor does not yet arm the guest's breakpoints on the real CPU (a known gap, closing-vmfuzz.md).
-    case 26: return [`    mov $0x${((r.next() & 0xffff0f00) >>> 0).toString(16)}, %eax`, `    mov %rax, %${r.pick(['dr7', 'dr0', 'dr6'])}`, `    mov %${r.pick(['dr7', 'dr6', 'dr1'])}, %rbx`];
+    case 26: return [`    mov $0x${((r.next() & 0xffff0fff) >>> 0).toString(16)}, %eax`, `    mov %rax, %${r.pick(['dr7', 'dr0', 'dr6'])}`, `    mov %${r.pick(['dr7', 'dr6', 'dr1'])}, %rbx`];
     case 27: { // a few raw bytes from the system-instruction opcode space
       const lead = r.pick([[0x0f, 0x00], [0x0f, 0x01], [0x0f, 0x20], [0x0f, 0x22], [0x0f, 0x30], [0x0f, 0x32], [0xcf], [0x48, 0xcf], [0x9d], [0x48, 0x9d], [0x8e], [0x0f, 0x07], [0x0f, 0x05], [0xe4], [0xee], [0xfa], [0xf4], [0x0f, 0x06], [0x0f, 0x09]]);
       const tail = Array.from({ length: r.int(3) }, () => r.int(256));
