@@ -9,7 +9,11 @@ import assert from 'node:assert/strict';
 import { DifferentialRunner, type MonitorHook } from '../src/vmm/fuzz/differential.js';
 import { fuzzVm, minimizeDisagreement } from '../src/vmm/fuzz/campaign.js';
 import { atomsOf } from '../src/vmm/fuzz/minimize.js';
-import { describeGuest, generateGuest } from '../src/vmm/fuzz/guestGenerator.js';
+import { describeGuest, generateGuest, patchable } from '../src/vmm/fuzz/guestGenerator.js';
+import { guestElf } from '../src/vmm/fuzz/guestElf.js';
+import { bootImage } from '../src/cli/bootCommand.js';
+import { buildUserPrograms } from '../src/build/userPrograms.js';
+import { runProgram } from './kernelHelpers.js';
 
 const GUESTS = Number(process.env.XK_VMFUZZ_GUESTS ?? 1000);
 const SEED = Number(process.env.XK_VMFUZZ_SEED ?? 1);
@@ -70,4 +74,43 @@ test('an injected monitor bug is found, and minimized deterministically to a sma
   assert.equal(new DifferentialRunner().check(m), null);
   const again = minimizeDisagreement(runner, g, runner.check(g)!);
   assert.equal(describeGuest(again.guest), describeGuest(m));
+});
+
+// Item 5: the same guests as processes of the xk kernel (its `vm` program, patched), many in one
+// shell session: each ends as on the bare machine (power-off status, or triple fault), and the host lives.
+const KERNEL_GUESTS = Number(process.env.XK_VMFUZZ_KERNEL_GUESTS ?? 40);
+
+/** One shell session running `guests` (seed, ELF, how it ended on bare): each must end the same way. */
+async function runUnderKernel(guests: Array<[number, Uint8Array, string]>): Promise<void> {
+  const programs = new Map(buildUserPrograms());
+  let input = '';
+  guests.forEach(([, elf], i) => { programs.set(`g${i}.elf`, elf); input += `vm g${i}.elf\n`; });
+  const run = await runProgram(programs.get('sh')!, ['sh'], {
+    programs, input: input + 'echo host alive\n', inputEnds: true, trace: () => {}, memoryBytes: 64 * 1024 * 1024,
+  });
+  assert.equal(run.status, 0, run.output);
+  assert.doesNotMatch(run.output, /kernel panic/);
+  assert.match(run.output, /host alive\n/);
+  guests.forEach(([seed, , end], i) => {
+    const m = run.output.match(new RegExp(`vm: g${i}\\.elf powered off with status (-?\\d+)\\n`));
+    const got = m === null ? 'no end' : m[1] === '-1' && new RegExp(`\\(g${i}\\.elf\\): vm stopped: triple fault`).test(run.output) ? 'triple' : `status ${m[1]}`;
+    assert.equal(got, end, `seed ${seed} (g${i}.elf)`);
+  });
+}
+
+test(`${KERNEL_GUESTS} random guests as xk kernel processes end as on the bare machine`, async () => {
+  let batch: Array<[number, Uint8Array, string]> = [];
+  let done = 0;
+  for (let seed = SEED; done < KERNEL_GUESTS; seed++) {
+    const g = generateGuest(seed);
+    if (!patchable(g)) continue;
+    const elf = guestElf(g);
+    const b = bootImage(elf, 'guest', { memoryBytes: 4 * 1024 * 1024, maxInstructions: 50_000 });
+    // The kernel's vm runs a guest without an instruction limit: only guests that end by themselves.
+    const end = b.shutdownStatus !== undefined ? `status ${b.shutdownStatus}` : b.reason === 'triple-fault' ? 'triple' : null;
+    if (end === null) continue;
+    batch.push([seed, elf, end]); // 40 a session: the root file system holds only so many files
+    done++;
+    if (batch.length === 40 || done === KERNEL_GUESTS) { await runUnderKernel(batch); batch = []; }
+  }
 });
