@@ -265,6 +265,9 @@ test('under the xk kernel (the vm program) the same guests end the same way, eac
     ['CPL 3: in and cli are allowed at IOPL 3', 'status 171'],
     ['single-step: popfq sets TF, #DB after the next instruction', 'status 1'],
     ['icebp (int1): #DB with RIP after it', 'status 1'],
+    ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', 'status 1'],
+    ['an instruction breakpoint (DR0 execute): #DB at the instruction', 'status 1'],
+    ['a data breakpoint on the stack slot an emulated pushfq writes', 'status 1'],
   ];
   const programs = new Map(buildUserPrograms());
   let input = '';

@@ -16,6 +16,7 @@
 import { prepareGuestImage } from './guestImage.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
@@ -152,7 +153,31 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
+  armGuestBreakpoints(k, guest, true);
   return root;
+}
+
+/**
+ * The guest's hardware breakpoints (DR0-DR3, DR7 of its own processor) on the real CPU while
+ * it runs (`on`), and off again as soon as it traps: other processes and the kernel never see
+ * them. A breakpoint in the kernel's own half (the reserved slot) is never armed, and DR7.GD
+ * stays off, so the kernel cannot take a #DB itself.
+ */
+function armGuestBreakpoints(k: Kernel, guest: VmProcess, on: boolean): void {
+  const real = k.cpu.debugRegisters, own = guest.state.cpu.debugRegisters;
+  if (!own.enabled && !real.enabled) return;
+  let dr7 = 0;
+  if (on) {
+    dr7 = own.dr7 & ~DR7_GD;
+    for (let n = 0; n < 4; n++) {
+      const [lo, hi] = own.address(n);
+      real.setAddress(n, lo, hi);
+      if (guest.state.shadow.inReservedSlot(Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))))) dr7 &= ~(3 << (2 * n));
+    }
+  }
+  if (real.dr7 === ((dr7 | 0x400) >>> 0)) return;
+  real.dr7 = dr7 >>> 0;
+  k.cpu.debugChanged();
 }
 
 /**
@@ -164,6 +189,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
  */
 function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
+  armGuestBreakpoints(k, guest, false);
   guest.retired += k.cpu.instructionCount - guest.enteredAt;
   guest.enteredAt = k.cpu.instructionCount;
   const trapno = tf.lo('trapno');
