@@ -218,3 +218,28 @@ test('setting and removing a data breakpoint keeps the Cpu object\'s own propert
   assert.deepEqual(Object.getOwnPropertyNames(m.cpu), before);
   assert.equal(m.cpu.readMem, Object.getPrototypeOf(m.cpu).readMem);
 });
+
+test('I/O breakpoints (DR7 R/W = 10, CR4.DE set): a trap after the in/out that touches the port range (DR6.Bn)', () => {
+  // DR0: port 0x80, one byte. DR1: port 0x71, two bytes (aligned down: 0x70-0x71). DR2: a memory write breakpoint at 0x80 (ports are not memory).
+  const dr7 = (1 << 0) | (1 << 2) | (1 << 4) | (2 << 16) | (2 << 20) | (1 << 22) | (1 << 24) | (3 << 26);
+  const { log, at } = runKernel(`
+  mov %cr4, %rax
+  or $8, %rax
+  mov %rax, %cr4
+  mov $0x80, %eax
+  mov %rax, %db0
+  mov %rax, %db2
+  mov $0x71, %eax
+  mov %rax, %db1
+  mov $${dr7}, %eax
+  mov %rax, %db7
+i1: out %al, $0x80
+i2: in $0x81, %al
+i3: mov $0x70, %dx
+i4: in (%dx), %al
+i5: out %ax, $0x7f
+i6: inl $0x6e, %eax
+i7: in $0x72, %al
+i8: hlt`);
+  assert.deepEqual(log, [[at('i2'), 1], [at('i5'), 2], [at('i6'), 1], [at('i7'), 2]], 'i1, i4, i5 (0x7f-0x80), i6 (0x6e-0x71); not i2, i7 or the memory breakpoint');
+});

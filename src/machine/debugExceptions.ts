@@ -12,7 +12,7 @@
 //      once without the breakpoint firing again; RF is cleared after it.
 //   2. The instruction runs. If it faults, the fault is delivered and nothing
 //      else happens (the instruction did not complete).
-//   3. Data breakpoints and single-step are TRAPS, after the instruction: DR6
+//   3. Data and I/O breakpoints and single-step are TRAPS, after the instruction: DR6
 //      gets Bn for each enabled data breakpoint the instruction's accesses
 //      touched, and BS if TF was set BEFORE the instruction (so the popf or
 //      iretq that sets TF does not trap itself; the one that clears it does).
