@@ -86,6 +86,15 @@ export class Cpu {
   movSsShadow = false;
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
   heldDebugTraps = 0;
+  /**
+   * Set by debugInstruction while it runs one instruction: a repeated string
+   * instruction then stops after an iteration that single-steps (repStep) or
+   * hits a data breakpoint, with RCX/RSI/RDI describing the completed
+   * iterations and RIP still at it (repInterrupted), as the hardware does.
+   */
+  repDebug = false;
+  repStep = false;
+  repInterrupted = false;
   /** readMem/writeMem are currently the data-watching wrappers (debugChanged). */
   private dataWatchWrapped = false;
 
