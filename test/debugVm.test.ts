@@ -13,7 +13,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bootImage } from '../src/cli/bootCommand.js';
-import { runVm } from '../src/vmm/vmRunner.js';
+import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
+import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { buildCProgram, C_PROTOTYPES } from './kernelHelpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -88,6 +92,25 @@ n1: int1
 n2: mov $0x2400, %eax
     mov %rax, %db7
 g1: mov %db0, %rax
+    # Print the log in hex on the serial port (so that every host can be compared), then power off.
+    mov $log, %esi
+    mov log, %rcx
+    imul $24, %rcx
+    add $8, %rcx
+    mov $0x3f8, %dx
+3:  movzbl (%rsi), %eax
+    mov %eax, %ebx
+    shr $4, %eax
+    movzbl hex(,%rax,1), %eax
+    out %al, %dx
+    and $15, %ebx
+    movzbl hex(,%rbx,1), %eax
+    out %al, %dx
+    inc %rsi
+    dec %rcx
+    jnz 3b
+    mov $'\n', %al
+    out %al, %dx
     mov $0, %al
     out %al, $0xf4
     hlt
@@ -120,6 +143,7 @@ gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
 gdtr:   .short 23; .quad gdt
 var:    .long 0
 buf:    .quad 0
+hex:    .ascii "0123456789abcdef"
     .balign 16
 log:    .fill 1024, 1, 0
     .balign 4096
@@ -153,7 +177,8 @@ function readLog(bytes: Uint8Array, at: number): Entry[] {
 
 test('a guest kernel\'s own debug registers and #DB: the same #DBs under xk vm (strict and patched) as on the bare machine', () => {
   const { elf, sym } = build();
-  const bare = bootImage(elf, 'dbg', { memoryBytes: 4 * MiB, maxInstructions: 100_000 });
+  let serial = '';
+  const bare = bootImage(elf, 'dbg', { memoryBytes: 4 * MiB, maxInstructions: 100_000, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
   assert.equal(bare.shutdownStatus, 0, bare.message);
   const log = readLog(bare.machine.memory.bytes, sym('log'));
   const BS = 0x4000;
@@ -174,5 +199,47 @@ test('a guest kernel\'s own debug registers and #DB: the same #DBs under xk vm (
     // From the real CPU: the breakpoints at b1 and b2, the steps after the nop, mov and andq, the rep stosb's watch, int1.
     // The other six (after out, in, pushf, popf, the I/O breakpoint, DR7.GD) the guest's processor raised while emulating.
     assert.equal(v.exitKinds.get('debug'), 7);
+  }
+  assert.equal(serial.length, 2 * (8 + 24 * log.length) + 1, 'the guest printed its log');
+  bareSerial = serial;
+  guestElf = elf;
+  // Saved with a data watchpoint armed (in the rep stosb section) and resumed: the same log.
+  const host = prepareVm(elf, 'dbg', { memoryMiB: 4 });
+  while (host.guestClock() < 100_000 && (host.vcpu.dr7 & 0x40) === 0) host.run(1);
+  assert.notEqual(host.vcpu.dr7 & 0x40, 0, 'reached the rep stosb section');
+  let out = '';
+  const resumed = loadVmState(saveVmState(host), (b) => { out += Buffer.from(b).toString('latin1'); });
+  const r = resumed.run(100_000);
+  assert.equal(r.reason, 'shutdown', r.message);
+  assert.equal(out, serial, 'resumed from a saved state');
+});
+
+let bareSerial = '', guestElf: Uint8Array | undefined;
+
+test('the same guest as a process of the xk kernel (vmrun): the same #DBs; the kernel takes the guest\'s breakpoints off the CPU when it leaves', async () => {
+  assert.ok(guestElf !== undefined && bareSerial !== '');
+  const init = C_PROTOTYPES + `
+int vmrun(const char *path);
+int main(void) { int v = vmrun("dbg.elf"); int s; if (v < 0) return 9; waitstatus(&s); puts("vm done\\n"); return s; }
+`;
+  let output = '';
+  const session = await startSession({
+    program: { path: 'init', image: buildCProgram(init), argv: ['init'] },
+    programs: new Map([['dbg.elf', guestElf]]),
+    memoryBytes: 32 * MiB,
+    monitor: kernelMonitor,
+    output: (x) => { output += Buffer.from(x).toString('latin1'); },
+  });
+  try {
+    let ran = 0;
+    while (!session.run(1_000_000)) {
+      ran += 1_000_000;
+      assert.ok(ran < 50_000_000, `still running; output so far: ${output}`);
+    }
+    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+    assert.ok(output.includes(bareSerial + 'vm done\n'), output);
+    assert.equal(session.kernel.cpu.debugRegisters.dr7 & 0xff, 0, 'no guest breakpoint left on the CPU');
+  } finally {
+    session.close();
   }
 });

@@ -95,8 +95,6 @@ export class Cpu {
   repDebug = false;
   repStep = false;
   repInterrupted = false;
-  /** readMem/writeMem are currently the data-watching wrappers (debugChanged). */
-  private dataWatchWrapped = false;
 
   /** Executes the privileged/system instructions (system.ts), installed by the Machine. */
   system: (d: DecodedInstruction) => void = (d) => {
@@ -215,9 +213,9 @@ export class Cpu {
     this.debugEnabled = own.enabled || this.hostDebugActive || (host !== null && host.enabled);
     const watch = own.watchesData || (host !== null && host.watchesData);
     this.interruptCheck = true;
-    if (watch === this.dataWatchWrapped) return;
-    this.dataWatchWrapped = watch;
     const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
+    // (Looked at, not remembered: a restored VM state has the plain functions whatever it saved.)
+    if (watch === (this.readMem !== read)) return;
     if (!watch) {
       this.readMem = read;
       this.writeMem = write;

@@ -165,6 +165,9 @@ export class VmHost {
     for (let v = 0; v < 256; v++) cpu.hostCalls.delete(MONITOR_LINEAR + HANDLERS + v);
     for (let v = 0; v < 256; v++) cpu.hostCalls.set(this.monitorLinear + HANDLERS + v, () => this.onTrap(v));
     for (let p = 0; p < this.machine.memory.size / 4096; p++) cpu.invalidateDecodeCache(p);
+    // Data breakpoints (the guest's, on both processors) watch accesses through functions, which are not state.
+    cpu.debugChanged();
+    this.vm.cpu.cpu.debugChanged();
   }
 
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
