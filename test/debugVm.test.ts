@@ -12,7 +12,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bootImage } from '../src/cli/bootCommand.js';
+import { bootImage, prepareBoot } from '../src/cli/bootCommand.js';
+import { MachineTarget } from '../src/gdb/machineTarget.js';
+import { VmTarget } from '../src/gdb/vmTarget.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
 import { startSession } from '../src/kernel/boot/session.js';
@@ -242,4 +244,22 @@ int main(void) { int v = vmrun("dbg.elf"); int s; if (v < 0) return 9; waitstatu
   } finally {
     session.close();
   }
+});
+
+test('gdb\'s stepi under xk vm is one guest instruction, as on the bare machine: the monitor\'s exits (emulated instructions, shadow fills, reflected #DBs) never show', () => {
+  const { elf } = build();
+  const { machine, shutdown } = prepareBoot(elf, 'dbg', { memoryBytes: 4 * MiB });
+  const bare = new MachineTarget(machine, {
+    ended: (reason, m) => (shutdown.status !== undefined ? { kind: 'exited', status: shutdown.status } : { kind: 'ended', message: m.stopMessage || reason }),
+  }); // as xk boot --gdb's
+  const vm = new VmTarget(prepareVm(elf, 'dbg', { memoryMiB: 4 }));
+  const state = (t: MachineTarget): string => [...Array(18).keys()].map((n) => Buffer.from(t.readRegister(n)).toString('hex')).join(' ');
+  let steps = 0;
+  for (; steps < 5000; steps++) {
+    assert.equal(state(vm), state(bare), `after ${steps} steps`);
+    const b = bare.step(), v = vm.step();
+    assert.deepEqual(v, b, `step ${steps + 1}`);
+    if (b === null || b.kind !== 'signal') break;
+  }
+  assert.ok(steps > 300 && steps < 5000, `${steps} steps to the guest's power-off`);
 });
