@@ -26,7 +26,7 @@ import { decode, decodeBytes, type Decoded } from '../isa/decode.js';
 import { Cpu, isTrap } from '../machine/cpu.js';
 import { EXEC_BY_FORM, invalidInstruction } from '../machine/decodeCache.js';
 import { CpuFault, DB } from '../machine/exceptions.js';
-import { DR6_BS, DR7_GD, type DebugRegisters } from '../machine/debugRegisters.js';
+import { DR6_BS, DR7_GD } from '../machine/debugRegisters.js';
 import { RF, TF } from '../machine/flags.js';
 import { InterruptController, RFLAGS_IF, RFLAGS_IOPL } from '../machine/interrupts.js';
 import { PhysicalMemory } from '../machine/memory.js';
@@ -131,11 +131,11 @@ export class GuestCpu implements SystemHost {
     this.load(vcpu, tf);
     const cpu = this.cpu;
     const start = cpu.rip;
-    const stepping = (cpu.flags.bits & TF) !== 0;
-    const resuming = (cpu.flags.bits & RF) !== 0;
-    const delivered = this.interrupts.delivered;
-    cpu.movSsShadow = false;
+    // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
+    const bits = cpu.flags.bits;
+    const stepping = (bits & TF) !== 0;
     cpu.dataHits = 0;
+    const delivered = this.interrupts.delivered;
     let d: Decoded | null = null;
     try {
       d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
@@ -153,20 +153,6 @@ export class GuestCpu implements SystemHost {
       return this.finish(vcpu, tf, mnemonic, e.vector);
     }
     const mnemonic = d.form?.mnemonic ?? 'invalid';
-    // Single-step (debugExceptions.ts): TF set before an instruction that retired here traps after it,
-    // unless the instruction delivered an interrupt itself (int n); mov to SS holds the trap back.
-    // Data breakpoints the instruction's own accesses fired are traps too; RF lasts one instruction.
-    if (resuming && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
-    if (this.interrupts.delivered !== delivered) cpu.heldDebugTraps = 0;
-    else if (cpu.movSsShadow) cpu.heldDebugTraps |= (stepping ? DR6_BS : 0) | cpu.dataHits;
-    else {
-      const bits = (stepping ? DR6_BS : 0) | cpu.dataHits | cpu.heldDebugTraps;
-      cpu.heldDebugTraps = 0;
-      if (bits !== 0 && devices.shutdownStatus === undefined) {
-        this.raiseDebug(bits);
-        return this.finish(vcpu, tf, mnemonic, DB);
-      }
-    }
     if (devices.shutdownStatus !== undefined) {
       this.store(vcpu, tf);
       return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
@@ -175,7 +161,33 @@ export class GuestCpu implements SystemHost {
       this.store(vcpu, tf);
       return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
     }
+    if ((bits & RF) !== 0 && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+    const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0);
+    if (dr6 !== 0 && this.interrupts.delivered === delivered) {
+      this.raiseDebug(dr6);
+      return this.finish(vcpu, tf, mnemonic, DB);
+    }
     return this.finish(vcpu, tf, mnemonic);
+  }
+
+  /**
+   * A #DB the real CPU raised while the guest ran (one of the guest's own
+   * breakpoints, which the host loaded into the real debug registers, or its
+   * single-step): `dr6` is the real DR6's B0-B3/BD/BS bits. The guest's DR6
+   * gets them and the #DB goes through the guest's IDT, at tf.rip (after the
+   * instruction for a trap, at it for an instruction breakpoint), as on bare.
+   */
+  debugTrap(vcpu: Vcpu, tf: VmTrapFrame, dr6: number): GuestStep {
+    this.load(vcpu, tf);
+    this.raiseDebug(dr6);
+    return this.finish(vcpu, tf, 'debug', DB);
+  }
+
+  private raiseDebug(dr6: number): void {
+    const regs = this.cpu.debugRegisters;
+    regs.dr6 = regs.dr6 | dr6;
+    regs.dr7 = regs.dr7 & ~DR7_GD;
+    this.interrupts.deliver(DB, undefined, false);
   }
 
   /** Deliver an interrupt or exception to the guest through its IDT (a virtual device interrupt: errorCode undefined). */
@@ -183,31 +195,6 @@ export class GuestCpu implements SystemHost {
     this.load(vcpu, tf);
     this.interrupts.deliver(vector, errorCode, software);
     return this.finish(vcpu, tf, 'interrupt', vector);
-  }
-
-  /**
-   * A debug exception the real CPU raised for a guest instruction it ran: a trap after
-   * it (single-step: DR6 `bits` has BS; a data breakpoint: Bn; icebp: no bits) or an
-   * instruction breakpoint before it (Bn, RIP at it). The guest's DR6 gets the bits
-   * and #DB is delivered through the guest's IDT at the frame's RIP.
-   */
-  deliverDebugTrap(vcpu: Vcpu, tf: VmTrapFrame, bits: number): GuestStep {
-    this.load(vcpu, tf);
-    this.cpu.heldDebugTraps = 0;
-    this.raiseDebug(bits);
-    return this.finish(vcpu, tf, 'debug-trap', DB);
-  }
-
-  /** The guest's debug registers (DR0-DR3, DR6, DR7), as its mov to and from DRn left them. */
-  get debugRegisters(): DebugRegisters {
-    return this.cpu.debugRegisters;
-  }
-
-  private raiseDebug(bits: number): void {
-    const regs = this.cpu.debugRegisters;
-    regs.dr6 = regs.dr6 | bits;
-    regs.dr7 = regs.dr7 & ~DR7_GD;
-    this.interrupts.deliver(DB, undefined, false);
   }
 
   /** Guest instructions this processor retired (the monitor adds them to the guest's clock). */
@@ -249,6 +236,13 @@ export class GuestCpu implements SystemHost {
     cpu.gdtrBase = vcpu.gdtrBase; cpu.gdtrLimit = vcpu.gdtrLimit;
     cpu.idtrBase = vcpu.idtrBase; cpu.idtrLimit = vcpu.idtrLimit;
     cpu.trSelector = vcpu.tr; cpu.tssBase = vcpu.tssBase; cpu.tssLimit = vcpu.tssLimit;
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
+    regs.dr6 = vcpu.dr6;
+    if (regs.dr7 !== vcpu.dr7) {
+      regs.dr7 = vcpu.dr7;
+      cpu.debugChanged(); // data breakpoints: the emulated instruction's accesses are watched
+    }
     cpu.halted = false;
     this.interrupts.shadowRequested = false;
     this.stopMessage = null;
@@ -272,6 +266,10 @@ export class GuestCpu implements SystemHost {
     vcpu.gdtrBase = cpu.gdtrBase; vcpu.gdtrLimit = cpu.gdtrLimit;
     vcpu.idtrBase = cpu.idtrBase; vcpu.idtrLimit = cpu.idtrLimit;
     vcpu.tr = cpu.trSelector; vcpu.tssBase = cpu.tssBase; vcpu.tssLimit = cpu.tssLimit;
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) [vcpu.dr[2 * n], vcpu.dr[2 * n + 1]] = regs.address(n);
+    vcpu.dr6 = regs.dr6;
+    vcpu.dr7 = regs.dr7;
   }
 }
 

@@ -24,6 +24,7 @@
 import { Machine } from '../machine/machine.js';
 import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
@@ -32,7 +33,6 @@ import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
 import { guestCpuFor } from './guestCpu.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
@@ -110,6 +110,12 @@ export class VmHost {
       exits: new Map(),
       patches: new Map(),
       relocateMonitor: () => this.relocate(),
+      takeDebugStatus: () => {
+        const regs = cpu.debugRegisters;
+        const bits = regs.dr6 & 0xe00f;
+        regs.dr6 = 0;
+        return bits;
+      },
     };
     this.machine.strictVirtualization = options.strict ?? false;
     // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
@@ -159,6 +165,9 @@ export class VmHost {
     for (let v = 0; v < 256; v++) cpu.hostCalls.delete(MONITOR_LINEAR + HANDLERS + v);
     for (let v = 0; v < 256; v++) cpu.hostCalls.set(this.monitorLinear + HANDLERS + v, () => this.onTrap(v));
     for (let p = 0; p < this.machine.memory.size / 4096; p++) cpu.invalidateDecodeCache(p);
+    // Data breakpoints (the guest's, on both processors) watch accesses through functions, which are not state.
+    cpu.debugChanged();
+    this.vm.cpu.cpu.debugChanged();
   }
 
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
@@ -215,7 +224,7 @@ export class VmHost {
     cpu.fsBase = this.vcpu.fsBase;
     cpu.gsBase = this.vcpu.gsBase;
     cpu.setRflags(runningRflags(tf.rflags));
-    this.armBreakpoints();
+    this.loadGuestDebugRegisters();
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
       cpu.cr3 = root;
@@ -227,24 +236,22 @@ export class VmHost {
   }
 
   /**
-   * The guest's hardware breakpoints (its DR0-DR3 and DR7, kept on the guest's processor)
-   * on the real CPU, so that they fire where the guest runs (linear addresses are the
-   * guest's: shadow paging keeps them). DR7.GD stays off (the guest's mov to DRn traps
-   * anyway), and a breakpoint in the monitor's own PML4 slot is left out: the guest cannot
-   * reach that range, and the monitor must never take a #DB itself.
+   * The guest's DR0-DR3 and DR7 (vcpu.ts) into the real CPU, where its guest
+   * code runs: its breakpoints fire there and come back as #DB (monitor.ts).
+   * DR7.GD stays virtual: every mov to/from %dbN traps at real CPL 3 anyway.
    */
-  private armBreakpoints(): void {
-    const guest = this.vm.cpu.debugRegisters, real = this.machine.cpu.debugRegisters;
-    if (!guest.enabled && !real.enabled) return;
-    let dr7 = guest.dr7 & ~DR7_GD;
-    for (let n = 0; n < 4; n++) {
-      const [lo, hi] = guest.address(n);
-      real.setAddress(n, lo, hi);
-      if (this.vm.shadow.inReservedSlot(signed((BigInt(hi) << 32n) | BigInt(lo)))) dr7 &= ~(3 << (2 * n));
+  private loadGuestDebugRegisters(): void {
+    const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
+    const dr7 = (v.dr7 & ~DR7_GD) >>> 0;
+    let changed = regs.dr7 !== dr7;
+    for (let n = 0; n < 4 && !changed; n++) {
+      const [lo, hi] = regs.address(n);
+      changed = lo !== v.dr[2 * n] || hi !== v.dr[2 * n + 1];
     }
-    if (real.dr7 === ((dr7 | 0x400) >>> 0)) return;
-    real.dr7 = dr7 >>> 0;
-    this.machine.cpu.debugChanged();
+    if (!changed) return;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, v.dr[2 * n], v.dr[2 * n + 1]);
+    regs.dr7 = dr7;
+    cpu.debugChanged();
   }
 
   /** A host-call: the CPU delivered vector `v` from the guest through the host IDT. */
@@ -264,9 +271,7 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
-    const dr6 = v === 1 ? cpu.debugRegisters.dr6 : 0;
-    if (v === 1) cpu.debugRegisters.dr6 = 0; // the real DR6 is sticky: the monitor reads and clears it
-    let outcome = handleTrap(this.vm, tf, cpu.cr2, dr6);
+    let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
     const clock = virtualClock(this.vm);

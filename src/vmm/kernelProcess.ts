@@ -16,7 +16,6 @@
 import { prepareGuestImage } from './guestImage.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
@@ -31,6 +30,7 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -51,6 +51,8 @@ export interface VmProcess {
   dirty: boolean;
   /** The kernel's EFER while the guest runs with SCE clear (enterGuest). */
   hostEfer: number;
+  /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
+  debugStatus: number;
 }
 
 export interface SpawnVmOptions {
@@ -101,8 +103,9 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     exits: new Map(),
     patches: image.patches,
     onEvent: options.onEvent,
+    takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0 };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts).
   try {
@@ -153,31 +156,14 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
-  armGuestBreakpoints(k, guest, true);
-  return root;
-}
-
-/**
- * The guest's hardware breakpoints (DR0-DR3, DR7 of its own processor) on the real CPU while
- * it runs (`on`), and off again as soon as it traps: other processes and the kernel never see
- * them. A breakpoint in the kernel's own half (the reserved slot) is never armed, and DR7.GD
- * stays off, so the kernel cannot take a #DB itself.
- */
-function armGuestBreakpoints(k: Kernel, guest: VmProcess, on: boolean): void {
-  const real = k.cpu.debugRegisters, own = guest.state.cpu.debugRegisters;
-  if (!own.enabled && !real.enabled) return;
-  let dr7 = 0;
-  if (on) {
-    dr7 = own.dr7 & ~DR7_GD;
-    for (let n = 0; n < 4; n++) {
-      const [lo, hi] = own.address(n);
-      real.setAddress(n, lo, hi);
-      if (guest.state.shadow.inReservedSlot(Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))))) dr7 &= ~(3 << (2 * n));
-    }
+  // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
+  if ((vcpu.dr7 & 0xff) !== 0) {
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
+    regs.dr7 = vcpu.dr7 & ~DR7_GD;
+    cpu.debugChanged();
   }
-  if (real.dr7 === ((dr7 | 0x400) >>> 0)) return;
-  real.dr7 = dr7 >>> 0;
-  k.cpu.debugChanged();
+  return root;
 }
 
 /**
@@ -189,9 +175,16 @@ function armGuestBreakpoints(k: Kernel, guest: VmProcess, on: boolean): void {
  */
 function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
-  armGuestBreakpoints(k, guest, false);
   guest.retired += k.cpu.instructionCount - guest.enteredAt;
   guest.enteredAt = k.cpu.instructionCount;
+  // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
+  const regs = k.cpu.debugRegisters;
+  guest.debugStatus = regs.dr6 & 0xe00f;
+  regs.dr6 = 0;
+  if ((regs.dr7 & 0xff) !== 0) {
+    regs.dr7 = 0;
+    k.cpu.debugChanged();
+  }
   const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
@@ -212,9 +205,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
       frame.err = BigInt((T_SYSCALL << 3) | 2);
       frame.rip -= 2n;
     }
-    const dr6 = trapno === 1 ? k.cpu.debugRegisters.dr6 : 0;
-    if (trapno === 1) k.cpu.debugRegisters.dr6 = 0; // sticky on the CPU: read and cleared for the guest's #DB
-    outcome = handleTrap(guest.state, frame, k.cpu.cr2, dr6);
+    outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
   fromVmFrame(tf, frame);
   if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl });

@@ -6,6 +6,8 @@
 //   #PF (14)   a shadow miss: fill the shadow entry and retry (invisible to the
 //              guest). Any other page fault (the guest's own tables refuse the
 //              access, or the address has no shadow mapping) is handled below.
+//   #DB (1)    the guest's own breakpoint or single-step on the real CPU (the
+//              host loads the guest's DR0-DR3/DR7 there): its DR6 and its IDT.
 //   anything else (and those page faults): the instruction at RIP could not run
 //              at real CPL 3 (iretq, lidt, mov to CR3, in/out, `int n` through
 //              the monitor's DPL 0 gates, an int3 the loader planted...) or
@@ -26,10 +28,8 @@ import { signed, type VmTrapFrame } from './trapFrame.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
 
-export const T_GP = 13, T_NP = 11, T_PF = 14, T_DF = 8;
-const T_BP = 3, T_DB = 1;
-/** DR6.BS: the real CPU's debug trap was a single step. */
-export const DR6_BS = 1 << 14;
+export const T_GP = 13, T_NP = 11, T_PF = 14, T_DF = 8, T_DB = 1;
+const T_BP = 3;
 const PF_W = 2, PF_I = 16;
 
 /** One VM's state, as the host keeps it between traps. */
@@ -50,6 +50,12 @@ export interface VmState {
    * kernel's half cannot move). True if moved.
    */
   relocateMonitor?(): boolean;
+  /**
+   * A #DB came from the real CPU: its DR6 status bits (B0-B3, BD, BS), the real
+   * DR6 cleared for the next one. Absent (a host that does not load the guest's
+   * debug registers into the real CPU): no bits.
+   */
+  takeDebugStatus?(): number;
   /** Instructions the loader replaced by int3 (patcher.ts): guest-physical address -> original bytes. */
   patches: Map<number, Uint8Array>;
   /** Statistics: exits by kind. */
@@ -95,7 +101,7 @@ function count(vm: VmState, kind: string): void {
  * CPU left them (rip at the faulting instruction for faults); it is updated in
  * place to the state the guest resumes in. `cr2` is the real CR2 for a #PF.
  */
-export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0, dr6 = 0): TrapOutcome {
+export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
   const trapno = Number(tf.trapno);
   const err = Number(tf.err);
   const { vcpu } = vm;
@@ -113,12 +119,10 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0, dr6 = 0): Trap
     return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);
   }
   if (trapno === T_DB) {
-    // A debug exception of the real CPU for a guest instruction that ran there: single-step
-    // (TF; the real DR6 has BS), icebp, or one of the guest's breakpoints the host armed
-    // (DR6 B0-B3). The guest gets its own #DB.
-    count(vm, 'debug-trap');
+    // The guest's own breakpoint or single-step (or its int1) fired on the real CPU: the guest's #DB.
+    count(vm, 'debug');
     const cpl = vcpu.cpl;
-    const step = vm.cpu.deliverDebugTrap(vcpu, tf, dr6 & (DR6_BS | 0xf));
+    const step = vm.cpu.debugTrap(vcpu, tf, vm.takeDebugStatus?.() ?? 0);
     vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false });
     if (vcpu.cpl !== cpl) vm.translationChanged();
     if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
