@@ -11,7 +11,9 @@ import { formatAddress } from '../machine/address.js';
 import { Machine, type StopReason } from '../machine/machine.js';
 import { ShutdownPort, SHUTDOWN_PORT } from '../machine/devices/shutdownPort.js';
 import { BootImageError, loadBootImage, readBootImage } from '../toolchain/bootImage.js';
-import { parseCount, readImageCommandLine } from './imageCommandLine.js';
+import * as fs from 'node:fs';
+import { parseCount, readImageCommandLine, UsageError } from './imageCommandLine.js';
+import { SECTOR_SIZE } from '../machine/devices/disk.js';
 import { MachineTarget } from '../gdb/machineTarget.js';
 import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
 import { commandUsage } from './options.js';
@@ -26,6 +28,10 @@ const USAGE = commandUsage('boot', `  Boots an ELF64 kernel image on the bare ma
   to their physical addresses, the CPU starts at the entry point at CPL 0 with
   paging off. Serial output (COM1) goes to stdout.
 
+  With --disk-image FILE the machine has a disk (ports 0x1F0-0x1FC, IRQ 14;
+  docs/disk.md): FILE's sectors, read at boot; the guest's writes are not
+  saved to FILE. --disk instant makes its queued commands take no time.
+
   Exit status: the byte the kernel writes to port 0x${SHUTDOWN_PORT.toString(16)}; 0 if it halts
   without one; 1 for a triple fault or the instruction limit; 2 for bad usage.
 `);
@@ -37,6 +43,14 @@ export interface BootOptions {
   serialOut?: (bytes: Uint8Array) => void;
   /** Called after the image is loaded, before the first instruction (tests, tracing). */
   beforeRun?: (machine: Machine) => void;
+  /**
+   * The machine's disk (ports 0x1F0-0x1FC, IRQ 14; src/machine/devices/disk.ts):
+   * its contents, a multiple of 512 bytes (--disk-image FILE). Without it the
+   * bare machine has no disk.
+   */
+  disk?: Uint8Array;
+  /** 'timed' (the default): queued commands take machine time; 'instant': none (--disk). */
+  diskLatency?: 'timed' | 'instant';
 }
 
 export interface BootResult {
@@ -55,7 +69,9 @@ export function prepareBoot(elf: Uint8Array, name: string, options: BootOptions 
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_MIB * 1024 * 1024,
     timerInterval: options.timerInterval,
     serialOut: options.serialOut,
+    disk: options.disk,
   });
+  if (machine.devices.disk) machine.devices.disk.instant = options.diskLatency === 'instant';
   const shutdown = new ShutdownPort(machine);
   machine.ports.register(SHUTDOWN_PORT, 1, shutdown);
   loadBootImage(machine.memory, image, name); // a fresh machine has no decoded code to invalidate
@@ -78,11 +94,33 @@ function where(result: BootResult): string {
   return `, at rip ${formatAddress(rip)} (CPL ${cpl})`;
 }
 
+/** --disk-image FILE: the file's bytes as the disk (read once at boot; the guest's writes are not saved to FILE), or the problem. */
+function readDiskImage(file: string): Uint8Array | string {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    return `cannot read the disk image '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  if (bytes.length === 0 || bytes.length % SECTOR_SIZE !== 0) {
+    return `the disk image '${file}' is ${bytes.length} bytes: it must be a non-zero multiple of ${SECTOR_SIZE} (whole sectors)`;
+  }
+  return bytes;
+}
+
 export async function bootCommand(args: string[]): Promise<number> {
   const options: BootOptions = {};
   let gdb: string | undefined;
+  let diskImage: string | undefined;
   const image = readImageCommandLine('boot', USAGE, args, (flag, value) => {
-    if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
+    if (flag === '--disk-image') {
+      diskImage = value();
+      if (diskImage === undefined) throw new UsageError('--disk-image needs a FILE');
+    } else if (flag === '--disk') {
+      const v = value();
+      if (v !== 'timed' && v !== 'instant') throw new UsageError(`--disk must be 'timed' or 'instant', not '${v ?? ''}'`);
+      options.diskLatency = v;
+    } else if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
     else if (flag === '--timer') options.timerInterval = parseCount(flag, value(), 1);
     else if (flag === '--gdb') gdb = value() ?? '';
     else if (flag === '--memory') options.memoryBytes = parseCount(flag, value(), 1, MAX_MEMORY_MIB) * 1024 * 1024;
@@ -90,6 +128,20 @@ export async function bootCommand(args: string[]): Promise<number> {
     return true;
   });
   if (typeof image === 'number') return image;
+  if (diskImage !== undefined) {
+    const disk = readDiskImage(diskImage);
+    if (typeof disk === 'string') {
+      process.stderr.write(`xk boot: ${disk}\n`);
+      return 2;
+    }
+    options.disk = disk;
+  }
+  if (options.diskLatency && !options.disk) {
+    // The bare machine has a disk only when given one: --disk alone would set the latency of nothing.
+    process.stderr.write(`xk boot: --disk ${options.diskLatency} sets the latency of the machine's disk, and there is none: ` +
+      `give one with --disk-image FILE (a raw image of 512-byte sectors)\n${USAGE}`);
+    return 2;
+  }
   const { file, elf } = image;
   if (gdb !== undefined) return bootUnderGdb(elf, file, options, gdb);
   let result: BootResult;

@@ -1,4 +1,4 @@
-// `xk fuzz [--seconds N] [--calls N] [--seed S] [--save FILE] [--replay FILE]`:
+// `xk fuzz [--seconds N] [--calls N] [--seed S] [--save FILE] [--replay FILE] [--disk timed|instant]`:
 // random system calls against the kernel (src/kernel/fuzz/fuzzer.ts), with the
 // oracles checked after every call. Prints the calls made, calls per second, the
 // distinct outcomes reached, and every violation with its seed and a minimized
@@ -29,6 +29,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   let replayFile: string | undefined;
   let vm = false;
   let count: number | undefined;
+  let disk: 'timed' | 'instant' = 'instant';
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = args[i + 1];
@@ -50,6 +51,11 @@ export async function fuzzCommand(args: string[]): Promise<number> {
     else if (a === '--count') r = count = number('--count') as number;
     else if (a === '--save' && value) saveFile = args[++i];
     else if (a === '--replay' && value) replayFile = args[++i];
+    else if (a === '--disk') {
+      i++;
+      if (value === 'timed' || value === 'instant') disk = value;
+      else r = `xk fuzz: --disk must be 'timed' or 'instant', not '${value ?? ''}'`;
+    }
     else {
       process.stderr.write(`xk fuzz: unknown option '${a}'\n${USAGE}`);
       return 2;
@@ -60,7 +66,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
     }
   }
   if (vm || count !== undefined) {
-    const misplaced = !vm ? '--count' : calls !== undefined ? '--calls' : seconds !== undefined ? '--seconds' : saveFile ? '--save' : replayFile ? '--replay' : null;
+    const misplaced = !vm ? '--count' : calls !== undefined ? '--calls' : seconds !== undefined ? '--seconds' : saveFile ? '--save' : replayFile ? '--replay' : disk !== 'instant' ? '--disk' : null;
     if (misplaced !== null) {
       process.stderr.write(`xk fuzz: ${misplaced} ${vm ? 'does not apply to --vm' : 'needs --vm'}\n${USAGE}`);
       return 2;
@@ -70,26 +76,30 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   if (replayFile) {
     let script: FuzzCall[];
     try {
-      const saved = JSON.parse(readFileSync(replayFile, 'utf8')) as { seed: number; calls: SavedCall[] };
+      const saved = JSON.parse(readFileSync(replayFile, 'utf8')) as { seed: number; disk?: 'timed' | 'instant'; calls: SavedCall[] };
       script = load(saved.calls);
       seed = saved.seed;
+      disk = saved.disk ?? disk;
     } catch (e) {
       process.stderr.write(`xk fuzz: cannot read the reproducer ${replayFile}: ${(e as Error).message}\n`);
       return 2;
     }
-    const report = await fuzz({ seed, script });
+    const report = await fuzz({ seed, script, disk });
     for (const c of script) process.stdout.write(`  ${c.text}\n`);
     if (report.violations.length === 0) process.stdout.write('no violations on replay\n');
     printViolations(report);
     return report.violations.length === 0 ? 0 : 1;
   }
   if (seconds === undefined && calls === undefined) seconds = 10;
-  const report = await fuzz({ seed, seconds, calls });
+  const report = await fuzz({ seed, seconds, calls, disk });
   process.stdout.write(
     `xk fuzz: seed ${seed}: ${report.calls} system calls in ${report.seconds.toFixed(1)} s ` +
       `(${report.callsPerSecond} calls/s), ${report.outcomes} distinct outcomes, ` +
       `${report.lives} fuzzing processes (${report.rescues} killed when everything slept)\n`,
   );
+  const a = report.aio;
+  process.stdout.write(`  ${disk} disk: ${a.diskInterrupts} disk interrupts; asynchronous I/O: ${a.enqueued} requests, ` +
+    `${a.completed} completed, ${a.dropped} dropped at exit, ${a.raised} completion signals raised, ${a.delivered} delivered\n`);
   const counts = [...report.perSyscall].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`);
   process.stdout.write(`  calls: ${counts.join(', ')}\n`);
   if (report.violations.length === 0) {
@@ -98,11 +108,11 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   }
   printViolations(report);
   const first = report.violations[0];
-  const small = await minimize(first);
+  const small = await minimize(first, 60, disk);
   process.stdout.write(`minimized reproducer of the first violation (${small.reproduced ? 'reproduces' : 'did NOT reproduce on replay'}; seed ${seed}):\n`);
   for (const c of small.calls) process.stdout.write(`  ${c.text}\n`);
   if (saveFile) {
-    writeFileSync(saveFile, JSON.stringify({ seed, violation: first.message, calls: save(small.calls) }, null, 1));
+    writeFileSync(saveFile, JSON.stringify({ seed, disk, violation: first.message, calls: save(small.calls) }, null, 1));
     process.stdout.write(`saved to ${saveFile} (replay: xk fuzz --replay ${saveFile})\n`);
   }
   return 1;

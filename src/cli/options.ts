@@ -91,6 +91,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--timer', value: 'N', help: 'start the timer at one interrupt every N instructions (default: off until the kernel programs it)' },
       { flag: '--memory', value: 'MiB', help: 'physical memory in MiB (default 16, at most 1024)' },
       { flag: '--gdb', value: 'PORT', help: "start stopped at the entry point and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or - for stdio)" },
+      { flag: '--disk-image', value: 'FILE', help: 'give the machine a disk (ports 0x1F0-0x1FC, IRQ 14) holding FILE, a multiple of 512 bytes (its writes are not saved to FILE)' },
+      { flag: '--disk', value: 'timed|instant', help: "the latency of that disk's queued commands: timed (the default; seek + transfer in machine time) or instant (none)" },
     ],
   },
   { name: 'fsck', operands: 'IMAGE', summary: 'recover and check a disk image', options: [] },
@@ -117,6 +119,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--count', value: 'N', help: 'with --vm: check N guests (default 2000)' },
       { flag: '--save', value: 'FILE', help: 'write the minimized reproducer of a violation to FILE' },
       { flag: '--replay', value: 'FILE', help: 'replay the calls saved in FILE' },
+      { flag: '--disk', value: 'timed|instant', help: 'the file system\'s disk: instant (the default; a reproducer replays call by call) or timed (completions interleave with the calls)' },
     ],
   },
 ];

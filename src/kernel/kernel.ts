@@ -133,8 +133,17 @@ export class Kernel {
     for (let i = 0; i < text.length; i++) this.hw.ports.out(COM1, 1, text.charCodeAt(i) & 0xff);
   }
 
-  /** Record a trace event when tracing. */
+  /**
+   * An observer of the events emit() is given, without the trace's extra work
+   * (the steps built only `if (k.trace)`): the system-call fuzzer's ledger.
+   */
+  observe: TraceSink | null = null;
+
+  /** Record a trace event when tracing (or observing). */
   emit(p: Proc | null, layer: TraceEvent['layer'], step: string, text: string, args?: TraceEvent['args']): void {
-    if (this.trace) this.trace({ count: this.cpu.instructionCount, pid: p ? p.pid : 0, layer, step, text, args });
+    if (!this.trace && !this.observe) return;
+    const event = { count: this.cpu.instructionCount, pid: p ? p.pid : 0, layer, step, text, args };
+    this.trace?.(event);
+    this.observe?.(event);
   }
 }

@@ -98,6 +98,8 @@ export class BufferCache {
   }
 
   pin(n: number): void { this.pinned.add(n); }
+  /** Blocks pinned by a transaction not yet installed (0 when the log is idle: the fuzzer checks). */
+  get pinnedCount(): number { return this.pinned.size; }
   unpin(n: number): void { this.pinned.delete(n); }
 
   /** Forget everything (after a crash the cached copies are not what the disk holds). */

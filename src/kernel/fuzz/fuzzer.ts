@@ -35,12 +35,27 @@
 //   double fetch        the strict FetchChecker saw a user byte read twice in one call
 //   aio                 an asynchronous I/O request whose buffer was unmapped before it
 //                       completed did not fail with -EFAULT, or bytes of a request whose
-//                       owner exited showed up in memory that is no longer the owner's
+//                       owner exited showed up in memory that is no longer the owner's;
+//                       or the ledger of requests (aioLedger.ts, from the kernel's trace
+//                       events) saw a request end twice or never, a completion signal
+//                       raised or delivered other than once, a result that disagrees
+//   signal stuck        a signal pending and unblocked in the fuzzing process across
+//                       SIGNAL_STUCK returns to user mode with no delivery of it
+//   leak                when no fuzzing process is left, the machine does not become
+//                       quiet (requests in the aio table, disk requests outstanding in
+//                       the driver or the device, a transaction not yet on the disk),
+//                       or a buffer-cache block stays pinned
 //
 // Besides random calls, a fuzzing process now and then plays a scripted
 // interleaving of asynchronous I/O (fuzzScenarios.ts): enqueue, then unmap the
 // buffer (sbrk < 0) before the completion; or enqueue, then exit. The requests
 // complete at a later clock tick, in the middle of other random calls.
+//
+// On the timed disk (--disk timed) reads that miss the cache sleep until the disk
+// interrupt, so completions (of blocking reads, of log writes and of asynchronous
+// requests) interleave with the fuzzed calls of the fuzzing process and of its
+// children. Before each new fuzzing process the supervisor sleeps until the machine
+// is quiet, then the ledger and the leak checks run.
 
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { link } from '../../toolchain/linker/link.js';
@@ -58,12 +73,15 @@ import { PTE_COW, PTE_W } from '../mem/vm.js';
 import { resolveUserFault } from '../mem/pageFault.js';
 import { generateCall, Rng, type FuzzCall } from './fuzzGenerate.js';
 import { CANARY, mustFail, type FuzzRegions } from './fuzzRegions.js';
-import { aioFileReferences, aioStatistics } from '../syscall/sysaio.js';
+import { aioFileReferences, aioRequestPhase, aioStatistics } from '../syscall/sysaio.js';
 import { AIO_MARKER, startScenario, type Scenario } from './fuzzScenarios.js';
+import { AioLedger } from './aioLedger.js';
+import { existingSignalState, NSIG, signalName } from '../signals/signals.js';
 
 export type ViolationKind =
   | 'host exception' | 'kernel stopped' | 'bad pointer' | 'read-only changed' | 'kernel leak'
-  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write' | 'page count' | 'aio';
+  | 'file table' | 'isolation' | 'page leak' | 'double fetch' | 'partial write' | 'kernel write' | 'page count' | 'aio'
+  | 'signal stuck' | 'leak';
 
 export interface Violation {
   kind: ViolationKind;
@@ -87,6 +105,13 @@ export interface FuzzOptions {
   script?: FuzzCall[];
   /** Stop after this many violations. */
   maxViolations?: number;
+  /**
+   * The file system's disk: 'instant' (the default: every call completes in the
+   * step that issues it, so a reproducer replays call by call) or 'timed' (disk
+   * requests take machine time and complete by interrupt, so asynchronous
+   * completions interleave with the fuzzed calls).
+   */
+  disk?: 'instant' | 'timed';
 }
 
 export interface FuzzReport {
@@ -104,6 +129,8 @@ export interface FuzzReport {
   /** Scripted asynchronous-I/O interleavings played (fuzzScenarios.ts), and their steps. */
   scenarios: number;
   scenarioSteps: number;
+  /** The asynchronous I/O ledger's totals (aioLedger.ts), and the supervisor's waits for a quiet machine. */
+  aio: { enqueued: number; completed: number; dropped: number; raised: number; delivered: number; quietWaits: number; diskInterrupts: number };
   violations: Violation[];
 }
 
@@ -128,6 +155,11 @@ export function fuzzStub(): Uint8Array {
   return stubImage;
 }
 
+/** The stub's entry point, its `int $64` (e_entry of the ELF header). */
+function stubEntry(): number {
+  return Number(new DataView(fuzzStub().buffer, fuzzStub().byteOffset).getBigUint64(24, true));
+}
+
 const LIFE_CALLS = 2000;
 const CANARY_PAGE = new Uint8Array(PAGE_SIZE);
 for (let i = 0; i < PAGE_SIZE; i += CANARY.length) CANARY_PAGE.set(CANARY, i);
@@ -135,6 +167,12 @@ for (let i = 0; i < PAGE_SIZE; i += CANARY.length) CANARY_PAGE.set(CANARY, i);
 const WATCHDOG_INSTRUCTIONS = 20_000_000;
 
 const SYS = (name: string): number => SYSCALL_BY_NAME.get(name)!.num;
+/** Returns to user mode a deliverable signal may stay pending, without being delivered, before it counts as lost. */
+const SIGNAL_STUCK = 32;
+/** Clock ticks the supervisor waits for a quiet machine before it reports a leak. */
+const QUIET_WAITS = 200;
+/** The trace events the ledger reads. */
+const LEDGER_STEPS = new Set(['aio-enqueue', 'aio-complete', 'aio-drop', 'signal-raise', 'signal-deliver']);
 
 export class SyscallFuzzer {
   private rng: Rng;
@@ -180,6 +218,18 @@ export class SyscallFuzzer {
   private copyoutsAtIssue = 0;
   /** Physical pages that held the buffers of requests whose owner exited: never the marker again. */
   private deadBuffers: Array<{ pa: number; until: number }> = [];
+  /** Asynchronous I/O as the kernel's trace events tell it (over all machines of the run). */
+  private ledger = new AioLedger((m) => this.violation('aio', m));
+  private ledgerTotals = { enqueued: 0, completed: 0, dropped: 0, raised: 0, delivered: 0 };
+  /** Signals of the fuzzing process pending and deliverable, and for how many returns; those delivered since. */
+  private signalAge = new Map<number, number>();
+  private deliveredSince = new Set<number>();
+  private quietWaits = 0;
+  /** Processes whose system call waits for the disk and will start again (their next trap is that call). */
+  private restarting = new Set<number>();
+  private quietWaitsTotal = 0;
+  /** Disk interrupts of the machines before this one. */
+  private diskInterrupts = 0;
 
   constructor(private readonly options: FuzzOptions) {
     this.rng = new Rng(options.seed);
@@ -232,6 +282,7 @@ export class SyscallFuzzer {
       rescues: this.rescues,
       scenarios: this.scenarios,
       scenarioSteps: this.scenarioSteps,
+      aio: { ...this.totals(), quietWaits: this.quietWaitsTotal, diskInterrupts: this.diskInterrupts + (this.k?.disk?.interrupts ?? 0) },
       violations: this.violations,
     };
   }
@@ -239,18 +290,35 @@ export class SyscallFuzzer {
   // -------------------------------------------------------------------------
   // The machine.
 
+  private totals() {
+    const l = this.ledger;
+    const t = this.ledgerTotals;
+    return { enqueued: t.enqueued + l.enqueued, completed: t.completed + l.completed, dropped: t.dropped + l.dropped, raised: t.raised + l.raised, delivered: t.delivered + l.delivered };
+  }
+
   private async startMachine(): Promise<void> {
     this.session?.close();
+    // A new kernel numbers its requests from 1 again: a new ledger.
+    this.ledgerTotals = this.totals();
+    this.diskInterrupts += this.k?.disk?.interrupts ?? 0;
+    this.ledger = new AioLedger((m) => this.violation('aio', m));
     this.session = await startSession({
       program: { path: 'fuzzstub', image: fuzzStub(), argv: ['fuzzstub'] },
       output: () => {},
       memoryBytes: 32 * 1024 * 1024,
-      // The instant disk: every call completes in the step that issues it, so a
-      // reproducer replays call by call. (The timed disk is not fuzzed yet.)
-      disk: 'instant',
+      disk: this.options.disk ?? 'instant',
     });
     this.sessionBroken = false;
     const k = (this.k = this.session.kernel);
+    this.restarting.clear();
+    k.observe = (e) => {
+      // A call that waits for the disk starts again when it wakes (syscall.ts restartAfterDisk):
+      // its next `int $64` is the same call, not the next one.
+      if (e.step === 'disk-wait') this.restarting.add(e.pid);
+      if (!LEDGER_STEPS.has(e.step)) return;
+      this.ledger.event(e);
+      if (e.step === 'signal-deliver' && this.fuzz && e.pid === this.fuzz.pid && e.args) this.deliveredSince.add(Number(e.args.sig));
+    };
     k.files.consoleInputEnd(); // console reads see end of file instead of waiting forever
     this.supervisor = k.initProc!;
     this.fuzz = null;
@@ -278,6 +346,7 @@ export class SyscallFuzzer {
     if (tf.lo('trapno') !== T_SYSCALL || (tf.lo('cs') & 3) !== 3) return;
     const p = this.k.current;
     if (!p) return;
+    if (this.restarting.delete(p.pid)) return; // the same call again, after the disk: leave it alone
     if (p === this.supervisor) return this.directSupervisor(tf);
     if (p !== this.fuzz) return this.directChild(p, tf); // a child of the fuzzing process
     if (this.inflight) this.finish(tf.signed('rax'));
@@ -292,12 +361,12 @@ export class SyscallFuzzer {
     }
     if (this.life.length >= (this.options.lifeCalls ?? LIFE_CALLS)) return this.setCall(tf, SYS('exit'), [0]);
     if (!this.scenario && this.rng.chance(0.004)) {
-      this.scenario = startScenario(this.rng, this.regions, (va, bytes) => this.writeUser(p, va, bytes));
+      this.scenario = startScenario(this.rng, this.regions, stubEntry());
       if (this.scenario) this.scenarios++;
       this.deadBuffers = []; // the new scenario writes the marker itself, perhaps into a page watched so far
     }
     if (this.scenario) {
-      const next = this.scenario.next(this.lastResult, (va) => this.physical(p, va));
+      const next = this.scenario.next(this.lastResult, (va) => this.physical(p, va), (id) => aioRequestPhase(this.k, id));
       if (next) {
         this.scenarioSteps++;
         return this.issue(p, tf, next);
@@ -313,7 +382,7 @@ export class SyscallFuzzer {
       this.justIssued = false;
       const p = this.fuzz;
       if (!this.isLive(p) || p.state === 'zombie') this.finish('died');
-      else if (!p.pending) this.finish(p.tf.signed('rax'));
+      else if (!p.pending && !this.restarting.has(p.pid)) this.finish(p.tf.signed('rax'));
     }
     if (this.supervisorForked) {
       this.supervisorForked = false;
@@ -335,6 +404,16 @@ export class SyscallFuzzer {
     if (this.fuzz && (!this.isLive(this.fuzz) || this.fuzz.state === 'zombie')) this.endLife();
     const children = k.procs.live().filter((c) => c.parent === this.supervisor);
     if (children.length > 0) return this.setCall(tf, SYS('wait'), [0]);
+    // No fuzzing process: wait until the machine is quiet, then check that nothing was left behind.
+    const busy = this.busy();
+    if (busy && this.quietWaits < QUIET_WAITS) {
+      this.quietWaits++;
+      this.quietWaitsTotal++;
+      return this.setCall(tf, SYS('sleep'), [1]);
+    }
+    if (busy) this.violation('leak', `with no fuzzing process left, after ${this.quietWaits} clock ticks: ${busy}`, null);
+    this.quietWaits = 0;
+    this.checkQuiet();
     if (this.options.script && this.lifeCount > 0) {
       this.scriptDone = true;
       k.hw.stop('replay done');
@@ -359,7 +438,47 @@ export class SyscallFuzzer {
     this.setCall(tf, SYS('getpid'), []);
   }
 
+  /** What keeps the machine from being quiet, in words; '' when it is quiet. */
+  private busy(): string {
+    const k = this.k;
+    const parts: string[] = [];
+    const aio = aioStatistics(k);
+    if (aio.requests > 0) parts.push(`${aio.requests} asynchronous I/O requests in the table (${aio.inFlight} in flight)`);
+    if (k.disk && k.disk.outstanding > 0) parts.push(`${k.disk.outstanding} requests outstanding in the disk driver`);
+    const device = this.session.machine.devices.disk;
+    if (device && device.outstanding > 0) parts.push(`${device.outstanding} commands outstanding in the disk`);
+    const t = k.files.transactions();
+    if (t.durable < t.begun) parts.push(`transactions ${t.durable + 1}..${t.begun} not yet on the disk`);
+    return parts.join('; ');
+  }
+
+  /** The machine is quiet with no fuzzing process: every request ended, and no block is pinned. */
+  private checkQuiet(): void {
+    this.ledger.quiescent();
+    const pinned = this.session.disk.fs.cache.pinnedCount;
+    if (pinned > 0) this.violation('leak', `${pinned} buffer-cache blocks pinned with the log idle`, null);
+  }
+
+  /** After a return to user mode: a deliverable signal must not stay pending for good. */
+  private checkSignals(p: Proc, call: FuzzCall): void {
+    const s = existingSignalState(p);
+    const ready = s ? (s.pending & ~s.mask) >>> 0 : 0;
+    for (let sig = 1; sig < NSIG; sig++) {
+      const bit = (ready >>> (sig - 1)) & 1;
+      if (!bit || this.deliveredSince.has(sig)) {
+        this.signalAge.delete(sig);
+        continue;
+      }
+      const age = (this.signalAge.get(sig) ?? 0) + 1;
+      this.signalAge.set(sig, age);
+      if (age === SIGNAL_STUCK) this.violation('signal stuck', `${signalName(sig)} pending and unblocked in pid ${p.pid} across ${age} returns to user mode, never delivered`, call);
+    }
+    this.deliveredSince.clear();
+  }
+
   private startLife(p: Proc): void {
+    this.signalAge.clear();
+    this.deliveredSince.clear();
     this.fuzz = p;
     this.life = [];
     this.lifeCount++;
@@ -443,6 +562,10 @@ export class SyscallFuzzer {
       this.violation('aio', `sys_${call.name} returned ${result}, expected ${expected} (${call.why ?? ''})`, call);
     }
     if (call.deadBuffer) for (const pa of call.deadBuffer) this.deadBuffers.push({ pa, until: this.calls + 400 });
+    if ((call.name === 'aio_status' || call.name === 'aio_return') && typeof result === 'number' && this.fuzz) {
+      this.ledger.checkResult(call.name, this.fuzz.pid, Number(BigInt.asIntN(32, BigInt(call.regs[0]))), result);
+    }
+    if (this.fuzz && this.isLive(this.fuzz) && this.fuzz.state !== 'zombie' && result !== 'died') this.checkSignals(this.fuzz, call);
     const bucket = result === 'died' ? 'died' : result < 0 ? String(result) : result === 0 ? '0' : '>0';
     this.outcomes.add(`${call.name}(${call.pointers.map((q) => q.cls).join(',')}) -> ${bucket}`);
     if (typeof result === 'number' && result >= 0) {
@@ -545,6 +668,7 @@ export class SyscallFuzzer {
   /** Every process asleep for good: kill the fuzzing process (and its children) so the supervisor goes on. */
   private rescue(): void {
     if (aioStatistics(this.k).inFlight > 0) return; // the next clock tick completes them and wakes their waiters
+    if (this.k.disk && this.k.disk.outstanding > 0) return; // the timed disk is busy: its interrupt wakes the sleepers
     for (const q of this.k.procs.live()) {
       if (q === this.supervisor || q.state !== 'sleeping' || q.chan === this.k.ticksChannel) continue;
       this.kill(q);
@@ -627,11 +751,11 @@ export function fuzz(options: FuzzOptions): Promise<FuzzReport> {
  * Shrink a violation's reproducer: drop chunks of calls while a replay still shows
  * a violation of the same kind. At most `maxReplays` replays.
  */
-export async function minimize(v: Violation, maxReplays = 60): Promise<{ calls: FuzzCall[]; reproduced: boolean }> {
+export async function minimize(v: Violation, maxReplays = 60, disk: FuzzOptions['disk'] = 'instant'): Promise<{ calls: FuzzCall[]; reproduced: boolean }> {
   let replays = 0;
   const fails = async (calls: FuzzCall[]): Promise<boolean> => {
     replays++;
-    const r = await fuzz({ seed: v.seed, script: calls, maxViolations: 1 });
+    const r = await fuzz({ seed: v.seed, script: calls, maxViolations: 1, disk });
     return r.violations.some((x) => x.kind === v.kind);
   };
   let calls = v.reproducer;

@@ -147,10 +147,10 @@ function buildFrame(k: Kernel, p: Proc, s: SignalState, sig: number, info: { cod
   s.suspendMask = null;
   if ((action.flags & SA_RESETHAND) !== 0) s.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
 
+  k.emit(p, 'kernel', 'signal-deliver',
+    `deliver ${signalName(sig)} (${sig}) ~ interrupt vector ${sig}: handler ${hex(action.handler)} ~ IDT entry ${sig}`,
+    { sig, handler: hex(action.handler), code: info.code, value: info.pid });
   if (k.trace) {
-    k.emit(p, 'kernel', 'signal-deliver',
-      `deliver ${signalName(sig)} (${sig}) ~ interrupt vector ${sig}: handler ${hex(action.handler)} ~ IDT entry ${sig}`,
-      { sig, handler: hex(action.handler) });
     k.emit(p, 'kernel', 'signal-frame',
       `signal frame at ${hex(frame)} on the ${useAlt ? 'alternate signal stack ~ interrupt stack (IST)' : 'user stack ~ kernel stack (TSS.rsp0)'}: ` +
       `saved rip ${hex(Number(v.getBigUint64(uc + UC_MCONTEXT + 17 * 8, true)))} rsp ${hex(rsp)}, old mask ${hex(oldMask)}; ` +

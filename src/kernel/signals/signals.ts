@@ -182,7 +182,7 @@ function wake(p: Proc): void {
  */
 export function postSignal(k: Kernel, target: Proc, sig: number, info: SigInfo = { code: 0, addr: 0, pid: 0 }): void {
   if (target.state === 'zombie' || target.state === 'embryo') return;
-  k.emit(target, 'kernel', 'signal-raise', `raise ${signalName(sig)} (${sig}) in pid ${target.pid}: pending, like an interrupt request line`, { sig });
+  k.emit(target, 'kernel', 'signal-raise', `raise ${signalName(sig)} (${sig}) in pid ${target.pid}: pending, like an interrupt request line`, { sig, code: info.code, value: info.pid });
   if (sig === SIGKILL) {
     // The old kill(): cannot be caught or blocked, the process dies on its way out of the kernel.
     target.killed = true;

@@ -58,7 +58,7 @@ export const AIO_ALLDONE = 2;
 /** Requests a process may hold (in flight, or complete and not yet returned). */
 export const AIO_MAX = 16;
 
-type Phase = 'fetch' | 'copyin' | 'write' | 'durable' | 'done';
+export type Phase = 'fetch' | 'copyin' | 'write' | 'durable' | 'done';
 
 interface Request {
   id: number;
@@ -140,7 +140,7 @@ function enqueue(write: boolean): SyscallFunction {
     };
     t.requests.set(r.id, r);
     startDisk(k, r);
-    k.emit(p, 'kernel', 'aio-enqueue', `${name}: request ${r.id} enqueued (${n} bytes at offset ${offset}); completion raises ${sig ? signalName(sig) : 'no signal'}`);
+    k.emit(p, 'kernel', 'aio-enqueue', `${name}: request ${r.id} enqueued (${n} bytes at offset ${offset}); completion raises ${sig ? signalName(sig) : 'no signal'}`, { id: r.id, sig });
     return r.id;
   };
 }
@@ -158,7 +158,7 @@ function startDisk(k: Kernel, r: Request): void {
 function aioInterrupt(k: Kernel, t: AioTable): void {
   for (const r of [...t.requests.values()]) {
     if (!ownerHolds(k, r)) {
-      if (r.result === null) k.emit(r.owner, 'kernel', 'aio-drop', `aio: request ${r.id} dropped: pid ${r.owner.pid}'s address space is gone (no copy, no signal)`);
+      if (r.result === null) k.emit(r.owner, 'kernel', 'aio-drop', `aio: request ${r.id} dropped: pid ${r.owner.pid}'s address space is gone (no copy, no signal)`, { id: r.id, complete: r.result === null ? 0 : 1 });
       release(k, r);
       t.requests.delete(r.id);
       continue;
@@ -307,6 +307,15 @@ function sysAioCancel(k: Kernel, p: Proc): number {
 export function aioFileReferences(k: Kernel): OpenFile[] {
   const t = tables.get(k);
   return t ? [...t.requests.values()].flatMap((r) => (r.file ? [r.file] : [])) : [];
+}
+
+/**
+ * How far request `id` has gone (the fuzzer's scenarios ask before they unmap its
+ * buffer): 'fetch' (waiting for the disk), 'copyin', 'write', 'durable' (a write's
+ * bytes are copied in), 'done'; undefined for no such request.
+ */
+export function aioRequestPhase(k: Kernel, id: number): Phase | undefined {
+  return tables.get(k)?.requests.get(id)?.phase;
 }
 
 /** Requests in the table (in flight or not yet returned), and completions that copied bytes out. */

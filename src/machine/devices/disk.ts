@@ -130,6 +130,12 @@ export class Disk implements PortDevice {
   /** Statistics: commands completed, and machine time the disk spent busy. */
   completed = 0;
   busyTime = 0;
+  /**
+   * An instant disk (`xk boot --disk instant`): a queued command takes no machine
+   * time. It still completes through the queue, at the next instruction boundary,
+   * and still interrupts.
+   */
+  instant = false;
 
   /**
    * `image`: the disk contents (a byte array whose length is a multiple of 512,
@@ -255,7 +261,7 @@ export class Disk implements PortDevice {
       if (Math.abs(this.queue[i].sector - this.head) < Math.abs(this.queue[best].sector - this.head)) best = i;
     }
     const c = this.queue.splice(best, 1)[0];
-    const time = COMMAND_OVERHEAD + seekTime(Math.abs(c.sector - this.head)) + c.count * TRANSFER_PER_SECTOR;
+    const time = this.instant ? 0 : COMMAND_OVERHEAD + seekTime(Math.abs(c.sector - this.head)) + c.count * TRANSFER_PER_SECTOR;
     this.serving = c;
     this.deadline = now + time;
     this.busyTime += time;

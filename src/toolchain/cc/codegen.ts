@@ -6,9 +6,11 @@
 
 import type { FunctionDef, StaticInit, TranslationUnit, Variable } from './ast.js';
 import { FunctionGen, type UnitContext } from './codegenFunction.js';
+import { optimizeFunction } from './optimize.js';
+import { FunctionGenO1 } from './codegenO1.js';
 
 export interface CodegenOptions {
-  /** 0: every local in memory; 1: scalar locals whose address is never taken live in callee-saved registers. */
+  /** 0: every local in memory; 1: constant folding (optimize.ts), and scalar locals whose address is never taken live in callee-saved registers. */
   optimize: number;
   fileName?: string;
 }
@@ -27,7 +29,9 @@ export function generate(unit: TranslationUnit, options: CodegenOptions): string
   };
   unit.functions.forEach((f, i) => {
     topAsm(i);
-    if (functions.includes(f)) out.push(new FunctionGen(f, ctx).generate());
+    if (!functions.includes(f)) return;
+    if (options.optimize >= 1) optimizeFunction(f);
+    out.push((options.optimize >= 1 ? new FunctionGenO1(f, ctx) : new FunctionGen(f, ctx)).generate());
   });
   topAsm(Number.MAX_SAFE_INTEGER);
   for (const v of unit.globals) out.push(...globalData(v));

@@ -45,27 +45,27 @@ const GP_SAVE = 48;
 const FP_OFFSET_NONE = 304;
 
 export class FunctionGen implements AsmHost {
-  private readonly lines: string[] = [];
+  protected readonly lines: string[] = [];
   /** 8-byte slots pushed since the frame was made (for call alignment). */
-  private depth = 0;
-  private frameSize = 0;
-  private returnLabel = '';
-  private returnPointerOffset = 0;
-  private vaAreaOffset = 0;
-  private namedRegisters = 0;
-  private namedStackBytes = 0;
-  private savedOffset = 0;
+  protected depth = 0;
+  protected frameSize = 0;
+  protected returnLabel = '';
+  protected returnPointerOffset = 0;
+  protected vaAreaOffset = 0;
+  protected namedRegisters = 0;
+  protected namedStackBytes = 0;
+  protected savedOffset = 0;
   savedRegisters = false;
   /** -O1: the callee-saved registers given to locals, saved at these frame offsets. */
   private allocated: { register: string; offset: number }[] = [];
 
-  constructor(private readonly fn: FunctionDef, private readonly ctx: UnitContext) {}
+  constructor(protected readonly fn: FunctionDef, protected readonly ctx: UnitContext) {}
 
   emit(line: string): void {
     this.lines.push(line);
   }
 
-  private ins(text: string): void {
+  protected ins(text: string): void {
     this.lines.push('\t' + text);
   }
 
@@ -78,7 +78,7 @@ export class FunctionGen implements AsmHost {
     this.depth++;
   }
 
-  private pop(r: string): void {
+  protected pop(r: string): void {
     this.ins(`popq %${r}`);
     this.depth--;
   }
@@ -215,7 +215,7 @@ export class FunctionGen implements AsmHost {
 
   // ---- statements ----
 
-  private statement(n: Node): void {
+  protected statement(n: Node): void {
     switch (n.kind) {
       case 'block':
         for (const s of n.stmts!) this.statement(s);
@@ -257,9 +257,14 @@ export class FunctionGen implements AsmHost {
         this.emit(`${top}:`);
         this.statement(n.body!);
         this.emit(`${n.continueLabel}:`);
-        this.genValue(n.cond!);
-        this.compareZero(n.cond!.type!);
-        this.ins(`jne ${top}`);
+        if (n.cond!.kind === 'num') {
+          // do ... while (0) (a macro's statement) tests nothing
+          if (n.cond!.value !== 0n) this.ins(`jmp ${top}`);
+        } else {
+          this.genValue(n.cond!);
+          this.compareZero(n.cond!.type!);
+          this.ins(`jne ${top}`);
+        }
         this.emit(`${n.breakLabel}:`);
         return;
       }
@@ -292,7 +297,7 @@ export class FunctionGen implements AsmHost {
     }
   }
 
-  private returnValue(e: Node): void {
+  protected returnValue(e: Node): void {
     this.genValue(e);
     const t = e.type!;
     if (!isRecord(t)) return;
@@ -309,7 +314,7 @@ export class FunctionGen implements AsmHost {
     if (n === 2) this.loadPart('rdx', 'rsi', 8, t.size - 8);
   }
 
-  private switchStatement(n: Node): void {
+  protected switchStatement(n: Node): void {
     this.genValue(n.cond!);
     this.extend(n.cond!.type!);
     for (const c of n.cases!) {
@@ -330,7 +335,7 @@ export class FunctionGen implements AsmHost {
     this.emit(`${n.breakLabel}:`);
   }
 
-  private compareImmediate(v: bigint): void {
+  protected compareImmediate(v: bigint): void {
     const s = BigInt.asIntN(64, v);
     if (s >= -(1n << 31n) && s < 1n << 31n) this.ins(`cmpq $${s}, %rax`);
     else {
@@ -340,12 +345,12 @@ export class FunctionGen implements AsmHost {
   }
 
   /** %rax (of type t) compared with 0. */
-  private compareZero(t: Type): void {
+  protected compareZero(t: Type): void {
     const size = isRecord(t) || t.kind === 'array' || t.kind === 'func' ? 8 : t.size;
     this.ins(`test${suffix(size)} ${reg('rax', size)}, ${reg('rax', size)}`);
   }
 
-  private branchIfZero(cond: Node, label: string): void {
+  protected branchIfZero(cond: Node, label: string): void {
     this.genValue(cond);
     this.compareZero(cond.type!);
     this.ins(`je ${label}`);
@@ -353,14 +358,14 @@ export class FunctionGen implements AsmHost {
 
   // ---- values ----
 
-  private immediate(r: string, v: bigint): void {
+  protected immediate(r: string, v: bigint): void {
     const s = BigInt.asIntN(64, v);
     if (s >= -(1n << 31n) && s < 1n << 31n) this.ins(`movq $${s}, %${r}`);
     else this.ins(`movabsq $${s}, %${r}`);
   }
 
   /** Sign- or zero-extends %rax from type t to 64 bits. */
-  private extend(t: Type): void {
+  protected extend(t: Type): void {
     if (t.size >= 8 || isRecord(t) || t.kind === 'array' || t.kind === 'func' || t.kind === 'void') return;
     const u = t.unsigned;
     if (t.size === 1) this.ins(u ? 'movzbl %al, %eax' : 'movsbq %al, %rax');
@@ -381,7 +386,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Stores %rax (type t) at the address in %rdi; a record is copied from the address in %rax. */
-  private store(t: Type): void {
+  protected store(t: Type): void {
     if (isRecord(t) || t.kind === 'array') {
       this.ins('movq %rax, %rsi');
       this.ins('pushq %rdi');
@@ -393,7 +398,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Copies `size` bytes from (%rsi) to (%rdi); clobbers %rcx, %rsi, %rdi. */
-  private copyBytes(size: number): void {
+  protected copyBytes(size: number): void {
     if (size > 64) {
       this.ins(`movq $${size}, %rcx`);
       this.ins('rep movsb');
@@ -410,7 +415,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Loads exactly n (1..8) bytes at off(%base) into %dst, zero-extended; clobbers %r11. */
-  private loadPart(dst: string, base: string, off: number, n: number): void {
+  protected loadPart(dst: string, base: string, off: number, n: number): void {
     if (n === 8) return this.ins(`movq ${off}(%${base}), %${dst}`);
     if (n === 4) return this.ins(`movl ${off}(%${base}), ${reg(dst, 4)}`);
     if (n === 2) return this.ins(`movzwl ${off}(%${base}), ${reg(dst, 4)}`);
@@ -424,7 +429,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Stores exactly n (1..8) bytes of %src at off(%base); clobbers %src for odd sizes. */
-  private storePart(src: string, base: string, off: number, n: number): void {
+  protected storePart(src: string, base: string, off: number, n: number): void {
     if (n === 8 || n === 4 || n === 2 || n === 1) return this.ins(`mov${suffix(n)} ${reg(src, n)}, ${off}(%${base})`);
     for (let k = 0; k < n; k++) {
       this.ins(`movb ${reg(src, 1)}, ${off + k}(%${base})`);
@@ -474,7 +479,7 @@ export class FunctionGen implements AsmHost {
     fail(n.location, 'lvalue required');
   }
 
-  private stringLabel(bytes: Uint8Array): string {
+  protected stringLabel(bytes: Uint8Array): string {
     this.ctx.strings.push(bytes);
     return `.LxS${this.ctx.strings.length - 1}`;
   }
@@ -631,7 +636,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Converts %rax from type `from` to type `to`. */
-  private cast(from: Type, to: Type): void {
+  protected cast(from: Type, to: Type): void {
     if (to.kind === 'void') return;
     if (to.kind === 'bool') {
       this.compareZero(from);
@@ -642,7 +647,7 @@ export class FunctionGen implements AsmHost {
     if (to.size > from.size && (isInteger(from) || from.kind === 'ptr')) this.extend(from);
   }
 
-  private assign(n: Node): void {
+  protected assign(n: Node): void {
     const lhs = n.lhs!;
     const t = lhs.type!;
     if (lhs.kind === 'member' && lhs.bitWidth !== undefined) {
@@ -678,7 +683,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** A local kept in a register -> %rax, extended from its type as load() does. */
-  private loadRegister(v: Variable): void {
+  protected loadRegister(v: Variable): void {
     const t = v.type, r = v.register!, u = t.unsigned;
     switch (t.size) {
       case 1: this.ins(`${u ? 'movzbl' : 'movsbq'} ${reg(r, 1)}, ${u ? '%eax' : '%rax'}`); return;
@@ -689,7 +694,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** A variable as a memory operand (off(%rbp) or sym(%rip)), or null for any other lvalue. */
-  private variableOperand(n: Node): string | null {
+  protected variableOperand(n: Node): string | null {
     if (n.kind !== 'var') return null;
     const v = n.variable!;
     if (v.isLocal && v.register) return reg(v.register, n.type!.size);
@@ -697,7 +702,7 @@ export class FunctionGen implements AsmHost {
     return `${v.symbol}(%rip)`;
   }
 
-  private bitSpan(n: Node): number {
+  protected bitSpan(n: Node): number {
     const span = Math.ceil((n.bitOffset! + n.bitWidth!) / 8);
     const size = [1, 2, 4, 8].find((s) => s >= span);
     if (size === undefined) fail(n.location, 'xk cc does not support a bit-field spanning more than 8 bytes');
@@ -705,7 +710,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** The bit-field of `n` in the storage at (%rdi) -> %rax, extended by its type's signedness. */
-  private loadBitField(n: Node): void {
+  protected loadBitField(n: Node): void {
     const size = this.bitSpan(n);
     this.loadPart('rax', 'rdi', 0, size);
     const left = 64 - n.bitOffset! - n.bitWidth!;
@@ -715,7 +720,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Stores %rax into the bit-field of `n` at (%rdi); the result is the field's new value. */
-  private storeBitField(n: Node): void {
+  protected storeBitField(n: Node): void {
     const size = this.bitSpan(n);
     const mask = ((1n << BigInt(n.bitWidth!)) - 1n) << BigInt(n.bitOffset!);
     this.loadPart('rdx', 'rdi', 0, size);
@@ -729,7 +734,7 @@ export class FunctionGen implements AsmHost {
     this.loadBitField(n);
   }
 
-  private binary(n: Node): void {
+  protected binary(n: Node): void {
     this.genValue(n.rhs!);
     this.push();
     this.genValue(n.lhs!);
@@ -772,7 +777,7 @@ export class FunctionGen implements AsmHost {
 
   // ---- calls ----
 
-  private call(n: Node): void {
+  protected call(n: Node): void {
     const ft = n.funcType!;
     const ret = n.type!;
     const args = n.args!;
@@ -797,19 +802,24 @@ export class FunctionGen implements AsmHost {
       this.ins('subq $8, %rsp');
       this.depth++;
     }
+    // leaves (constants, variables) go straight into their registers after the pops below
+    const leaf = args.map((a, i) => inRegs[i] && this.isLeafArgument(a));
     for (let i = args.length - 1; i >= 0; i--) if (!inRegs[i]) this.pushArgument(args[i], true);
-    for (let i = args.length - 1; i >= 0; i--) if (inRegs[i]) this.pushArgument(args[i], false);
+    for (let i = args.length - 1; i >= 0; i--) if (inRegs[i] && !leaf[i]) this.pushArgument(args[i], false);
     const direct = this.directCallee(n.callee!);
     if (!direct) {
       this.genValue(n.callee!);
       this.ins('movq %rax, %r10');
     }
     let r = memoryReturn ? 1 : 0;
+    const leaves: [Node, string][] = [];
     args.forEach((a, i) => {
       if (!inRegs[i]) return;
+      if (leaf[i]) return void leaves.push([a, ARG_REGISTERS[r++]]);
       const c = isRecord(a.type!) ? registerCount(a.type!) : 1;
       for (let k = 0; k < c; k++) this.pop(ARG_REGISTERS[r++]);
     });
+    for (const [a, register] of leaves) this.loadLeafArgument(a, register);
     if (memoryReturn) this.ins(`leaq ${n.temp!.offset}(%rbp), %rdi`);
     if (ft.variadic || ft.oldStyle) this.ins('movl $0, %eax');
     this.ins(direct ? `call ${direct}` : 'call *%r10');
@@ -826,8 +836,17 @@ export class FunctionGen implements AsmHost {
     }
   }
 
+  /** -O1 (codegenO1.ts): an argument loaded straight into its register, with no code that could clobber another. */
+  protected isLeafArgument(_a: Node): boolean {
+    return false;
+  }
+
+  protected loadLeafArgument(a: Node, _register: string): void {
+    fail(a.location, 'internal: no leaf arguments at -O0');
+  }
+
   /** The symbol of a call to a named function, or null for a call through a pointer. */
-  private directCallee(f: Node): string | null {
+  protected directCallee(f: Node): string | null {
     let e = f;
     while (e.kind === 'cast' || e.kind === 'addr') e = e.lhs!;
     if (e.kind === 'var' && e.variable!.type.kind === 'func' && !e.variable!.isLocal) return e.variable!.symbol;
@@ -835,7 +854,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** Evaluates an argument onto the stack: a scalar as one slot, a struct as its eightbytes (or its bytes, on the stack). */
-  private pushArgument(a: Node, onStack: boolean): void {
+  protected pushArgument(a: Node, onStack: boolean): void {
     const t = a.type!;
     this.genValue(a);
     if (!isRecord(t)) {
@@ -861,7 +880,7 @@ export class FunctionGen implements AsmHost {
   }
 
   /** va_arg: the address of the next argument of type n.type, from the registers saved by va_start or the stack. */
-  private vaArg(n: Node): void {
+  protected vaArg(n: Node): void {
     const t = n.type!;
     this.genValue(n.lhs!);
     const c = registerCount(t);
