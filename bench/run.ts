@@ -11,11 +11,13 @@
 //  6. xk cc: compile speed, and xk cc vs gcc code on xk (cc.ts).
 //  7. The disk (disk.ts): utilisation on the instant vs the timed disk, the timed
 //     model's wall-clock cost, and aioread's instructions run while reads are in flight.
+//  8. The VM path trace (vmTrace.ts): xk vm traced vs untraced; a VM's state, whole-host vs portable.
 // All numbers are measured side by side in this one run; no test asserts a time.
 // Each emulator measurement is the best of RUNS runs: on a shared machine the
 // fastest run is the one least disturbed by other processes.
 
 import { vmmBench } from './vmm.js';
+import { vmTraceBench } from './vmTrace.js';
 import { forkBench } from './fork.js';
 import { ccBench } from './cc.js';
 import { diskBench } from './disk.js';
@@ -163,5 +165,6 @@ program();
 await kernelSyscalls();
 await forkBench();
 vmmBench();
+vmTraceBench();
 await ccBench();
 await diskBench();

@@ -35,7 +35,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
     name: 'run', operands: '[PROGRAM [ARGS...]]', summary: 'run a program on the xk kernel (no PROGRAM: boot to the shell)',
     options: [...RUN_OPTIONS, { flag: '--check-fetch', help: 'report a system call that reads the same user address twice' },
       { flag: '--gdb', value: 'PORT', help: "start stopped at the first instruction and wait for gdb's `target remote` (TCP port on 127.0.0.1, 0 = any; a socket path; or -)" },
-      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' }],
+      { flag: '--cc', value: 'COMPILER', help: 'compiler for a .c PROGRAM: xk (xk cc, the default) or gcc' },
+      { flag: '--vm-save-at', value: 'N:STATE', help: "save the first VM the kernel boots (vm IMAGE) after N guest instructions to host file STATE, portable (xk vm --resume STATE continues it), and end it" }],
   },
   {
     name: 'trace', operands: 'PROGRAM [ARGS...]', summary: "run it and show each system call's path",
@@ -107,6 +108,10 @@ export const COMMAND_SPECS: CommandSpec[] = [
       { flag: '--gdb', value: 'PORT', help: "start stopped at the guest's entry point and wait for gdb (the guest seen as a real machine)" },
       { flag: '--save-at', value: 'N STATE', help: "stop the guest after N of its instructions and write its entire state to the file STATE" },
       { flag: '--resume', value: 'STATE', help: 'continue the VM saved in STATE (instead of IMAGE; --max-instructions counts from the start)' },
+      { flag: '--portable', help: "with --save-at: write only the host-independent state, which the xk kernel's vm program also resumes (`vm STATE` in xk's shell)" },
+      { flag: '--trace', help: "show each guest system call's path through the host and the monitor (the lecture's VM slide), then the exits by reason" },
+      { flag: '--trace-json', value: 'FILE', help: 'also write that trace for chrome://tracing / Perfetto' },
+      { flag: '--all', help: 'with --trace: also every exit outside a guest system call (booting, the guest\'s interrupts)' },
     ],
   },
   {

@@ -8,7 +8,7 @@ import { defaultUserPrograms, programImage, programName } from './programImage.j
 import { startSession, type Session, type SessionOptions } from '../kernel/boot/session.js';
 import { enableFetchCheck, fetchCheckSummary, FetchChecker } from '../kernel/mem/fetchChecker.js';
 import { fetchRecorder } from '../kernel/mem/copyin.js';
-import { kernelMonitor } from '../vmm/kernelProcess.js';
+import { kernelMonitorWithStates } from '../vmm/vmStateCodec.js';
 import { MachineTarget } from '../gdb/machineTarget.js';
 import { kernelMonitor as gdbMonitor } from '../gdb/monitorCommands.js';
 import { kernelView } from '../gdb/kernelView.js';
@@ -131,7 +131,7 @@ export async function startCliSession(command: string, options: CommonOptions, e
       // The user programs built by xk's toolchain; --fs DIR may replace any of them.
       programs: defaultUserPrograms(command),
       output: (bytes) => process.stdout.write(bytes),
-      monitor: kernelMonitor, // vmrun boots guests under src/vmm's monitor
+      monitor: kernelMonitorWithStates(), // vmrun boots guests (and resumes saved VMs) under src/vmm's monitor
       ...extra,
     });
   } catch (e) {
@@ -158,7 +158,24 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   if ('help' in parsed) { process.stdout.write(parsed.help); return 0; }
   if (parsed.extras.has('--gdb')) return runUnderGdb(parsed.options, parsed.extras.get('--gdb')!);
-  const session = await startCliSession('xk run', parsed.options);
+  let monitor: SessionOptions['monitor'] | undefined;
+  const vmSave = parsed.extras.get('--vm-save-at');
+  if (vmSave !== undefined) {
+    // --vm-save-at N:STATE: the first VM is saved (src/vmm/vmState.ts, portable) and ends; later ones run as usual.
+    const m = /^(\d+):(.+)$/.exec(vmSave);
+    if (!m || Number(m[1]) < 1) {
+      process.stderr.write(`xk run: --vm-save-at needs N:STATE (N guest instructions, a host file), not '${vmSave}'\n`);
+      return 2;
+    }
+    const file = m[2];
+    let armed = true;
+    monitor = kernelMonitorWithStates(() => {
+      const saveAt = armed ? { instructions: Number(m[1]), write: (state: Uint8Array) => fs.writeFileSync(file, state) } : undefined;
+      armed = false;
+      return { saveAt };
+    });
+  }
+  const session = await startCliSession('xk run', parsed.options, monitor ? { monitor } : {});
   if (typeof session === 'string') {
     process.stderr.write(session + '\n');
     return 1;

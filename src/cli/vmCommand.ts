@@ -1,5 +1,6 @@
 // `xk vm IMAGE [--strict] [--no-patch] [--memory MiB] [--max-instructions N] [--stats] [--save-at N STATE]`,
-// `xk vm --resume STATE [--max-instructions N] [--stats] [--save-at N STATE2]`:
+// `xk vm --resume STATE [--max-instructions N] [--stats] [--save-at N STATE2 [--portable]]`,
+// either with `--trace [--all] [--trace-json FILE]` (the VM path, src/vmm/vmTrace.ts):
 // boot a guest kernel image as a virtual machine under the trap-and-emulate
 // monitor (src/vmm). The guest's serial output goes to stdout; the exit status
 // is the status the guest wrote to its shutdown port.
@@ -12,7 +13,12 @@ import { VmTarget } from '../gdb/vmTarget.js';
 import { parseGdbEndpoint, serveGdb } from '../gdb/server.js';
 import { prepareVm, type RunVmOptions } from '../vmm/vmRunner.js';
 import type { VmHost, VmResult } from '../vmm/host.js';
-import { loadVmState, saveVmState, VmStateError } from '../vmm/vmState.js';
+import { loadVmState, savePortableState, saveVmState, VmStateError } from '../vmm/vmState.js';
+import { exitSummaryText, VmPathTracer } from '../vmm/vmTrace.js';
+import { virtualClock } from '../vmm/monitor.js';
+import type { TraceEvent } from '../kernel/traceEvents.js';
+import { renderText } from '../trace/textRenderer.js';
+import { renderChromeTrace } from '../trace/chromeTrace.js';
 
 const USAGE = commandUsage('vm');
 
@@ -22,11 +28,21 @@ export async function vmCommand(args: string[]): Promise<number> {
   let gdb: string | undefined;
   let saveAt: { n: number; file: string } | undefined;
   let resume: string | undefined;
+  let trace = false, traceAll = false, portable = false;
+  let traceJson: string | undefined;
   const options: RunVmOptions = {};
   const option = (flag: string, value: () => string | undefined): boolean => {
     if (flag === '--strict') options.strict = true;
     else if (flag === '--no-patch') options.patch = false;
     else if (flag === '--stats') stats = true;
+    else if (flag === '--trace') trace = true;
+    else if (flag === '--portable') portable = true;
+    else if (flag === '--all') traceAll = true;
+    else if (flag === '--trace-json') {
+      traceJson = value();
+      if (traceJson === undefined) throw new UsageError('--trace-json needs a file');
+      trace = true;
+    }
     else if (flag === '--gdb') gdb = value() ?? '';
     else if (flag === '--memory') options.memoryMiB = parseCount(flag, value(), 4, 16);
     else if (flag === '--max-instructions') options.maxInstructions = parseCount(flag, value(), 1);
@@ -79,23 +95,44 @@ export async function vmCommand(args: string[]): Promise<number> {
     throw e;
   }
   const limit = options.maxInstructions ?? 50_000_000;
+  const events: TraceEvent[] = [];
+  const tracer = trace
+    ? new VmPathTracer((e) => { events.push(e); }, { host: 'vmhost', count: virtualClock, guestClock: virtualClock, pid: () => 1 })
+    : undefined;
+  if (tracer) host.vm.onEvent = tracer.listener;
+  /** --trace: the VM path so far, then the exits by reason (false: the JSON file could not be written). */
+  const printTrace = (result: VmResult): boolean => {
+    if (!tracer) return true;
+    if (result.reason !== 'limit') tracer.stopped(host.vm, `${result.reason}: ${result.message}`);
+    const named = (): string => 'vm';
+    process.stdout.write(renderText(events, { all: traceAll, processName: named }) + '\n' + exitSummaryText(tracer.summaries()));
+    if (traceJson === undefined) return true;
+    try {
+      fs.writeFileSync(traceJson, renderChromeTrace(events, named));
+      return true;
+    } catch (e) {
+      process.stderr.write(`xk vm: cannot write ${traceJson}: ${(e as Error).message}\n`);
+      return false;
+    }
+  };
   let result: VmResult;
   if (saveAt !== undefined && saveAt.n > host.guestClock()) {
     result = host.run(Math.min(limit, saveAt.n) - host.guestClock());
     if (result.reason === 'limit' && saveAt.n <= limit) {
       try {
-        fs.writeFileSync(saveAt.file, saveVmState(host));
+        fs.writeFileSync(saveAt.file, portable ? savePortableState(host.portableParts(), host.machine.strictVirtualization) : saveVmState(host));
       } catch (e) {
         process.stderr.write(`xk vm: cannot write '${saveAt.file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
         return 2;
       }
       process.stderr.write(`xk vm: saved the VM after ${host.guestClock()} guest instructions to ${saveAt.file}\n`);
-      return 0;
+      return printTrace(result) ? 0 : 1;
     }
   } else {
     if (saveAt !== undefined) process.stderr.write(`xk vm: the VM is already past instruction ${saveAt.n}; not saving\n`);
     result = host.run(Math.max(1, limit - host.guestClock()));
   }
+  if (!printTrace(result)) return 1;
   if (stats) {
     process.stderr.write(`xk vm: ${result.guestInstructions} guest instructions, ${result.exits} exits\n`);
     for (const [kind, n] of [...result.exitKinds].sort((a, b) => b[1] - a[1])) process.stderr.write(`  ${kind.padEnd(20)} ${n}\n`);

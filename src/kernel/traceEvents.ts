@@ -6,8 +6,11 @@
 //   cpu       what the processor does by itself: the IDT gate, the stack switch, iretq
 //   entry     the kernel's assembly: vectorN, alltraps, trapret
 //   kernel    the TypeScript kernel: trap(), syscall(), sys_open(), the operation
+// and, for a virtual machine's path (src/vmm/vmTrace.ts):
+//   guest     the guest's application and the guest's kernel (virtual CPL 3 and 0)
+//   vmm       the host's trap handler and the monitor: what it emulates and delivers
 
-export type TraceLayer = 'user' | 'cpu' | 'entry' | 'kernel';
+export type TraceLayer = 'user' | 'cpu' | 'entry' | 'kernel' | 'guest' | 'vmm';
 
 export interface TraceEvent {
   /** Instructions retired when the step happened. */

@@ -6,7 +6,7 @@
 import type { TraceEvent, TraceLayer } from '../kernel/traceEvents.js';
 import { episodes, isEpisode } from './episodes.js';
 
-const LAYERS: TraceLayer[] = ['user', 'cpu', 'entry', 'kernel'];
+const LAYERS: TraceLayer[] = ['user', 'cpu', 'entry', 'kernel', 'guest', 'vmm'];
 
 interface ChromeEvent {
   name: string;
@@ -20,7 +20,8 @@ interface ChromeEvent {
   args?: Record<string, unknown>;
 }
 
-export function renderChromeTrace(events: TraceEvent[]): string {
+/** `processName`: the name of a pid's track (default 'pid N', 'idle' for 0). */
+export function renderChromeTrace(events: TraceEvent[], processName?: (pid: number) => string): string {
   const out: ChromeEvent[] = [];
   const pids = new Set<number>();
   for (const item of episodes(events)) {
@@ -37,7 +38,7 @@ export function renderChromeTrace(events: TraceEvent[]): string {
     }
   }
   for (const pid of pids) {
-    out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: pid === 0 ? 'idle' : `pid ${pid}` } });
+    out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: processName?.(pid) ?? (pid === 0 ? 'idle' : `pid ${pid}`) } });
     out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: 'system calls' } });
     LAYERS.forEach((layer, i) => out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: i + 1, args: { name: layer } }));
   }

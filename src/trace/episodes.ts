@@ -31,7 +31,7 @@ export function episodes(events: TraceEvent[]): Array<Episode | TraceEvent> {
     }
     if (current) {
       current.push(e);
-      if (e.step === 'user') close();
+      if (e.step === 'user' || e.step === 'vm-stop') close(); // vm-stop: a VM ended inside its path (src/vmm/vmTrace.ts)
     } else {
       out.push(e);
     }

@@ -7,6 +7,8 @@ import { episodes, isEpisode } from './episodes.js';
 export interface TextOptions {
   /** Also show interrupts (timer, serial) and scheduler events. */
   all?: boolean;
+  /** How an episode's header names its process (default 'pid N'). */
+  processName?: (pid: number) => string;
 }
 
 /**
@@ -27,7 +29,7 @@ export function renderText(events: TraceEvent[], options: TextOptions = {}): str
   for (const item of episodes(events)) {
     if (isEpisode(item)) {
       if (!item.isSyscall && !options.all) continue;
-      lines.push('', `pid ${item.pid}: ${item.title}   [instructions ${item.start}..${item.end}, ${item.end - item.start} on this path]`);
+      lines.push('', `${options.processName?.(item.pid) ?? `pid ${item.pid}`}: ${item.title}   [instructions ${item.start}..${item.end}, ${item.end - item.start} on this path]`);
       for (const e of item.events) lines.push(line(e, options.all));
     } else if (options.all || item.step === 'exit' || item.step === 'op') {
       lines.push(line(item, options.all));

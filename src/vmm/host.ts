@@ -34,6 +34,7 @@ import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from 
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
 import { guestCpuFor } from './guestCpu.js';
+import type { PortableVm } from './vmState.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
@@ -170,6 +171,26 @@ export class VmHost {
     this.vm.cpu.cpu.debugChanged();
   }
 
+  /** The VM's host-independent parts (vmState.ts PortableVm), live: saving reads them, resuming fills them in. */
+  portableParts(): PortableVm {
+    const clock = virtualClock(this.vm);
+    return {
+      clock, vcpu: this.vcpu, devices: this.vm.devices, regs: this.frameFromCpu(),
+      memory: this.machine.memory.bytes.subarray(0, this.guestBytes), patches: this.vm.patches,
+      boundaryChecked: this.lastBoundary === clock,
+    };
+  }
+
+  /** After a portable state was grafted onto portableParts(): run on from it (shadow tables rebuilt on demand). */
+  restorePortable(p: PortableVm): void {
+    this.vcpu.extraTicks = p.clock - this.machine.cpu.instructionCount;
+    this.lastBoundary = p.boundaryChecked ? p.clock : -1;
+    this.vm.shadow.flush();
+    this.translationDirty = true;
+    this.machine.cpu.invalidateDecodeCache();
+    this.frameToCpu(p.regs);
+  }
+
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
   private relocate(): boolean {
     const slot = this.vm.shadow.freeGuestSlot(this.vcpu);
@@ -271,6 +292,8 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
+    const watch = this.vm.onEvent;
+    watch?.({ kind: 'exit', trapno: v, err: Number(tf.err), rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax, rdx: tf.rdx }, this.vm);
     let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
@@ -283,6 +306,7 @@ export class VmHost {
     }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
+    else watch?.({ kind: 'resume', rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax }, this.vm);
     // Back to the run loop: the virtual clock moved, the timer budget must be recomputed.
     this.machine.stop('stopped', 'vm exit');
   }

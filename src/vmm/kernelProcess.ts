@@ -14,6 +14,7 @@
 // selectors, and the segments the guest really runs on.
 
 import { prepareGuestImage } from './guestImage.js';
+import type { PortableVm } from './vmState.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
@@ -63,6 +64,25 @@ export interface SpawnVmOptions {
   parent?: Proc | null;
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
+  /**
+   * At the first trap after `instructions` guest instructions, write the VM's portable state
+   * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
+   */
+  saveAt?: { instructions: number; write: (state: Uint8Array) => void };
+  /**
+   * Reading and writing state files (vmStateCodec.ts; kept out of this file, which the web
+   * page loads, because it needs node:zlib). Without it a state file is not a boot image.
+   */
+  states?: VmStateCodec;
+}
+
+/** vmState.ts's portable states, as the kernel's monitor uses them. */
+export interface VmStateCodec {
+  isState(file: Uint8Array): boolean;
+  /** The geometry, once the whole file is checked (throws naming what is wrong). */
+  header(file: Uint8Array): { guestBytes: number; strict: boolean };
+  load(file: Uint8Array, target: () => PortableVm): PortableVm;
+  save(vm: PortableVm): Uint8Array;
 }
 
 /**
@@ -71,10 +91,21 @@ export interface SpawnVmOptions {
  * or the process table is full.
  */
 export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name: string, options: SpawnVmOptions = {}): Proc {
-  const mib = options.memoryMiB ?? 4;
-  if (!Number.isInteger(mib) || mib < 4 || mib > 16) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
-  const image = prepareGuestImage(elf, name, true);
-  const guestBytes = mib * 1024 * 1024;
+  // A saved VM (vmState.ts's portable state) instead of an image: the VM moves here and runs on.
+  const codec = options.states;
+  const resumed = codec?.isState(elf) ?? false;
+  const mib = resumed ? 0 : options.memoryMiB ?? 4;
+  if (!resumed && (!Number.isInteger(mib) || mib < 4 || mib > 16)) throw new Error(`vm: guest memory must be 4 to 16 MiB, got ${mib}`);
+  let portable: PortableVm | undefined;
+  const image = resumed ? { segments: [], patches: new Map<number, Uint8Array>(), entry: 0 } : prepareGuestImage(elf, name, true);
+  let guestBytes = mib * 1024 * 1024;
+  if (resumed) {
+    // Check the file before taking any memory: the header names the geometry.
+    const h = codec!.header(elf);
+    if (h.strict) throw new Error('vm: a VM saved with --strict runs on the strict machine only (its code is not patched)');
+    if (h.guestBytes % PAGE_SIZE !== 0 || h.guestBytes < 4 * 1048576 || h.guestBytes > 16 * 1048576) throw new Error(`vm: guest memory of ${h.guestBytes} bytes`);
+    guestBytes = h.guestBytes;
+  }
   const pages = guestBytes / PAGE_SIZE + SHADOW_POOL_PAGES;
   const base = k.allocator.allocContiguous(pages);
   if (base < 0) throw new Error(`vm: no ${pages * PAGE_SIZE / 1048576} MiB of contiguous physical memory for ${name}`);
@@ -107,15 +138,26 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   };
   guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
 
-  // Load the image (its sensitive instructions patched into traps: guestImage.ts).
+  // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
+  const frame = zeroFrame();
   try {
     for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
+    if (resumed) {
+      portable = codec!.load(elf, () => ({
+        clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false,
+      }));
+      vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
+    }
   } catch (e) {
     k.procs.free(p);
     releaseVm(k.allocator, guest);
     throw e;
   }
   k.cpu.invalidateDecodeCache();
+  if (options.saveAt) {
+    if (!codec) throw new Error('vm: saving a VM needs SpawnVmOptions.states');
+    saving.set(guest, { ...options.saveAt, codec });
+  }
 
   p.guest = {
     enter: (kernel) => enterGuest(kernel, guest),
@@ -123,8 +165,8 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     release: (allocator) => releaseVm(allocator, guest),
   };
   p.parent = options.parent ?? null;
-  fromVmFrame(p.tf, zeroFrame());
-  p.tf.set('rip', image.entry);
+  fromVmFrame(p.tf, frame);
+  if (!resumed) p.tf.set('rip', image.entry);
   p.state = 'runnable';
   return p;
 }
@@ -189,7 +231,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
-  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl });
+  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax, rdx: frame.rdx }, guest.state);
   let outcome: TrapOutcome;
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
@@ -208,13 +250,28 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
   fromVmFrame(tf, frame);
-  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl });
+  const save = saving.get(guest);
+  if (save && outcome.action === 'resume' && virtualClock(guest.state) >= save.instructions) {
+    // The guest's registers are in the frame, every trap is handled: the VM's portable state is complete.
+    saving.delete(guest);
+    save.write(save.codec.save({
+      clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frame,
+      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
+    }));
+    k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
+    exitProcess(k, p, 0);
+    return !deviceInterrupt;
+  }
+  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
   if (outcome.action === 'stop') {
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
   }
   return !deviceInterrupt;
 }
+
+/** VMs to be saved (SpawnVmOptions.saveAt). */
+const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();
 
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
   const f = {} as VmTrapFrame;

@@ -72,11 +72,12 @@ export interface VmState {
  * (virtual CPL: 3 = the guest's application, 0 = the guest kernel).
  */
 export type VmEvent =
-  | { kind: 'exit'; trapno: number; err: number; rip: bigint; cpl: number }
-  | { kind: 'emulate'; mnemonic: string; rip: bigint; cpl: number; nextRip: bigint; nextCpl: number; instructions: number }
-  | { kind: 'deliver'; vector: number; rip: bigint; cpl: number; external: boolean }
-  | { kind: 'resume'; rip: bigint; cpl: number };
-export type VmEventListener = (event: VmEvent) => void;
+  | { kind: 'exit'; trapno: number; err: number; rip: bigint; cpl: number; rsp?: bigint; rax?: bigint; rdx?: bigint }
+  | { kind: 'emulate'; mnemonic: string; rip: bigint; cpl: number; nextRip: bigint; nextCpl: number; instructions: number; rsp?: bigint; nextRsp?: bigint }
+  | { kind: 'deliver'; vector: number; rip: bigint; cpl: number; external: boolean; fromCpl?: number; rsp?: bigint }
+  | { kind: 'resume'; rip: bigint; cpl: number; rsp?: bigint; rax?: bigint };
+/** `vm` is the VM the event happened in (the trace reads its vCPU and memory; vmTrace.ts). */
+export type VmEventListener = (event: VmEvent, vm: VmState) => void;
 
 export type TrapOutcome =
   | { action: 'resume' }
@@ -123,7 +124,7 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     count(vm, 'debug');
     const cpl = vcpu.cpl;
     const step = vm.cpu.debugTrap(vcpu, tf, vm.takeDebugStatus?.() ?? 0);
-    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false });
+    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: tf.rsp }, vm);
     if (vcpu.cpl !== cpl) vm.translationChanged();
     if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     return afterTrap(vm, tf);
@@ -150,12 +151,14 @@ function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | unde
   const { vcpu } = vm;
   const retired = vm.cpu.retired;
   const cpl = vcpu.cpl;
-  const rip = vm.onEvent ? tf.rip : 0n;
+  const rip = vm.onEvent ? tf.rip : 0n, rsp = vm.onEvent ? tf.rsp : 0n;
   const step = vm.cpu.execute(vcpu, tf, vm.devices, original);
   vcpu.extraTicks += vm.cpu.retired - retired - (realRetired ? 1 : 0);
   if (vm.onEvent) {
-    vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: tf.rip, nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired });
-    if (step.kind === 'done' && step.delivered !== undefined) vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: tf.rip, cpl: vcpu.cpl, external: false });
+    vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: tf.rip, nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired, rsp, nextRsp: tf.rsp }, vm);
+    if (step.kind === 'done' && step.delivered !== undefined) {
+      vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: tf.rip, cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: tf.rsp }, vm);
+    }
   }
   count(vm, kind === '' || kind.endsWith('-') ? kind + step.mnemonic : kind);
   if (step.kind === 'done' && step.delivered !== undefined) count(vm, `reflected-${step.delivered}`);
@@ -188,7 +191,7 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
       const cpl = vcpu.cpl;
       const vector = devices.pic.acknowledge(line);
       const step = vm.cpu.deliver(vcpu, tf, vector, undefined, false);
-      vm.onEvent?.({ kind: 'deliver', vector, rip: tf.rip, cpl: vcpu.cpl, external: true });
+      vm.onEvent?.({ kind: 'deliver', vector, rip: tf.rip, cpl: vcpu.cpl, external: true, fromCpl: cpl, rsp: tf.rsp }, vm);
       if (vcpu.cpl !== cpl) vm.translationChanged();
       if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     }

@@ -29,6 +29,9 @@
 
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VmHost } from './host.js';
+import type { Vcpu } from './vcpu.js';
+import type { VirtualDevices } from './virtualDevices.js';
+import type { VmTrapFrame } from './trapFrame.js';
 
 export const STATE_MAGIC = 'XKVMSTAT';
 export const STATE_VERSION = 1;
@@ -106,16 +109,39 @@ class Writer {
   }
 }
 
-/** The VM's complete state as a state file. */
-export function saveVmState(host: VmHost): Uint8Array {
-  const w = new Writer();
-  const tree = w.value(host, 'vm');
+/** Flags (header byte 24): bit 0 strict virtualization; bit 1 the payload is the portable section only. */
+const FLAG_STRICT = 1, FLAG_PORTABLE = 2;
+
+/**
+ * The host-independent part of a VM (a "portable" state, flags bit 1): what the
+ * guest can see, and nothing of the host that ran it. Both hosts write it and
+ * both resume it (`xk vm --resume`, and the xk kernel's vm program given the
+ * state file instead of an image): the shadow tables are rebuilt from the
+ * guest's own page tables, the monitor's pages are the new host's.
+ */
+export interface PortableVm {
+  /** The guest's clock (retired instructions, emulated ones and idle time). */
+  clock: number;
+  vcpu: Vcpu;
+  /** The virtual PIC (pending and in-service requests), timer (count, deadline), serial port. */
+  devices: VirtualDevices;
+  /** The guest's registers, rip, rflags (as the monitor's trap frame). */
+  regs: VmTrapFrame;
+  /** Guest-physical memory. */
+  memory: Uint8Array;
+  /** Instructions the loader replaced by int3: guest-physical address -> original bytes. */
+  patches: Map<number, Uint8Array>;
+  /** The host had already looked for a virtual interrupt at this boundary (sti's shadow consumed). */
+  boundaryChecked: boolean;
+}
+
+function pack(tree: Json, blobs: Uint8Array[], blobBytes: number, guestBytes: number, flags: number): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(tree));
-  const raw = new Uint8Array(4 + json.length + w.offset);
+  const raw = new Uint8Array(4 + json.length + blobBytes);
   new DataView(raw.buffer).setUint32(0, json.length, true);
   raw.set(json, 4);
   let at = 4 + json.length;
-  for (const b of w.blobs) { raw.set(b, at); at += b.length; }
+  for (const b of blobs) { raw.set(b, at); at += b.length; }
   const payload = deflateSync(raw, { level: 1 });
   const file = new Uint8Array(HEADER_BYTES + payload.length);
   const d = new DataView(file.buffer);
@@ -123,10 +149,59 @@ export function saveVmState(host: VmHost): Uint8Array {
   d.setUint32(8, STATE_VERSION, true);
   d.setUint32(12, payload.length, true);
   d.setUint32(16, crc32(payload), true);
-  d.setUint32(20, host.guestBytes, true);
-  file[24] = host.machine.strictVirtualization ? 1 : 0;
+  d.setUint32(20, guestBytes, true);
+  file[24] = flags;
   file.set(payload, HEADER_BYTES);
   return file;
+}
+
+/** A portable state file (flags bit 1) of `vm`. */
+export function savePortableState(vm: PortableVm, strict = false): Uint8Array {
+  const w = new Writer();
+  const tree = w.value(vm, 'vm');
+  if (tree === undefined) throw new Error('vm: nothing to save');
+  return pack(tree, w.blobs, w.offset, vm.memory.length, FLAG_PORTABLE | (strict ? FLAG_STRICT : 0));
+}
+
+/** A portable state file's geometry, once every check passed (VmStateError otherwise). */
+export function portableHeader(file: Uint8Array): { guestBytes: number; strict: boolean } {
+  const { guestBytes, strict, portable } = unpack(file);
+  if (!portable) throw new VmStateError(NOT_PORTABLE);
+  return { guestBytes, strict };
+}
+
+const NOT_PORTABLE = 'this state holds xk vm\'s whole host, not the portable section another host can resume: save it with xk vm --save-at N STATE --portable';
+
+/** Does `file` begin like a VM state file (the kernel's vm program tells a state from an image by this)? */
+export function isVmStateFile(file: Uint8Array): boolean {
+  return file.length >= 8 && new TextDecoder('latin1').decode(file.subarray(0, 8)) === STATE_MAGIC;
+}
+
+/**
+ * Check and unpack a state file into `target` (a fresh VM's portable parts:
+ * its vcpu, devices, a frame, its guest memory, patch map). A state saved by
+ * xk vm with its whole host is refused here (`xk vm --save-at` writes one;
+ * `--portable` writes the portable one). Returns the header's facts.
+ */
+export function loadPortableState(file: Uint8Array, target: (guestBytes: number, strict: boolean) => PortableVm): PortableVm {
+  const { guestBytes, strict, portable, tree, blobs } = unpack(file);
+  if (!portable) throw new VmStateError(NOT_PORTABLE);
+  let vm: PortableVm;
+  try {
+    vm = target(guestBytes, strict);
+  } catch (e) {
+    throw new VmStateError(`cannot resume it here (${(e as Error).message})`);
+  }
+  new Reader(blobs).value(tree, vm, 'vm');
+  if (vm.memory.length !== guestBytes) throw new VmStateError(`the state's memory is ${vm.memory.length} bytes, the header says ${guestBytes}`);
+  return vm;
+}
+
+/** The VM's complete state as a state file. */
+export function saveVmState(host: VmHost): Uint8Array {
+  const w = new Writer();
+  const tree = w.value(host, 'vm');
+  return pack(tree ?? null, w.blobs, w.offset, host.guestBytes, host.machine.strictVirtualization ? FLAG_STRICT : 0);
 }
 
 class Reader {
@@ -195,7 +270,7 @@ class Reader {
 }
 
 /** Check a state file's header and CRC, unpack it. Throws VmStateError naming what is wrong. */
-function unpack(file: Uint8Array): { guestBytes: number; strict: boolean; tree: Json; blobs: Uint8Array } {
+function unpack(file: Uint8Array): { guestBytes: number; strict: boolean; portable: boolean; tree: Json; blobs: Uint8Array } {
   if (file.length < HEADER_BYTES) {
     throw new VmStateError(`truncated: ${file.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   }
@@ -227,12 +302,22 @@ function unpack(file: Uint8Array): { guestBytes: number; strict: boolean; tree: 
   } catch (e) {
     throw new VmStateError(`corrupted payload (${(e as Error).message})`);
   }
-  return { guestBytes, strict: (file[24] & 1) !== 0, tree, blobs: raw };
+  return { guestBytes, strict: (file[24] & FLAG_STRICT) !== 0, portable: (file[24] & FLAG_PORTABLE) !== 0, tree, blobs: raw };
 }
 
 /** A VM in the state `file` describes, ready to run on. */
 export function loadVmState(file: Uint8Array, serialOut?: (bytes: Uint8Array) => void): VmHost {
-  const { guestBytes, strict, tree, blobs } = unpack(file);
+  const { guestBytes, strict, portable, tree, blobs } = unpack(file);
+  if (portable) {
+    // A portable state (either host wrote it): a fresh host, the guest's parts grafted on.
+    let fresh: VmHost | undefined;
+    const vm = loadPortableState(file, (bytes, strictVm) => {
+      fresh = new VmHost({ guestBytes: bytes, strict: strictVm, serialOut });
+      return fresh.portableParts();
+    });
+    fresh!.restorePortable(vm);
+    return fresh!;
+  }
   let host: VmHost;
   try {
     host = new VmHost({ guestBytes, strict, serialOut });

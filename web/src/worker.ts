@@ -237,7 +237,8 @@ async function runProgram(source: string, fileName: string, trace: boolean, gues
  */
 function pictures(events: TraceEvent[], code: string[], frames: Map<number, string>): PathPicture[] {
   const index = new Map(events.map((e, i) => [e, i]));
-  const stepOf = (e: TraceEvent): PathStep => ({ count: e.count, layer: e.layer, step: e.step, text: e.text, code: code[index.get(e)!] ?? '' });
+  // The page's native trace has no VM events (guest/vmm layers): a traced guest is drawn from the monitor's own events.
+  const stepOf = (e: TraceEvent): PathStep => ({ count: e.count, layer: e.layer as PathStep['layer'], step: e.step, text: e.text, code: code[index.get(e)!] ?? '' });
   const frameOf = (list: TraceEvent[]): string | undefined => {
     const trap = list.find((e) => e.step === 'trap');
     return trap ? frames.get(index.get(trap)!) : undefined;
