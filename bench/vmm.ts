@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { buildGuest } from '../test/guestBuild.js';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { runVm } from '../src/vmm/vmRunner.js';
+import { fuzzVm } from '../src/vmm/fuzz/campaign.js';
 
 const RUNS = 3;
 
@@ -40,6 +41,10 @@ export function vmmBench(): void {
       `${(monitored / bare).toFixed(2)}x; ${exits} exits for ${guestInstructions} guest instructions = ` +
       `${(exits / guestInstructions * 1000).toFixed(2)} exits per 1000 guest instructions`);
   }
+  // The differential monitor fuzzer (xk fuzz --vm): guests checked per second on reused machines.
+  const fuzz = fuzzVm({ seed: 1, count: 1000 });
+  console.log(`vmm fuzz: ${fuzz.guests} guests (${fuzz.runs} monitor runs) in ${fuzz.seconds.toFixed(1)} s = ${fuzz.guestsPerSecond} guests/s, ` +
+    `${fuzz.findings.length} disagreements; 20,000 guests take ~${Math.round(20000 / fuzz.guestsPerSecond)} s`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) vmmBench();

@@ -218,3 +218,130 @@ test('setting and removing a data breakpoint keeps the Cpu object\'s own propert
   assert.deepEqual(Object.getOwnPropertyNames(m.cpu), before);
   assert.equal(m.cpu.readMem, Object.getPrototypeOf(m.cpu).readMem);
 });
+
+test('I/O breakpoints (DR7 R/W = 10, CR4.DE set): a trap after the in/out that touches the port range (DR6.Bn)', () => {
+  // DR0: port 0x80, one byte. DR1: port 0x71, two bytes (aligned down: 0x70-0x71). DR2: a memory write breakpoint at 0x80 (ports are not memory).
+  const dr7 = (1 << 0) | (1 << 2) | (1 << 4) | (2 << 16) | (2 << 20) | (1 << 22) | (1 << 24) | (3 << 26);
+  const { log, at } = runKernel(`
+  mov %cr4, %rax
+  or $8, %rax
+  mov %rax, %cr4
+  mov $0x80, %eax
+  mov %rax, %db0
+  mov %rax, %db2
+  mov $0x71, %eax
+  mov %rax, %db1
+  mov $${dr7}, %eax
+  mov %rax, %db7
+i1: out %al, $0x80
+i2: in $0x81, %al
+i3: mov $0x70, %dx
+i4: in (%dx), %al
+i5: out %ax, $0x7f
+i6: inl $0x6e, %eax
+i7: in $0x72, %al
+i8: hlt`);
+  assert.deepEqual(log, [[at('i2'), 1], [at('i5'), 2], [at('i6'), 1], [at('i7'), 2]], 'i1, i4, i5 (0x7f-0x80), i6 (0x6e-0x71); not i2, i7 or the memory breakpoint');
+});
+
+/** A #DB handler that logs (saved RIP, DR6, RCX, RDI, saved RFLAGS) per #DB, clears DR6, and sets RF for an instruction breakpoint (DR6.B0). */
+const REP_LOG = LAYOUT.data + 0x800;
+const repHandler = `
+db:
+  push %rax
+  push %rbx
+  mov ${REP_LOG}, %rbx
+  imul $40, %rbx, %rbx
+  mov 16(%rsp), %rax
+  mov %rax, ${REP_LOG + 8}(%rbx)
+  mov %db6, %rax
+  and $0xe00f, %eax
+  mov %rax, ${REP_LOG + 16}(%rbx)
+  mov %rcx, ${REP_LOG + 24}(%rbx)
+  mov %rdi, ${REP_LOG + 32}(%rbx)
+  mov 32(%rsp), %rax
+  mov %rax, ${REP_LOG + 40}(%rbx)
+  incq ${REP_LOG}
+  mov %db6, %rax
+  test $1, %al
+  jz 1f
+  orq $0x10000, 32(%rsp)
+1:
+  xor %eax, %eax
+  mov %rax, %db6
+  pop %rbx
+  pop %rax
+  iretq
+`;
+
+function runRep(code: string): { log: { rip: number; dr6: number; rcx: number; rdi: number; rf: boolean }[]; at: (l: string) => number; m: ReturnType<typeof boot>['m'] } {
+  const { m, at } = boot('', `k0:\n${code}\n${repHandler}`);
+  setGate(m, 1, at('db'));
+  m.cpu.rip = at('k0');
+  assert.equal(m.run(10_000), 'halted', m.stopMessage);
+  const log = [];
+  for (let i = 0, n = Number(q(m, REP_LOG)); i < n; i++) {
+    const e = (k: number) => Number(q(m, REP_LOG + 8 + 40 * i + 8 * k));
+    log.push({ rip: e(0), dr6: e(1), rcx: e(2), rdi: e(3), rf: (e(4) & 0x10000) !== 0 });
+  }
+  return { log, at, m };
+}
+
+test('rep movs/stos: a data breakpoint traps after the iteration that touched it (RCX/RDI count the done iterations, RIP at the instruction, RF saved set)', () => {
+  // DR0: instruction breakpoint on the rep movsb. DR1: write, 1 byte at dst+5. DR2: read/write, 1 byte at src+8. DR3: write, 8 bytes at the last quadword of the stosq.
+  const dr7 = 0xff | (1 << 20) | (3 << 24) | (1 << 28) | (2 << 30);
+  const { log, at, m } = runRep(`
+  lea r1(%rip), %rax
+  mov %rax, %db0
+  lea 5+dst(%rip), %rax
+  mov %rax, %db1
+  lea 8+src(%rip), %rax
+  mov %rax, %db2
+  lea 24+qd(%rip), %rax
+  mov %rax, %db3
+  mov $${dr7}, %eax
+  mov %rax, %db7
+  lea src(%rip), %rsi
+  lea dst(%rip), %rdi
+  mov $10, %ecx
+  cld
+r1: rep movsb
+r2: lea qd(%rip), %rdi
+  mov $4, %ecx
+  mov $-1, %rax
+r3: rep stosq
+r4: hlt
+  .balign 16
+src: .ascii "0123456789"
+  .balign 16
+dst: .quad 0, 0
+qd: .quad 0, 0, 0, 0`);
+  const dst = at('dst');
+  assert.deepEqual(log, [
+    { rip: at('r1'), dr6: 1, rcx: 10, rdi: dst, rf: false }, // the instruction breakpoint: a fault before the first iteration
+    { rip: at('r1'), dr6: 2, rcx: 4, rdi: dst + 6, rf: true }, // after the 6th byte (dst+5) was written
+    { rip: at('r1'), dr6: 4, rcx: 1, rdi: dst + 9, rf: true }, // after the 9th byte (src+8) was read
+    { rip: at('r4'), dr6: 8, rcx: 0, rdi: at('qd') + 32, rf: false }, // the last iteration: a trap after the instruction
+  ]);
+  assert.equal(Buffer.from(m.memory.bytes.subarray(dst, dst + 10)).toString(), '0123456789', 'the copy completed');
+});
+
+test('TF over rep stosb: one single-step trap per iteration (RIP stays at it until the last)', () => {
+  const { log, at } = runRep(`
+  lea buf(%rip), %rdi
+  mov $3, %ecx
+  xor %eax, %eax
+  ${SET_TF}
+s1: rep stosb
+s2: pushfq
+  andq $-257, (%rsp)
+  popfq
+  hlt
+buf: .quad 0`);
+  const buf = at('buf');
+  assert.deepEqual(log.slice(0, 3), [
+    { rip: at('s1'), dr6: BS, rcx: 2, rdi: buf + 1, rf: true },
+    { rip: at('s1'), dr6: BS, rcx: 1, rdi: buf + 2, rf: true },
+    { rip: at('s2'), dr6: BS, rcx: 0, rdi: buf + 3, rf: false },
+  ]);
+});

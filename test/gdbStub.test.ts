@@ -65,16 +65,26 @@ test('real gdb: break in the guest kernel, step, registers match xk run without 
   while (machine.cpu.rip !== gdtInit) machine.run(1);
   for (let i = 0; i < 4; i++) machine.run(1);
   const expected = { rip: machine.cpu.rip, rsp: Number(machine.cpu.getReg64(4)), rax: machine.cpu.getReg64(0) };
+  // Then xk's own trace of the next STEPS instructions, one at a time: rip, rsp, rax, rflags after each.
+  const STEPS = 12;
+  const trace: bigint[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    machine.run(1);
+    trace.push(BigInt(machine.cpu.rip), machine.cpu.getReg64(4), machine.cpu.getReg64(0), BigInt(machine.cpu.getRflags()));
+  }
 
   const plain = execFileSync(process.execPath, [XK, 'boot', build.elfPath], { encoding: 'utf8' });
   const { child, port, stdout } = await startBoot(build.elfPath);
   try {
     const out = await gdbBatch([
       `file ${build.elfPath}`, `target remote ${port}`, 'p/x $pc', 'break gdt_init', 'continue', 'p/x $pc',
-      'stepi 4', 'p/x $pc', 'p/x $rsp', 'p/x $rax', 'p/x $cr0', 'x/1xb _start', 'detach',
+      'stepi 4', 'p/x $pc', 'p/x $rsp', 'p/x $rax', 'p/x $cr0', 'x/1xb _start',
+      ...Array.from({ length: STEPS }, () => ['stepi', 'p/x $pc', 'p/x $rsp', 'p/x $rax', 'p/x $eflags']).flat(),
+      'detach',
     ]);
     const values = [...out.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
-    assert.equal(values.length, 6, out);
+    assert.equal(values.length, 6 + 4 * STEPS, out);
+    assert.deepEqual(values.slice(6), trace, 'stepi by stepi: the same rip, rsp, rax and rflags as xk\'s own run');
     assert.equal(values[0], 0x100000n, 'stopped at the entry point');
     assert.equal(values[1], BigInt(gdtInit), 'the breakpoint');
     assert.equal(values[2], BigInt(expected.rip));

@@ -152,3 +152,31 @@ test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down by one), a watchpoint stops after the iteration that wrote', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbrep-'));
+  try {
+    const source = path.join(dir, 'rep.s');
+    fs.writeFileSync(source, [
+      '  .text', '  .globl main', '  .globl fill', 'main:', '  lea buf(%rip), %rdi', '  mov $4, %ecx', '  mov $0x41, %eax',
+      'fill:', '  rep stosb', '  mov buf(%rip), %eax', '  sub $0x41414141, %eax', '  ret', '  .data', '  .globl buf', 'buf: .quad 0', '',
+    ].join('\n'));
+    const image = programImage('test', source);
+    assert.ok(typeof image !== 'string', String(image));
+    const elf = path.join(dir, 'rep.elf');
+    fs.writeFileSync(elf, image);
+    const { log, code } = await session(elf, [
+      'break fill', 'continue', 'delete', 'p/x $rcx',
+      'stepi', 'p/x $pc', 'p/x $rcx',
+      'watch *((char *)&buf + 2)', 'continue', 'p/x $pc', 'p/x $rcx', 'p/x $rdi', 'delete', 'detach',
+    ]);
+    const symbols = execFileSync('nm', [elf], { encoding: 'utf8' });
+    const fill = BigInt('0x' + /^([0-9a-f]+) T fill$/m.exec(symbols)![1]);
+    const buf = BigInt('0x' + /^([0-9a-f]+) [dDbB] buf$/m.exec(symbols)![1]);
+    assert.match(log, /Hardware watchpoint 2: \*\(\(char \*\)&buf \+ 2\)\s+Old value = 0 '\\000'\s+New value = 65 'A'/, log);
+    assert.deepEqual(values(log), [4n, fill, 3n, fill, 1n, buf + 3n], log);
+    assert.equal(code, 0, 'after detach the program finishes (buf was filled)');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -188,6 +188,15 @@ export const CHECKS: Array<[string, string]> = [
   ['a divide error', '    xor %ecx, %ecx; div %ecx'],
   ['a non-canonical data access: #GP(0)', '    movabs $0x0000800000000000, %rbx; mov (%rbx), %rax'],
   ['a non-canonical stack: #SS(0)', '    movabs $0x0000800000000010, %rsp; push %rax'],
+  // Found by the monitor fuzzer (src/vmm/fuzz): the real CPU's debug traps were re-run as instructions.
+  ['single-step: popfq sets TF, #DB after the next instruction', '    push $0x102; popfq; nop; nop'],
+  ['single-step over an emulated instruction (out): #DB after it', '    push $0x102; popfq; mov $0x80, %dx; out %al, %dx; nop'],
+  ['icebp (int1): #DB with RIP after it', '    .byte 0xf1; nop'],
+  ['CPL 3: iretq sets TF: #DB after the first user instruction', `${toUser('0x102')}\n    nop; nop`],
+  // Also found by the fuzzer: the guest's hardware breakpoints never fired under the monitor.
+  ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', '    mov $0x9800, %eax; mov %rax, %dr0; mov $0xd0001, %eax; mov %rax, %dr7; movl $1, 0x9800; nop'],
+  ['an instruction breakpoint (DR0 execute): #DB at the instruction', '    lea 9f(%rip), %rax; mov %rax, %dr0; mov $1, %eax; mov %rax, %dr7; nop\n9:  nop'],
+  ['a data breakpoint on the stack slot an emulated pushfq writes', '    mov $0x7ff8, %eax; mov %rax, %dr0; mov $0x90001, %eax; mov %rax, %dr7; pushfq; nop'],
 ];
 
 function bare(elf: Uint8Array) {
@@ -239,6 +248,10 @@ test('the checks cover what they claim (the bare machine\'s vectors and error co
   assert.equal(seen.get('CPL 3: int n through a DPL 0 gate: #GP(n*8+2), on the TSS stack'), '13 f2');
   assert.equal(seen.get('CPL 3: in and cli are allowed at IOPL 3'), '171 0');
   assert.equal(seen.get('syscall with EFER.SCE = 0: #UD'), '6 dead');
+  assert.equal(seen.get('single-step: popfq sets TF, #DB after the next instruction'), '1 dead');
+  assert.equal(seen.get('icebp (int1): #DB with RIP after it'), '1 dead');
+  for (const bp of ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', 'an instruction breakpoint (DR0 execute): #DB at the instruction',
+    'a data breakpoint on the stack slot an emulated pushfq writes']) assert.equal(seen.get(bp), '1 dead', bp);
 });
 
 test('under the xk kernel (the vm program) the same guests end the same way, each only as its own process', async () => {
@@ -250,6 +263,11 @@ test('under the xk kernel (the vm program) the same guests end the same way, eac
     ['iretq to a not-present CS: #NP(0x38)', 'status 11'],
     ['syscall with EFER.SCE = 0: #UD', 'status 6'],
     ['CPL 3: in and cli are allowed at IOPL 3', 'status 171'],
+    ['single-step: popfq sets TF, #DB after the next instruction', 'status 1'],
+    ['icebp (int1): #DB with RIP after it', 'status 1'],
+    ['a data breakpoint (DR0 write, 4 bytes): #DB after the store', 'status 1'],
+    ['an instruction breakpoint (DR0 execute): #DB at the instruction', 'status 1'],
+    ['a data breakpoint on the stack slot an emulated pushfq writes', 'status 1'],
   ];
   const programs = new Map(buildUserPrograms());
   let input = '';

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fuzz, minimize, type FuzzReport } from '../kernel/fuzz/fuzzer.js';
 import type { FuzzCall } from '../kernel/fuzz/fuzzGenerate.js';
 import { commandUsage, HELP_FLAGS, isOption } from './options.js';
+import { fuzzVm } from '../vmm/fuzz/campaign.js';
+import { describeGuest } from '../vmm/fuzz/guestGenerator.js';
 
 const USAGE = commandUsage('fuzz');
 
@@ -25,6 +27,8 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   let seed = 1;
   let saveFile: string | undefined;
   let replayFile: string | undefined;
+  let vm = false;
+  let count: number | undefined;
   let disk: 'timed' | 'instant' = 'instant';
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -43,6 +47,8 @@ export async function fuzzCommand(args: string[]): Promise<number> {
     if (a === '--seconds') r = seconds = number('--seconds') as number;
     else if (a === '--calls') r = calls = number('--calls') as number;
     else if (a === '--seed') r = seed = number('--seed') as number;
+    else if (a === '--vm') vm = true;
+    else if (a === '--count') r = count = number('--count') as number;
     else if (a === '--save' && value) saveFile = args[++i];
     else if (a === '--replay' && value) replayFile = args[++i];
     else if (a === '--disk') {
@@ -58,6 +64,14 @@ export async function fuzzCommand(args: string[]): Promise<number> {
       process.stderr.write(r + '\n' + USAGE);
       return 2;
     }
+  }
+  if (vm || count !== undefined) {
+    const misplaced = !vm ? '--count' : calls !== undefined ? '--calls' : seconds !== undefined ? '--seconds' : saveFile ? '--save' : replayFile ? '--replay' : disk !== 'instant' ? '--disk' : null;
+    if (misplaced !== null) {
+      process.stderr.write(`xk fuzz: ${misplaced} ${vm ? 'does not apply to --vm' : 'needs --vm'}\n${USAGE}`);
+      return 2;
+    }
+    return fuzzVmCommand(seed, count ?? 2000);
   }
   if (replayFile) {
     let script: FuzzCall[];
@@ -108,4 +122,22 @@ function printViolations(report: FuzzReport): void {
   for (const v of report.violations) {
     process.stdout.write(`VIOLATION (seed ${v.seed}) ${v.kind}: ${v.message}${v.call ? `\n  during ${v.call}` : ''}\n`);
   }
+}
+
+/** `xk fuzz --vm`: COUNT guests from seed SEED; each disagreement with its seed, the first minimized. */
+function fuzzVmCommand(seed: number, count: number): number {
+  const report = fuzzVm({ seed, count });
+  process.stdout.write(
+    `xk fuzz --vm: seeds ${seed}..${seed + count - 1}: ${report.guests} guests (${report.runs} monitor runs) in ${report.seconds.toFixed(1)} s ` +
+      `(${report.guestsPerSecond} guests/s), ${report.findings.length} disagreements\n`,
+  );
+  process.stdout.write(`  bare outcomes: ${report.outcomes.map(([o, n]) => `${o} ${n}`).join(', ')}\n`);
+  for (const f of report.findings) process.stdout.write(`DISAGREEMENT (seed ${f.seed}) ${f.mode}: ${f.difference}\n`);
+  const first = report.findings[0];
+  if (first === undefined) return 0;
+  if (first.minimized !== undefined) {
+    process.stdout.write(`minimized guest of seed ${first.seed} (${first.minimizedDifference}; rerun: xk fuzz --vm --seed ${first.seed} --count 1):\n`);
+    process.stdout.write(describeGuest(first.minimized) + '\n');
+  }
+  return 1;
 }

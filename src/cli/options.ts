@@ -115,11 +115,13 @@ export const COMMAND_SPECS: CommandSpec[] = [
     ],
   },
   {
-    name: 'fuzz', operands: '', summary: 'fuzz the system calls and report violations',
+    name: 'fuzz', operands: '', summary: 'fuzz the system calls (--vm: the virtual machine monitor) and report violations',
     options: [
       { flag: '--seconds', value: 'N', help: 'run for N seconds' },
       { flag: '--calls', value: 'N', help: 'make N calls' },
-      { flag: '--seed', value: 'S', help: 'seed of the random calls (default 1)' },
+      { flag: '--seed', value: 'S', help: 'seed of the random calls, or of the first guest with --vm (default 1)' },
+      { flag: '--vm', help: 'fuzz the monitor instead: random guests on the bare machine and under the monitor must agree' },
+      { flag: '--count', value: 'N', help: 'with --vm: check N guests (default 2000)' },
       { flag: '--save', value: 'FILE', help: 'write the minimized reproducer of a violation to FILE' },
       { flag: '--replay', value: 'FILE', help: 'replay the calls saved in FILE' },
       { flag: '--disk', value: 'timed|instant', help: 'the file system\'s disk: instant (the default; a reproducer replays call by call) or timed (completions interleave with the calls)' },

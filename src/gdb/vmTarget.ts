@@ -4,7 +4,7 @@
 // control registers come from the vCPU, and memory goes through the guest's
 // own page tables (its CR3) into guest-physical memory.
 
-import type { VmHost } from '../vmm/host.js';
+import type { VmHost, VmResult } from '../vmm/host.js';
 import { MachineTarget } from './machineTarget.js';
 import type { StopEvent } from './target.js';
 import { REGISTERS } from './targetDescription.js';
@@ -18,16 +18,38 @@ function le(value: number, bytes: number): Uint8Array {
   return out;
 }
 
+/** How a VmHost run ended, as a stop event (null: it did not end). */
+function ended(r: VmResult): StopEvent | null {
+  if (r.reason === 'limit') return null;
+  if (r.reason === 'shutdown') return { kind: 'exited', status: r.status ?? 0 };
+  return { kind: 'ended', message: r.message };
+}
+
 export class VmTarget extends MachineTarget {
   constructor(private readonly host: VmHost) {
-    super(host.machine, {
-      run: (n) => {
-        const r = host.run(n);
-        if (r.reason === 'limit') return null;
-        if (r.reason === 'shutdown') return { kind: 'exited', status: r.status ?? 0 } as StopEvent;
-        return { kind: 'ended', message: r.message } as StopEvent;
-      },
-    });
+    super(host.machine, { run: (n) => ended(host.run(n)) });
+  }
+
+  /**
+   * One guest instruction. The real CPU's single step stops where the guest
+   * left it: when the instruction trapped to the monitor (an emulated out,
+   * cli, iretq..., or a shadow page fault), at the monitor's handler. Finish
+   * that exit as the monitor does and report the guest where it then is: after
+   * the emulated instruction, or in its own handler; after a shadow fill (no
+   * guest time passed, same RIP) the instruction has not run yet: step again.
+   */
+  override step(): StopEvent | null {
+    const cpu = this.host.machine.cpu;
+    for (let exits = 0; ; exits++) {
+      const rip = cpu.rip, cpl = this.host.vcpu.cpl, clock = this.host.guestClock();
+      const event = super.step();
+      const pending = cpu.cpl === 0 ? cpu.hostCalls.get(cpu.rip) : undefined;
+      if (event === null || event.kind !== 'signal' || event.watch !== undefined || pending === undefined) return event;
+      pending(cpu);
+      const end = ended(this.host.run(0));
+      if (end !== null) return end;
+      if (cpu.rip !== rip || this.host.vcpu.cpl !== cpl || this.host.guestClock() !== clock || exits >= 100) return event;
+    }
   }
 
   override readRegister(n: number): Uint8Array {

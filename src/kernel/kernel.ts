@@ -30,7 +30,7 @@ import { COM1 } from '../machine/devices/serial.js';
 export type KernelCpu = Pick<
   Cpu,
   | 'regs' | 'rip' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'efer' | 'instructionCount' | 'invalidateDecodeCache'
-  | 'gdtrBase' | 'gdtrLimit' | 'fsBase' | 'gsBase' | 'debugRegisters'
+  | 'gdtrBase' | 'gdtrLimit' | 'fsBase' | 'gsBase' | 'debugRegisters' | 'debugChanged'
 >;
 
 /** The machine as kernel code sees it: no physical memory. */

@@ -86,8 +86,15 @@ export class Cpu {
   movSsShadow = false;
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
   heldDebugTraps = 0;
-  /** readMem/writeMem are currently the data-watching wrappers (debugChanged). */
-  private dataWatchWrapped = false;
+  /**
+   * Set by debugInstruction while it runs one instruction: a repeated string
+   * instruction then stops after an iteration that single-steps (repStep) or
+   * hits a data breakpoint, with RCX/RSI/RDI describing the completed
+   * iterations and RIP still at it (repInterrupted), as the hardware does.
+   */
+  repDebug = false;
+  repStep = false;
+  repInterrupted = false;
 
   /** Executes the privileged/system instructions (system.ts), installed by the Machine. */
   system: (d: DecodedInstruction) => void = (d) => {
@@ -211,9 +218,9 @@ export class Cpu {
     this.debugEnabled = own.enabled || this.hostDebugActive || (host !== null && host.enabled);
     const watch = own.watchesData || (host !== null && host.watchesData);
     this.interruptCheck = true;
-    if (watch === this.dataWatchWrapped) return;
-    this.dataWatchWrapped = watch;
     const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
+    // (Looked at, not remembered: a restored VM state has the plain functions whatever it saved.)
+    if (watch === (this.readMem !== read)) return;
     if (!watch) {
       this.readMem = read;
       this.writeMem = write;

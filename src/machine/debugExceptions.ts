@@ -12,12 +12,18 @@
 //      once without the breakpoint firing again; RF is cleared after it.
 //   2. The instruction runs. If it faults, the fault is delivered and nothing
 //      else happens (the instruction did not complete).
-//   3. Data breakpoints and single-step are TRAPS, after the instruction: DR6
+//   3. Data and I/O breakpoints and single-step are TRAPS, after the instruction: DR6
 //      gets Bn for each enabled data breakpoint the instruction's accesses
 //      touched, and BS if TF was set BEFORE the instruction (so the popf or
 //      iretq that sets TF does not trap itself; the one that clears it does).
 //      One #DB carries all of them, with RIP after the instruction.
-//   4. Edge cases: an instruction that delivers an interrupt itself (int n,
+//   4. A repeated string instruction (rep movs, rep stos, ...) counts as one
+//      instruction per iteration for these traps: with TF it stops after each
+//      iteration, and it stops after the iteration whose access fired a data
+//      breakpoint; RCX/RSI/RDI then count the completed iterations, RIP stays
+//      at the instruction (unless that was the last) and the saved RFLAGS has
+//      RF set (SDM Vol. 3, 18.3.1.2 and the RF rules of 18.3.1.1).
+//   5. Edge cases: an instruction that delivers an interrupt itself (int n,
 //      int3, int1) takes no single-step trap: the handler starts with TF clear
 //      and the trap comes back with its iretq, after the next instruction of
 //      the program. mov to SS holds its traps back until after the next
@@ -153,6 +159,9 @@ export function debugInstruction(host: DebugHost): void {
   cpu.hostReadHits = 0;
   cpu.hostWriteHits = 0;
   cpu.movSsShadow = false;
+  cpu.repDebug = true;
+  cpu.repStep = tf || (outside !== null && outside.step);
+  cpu.repInterrupted = false;
   let mnemonic: string | undefined;
   try {
     cpu.instructionStart = start; // a fetch fault is a fault of this instruction
@@ -160,11 +169,16 @@ export function debugInstruction(host: DebugHost): void {
     cpu.runSlice(cpu.instructionCount + 1);
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
+    cpu.repDebug = false;
     interrupts.deliver(e.vector, e.errorCode, cpu.rip !== cpu.instructionStart);
     if (outside?.step) debuggerStop(host, { kind: 'step' });
     return;
   }
+  cpu.repDebug = false;
   if (rf && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+  // A repeated string instruction stopped between iterations: a #DB now saves RF
+  // set, so an instruction breakpoint on it does not fire again when it resumes.
+  const midString = cpu.repInterrupted;
 
   // 3. Traps after it.
   const hostReads = cpu.hostReadHits, hostWrites = cpu.hostWriteHits;
@@ -177,7 +191,10 @@ export function debugInstruction(host: DebugHost): void {
       dr6 |= cpu.heldDebugTraps;
       cpu.heldDebugTraps = 0;
     }
-    if (dr6 !== 0) raiseDebug(host, dr6);
+    if (dr6 !== 0) {
+      if (midString) cpu.setRflags(cpu.getRflags() | RF);
+      raiseDebug(host, dr6);
+    }
   } else {
     cpu.heldDebugTraps = 0; // int n and its kin: the handler starts with TF clear
   }

@@ -5,7 +5,8 @@
 //   DR7 bits 2n, 2n+1   L n, G n: breakpoint n enabled (local/global: xk has
 //                       no task switches, so both mean "on")
 //   DR7 bits 16+4n..    R/W n: 00 instruction fetch, 01 data write,
-//                       10 I/O (CR4.DE=1; xk has none: never fires), 11 data read or write
+//                       10 I/O port access (only with CR4.DE=1; with DE clear it is
+//                       undefined and xk never fires it), 11 data read or write
 //   DR7 bits 18+4n..    LEN n: 00 one byte, 01 two, 11 four, 10 eight bytes
 //   DR7 bit 13          GD: a mov to or from any debug register raises #DB first (DR6.BD)
 //   DR6 bits 0-3        B n: breakpoint n fired
@@ -13,7 +14,9 @@
 //
 // A data breakpoint of length LEN covers the LEN-aligned bytes around its
 // address (the low address bits are ignored) and fires when an access touches
-// any of them. An instruction breakpoint fires when RIP equals its address.
+// any of them. An I/O breakpoint does the same for the 16-bit port numbers an
+// in/out touches (trap after the instruction, like a data breakpoint). An
+// instruction breakpoint fires when RIP equals its address.
 // This class only matches; debugExceptions.ts decides when to look and what
 // to raise. The same class serves an outside debugger (the gdb stub's
 // hardware breakpoints and watchpoints), so the two use the same rules.
@@ -43,6 +46,8 @@ export class DebugRegisters {
   executeMask = 0;
   writeMask = 0;
   accessMask = 0;
+  /** Bit n: breakpoint n is an I/O breakpoint (R/W = 10; fires only while CR4.DE is set). */
+  ioMask = 0;
   /** Bytes each breakpoint covers (a power of two). */
   private readonly lengths = [1, 1, 1, 1];
 
@@ -51,7 +56,7 @@ export class DebugRegisters {
   get dr7(): number { return this.dr7Value; }
   set dr7(v: number) {
     this.dr7Value = ((v & DR7_WRITABLE) | DR7_FIXED) >>> 0;
-    this.executeMask = this.writeMask = this.accessMask = 0;
+    this.executeMask = this.writeMask = this.accessMask = this.ioMask = 0;
     for (let n = 0; n < 4; n++) {
       const enabled = ((v >>> (2 * n)) & 3) !== 0;
       const rw = (v >>> (16 + 4 * n)) & 3;
@@ -61,6 +66,7 @@ export class DebugRegisters {
       if (rw === 0) this.executeMask |= 1 << n;
       else if (rw === 1) this.writeMask |= 1 << n;
       else if (rw === 3) this.accessMask |= 1 << n;
+      else this.ioMask |= 1 << n;
     }
   }
 
@@ -76,7 +82,7 @@ export class DebugRegisters {
 
   /** Does DR7 enable any breakpoint? */
   get enabled(): boolean {
-    return (this.executeMask | this.writeMask | this.accessMask) !== 0;
+    return (this.executeMask | this.writeMask | this.accessMask | this.ioMask) !== 0;
   }
   /** Does DR7 enable a data breakpoint (so every data access must be looked at)? */
   get watchesData(): boolean {
@@ -101,6 +107,18 @@ export class DebugRegisters {
       const len = this.lengths[n];
       const lo = this.linear[n] - (this.raw[2 * n] & (len - 1)); // aligned down to LEN
       if (addr < lo + len && addr + bytes > lo) bits |= 1 << n;
+    }
+    return bits;
+  }
+
+  /** Breakpoints (as DR6 B bits) that an in/out of `bytes` at `port` fires (the caller checks CR4.DE). */
+  ioHits(port: number, bytes: number): number {
+    let bits = 0;
+    for (let n = 0, m = this.ioMask; m !== 0; n++, m >>>= 1) {
+      if ((m & 1) === 0) continue;
+      const len = this.lengths[n];
+      const lo = (this.raw[2 * n] & 0xffff) - (this.raw[2 * n] & (len - 1));
+      if (port < lo + len && port + bytes > lo) bits |= 1 << n;
     }
     return bits;
   }

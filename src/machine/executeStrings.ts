@@ -5,7 +5,10 @@
 // instruction is interruptible on real hardware: it can stop between
 // elements with RSI/RDI/RCX describing the progress and RIP still pointing at
 // it. xk does the same after a fault, and also every CHUNK elements so that a
-// huge count does not stall interrupt delivery.
+// huge count does not stall interrupt delivery. While debugging
+// (debugExceptions.ts) it stops after each iteration when single-stepping, and
+// after an iteration that fired a data breakpoint, so the trap reports the
+// iterations done so far (RIP at the instruction, RF set in the saved RFLAGS).
 
 import type { Decoded } from '../isa/decode.js';
 import { isCanonical, toSignedLinear } from './address.js';
@@ -101,6 +104,13 @@ function stringOp(kind: number): Exec {
       if (compares) {
         const zf = cpu.flags.zf() !== 0;
         if (rep === 0xf3 ? !zf : zf) return;
+      }
+      // Debugging: a single-step or data breakpoint trap comes after this iteration.
+      if (cpu.repDebug && (cpu.repStep || (cpu.dataHits | cpu.hostReadHits | cpu.hostWriteHits) !== 0)) {
+        if (a32 ? regs[2 * RCX] === 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) === 0) return;
+        cpu.rip = cpu.instructionStart;
+        cpu.repInterrupted = true;
+        return;
       }
     }
     // Not finished: run this instruction again (the run loop may take an interrupt first).

@@ -67,6 +67,8 @@ export class Machine {
 
   /** Ask the run loop to stop after the current instruction (from a host call or device). */
   stop(reason: StopReason | string, message?: string): void {
+    // A debugger's stop after the instruction that also ended the machine (a shutdown port write) does not hide the end.
+    if (reason === 'debug' && this.stopRequest !== null) return;
     this.stopRequest = reason === 'triple-fault' ? 'triple-fault' : reason === 'debug' ? 'debug' : 'stopped';
     this.stopMessage = message ?? String(reason);
     this.cpu.interruptCheck = true; // end the current slice

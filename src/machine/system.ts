@@ -192,12 +192,14 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
       const port = portOf(cpu, ops[1]);
       const value = machine.ports.in(port, (dst.size / 8) as PortSize);
       writeReg(cpu, 0, dst.size, value, 0);
+      ioBreakpoints(cpu, port, dst.size / 8);
       return;
     }
     case 'out': {
       const src = ops[1] as { reg: number; size: number };
       const port = portOf(cpu, ops[0]);
       machine.ports.out(port, (src.size / 8) as PortSize, readReg(cpu, 0, src.size)[0]);
+      ioBreakpoints(cpu, port, src.size / 8);
       return;
     }
     case 'rdmsr': return readMsr(machine);
@@ -273,6 +275,12 @@ function moveSystemRegister(machine: SystemHost, d: DecodedInstruction): void {
     return;
   }
   throw new CpuFault(UD);
+}
+
+/** An in/out touched `bytes` ports from `port`: note the I/O breakpoints it fires (R/W = 10 in DR7, with CR4.DE set; a trap after the instruction). */
+function ioBreakpoints(cpu: Cpu, port: number, bytes: number): void {
+  const regs = cpu.debugRegisters;
+  if (regs.ioMask !== 0 && (cpu.cr4 & CR4_DE) !== 0) cpu.dataHits |= regs.ioHits(port, bytes);
 }
 
 /**

@@ -25,7 +25,9 @@
 import { decode, decodeBytes, type Decoded } from '../isa/decode.js';
 import { Cpu, isTrap } from '../machine/cpu.js';
 import { EXEC_BY_FORM, invalidInstruction } from '../machine/decodeCache.js';
-import { CpuFault } from '../machine/exceptions.js';
+import { CpuFault, DB } from '../machine/exceptions.js';
+import { DR6_BS, DR7_GD } from '../machine/debugRegisters.js';
+import { RF, TF } from '../machine/flags.js';
 import { InterruptController, RFLAGS_IF, RFLAGS_IOPL } from '../machine/interrupts.js';
 import { PhysicalMemory } from '../machine/memory.js';
 import { Mmu } from '../machine/mmu.js';
@@ -129,6 +131,11 @@ export class GuestCpu implements SystemHost {
     this.load(vcpu, tf);
     const cpu = this.cpu;
     const start = cpu.rip;
+    // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
+    const bits = cpu.flags.bits;
+    const stepping = (bits & TF) !== 0;
+    cpu.dataHits = 0;
+    const delivered = this.interrupts.delivered;
     let d: Decoded | null = null;
     try {
       d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
@@ -154,7 +161,33 @@ export class GuestCpu implements SystemHost {
       this.store(vcpu, tf);
       return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
     }
+    if ((bits & RF) !== 0 && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+    const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0);
+    if (dr6 !== 0 && this.interrupts.delivered === delivered) {
+      this.raiseDebug(dr6);
+      return this.finish(vcpu, tf, mnemonic, DB);
+    }
     return this.finish(vcpu, tf, mnemonic);
+  }
+
+  /**
+   * A #DB the real CPU raised while the guest ran (one of the guest's own
+   * breakpoints, which the host loaded into the real debug registers, or its
+   * single-step): `dr6` is the real DR6's B0-B3/BD/BS bits. The guest's DR6
+   * gets them and the #DB goes through the guest's IDT, at tf.rip (after the
+   * instruction for a trap, at it for an instruction breakpoint), as on bare.
+   */
+  debugTrap(vcpu: Vcpu, tf: VmTrapFrame, dr6: number): GuestStep {
+    this.load(vcpu, tf);
+    this.raiseDebug(dr6);
+    return this.finish(vcpu, tf, 'debug', DB);
+  }
+
+  private raiseDebug(dr6: number): void {
+    const regs = this.cpu.debugRegisters;
+    regs.dr6 = regs.dr6 | dr6;
+    regs.dr7 = regs.dr7 & ~DR7_GD;
+    this.interrupts.deliver(DB, undefined, false);
   }
 
   /** Deliver an interrupt or exception to the guest through its IDT (a virtual device interrupt: errorCode undefined). */
@@ -203,6 +236,13 @@ export class GuestCpu implements SystemHost {
     cpu.gdtrBase = vcpu.gdtrBase; cpu.gdtrLimit = vcpu.gdtrLimit;
     cpu.idtrBase = vcpu.idtrBase; cpu.idtrLimit = vcpu.idtrLimit;
     cpu.trSelector = vcpu.tr; cpu.tssBase = vcpu.tssBase; cpu.tssLimit = vcpu.tssLimit;
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
+    regs.dr6 = vcpu.dr6;
+    if (regs.dr7 !== vcpu.dr7) {
+      regs.dr7 = vcpu.dr7;
+      cpu.debugChanged(); // data breakpoints: the emulated instruction's accesses are watched
+    }
     cpu.halted = false;
     this.interrupts.shadowRequested = false;
     this.stopMessage = null;
@@ -226,6 +266,10 @@ export class GuestCpu implements SystemHost {
     vcpu.gdtrBase = cpu.gdtrBase; vcpu.gdtrLimit = cpu.gdtrLimit;
     vcpu.idtrBase = cpu.idtrBase; vcpu.idtrLimit = cpu.idtrLimit;
     vcpu.tr = cpu.trSelector; vcpu.tssBase = cpu.tssBase; vcpu.tssLimit = cpu.tssLimit;
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) [vcpu.dr[2 * n], vcpu.dr[2 * n + 1]] = regs.address(n);
+    vcpu.dr6 = regs.dr6;
+    vcpu.dr7 = regs.dr7;
   }
 }
 

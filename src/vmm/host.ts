@@ -24,6 +24,7 @@
 import { Machine } from '../machine/machine.js';
 import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
@@ -110,6 +111,12 @@ export class VmHost {
       exits: new Map(),
       patches: new Map(),
       relocateMonitor: () => this.relocate(),
+      takeDebugStatus: () => {
+        const regs = cpu.debugRegisters;
+        const bits = regs.dr6 & 0xe00f;
+        regs.dr6 = 0;
+        return bits;
+      },
     };
     this.machine.strictVirtualization = options.strict ?? false;
     // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
@@ -159,6 +166,9 @@ export class VmHost {
     for (let v = 0; v < 256; v++) cpu.hostCalls.delete(MONITOR_LINEAR + HANDLERS + v);
     for (let v = 0; v < 256; v++) cpu.hostCalls.set(this.monitorLinear + HANDLERS + v, () => this.onTrap(v));
     for (let p = 0; p < this.machine.memory.size / 4096; p++) cpu.invalidateDecodeCache(p);
+    // Data breakpoints (the guest's, on both processors) watch accesses through functions, which are not state.
+    cpu.debugChanged();
+    this.vm.cpu.cpu.debugChanged();
   }
 
   /** The VM's host-independent parts (vmState.ts PortableVm), live: saving reads them, resuming fills them in. */
@@ -235,6 +245,7 @@ export class VmHost {
     cpu.fsBase = this.vcpu.fsBase;
     cpu.gsBase = this.vcpu.gsBase;
     cpu.setRflags(runningRflags(tf.rflags));
+    this.loadGuestDebugRegisters();
     const root = this.vm.shadow.root(this.vcpu.cpl);
     if (this.translationDirty || cpu.cr3 !== root) {
       cpu.cr3 = root;
@@ -243,6 +254,25 @@ export class VmHost {
       this.machine.mmu.flush();
       this.translationDirty = false;
     }
+  }
+
+  /**
+   * The guest's DR0-DR3 and DR7 (vcpu.ts) into the real CPU, where its guest
+   * code runs: its breakpoints fire there and come back as #DB (monitor.ts).
+   * DR7.GD stays virtual: every mov to/from %dbN traps at real CPL 3 anyway.
+   */
+  private loadGuestDebugRegisters(): void {
+    const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
+    const dr7 = (v.dr7 & ~DR7_GD) >>> 0;
+    let changed = regs.dr7 !== dr7;
+    for (let n = 0; n < 4 && !changed; n++) {
+      const [lo, hi] = regs.address(n);
+      changed = lo !== v.dr[2 * n] || hi !== v.dr[2 * n + 1];
+    }
+    if (!changed) return;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, v.dr[2 * n], v.dr[2 * n + 1]);
+    regs.dr7 = dr7;
+    cpu.debugChanged();
   }
 
   /** A host-call: the CPU delivered vector `v` from the guest through the host IDT. */

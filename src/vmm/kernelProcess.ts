@@ -31,6 +31,7 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
+import { DR7_GD } from '../machine/debugRegisters.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -51,6 +52,8 @@ export interface VmProcess {
   dirty: boolean;
   /** The kernel's EFER while the guest runs with SCE clear (enterGuest). */
   hostEfer: number;
+  /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
+  debugStatus: number;
 }
 
 export interface SpawnVmOptions {
@@ -131,8 +134,9 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     exits: new Map(),
     patches: image.patches,
     onEvent: options.onEvent,
+    takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0 };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = zeroFrame();
@@ -194,6 +198,13 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
+  // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
+  if ((vcpu.dr7 & 0xff) !== 0) {
+    const regs = cpu.debugRegisters;
+    for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
+    regs.dr7 = vcpu.dr7 & ~DR7_GD;
+    cpu.debugChanged();
+  }
   return root;
 }
 
@@ -208,6 +219,14 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
   guest.retired += k.cpu.instructionCount - guest.enteredAt;
   guest.enteredAt = k.cpu.instructionCount;
+  // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
+  const regs = k.cpu.debugRegisters;
+  guest.debugStatus = regs.dr6 & 0xe00f;
+  regs.dr6 = 0;
+  if ((regs.dr7 & 0xff) !== 0) {
+    regs.dr7 = 0;
+    k.cpu.debugChanged();
+  }
   const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;

@@ -6,6 +6,8 @@
 //   #PF (14)   a shadow miss: fill the shadow entry and retry (invisible to the
 //              guest). Any other page fault (the guest's own tables refuse the
 //              access, or the address has no shadow mapping) is handled below.
+//   #DB (1)    the guest's own breakpoint or single-step on the real CPU (the
+//              host loads the guest's DR0-DR3/DR7 there): its DR6 and its IDT.
 //   anything else (and those page faults): the instruction at RIP could not run
 //              at real CPL 3 (iretq, lidt, mov to CR3, in/out, `int n` through
 //              the monitor's DPL 0 gates, an int3 the loader planted...) or
@@ -26,7 +28,7 @@ import { signed, type VmTrapFrame } from './trapFrame.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
 
-export const T_GP = 13, T_NP = 11, T_PF = 14, T_DF = 8;
+export const T_GP = 13, T_NP = 11, T_PF = 14, T_DF = 8, T_DB = 1;
 const T_BP = 3;
 const PF_W = 2, PF_I = 16;
 
@@ -48,6 +50,12 @@ export interface VmState {
    * kernel's half cannot move). True if moved.
    */
   relocateMonitor?(): boolean;
+  /**
+   * A #DB came from the real CPU: its DR6 status bits (B0-B3, BD, BS), the real
+   * DR6 cleared for the next one. Absent (a host that does not load the guest's
+   * debug registers into the real CPU): no bits.
+   */
+  takeDebugStatus?(): number;
   /** Instructions the loader replaced by int3 (patcher.ts): guest-physical address -> original bytes. */
   patches: Map<number, Uint8Array>;
   /** Statistics: exits by kind. */
@@ -110,6 +118,16 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     // The guest's tables refuse it (its own page fault), or no shadow entry can map it (an
     // address beyond the guest's memory, in the monitor's region): the guest's processor decides.
     return runOnGuestCpu(vm, tf, undefined, t.kind === 'fault' ? 'guest-page-fault' : 'unshadowed-access', false);
+  }
+  if (trapno === T_DB) {
+    // The guest's own breakpoint or single-step (or its int1) fired on the real CPU: the guest's #DB.
+    count(vm, 'debug');
+    const cpl = vcpu.cpl;
+    const step = vm.cpu.debugTrap(vcpu, tf, vm.takeDebugStatus?.() ?? 0);
+    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: tf.rsp }, vm);
+    if (vcpu.cpl !== cpl) vm.translationChanged();
+    if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
+    return afterTrap(vm, tf);
   }
   if (trapno === T_GP && err === T_BP * 8 + 2 && vm.patches.size !== 0) {
     // An int3 hit the monitor's DPL 0 gate: one the loader planted runs the original instruction.

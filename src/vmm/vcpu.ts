@@ -32,6 +32,16 @@ export class Vcpu {
   starLo = 0; starHi = 0; lstar = 0; cstar = 0; sfmask = 0;
   /** FS/GS bases: the host loads fsBase and gsBase into the real CPU whenever the guest resumes. */
   fsBase = 0; gsBase = 0; kernelGsBase = 0;
+  /**
+   * The guest's debug registers: DR0-DR3 as [lo, hi] pairs, DR6, DR7 (their
+   * reset values). mov to/from %dbN always traps (CPL 0 only) and is emulated
+   * on the guest's processor; the host loads DR0-DR3 and DR7 into the real CPU
+   * while the guest runs (guest-linear addresses are the real ones), so a
+   * guest breakpoint fires on the real CPU and the monitor reflects the #DB.
+   */
+  dr = [0, 0, 0, 0, 0, 0, 0, 0];
+  dr6 = 0xffff0ff0;
+  dr7 = 0x400;
   /** Guest instructions the monitor emulated or time skipped in hlt (added to the real count). */
   extraTicks = 0;
 

@@ -10,7 +10,8 @@ import { Machine } from '../../machine/machine.js';
 import { ShutdownPort, SHUTDOWN_PORT } from '../../machine/devices/shutdownPort.js';
 import { VmHost } from '../host.js';
 import { patchSensitiveInstructions } from '../patcher.js';
-import { GUEST_BYTES, HARNESS, PROGRAM, guestRegions, hasRawBytes, type FuzzGuest } from './guestGenerator.js';
+import { GraphSnapshot } from './snapshot.js';
+import { GUEST_BYTES, HARNESS, PROGRAM, guestRegions, patchable, type FuzzGuest } from './guestGenerator.js';
 
 /** Guest instructions each run may take (a guest normally ends in a few hundred). */
 export const FUZZ_MAX_INSTRUCTIONS = 20_000;
@@ -22,47 +23,90 @@ export interface Observation {
   clock: number;
   registers: bigint[];
   rip: number;
+  /** Guest memory as the guest wrote it (a view of the machine's memory: valid until the machine's next run). */
   memory: Uint8Array;
   serial: string;
   message: string;
 }
 
-function runBare(regions: Array<[number, Uint8Array]>): Observation {
-  let serial = '';
-  const machine = new Machine({ memoryBytes: GUEST_BYTES, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
-  const shutdown = new ShutdownPort(machine);
-  machine.ports.register(SHUTDOWN_PORT, 1, shutdown);
-  for (const [at, bytes] of regions) machine.loadPhysical(at, bytes);
-  machine.cpu.rip = PROGRAM;
-  const reason = machine.run(FUZZ_MAX_INSTRUCTIONS);
-  const cpu = machine.cpu;
-  return {
-    reason: shutdown.status !== undefined ? 'shutdown' : reason, status: shutdown.status, clock: cpu.instructionCount,
-    registers: Array.from({ length: 16 }, (_, i) => cpu.getReg64(i)), rip: cpu.rip,
-    memory: machine.memory.bytes.subarray(0, GUEST_BYTES), serial, message: machine.stopMessage,
-  };
+/** Serial output collected by a machine whose output callback outlives one run. */
+class SerialSink {
+  text = '';
+  readonly out = (b: Uint8Array): void => { this.text += Buffer.from(b).toString('latin1'); };
 }
 
-function runMonitor(regions: Array<[number, Uint8Array]>, strict: boolean): Observation {
-  let serial = '';
-  const host = new VmHost({ guestBytes: GUEST_BYTES, strict, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
-  for (const [at, bytes] of regions) {
-    const data = bytes.slice();
-    if (!strict && (at === HARNESS || at === PROGRAM)) {
-      for (const p of patchSensitiveInstructions(data, at)) host.vm.patches.set(p.address, p.original);
-    }
-    host.loadGuest(at, data);
+/** Fields that are wiring, not state: never changed by a run (the port bus and its devices). */
+const WIRING = new Set(['ports']);
+
+/** The bare machine of the comparison, reset to its fresh state before each guest. */
+class BareRunner {
+  private readonly serial = new SerialSink();
+  private readonly machine: Machine;
+  private readonly shutdown: ShutdownPort;
+  private readonly snapshot: GraphSnapshot | null;
+
+  constructor(reuse: boolean) {
+    this.machine = new Machine({ memoryBytes: GUEST_BYTES, serialOut: this.serial.out });
+    this.shutdown = new ShutdownPort(this.machine);
+    this.machine.ports.register(SHUTDOWN_PORT, 1, this.shutdown);
+    this.snapshot = reuse ? new GraphSnapshot({ machine: this.machine, shutdown: this.shutdown }, WIRING) : null;
   }
-  host.start(PROGRAM);
-  const r = host.run(FUZZ_MAX_INSTRUCTIONS);
-  const cpu = host.machine.cpu;
-  // Guest memory as the guest wrote it: where the loader planted an int3, its original byte.
-  const memory = host.machine.memory.bytes.slice(0, GUEST_BYTES);
-  for (const [at, original] of host.vm.patches) if (memory[at] === 0xcc) memory[at] = original[0];
-  return {
-    reason: r.reason, status: r.status, clock: r.guestInstructions,
-    registers: Array.from({ length: 16 }, (_, i) => cpu.getReg64(i)), rip: cpu.rip, memory, serial, message: r.message,
-  };
+
+  run(regions: Array<[number, Uint8Array]>): Observation {
+    this.snapshot?.restore();
+    this.serial.text = '';
+    const machine = this.machine;
+    for (const [at, bytes] of regions) machine.loadPhysical(at, bytes);
+    machine.cpu.rip = PROGRAM;
+    const reason = machine.run(FUZZ_MAX_INSTRUCTIONS);
+    const cpu = machine.cpu;
+    const status = this.shutdown.status;
+    return {
+      reason: status !== undefined ? 'shutdown' : reason, status, clock: cpu.instructionCount,
+      registers: Array.from({ length: 16 }, (_, i) => cpu.getReg64(i)), rip: cpu.rip,
+      memory: machine.memory.bytes.subarray(0, GUEST_BYTES), serial: this.serial.text, message: machine.stopMessage,
+    };
+  }
+}
+
+/** A test hook: change the monitor before a run (e.g. inject a bug, to see the fuzzer find it). */
+export type MonitorHook = (host: VmHost) => void;
+
+/** A VmHost of one mode, reset to its fresh state before each guest. */
+class MonitorRunner {
+  private readonly serial = new SerialSink();
+  private readonly host: VmHost;
+  private readonly snapshot: GraphSnapshot | null;
+
+  constructor(private readonly strict: boolean, reuse: boolean) {
+    this.host = new VmHost({ guestBytes: GUEST_BYTES, strict, serialOut: this.serial.out });
+    this.snapshot = reuse ? new GraphSnapshot(this.host, WIRING) : null;
+  }
+
+  run(regions: Array<[number, Uint8Array]>, hook?: MonitorHook): Observation {
+    const host = this.snapshot === null ? new VmHost({ guestBytes: GUEST_BYTES, strict: this.strict, serialOut: this.serial.out }) : this.host;
+    this.snapshot?.restore();
+    this.serial.text = '';
+    for (const [at, bytes] of regions) {
+      if (!this.strict && (at === HARNESS || at === PROGRAM)) {
+        const data = bytes.slice();
+        for (const p of patchSensitiveInstructions(data, at)) host.vm.patches.set(p.address, p.original);
+        host.loadGuest(at, data);
+      } else host.loadGuest(at, bytes);
+    }
+    hook?.(host);
+    host.start(PROGRAM);
+    const r = host.run(FUZZ_MAX_INSTRUCTIONS);
+    const cpu = host.machine.cpu;
+    // Guest memory as the guest wrote it: where the loader planted an int3, its original byte
+    // (in place: the machine is reset before its next run anyway).
+    const memory = host.machine.memory.bytes.subarray(0, GUEST_BYTES);
+    for (const [at, original] of host.vm.patches) if (memory[at] === 0xcc) memory[at] = original[0];
+    return {
+      reason: r.reason, status: r.status, clock: r.guestInstructions,
+      registers: Array.from({ length: 16 }, (_, i) => cpu.getReg64(i)), rip: cpu.rip, memory, serial: this.serial.text, message: r.message,
+    };
+  }
 }
 
 const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -89,19 +133,73 @@ export function compare(bare: Observation, vm: Observation): string | null {
 /** How one guest fared: null if every run agreed, else the mode and the first difference. */
 export interface Disagreement { mode: 'strict' | 'patched'; difference: string }
 
-/** Run `g` on bare and under the monitor (strict; patched too if its code sweeps cleanly). */
-export function checkGuest(g: FuzzGuest): Disagreement | null {
-  const regions = guestRegions(g);
-  const bare = runBare(regions);
-  const modes: Array<'strict' | 'patched'> = hasRawBytes(g) ? ['strict'] : ['strict', 'patched'];
-  for (const mode of modes) {
-    let difference: string | null;
-    try {
-      difference = compare(bare, runMonitor(regions, mode === 'strict'));
-    } catch (e) {
-      difference = `the host threw: ${(e as Error).stack ?? String(e)}`;
-    }
-    if (difference !== null) return { mode, difference };
+export interface DifferentialOptions {
+  /** Build fresh machines for every guest instead of resetting three long-lived ones (slow; for checking the reset). */
+  fresh?: boolean;
+  /** Applied to the monitor before each run (tests inject monitor bugs with it). */
+  hook?: MonitorHook;
+}
+
+/** Runs guests on the bare machine and under the monitor (strict; patched too if the guest allows) and compares. */
+export class DifferentialRunner {
+  private readonly fresh: boolean;
+  private bare: BareRunner;
+  private readonly strict: MonitorRunner;
+  private readonly patched: MonitorRunner;
+  /** Guests checked, and monitor runs made (for the figures). */
+  guests = 0;
+  runs = 0;
+  /** How the guests ended on the bare machine ('shutdown 170', 'triple-fault', ...): what the fuzzer reached. */
+  readonly outcomes = new Map<string, number>();
+
+  constructor(private readonly options: DifferentialOptions = {}) {
+    this.fresh = options.fresh ?? false;
+    this.bare = new BareRunner(!this.fresh);
+    this.strict = new MonitorRunner(true, !this.fresh);
+    this.patched = new MonitorRunner(false, !this.fresh);
   }
-  return null;
+
+  /** Every observation of guest `g`: bare, then each monitor mode run. */
+  observe(g: FuzzGuest): { bare: Observation; monitor: Array<['strict' | 'patched', Observation | Error]> } {
+    const regions = guestRegions(g);
+    if (this.fresh) this.bare = new BareRunner(false);
+    const bare = this.bare.run(regions);
+    const monitor: Array<['strict' | 'patched', Observation | Error]> = [];
+    for (const mode of patchable(g) ? ['strict', 'patched'] as const : ['strict'] as const) {
+      try {
+        monitor.push([mode, (mode === 'strict' ? this.strict : this.patched).run(regions, this.options.hook)]);
+      } catch (e) {
+        monitor.push([mode, e as Error]);
+      }
+    }
+    return { bare, monitor };
+  }
+
+  /** Run `g` on bare and under the monitor; the first disagreement, or null. */
+  check(g: FuzzGuest): Disagreement | null {
+    this.guests++;
+    const regions = guestRegions(g);
+    if (this.fresh) this.bare = new BareRunner(false);
+    const bare = this.bare.run(regions);
+    const outcome = bare.reason === 'shutdown' ? `shutdown ${bare.status}` : bare.reason;
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+    for (const mode of patchable(g) ? ['strict', 'patched'] as const : ['strict'] as const) {
+      this.runs++;
+      let difference: string | null;
+      try {
+        difference = compare(bare, (mode === 'strict' ? this.strict : this.patched).run(regions, this.options.hook));
+      } catch (e) {
+        difference = `the host threw: ${(e as Error).stack ?? String(e)}`;
+      }
+      if (difference !== null) return { mode, difference };
+    }
+    return null;
+  }
+}
+
+let shared: DifferentialRunner | null = null;
+/** Check one guest on a shared runner (reused machines). */
+export function checkGuest(g: FuzzGuest): Disagreement | null {
+  shared ??= new DifferentialRunner();
+  return shared.check(g);
 }

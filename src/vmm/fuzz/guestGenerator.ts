@@ -151,9 +151,19 @@ function programBytes(g: FuzzGuest): Uint8Array {
   return bytes;
 }
 
-/** Does the guest contain raw bytes (the patcher's linear sweep may then not see its instructions as the CPU does)? */
-export function hasRawBytes(g: FuzzGuest): boolean {
-  return g.blocks.some((b) => b.some((l) => l.endsWith('# raw')));
+/** Marks a line that may read the guest's code as data (through a register that may hold a code address). */
+const MAY_READ_CODE = '# may read code';
+
+/**
+ * Can the guest run patched as well as strict? Not if it contains raw bytes (the
+ * patcher's linear sweep may then not see its instructions as the CPU does), nor if
+ * it may read its own code as data or jump into random memory (a mutated gate
+ * offset): the int3s the loader plants are visible to data reads, as the patcher's
+ * documentation says (docs/vmm.md); strict mode has no patches and covers those guests.
+ */
+export function patchable(g: FuzzGuest): boolean {
+  return !g.blocks.some((b) => b.some((l) => l.endsWith('# raw') || l.endsWith(MAY_READ_CODE)))
+    && !g.patches.some((p) => p.what.startsWith('IDT gate') && / byte (0|1|6|7|8|9|10|11)$/.test(p.what));
 }
 
 // ---------------------------------------------------------------------------
@@ -214,9 +224,11 @@ function atom(r: Rng, next: string): string[] {
     case 17: return [`    mov $0x${r.pick(SELECTORS).toString(16)}, %eax`, `    mov %eax, %${r.pick(SREGS)}`];
     case 18: return [`    mov %${r.pick([...SREGS, 'cs'])}, %eax`, r.pick(['    .byte 0x0f, 0xa0   # push %fs', '    .byte 0x0f, 0xa8   # push %gs', '    nop']), r.pick(['    .byte 0x0f, 0xa1   # pop %fs', '    .byte 0x0f, 0xa9   # pop %gs', '    nop'])];
     case 19: return [r.pick(['    sgdt 0x9800', '    sidt 0x9810', '    str 0x9820', '    smsw 0x9828', '    smsw %eax', '    str %eax', '    .byte 0x0f, 0x00, 0xc0   # sldt %eax'])];
-    case 20: return [r.pick(['    invlpg 0x9000', '    .byte 0x0f, 0x09   # wbinvd', '    .byte 0x0f, 0x06   # clts', '    rdtsc', '    cpuid', '    .byte 0x0f, 0x33   # rdpmc', '    hlt', '    .byte 0x0f, 0x08   # invd', '    .byte 0x0f, 0x01, 0xd0   # xgetbv'])];
+    // rdtsc runs on the real CPU under the monitor: its value is the host's time stamp, not the
+    // guest's (on hardware nothing fixes it either); the guest keeps the instruction, not the value.
+    case 20: return [r.pick(['    invlpg 0x9000', '    .byte 0x0f, 0x09   # wbinvd', '    .byte 0x0f, 0x06   # clts', '    rdtsc; mov $0, %eax; mov $0, %edx', '    cpuid', '    .byte 0x0f, 0x33   # rdpmc', '    hlt', '    .byte 0x0f, 0x08   # invd', '    .byte 0x0f, 0x01, 0xd0   # xgetbv'])];
     case 21: return [`    movabs $${r.pick(STACKS)}, %rsp`, '    push %rax', '    pop %rbx', '    mov $0x8000, %rsp'];
-    case 22: return [r.pick(['    xor %ecx, %ecx; div %ecx', '    movabs $0x0000800000000000, %rbx; mov (%rbx), %rax', '    mov 0x3ffff0, %rax', '    mov (%rax), %rbx', '    movq $0x1234, 0x3ffffc'])];
+    case 22: return [r.pick(['    xor %ecx, %ecx; div %ecx', '    movabs $0x0000800000000000, %rbx; mov (%rbx), %rax', '    mov 0x3ffff0, %rax', `    mov (%rax), %rbx   ${MAY_READ_CODE}`, '    movq $0x1234, 0x3ffffc'])];
     case 23: { const size = r.pick(['q', 'l', 'w', 'b']); return [`    mov${size} $0x${r.int(size === 'b' ? 0x100 : 0x10000).toString(16)}, 0x${(0x9800 + 8 * r.int(64)).toString(16)}`]; }
     case 24: return [`    ${r.pick(['add', 'sub', 'xor', 'imul'])} $${r.int(1000)}, %${r.pick(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9'])}`];
     case 25: { // a far return or far jump through a random selector

@@ -1,0 +1,265 @@
+// Debug registers and #DB under the monitor (xk vm): a guest kernel that uses
+// DR0-DR7 itself (an instruction breakpoint with RF, a data watchpoint, TF
+// single-step across instructions the monitor emulates, an I/O breakpoint, a
+// watchpoint in a rep stos, int1, DR7.GD) gets the same #DBs at the same
+// places with the same DR6 as on the bare machine. Its mov to/from %dbN traps
+// to the monitor and runs on the guest's processor; its breakpoints fire on the
+// real CPU and the monitor reflects the #DB through the guest's IDT.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bootImage, prepareBoot } from '../src/cli/bootCommand.js';
+import { MachineTarget } from '../src/gdb/machineTarget.js';
+import { VmTarget } from '../src/gdb/vmTarget.js';
+import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
+import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
+import { startSession } from '../src/kernel/boot/session.js';
+import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { buildCProgram, C_PROTOTYPES } from './kernelHelpers.js';
+
+const MiB = 1024 * 1024;
+
+const GUEST = `
+    .text
+    .globl _start
+_start:
+    mov $0x8000, %rsp
+    lgdt gdtr
+    mov %rsp, %rax
+    push $0x10
+    push %rax
+    push $2
+    push $0x08
+    lea 2f(%rip), %rax
+    push %rax
+    iretq
+2:  lidt idtr
+    lea db(%rip), %rax
+    mov %ax, idt+16
+    movw $0x08, idt+16+2
+    movw $0x8e00, idt+16+4
+    shr $16, %rax
+    mov %ax, idt+16+6
+    # 1. DR0: instruction breakpoint on b1; DR1: write watch, 4 bytes at var.
+    lea b1(%rip), %rax
+    mov %rax, %db0
+    lea var(%rip), %rax
+    mov %rax, %db1
+    mov $(1 | 4 | (1 << 20) | (3 << 22)), %eax
+    mov %rax, %db7
+b0: nop
+b1: movl $5, var(%rip)
+b2: nop
+    # 2. TF across a nop, out and in (emulated), pushf and popf (patched or strict).
+    xor %eax, %eax
+    mov %rax, %db7
+    pushfq
+    orq $0x100, (%rsp)
+    popfq
+t1: nop
+t2: out %al, $0x80
+t3: mov $0x3fd, %dx
+t4: in %dx, %al
+t5: pushfq
+t6: andq $-257, (%rsp)
+t7: popfq
+t8: nop
+    # 3. An I/O breakpoint (CR4.DE): DR2 = port 0x80.
+    mov %cr4, %rax
+    or $8, %rax
+    mov %rax, %cr4
+    mov $0x80, %eax
+    mov %rax, %db2
+    mov $(0x10 | (2 << 24)), %eax
+    mov %rax, %db7
+i1: out %al, $0x80
+i2: nop
+    # 4. DR3: a write watch on buf+2 in a rep stosb.
+    lea 2+buf(%rip), %rax
+    mov %rax, %db3
+    mov $(0x40 | (1 << 28)), %eax
+    mov %rax, %db7
+    lea buf(%rip), %rdi
+    mov $4, %ecx
+    xor %eax, %eax
+r1: rep stosb
+r2: xor %eax, %eax
+    mov %rax, %db7
+    # 5. int1, then DR7.GD: the next mov from a debug register is a #DB fault.
+n1: int1
+n2: mov $0x2400, %eax
+    mov %rax, %db7
+g1: mov %db0, %rax
+    # Print the log in hex on the serial port (so that every host can be compared), then power off.
+    mov $log, %esi
+    mov log, %rcx
+    imul $24, %rcx
+    add $8, %rcx
+    mov $0x3f8, %dx
+3:  movzbl (%rsi), %eax
+    mov %eax, %ebx
+    shr $4, %eax
+    movzbl hex(,%rax,1), %eax
+    out %al, %dx
+    and $15, %ebx
+    movzbl hex(,%rbx,1), %eax
+    out %al, %dx
+    inc %rsi
+    dec %rcx
+    jnz 3b
+    mov $'\n', %al
+    out %al, %dx
+    mov $0, %al
+    out %al, $0xf4
+    hlt
+
+# Log (saved RIP, DR6 & 0xe00f, RCX) per #DB; clear DR6; set RF after an instruction breakpoint.
+db: push %rax
+    push %rbx
+    mov log, %rbx
+    imul $24, %rbx
+    mov 16(%rsp), %rax
+    mov %rax, log+8(%rbx)
+    mov %db6, %rax
+    and $0xe00f, %eax
+    mov %rax, log+16(%rbx)
+    mov %rcx, log+24(%rbx)
+    incq log
+    test $1, %al
+    jz 1f
+    orq $0x10000, 32(%rsp)
+1:  xor %eax, %eax
+    mov %rax, %db6
+    pop %rbx
+    pop %rax
+    iretq
+
+    .data
+    .balign 16
+idtr:   .short 0xfff; .quad idt
+gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
+gdtr:   .short 23; .quad gdt
+var:    .long 0
+buf:    .quad 0
+hex:    .ascii "0123456789abcdef"
+    .balign 16
+log:    .fill 1024, 1, 0
+    .balign 4096
+idt:    .fill 4096, 1, 0
+`;
+
+function build(): { elf: Uint8Array; sym: (name: string) => number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-debugvm-'));
+  const s = path.join(dir, 'k.s'), o = path.join(dir, 'k.o'), e = path.join(dir, 'k.elf');
+  fs.writeFileSync(s, GUEST);
+  execFileSync('as', ['--64', s, '-o', o], { stdio: 'pipe' });
+  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', o, '-o', e], { stdio: 'pipe' });
+  const symbols = new Map<string, number>();
+  for (const line of execFileSync('nm', [e], { encoding: 'utf8' }).split('\n')) {
+    const [addr, , name] = line.trim().split(/\s+/);
+    if (name !== undefined) symbols.set(name, parseInt(addr, 16));
+  }
+  const elf = new Uint8Array(fs.readFileSync(e));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { elf, sym: (n) => { const v = symbols.get(n); if (v === undefined) throw new Error(`no symbol ${n}`); return v; } };
+}
+
+type Entry = [number, number, number];
+function readLog(bytes: Uint8Array, at: number): Entry[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const q = (a: number) => Number(view.getBigUint64(a, true));
+  const out: Entry[] = [];
+  for (let i = 0, n = q(at); i < n && i < 40; i++) out.push([q(at + 8 + 24 * i), q(at + 16 + 24 * i), q(at + 24 + 24 * i)]);
+  return out;
+}
+
+test('a guest kernel\'s own debug registers and #DB: the same #DBs under xk vm (strict and patched) as on the bare machine', () => {
+  const { elf, sym } = build();
+  let serial = '';
+  const bare = bootImage(elf, 'dbg', { memoryBytes: 4 * MiB, maxInstructions: 100_000, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
+  assert.equal(bare.shutdownStatus, 0, bare.message);
+  const log = readLog(bare.machine.memory.bytes, sym('log'));
+  const BS = 0x4000;
+  // What the bare machine does, by the SDM (debugExceptions.test.ts checks each rule on its own).
+  assert.deepEqual(log.map(([rip, dr6]) => [rip, dr6]), [
+    [sym('b1'), 1], [sym('b2'), 2],
+    [sym('t2'), BS], [sym('t3'), BS], [sym('t4'), BS], [sym('t5'), BS], [sym('t6'), BS], [sym('t7'), BS], [sym('t8'), BS],
+    [sym('i2'), 4],
+    [sym('r1'), 8],
+    [sym('n2'), 0],
+    [sym('g1'), 0x2000],
+  ]);
+  assert.equal(log[10][2], 1, 'the rep stosb stopped after its third iteration');
+  for (const strict of [true, false]) {
+    const v = runVm(elf, 'dbg', { memoryMiB: 4, strict, maxInstructions: 100_000 });
+    assert.equal(v.reason, 'shutdown', v.message);
+    assert.deepEqual(readLog(v.host.machine.memory.bytes, sym('log')), log, strict ? 'strict' : 'patched');
+    // From the real CPU: the breakpoints at b1 and b2, the steps after the nop, mov and andq, the rep stosb's watch, int1.
+    // The other six (after out, in, pushf, popf, the I/O breakpoint, DR7.GD) the guest's processor raised while emulating.
+    assert.equal(v.exitKinds.get('debug'), 7);
+  }
+  assert.equal(serial.length, 2 * (8 + 24 * log.length) + 1, 'the guest printed its log');
+  bareSerial = serial;
+  guestElf = elf;
+  // Saved with a data watchpoint armed (in the rep stosb section) and resumed: the same log.
+  const host = prepareVm(elf, 'dbg', { memoryMiB: 4 });
+  while (host.guestClock() < 100_000 && (host.vcpu.dr7 & 0x40) === 0) host.run(1);
+  assert.notEqual(host.vcpu.dr7 & 0x40, 0, 'reached the rep stosb section');
+  let out = '';
+  const resumed = loadVmState(saveVmState(host), (b) => { out += Buffer.from(b).toString('latin1'); });
+  const r = resumed.run(100_000);
+  assert.equal(r.reason, 'shutdown', r.message);
+  assert.equal(out, serial, 'resumed from a saved state');
+});
+
+let bareSerial = '', guestElf: Uint8Array | undefined;
+
+test('the same guest as a process of the xk kernel (vmrun): the same #DBs; the kernel takes the guest\'s breakpoints off the CPU when it leaves', async () => {
+  assert.ok(guestElf !== undefined && bareSerial !== '');
+  const init = C_PROTOTYPES + `
+int vmrun(const char *path);
+int main(void) { int v = vmrun("dbg.elf"); int s; if (v < 0) return 9; waitstatus(&s); puts("vm done\\n"); return s; }
+`;
+  let output = '';
+  const session = await startSession({
+    program: { path: 'init', image: buildCProgram(init), argv: ['init'] },
+    programs: new Map([['dbg.elf', guestElf]]),
+    memoryBytes: 32 * MiB,
+    monitor: kernelMonitor,
+    output: (x) => { output += Buffer.from(x).toString('latin1'); },
+  });
+  try {
+    let ran = 0;
+    while (!session.run(1_000_000)) {
+      ran += 1_000_000;
+      assert.ok(ran < 50_000_000, `still running; output so far: ${output}`);
+    }
+    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+    assert.ok(output.includes(bareSerial + 'vm done\n'), output);
+    assert.equal(session.kernel.cpu.debugRegisters.dr7 & 0xff, 0, 'no guest breakpoint left on the CPU');
+  } finally {
+    session.close();
+  }
+});
+
+test('gdb\'s stepi under xk vm is one guest instruction, as on the bare machine: the monitor\'s exits (emulated instructions, shadow fills, reflected #DBs) never show', () => {
+  const { elf } = build();
+  const { machine, shutdown } = prepareBoot(elf, 'dbg', { memoryBytes: 4 * MiB });
+  const bare = new MachineTarget(machine, {
+    ended: (reason, m) => (shutdown.status !== undefined ? { kind: 'exited', status: shutdown.status } : { kind: 'ended', message: m.stopMessage || reason }),
+  }); // as xk boot --gdb's
+  const vm = new VmTarget(prepareVm(elf, 'dbg', { memoryMiB: 4 }));
+  const state = (t: MachineTarget): string => [...Array(18).keys()].map((n) => Buffer.from(t.readRegister(n)).toString('hex')).join(' ');
+  let steps = 0;
+  for (; steps < 5000; steps++) {
+    assert.equal(state(vm), state(bare), `after ${steps} steps`);
+    const b = bare.step(), v = vm.step();
+    assert.deepEqual(v, b, `step ${steps + 1}`);
+    if (b === null || b.kind !== 'signal') break;
+  }
+  assert.ok(steps > 300 && steps < 5000, `${steps} steps to the guest's power-off`);
+});
