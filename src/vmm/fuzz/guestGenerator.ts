@@ -134,7 +134,10 @@ export function guestRegions(g: FuzzGuest): Array<[number, Uint8Array]> {
 
 /** The program's assembly lines. */
 function programLines(g: FuzzGuest): string[] {
-  const lines = ['    .text', '    mov $0x8000, %rsp', '    lgdt 0x8f00', '    lidt 0x8f10', '    mov $0x28, %ax', '    ltr %ax'];
+  // Where the handler continues is set first: the prologue's ltr may fault (a mutated TSS descriptor).
+  const first = g.blocks.length === 0 ? '.Lend' : '.Lb0';
+  const lines = ['    .text', `    lea ${first}(%rip), %r15`, '    mov %r15, 0x9008',
+    '    mov $0x8000, %rsp', '    lgdt 0x8f00', '    lidt 0x8f10', '    mov $0x28, %ax', '    ltr %ax'];
   g.blocks.forEach((block, i) => {
     lines.push(`    lea .Lb${i}(%rip), %r15`, '    mov %r15, 0x9008', ...block, `.Lb${i}:`);
   });
@@ -154,6 +157,8 @@ export function programBytes(g: FuzzGuest): Uint8Array {
 
 /** Marks a line that may read the guest's code as data (through a register that may hold a code address). */
 const MAY_READ_CODE = '# may read code';
+/** Marks a line after which the guest may run memory the loader did not sweep (its tables) as code. */
+const MAY_RUN_DATA = '# may run the tables as code';
 
 /**
  * Can the guest run patched as well as strict? Not if it contains raw bytes (the
@@ -163,7 +168,7 @@ const MAY_READ_CODE = '# may read code';
  * documentation says (docs/vmm.md); strict mode has no patches and covers those guests.
  */
 export function patchable(g: FuzzGuest): boolean {
-  return !g.blocks.some((b) => b.some((l) => l.endsWith('# raw') || l.endsWith(MAY_READ_CODE)))
+  return !g.blocks.some((b) => b.some((l) => l.endsWith('# raw') || l.endsWith(MAY_READ_CODE) || l.endsWith(MAY_RUN_DATA)))
     && !g.patches.some((p) => p.what.startsWith('IDT gate') && / byte (0|1|6|7|8|9|10|11)$/.test(p.what));
 }
 
@@ -201,7 +206,8 @@ function atom(r: Rng, next: string): string[] {
         `    movabs $${r.pick(STACKS)}, %rax`, '    push %rax',
         `    mov $${flags(r)}, %eax`, '    push %rax',
         `    push $${r.chance(0.6) ? r.pick([0x08, 0x23]) : r.pick(SELECTORS)}`,
-        rip === 'next' ? `    lea ${next}(%rip), %rax` : `    movabs $${rip}, %rax`, '    push %rax',
+        // RIP 0: the zero page, then the GDT and IDT bytes run as code (unswept: strict mode only).
+        rip === 'next' ? `    lea ${next}(%rip), %rax` : `    movabs $${rip}, %rax${rip === '0x0' ? `   ${MAY_RUN_DATA}` : ''}`, '    push %rax',
         '    iretq',
       ];
     }
