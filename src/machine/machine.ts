@@ -106,7 +106,7 @@ export class Machine {
   run(maxInstructions: number): StopReason {
     const cpu = this.cpu;
     const ic = this.interrupts;
-    const loop = new ExceptionLoopWatch(ic.delivered);
+    const loop = new ExceptionLoopWatch(ic.delivered, maxInstructions);
     const pic = ic.pic;
     const flags = cpu.flags;
     const end = cpu.instructionCount + maxInstructions;

@@ -327,7 +327,7 @@ export class VmHost {
     const machine = this.machine;
     const vm = this.vm;
     const end = virtualClock(vm) + maxInstructions;
-    this.exceptionLoop = new ExceptionLoopWatch(vm.cpu.interrupts.delivered);
+    this.exceptionLoop = new ExceptionLoopWatch(vm.cpu.interrupts.delivered, maxInstructions);
     const result = (reason: VmStopReason, message: string, status?: number): VmResult => ({
       reason, message, status, guestInstructions: virtualClock(vm), realInstructions: machine.cpu.instructionCount,
       exits: this.exits, exitKinds: vm.exits,

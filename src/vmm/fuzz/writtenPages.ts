@@ -34,9 +34,10 @@ export class WrittenPages {
     const pages = Math.ceil(memory.size / PAGE);
     const marks = new Uint8Array(pages);
     this.marks = marks;
+    const zero = Buffer.alloc(PAGE);
     for (let p = 0; p < pages; p++) {
       const page = memory.bytes.subarray(p * PAGE, (p + 1) * PAGE);
-      if (page.some((b) => b !== 0)) this.initial.set(p, page.slice());
+      if (!zero.equals(page)) this.initial.set(p, page.slice());
     }
     const { write8, write16, write32 } = memory;
     const size = memory.size;
