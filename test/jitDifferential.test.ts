@@ -268,3 +268,22 @@ test('jit: multi-block regions (XK_JIT_REGION) run the gcc -O2 program in lockst
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('jit: a loop that stays inside one block is translated while it runs (its rounds count toward the threshold) and stays in lockstep', () => {
+  // mov $30000,%ecx; 1: add %rcx,%rax; imul $3,%rax,%rdx; xor %rdx,%rax; shr %rdx; dec %rcx; jnz 1b; hlt
+  const code = [0xb9, 0x30, 0x75, 0, 0, 0x48, 0x01, 0xc8, 0x48, 0x6b, 0xd0, 0x03, 0x48, 0x31, 0xd0, 0x48, 0xd1, 0xea, 0x48, 0xff, 0xc9, 0x75, 0xee, 0xf4];
+  const before = jitStats.compiled;
+  const ms = [true, false].map((jit) => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    m.loadPhysical(CODE, Uint8Array.from(code));
+    m.cpu.rip = CODE;
+    m.cpu.jitEnabled = jit; // default thresholds: the block tier first, then the JIT
+    return m;
+  });
+  for (let done = 0; !ms[0].cpu.halted && done < 400_000; done += 9973) {
+    ms.forEach((m) => m.run(9973));
+    assert.equal(state(ms[0]), state(ms[1]), `jit vs interpreter after ${done + 9973} instructions`);
+  }
+  assert.ok(ms[0].cpu.halted);
+  assert.equal(jitStats.compiled, before + 1, 'the loop was translated');
+});
