@@ -390,6 +390,39 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
 }
 
+/**
+ * Instructions of the interpreter's whose general registers are their register
+ * operands, the base and index of their memory operand, and these implicit
+ * ones (RAX, RDX for the one-operand multiply and divide and the converts;
+ * RAX for cmpxchg). A translation writes back before such a call, and reloads
+ * after it, only those registers; for any other instruction, all of them.
+ */
+const IMPLICIT_REGISTERS = new Map<string, number[]>([
+  ...['mul', 'imul', 'div', 'idiv', 'cwd', 'cdq', 'cqo'].map((m): [string, number[]] => [m, [0, 2]]),
+  ...['cbw', 'cwde', 'cdqe', 'cmpxchg'].map((m): [string, number[]] => [m, [0]]),
+  ...['add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test', 'not', 'neg', 'inc', 'dec', 'mov', 'movzx', 'movsx', 'movsxd',
+    'lea', 'xchg', 'xadd', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'shld', 'shrd', 'bt', 'bts', 'btr', 'btc',
+    'bsf', 'bsr', 'bswap', 'tzcnt', 'lzcnt', 'popcnt', 'nop'].map((m): [string, number[]] => [m, []]),
+]);
+const EXPLICIT_FAMILIES = new Set(['setcc', 'cmovcc']);
+
+/** The general registers an instruction of the interpreter's may read or write (see IMPLICIT_REGISTERS); null: any. */
+export function fallbackRegisters(d: Decoded): number[] | null {
+  const f = d.form;
+  if (f === null) return null;
+  const implicit = IMPLICIT_REGISTERS.get(f.mnemonic) ?? (EXPLICIT_FAMILIES.has(f.family) ? [] : undefined);
+  if (implicit === undefined) return null;
+  const set = new Set(implicit);
+  for (const o of d.operands) {
+    if (o.type === 'reg') set.add(o.reg);
+    else if (o.type === 'mem') {
+      if (o.base >= 0 && o.base < 16) set.add(o.base);
+      if (o.index >= 0) set.add(o.index);
+    } else if (o.type !== 'imm') return null;
+  }
+  return [...set];
+}
+
 /** A straight instruction outside the subset: the interpreter's execute function, called from the translation. */
 const FALLBACK: Piece = { code: '', reads: [], writes: [], flag: null, memory: null, fallback: true };
 
@@ -493,6 +526,19 @@ export function regionSource(region: RegionBlock[]): string | null {
   const regs = [...used].sort((p, q) => p - q);
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
   const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
+  const store = (rs: number[]): string => rs.map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
+  /** For a straight instruction of the interpreter's: the registers written back before it, reloaded after it, and the rest. */
+  const around = (e: CacheEntry): { before: string; after: string; rest: string } => {
+    const touched = fallbackRegisters(e.d);
+    if (touched === null) return { before: writeBack, after: reload, rest: '' };
+    const set = new Set(touched);
+    const w = [...written].sort((p, q) => p - q);
+    return {
+      before: store(w.filter((r) => set.has(r))),
+      after: regs.filter((r) => set.has(r)).map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' '),
+      rest: store(w.filter((r) => !set.has(r))),
+    };
+  };
   // Every exit that leaves registers in locals goes through one epilogue after the loop (the pending
   // writer's record, then exit xf's own, the registers, the count): `break out` with xc, xr, xa set.
   const exitFlags: string[] = [];
@@ -505,8 +551,8 @@ export function regionSource(region: RegionBlock[]): string | null {
   const addr = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k]}`;
   const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
   // The interpreter's execute function for instruction k, as the block tier calls it.
-  const call = (b: Info, k: number): string =>
-    `${sync(b, k)} ${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+  const call = (b: Info, k: number, stored = writeBack): string =>
+    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
   /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
   const jumpTo = (rel: number): string => {
     const j = byRel.get(rel);
@@ -514,6 +560,7 @@ export function regionSource(region: RegionBlock[]): string | null {
   };
 
   const lines: string[] = [];
+  const catchCases: string[] = [];
   let faults = false, memory = false;
   blocks.forEach((b, i) => {
     const { pieces, n } = b;
@@ -524,9 +571,12 @@ export function regionSource(region: RegionBlock[]): string | null {
       if (p.memory !== null || p.fallback) { lines.push(`at = ${b.base + k};`); faults = true; }
       if (p.memory !== null) memory = true;
       if (p.fallback) {
-        lines.push(call(b, k), 'pw = -1;');
-        lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
-        if (reload) lines.push(reload);
+        // Only the registers it may touch go through R (the others stay in locals: written back on a fault or exit).
+        const io = around(e);
+        lines.push(call(b, k, io.before), 'pw = -1;');
+        lines.push(`if (cpu.interruptCheck) { ${io.rest} cpu.instructionCount = ic + ${k + 1}; return 0; }`);
+        if (io.after) lines.push(io.after);
+        if (io.rest) catchCases.push(`case ${b.base + k}: { ${io.rest} break; }`);
         return;
       }
       lines.push(p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : ''));
@@ -589,7 +639,6 @@ export function regionSource(region: RegionBlock[]): string | null {
   });
   const all: { b: Info; k: number }[] = [];
   for (const b of blocks) for (let k = 0; k < b.n; k++) all.push({ b, k });
-  const catchCases: string[] = [];
   for (const { b, k } of all) {
     if (k < b.body && b.pieces[k].memory !== null) {
       const own = sync(b, k).replaceAll('/*PW*/', '');
