@@ -322,6 +322,8 @@ test('an exception loop (#UD handler beyond memory) ends the run the same way on
     ['on an IST stack (the same frame again and again)', `${gate6}\n    movb $1, 0x3000 + 6 * 16 + 4; movq $0x6800, 0x7024\n    ud2`, 'limit'],
     // Each frame is pushed below the last: they reach the IDT and overwrite gate 6, and the loop ends.
     ['on the kernel stack (frames descend through memory and the IDT)', `${gate6}\n    ud2`, 'triple-fault'],
+    // Seed 400159: with a debug register enabled the machine runs one instruction at a time (debugExceptions.ts), which delivers the faults itself.
+    ['with DR7 enabled (the debug path)', `${gate6}\n    movb $1, 0x3000 + 6 * 16 + 4; movq $0x6800, 0x7024\n    mov $0x2, %eax; mov %rax, %dr7\n    ud2`, 'limit'],
     ['from CPL 3, through the TSS stack', `${gate6}\n    movb $1, 0x3000 + 6 * 16 + 4; movq $0x6800, 0x7024\n${toUser()}\n    ud2`, 'limit'],
   ];
   for (const [name, snippet, end] of loops) {

@@ -138,8 +138,10 @@ export class Machine {
       const limit = waiting ? cpu.instructionCount + 1 : Math.min(end, ic.nextDeadline() - ic.idleTicks);
       try {
         // Debugging (debugExceptions.ts) looks at every instruction; otherwise a whole slice runs.
-        if (cpu.debugEnabled || (flags.bits & (TF | RF)) !== 0) debugInstruction(this);
-        else cpu.runSlice(limit);
+        if (cpu.debugEnabled || (flags.bits & (TF | RF)) !== 0) {
+          debugInstruction(this); // delivers its instruction's fault itself
+          if (loop.note(cpu.instructionCount, ic.delivered)) return this.exceptionLoop(loop);
+        } else cpu.runSlice(limit);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         // runSlice left RIP at the instruction for faults and after it for int3/int n.
