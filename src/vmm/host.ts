@@ -34,6 +34,7 @@ import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
+import { ExceptionLoopWatch } from '../machine/exceptionLoop.js';
 import { guestCpuFor } from './guestCpu.js';
 import type { PortableVm } from './vmState.js';
 
@@ -85,6 +86,9 @@ export class VmHost {
   /** Guest clock of the last instruction boundary at which virtual interrupts were looked for. */
   private lastBoundary = -1;
   private stalledExits = 0;
+  private lastExitDelivered = -1;
+  /** The guest's deliveries during run() (exceptionLoop.ts). */
+  private exceptionLoop: ExceptionLoopWatch | null = null;
   /** Linear address of the monitor's pages (PML4 slot vm.shadow.slot). */
   private monitorLinear = MONITOR_LINEAR;
   /** Times the monitor moved to another PML4 slot. */
@@ -318,10 +322,17 @@ export class VmHost {
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
     const clock = virtualClock(this.vm);
     this.lastBoundary = clock; // handleTrap ended with afterTrap at this boundary
-    this.stalledExits = clock === this.lastExitClock ? this.stalledExits + 1 : 0;
+    // An exit that delivered an exception to the guest is progress of the guest's own
+    // (an exception loop ends by the bare machine's rule, exceptionLoop.ts).
+    const delivered = this.vm.cpu.interrupts.delivered;
+    this.stalledExits = clock === this.lastExitClock && delivered === this.lastExitDelivered ? this.stalledExits + 1 : 0;
     this.lastExitClock = clock;
+    this.lastExitDelivered = delivered;
     if (this.stalledExits > 10_000 && outcome.action === 'resume') {
       outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${u64(tf.rip).toString(16)}` };
+    }
+    if (this.exceptionLoop?.note(clock, delivered) === true && outcome.action === 'resume') {
+      outcome = { action: 'stop', reason: 'limit', message: this.exceptionLoop.message(tf.rip) };
     }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
@@ -335,6 +346,7 @@ export class VmHost {
     const machine = this.machine;
     const vm = this.vm;
     const end = virtualClock(vm) + maxInstructions;
+    this.exceptionLoop = new ExceptionLoopWatch(vm.cpu.interrupts.delivered, maxInstructions);
     const result = (reason: VmStopReason, message: string, status?: number): VmResult => ({
       reason, message, status, guestInstructions: virtualClock(vm), realInstructions: machine.cpu.instructionCount,
       exits: this.exits, exitKinds: vm.exits,
@@ -352,9 +364,10 @@ export class VmHost {
       const deadline = vm.devices.timer.deadline;
       if (now >= deadline || (waiting && now > this.lastBoundary)) {
         const tf = this.frameFromCpu();
-        const o = afterTrap(vm, tf);
+        let o = afterTrap(vm, tf);
         this.lastBoundary = now;
         this.frameToCpu(tf);
+        if (o.action === 'resume' && this.exceptionLoop.note(now, vm.cpu.interrupts.delivered)) o = { action: 'stop', reason: 'limit', message: this.exceptionLoop.message(tf.rip) };
         if (o.action === 'stop') this.outcome = o;
         else if (vm.devices.timer.deadline <= now) throw new Error('vm: the virtual timer did not advance');
         continue;
