@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { programImage } from '../src/cli/programImage.js';
 import { REPO_ROOT } from './guestBuild.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
-import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+import { KERNBASE, KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
 const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
@@ -176,6 +176,57 @@ test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down
     assert.match(log, /Hardware watchpoint 2: \*\(\(char \*\)&buf \+ 2\)\s+Old value = 0 '\\000'\s+New value = 65 'A'/, log);
     assert.deepEqual(values(log), [4n, fill, 3n, fill, 1n, buf + 3n], log);
     assert.equal(code, 0, 'after detach the program finishes (buf was filled)');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with gdb\'s own reads (the frame at %rsp, a page walk through the kernel\'s map of physical memory) and the program\'s fstat', { skip: !haveGdb, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbmon-'));
+  try {
+    const elf = build(dir, 'mon', [
+      '#include "user.h"', '#include "signal.h"', '#include "stat.h"', 'volatile int counter;',
+      'int main(int argc, char **argv) {',
+      '  sigset_t b = 0;', '  sigaddset(&b, SIGUSR1);', '  sigprocmask(SIG_BLOCK, &b, 0);', '  raise(SIGUSR1);',
+      '  int fd = open("ls", 0);', '  counter = fd;',
+      '  struct stat st;', '  fstat(fd, &st);', '  printf("fd %d inode %d size %d\\n", fd, st.ino, st.size);', '  return 0;', '}', '',
+    ].join('\n'));
+    const text = await assembleKernelText();
+    const trapret = BigInt.asUintN(64, BigInt(p2v(KERNEL_TEXT_PHYS) + text.symbols.get('trapret')!));
+    const counter = BigInt('0x' + /^([0-9a-f]+) [bBdD] counter$/m.exec(execFileSync('nm', [elf], { encoding: 'utf8' }))![1]);
+    // gdb's own walk of counter's address: each level's entry read through the kernel's map of physical memory (p2v).
+    const kb = '0x' + BigInt.asUintN(64, BigInt(KERNBASE)).toString(16);
+    const index = (level: number): bigint => (counter >> BigInt(39 - 9 * level)) & 511n;
+    const walk = [
+      `set $e0 = *(unsigned long *)(${kb} + ($cr3 & ~0xfff) + 8 * ${index(0)})`,
+      ...[1, 2, 3].map((l) => `set $e${l} = *(unsigned long *)(${kb} + ($e${l - 1} & 0xffffffffff000) + 8 * ${index(l)})`),
+      'p/x $e0', 'p/x $e1', 'p/x $e2', 'p/x $e3',
+      `p/x *(int *)(${kb} + ($e3 & 0xffffffffff000) + ${counter & 0xfffn})`,
+    ];
+    const { log, out, code } = await session(elf, [
+      'watch *(int *)&counter', 'continue', 'delete',
+      // The next trap of the program (fstat) comes back through trapret with %rsp at its trap frame.
+      `break *0x${trapret.toString(16)}`, 'continue', 'delete',
+      'x/22gx $rsp', 'monitor tf', 'monitor files', 'monitor signals', `monitor pt 0x${counter.toString(16)}`, ...walk, 'detach',
+    ]);
+    const frame = [...log.matchAll(/^0x[0-9a-f]+:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)$/gm)].flatMap((m) => [BigInt(m[1]), BigInt(m[2])]);
+    assert.equal(frame.length, 22, log);
+    const tf = [...log.matchAll(/^ {2}(\w+)\s+(0x[0-9a-f]+)$/gm)].map((m) => [m[1], BigInt(m[2])] as const);
+    assert.deepEqual(tf.map(([, v]) => v), frame, 'monitor tf is the frame at %rsp');
+    assert.deepEqual(tf.slice(15, 19).map(([f]) => f), ['trapno', 'err', 'rip', 'cs']);
+    assert.equal(tf[15][1], 64n, 'a system call');
+    const printed = /fd (\d+) inode (\d+) size (\d+)/.exec(out);
+    assert.ok(printed, out);
+    assert.match(log, new RegExp(`fd ${printed[1]}: file inode ${printed[2]}, ${printed[3]} bytes`), 'monitor files names the open file as fstat does');
+    assert.match(log, /fd 0: device/, log);
+    assert.match(log, /pending SIGUSR1; blocked SIGUSR1/, log);
+    const entries = [...log.matchAll(/^ {2}(?:PML4|PDPT|PD|PT)\[(\d+)\] at phys 0x[0-9a-f]+ = (0x[0-9a-f]+) /gm)];
+    const [e0, e1, e2, e3, value] = values(log);
+    assert.deepEqual(entries.map((m) => BigInt(m[1])), [0, 1, 2, 3].map(index), log);
+    assert.deepEqual(entries.map((m) => BigInt(m[2])), [e0, e1, e2, e3], 'monitor pt reads the same entries as gdb');
+    assert.match(log, /^ {2}PT\[\d+\] at phys 0x[0-9a-f]+ = 0x[0-9a-f]+ PWU/m, 'a user page, writable');
+    assert.equal(value, BigInt(printed[1]), 'the walk ends at counter\'s physical address (it holds fd)');
+    assert.equal(code, 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
