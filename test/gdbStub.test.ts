@@ -18,9 +18,9 @@ import { Machine } from '../src/machine/machine.js';
 import { MachineTarget } from '../src/gdb/machineTarget.js';
 import { serveGdb } from '../src/gdb/server.js';
 import { frame } from '../src/gdb/packets.js';
+import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
-const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
 
 /** Start `xk boot IMAGE --gdb 0`; resolves with the child and the port it announced. */
 function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; port: string; stdout: () => string }> {
@@ -37,17 +37,6 @@ function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; po
   });
 }
 
-function gdbBatch(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const g = spawn('gdb', ['-batch', '-nx', ...args.flatMap((a) => ['-ex', a])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    g.stdout.on('data', (b) => (out += b));
-    g.stderr.on('data', (b) => (out += b));
-    const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${out}`)); }, 60_000);
-    g.on('close', () => { clearTimeout(timer); resolve(out); });
-  });
-}
-
 const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
   new Promise((resolve) => {
     if (child.exitCode !== null && child.stdout?.readableEnded !== false) resolve(child.exitCode);
@@ -55,7 +44,7 @@ const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
     child.on('close', (code) => { clearTimeout(timer); resolve(code); }); // 'close': stdout is drained too
   });
 
-test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const build = buildGuest();
   const symbols = guestSymbols(build);
   const gdtInit = symbols.get('gdt_init')!;
@@ -86,6 +75,7 @@ test('real gdb: break in the guest kernel, step, registers match xk run without 
     assert.equal(values.length, 6 + 4 * STEPS, out);
     assert.deepEqual(values.slice(6), trace, 'stepi by stepi: the same rip, rsp, rax and rflags as xk\'s own run');
     assert.equal(values[0], 0x100000n, 'stopped at the entry point');
+    assert.match(out, /0x0*100000 in _start \(\)/, 'which gdb names _start');
     assert.equal(values[1], BigInt(gdtInit), 'the breakpoint');
     assert.equal(values[2], BigInt(expected.rip));
     assert.equal(values[3], BigInt(expected.rsp));
@@ -253,7 +243,7 @@ test('protocol fuzz: malformed packets get "-" or an error and the stub keeps an
   socket.destroy();
 });
 
-test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdb-'));
   try {
     const source = path.join(dir, 'watch.c');
@@ -322,7 +312,7 @@ async function gdbAgainst(command: 'boot' | 'vm', image: string, commands: strin
   }
 }
 
-test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const build = buildGuest();
   const commands = ['break schedule', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $cr3', 'p/x $cr0', 'p/x $eflags & 0x200', 'p/x $rsp', 'x/1gx $rsp', 'stepi 3', 'p/x $pc'];
   const values = (log: string): string[] => [...log.matchAll(/^(?:\$\d+ = (0x[0-9a-f]+)|0x[0-9a-f]+(?: <[^>]*>)?:\s+(0x[0-9a-f]+))$/gm)].map((m) => m[1] ?? m[2]);
@@ -333,7 +323,7 @@ test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3,
   assert.deepEqual(vm, bare, 'the VM shows the same state the bare machine does');
 });
 
-test('real gdb under xk vm: a watchpoint on a guest variable that an instruction the monitor emulates (pushfq) writes stops after it, as under xk boot', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk vm: a watchpoint on a guest variable that an instruction the monitor emulates (pushfq) writes stops after it, as under xk boot', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbwatch-'));
   try {
     const s = path.join(dir, 'w.s'), o = path.join(dir, 'w.o'), elf = path.join(dir, 'w.elf');

@@ -17,9 +17,9 @@ import { programImage } from '../src/cli/programImage.js';
 import { REPO_ROOT } from './guestBuild.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
 import { KERNBASE, KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+import { GDB_MISSING } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
-const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
 
 /** Build a C program with xk's compiler into dir/NAME.elf. */
 function build(dir: string, name: string, source: string): string {
@@ -83,7 +83,7 @@ function instructions(elf: string): [bigint, string][] {
 
 const values = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
 
-test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the first instruction of the function and stepi steps from it', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the first instruction of the function and stepi steps from it', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbhw-'));
   try {
     const elf = build(dir, 'rwatch', [
@@ -115,7 +115,7 @@ test('real gdb: rwatch stops after the read, not at the store before it; hbreak 
   }
 });
 
-test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which then is at main', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which then is at main', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbint-'));
   try {
     const elf = build(dir, 'spin', ['#include "user.h"', 'volatile long spins;', 'int main(int argc, char **argv) {', '  for (;;) spins++;', '}', ''].join('\n'));
@@ -134,7 +134,7 @@ test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which the
   }
 });
 
-test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbsym-'));
   try {
     const elf = build(dir, 'hello', ['#include "user.h"', 'int main(int argc, char **argv) {', '  printf("hello\\n");', '  return 0;', '}', ''].join('\n'));
@@ -153,7 +153,7 @@ test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break 
   }
 });
 
-test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down by one), a watchpoint stops after the iteration that wrote', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down by one), a watchpoint stops after the iteration that wrote', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbrep-'));
   try {
     const source = path.join(dir, 'rep.s');
@@ -181,7 +181,7 @@ test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down
   }
 });
 
-test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with gdb\'s own reads (the frame at %rsp, a page walk through the kernel\'s map of physical memory) and the program\'s fstat', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with gdb\'s own reads (the frame at %rsp, a page walk through the kernel\'s map of physical memory) and the program\'s fstat', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbmon-'));
   try {
     const elf = build(dir, 'mon', [
