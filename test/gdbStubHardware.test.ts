@@ -17,7 +17,7 @@ import { programImage } from '../src/cli/programImage.js';
 import { REPO_ROOT } from './guestBuild.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
 import { KERNBASE, KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
-import { GDB_MISSING } from './helpers/gdb.js';
+import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
 
@@ -207,7 +207,8 @@ test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with g
       'watch *(int *)&counter', 'continue', 'delete',
       // The next trap of the program (fstat) comes back through trapret with %rsp at its trap frame.
       `break *0x${trapret.toString(16)}`, 'continue', 'delete',
-      'x/22gx $rsp', 'monitor tf', 'monitor files', 'monitor signals', `monitor pt 0x${counter.toString(16)}`, ...walk, 'detach',
+      'x/22gx $rsp', 'monitor tf', 'monitor files', 'monitor signals', `monitor pt 0x${counter.toString(16)}`, ...walk,
+      'x/1gx 0', 'monitor pt 0', 'detach',
     ]);
     const frame = [...log.matchAll(/^0x[0-9a-f]+:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)$/gm)].flatMap((m) => [BigInt(m[1]), BigInt(m[2])]);
     assert.equal(frame.length, 22, log);
@@ -220,14 +221,37 @@ test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with g
     assert.match(log, new RegExp(`fd ${printed[1]}: file inode ${printed[2]}, ${printed[3]} bytes`), 'monitor files names the open file as fstat does');
     assert.match(log, /fd 0: device/, log);
     assert.match(log, /pending SIGUSR1; blocked SIGUSR1/, log);
-    const entries = [...log.matchAll(/^ {2}(?:PML4|PDPT|PD|PT)\[(\d+)\] at phys 0x[0-9a-f]+ = (0x[0-9a-f]+) /gm)];
+    const counterWalk = log.slice(log.indexOf(`walk of 0x${counter.toString(16)} `), log.indexOf('walk of 0x0 '));
+    const entries = [...counterWalk.matchAll(/^ {2}(?:PML4|PDPT|PD|PT)\[(\d+)\] at phys 0x[0-9a-f]+ = (0x[0-9a-f]+) /gm)];
     const [e0, e1, e2, e3, value] = values(log);
     assert.deepEqual(entries.map((m) => BigInt(m[1])), [0, 1, 2, 3].map(index), log);
     assert.deepEqual(entries.map((m) => BigInt(m[2])), [e0, e1, e2, e3], 'monitor pt reads the same entries as gdb');
-    assert.match(log, /^ {2}PT\[\d+\] at phys 0x[0-9a-f]+ = 0x[0-9a-f]+ PWU/m, 'a user page, writable');
+    assert.match(counterWalk, /^ {2}PT\[\d+\] at phys 0x[0-9a-f]+ = 0x[0-9a-f]+ PWU/m, 'a user page, writable');
     assert.equal(value, BigInt(printed[1]), 'the walk ends at counter\'s physical address (it holds fd)');
+    assert.match(log, /Cannot access memory at address 0x0/, 'an unmapped address is an error gdb reports');
+    assert.match(log, /walk of 0x0 under cr3 0x[0-9a-f]+:\n {2}PML4\[0\][^\n]*\n {2}PDPT\[0\][^\n]*\n {2}PD\[0\][^\n]*\n(?: {2}PT\[0\][^\n]*\n)? {2}not present/, 'and monitor pt says where the walk ends');
     assert.equal(code, 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: xk run --gdb with no program stops before init, the shell\'s first process (monitor ps), and kill ends it', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
+  const xk = spawn(process.execPath, [XK, 'run', '--gdb', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  xk.stderr!.on('data', (b) => (err += b));
+  const closed = new Promise<number | null>((resolve) => xk.on('close', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 2000 && !/waiting for gdb on/.test(err); i++) await new Promise((r) => setTimeout(r, 10));
+    const port = /waiting for gdb on (\S+)/.exec(err)?.[1];
+    assert.ok(port, `xk run --gdb listens: ${err}`);
+    const log = await gdbBatch([`target remote ${port}`, 'monitor ps', 'kill']);
+    assert.match(log, /PID\s+PPID\s+STATE\s+NAME\s*\n\*\s+1\s+-\s+running\s+init/, log);
+    assert.match(log, /\[Inferior 1 \(Remote target\) killed\]/, log);
+    const timer = setTimeout(() => xk.kill('SIGKILL'), 30_000);
+    await closed;
+    clearTimeout(timer);
+  } finally {
+    xk.kill('SIGKILL');
   }
 });
