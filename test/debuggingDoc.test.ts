@@ -1,6 +1,8 @@
 // docs/debugging.md's worked session is true: its gdb commands, run by real gdb
 // against `xk run --gdb` on the program the page shows (built with `xk cc` as
-// the page says), print the lines the page shows, in that order. Addresses of
+// the page says), print the lines the page shows, in that order (in each of
+// gdb's two streams and the program's output, which interleave as the host
+// schedules them). Addresses of
 // five hex digits or more are compared as "an address" (the kernel's text and
 // the C library may move); every other number, instruction and name must match.
 
@@ -11,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from './guestBuild.js';
-import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
+import { GDB_MISSING, gdbBatchStreams } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
 
@@ -47,14 +49,13 @@ test('docs/debugging.md: the worked session prints what the page says', { skip: 
     for (let i = 0; i < 2000 && !/waiting for gdb on/.test(err); i++) await new Promise((r) => setTimeout(r, 10));
     const port = /waiting for gdb on (\S+)/.exec(err)?.[1];
     assert.ok(port, `xk run --gdb listens: ${err}`);
-    const log = await gdbBatch([`file ${path.join(dir, 'watch.elf')}`, `target remote ${port}`, ...commands.slice(1)]);
+    const gdb = await gdbBatchStreams([`file ${path.join(dir, 'watch.elf')}`, `target remote ${port}`, ...commands.slice(1)]);
     await closed; // after detach the program runs to its end
-    const printed = (log + '\n' + out).split('\n').map(normal);
-    let at = 0;
+    const streams = [gdb.stdout, gdb.stderr, out].map((text) => ({ lines: text.split('\n').map(normal), at: 0 }));
     for (const want of expected) {
-      const found = printed.indexOf(want, at);
-      assert.ok(found >= 0, `docs/debugging.md shows "${want}", which gdb did not print (after line ${at}); gdb printed:\n${log}\nand the program:\n${out}`);
-      at = found + 1;
+      const stream = streams.find((s) => s.lines.indexOf(want, s.at) >= 0);
+      assert.ok(stream, `docs/debugging.md shows "${want}", which gdb did not print next; gdb printed:\n${gdb.both}\nand the program:\n${out}`);
+      stream.at = stream.lines.indexOf(want, stream.at) + 1;
     }
   } finally {
     child.kill('SIGKILL');
