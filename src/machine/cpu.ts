@@ -29,6 +29,8 @@ const SEG_SS = 2, FS = 4, GS = 5;
 const CANONICAL_LIMIT = 2 ** 47;
 /** A host-call filter that lets every address through (for a hostCalls table that is a plain Map). */
 const ALL_ADDRESSES = new Uint16Array(4096).fill(1);
+/** Instructions a block not yet looked at by the JIT runs at most per call (its loop rounds count as runs). */
+const WARM_INSTRUCTIONS = 256;
 /** Entries in the CPU's data TLB (a power of two). */
 const DATA_TLB_SIZE = 64;
 
@@ -605,7 +607,9 @@ export class Cpu {
                 if (run !== null) b.run = run;
               }
               block = b;
-              const n: number = b.run(this, start, limit);
+              // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
+              // that a loop inside one block counts its rounds as runs toward the JIT's threshold.
+              const n: number = b.run(this, start, b.jitDone || !this.jitEnabled ? limit : Math.min(limit, this.instructionCount + WARM_INSTRUCTIONS));
               block = null;
               this.instructionCount += n;
               if (this.interruptCheck || this.halted) return;

@@ -33,7 +33,7 @@ import { PhysicalMemory } from '../machine/memory.js';
 import { Mmu } from '../machine/mmu.js';
 import { PortBus } from '../machine/ports.js';
 import { executeSystem, type SystemHost } from '../machine/system.js';
-import { REGISTER_FIELDS, runningRflags, signed, u64, type VmTrapFrame } from './trapFrame.js';
+import { runningRflags, type VmTrapFrame } from './trapFrame.js';
 import type { ShadowPaging } from './shadowPaging.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
@@ -257,9 +257,9 @@ export class GuestCpu implements SystemHost {
   /** The guest's state into the processor: registers from the frame, the privileged state from the vCPU. */
   private load(vcpu: Vcpu, tf: VmTrapFrame): void {
     const cpu = this.cpu;
-    REGISTER_FIELDS.forEach((f, i) => cpu.setReg64(i, tf[f]));
-    cpu.rip = signed(tf.rip);
-    const flags = Number(tf.rflags & 0xffffffffn) & ~(RFLAGS_IF | RFLAGS_IOPL);
+    cpu.regs.set(tf.regs);
+    cpu.rip = tf.rip;
+    const flags = tf.rflags & ~(RFLAGS_IF | RFLAGS_IOPL);
     cpu.setRflags((flags | (vcpu.vif ? RFLAGS_IF : 0) | ((vcpu.iopl & 3) << 12) | 2) >>> 0);
     cpu.cpl = vcpu.cpl;
     cpu.cs = vcpu.cs; cpu.ss = vcpu.ss; cpu.ds = vcpu.ds; cpu.es = vcpu.es; cpu.fs = vcpu.fs; cpu.gs = vcpu.gs;
@@ -293,12 +293,12 @@ export class GuestCpu implements SystemHost {
   /** The processor's state back into the frame (registers, RIP, the real RFLAGS) and the vCPU (the rest). */
   private store(vcpu: Vcpu, tf: VmTrapFrame): void {
     const cpu = this.cpu;
-    REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
-    tf.rip = u64(cpu.rip);
+    tf.regs.set(cpu.regs);
+    tf.rip = cpu.rip;
     const flags = cpu.getRflags();
     vcpu.vif = (flags & RFLAGS_IF) !== 0;
     vcpu.iopl = (flags & RFLAGS_IOPL) >>> 12;
-    tf.rflags = u64(runningRflags(BigInt(flags)));
+    tf.rflags = runningRflags(flags);
     if (this.interrupts.shadowRequested) vcpu.interruptShadow = true;
     vcpu.cpl = cpu.cpl;
     vcpu.cs = cpu.cs; vcpu.ss = cpu.ss; vcpu.ds = cpu.ds; vcpu.es = cpu.es; vcpu.fs = cpu.fs; vcpu.gs = cpu.gs;

@@ -31,7 +31,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { VmHost } from './host.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
-import type { VmTrapFrame } from './trapFrame.js';
+import type { TrapFrameValues } from './trapFrame.js';
 
 export const STATE_MAGIC = 'XKVMSTAT';
 export const STATE_VERSION = 1;
@@ -126,7 +126,7 @@ export interface PortableVm {
   /** The virtual PIC (pending and in-service requests), timer (count, deadline), serial port. */
   devices: VirtualDevices;
   /** The guest's registers, rip, rflags (as the monitor's trap frame). */
-  regs: VmTrapFrame;
+  regs: TrapFrameValues;
   /** Guest-physical memory. */
   memory: Uint8Array;
   /** Instructions the loader replaced by int3: guest-physical address -> original bytes. */
