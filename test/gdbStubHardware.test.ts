@@ -255,3 +255,26 @@ test('real gdb: xk run --gdb with no program stops before init, the shell\'s fir
     xk.kill('SIGKILL');
   }
 });
+
+test('real gdb: awatch (Z4) stops after the store and again after the load of the same variable', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbaw-'));
+  try {
+    const elf = build(dir, 'awatch', [
+      '#include "user.h"', 'volatile int counter;',
+      'int main(int argc, char **argv) {', '  counter = 7;', '  int v = counter;', '  printf("seen %d\\n", v);', '  return 0;', '}', '',
+    ].join('\n'));
+    const { log, code } = await session(elf, [
+      'break main', 'continue', 'delete', 'awatch *(int *)&counter', 'continue', 'p/x $pc', 'continue', 'p/x $pc', 'delete', 'detach',
+    ]);
+    assert.match(log, /Hardware access \(read\/write\) watchpoint 2: \*\(int \*\)&counter\s+Value = 7/, log);
+    const [afterStore, afterLoad] = values(log);
+    const lines = instructions(elf);
+    const i = lines.findIndex(([a]) => a === afterStore), j = lines.findIndex(([a]) => a === afterLoad);
+    assert.ok(i > 0 && j > i, log);
+    assert.match(lines[i - 1][1], /movl\s+\$0x7,/, 'the first stop is after the store');
+    assert.match(lines[j - 1][1], /mov\s+0x[0-9a-f]+\(%rip\),%e\w+\s+# [0-9a-f]+ <counter>/, 'the second after the load');
+    assert.equal(code, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
