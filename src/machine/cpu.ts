@@ -89,6 +89,15 @@ export class Cpu {
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
   heldDebugTraps = 0;
   /**
+   * DR6 B bits of the data breakpoints that the last interrupt or exception
+   * delivery hit while pushing its frame (and traps a mov to SS held back over
+   * an instruction that delivered one): a #DB trap at the handler's first
+   * instruction boundary (interrupts.ts, debugExceptions.ts). The outside
+   * debugger's write watchpoints the frame hit, in deliveryHostHits.
+   */
+  deliveryHits = 0;
+  deliveryHostHits = 0;
+  /**
    * Set by debugInstruction while it runs one instruction: a repeated string
    * instruction then stops after an iteration that single-steps (repStep) or
    * hits a data breakpoint, with RCX/RSI/RDI describing the completed
@@ -237,6 +246,13 @@ export class Cpu {
       write.call(this, addr, size, lo, hi);
       this.noteAccess(addr, size >>> 3, true);
     };
+  }
+
+  /** An interrupt delivery wrote its frame at linear [addr, addr + bytes): note the data breakpoints it hit. */
+  noteDeliveryWrite(addr: number, bytes: number): void {
+    this.deliveryHits |= this.debugRegisters.dataHits(addr, bytes, true);
+    const host = this.hostDebugRegisters;
+    if (host !== null) this.deliveryHostHits |= host.dataHits(addr, bytes, true);
   }
 
   private noteAccess(addr: number, bytes: number, write: boolean): void {
