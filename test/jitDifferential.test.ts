@@ -288,7 +288,7 @@ test('jit: a loop that stays inside one block is translated while it runs (its r
   assert.equal(jitStats.compiled, before + 1, 'the loop was translated');
 });
 
-test('jit: random loops with setcc, cmovcc (register and memory sources) and shifts by %cl (counts 0, 1, 31, 32, 63...) match the interpreter', (t) => {
+test('jit: random loops with setcc, cmovcc (register and memory sources), shifts by %cl (counts 0, 1, 31, 32, 63...), mul and bswap match the interpreter', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
   let seed = 4242;
   const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
@@ -304,13 +304,15 @@ test('jit: random loops with setcc, cmovcc (register and memory sources) and shi
     lines.push(`mov $${3 + rnd(10)}, %r11d`, `h${loop}:`);
     for (let k = 0; k < 2 + rnd(7); k++) {
       const q = rnd(2), regs = q ? R64 : R32;
-      switch (rnd(8)) {
+      switch (rnd(10)) {
         case 0: lines.push(`set${pick(CC)} ${pick(R8)}`); break;
         case 1: lines.push(`cmov${pick(CC)} ${rnd(2) ? `${rnd(32) * 8}(%rbp)` : pick(regs)}, ${pick(regs)}`); break;
         case 2: lines.push(rnd(2) ? `mov $${pick([0, 1, 2, 31, 32, 33, 63, 64, rnd(256)])}, %ecx` : `mov ${pick(R32)}, %ecx`, `${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
         case 3: lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
         case 4: lines.push(`${pick(['inc', 'dec', 'neg'])} ${pick(regs)}`); break;
         case 5: lines.push(`imul ${pick(regs)}, ${pick(regs)}`); break;
+        case 6: lines.push(rnd(2) ? `mul ${pick(regs)}` : `mul${q ? 'q' : 'l'} ${rnd(32) * 8}(%rbp)`); break;
+        case 7: lines.push(`bswap ${pick(regs)}`); break;
         default: lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'])} ${pick(regs)}, ${pick(regs)}`);
       }
     }
