@@ -383,3 +383,40 @@ test('jit: call and ret translated (a return address modified on the stack, a ne
   }
   assert.ok(jitStats.compiled > before + 4, 'the code was translated');
 });
+
+test('jit: a loop that rewrites an immediate of its own next instruction sees each new value at once (single blocks and regions)', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  const code = asm(`
+    mov $300, %ecx
+  top:
+    mov %ecx, %eax
+    and $0x7f, %eax
+    movb %al, patch+2(%rip)   # the imm8 of the add below
+  patch:
+    add $1, %ebx
+    test $3, %ecx
+    jne 1f
+    add %ebx, %edx
+  1: dec %ecx
+    jne top
+    hlt
+  `);
+  const before = jitStats.compiled;
+  const ms = [[true, 1], [true, 8], [false, 1]].map(([jit, region]) => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    m.loadPhysical(CODE, code);
+    m.cpu.rip = CODE;
+    m.cpu.blockThreshold = 1;
+    m.cpu.jitEnabled = jit as boolean;
+    m.cpu.jitThreshold = 1;
+    m.cpu.jitRegionBlocks = region as number;
+    return m;
+  });
+  for (let done = 0; done < 4000 && !ms[2].cpu.halted; done += 13) {
+    ms.forEach((m) => m.run(13));
+    assert.equal(state(ms[0]), state(ms[2]), `jit vs interpreter after ${done + 13}`);
+    assert.equal(state(ms[1]), state(ms[2]), `jit regions vs interpreter after ${done + 13}`);
+  }
+  assert.ok(ms[2].cpu.halted);
+  assert.ok(jitStats.compiled > before, 'the loop was translated');
+});
