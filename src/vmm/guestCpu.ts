@@ -100,6 +100,12 @@ export class GuestCpu implements SystemHost {
   readonly ports = new PortBus();
   readonly interrupts: GuestInterrupts;
   strictVirtualization = false;
+  /**
+   * The real CPU the guest runs on, when an outside debugger (xk vm --gdb) may
+   * watch it: its watchpoints, at guest-linear addresses, also watch what this
+   * processor does for the guest. null: no outside debugger looks.
+   */
+  watchedBy: Cpu | null = null;
   private stopMessage: string | null = null;
   /** Instructions decoded here lately, by guest-physical address, with their bytes (fetch); an ES private field, so not in a saved VM state. */
   readonly #decoded = new Map<number, { d: Decoded; length: number; bytes: Uint8Array }>();
@@ -138,47 +144,76 @@ export class GuestCpu implements SystemHost {
    * would; a fault is delivered through the guest's IDT. `devices` sees the
    * instruction's port I/O. vcpu and tf are updated in place.
    */
-  execute(vcpu: Vcpu, tf: VmTrapFrame, devices: VirtualDevices, original?: Uint8Array): GuestStep {
+  execute(vcpu: Vcpu, tf: VmTrapFrame, devices: VirtualDevices, original?: Uint8Array, patches?: Map<number, Uint8Array>): GuestStep {
     this.load(vcpu, tf);
     const cpu = this.cpu;
-    const start = cpu.rip;
-    // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
-    const bits = cpu.flags.bits;
-    const stepping = (bits & TF) !== 0;
-    cpu.dataHits = 0;
-    const delivered = this.interrupts.delivered;
-    let d: Decoded | null = null;
-    try {
-      d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
-      cpu.instructionStart = start;
-      cpu.rip = start + d.length;
-      (d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id])(cpu, d);
-      cpu.instructionCount++;
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      const trap = d !== null && isTrap(d, e);
-      if (trap) cpu.instructionCount++;
-      else cpu.rip = start;
-      this.interrupts.deliver(e.vector, e.errorCode, trap);
-      const mnemonic = d?.form?.mnemonic ?? 'invalid';
-      return this.finish(vcpu, tf, mnemonic, e.vector);
+    let first: string | undefined;
+    // A mov to SS and the instruction after it run here together, as the hardware does not split
+    // them: its debug traps wait until after the next instruction (`held`, debugExceptions.ts),
+    // and a debugger's single step covers both. `patches`: what the loader replaced by int3.
+    let held = 0;
+    for (let pair = 0; ; pair++) {
+      const start = cpu.rip;
+      // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
+      const bits = cpu.flags.bits;
+      const stepping = (bits & TF) !== 0;
+      cpu.dataHits = 0;
+      cpu.movSsShadow = false;
+      const delivered = this.interrupts.delivered;
+      let d: Decoded | null = null;
+      try {
+        d = pair === 0 && original !== undefined ? decodeBytes(original, 0) : this.fetch(start, patches);
+        cpu.instructionStart = start;
+        cpu.rip = start + d.length;
+        (d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id])(cpu, d);
+        cpu.instructionCount++;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        const trap = d !== null && isTrap(d, e);
+        if (trap) cpu.instructionCount++;
+        else cpu.rip = start;
+        this.interrupts.deliver(e.vector, e.errorCode, trap);
+        this.deliveryTraps(held);
+        return this.finish(vcpu, tf, first ?? d?.form?.mnemonic ?? 'invalid', e.vector);
+      }
+      const mnemonic = first ?? d.form?.mnemonic ?? 'invalid';
+      if (devices.shutdownStatus !== undefined) {
+        this.store(vcpu, tf);
+        return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
+      }
+      if (cpu.halted) {
+        this.store(vcpu, tf);
+        return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
+      }
+      if ((bits & RF) !== 0 && d.form?.mnemonic !== 'iretq' && d.form?.mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+      if (this.interrupts.delivered !== delivered) {
+        this.deliveryTraps(held); // int1 and its kin: no single step; held traps and the frame's, after the delivery
+        return this.finish(vcpu, tf, mnemonic);
+      }
+      const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0) | held;
+      if (cpu.movSsShadow && pair < 16) {
+        first = mnemonic;
+        held = dr6;
+        this.interrupts.shadowRequested = false; // the shadow is the next instruction's, here
+        continue;
+      }
+      if (dr6 !== 0) {
+        this.raiseDebug(dr6);
+        return this.finish(vcpu, tf, mnemonic, DB);
+      }
+      return this.finish(vcpu, tf, mnemonic);
     }
-    const mnemonic = d.form?.mnemonic ?? 'invalid';
-    if (devices.shutdownStatus !== undefined) {
-      this.store(vcpu, tf);
-      return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
-    }
-    if (cpu.halted) {
-      this.store(vcpu, tf);
-      return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
-    }
-    if ((bits & RF) !== 0 && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
-    const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0);
-    if (dr6 !== 0 && this.interrupts.delivered === delivered) {
-      this.raiseDebug(dr6);
-      return this.finish(vcpu, tf, mnemonic, DB);
-    }
-    return this.finish(vcpu, tf, mnemonic);
+  }
+
+  /**
+   * After a delivery: the data breakpoints its frame hit, and the traps a mov
+   * to SS held over the instruction that delivered it (`held`), are the
+   * guest's #DB at the handler's first instruction (debugExceptions.ts).
+   */
+  private deliveryTraps(held: number): void {
+    const bits = this.cpu.deliveryHits | held;
+    this.cpu.deliveryHits = 0;
+    if (bits !== 0) this.raiseDebug(bits);
   }
 
   /**
@@ -205,6 +240,7 @@ export class GuestCpu implements SystemHost {
   deliver(vcpu: Vcpu, tf: VmTrapFrame, vector: number, errorCode: number | undefined, software: boolean): GuestStep {
     this.load(vcpu, tf);
     this.interrupts.deliver(vector, errorCode, software);
+    this.deliveryTraps(0);
     return this.finish(vcpu, tf, 'interrupt', vector);
   }
 
@@ -221,13 +257,16 @@ export class GuestCpu implements SystemHost {
 
   /**
    * Decode the instruction at linear `rip`, fetched through the guest's tables
-   * as the CPU fetches. An instruction inside one page whose bytes are those
-   * decoded there last time is not decoded again (a decoding depends on the
-   * bytes alone; they are compared, so code the guest rewrote is decoded afresh).
+   * as the CPU fetches (or the original bytes of a patched one). An instruction
+   * inside one page whose bytes are those decoded there last time is not decoded
+   * again (a decoding depends on the bytes alone; they are compared, so code the
+   * guest rewrote is decoded afresh).
    */
-  private fetch(rip: number): Decoded {
+  private fetch(rip: number, patches?: Map<number, Uint8Array>): Decoded {
     const { mmu, memory, cpu } = this;
     const phys = mmu.translate(rip, 'execute', cpu.cpl);
+    const original = patches?.get(phys);
+    if (original !== undefined) return decodeBytes(original, 0);
     const room = 4096 - (phys & 0xfff);
     const known = this.#decoded.get(phys);
     if (known !== undefined && known.length <= room && sameBytes(memory.bytes, phys, known.bytes)) return known.d;
@@ -262,10 +301,14 @@ export class GuestCpu implements SystemHost {
     const regs = cpu.debugRegisters;
     for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
     regs.dr6 = vcpu.dr6;
-    if (regs.dr7 !== vcpu.dr7) {
+    // Data breakpoints, the guest's and an outside debugger's (at the same guest-linear addresses): the emulated instruction's accesses are watched.
+    const outside = this.watchedBy?.hostDebugRegisters ?? null;
+    if (regs.dr7 !== vcpu.dr7 || outside !== cpu.hostDebugRegisters || outside !== null) {
       regs.dr7 = vcpu.dr7;
-      cpu.debugChanged(); // data breakpoints: the emulated instruction's accesses are watched
+      cpu.hostDebugRegisters = outside;
+      cpu.debugChanged();
     }
+    cpu.hostReadHits = cpu.hostWriteHits = cpu.deliveryHostHits = cpu.deliveryHits = 0;
     cpu.halted = false;
     this.interrupts.shadowRequested = false;
     this.stopMessage = null;
@@ -293,6 +336,12 @@ export class GuestCpu implements SystemHost {
     for (let n = 0; n < 4; n++) [vcpu.dr[2 * n], vcpu.dr[2 * n + 1]] = regs.address(n);
     vcpu.dr6 = regs.dr6;
     vcpu.dr7 = regs.dr7;
+    // What this processor's accesses fired of the outside debugger's watchpoints: the real CPU reports them (debugExceptions.ts runHostCall).
+    const real = this.watchedBy;
+    if (real !== null) {
+      real.hostReadHits |= cpu.hostReadHits;
+      real.hostWriteHits |= cpu.hostWriteHits | cpu.deliveryHostHits;
+    }
   }
 }
 

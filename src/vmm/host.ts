@@ -123,6 +123,7 @@ export class VmHost {
         return bits;
       },
     };
+    this.vm.cpu.watchedBy = cpu; // an outside debugger's watchpoints see the instructions the monitor runs for the guest
     this.machine.strictVirtualization = options.strict ?? false;
     // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
     const m = memory, base = this.hostBase;
@@ -360,7 +361,8 @@ export class VmHost {
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
-      if (reason === 'debug') return result('limit', 'stopped by the debugger'); // machine.debugger.event says why
+      // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
+      if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
       // The slice can end just after the CPU delivered a trap to the monitor (an int n whose
       // delivery faulted retires, and may be the slice's last instruction): the CPU is at the

@@ -150,7 +150,7 @@ function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | unde
   const retired = vm.cpu.retired;
   const cpl = vcpu.cpl;
   const rip = vm.onEvent ? u64(tf.rip) : 0n, rsp = vm.onEvent ? reg64(tf, RSP) : 0n;
-  const step = vm.cpu.execute(vcpu, tf, vm.devices, original);
+  const step = vm.cpu.execute(vcpu, tf, vm.devices, original, vm.patches);
   vcpu.extraTicks += vm.cpu.retired - retired - (realRetired ? 1 : 0);
   if (vm.onEvent) {
     vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: u64(tf.rip), nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired, rsp, nextRsp: reg64(tf, RSP) }, vm);
