@@ -257,10 +257,10 @@ export class GuestCpu implements SystemHost {
 
   /**
    * Decode the instruction at linear `rip`, fetched through the guest's tables
-   * as the CPU fetches. An instruction inside one page whose bytes are those
-   * decoded there last time is not decoded again (a decoding depends on the
-   * bytes alone; they are compared, so code the guest rewrote is decoded afresh).
-   * `patches`: what the loader replaced by int3, decoded from the original bytes.
+   * as the CPU fetches (or the original bytes of a patched one). An instruction
+   * inside one page whose bytes are those decoded there last time is not decoded
+   * again (a decoding depends on the bytes alone; they are compared, so code the
+   * guest rewrote is decoded afresh).
    */
   private fetch(rip: number, patches?: Map<number, Uint8Array>): Decoded {
     const { mmu, memory, cpu } = this;
