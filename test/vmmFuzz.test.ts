@@ -88,8 +88,14 @@ const buggy: MonitorHook = (host) => {
 };
 
 test('an injected monitor bug is found, and minimized deterministically to a small guest', () => {
-  const report = fuzzVm({ seed: 1, count: 200, hook: buggy });
-  assert.ok(report.findings.length > 0, 'the fuzzer finds the bug');
+  const report = fuzzVm({ seed: 1, count: 200, hook: buggy, minimize: 2 });
+  assert.ok(report.findings.length > 1, 'the fuzzer finds the bug');
+  // Each disagreement minimized (up to the number asked for) keeps its seed and gets a small guest.
+  for (const f of report.findings.slice(0, 2)) {
+    assert.ok(f.minimized !== undefined && f.minimized.seed === f.seed, `seed ${f.seed}`);
+    assert.match(describeGuest(f.minimized), new RegExp(`^# vm fuzz guest, seed ${f.seed};`));
+  }
+  assert.equal(report.findings[2]?.minimized, undefined);
   const f = report.findings[0];
   const g = generateGuest(f.seed);
   const m = f.minimized!;

@@ -124,20 +124,23 @@ function printViolations(report: FuzzReport): void {
   }
 }
 
-/** `xk fuzz --vm`: COUNT guests from seed SEED; each disagreement with its seed, the first minimized. */
+/** Disagreements `xk fuzz --vm` minimizes and prints as guests (the others: their seed and how to rerun it). */
+const VM_MINIMIZED = 10;
+
+/** `xk fuzz --vm`: COUNT guests from seed SEED; each disagreement with its seed and a minimized guest. */
 function fuzzVmCommand(seed: number, count: number): number {
-  const report = fuzzVm({ seed, count });
+  const report = fuzzVm({ seed, count, minimize: VM_MINIMIZED });
   process.stdout.write(
     `xk fuzz --vm: seeds ${seed}..${seed + count - 1}: ${report.guests} guests (${report.runs} monitor runs) in ${report.seconds.toFixed(1)} s ` +
       `(${report.guestsPerSecond} guests/s), ${report.findings.length} disagreements\n`,
   );
   process.stdout.write(`  bare outcomes: ${report.outcomes.map(([o, n]) => `${o} ${n}`).join(', ')}\n`);
   for (const f of report.findings) process.stdout.write(`DISAGREEMENT (seed ${f.seed}) ${f.mode}: ${f.difference}\n`);
-  const first = report.findings[0];
-  if (first === undefined) return 0;
-  if (first.minimized !== undefined) {
-    process.stdout.write(`minimized guest of seed ${first.seed} (${first.minimizedDifference}; rerun: xk fuzz --vm --seed ${first.seed} --count 1):\n`);
-    process.stdout.write(describeGuest(first.minimized) + '\n');
+  for (const f of report.findings) {
+    const rerun = `rerun: xk fuzz --vm --seed ${f.seed} --count 1`;
+    if (f.minimized === undefined) { process.stdout.write(`seed ${f.seed}: not minimized here (${rerun})\n`); continue; }
+    process.stdout.write(`minimized guest of seed ${f.seed} (${f.minimizedDifference}; ${rerun}):\n`);
+    process.stdout.write(describeGuest(f.minimized) + '\n');
   }
-  return 1;
+  return report.findings.length === 0 ? 0 : 1;
 }

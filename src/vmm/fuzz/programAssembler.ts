@@ -22,7 +22,6 @@ const BYTES = /^\s*\.byte ((?:0x[0-9a-f]{1,2}, )*0x[0-9a-f]{1,2})\s*(?:#.*)?$/;
 const REG64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 /** Lines kept; the generator's random immediates make most lines recur, some never. */
 const CACHE_LINES = 50_000;
-const cache = new Map<string, Uint8Array>();
 
 // Moves of an immediate whose encoding ends in an immediate field of a fixed size,
 // whatever its value: one such line assembled gives the bytes of all the others
@@ -52,8 +51,7 @@ function withImmediate(template: Uint8Array, size: number, value: bigint): Uint8
 }
 
 function lineBytes(line: string): Uint8Array {
-  let bytes = cache.get(line);
-  if (bytes !== undefined) return bytes;
+  let bytes: Uint8Array;
   const raw = BYTES.exec(line);
   const move = raw === null ? MOVE_IMMEDIATE.exec(line) : null;
   if (raw !== null) bytes = Uint8Array.from(raw[1].split(', '), (b) => Number(b));
@@ -70,9 +68,27 @@ function lineBytes(line: string): Uint8Array {
       if (size !== 0 && value <= max && withImmediate(bytes, size, value).every((b, i) => b === bytes![i])) moveTemplates.set(key, bytes);
     }
   } else bytes = assembleText(`    .text\n${line}\n`);
-  if (cache.size >= CACHE_LINES) cache.clear();
-  cache.set(line, bytes);
   return bytes;
+}
+
+/** What one line contributes: bytes, a label here, or a rip-relative lea to a label (its bytes, rel32 to patch). */
+type LineCode = { bytes: Uint8Array; label?: undefined; target?: string } | { label: string; bytes?: undefined };
+/** Every line seen, as its code: most lines recur in many programs (one lookup each). */
+const codes = new Map<string, LineCode>();
+
+function lineCode(line: string): LineCode {
+  let code = codes.get(line);
+  if (code !== undefined) return code;
+  const label = LABEL.exec(line);
+  const lea = LEA_LABEL.exec(line);
+  const reg = lea === null ? -1 : REG64.indexOf(lea[2]);
+  if (label !== null) code = { label: label[1] };
+  // lea disp32(%rip), %reg: REX.W (+R), 8d, ModRM mod 00 r/m 101.
+  else if (lea !== null && reg >= 0) code = { bytes: Uint8Array.of(0x48 | (reg >= 8 ? 4 : 0), 0x8d, ((reg & 7) << 3) | 5, 0, 0, 0, 0), target: lea[1] };
+  else code = { bytes: line.trim() === '.text' || line.trim() === '' ? new Uint8Array(0) : lineBytes(line) };
+  if (codes.size >= CACHE_LINES) codes.clear();
+  codes.set(line, code);
+  return code;
 }
 
 /** The bytes of a program given as assembly lines (in .text, no relocations). */
@@ -82,21 +98,11 @@ export function assembleLines(lines: readonly string[]): Uint8Array {
   const references: Array<[number, string]> = [];
   let size = 0;
   for (const line of lines) {
-    const label = LABEL.exec(line);
-    if (label !== null) { labels.set(label[1], size); continue; }
-    const lea = LEA_LABEL.exec(line);
-    const reg = lea === null ? -1 : REG64.indexOf(lea[2]);
-    if (lea !== null && reg >= 0) {
-      // lea disp32(%rip), %reg: REX.W (+R), 8d, ModRM mod 00 r/m 101.
-      parts.push(Uint8Array.of(0x48 | (reg >= 8 ? 4 : 0), 0x8d, ((reg & 7) << 3) | 5, 0, 0, 0, 0));
-      references.push([size + 3, lea[1]]);
-      size += 7;
-      continue;
-    }
-    if (line.trim() === '.text' || line.trim() === '') continue;
-    const bytes = lineBytes(line);
-    parts.push(bytes);
-    size += bytes.length;
+    const code = lineCode(line);
+    if (code.label !== undefined) { labels.set(code.label, size); continue; }
+    if (code.target !== undefined) references.push([size + 3, code.target]);
+    parts.push(code.bytes);
+    size += code.bytes.length;
   }
   const out = new Uint8Array(size);
   let at = 0;

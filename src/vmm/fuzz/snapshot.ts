@@ -45,7 +45,13 @@ export class GraphSnapshot {
       }
       if (o instanceof Map) {
         const entries = [...o];
-        this.restorers.push(() => { o.clear(); for (const [k, v] of entries) o.set(k, v); });
+        const unchanged = (): boolean => {
+          if (o.size !== entries.length) return false;
+          for (const [k, v] of entries) if (o.get(k) !== v) return false;
+          return true;
+        };
+        // Most maps (a host-call table, the patches) are as they were: looking is cheaper than rebuilding.
+        this.restorers.push(() => { if (!unchanged()) { o.clear(); for (const [k, v] of entries) o.set(k, v); } });
         for (const [k, v] of entries) { visit(k); visit(v); }
         continue;
       }
@@ -72,8 +78,9 @@ export class GraphSnapshot {
       const count = keySet.size;
       this.restorers.push(() => {
         for (let i = 0; i < keys.length; i++) rec[keys[i]] = values[i];
-        const now = Object.keys(rec);
-        if (now.length !== count) for (const k of now) if (!keySet.has(k)) delete rec[k];
+        let now = 0;
+        for (const k in rec) if (Object.hasOwn(rec, k)) now++;
+        if (now !== count) for (const k of Object.keys(rec)) if (!keySet.has(k)) delete rec[k];
       });
       values.forEach(visit);
     }
