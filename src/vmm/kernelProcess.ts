@@ -112,7 +112,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   const gdt = k.allocator.alloc();
   const p = gdt < 0 ? null : k.procs.alloc(name);
   if (!p) {
-    for (let i = 0; i < pages; i++) k.allocator.release(base + i * PAGE_SIZE);
+    k.allocator.releaseRun(base, pages);
     if (gdt >= 0) k.allocator.release(gdt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
@@ -173,7 +173,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
 
 /** Give back a VM's physical memory (ProcTable.free). */
 export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
-  for (let i = 0; i < guest.pages; i++) allocator.release(guest.base + i * PAGE_SIZE);
+  allocator.releaseRun(guest.base, guest.pages);
   allocator.release(guest.gdt);
 }
 
