@@ -230,7 +230,8 @@ class Reader {
       const Ctor = TYPED[String(j.$t)];
       const o = Number(j.o), n = Number(j.n);
       if (Ctor === undefined || !(o >= 0 && n >= 0 && o + n <= this.blobs.length)) this.fail(path, 'bad typed array');
-      const bytes = this.blobs.slice(o, o + n);
+      // A copy in a buffer of its own (inflateSync gives a Buffer, whose slice() is a view of the whole payload).
+      const bytes = new Uint8Array(this.blobs.subarray(o, o + n));
       if (ArrayBuffer.isView(cur) && cur.constructor === Ctor && cur.byteLength === n) {
         new Uint8Array(cur.buffer, cur.byteOffset, n).set(bytes);
         return cur;
