@@ -62,6 +62,9 @@ export interface EntryPoints {
   /** The `syscall` road (trapEntry.S): LSTAR's target, and the fast exit's sysretq. */
   syscallEntry: number;
   sysret: number;
+  /** The iretq exit (a VM's frames always take it), and the instructions of the trap path (kernelText.ts trapPathInstructions). */
+  slowret: number;
+  trapPath: { entry: number[]; iretExit: number };
 }
 
 import type { DiskDriver } from './drivers/diskDriver.js';

@@ -69,11 +69,25 @@ export interface SpawnVmOptions {
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
+  /** Called once when the guest stops (shutdown, triple fault, hlt for ever...): how it ended, what it left (the fuzzer compares it with the bare machine). */
+  onStop?: (end: KernelVmEnd) => void;
   /**
    * Reading and writing state files (vmStateCodec.ts; kept out of this file, which the web
    * page loads, because it needs node:zlib). Without it a state file is not a boot image.
    */
   states?: VmStateCodec;
+}
+
+/** How a VM process ended (SpawnVmOptions.onStop). */
+export interface KernelVmEnd {
+  name: string;
+  outcome: Extract<TrapOutcome, { action: 'stop' }>;
+  /** The guest's clock: guest instructions retired (plus idle time), as the bare machine counts them. */
+  clock: number;
+  /** The guest's registers at the stop (the monitor's frame). */
+  frame: VmTrapFrame;
+  /** Guest memory as the guest wrote it (a copy; where the loader planted an int3, the original byte). */
+  memory: Uint8Array;
 }
 
 /** vmState.ts's portable states, as the kernel's monitor uses them. */
@@ -112,7 +126,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   const gdt = k.allocator.alloc();
   const p = gdt < 0 ? null : k.procs.alloc(name);
   if (!p) {
-    for (let i = 0; i < pages; i++) k.allocator.release(base + i * PAGE_SIZE);
+    k.allocator.releaseRun(base, pages);
     if (gdt >= 0) k.allocator.release(gdt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
@@ -154,6 +168,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     throw e;
   }
   k.cpu.invalidateDecodeCache();
+  if (options.onStop) stopped.set(guest, options.onStop);
   if (options.saveAt) {
     if (!codec) throw new Error('vm: saving a VM needs SpawnVmOptions.states');
     saving.set(guest, { ...options.saveAt, codec });
@@ -173,7 +188,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
 
 /** Give back a VM's physical memory (ProcTable.free). */
 export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
-  for (let i = 0; i < guest.pages; i++) allocator.release(guest.base + i * PAGE_SIZE);
+  allocator.releaseRun(guest.base, guest.pages);
   allocator.release(guest.gdt);
 }
 
@@ -217,7 +232,11 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
  */
 function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
-  guest.retired += k.cpu.instructionCount - guest.enteredAt;
+  const trapno = tf.lo('trapno');
+  // Guest time is guest instructions: since the guest was entered the CPU also ran the kernel's
+  // way out (slowret: pops, iretq) and, for this trap, its way in (the vector stub, alltraps).
+  const path = k.entry.trapPath;
+  guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
   const regs = k.cpu.debugRegisters;
@@ -227,7 +246,6 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     regs.dr7 = 0;
     k.cpu.debugChanged();
   }
-  const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
@@ -264,11 +282,22 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   }
   if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: u64(frame.rip), cpl: guest.state.vcpu.cpl, rsp: reg64(frame, RSP), rax: reg64(frame, RAX) }, guest.state);
   if (outcome.action === 'stop') {
+    stopped.get(guest)?.(stopReport(p.name, guest.state, outcome, frame));
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
   }
   return !deviceInterrupt;
 }
+
+/** What a stopped VM leaves (SpawnVmOptions.onStop). */
+function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { action: 'stop' }>, frame: VmTrapFrame): KernelVmEnd {
+  const memory = vm.shadow.guest.bytes.slice(0, vm.shadow.guestBytes);
+  for (const [at, original] of vm.patches) if (at < memory.length && memory[at] === 0xcc) memory[at] = original[0];
+  return { name, outcome, clock: virtualClock(vm), frame: { ...frame }, memory };
+}
+
+/** VMs watched for their end (SpawnVmOptions.onStop). */
+const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */
 const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();

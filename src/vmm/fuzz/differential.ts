@@ -48,7 +48,7 @@ class SerialSink {
 const WIRING = new Set(['ports']);
 
 /** The bare machine of the comparison, reset to its fresh state before each guest. */
-class BareRunner {
+export class BareRunner {
   private readonly serial = new SerialSink();
   private readonly machine: Machine;
   private readonly shutdown: ShutdownPort;
@@ -138,7 +138,7 @@ class MonitorRunner {
   }
 }
 
-const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
 /**
  * The first difference between the bare machine's run and the monitor's, or null.
