@@ -55,9 +55,8 @@ test('feature programs: xk cc -O0 and -O1 on xk print and exit as gcc natively',
     .map((f) => ({ name: f, source: fs.readFileSync(path.join(CORPUS, f), 'utf8') }));
   const groups = { corpus, features: featurePrograms(), conversions: conversionPrograms(), operators: operatorPrograms(), structs: structPassingPrograms() };
   assert.ok(groups.features.length >= 150, `${groups.features.length} feature programs`);
-  assert.equal(groups.conversions.length, 144);
   const programs = Object.values(groups).flat();
-  assert.ok(programs.length >= 500, `${programs.length} programs`);
+  assert.ok(programs.length >= 200, `${programs.length} programs`);
   const library = xkccUserLibrary(1);
   const found = await disagreements(programs, library);
   const failures = await report(found, library);
@@ -65,17 +64,33 @@ test('feature programs: xk cc -O0 and -O1 on xk print and exit as gcc natively',
 });
 
 test('generated programs: thousands of cases, xk cc -O0 and -O1 on xk print what gcc prints natively', { skip }, async () => {
-  const expressionSeeds = seeds(process.env.CC_SEED, process.env.CC_RANDOM_PROGRAMS, process.env.CC_RANDOM_FIRST, 30);
+  const expressionSeeds = seeds(process.env.CC_SEED, process.env.CC_RANDOM_PROGRAMS, process.env.CC_RANDOM_FIRST, 25);
   const statementSeeds = seeds(process.env.CC_GEN_SEED, process.env.CC_GEN_PROGRAMS, process.env.CC_GEN_FIRST, 20);
-  const FUNCTIONS = { expression: 40, statement: 30 };
+  const FUNCTIONS = { expression: 60, statement: 30 };
   const programs: CProgram[] = [
-    ...expressionSeeds.map((seed) => ({ name: `expression program, seed ${seed} (CC_SEED=${seed})`, source: new ProgramGenerator(seed).program(FUNCTIONS.expression, 3) })),
-    ...statementSeeds.map((seed) => ({ name: `statement program, seed ${seed} (CC_GEN_SEED=${seed})`, source: new StatementProgramGenerator(seed).program(FUNCTIONS.statement, 3) })),
+    ...expressionSeeds.map((seed) => ({ name: `expression program, seed ${seed} (CC_SEED=${seed})`, source: new ProgramGenerator(seed).program(FUNCTIONS.expression, 2) })),
+    ...statementSeeds.map((seed) => ({ name: `statement program, seed ${seed} (CC_GEN_SEED=${seed})`, source: new StatementProgramGenerator(seed).program(FUNCTIONS.statement, 2) })),
   ];
   const cases = expressionSeeds.length * FUNCTIONS.expression + statementSeeds.length * FUNCTIONS.statement;
   const library = xkccUserLibrary(1);
   const found = await disagreements(programs, library);
   const failures = await report(found, library);
   assert.deepEqual(failures, [], failures.join('\n\n'));
-  if (process.env.CC_SEED === undefined && process.env.CC_GEN_SEED === undefined) assert.ok(cases >= 1500, `${cases} cases`);
+  if (process.env.CC_SEED === undefined && process.env.CC_GEN_SEED === undefined) assert.ok(cases >= 2000, `${cases} cases`);
+});
+
+test('a disagreement is reduced: with a codegen bug injected (^ done as |), a generated program shrinks to a few lines that still disagree', { skip }, async () => {
+  const library = xkccUserLibrary(1);
+  const bug = (assembly: string): string => assembly.replace(/\txor([lq]) %([er])di, %([er])ax/g, '\tor$1 %$2di, %$3ax');
+  const program = { name: 'expression program, seed 3', source: new ProgramGenerator(3).program(8, 2) };
+  const found = await disagreements([program], library, [0], bug);
+  assert.equal(found.length, 1, 'the injected bug shows');
+  assert.deepEqual(await disagreements([program], library, [0]), [], 'and only with the bug');
+  const interesting = stillDisagrees(found[0], library, bug);
+  const r = await reduce(program.source, interesting, 40, 240);
+  const before = program.source.split('\n').length;
+  const after = r.source.split('\n').length;
+  assert.ok(after * 4 <= before, `reduced from ${before} to ${after} lines:\n${r.source}`);
+  assert.deepEqual(await interesting([r.source]), [true], 'the reduced program still disagrees');
+  assert.match(r.source, /\^/, 'and keeps an exclusive or');
 });

@@ -1,12 +1,15 @@
 // The differential suite's programs (test/ccDifferential.test.ts): the
 // hand-written feature programs of test/cc/features/*.c, and three families
 // made from one template each:
-//   - conversions: one program per (from, to) pair of integer types, converting
-//     edge values by assignment, cast, argument passing and return, and mixing
-//     the two in arithmetic and comparisons (the usual arithmetic conversions);
-//   - operators: one program per (type, operator), the operator applied to
+//   - conversions: one program per integer type, converting its edge values
+//     to every integer type by assignment, cast, argument passing and return,
+//     and mixing the two in arithmetic and comparisons (the usual arithmetic
+//     conversions);
+//   - operators: one program per integer type, every operator applied to
 //     pairs of edge values of the type, with only the pairs whose result C
 //     defines (no signed overflow, no division by 0, shift counts in range);
+// Each prints a line of hashes per (type, type) or (type, operator): on xk
+// each line is a system call, and the calls are most of a run's cost.
 //   - struct passing: one program per struct shape, xk cc's main and gcc's
 //     partner object passing and returning the struct both ways, in registers
 //     and on the stack, and through callbacks (the System V convention).
@@ -52,34 +55,38 @@ function literal(t: CType, v: bigint): string {
 
 const promoted = (t: CType): CType => (t.bits < 32 ? TYPES[6] : t);
 
+const HASH = 'h = h * 1000003 + ';
+
 export function conversionPrograms(): CProgram[] {
-  const out: CProgram[] = [];
-  for (const from of TYPES) {
-    for (const to of TYPES) {
-      const values = edgeValues(from);
-      out.push({
-        name: `conversion ${from.name} -> ${to.name}`,
-        source: `#include "cctest.h"
+  return TYPES.map((from) => {
+    const values = edgeValues(from);
+    const parts = TYPES.map((to, k) => `${to.name} global${k};
+${to.name} pass${k}(${to.name} v) { return v; }
+${from.name} back${k}(${to.name} v) { return v; }
+unsigned long long convert${k}(${from.name} x, int i) {
+  ${to.name} y = x;
+  global${k} = (${to.name})x;
+  unsigned long long h = (unsigned long long)y;
+  ${[`global${k}`, `pass${k}(x)`, `back${k}(y)`, '(x ^ y)', '(x & y)', 'x < y', 'x == y', `x >= (${to.name})-1`, '(i & 1 ? x : y)', `(${to.name})~x`]
+    .map((e) => `${HASH}(unsigned long long)${e};`).join('\n  ')}
+  return h;
+}
+`);
+    return {
+      name: `conversions from ${from.name}`,
+      source: `#include "cctest.h"
 ${from.name} values[] = { ${values.map((v) => literal(from, v)).join(', ')} };
-${to.name} global;
-${to.name} pass(${to.name} v) { return v; }
-${from.name} back(${to.name} v) { return v; }
+${parts.join('')}
 int main(void) {
-  for (int i = 0; i < ${values.length}; i++) {
-    ${from.name} x = values[i];
-    ${to.name} y = x;
-    global = (${to.name})x;
-    printf("%d %llx %llx %llx %llx %llx %llx %d %d %d %llx %llx\\n", i, (unsigned long long)y, (unsigned long long)global,
-      (unsigned long long)pass(x), (unsigned long long)back(y), (unsigned long long)(x ^ y), (unsigned long long)(x & y),
-      x < y, x == y, x >= (${to.name})-1, (unsigned long long)(i & 1 ? x : y), (unsigned long long)(${to.name})~x);
-  }
-  return (int)global & 0x7f;
+  unsigned long long h;
+${TYPES.map((to, k) => `  h = 0;
+  for (int i = 0; i < ${values.length}; i++) ${HASH}convert${k}(values[i], i);
+  printf("to ${to.name}: %llx\\n", h);`).join('\n')}
+  return (int)global0 & 0x7f;
 }
 `,
-      });
-    }
-  }
-  return out;
+    };
+  });
 }
 
 const OPERATORS = ['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '<', '<=', '==', '&&', '||'];
@@ -101,36 +108,32 @@ function defined(t: CType, op: string, a: bigint, b: bigint): boolean {
 }
 
 export function operatorPrograms(): CProgram[] {
-  const out: CProgram[] = [];
-  for (const t of TYPES) {
-    for (const op of OPERATORS) {
-      const values = edgeValues(t);
+  return TYPES.map((t) => {
+    const values = edgeValues(t);
+    const parts = OPERATORS.map((op, k) => {
       const shift = op === '<<' || op === '>>';
       const rights = shift ? [0n, 1n, 3n, 7n, 15n, 31n, 63n].filter((v) => v <= range(t).max) : values;
       const pairs = values.flatMap((a) => rights.filter((b) => defined(t, op, a, b)).map((b) => [a, b]));
-      out.push({
-        name: `operator ${t.name} ${op}`,
-        source: `#include "cctest.h"
-${t.name} left[] = { ${pairs.map(([a]) => literal(t, a)).join(', ')} };
-${t.name} right[] = { ${pairs.map(([, b]) => literal(t, b)).join(', ')} };
+      return { op, count: pairs.length, text: `${t.name} left${k}[] = { ${pairs.map(([a]) => literal(t, a)).join(', ')} };
+${t.name} right${k}[] = { ${pairs.map(([, b]) => literal(t, b)).join(', ')} };
+unsigned long long apply${k}(${t.name} a, ${t.name} b) { return (unsigned long long)(a ${op} b); }
+` };
+    });
+    return {
+      name: `operators on ${t.name}`,
+      source: `#include "cctest.h"
+${parts.map((p) => p.text).join('')}
 int main(void) {
-  unsigned long long sum = 0, part = 0;
-  for (int i = 0; i < ${pairs.length}; i++) {
-    ${t.name} a = left[i], b = right[i];
-    unsigned long long r = (unsigned long long)(a ${op} b);
-    sum = sum * 31 + r;
-    part = part * 31 + r;
-    // a line per 16 pairs (each write costs a system call on xk)
-    if (i % 16 == 15 || i == ${pairs.length - 1}) { printf("pairs %d-%d %llx\\n", i & ~15, i, part); part = 0; }
-  }
-  printf("%llx\\n", sum);
-  return (int)(sum & 0x7f);
+  unsigned long long h, all = 0;
+${parts.map((p, k) => `  h = 0;
+  for (int i = 0; i < ${p.count}; i++) ${HASH}apply${k}(left${k}[i], right${k}[i]);
+  printf("%s on ${p.count} pairs: %llx\\n", "${p.op}", h);
+  all ^= h;`).join('\n')}
+  return (int)(all & 0x7f);
 }
 `,
-      });
-    }
-  }
-  return out;
+    };
+  });
 }
 
 /** Struct shapes for the calling convention: in one register, two, mixed, in memory. */

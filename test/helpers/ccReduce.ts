@@ -51,26 +51,50 @@ function units(lines: string[]): Unit[] {
   return out;
 }
 
-/** The name a top-level unit defines when it is a function definition. */
-function functionName(lines: string[], u: Unit): string | null {
-  if (u.from === u.to) return null;
-  const m = /^[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/.exec(lines[u.from]);
-  return m && m[1] !== 'main' && !/^(if|for|while|switch|do)$/.test(m[1]) ? m[1] : null;
+/** The name a unit declares: a function it defines, or the variable a declaration line declares. */
+function declaredName(lines: string[], u: Unit): string | null {
+  const m = u.from === u.to
+    ? /^\s*(?:(?:static|const|unsigned|signed|char|short|int|long|_Bool|struct \w+)\s+\**)+([A-Za-z_]\w*)\s*(?:=|;|\[)/.exec(lines[u.from])
+    : /^[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/.exec(lines[u.from]);
+  return m && m[1] !== 'main' && !/^(if|for|while|switch|do|return)$/.test(m[1]) ? m[1] : null;
 }
 
-/** Deleting a unit (a function goes with every balanced line that mentions it). */
+/**
+ * Deleting a unit: a declaration goes with the balanced lines that use what it
+ * declares, and so on for what those lines declared; a deletion that would
+ * take a return statement is not tried (nor is deleting one).
+ */
 function deletions(lines: string[]): Set<number>[] {
   const all = units(lines);
+  const byLine = new Map(all.map((u) => [u.from, u]));
   const out: Set<number>[] = [];
-  for (const u of all) {
-    const removed = new Set<number>();
+  const add = (u: Unit, removed: Set<number>): boolean => {
     for (let i = u.from; i <= u.to; i++) removed.add(i);
-    const name = functionName(lines, u);
-    if (name !== null) {
-      const use = new RegExp(`\\b${name}\\b`);
-      for (let i = 0; i < lines.length; i++) if (!removed.has(i) && use.test(lines[i]) && braceDelta(lines[i]) === 0) removed.add(i);
+    const name = declaredName(lines, u);
+    if (name === null) return true;
+    const use = new RegExp(`\\b${name}\\b`);
+    for (let i = 0; i < lines.length; i++) {
+      if (removed.has(i) || !use.test(lines[i])) continue;
+      const v = byLine.get(i);
+      if (v === undefined || v.from !== v.to || /\breturn\b/.test(lines[i])) return false;
+      if (!add(v, removed)) return false;
     }
-    out.push(removed);
+    return true;
+  };
+  for (const u of all) {
+    // a function without its return statement would return garbage
+    if (u.from === u.to && /\breturn\b/.test(lines[u.from])) continue;
+    const removed = new Set<number>();
+    if (add(u, removed)) out.push(removed);
+  }
+  // runs of consecutive one-line units (the printf lines of main, a function's statements)
+  for (let size = 32; size >= 2; size /= 2) {
+    for (let i = 0; i + size <= lines.length; i += size) {
+      const run = Array.from({ length: size }, (_, k) => byLine.get(i + k));
+      if (run.every((v) => v !== undefined && v.from === v.to && !/\breturn\b/.test(lines[v.from]) && declaredName(lines, v) === null)) {
+        out.push(new Set(run.map((v) => v!.from)));
+      }
+    }
   }
   // the big deletions first: they shrink the most when they work
   return out.sort((a, b) => b.size - a.size);
