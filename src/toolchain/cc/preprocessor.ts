@@ -524,7 +524,7 @@ export class Preprocessor {
     const saved = this.stack;
     const end: Token = { kind: 'eof', text: 'end-of-list', file: '', line: 0, col: 0, space: false, bol: true };
     this.stack = [end];
-    for (let i = tokens.length - 1; i >= 0; i--) this.stack.push({ ...tokens[i], bol: false });
+    for (let i = tokens.length - 1; i >= 0; i--) this.stack.push(tokens[i].bol ? { ...tokens[i], bol: false } : tokens[i]);
     const out: Token[] = [];
     try {
       for (;;) {
