@@ -87,7 +87,7 @@ test('a disagreement is reduced: with a codegen bug injected (^ done as |), a ge
   assert.equal(found.length, 1, 'the injected bug shows');
   assert.deepEqual(await disagreements([program], library, [0]), [], 'and only with the bug');
   const interesting = stillDisagrees(found[0], library, bug);
-  const r = await reduce(program.source, interesting, 40, 240);
+  const r = await reduce(program.source, interesting, 40, 120);
   const before = program.source.split('\n').length;
   const after = r.source.split('\n').length;
   assert.ok(after * 4 <= before, `reduced from ${before} to ${after} lines:\n${r.source}`);
