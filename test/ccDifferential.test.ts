@@ -42,7 +42,7 @@ async function report(found: Disagreement[], library: UserLibrary): Promise<stri
   for (const [i, d] of found.entries()) {
     let text = `${d.program.name} at -O${d.optimize}: ${d.difference}`;
     if (i < REDUCED) {
-      const r = await reduce(d.program.source, stillDisagrees(d, library), 24, 600);
+      const r = await reduce(d.program.source, stillDisagrees(d, library), 40, 240);
       text += `\nreduced (${r.source.split('\n').length} lines, from ${d.program.source.split('\n').length}):\n${r.source}`;
     }
     out.push(text);
