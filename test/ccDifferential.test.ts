@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { haveGcc } from './helpers/ccOracle.js';
 import { xkccUserLibrary } from './helpers/xkccBuild.js';
-import { CORPUS, disagreements, stillDisagrees, type CProgram, type Disagreement } from './helpers/ccDifferential.js';
+import { CORPUS, disagreements, stillDisagrees, xkOutcomes, type CProgram, type Disagreement } from './helpers/ccDifferential.js';
 import { conversionPrograms, featurePrograms, operatorPrograms, structPassingPrograms } from './helpers/ccFeatureFamilies.js';
 import { ProgramGenerator } from './helpers/ccRandomProgram.js';
 import { StatementProgramGenerator } from './helpers/ccStatementProgram.js';
@@ -42,7 +42,7 @@ async function report(found: Disagreement[], library: UserLibrary): Promise<stri
   for (const [i, d] of found.entries()) {
     let text = `${d.program.name} at -O${d.optimize}: ${d.difference}`;
     if (i < REDUCED) {
-      const r = await reduce(d.program.source, stillDisagrees(d, library), 24, 600);
+      const r = await reduce(d.program.source, stillDisagrees(d, library), 40, 240);
       text += `\nreduced (${r.source.split('\n').length} lines, from ${d.program.source.split('\n').length}):\n${r.source}`;
     }
     out.push(text);
@@ -87,10 +87,21 @@ test('a disagreement is reduced: with a codegen bug injected (^ done as |), a ge
   assert.equal(found.length, 1, 'the injected bug shows');
   assert.deepEqual(await disagreements([program], library, [0]), [], 'and only with the bug');
   const interesting = stillDisagrees(found[0], library, bug);
-  const r = await reduce(program.source, interesting, 40, 240);
+  const r = await reduce(program.source, interesting, 40, 120);
   const before = program.source.split('\n').length;
   const after = r.source.split('\n').length;
   assert.ok(after * 4 <= before, `reduced from ${before} to ${after} lines:\n${r.source}`);
   assert.deepEqual(await interesting([r.source]), [true], 'the reduced program still disagrees');
   assert.match(r.source, /\^/, 'and keeps an exclusive or');
+});
+
+test('one boot runs a batch: each program\'s output and status; one that never ends is cut off and the rest still run', async () => {
+  const library = xkccUserLibrary(1);
+  const ok = (n: number): CProgram => ({ name: `ok ${n}`, source: `#include "cctest.h"\nint main(void) { printf("program ${n}\\n"); return ${n}; }\n` });
+  const spin = { name: 'spin', source: '#include "cctest.h"\nint main(void) { printf("spinning\\n"); for (;;) ; }\n' };
+  const broken = { name: 'broken', source: 'int main(void) { return undeclared; }\n' };
+  const got = await xkOutcomes([ok(1), spin, ok(2), broken, ok(3)], library, 0);
+  assert.deepEqual(got.map((o) => o.status), [1, null, 2, -1, 3]);
+  assert.deepEqual([got[0].output, got[1].output, got[2].output, got[4].output], ['program 1\n', 'spinning\n', 'program 2\n', 'program 3\n']);
+  assert.match(got[3].output, /'undeclared' undeclared/);
 });
