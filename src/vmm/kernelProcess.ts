@@ -32,6 +32,7 @@ import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
 import { DR7_GD } from '../machine/debugRegisters.js';
+import { TIMER_RELOAD } from '../machine/devices/timer.js';
 import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -54,6 +55,8 @@ export interface VmProcess {
   hostEfer: number;
   /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
   debugStatus: number;
+  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer). */
+  saveTimer: boolean;
 }
 
 export interface SpawnVmOptions {
@@ -65,7 +68,7 @@ export interface SpawnVmOptions {
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
   /**
-   * At the first trap after `instructions` guest instructions, write the VM's portable state
+   * After exactly `instructions` guest instructions (armSaveTimer; or at the first trap after, if the guest's own time jumps past it in hlt), write the VM's portable state
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
@@ -150,7 +153,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     onEvent: options.onEvent,
     takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = zeroFrame();
@@ -213,6 +216,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
+  armSaveTimer(k, guest);
   // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
   if ((vcpu.dr7 & 0xff) !== 0) {
     const regs = cpu.debugRegisters;
@@ -238,6 +242,11 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const path = k.entry.trapPath;
   guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
+  if (guest.saveTimer) {
+    // The one-shot of armSaveTimer is over (it fired, or the guest trapped first): the kernel's period again.
+    guest.saveTimer = false;
+    k.hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
+  }
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
   const regs = k.cpu.debugRegisters;
   guest.debugStatus = regs.dr6 & 0xe00f;
@@ -298,6 +307,25 @@ function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { a
 
 /** VMs watched for their end (SpawnVmOptions.onStop). */
 const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
+
+/**
+ * A VM to be saved stops at exactly its guest instruction N, as under xk vm: when
+ * the guest would reach N before the kernel's next clock interrupt, the timer is
+ * set to interrupt after the kernel's way out (slowret) and the guest's remaining
+ * instructions, so the VM traps at that boundary (the clock interrupt is a host
+ * interrupt: the monitor sees it, the kernel handles it). vmTrap puts the kernel's
+ * period back; the kernel's next tick then comes one full period later.
+ */
+function armSaveTimer(k: Kernel, guest: VmProcess): void {
+  const save = saving.get(guest);
+  if (save === undefined) return;
+  const remaining = save.instructions - virtualClock(guest.state);
+  const due = remaining + k.entry.trapPath.iretExit;
+  if (remaining > 0 && due < k.hw.ports.in(TIMER_RELOAD, 4)) {
+    k.hw.ports.out(TIMER_RELOAD, 4, due);
+    guest.saveTimer = true;
+  }
+}
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */
 const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();
