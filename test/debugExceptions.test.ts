@@ -90,6 +90,59 @@ c6: hlt`);
   assert.equal(log[0][1], BS);
 });
 
+test('delivery frame pushes are data writes: a write watch on the slot int n pushes RIP into is a #DB trap at the handler\'s first instruction', () => {
+  const { log, at } = runKernel(`
+  mov %rsp, %rax
+  and $-16, %rax
+  sub $40, %rax
+  mov %rax, %db0
+  mov $${1 | (1 << 16) | (2 << 18)}, %eax
+  mov %rax, %db7
+f1: int $0x40
+f2: nop
+  xor %eax, %eax
+  mov %rax, %db7
+f3: int $0x40
+  hlt`);
+  // One #DB, after the first delivery (RIP = the handler, DR6.B0); none for the #DB's own frame or after DR7 is cleared.
+  assert.deepEqual(log, [[at('plain_iret'), 1]]);
+});
+
+test('mov to SS with a data breakpoint on its source: the trap waits for the next instruction; if that is int n, for the handler\'s first instruction', () => {
+  const { log, at } = runKernel(`
+  lea ssv(%rip), %rax
+  mov %rax, %db1
+  mov $${4 | (3 << 20) | (1 << 22)}, %eax
+  mov %rax, %db7
+g1: mov ssv(%rip), %ss
+g2: nop
+g3: mov ssv(%rip), %ss
+g4: int $0x40
+g5: hlt
+ssv: .short 0x10`);
+  assert.deepEqual(log, [[at('g3'), 2], [at('plain_iret'), 2]]);
+});
+
+test('an outside debugger\'s write watchpoint on a stack that an interrupt frame is pushed onto stops at the handler', () => {
+  const { m, at } = boot('', `k0:
+  int $0x40
+k1: hlt
+${dbHandler(false)}`);
+  setGate(m, 1, at('db'));
+  setGate(m, 0x40, at('plain_iret'));
+  m.cpu.rip = at('k0');
+  const rsp = m.cpu.regs[8];
+  const d = m.attachDebugger();
+  assert.ok(d.insert('watch', Math.floor(rsp / 16) * 16 - 40, 8)); // the RIP slot of the frame
+  m.debuggerChanged();
+  assert.equal(m.run(1000), 'debug');
+  assert.deepEqual(d.event, { kind: 'watch', watch: 'watch', address: Math.floor(rsp / 16) * 16 - 40 });
+  assert.equal(m.cpu.rip, at('plain_iret'), 'stopped before the handler\'s first instruction');
+  assert.equal(q(m, Math.floor(rsp / 16) * 16 - 40), BigInt(at('k1')), 'with the frame written');
+  assert.equal(m.run(1000), 'halted', m.stopMessage);
+  assert.equal(m.cpu.rip, at('k1') + 1);
+});
+
 test('instruction breakpoint: a fault before the instruction (DR6.B0); RF lets it run once, then the breakpoint holds again', () => {
   const { log, at, m } = runKernel(`
   lea d2(%rip), %rax

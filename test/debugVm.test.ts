@@ -94,6 +94,39 @@ n1: int1
 n2: mov $0x2400, %eax
     mov %rax, %db7
 g1: mov %db0, %rax
+    # 6. mov to SS (at real CPL 3 the guest kernel's SS traps: the monitor runs it) with TF: one #DB,
+    #    after the next instruction. A read watch on its source, then int: the #DB at the handler's
+    #    first instruction. A write watch on the slot int pushes RIP into: the same.
+    lea h41(%rip), %rax
+    mov %ax, idt+0x410
+    movw $0x08, idt+0x410+2
+    movw $0x8e00, idt+0x410+4
+    shr $16, %rax
+    mov %ax, idt+0x410+6
+    mov $0x10, %ecx
+    pushfq
+    orq $0x100, (%rsp)
+    popfq
+m1: mov %ecx, %ss
+m2: nop
+m3: pushfq
+m4: andq $-257, (%rsp)
+m5: popfq
+m6: lea ssv(%rip), %rax
+    mov %rax, %db0
+    mov $(1 | (3 << 16) | (1 << 18)), %eax
+    mov %rax, %db7
+m7: mov ssv(%rip), %ss
+m8: int $0x41
+    mov %rsp, %rax
+    and $-16, %rax
+    sub $40, %rax
+    mov %rax, %db1
+    mov $(4 | (1 << 20) | (2 << 22)), %eax
+    mov %rax, %db7
+m9: int $0x41
+    xor %eax, %eax
+    mov %rax, %db7
     # Print the log in hex on the serial port (so that every host can be compared), then power off.
     mov $log, %esi
     mov log, %rcx
@@ -137,6 +170,7 @@ db: push %rax
     pop %rbx
     pop %rax
     iretq
+h41: iretq
 
     .data
     .balign 16
@@ -144,6 +178,7 @@ idtr:   .short 0xfff; .quad idt
 gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
 gdtr:   .short 23; .quad gdt
 var:    .long 0
+ssv:    .short 0x10
 buf:    .quad 0
 hex:    .ascii "0123456789abcdef"
     .balign 16
@@ -192,15 +227,18 @@ test('a guest kernel\'s own debug registers and #DB: the same #DBs under xk vm (
     [sym('r1'), 8],
     [sym('n2'), 0],
     [sym('g1'), 0x2000],
+    [sym('m3'), BS], [sym('m4'), BS], [sym('m5'), BS], [sym('m6'), BS],
+    [sym('h41'), 1], [sym('h41'), 2],
   ]);
   assert.equal(log[10][2], 1, 'the rep stosb stopped after its third iteration');
   for (const strict of [true, false]) {
     const v = runVm(elf, 'dbg', { memoryMiB: 4, strict, maxInstructions: 100_000 });
     assert.equal(v.reason, 'shutdown', v.message);
     assert.deepEqual(readLog(v.host.machine.memory.bytes, sym('log')), log, strict ? 'strict' : 'patched');
-    // From the real CPU: the breakpoints at b1 and b2, the steps after the nop, mov and andq, the rep stosb's watch, int1.
-    // The other six (after out, in, pushf, popf, the I/O breakpoint, DR7.GD) the guest's processor raised while emulating.
-    assert.equal(v.exitKinds.get('debug'), 7);
+    // From the real CPU: the breakpoints at b1 and b2, the steps after the nop, mov and the two andq, the rep stosb's watch, int1.
+    // The others (after out, in, pushf, popf, the I/O breakpoint, DR7.GD, mov to SS and the nop after it,
+    // the two int $0x41) the guest's processor raised while emulating.
+    assert.equal(v.exitKinds.get('debug'), 8);
   }
   assert.equal(serial.length, 2 * (8 + 24 * log.length) + 1, 'the guest printed its log');
   bareSerial = serial;
@@ -255,11 +293,11 @@ test('gdb\'s stepi under xk vm is one guest instruction, as on the bare machine:
   const vm = new VmTarget(prepareVm(elf, 'dbg', { memoryMiB: 4 }));
   const state = (t: MachineTarget): string => [...Array(18).keys()].map((n) => Buffer.from(t.readRegister(n)).toString('hex')).join(' ');
   let steps = 0;
-  for (; steps < 5000; steps++) {
+  for (; steps < 10_000; steps++) {
     assert.equal(state(vm), state(bare), `after ${steps} steps`);
     const b = bare.step(), v = vm.step();
     assert.deepEqual(v, b, `step ${steps + 1}`);
     if (b === null || b.kind !== 'signal') break;
   }
-  assert.ok(steps > 300 && steps < 5000, `${steps} steps to the guest's power-off`);
+  assert.ok(steps > 300 && steps < 10_000, `${steps} steps to the guest's power-off`);
 });

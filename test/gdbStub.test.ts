@@ -246,3 +246,46 @@ test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3,
   assert.ok((BigInt(bare[3]) & 0x80000000n) !== 0n, 'schedule runs with paging on');
   assert.deepEqual(vm, bare, 'the VM shows the same state the bare machine does');
 });
+
+test('real gdb under xk vm: a watchpoint on a guest variable that an instruction the monitor emulates (pushfq) writes stops after it, as under xk boot', { skip: !haveGdb, timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbwatch-'));
+  try {
+    const s = path.join(dir, 'w.s'), o = path.join(dir, 'w.o'), elf = path.join(dir, 'w.elf');
+    fs.writeFileSync(s, `
+    .text
+    .globl _start
+_start:
+    lea 8+status(%rip), %rsp
+    pushfq                # onto status: an instruction the monitor runs for the guest (the loader patched it)
+after_push:
+    nop
+    movl $7, plain(%rip)  # a store the real CPU does
+after_store:
+    nop
+    mov $0, %al
+    out %al, $0xf4
+    hlt
+    .data
+    .balign 8
+status: .quad 0
+plain:  .quad 0
+`);
+    execFileSync('as', ['--64', s, '-o', o], { stdio: 'pipe' });
+    execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', o, '-o', elf], { stdio: 'pipe' });
+    const symbols = new Map(execFileSync('nm', [elf], { encoding: 'utf8' }).trim().split('\n').map((l) => {
+      const [addr, , name] = l.trim().split(/\s+/);
+      return [name, BigInt('0x' + addr)] as const;
+    }));
+    const commands = ['watch *(long *)&status', 'watch *(long *)&plain', 'continue', 'p/x $pc', 'continue', 'p/x $pc', 'continue'];
+    const pcs = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
+    const bare = await gdbAgainst('boot', elf, commands);
+    const vm = await gdbAgainst('vm', elf, commands);
+    for (const [name, log] of [['boot', bare], ['vm', vm]]) {
+      assert.deepEqual(pcs(log), [symbols.get('after_push'), symbols.get('after_store')], `xk ${name}:\n${log}`);
+      assert.match(log, /Hardware watchpoint 1: \*\(long \*\)&status\s+Old value = 0\s+New value = 2\b/, `xk ${name}`);
+      assert.match(log, /Hardware watchpoint 2: \*\(long \*\)&plain\s+Old value = 0\s+New value = 7/, `xk ${name}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

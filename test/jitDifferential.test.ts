@@ -268,3 +268,116 @@ test('jit: multi-block regions (XK_JIT_REGION) run the gcc -O2 program in lockst
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('jit: a loop that stays inside one block is translated while it runs (its rounds count toward the threshold) and stays in lockstep', () => {
+  // mov $30000,%ecx; 1: add %rcx,%rax; imul $3,%rax,%rdx; xor %rdx,%rax; shr %rdx; dec %rcx; jnz 1b; hlt
+  const code = [0xb9, 0x30, 0x75, 0, 0, 0x48, 0x01, 0xc8, 0x48, 0x6b, 0xd0, 0x03, 0x48, 0x31, 0xd0, 0x48, 0xd1, 0xea, 0x48, 0xff, 0xc9, 0x75, 0xee, 0xf4];
+  const before = jitStats.compiled;
+  const ms = [true, false].map((jit) => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    m.loadPhysical(CODE, Uint8Array.from(code));
+    m.cpu.rip = CODE;
+    m.cpu.jitEnabled = jit; // default thresholds: the block tier first, then the JIT
+    return m;
+  });
+  for (let done = 0; !ms[0].cpu.halted && done < 400_000; done += 9973) {
+    ms.forEach((m) => m.run(9973));
+    assert.equal(state(ms[0]), state(ms[1]), `jit vs interpreter after ${done + 9973} instructions`);
+  }
+  assert.ok(ms[0].cpu.halted);
+  assert.equal(jitStats.compiled, before + 1, 'the loop was translated');
+});
+
+test('jit: random loops with setcc, cmovcc (register and memory sources) and shifts by %cl (counts 0, 1, 31, 32, 63...) match the interpreter', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  let seed = 4242;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const R64 = ['%rax', '%rbx', '%rdx', '%rsi', '%rdi', '%r8', '%r9', '%r10'];
+  const R32 = ['%eax', '%ebx', '%edx', '%esi', '%edi', '%r8d', '%r9d', '%r10d'];
+  const R8 = ['%al', '%bl', '%dl', '%sil', '%dil', '%r8b', '%r9b', '%r10b'];
+  const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+  const pick = <T>(a: T[]): T => a[rnd(a.length)];
+  const lines: string[] = ['mov $0x60000, %ebp'];
+  for (let i = 0; i < R64.length; i++) lines.push(`movabs $${(BigInt(rnd(1 << 30)) * 0x9e3779b97f4an) & 0xffffffffffffffffn}, ${R64[i]}`);
+  for (let i = 0; i < 32; i++) lines.push(`mov ${R64[i % 8]}, ${i * 8}(%rbp)`);
+  for (let loop = 0; loop < 40; loop++) {
+    lines.push(`mov $${3 + rnd(10)}, %r11d`, `h${loop}:`);
+    for (let k = 0; k < 2 + rnd(7); k++) {
+      const q = rnd(2), regs = q ? R64 : R32;
+      switch (rnd(8)) {
+        case 0: lines.push(`set${pick(CC)} ${pick(R8)}`); break;
+        case 1: lines.push(`cmov${pick(CC)} ${rnd(2) ? `${rnd(32) * 8}(%rbp)` : pick(regs)}, ${pick(regs)}`); break;
+        case 2: lines.push(rnd(2) ? `mov $${pick([0, 1, 2, 31, 32, 33, 63, 64, rnd(256)])}, %ecx` : `mov ${pick(R32)}, %ecx`, `${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
+        case 3: lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
+        case 4: lines.push(`${pick(['inc', 'dec', 'neg'])} ${pick(regs)}`); break;
+        case 5: lines.push(`imul ${pick(regs)}, ${pick(regs)}`); break;
+        default: lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'])} ${pick(regs)}, ${pick(regs)}`);
+      }
+    }
+    lines.push(`j${pick(CC)} s${loop}`, `add %rax, %rbx`, `s${loop}:`, `dec %r11d`, `jne h${loop}`);
+  }
+  lines.push('hlt');
+  const code = asm(lines.join('\n'));
+  const before = jitStats.compiled;
+  const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; m.cpu.setReg64(4, 0x80000n); });
+  for (const chunk of [5, 61]) lockstep(ms, chunk, 20_000);
+  assert.ok(jitStats.compiled > before + 20, 'the loops were translated by the JIT');
+});
+
+test('jit: call and ret translated (a return address modified on the stack, a nested call, ret $imm, a #PF on the pushed return address), alone and in regions', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  const code = asm(`
+    mov $300, %r12d
+  top:
+    mov %r12d, %edi
+    call f
+    add %rax, %rbx
+    call g            # g returns past the next instruction (it adds 3 to its return address)
+    xor $0x55, %ebx   # 3 bytes, skipped
+    add $7, %rbx
+    push %r12
+    call h            # h returns with ret $8 (drops the pushed value)
+    dec %r12d
+    jne top
+    mov $0x7000, %rsp # a stack page that is not present: the call's push faults
+    call f
+    hlt
+  f: lea 1(%rdi,%rdi,2), %rax
+    test $1, %edi
+    je 1f
+    call k
+  1: ret
+  k: imul $5, %rax, %rax
+    ret
+  g: addq $3, (%rsp)
+    mov %rbx, %rax
+    shr $3, %rax
+    ret
+  h: mov 8(%rsp), %rcx
+    add %rcx, %rbx
+    ret $8
+  `);
+  const before = jitStats.compiled;
+  const ms = [[true, 1], [true, 8], [false, 1]].map(([jit, region]) => {
+    const m = new Machine({ memoryBytes: 8 << 20 });
+    m.loadPhysical(CODE, code);
+    identityPaging(m, 0x6000);
+    m.cpu.rip = CODE;
+    m.cpu.setReg64(4, 0x80000n);
+    m.cpu.blockThreshold = 1;
+    m.cpu.jitEnabled = jit as boolean;
+    m.cpu.jitThreshold = 2;
+    m.cpu.jitRegionBlocks = region as number;
+    return m;
+  });
+  for (const chunk of [7, 61]) {
+    for (let done = 0; done < 12_000; done += chunk) {
+      const out = ms.map((m) => { try { m.run(chunk); return `${m.cpu.halted} ${state(m)}`; } catch (e) { return `fault ${(e as Error).message} cr2=${m.cpu.cr2} ${state(m)}`; } });
+      assert.equal(out[0], out[2], `jit vs interpreter after ${done + chunk}`);
+      assert.equal(out[1], out[2], `jit regions vs interpreter after ${done + chunk}`);
+      if (out[2].startsWith("fault")) break;
+    }
+    ms.forEach((m) => { m.cpu.rip = CODE; m.cpu.setReg64(4, 0x80000n); m.cpu.halted = false; });
+  }
+  assert.ok(jitStats.compiled > before + 4, 'the code was translated');
+});

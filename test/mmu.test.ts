@@ -155,3 +155,30 @@ test('the TLB caches until invlpg or a CR3 write', () => {
   assert.equal(mmu.probe(0x999000, 'read', 0), -1);
   assert.equal(mmu.probe(0x300010, 'write', 0), 0x20010);
 });
+
+test('switchRoot keeps each root\'s TLB; flushPage and flush reach the kept ones', () => {
+  const { mem, mmu, pt } = setup();
+  const other = new PageTableBuilder(mem, 0x200000);
+  pt.map(0x300000, 0x10000, PTE_W);
+  pt.map(0x301000, 0x11000, PTE_W);
+  other.map(0x300000, 0x30000, PTE_W);
+  assert.equal(mmu.translate(0x300000, 'read', 0), 0x10000);
+  assert.equal(mmu.translate(0x301000, 'read', 0), 0x11000);
+  mmu.switchRoot(other.root);
+  assert.equal(mmu.regs.cr3, other.root);
+  assert.equal(mmu.translate(0x300000, 'read', 0), 0x30000); // the other root's own translation
+  // Change the first root's mappings behind the TLB's back: its kept TLB still has them.
+  mem.write32(pt.entryAddress(0x300000), 0x20000 | 3);
+  mem.write32(pt.entryAddress(0x301000), 0x21000 | 3);
+  mmu.flushPage(0x300000); // reaches the kept TLB too
+  const walks = mmu.walks;
+  mmu.switchRoot(pt.root);
+  assert.equal(mmu.translate(0x301000, 'read', 0), 0x11000); // kept: stale, no walk
+  assert.equal(mmu.walks, walks);
+  assert.equal(mmu.translate(0x300000, 'read', 0), 0x20000); // flushed while kept: walked again
+  assert.equal(mmu.walks, walks + 1);
+  mmu.switchRoot(other.root);
+  mmu.flush(); // every TLB, the kept ones too
+  mmu.switchRoot(pt.root);
+  assert.equal(mmu.translate(0x301000, 'read', 0), 0x21000);
+});

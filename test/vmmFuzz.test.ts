@@ -54,7 +54,7 @@ const buggy: MonitorHook = (host) => {
   cpu.execute = (vcpu, tf, devices, original) => {
     const user = vcpu.cpl === 3;
     const step = execute(vcpu, tf, devices, original);
-    if (user) tf.rdx ^= 1n;
+    if (user) tf.regs[2 * 2] ^= 1; // rdx is register 2
     return step;
   };
 };

@@ -28,6 +28,12 @@ function fromLe(bytes: Uint8Array): bigint {
 }
 const signed64 = (v: bigint): number => Number(BigInt.asIntN(64, v));
 
+/** The machine's debug event as the stub's stop event. */
+export function stopEvent(event: DebugEvent): StopEvent {
+  if (event.kind === 'watch') return { kind: 'signal', signal: SIGTRAP, watch: { type: event.watch, address: BigInt.asUintN(64, BigInt(event.address)) } };
+  return { kind: 'signal', signal: SIGTRAP };
+}
+
 export interface MachineTargetOptions {
   /** How a stopped run loop turns into a stop event (a shutdown port's status, say). */
   ended?: (reason: StopReason, machine: Machine) => StopEvent;
@@ -149,9 +155,7 @@ export class MachineTarget implements DebugTarget {
     const event = d.event as DebugEvent | null;
     d.event = null;
     if (ended) return ended;
-    if (event === null) return null;
-    if (event.kind === 'watch') return { kind: 'signal', signal: SIGTRAP, watch: { type: event.watch, address: BigInt.asUintN(64, BigInt(event.address)) } };
-    return { kind: 'signal', signal: SIGTRAP };
+    return event === null ? null : stopEvent(event);
   }
 
   private runMachine(n: number): StopEvent | null {

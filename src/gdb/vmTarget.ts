@@ -5,7 +5,8 @@
 // own page tables (its CR3) into guest-physical memory.
 
 import type { VmHost, VmResult } from '../vmm/host.js';
-import { MachineTarget } from './machineTarget.js';
+import { runHostCall } from '../machine/debugExceptions.js';
+import { MachineTarget, stopEvent } from './machineTarget.js';
 import type { StopEvent } from './target.js';
 import { REGISTERS } from './targetDescription.js';
 
@@ -45,9 +46,14 @@ export class VmTarget extends MachineTarget {
       const event = super.step();
       const pending = cpu.cpl === 0 ? cpu.hostCalls.get(cpu.rip) : undefined;
       if (event === null || event.kind !== 'signal' || event.watch !== undefined || pending === undefined) return event;
-      pending(cpu);
+      // The monitor's handling of the exit: a watchpoint the emulated instruction fired ends the step there.
+      const d = this.debugger;
+      d.event = null;
+      const watched = runHostCall(this.host.machine, pending) && d.event !== null ? stopEvent(d.event) : null;
+      d.event = null;
       const end = ended(this.host.run(0));
       if (end !== null) return end;
+      if (watched !== null) return watched;
       if (cpu.rip !== rip || this.host.vcpu.cpl !== cpl || this.host.guestClock() !== clock || exits >= 100) return event;
     }
   }

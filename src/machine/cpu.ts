@@ -29,6 +29,8 @@ const SEG_SS = 2, FS = 4, GS = 5;
 const CANONICAL_LIMIT = 2 ** 47;
 /** A host-call filter that lets every address through (for a hostCalls table that is a plain Map). */
 const ALL_ADDRESSES = new Uint16Array(4096).fill(1);
+/** Instructions a block not yet looked at by the JIT runs at most per call (its loop rounds count as runs). */
+const WARM_INSTRUCTIONS = 256;
 /** Entries in the CPU's data TLB (a power of two). */
 const DATA_TLB_SIZE = 64;
 
@@ -86,6 +88,15 @@ export class Cpu {
   movSsShadow = false;
   /** DR6 bits of traps that a mov to SS held back, raised after the next instruction. */
   heldDebugTraps = 0;
+  /**
+   * DR6 B bits of the data breakpoints that the last interrupt or exception
+   * delivery hit while pushing its frame (and traps a mov to SS held back over
+   * an instruction that delivered one): a #DB trap at the handler's first
+   * instruction boundary (interrupts.ts, debugExceptions.ts). The outside
+   * debugger's write watchpoints the frame hit, in deliveryHostHits.
+   */
+  deliveryHits = 0;
+  deliveryHostHits = 0;
   /**
    * Set by debugInstruction while it runs one instruction: a repeated string
    * instruction then stops after an iteration that single-steps (repStep) or
@@ -235,6 +246,13 @@ export class Cpu {
       write.call(this, addr, size, lo, hi);
       this.noteAccess(addr, size >>> 3, true);
     };
+  }
+
+  /** An interrupt delivery wrote its frame at linear [addr, addr + bytes): note the data breakpoints it hit. */
+  noteDeliveryWrite(addr: number, bytes: number): void {
+    this.deliveryHits |= this.debugRegisters.dataHits(addr, bytes, true);
+    const host = this.hostDebugRegisters;
+    if (host !== null) this.deliveryHostHits |= host.dataHits(addr, bytes, true);
   }
 
   private noteAccess(addr: number, bytes: number, write: boolean): void {
@@ -589,7 +607,9 @@ export class Cpu {
                 if (run !== null) b.run = run;
               }
               block = b;
-              const n: number = b.run(this, start, limit);
+              // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
+              // that a loop inside one block counts its rounds as runs toward the JIT's threshold.
+              const n: number = b.run(this, start, b.jitDone || !this.jitEnabled ? limit : Math.min(limit, this.instructionCount + WARM_INSTRUCTIONS));
               block = null;
               this.instructionCount += n;
               if (this.interruptCheck || this.halted) return;

@@ -27,13 +27,24 @@
 //      int3, int1) takes no single-step trap: the handler starts with TF clear
 //      and the trap comes back with its iretq, after the next instruction of
 //      the program. mov to SS holds its traps back until after the next
-//      instruction (the stack switch must not be split). sti's shadow blocks
-//      only device interrupts, not #DB.
+//      instruction (the stack switch must not be split); when that instruction
+//      delivers an event (int n, a fault), the held traps come after the
+//      delivery, at the handler's first instruction (the "pop SS" case of
+//      CVE-2018-8897). sti's shadow blocks only device interrupts, not #DB.
+//   6. Interrupt and exception delivery writes the frame (SS, RSP, RFLAGS, CS,
+//      RIP, error code) to the stack: a data breakpoint there is a trap after
+//      the delivery, raised before the handler's first instruction with RIP at
+//      it (interrupts.ts notes the hits in cpu.deliveryHits). An outside
+//      debugger's write watchpoint on that stack stops there as well.
 //
 // An outside debugger (the gdb stub) gets the same checks through its own
 // DebugRegisters (hostDebugRegisters) plus any number of software breakpoints
 // and a single-step flag; its hits stop the run loop (StopReason 'debug')
 // instead of raising #DB, so a kernel on xk can debug itself at the same time.
+// Its single step steps over a mov to SS and the instruction after it at once,
+// as TF does. A host call that did an instruction's work (the monitor running
+// a guest's instruction on the guest's processor) reports the watchpoints that
+// work fired through cpu.hostReadHits/hostWriteHits, and stops after the call.
 
 import type { Cpu } from './cpu.js';
 import { DebugRegisters, DR6_BS, DR7_GD, type BreakpointKind } from './debugRegisters.js';
@@ -115,10 +126,50 @@ function watchEvent(d: OutsideDebugger, reads: number, writes: number): DebugEve
   return null;
 }
 
+/**
+ * The last delivery's frame hit data breakpoints (cpu.deliveryHits, point 6 at
+ * the top): raise their #DB now, at the handler's first instruction. Returns
+ * the outside debugger's watchpoint the frame fired, or null.
+ */
+function deliveryTraps(host: DebugHost): DebugEvent | null {
+  const { cpu } = host;
+  const own = cpu.deliveryHits, outsideHits = cpu.deliveryHostHits;
+  cpu.deliveryHits = cpu.deliveryHostHits = 0;
+  if (own !== 0) raiseDebug(host, own);
+  return outsideHits !== 0 && host.debugger !== null ? watchEvent(host.debugger, 0, outsideHits) : null;
+}
+
+/**
+ * Run a host call (the kernel's or the monitor's TypeScript half; not an
+ * instruction, so no breakpoint or trap of its own). When its work fired the
+ * outside debugger's watchpoints (the monitor ran a guest instruction that
+ * wrote a watched variable), the debugger stops after it. True if it stopped.
+ */
+export function runHostCall(host: DebugHost, call: (cpu: Cpu) => void): boolean {
+  const { cpu } = host;
+  cpu.hostReadHits = cpu.hostWriteHits = 0;
+  call(cpu);
+  const outside = host.debugger;
+  if (outside === null || (cpu.hostReadHits | cpu.hostWriteHits) === 0) return false;
+  const watch = watchEvent(outside, cpu.hostReadHits, cpu.hostWriteHits);
+  cpu.hostReadHits = cpu.hostWriteHits = 0;
+  if (watch === null) return false;
+  debuggerStop(host, watch);
+  return true;
+}
+
 /** Run one instruction with the debug checks (see the top of the file). */
 export function debugInstruction(host: DebugHost): void {
   const { cpu, interrupts } = host;
   const outside = host.debugger;
+  // 0. A delivery since the last instruction (a device interrupt) wrote its frame over a data breakpoint.
+  if ((cpu.deliveryHits | cpu.deliveryHostHits) !== 0) {
+    const raised = cpu.deliveryHits !== 0;
+    const watch = deliveryTraps(host);
+    if (watch !== null) debuggerStop(host, watch);
+    else if (raised && outside?.step) debuggerStop(host, { kind: 'step' });
+    if (watch !== null || raised) return;
+  }
   // Host calls (the kernel's TypeScript half) are not instructions: no breakpoint or trap for them.
   for (;;) {
     const call = cpu.cpl === 0 && cpu.hostCalls.size !== 0 ? cpu.hostCalls.get(cpu.rip) : undefined;
@@ -128,7 +179,7 @@ export function debugInstruction(host: DebugHost): void {
       return;
     }
     if (outside !== null) outside.resumeAt = NaN;
-    call(cpu);
+    if (runHostCall(host, call)) return;
     if (cpu.interruptCheck || cpu.halted) return;
   }
   const start = cpu.rip;
@@ -171,7 +222,11 @@ export function debugInstruction(host: DebugHost): void {
     if (!(e instanceof CpuFault)) throw e;
     cpu.repDebug = false;
     interrupts.deliver(e.vector, e.errorCode, cpu.rip !== cpu.instructionStart);
-    if (outside?.step) debuggerStop(host, { kind: 'step' });
+    cpu.deliveryHits |= cpu.heldDebugTraps; // a mov to SS's traps, after the delivery
+    cpu.heldDebugTraps = 0;
+    const watch = deliveryTraps(host);
+    if (watch !== null) debuggerStop(host, watch);
+    else if (outside?.step) debuggerStop(host, { kind: 'step' });
     return;
   }
   cpu.repDebug = false;
@@ -182,6 +237,7 @@ export function debugInstruction(host: DebugHost): void {
 
   // 3. Traps after it.
   const hostReads = cpu.hostReadHits, hostWrites = cpu.hostWriteHits;
+  let deliveryWatch: DebugEvent | null = null;
   if (interrupts.delivered === delivered) {
     let dr6 = cpu.dataHits | (tf ? DR6_BS : 0);
     if (cpu.movSsShadow) {
@@ -196,11 +252,15 @@ export function debugInstruction(host: DebugHost): void {
       raiseDebug(host, dr6);
     }
   } else {
-    cpu.heldDebugTraps = 0; // int n and its kin: the handler starts with TF clear
+    // int n and its kin: no single-step trap (the handler starts with TF clear); a mov to SS's
+    // held traps and the frame's data breakpoints come after the delivery.
+    cpu.deliveryHits |= cpu.heldDebugTraps;
+    cpu.heldDebugTraps = 0;
+    deliveryWatch = deliveryTraps(host);
   }
   if (outside !== null) {
-    const watch = (hostReads | hostWrites) !== 0 ? watchEvent(outside, hostReads, hostWrites) : null;
+    const watch = ((hostReads | hostWrites) !== 0 ? watchEvent(outside, hostReads, hostWrites) : null) ?? deliveryWatch;
     if (watch !== null) debuggerStop(host, watch);
-    else if (outside.step) debuggerStop(host, { kind: 'step' });
+    else if (outside.step && !cpu.movSsShadow) debuggerStop(host, { kind: 'step' }); // after a mov to SS: one more
   }
 }

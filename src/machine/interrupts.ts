@@ -14,6 +14,9 @@
 //   4. Align RSP down to 16 bytes, then push SS, RSP, RFLAGS, CS, RIP and, for
 //      vectors 8, 10-14 and 17, the error code.
 //   5. Load CS:RIP from the gate; clear TF, NT and RF; an interrupt gate also clears IF.
+//   6. The pushes are data writes: a data breakpoint they touch raises #DB as a trap
+//      once the delivery is done, before the handler's first instruction
+//      (debugExceptions.ts); a #DB's own pushes are not checked (no endless #DB).
 // Everything that can fault is checked before any state changes, so a fault
 // during delivery leaves the interrupted state intact for the next attempt:
 // a contributory fault while delivering a contributory exception, or any fault
@@ -25,7 +28,7 @@
 
 import type { Cpu } from './cpu.js';
 import {
-  CpuFault, DF, GP, NP, PF, SS, TS, idtErrorCode, isContributory, pushesErrorCode, selectorErrorCode,
+  CpuFault, DB, DF, GP, NP, PF, SS, TS, idtErrorCode, isContributory, pushesErrorCode, selectorErrorCode,
 } from './exceptions.js';
 import { Mmu, Access } from './mmu.js';
 import { PhysicalMemory } from './memory.js';
@@ -278,6 +281,9 @@ export class InterruptController {
       memory.write32(slots[i] + 4, frame[i][1]);
     }
     for (let i = 0; i < count; i++) if (i === 0 || Math.floor(slots[i] / 4096) !== Math.floor(slots[i - 1] / 4096)) this.codeWritten(slots[i]);
+    // The frame's stores are data writes: a data breakpoint on them is a #DB trap at the handler's
+    // first instruction (debugExceptions.ts). Not for a #DB's own frame, which would loop forever.
+    if (cpu.debugEnabled && vector !== DB) cpu.noteDeliveryWrite(newRsp, 8 * count);
     if (newCpl !== cpu.cpl) cpu.ss = newCpl; // null selector, RPL = new CPL
     cpu.cs = (gate.selector & 0xfffc) | newCpl;
     cpu.cpl = newCpl;

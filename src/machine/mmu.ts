@@ -83,6 +83,11 @@ export interface Translation {
 const TWO_32 = 0x100000000;
 const TWO_48 = 2 ** 48;
 const TLB_SIZE = 4096; // direct-mapped, indexed by the low bits of the page number
+/** Most TLBs of other roots kept by switchRoot. */
+const KEPT_TLBS = 4;
+
+/** The TLB of a root that is not the current one (Mmu.switchRoot). */
+interface KeptTlb { page: Float64Array; frame: Float64Array; perms: Uint8Array; largeEntries: number }
 
 /** Physical address held in bits 12..51 of an entry (lo/hi halves). */
 function entryAddress(lo: number, hi: number): number {
@@ -166,10 +171,16 @@ export class Mmu {
   regs: PagingRegisters;
 
   // Software TLB: direct-mapped by linear page number.
-  private readonly tlbPage = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly tlbFrame = new Float64Array(TLB_SIZE);
-  private readonly tlbPerms = new Uint8Array(TLB_SIZE);
+  private tlbPage: Float64Array = new Float64Array(TLB_SIZE).fill(NaN);
+  private tlbFrame: Float64Array = new Float64Array(TLB_SIZE);
+  private tlbPerms: Uint8Array = new Uint8Array(TLB_SIZE);
   private largeEntries = 0;
+  /**
+   * The TLBs of the other page-table roots a host switches between (switchRoot),
+   * by root. A private field: a saved VM state (src/vmm/vmState.ts) does not
+   * carry it, and a resumed machine starts with none kept (it walks again).
+   */
+  readonly #kept = new Map<number, KeptTlb>();
   /** Number of page-table walks performed (for tests and statistics). */
   walks = 0;
   /**
@@ -260,11 +271,44 @@ export class Mmu {
     return walk.phys;
   }
 
-  /** Forget every cached translation (CR3 writes, paging-mode changes). */
+  /** Forget every cached translation (CR3 writes, paging-mode changes), the kept TLBs' too. */
   flush(): void {
     this.generation++;
     this.tlbPage.fill(NaN);
     this.largeEntries = 0;
+    for (const k of this.#kept.values()) { k.page.fill(NaN); k.largeEntries = 0; }
+  }
+
+  /**
+   * Make `root` the page-table root (CR3), keeping the TLB of the root it
+   * replaces and taking back the one kept for `root`, as a processor with
+   * process-context identifiers does: a host that switches between page tables
+   * it maintains itself (the VMM's two shadow roots, src/vmm/host.ts) does not
+   * walk them again after every switch. flush and flushPage act on every kept
+   * TLB too, so that host must call them whenever any of its tables change.
+   * At most KEPT_TLBS roots are kept (the least recently used goes).
+   */
+  switchRoot(root: number): void {
+    const regs = this.regs;
+    if (regs.cr3 === root) return;
+    let next = this.#kept.get(root);
+    if (next !== undefined) this.#kept.delete(root);
+    else if (this.#kept.size >= KEPT_TLBS) {
+      const [oldest, reused] = this.#kept.entries().next().value as [number, KeptTlb];
+      this.#kept.delete(oldest);
+      reused.page.fill(NaN);
+      reused.largeEntries = 0;
+      next = reused;
+    } else {
+      next = { page: new Float64Array(TLB_SIZE).fill(NaN), frame: new Float64Array(TLB_SIZE), perms: new Uint8Array(TLB_SIZE), largeEntries: 0 };
+    }
+    this.#kept.set(regs.cr3, { page: this.tlbPage, frame: this.tlbFrame, perms: this.tlbPerms, largeEntries: this.largeEntries });
+    this.tlbPage = next.page;
+    this.tlbFrame = next.frame;
+    this.tlbPerms = next.perms;
+    this.largeEntries = next.largeEntries;
+    regs.cr3 = root;
+    this.generation++;
   }
 
   /**
@@ -278,5 +322,8 @@ export class Mmu {
     const page = Math.floor(linear / 4096);
     const slot = page & (TLB_SIZE - 1);
     if (this.tlbPage[slot] === page) this.tlbPage[slot] = NaN;
+    for (const k of this.#kept.values()) {
+      if (k.largeEntries > 0) { k.page.fill(NaN); k.largeEntries = 0; } else if (k.page[slot] === page) k.page[slot] = NaN;
+    }
   }
 }

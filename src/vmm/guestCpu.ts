@@ -33,7 +33,7 @@ import { PhysicalMemory } from '../machine/memory.js';
 import { Mmu } from '../machine/mmu.js';
 import { PortBus } from '../machine/ports.js';
 import { executeSystem, type SystemHost } from '../machine/system.js';
-import { REGISTER_FIELDS, runningRflags, signed, u64, type VmTrapFrame } from './trapFrame.js';
+import { runningRflags, type VmTrapFrame } from './trapFrame.js';
 import type { ShadowPaging } from './shadowPaging.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
@@ -91,6 +91,12 @@ export class GuestCpu implements SystemHost {
   readonly ports = new PortBus();
   readonly interrupts: GuestInterrupts;
   strictVirtualization = false;
+  /**
+   * The real CPU the guest runs on, when an outside debugger (xk vm --gdb) may
+   * watch it: its watchpoints, at guest-linear addresses, also watch what this
+   * processor does for the guest. null: no outside debugger looks.
+   */
+  watchedBy: Cpu | null = null;
   private stopMessage: string | null = null;
 
   /**
@@ -127,47 +133,76 @@ export class GuestCpu implements SystemHost {
    * would; a fault is delivered through the guest's IDT. `devices` sees the
    * instruction's port I/O. vcpu and tf are updated in place.
    */
-  execute(vcpu: Vcpu, tf: VmTrapFrame, devices: VirtualDevices, original?: Uint8Array): GuestStep {
+  execute(vcpu: Vcpu, tf: VmTrapFrame, devices: VirtualDevices, original?: Uint8Array, patches?: Map<number, Uint8Array>): GuestStep {
     this.load(vcpu, tf);
     const cpu = this.cpu;
-    const start = cpu.rip;
-    // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
-    const bits = cpu.flags.bits;
-    const stepping = (bits & TF) !== 0;
-    cpu.dataHits = 0;
-    const delivered = this.interrupts.delivered;
-    let d: Decoded | null = null;
-    try {
-      d = original !== undefined ? decodeBytes(original, 0) : this.fetch(start);
-      cpu.instructionStart = start;
-      cpu.rip = start + d.length;
-      (d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id])(cpu, d);
-      cpu.instructionCount++;
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      const trap = d !== null && isTrap(d, e);
-      if (trap) cpu.instructionCount++;
-      else cpu.rip = start;
-      this.interrupts.deliver(e.vector, e.errorCode, trap);
-      const mnemonic = d?.form?.mnemonic ?? 'invalid';
-      return this.finish(vcpu, tf, mnemonic, e.vector);
+    let first: string | undefined;
+    // A mov to SS and the instruction after it run here together, as the hardware does not split
+    // them: its debug traps wait until after the next instruction (`held`, debugExceptions.ts),
+    // and a debugger's single step covers both. `patches`: what the loader replaced by int3.
+    let held = 0;
+    for (let pair = 0; ; pair++) {
+      const start = cpu.rip;
+      // Debug traps after the instruction (debugExceptions.ts): TF as it was before it, its data and I/O breakpoints.
+      const bits = cpu.flags.bits;
+      const stepping = (bits & TF) !== 0;
+      cpu.dataHits = 0;
+      cpu.movSsShadow = false;
+      const delivered = this.interrupts.delivered;
+      let d: Decoded | null = null;
+      try {
+        d = pair === 0 && original !== undefined ? decodeBytes(original, 0) : this.fetch(start, patches);
+        cpu.instructionStart = start;
+        cpu.rip = start + d.length;
+        (d.form === null ? invalidInstruction : EXEC_BY_FORM[d.form.id])(cpu, d);
+        cpu.instructionCount++;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        const trap = d !== null && isTrap(d, e);
+        if (trap) cpu.instructionCount++;
+        else cpu.rip = start;
+        this.interrupts.deliver(e.vector, e.errorCode, trap);
+        this.deliveryTraps(held);
+        return this.finish(vcpu, tf, first ?? d?.form?.mnemonic ?? 'invalid', e.vector);
+      }
+      const mnemonic = first ?? d.form?.mnemonic ?? 'invalid';
+      if (devices.shutdownStatus !== undefined) {
+        this.store(vcpu, tf);
+        return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
+      }
+      if (cpu.halted) {
+        this.store(vcpu, tf);
+        return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
+      }
+      if ((bits & RF) !== 0 && d.form?.mnemonic !== 'iretq' && d.form?.mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
+      if (this.interrupts.delivered !== delivered) {
+        this.deliveryTraps(held); // int1 and its kin: no single step; held traps and the frame's, after the delivery
+        return this.finish(vcpu, tf, mnemonic);
+      }
+      const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0) | held;
+      if (cpu.movSsShadow && pair < 16) {
+        first = mnemonic;
+        held = dr6;
+        this.interrupts.shadowRequested = false; // the shadow is the next instruction's, here
+        continue;
+      }
+      if (dr6 !== 0) {
+        this.raiseDebug(dr6);
+        return this.finish(vcpu, tf, mnemonic, DB);
+      }
+      return this.finish(vcpu, tf, mnemonic);
     }
-    const mnemonic = d.form?.mnemonic ?? 'invalid';
-    if (devices.shutdownStatus !== undefined) {
-      this.store(vcpu, tf);
-      return { kind: 'shutdown', mnemonic, status: devices.shutdownStatus };
-    }
-    if (cpu.halted) {
-      this.store(vcpu, tf);
-      return this.stopMessage === null ? { kind: 'halt', mnemonic } : this.finish(vcpu, tf, mnemonic);
-    }
-    if ((bits & RF) !== 0 && mnemonic !== 'iretq' && mnemonic !== 'iret') cpu.setRflags(cpu.getRflags() & ~RF);
-    const dr6 = cpu.dataHits | (stepping ? DR6_BS : 0);
-    if (dr6 !== 0 && this.interrupts.delivered === delivered) {
-      this.raiseDebug(dr6);
-      return this.finish(vcpu, tf, mnemonic, DB);
-    }
-    return this.finish(vcpu, tf, mnemonic);
+  }
+
+  /**
+   * After a delivery: the data breakpoints its frame hit, and the traps a mov
+   * to SS held over the instruction that delivered it (`held`), are the
+   * guest's #DB at the handler's first instruction (debugExceptions.ts).
+   */
+  private deliveryTraps(held: number): void {
+    const bits = this.cpu.deliveryHits | held;
+    this.cpu.deliveryHits = 0;
+    if (bits !== 0) this.raiseDebug(bits);
   }
 
   /**
@@ -194,6 +229,7 @@ export class GuestCpu implements SystemHost {
   deliver(vcpu: Vcpu, tf: VmTrapFrame, vector: number, errorCode: number | undefined, software: boolean): GuestStep {
     this.load(vcpu, tf);
     this.interrupts.deliver(vector, errorCode, software);
+    this.deliveryTraps(0);
     return this.finish(vcpu, tf, 'interrupt', vector);
   }
 
@@ -209,9 +245,11 @@ export class GuestCpu implements SystemHost {
   }
 
   /** Decode the instruction at linear `rip`, fetched through the guest's tables as the CPU fetches. */
-  private fetch(rip: number): Decoded {
+  private fetch(rip: number, patches?: Map<number, Uint8Array>): Decoded {
     const { mmu, memory, cpu } = this;
     const phys = mmu.translate(rip, 'execute', cpu.cpl);
+    const original = patches?.get(phys);
+    if (original !== undefined) return decodeBytes(original, 0);
     const room = 4096 - (phys & 0xfff);
     return decode((offset) => memory.read8(offset < room ? phys + offset : mmu.translate(rip + offset, 'execute', cpu.cpl)));
   }
@@ -219,9 +257,9 @@ export class GuestCpu implements SystemHost {
   /** The guest's state into the processor: registers from the frame, the privileged state from the vCPU. */
   private load(vcpu: Vcpu, tf: VmTrapFrame): void {
     const cpu = this.cpu;
-    REGISTER_FIELDS.forEach((f, i) => cpu.setReg64(i, tf[f]));
-    cpu.rip = signed(tf.rip);
-    const flags = Number(tf.rflags & 0xffffffffn) & ~(RFLAGS_IF | RFLAGS_IOPL);
+    cpu.regs.set(tf.regs);
+    cpu.rip = tf.rip;
+    const flags = tf.rflags & ~(RFLAGS_IF | RFLAGS_IOPL);
     cpu.setRflags((flags | (vcpu.vif ? RFLAGS_IF : 0) | ((vcpu.iopl & 3) << 12) | 2) >>> 0);
     cpu.cpl = vcpu.cpl;
     cpu.cs = vcpu.cs; cpu.ss = vcpu.ss; cpu.ds = vcpu.ds; cpu.es = vcpu.es; cpu.fs = vcpu.fs; cpu.gs = vcpu.gs;
@@ -239,10 +277,14 @@ export class GuestCpu implements SystemHost {
     const regs = cpu.debugRegisters;
     for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
     regs.dr6 = vcpu.dr6;
-    if (regs.dr7 !== vcpu.dr7) {
+    // Data breakpoints, the guest's and an outside debugger's (at the same guest-linear addresses): the emulated instruction's accesses are watched.
+    const outside = this.watchedBy?.hostDebugRegisters ?? null;
+    if (regs.dr7 !== vcpu.dr7 || outside !== cpu.hostDebugRegisters || outside !== null) {
       regs.dr7 = vcpu.dr7;
-      cpu.debugChanged(); // data breakpoints: the emulated instruction's accesses are watched
+      cpu.hostDebugRegisters = outside;
+      cpu.debugChanged();
     }
+    cpu.hostReadHits = cpu.hostWriteHits = cpu.deliveryHostHits = cpu.deliveryHits = 0;
     cpu.halted = false;
     this.interrupts.shadowRequested = false;
     this.stopMessage = null;
@@ -251,12 +293,12 @@ export class GuestCpu implements SystemHost {
   /** The processor's state back into the frame (registers, RIP, the real RFLAGS) and the vCPU (the rest). */
   private store(vcpu: Vcpu, tf: VmTrapFrame): void {
     const cpu = this.cpu;
-    REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
-    tf.rip = u64(cpu.rip);
+    tf.regs.set(cpu.regs);
+    tf.rip = cpu.rip;
     const flags = cpu.getRflags();
     vcpu.vif = (flags & RFLAGS_IF) !== 0;
     vcpu.iopl = (flags & RFLAGS_IOPL) >>> 12;
-    tf.rflags = u64(runningRflags(BigInt(flags)));
+    tf.rflags = runningRflags(flags);
     if (this.interrupts.shadowRequested) vcpu.interruptShadow = true;
     vcpu.cpl = cpu.cpl;
     vcpu.cs = cpu.cs; vcpu.ss = cpu.ss; vcpu.ds = cpu.ds; vcpu.es = cpu.es; vcpu.fs = cpu.fs; vcpu.gs = cpu.gs;
@@ -270,6 +312,12 @@ export class GuestCpu implements SystemHost {
     for (let n = 0; n < 4; n++) [vcpu.dr[2 * n], vcpu.dr[2 * n + 1]] = regs.address(n);
     vcpu.dr6 = regs.dr6;
     vcpu.dr7 = regs.dr7;
+    // What this processor's accesses fired of the outside debugger's watchpoints: the real CPU reports them (debugExceptions.ts runHostCall).
+    const real = this.watchedBy;
+    if (real !== null) {
+      real.hostReadHits |= cpu.hostReadHits;
+      real.hostWriteHits |= cpu.hostWriteHits | cpu.deliveryHostHits;
+    }
   }
 }
 

@@ -28,7 +28,8 @@ import { DR7_GD } from '../machine/debugRegisters.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { REGISTER_FIELDS, runningRflags, signed, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
+import { frameFromValues, frameValues, RAX, RDX, reg64, RSP, runningRflags, u64, VmTrapFrame } from './trapFrame.js';
+import { toSignedLinear } from '../machine/address.js';
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
@@ -74,7 +75,11 @@ export class VmHost {
   readonly guestBytes: number;
   private readonly hostBase: number;
   private outcome: TrapOutcome | null = null;
+  /** The guest's registers at an exit: one frame, refilled by every exit. */
+  private readonly frame = new VmTrapFrame();
   private translationDirty = true;
+  /** The shadow tables' flush count when the real TLB was last flushed (ShadowPaging.flushes). */
+  private shadowFlushes = -1;
   private exits = 0;
   private lastExitClock = -1;
   /** Guest clock of the last instruction boundary at which virtual interrupts were looked for. */
@@ -118,6 +123,7 @@ export class VmHost {
         return bits;
       },
     };
+    this.vm.cpu.watchedBy = cpu; // an outside debugger's watchpoints see the instructions the monitor runs for the guest
     this.machine.strictVirtualization = options.strict ?? false;
     // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
     const m = memory, base = this.hostBase;
@@ -175,7 +181,7 @@ export class VmHost {
   portableParts(): PortableVm {
     const clock = virtualClock(this.vm);
     return {
-      clock, vcpu: this.vcpu, devices: this.vm.devices, regs: this.frameFromCpu(),
+      clock, vcpu: this.vcpu, devices: this.vm.devices, regs: frameValues(this.frameFromCpu(new VmTrapFrame())),
       memory: this.machine.memory.bytes.subarray(0, this.guestBytes), patches: this.vm.patches,
       boundaryChecked: this.lastBoundary === clock,
     };
@@ -188,7 +194,7 @@ export class VmHost {
     this.vm.shadow.flush();
     this.translationDirty = true;
     this.machine.cpu.invalidateDecodeCache();
-    this.frameToCpu(p.regs);
+    this.frameToCpu(frameFromValues(p.regs));
   }
 
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
@@ -218,26 +224,28 @@ export class VmHost {
   /** Start the guest at `entry` (virtual CPL 0, as after reset). */
   start(entry: number): void {
     const tf = this.frameFromCpu();
-    tf.rip = u64(entry);
+    tf.rip = entry;
     this.frameToCpu(tf);
   }
 
-  private frameFromCpu(): VmTrapFrame {
+  /** The real CPU's registers into `tf` (by default the host's one frame, reused by every exit). */
+  private frameFromCpu(tf = this.frame): VmTrapFrame {
     const cpu = this.machine.cpu;
-    const tf = zeroFrame();
-    REGISTER_FIELDS.forEach((f, i) => { tf[f] = cpu.getReg64(i); });
-    tf.rip = u64(cpu.rip);
-    tf.rflags = u64(cpu.getRflags());
-    tf.cs = BigInt(cpu.cs);
-    tf.ss = BigInt(cpu.ss);
+    tf.regs.set(cpu.regs);
+    tf.rip = cpu.rip;
+    tf.rflags = cpu.getRflags();
+    tf.cs = cpu.cs;
+    tf.ss = cpu.ss;
+    tf.trapno = 0;
+    tf.err = 0;
     return tf;
   }
 
   /** Resume the guest from `tf`: real CPL 3 on the guest segments, the shadow root for the virtual CPL. */
   private frameToCpu(tf: VmTrapFrame): void {
     const cpu = this.machine.cpu;
-    REGISTER_FIELDS.forEach((f, i) => cpu.setReg64(i, tf[f]));
-    cpu.rip = signed(tf.rip);
+    cpu.regs.set(tf.regs);
+    cpu.rip = tf.rip;
     cpu.cs = GUEST_CS;
     cpu.ss = GUEST_SS;
     cpu.ds = cpu.es = 0;
@@ -246,13 +254,19 @@ export class VmHost {
     cpu.gsBase = this.vcpu.gsBase;
     cpu.setRflags(runningRflags(tf.rflags));
     this.loadGuestDebugRegisters();
-    const root = this.vm.shadow.root(this.vcpu.cpl);
-    if (this.translationDirty || cpu.cr3 !== root) {
+    const shadow = this.vm.shadow;
+    const root = shadow.root(this.vcpu.cpl);
+    if (this.translationDirty || shadow.flushes !== this.shadowFlushes) {
       cpu.cr3 = root;
-      // The TLB goes; decoded instructions stay: the CPU keys them by physical
-      // address and translates every fetch, so a new mapping is seen at once.
+      // The TLB goes (the one kept for the other root too); decoded instructions stay: the CPU
+      // keys them by physical address and translates every fetch, so a new mapping is seen at once.
       this.machine.mmu.flush();
       this.translationDirty = false;
+      this.shadowFlushes = shadow.flushes;
+    } else if (cpu.cr3 !== root) {
+      // The virtual CPL changed: the other shadow root, with the TLB kept for it (both roots'
+      // tables only grow between flushes, and every page flush reaches both TLBs).
+      this.machine.mmu.switchRoot(root);
     }
   }
 
@@ -281,19 +295,24 @@ export class VmHost {
     const mem = this.machine.memory;
     this.exits++;
     // The frame the CPU pushed on the host stack: [error code], rip, cs, rflags, rsp, ss.
-    let at = this.hostBase + (signed(cpu.getReg64(4)) - this.monitorLinear);
-    const q = (i: number): bigint => (BigInt(mem.read32(at + 8 * i + 4)) << 32n) | BigInt(mem.read32(at + 8 * i));
+    // (Error code, CS, RFLAGS and SS have nothing above bit 31; RIP and RSP are canonical.)
+    let at = this.hostBase + (toSignedLinear(cpu.regs[2 * RSP], cpu.regs[2 * RSP + 1]) - this.monitorLinear);
     const tf = this.frameFromCpu();
-    tf.trapno = BigInt(v);
-    if (pushesErrorCode(v)) { tf.err = q(0); at += 8; }
-    tf.rip = q(0); tf.cs = q(1); tf.rflags = q(2); tf.rsp = q(3); tf.ss = q(4);
-    if (Number(tf.cs & 3n) !== 3) {
+    tf.trapno = v;
+    if (pushesErrorCode(v)) { tf.err = mem.read32(at); at += 8; }
+    tf.rip = toSignedLinear(mem.read32(at), mem.read32(at + 4));
+    tf.cs = mem.read32(at + 8);
+    tf.rflags = mem.read32(at + 16);
+    tf.regs[2 * RSP] = mem.read32(at + 24);
+    tf.regs[2 * RSP + 1] = mem.read32(at + 28);
+    tf.ss = mem.read32(at + 32);
+    if ((tf.cs & 3) !== 3) {
       this.outcome = { action: 'stop', reason: 'escape', message: `the monitor itself faulted (vector ${v} at CPL 0)` };
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
     const watch = this.vm.onEvent;
-    watch?.({ kind: 'exit', trapno: v, err: Number(tf.err), rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax, rdx: tf.rdx }, this.vm);
+    watch?.({ kind: 'exit', trapno: v, err: tf.err, rip: u64(tf.rip), cpl: this.vcpu.cpl, rsp: reg64(tf, RSP), rax: reg64(tf, RAX), rdx: reg64(tf, RDX) }, this.vm);
     let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
@@ -302,11 +321,11 @@ export class VmHost {
     this.stalledExits = clock === this.lastExitClock ? this.stalledExits + 1 : 0;
     this.lastExitClock = clock;
     if (this.stalledExits > 10_000 && outcome.action === 'resume') {
-      outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${tf.rip.toString(16)}` };
+      outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${u64(tf.rip).toString(16)}` };
     }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
-    else watch?.({ kind: 'resume', rip: tf.rip, cpl: this.vcpu.cpl, rsp: tf.rsp, rax: tf.rax }, this.vm);
+    else watch?.({ kind: 'resume', rip: u64(tf.rip), cpl: this.vcpu.cpl, rsp: reg64(tf, RSP), rax: reg64(tf, RAX) }, this.vm);
     // Back to the run loop: the virtual clock moved, the timer budget must be recomputed.
     this.machine.stop('stopped', 'vm exit');
   }
@@ -342,7 +361,8 @@ export class VmHost {
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       const reason = machine.run(budget);
-      if (reason === 'debug') return result('limit', 'stopped by the debugger'); // machine.debugger.event says why
+      // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
+      if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');
       if (reason === 'triple-fault' || reason === 'halted') return result('host-fault', `the machine stopped: ${machine.stopMessage}`);
       // The slice can end just after the CPU delivered a trap to the monitor (an int n whose
       // delivery faulted retires, and may be the slice's last instruction): the CPU is at the

@@ -19,7 +19,7 @@ import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { runningRflags, u64, zeroFrame, type VmTrapFrame } from './trapFrame.js';
+import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame, type TrapFrameValues } from './trapFrame.js';
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
@@ -33,7 +33,7 @@ import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
 import { DR7_GD } from '../machine/debugRegisters.js';
 import { TIMER_RELOAD } from '../machine/devices/timer.js';
-import { TRAP_FRAME_FIELDS, type TrapFrame } from '../kernel/trap/trapFrame.js';
+import type { TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
 const SHADOW_POOL_PAGES = 512;
@@ -87,8 +87,8 @@ export interface KernelVmEnd {
   outcome: Extract<TrapOutcome, { action: 'stop' }>;
   /** The guest's clock: guest instructions retired (plus idle time), as the bare machine counts them. */
   clock: number;
-  /** The guest's registers at the stop (the monitor's frame). */
-  frame: VmTrapFrame;
+  /** The guest's registers at the stop (the monitor's frame, as 64-bit values). */
+  frame: TrapFrameValues;
   /** Guest memory as the guest wrote it (a copy; where the loader planted an int3, the original byte). */
   memory: Uint8Array;
 }
@@ -156,7 +156,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
-  const frame = zeroFrame();
+  const frame = frameValues(new VmTrapFrame());
   try {
     for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
     if (resumed) {
@@ -183,7 +183,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     release: (allocator) => releaseVm(allocator, guest),
   };
   p.parent = options.parent ?? null;
-  fromVmFrame(p.tf, frame);
+  fromVmFrame(p.tf, frameFromValues(frame));
   if (!resumed) p.tf.set('rip', image.entry);
   p.state = 'runnable';
   return p;
@@ -258,7 +258,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
-  watch?.({ kind: 'exit', trapno, err: Number(frame.err), rip: trapno === T_SYSCALL ? frame.rip - 2n : frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax, rdx: frame.rdx }, guest.state);
+  watch?.({ kind: 'exit', trapno, err: frame.err, rip: u64(trapno === T_SYSCALL ? frame.rip - 2 : frame.rip), cpl: guest.state.vcpu.cpl, rsp: reg64(frame, RSP), rax: reg64(frame, RAX), rdx: reg64(frame, RDX) }, guest.state);
   let outcome: TrapOutcome;
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
@@ -270,9 +270,9 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     if (trapno === T_SYSCALL) {
       // The guest's int $64 went through the kernel's one DPL 3 gate: show the monitor
       // what every other int n looks like, a #GP naming the IDT entry at the int (2 bytes).
-      frame.trapno = 13n;
-      frame.err = BigInt((T_SYSCALL << 3) | 2);
-      frame.rip -= 2n;
+      frame.trapno = 13;
+      frame.err = (T_SYSCALL << 3) | 2;
+      frame.rip -= 2;
     }
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
@@ -282,14 +282,14 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     // The guest's registers are in the frame, every trap is handled: the VM's portable state is complete.
     saving.delete(guest);
     save.write(save.codec.save({
-      clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frame,
+      clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frameValues(frame),
       memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
     }));
     k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
     exitProcess(k, p, 0);
     return !deviceInterrupt;
   }
-  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: frame.rip, cpl: guest.state.vcpu.cpl, rsp: frame.rsp, rax: frame.rax }, guest.state);
+  if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: u64(frame.rip), cpl: guest.state.vcpu.cpl, rsp: reg64(frame, RSP), rax: reg64(frame, RAX) }, guest.state);
   if (outcome.action === 'stop') {
     stopped.get(guest)?.(stopReport(p.name, guest.state, outcome, frame));
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
@@ -302,7 +302,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
 function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { action: 'stop' }>, frame: VmTrapFrame): KernelVmEnd {
   const memory = vm.shadow.guest.bytes.slice(0, vm.shadow.guestBytes);
   for (const [at, original] of vm.patches) if (at < memory.length && memory[at] === 0xcc) memory[at] = original[0];
-  return { name, outcome, clock: virtualClock(vm), frame: { ...frame }, memory };
+  return { name, outcome, clock: virtualClock(vm), frame: frameValues(frame), memory };
 }
 
 /** VMs watched for their end (SpawnVmOptions.onStop). */
@@ -331,20 +331,25 @@ function armSaveTimer(k: Kernel, guest: VmProcess): void {
 const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();
 
 function toVmFrame(tf: TrapFrame): VmTrapFrame {
-  const f = {} as VmTrapFrame;
-  for (const field of TRAP_FRAME_FIELDS) f[field] = tf.big(field);
+  const f = new VmTrapFrame();
+  REGISTER_FIELDS.forEach((field, n) => { f.regs[2 * n] = tf.lo(field); f.regs[2 * n + 1] = tf.hi(field); });
+  f.rip = tf.signed('rip');
+  f.rflags = tf.lo('rflags');
+  f.cs = tf.lo('cs');
+  f.ss = tf.lo('ss');
+  f.trapno = tf.lo('trapno');
+  f.err = tf.lo('err');
   return f;
 }
 
 /** Write the monitor's frame back: the guest resumes at real CPL 3 on its segments, IF on, IOPL 0. */
 function fromVmFrame(tf: TrapFrame, f: VmTrapFrame): void {
-  f.cs = BigInt(GUEST_CS);
-  f.ss = BigInt(GUEST_SS);
-  f.rflags = u64(runningRflags(f.rflags));
-  for (const field of TRAP_FRAME_FIELDS) {
-    const v = BigInt.asUintN(64, f[field]);
-    tf.setHalves(field, Number(v & 0xffffffffn), Number(v >> 32n));
-  }
+  f.cs = GUEST_CS;
+  f.ss = GUEST_SS;
+  f.rflags = runningRflags(f.rflags);
+  REGISTER_FIELDS.forEach((field, n) => tf.setHalves(field, f.regs[2 * n], f.regs[2 * n + 1]));
+  tf.set('rip', f.rip);
+  for (const field of ['rflags', 'cs', 'ss', 'trapno', 'err'] as const) tf.setHalves(field, f[field], 0);
 }
 
 /** The monitor as the kernel sees it (BootOptions.monitor): vmrun boots guests with it. */

@@ -24,7 +24,7 @@
 import type { GuestCpu } from './guestCpu.js';
 import type { GuestMemory } from './guestMemory.js';
 import type { ShadowPaging } from './shadowPaging.js';
-import { signed, type VmTrapFrame } from './trapFrame.js';
+import { reg64, RSP, u64, type VmTrapFrame } from './trapFrame.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
 
@@ -103,8 +103,7 @@ function count(vm: VmState, kind: string): void {
  * place to the state the guest resumes in. `cr2` is the real CR2 for a #PF.
  */
 export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
-  const trapno = Number(tf.trapno);
-  const err = Number(tf.err);
+  const { trapno, err } = tf;
   const { vcpu } = vm;
   if (trapno === T_PF) {
     const access = (err & PF_I) !== 0 ? 'execute' : (err & PF_W) !== 0 ? 'write' : 'read';
@@ -124,15 +123,14 @@ export function handleTrap(vm: VmState, tf: VmTrapFrame, cr2 = 0): TrapOutcome {
     count(vm, 'debug');
     const cpl = vcpu.cpl;
     const step = vm.cpu.debugTrap(vcpu, tf, vm.takeDebugStatus?.() ?? 0);
-    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: tf.rip, cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: tf.rsp }, vm);
-    if (vcpu.cpl !== cpl) vm.translationChanged();
+    vm.onEvent?.({ kind: 'deliver', vector: T_DB, rip: u64(tf.rip), cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: reg64(tf, RSP) }, vm);
     if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     return afterTrap(vm, tf);
   }
   if (trapno === T_GP && err === T_BP * 8 + 2 && vm.patches.size !== 0) {
     // An int3 hit the monitor's DPL 0 gate: one the loader planted runs the original instruction.
     // Patches are keyed by guest-physical address: the same code may run at several virtual addresses.
-    const t = vm.shadow.translate(vcpu, signed(tf.rip), 'execute', vcpu.cpl);
+    const t = vm.shadow.translate(vcpu, tf.rip, 'execute', vcpu.cpl);
     const original = t.kind === 'ok' ? vm.patches.get(t.phys) : undefined;
     if (original !== undefined) return runOnGuestCpu(vm, tf, original, 'patched-', true);
   }
@@ -151,18 +149,17 @@ function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | unde
   const { vcpu } = vm;
   const retired = vm.cpu.retired;
   const cpl = vcpu.cpl;
-  const rip = vm.onEvent ? tf.rip : 0n, rsp = vm.onEvent ? tf.rsp : 0n;
-  const step = vm.cpu.execute(vcpu, tf, vm.devices, original);
+  const rip = vm.onEvent ? u64(tf.rip) : 0n, rsp = vm.onEvent ? reg64(tf, RSP) : 0n;
+  const step = vm.cpu.execute(vcpu, tf, vm.devices, original, vm.patches);
   vcpu.extraTicks += vm.cpu.retired - retired - (realRetired ? 1 : 0);
   if (vm.onEvent) {
-    vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: tf.rip, nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired, rsp, nextRsp: tf.rsp }, vm);
+    vm.onEvent({ kind: 'emulate', mnemonic: step.mnemonic, rip, cpl, nextRip: u64(tf.rip), nextCpl: vcpu.cpl, instructions: vm.cpu.retired - retired, rsp, nextRsp: reg64(tf, RSP) }, vm);
     if (step.kind === 'done' && step.delivered !== undefined) {
-      vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: tf.rip, cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: tf.rsp }, vm);
+      vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: u64(tf.rip), cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: reg64(tf, RSP) }, vm);
     }
   }
   count(vm, kind === '' || kind.endsWith('-') ? kind + step.mnemonic : kind);
   if (step.kind === 'done' && step.delivered !== undefined) count(vm, `reflected-${step.delivered}`);
-  if (vcpu.cpl !== cpl) vm.translationChanged();
   if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
   if (step.kind === 'shutdown') return { action: 'stop', reason: 'shutdown', status: step.status, message: `shutdown with status ${step.status}` };
   if (step.kind === 'halt') {
@@ -191,9 +188,8 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
       const cpl = vcpu.cpl;
       const vector = devices.pic.acknowledge(line);
       const step = vm.cpu.deliver(vcpu, tf, vector, undefined, false);
-      vm.onEvent?.({ kind: 'deliver', vector, rip: tf.rip, cpl: vcpu.cpl, external: true, fromCpl: cpl, rsp: tf.rsp }, vm);
-      if (vcpu.cpl !== cpl) vm.translationChanged();
-      if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
+      vm.onEvent?.({ kind: 'deliver', vector, rip: u64(tf.rip), cpl: vcpu.cpl, external: true, fromCpl: cpl, rsp: reg64(tf, RSP) }, vm);
+        if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     }
   }
   return { action: 'resume' };

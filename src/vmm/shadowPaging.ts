@@ -61,6 +61,11 @@ export class ShadowPaging {
   private roots: [number, number] = [-1, -1];
   /** Shadow tables built so far (statistics). */
   fills = 0;
+  /**
+   * Times every shadow entry was forgotten (flush): a host that keeps the real
+   * TLB of each root across root switches (Mmu.switchRoot) flushes it when this moves.
+   */
+  flushes = 0;
   /** Host-physical address of guest-physical 0. */
   readonly base: number;
   /** The guest's physical memory, addressed by guest-physical addresses. */
@@ -138,6 +143,7 @@ export class ShadowPaging {
 
   /** Forget every shadow entry (mov %cr3, CR0/CR4 writes, pool exhausted). */
   flush(): void {
+    this.flushes++;
     this.next = this.poolBase;
     this.roots = [-1, -1];
   }

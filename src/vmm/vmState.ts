@@ -31,7 +31,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { VmHost } from './host.js';
 import type { Vcpu } from './vcpu.js';
 import type { VirtualDevices } from './virtualDevices.js';
-import type { VmTrapFrame } from './trapFrame.js';
+import type { TrapFrameValues } from './trapFrame.js';
 
 export const STATE_MAGIC = 'XKVMSTAT';
 export const STATE_VERSION = 1;
@@ -126,7 +126,7 @@ export interface PortableVm {
   /** The virtual PIC (pending and in-service requests), timer (count, deadline), serial port. */
   devices: VirtualDevices;
   /** The guest's registers, rip, rflags (as the monitor's trap frame). */
-  regs: VmTrapFrame;
+  regs: TrapFrameValues;
   /** Guest-physical memory. */
   memory: Uint8Array;
   /** Instructions the loader replaced by int3: guest-physical address -> original bytes. */
@@ -230,8 +230,7 @@ class Reader {
       const Ctor = TYPED[String(j.$t)];
       const o = Number(j.o), n = Number(j.n);
       if (Ctor === undefined || !(o >= 0 && n >= 0 && o + n <= this.blobs.length)) this.fail(path, 'bad typed array');
-      // A copy in a buffer of its own (inflateSync gives a Buffer, whose slice() is a view of the whole payload).
-      const bytes = new Uint8Array(this.blobs.subarray(o, o + n));
+      const bytes = new Uint8Array(this.blobs.subarray(o, o + n)); // a copy: blobs may be a Buffer, whose slice() is a view of the whole file
       if (ArrayBuffer.isView(cur) && cur.constructor === Ctor && cur.byteLength === n) {
         new Uint8Array(cur.buffer, cur.byteOffset, n).set(bytes);
         return cur;

@@ -67,6 +67,13 @@ interface Piece {
   memory: 'load' | 'store' | null;
   /** Not translated: the interpreter's execute function runs it. */
   fallback?: boolean;
+  /** Reads condition cc: the marker C (in a comment) stands for the condition, a JS boolean. */
+  cc?: number;
+  /**
+   * Makes the flag record itself, as the interpreter does, where the marker S (in a comment) makes
+   * the record up to date first (a shift by CL: no flag changes when the count is 0).
+   */
+  eager?: boolean;
 }
 
 function lo(r: number): string { return `l${r}`; }
@@ -187,6 +194,12 @@ class Ops {
   piece(code: string, flag: Piece['flag'] = null): Piece {
     return { code, reads: this.reads, writes: this.writes, flag, memory: this.memory };
   }
+
+  /** An instruction that reads condition cc (setcc, cmovcc). */
+  conditional(code: string, cc: number): Piece {
+    return { ...this.piece(code), cc };
+  }
+
 }
 
 /** Translate one straight instruction, or null if it is outside the subset. */
@@ -268,7 +281,44 @@ function piece(d: Decoded, next: number): Piece | null {
     }
     return c.piece(code, { kind: 'imul', size });
   }
+  if (f.family === 'setcc' && ops.length === 1 && anyReg(x)) {
+    // As executeControl's setcc: 1 or 0 into the byte register.
+    return c.conditional(`{ const v = (/*C*/) ? 1 : 0; ${c.setReg(x, 'v', '0')} }`, f.cc as number);
+  }
+  if (f.family === 'cmovcc' && ops.length === 2 && anyReg(x) && (size === 32 || size === 64) && x.size === size) {
+    // As executeData's cmovcc: the source is read (a load may fault) whatever the condition; a 32-bit destination is zero-extended even when it is false.
+    const s = c.source(y, size);
+    if (s === null) return null;
+    c.reads.push(x.reg);
+    return c.conditional(`{ ${s.pre} if (/*C*/) { ${c.setReg(x, s.v[0], s.v[1])} }${size === 32 ? ` else ${hi(x.reg)} = 0;` : ''} }`, f.cc as number);
+  }
   if (ops.length !== 2) return null;
+  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && isReg(y, 8) && y.reg === 1 && isReg(x, size) && (size === 32 || size === 64)) {
+    // As executeLogic's shift by CL: a count of 0 changes no flags (a 32-bit register is still zero-extended);
+    // else the record of setShift, made here (the marker S first makes the record before it up to date).
+    const r = x.reg, L = lo(r), H = hi(r);
+    c.reads.push(1, r); c.writes.push(r);
+    let code: string;
+    if (size === 32) {
+      if (m === 'shr') code = `cf = (${L} >>> (n - 1)) & 1; rL = ${L} >>> n; of = n === 1 ? ${L} >>> 31 : 0;`;
+      else if (m === 'sar') code = `cf = ((${L} | 0) >> (n - 1)) & 1; rL = ((${L} | 0) >> n) >>> 0; of = 0;`;
+      else code = `cf = (${L} >>> (32 - n)) & 1; rL = (${L} << n) >>> 0; of = (rL >>> 31) ^ cf;`;
+    } else if (m === 'shl' || m === 'sal') {
+      code = `const k = 64 - n; cf = k < 32 ? (${L} >>> k) & 1 : (${H} >>> (k - 32)) & 1; ` +
+        `if (n < 32) { rH = ((${H} << n) | (${L} >>> (32 - n))) >>> 0; rL = (${L} << n) >>> 0; } else { rH = (${L} << (n - 32)) >>> 0; rL = 0; } of = (rH >>> 31) ^ cf;`;
+    } else {
+      const sar = m === 'sar';
+      code = `const k = n - 1; cf = k < 32 ? (${L} >>> k) & 1 : (${H} >>> (k - 32)) & 1; ` +
+        `if (n < 32) { rL = ((${L} >>> n) | (${H} << (32 - n))) >>> 0; rH = ${sar ? `((${H} | 0) >> n) >>> 0` : `${H} >>> n`}; } ` +
+        `else { rL = ${sar ? `((${H} | 0) >> (n - 32)) >>> 0` : `${H} >>> (n - 32)`}; rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; } ` +
+        `of = ${sar ? '0' : `n > 1 ? 0 : ${H} >>> 31`};`;
+    }
+    return {
+      ...c.piece(`{ /*S*/ const n = l1 & ${size === 64 ? 63 : 31}; if (n !== 0) { let cf = 0, of = 0, rL = 0, rH = 0; ${code} ` +
+        `${L} = rL; ${H} = rH; F.setShift(${size}, rL, rH, (cf ? ${CF} : 0) | (of ? ${OF} : 0)); }${size === 32 ? ` else ${H} = 0;` : ''} }`),
+      eager: true,
+    };
+  }
   if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm' && isReg(x, size) && (size === 32 || size === 64)) {
     // As executeFast.ts's shift32/shift64 with the count fixed (0: the interpreter's).
     const n = y.lo & (size === 64 ? 63 : 31);
@@ -328,6 +378,11 @@ function piece(d: Decoded, next: number): Piece | null {
       : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`);
   }
   return null;
+}
+
+/** Does the piece leave the flag record up to date itself (the interpreter's call, or an eager writer)? */
+function barrier(p: Piece): boolean {
+  return p.fallback === true || p.eager === true;
 }
 
 /** The JS that saves writer k's flag inputs into its q locals (at its marker). */
@@ -390,6 +445,39 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
 }
 
+/**
+ * Instructions of the interpreter's whose general registers are their register
+ * operands, the base and index of their memory operand, and these implicit
+ * ones (RAX, RDX for the one-operand multiply and divide and the converts;
+ * RAX for cmpxchg). A translation writes back before such a call, and reloads
+ * after it, only those registers; for any other instruction, all of them.
+ */
+const IMPLICIT_REGISTERS = new Map<string, number[]>([
+  ...['mul', 'imul', 'div', 'idiv', 'cwd', 'cdq', 'cqo'].map((m): [string, number[]] => [m, [0, 2]]),
+  ...['cbw', 'cwde', 'cdqe', 'cmpxchg'].map((m): [string, number[]] => [m, [0]]),
+  ...['add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test', 'not', 'neg', 'inc', 'dec', 'mov', 'movzx', 'movsx', 'movsxd',
+    'lea', 'xchg', 'xadd', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'shld', 'shrd', 'bt', 'bts', 'btr', 'btc',
+    'bsf', 'bsr', 'bswap', 'tzcnt', 'lzcnt', 'popcnt', 'nop'].map((m): [string, number[]] => [m, []]),
+]);
+const EXPLICIT_FAMILIES = new Set(['setcc', 'cmovcc']);
+
+/** The general registers an instruction of the interpreter's may read or write (see IMPLICIT_REGISTERS); null: any. */
+export function fallbackRegisters(d: Decoded): number[] | null {
+  const f = d.form;
+  if (f === null) return null;
+  const implicit = IMPLICIT_REGISTERS.get(f.mnemonic) ?? (EXPLICIT_FAMILIES.has(f.family) ? [] : undefined);
+  if (implicit === undefined) return null;
+  const set = new Set(implicit);
+  for (const o of d.operands) {
+    if (o.type === 'reg') set.add(o.reg);
+    else if (o.type === 'mem') {
+      if (o.base >= 0 && o.base < 16) set.add(o.base);
+      if (o.index >= 0) set.add(o.index);
+    } else if (o.type !== 'imm') return null;
+  }
+  return [...set];
+}
+
 /** A straight instruction outside the subset: the interpreter's execute function, called from the translation. */
 const FALLBACK: Piece = { code: '', reads: [], writes: [], flag: null, memory: null, fallback: true };
 
@@ -425,7 +513,7 @@ const CONTINUE_AFTER = new Set(['call', 'ret', 'jmp']);
 export function regionSource(region: RegionBlock[]): string | null {
   interface Info {
     entries: CacheEntry[]; rel: number; offsets: number[]; end: number; n: number; body: number; base: number;
-    branch: 'jcc' | 'jmp' | 'other' | null; pieces: Piece[]; successors: number[];
+    branch: 'jcc' | 'jmp' | 'call' | 'ret' | 'other' | null; pieces: Piece[]; successors: number[];
   }
   const blocks: Info[] = [];
   let base = 0, translated = 0;
@@ -440,6 +528,8 @@ export function regionSource(region: RegionBlock[]): string | null {
     // The way out: a jcc or jmp with a rel target, a straight instruction, or any other (the interpreter's).
     let branch: Info['branch'] = null;
     if (lf !== null && last.operands[0]?.type === 'rel' && (lf.family === 'jcc' || lf.mnemonic === 'jmp')) branch = lf.family === 'jcc' ? 'jcc' : 'jmp';
+    else if (lf !== null && lf.mnemonic === 'call' && last.operands[0]?.type === 'rel' && last.opsize === 64) branch = 'call';
+    else if (lf !== null && lf.mnemonic === 'ret' && last.opsize === 64 && (last.operands.length === 0 || last.operands[0].type === 'imm')) branch = 'ret';
     else if (!entries[n - 1].straight) branch = 'other';
     const body = branch === null ? n : n - 1;
     const pieces: Piece[] = [];
@@ -448,7 +538,7 @@ export function regionSource(region: RegionBlock[]): string | null {
       if (p !== null) translated++;
       pieces.push(p ?? FALLBACK);
     }
-    if (branch === 'jcc' || branch === 'jmp') translated++;
+    if (branch !== null && branch !== 'other') translated++;
     blocks.push({ entries, rel: rb.rel, offsets, end: off, n, body, base, branch, pieces, successors: rb.successors });
     base += n;
   }
@@ -467,19 +557,19 @@ export function regionSource(region: RegionBlock[]): string | null {
   const needQ = new Set<number>();
   const pwIds = new Set<number>();
   const writerBefore = (b: Info, p: number): number => {
-    for (let j = p - 1; j >= 0; j--) if (b.pieces[j].flag !== null || b.pieces[j].fallback) return j;
+    for (let j = p - 1; j >= 0; j--) if (b.pieces[j].flag !== null || barrier(b.pieces[j])) return j;
     return -1;
   };
   const reachesStart = (b: Info, j: number): boolean => {
     if (j < 0) return true;
     const p = b.pieces[j];
-    if (p.fallback) return false;
+    if (barrier(p)) return false;
     return KEEPS_PRIOR.has((p.flag as NonNullable<Piece['flag']>).kind) ? reachesStart(b, writerBefore(b, j)) : false;
   };
   const chain = (b: Info, j: number): string => {
     if (j < 0) return '/*PW*/';
     const p = b.pieces[j];
-    if (p.fallback) return '';
+    if (barrier(p)) return '';
     const fl = p.flag as NonNullable<Piece['flag']>;
     needQ.add(b.base + j);
     return (KEEPS_PRIOR.has(fl.kind) ? chain(b, writerBefore(b, j)) : '') + recordFlags(b.base + j, fl.kind, fl.size);
@@ -490,9 +580,24 @@ export function regionSource(region: RegionBlock[]): string | null {
 
   const used = new Set<number>(), written = new Set<number>();
   for (const b of blocks) for (const p of b.pieces) { p.reads.forEach((r) => used.add(r)); p.writes.forEach((r) => { used.add(r); written.add(r); }); }
+  // call and ret move RSP.
+  if (blocks.some((b) => b.branch === 'call' || b.branch === 'ret')) { used.add(4); written.add(4); }
   const regs = [...used].sort((p, q) => p - q);
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
   const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
+  const store = (rs: number[]): string => rs.map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
+  /** For a straight instruction of the interpreter's: the registers written back before it, reloaded after it, and the rest. */
+  const around = (e: CacheEntry): { before: string; after: string; rest: string } => {
+    const touched = fallbackRegisters(e.d);
+    if (touched === null) return { before: writeBack, after: reload, rest: '' };
+    const set = new Set(touched);
+    const w = [...written].sort((p, q) => p - q);
+    return {
+      before: store(w.filter((r) => set.has(r))),
+      after: regs.filter((r) => set.has(r)).map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' '),
+      rest: store(w.filter((r) => !set.has(r))),
+    };
+  };
   // Every exit that leaves registers in locals goes through one epilogue after the loop (the pending
   // writer's record, then exit xf's own, the registers, the count): `break out` with xc, xr, xa set.
   const exitFlags: string[] = [];
@@ -505,8 +610,8 @@ export function regionSource(region: RegionBlock[]): string | null {
   const addr = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k]}`;
   const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
   // The interpreter's execute function for instruction k, as the block tier calls it.
-  const call = (b: Info, k: number): string =>
-    `${sync(b, k)} ${writeBack} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+  const call = (b: Info, k: number, stored = writeBack): string =>
+    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
   /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
   const jumpTo = (rel: number): string => {
     const j = byRel.get(rel);
@@ -514,6 +619,7 @@ export function regionSource(region: RegionBlock[]): string | null {
   };
 
   const lines: string[] = [];
+  const catchCases: string[] = [];
   let faults = false, memory = false;
   blocks.forEach((b, i) => {
     const { pieces, n } = b;
@@ -524,12 +630,25 @@ export function regionSource(region: RegionBlock[]): string | null {
       if (p.memory !== null || p.fallback) { lines.push(`at = ${b.base + k};`); faults = true; }
       if (p.memory !== null) memory = true;
       if (p.fallback) {
-        lines.push(call(b, k), 'pw = -1;');
-        lines.push(`if (cpu.interruptCheck) { cpu.instructionCount = ic + ${k + 1}; return 0; }`);
-        if (reload) lines.push(reload);
+        // Only the registers it may touch go through R (the others stay in locals: written back on a fault or exit).
+        const io = around(e);
+        lines.push(call(b, k, io.before), 'pw = -1;');
+        lines.push(`if (cpu.interruptCheck) { ${io.rest} cpu.instructionCount = ic + ${k + 1}; return 0; }`);
+        if (io.after) lines.push(io.after);
+        if (io.rest) catchCases.push(`case ${b.base + k}: { ${io.rest} break; }`);
         return;
       }
-      lines.push(p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : ''));
+      let code = p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : '');
+      if (p.eager) code = `${code.replace('/*S*/', sync(b, k))} pw = -1;`;
+      if (p.cc !== undefined) {
+        // The condition from the writer's locals when it defines the flags it needs, else from the record.
+        const w = writerBefore(b, k);
+        const fl = w >= 0 && !barrier(pieces[w]) ? pieces[w].flag as NonNullable<Piece['flag']> : null;
+        const cond = fl !== null ? inlineCondition(b.base + w, fl.kind, fl.size, p.cc) : null;
+        if (cond !== null) { needQ.add(b.base + w); code = code.replace('/*C*/', cond); }
+        else code = `${sync(b, k)} ${code.replace('/*C*/', `F.condition(${p.cc})`)}`;
+      }
+      lines.push(code);
       if (p.memory === 'store') lines.push(`if (cpu.interruptCheck) ${exit(`ic + ${k + 1}`, after(b, k), addr(b, k), sync(b, k + 1))}`);
     });
     const last = b.entries[n - 1].d, lf = last.form;
@@ -548,7 +667,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     // The pending writer after this block.
     const wEnd = writerBefore(b, b.body);
     let cond: string | null = null;
-    if (b.branch === 'jcc' && wEnd >= 0 && !pieces[wEnd].fallback) {
+    if (b.branch === 'jcc' && wEnd >= 0 && !barrier(pieces[wEnd])) {
       const fl = pieces[wEnd].flag as NonNullable<Piece['flag']>;
       cond = inlineCondition(b.base + wEnd, fl.kind, fl.size, lf?.cc as number);
       if (cond !== null) needQ.add(b.base + wEnd);
@@ -556,7 +675,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     let pwUpdate = '';
     if (b.branch === 'jcc' && cond === null) pwUpdate = 'pw = -1;'; // synced for Flags.condition below
     else if (wEnd >= 0) {
-      if (pieces[wEnd].fallback) pwUpdate = 'pw = -1;';
+      if (barrier(pieces[wEnd])) pwUpdate = 'pw = -1;';
       else if (reachesStart(b, wEnd)) pwUpdate = `${sync(b, b.body)} pw = -1;`;
       else {
         const g = b.base + wEnd;
@@ -566,6 +685,34 @@ export function regionSource(region: RegionBlock[]): string | null {
       }
     }
     const endExit = (count: string, rip: string, at: string): string => exit(count, rip, at, '/*PW*/');
+    if (b.branch === 'call' || b.branch === 'ret') {
+      // As executeControl's call rel / ret [imm16]: the stack access may fault (the catch makes the state
+      // what it was before the instruction); a store into code leaves right after the call.
+      faults = true; memory = true;
+      const g = b.base + n - 1, fallRel = b.rel + b.end;
+      const mem = new Ops(last, 0);
+      lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
+      catchCases.push(`case ${g}: { /*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack} break; }`);
+      if (b.branch === 'call') {
+        const jumpRel = fallRel + (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
+        lines.push(`const next = s + ${jumpRel};`);
+        // A non-canonical target: stop before the call; the interpreter raises the #GP.
+        lines.push(`if (next < -${LIMIT} || next >= ${LIMIT}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
+        lines.push(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+          `const r = s + ${fallRel}; const vl = r >>> 0, vh = Math.floor(r / 4294967296) >>> 0; ${mem.store(64, 'vl', 'vh')} ` +
+          `const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+        lines.push(`ic += ${n};`, `if (cpu.interruptCheck) ${endExit('ic', 'next', lastAt)}`, jumpTo(jumpRel));
+      } else {
+        const extra = last.operands.length ? (last.operands[0] as { lo: number }).lo & 0xffff : 0;
+        lines.push(`let next = 0; { const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+          `${mem.load(64, 'v', 'vH')} if (!canonical(v, vH)) throw new Fault(${GP}, 0, 'non-canonical return address'); next = signedLinear(v, vH); ` +
+          `const t = l4 + ${8 + extra}; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+        // The return address predicted: a block of the region that execution returned to before.
+        lines.push(`ic += ${n};`, b.successors.map(jumpTo).filter((x) => x).join(' '));
+      }
+      lines.push(endExit('ic', 'next', lastAt), '}');
+      return;
+    }
     if (b.branch !== null) {
       const disp = (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
       lines.push(`// ${b.base + n - 1}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})${b.branch === 'jcc' ? (cond !== null ? ' inline condition' : ' Flags.condition') : ''}`);
@@ -589,7 +736,6 @@ export function regionSource(region: RegionBlock[]): string | null {
   });
   const all: { b: Info; k: number }[] = [];
   for (const b of blocks) for (let k = 0; k < b.n; k++) all.push({ b, k });
-  const catchCases: string[] = [];
   for (const { b, k } of all) {
     if (k < b.body && b.pieces[k].memory !== null) {
       const own = sync(b, k).replaceAll('/*PW*/', '');
