@@ -310,3 +310,31 @@ test('the guest kernel\'s system-call workload: same serial output and the same 
     assert.equal(v.guestInstructions, b.instructions);
   }
 });
+
+// Found by the monitor fuzzer (seed 40084): an exception handler in unbacked memory (the fetch
+// reads all ones: #UD) takes #UD after #UD, each delivered without an instruction retiring, so no
+// instruction budget ends the run. The bare machine stops such an exception loop after 10,000
+// deliveries in a row (src/machine/exceptionLoop.ts) and the monitor counts the guest's the same way.
+test('an exception loop (#UD handler beyond memory) ends the run the same way on bare and under the monitor', () => {
+  const gate6 = '    movw $0x00eb, 0x3000 + 6 * 16 + 6   # handler offset 0x00eb....: unbacked';
+  // [name, snippet, how the bare machine ends]
+  const loops: Array<[string, string, string]> = [
+    ['on an IST stack (the same frame again and again)', `${gate6}\n    movb $1, 0x3000 + 6 * 16 + 4; movq $0x6800, 0x7024\n    ud2`, 'limit'],
+    // Each frame is pushed below the last: they reach the IDT and overwrite gate 6, and the loop ends.
+    ['on the kernel stack (frames descend through memory and the IDT)', `${gate6}\n    ud2`, 'triple-fault'],
+    ['from CPL 3, through the TSS stack', `${gate6}\n    movb $1, 0x3000 + 6 * 16 + 4; movq $0x6800, 0x7024\n${toUser()}\n    ud2`, 'limit'],
+  ];
+  for (const [name, snippet, end] of loops) {
+    const elf = checkGuest(snippet);
+    const b = bootImage(elf, 'check', { memoryBytes: 4 * MiB, maxInstructions: 200_000 });
+    assert.equal(b.reason, end, name);
+    if (end === 'limit') assert.match(b.machine.stopMessage, /^exception loop: 10000 exceptions delivered in a row/, name);
+    for (const strict of [false, true]) {
+      const v = monitored(elf, strict);
+      assert.equal(v.reason, end, `${name}, ${strict ? 'strict' : 'patched'}: ${v.message}`);
+      if (end === 'limit') assert.match(v.message, /^exception loop/, name);
+      assert.equal(v.clock, b.instructions, name);
+      assert.equal(sha(v.memory), sha(b.machine.memory.bytes.subarray(0, 4 * MiB)), name);
+    }
+  }
+});

@@ -6,16 +6,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { BareRunner, DifferentialRunner, type MonitorHook } from '../src/vmm/fuzz/differential.js';
 import { KernelGuestChecker } from '../src/vmm/fuzz/kernelGuests.js';
 import { fuzzVm, minimizeDisagreement } from '../src/vmm/fuzz/campaign.js';
 import { atomsOf } from '../src/vmm/fuzz/minimize.js';
-import { describeGuest, generateGuest, guestRegions, patchable, type FuzzGuest } from '../src/vmm/fuzz/guestGenerator.js';
+import { describeGuest, generateGuest, guestRegions, patchable, programBytes, programSource, type FuzzGuest } from '../src/vmm/fuzz/guestGenerator.js';
+import { assembleText } from '../src/vmm/fuzz/programAssembler.js';
 import { guestElf } from '../src/vmm/fuzz/guestElf.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { runProgram } from './kernelHelpers.js';
 
-const GUESTS = Number(process.env.XK_VMFUZZ_GUESTS ?? 600);
+const GUESTS = Number(process.env.XK_VMFUZZ_GUESTS ?? 20_000);
 const SEED = Number(process.env.XK_VMFUZZ_SEED ?? 1);
 
 test(`${GUESTS} random guests: bare and monitor agree, and the host never throws`, () => {
@@ -32,17 +34,43 @@ test(`${GUESTS} random guests: bare and monitor agree, and the host never throws
   assert.ok(report.runs > GUESTS * 1.3, 'most guests also run patched');
 });
 
+// Found by long runs (seeds 100000..130000): patched mode runs only code the loader swept (patcher.ts,
+// docs/vmm.md). A fault in the prologue continued at address 0 (the continuation was not set yet), and
+// an iretq to RIP 0 ran the zero page and then the GDT's bytes as code, a pushfq among them: real
+// RFLAGS on the stack instead of the virtual ones. The continuation is now set first, and a guest that
+// may run its tables is checked strict only.
+test('guests that ran unswept memory as code: strict and patched agree, or the guest runs strict only', () => {
+  const runner = new DifferentialRunner();
+  for (const seed of [104956, 111149, 119853, 124816]) {
+    assert.ok(patchable(generateGuest(seed)), `seed ${seed}`);
+    assert.equal(runner.check(generateGuest(seed)), null, `seed ${seed}`);
+  }
+  for (const seed of [104800, 117455]) {
+    assert.ok(!patchable(generateGuest(seed)), `seed ${seed}: may run the GDT as code`);
+    assert.equal(runner.check(generateGuest(seed)), null, `seed ${seed}`);
+  }
+});
+
+test('the program assembled line by line is the program assembled as a whole', () => {
+  for (let seed = 1; seed <= 500; seed++) {
+    const g = generateGuest(seed);
+    assert.deepEqual(programBytes(g), assembleText(programSource(g)), `seed ${seed}`);
+  }
+});
+
 test('a reset machine observes exactly what a fresh one does', () => {
   const reused = new DifferentialRunner(), fresh = new DifferentialRunner({ fresh: true });
   for (let seed = 5000; seed < 5025; seed++) {
     const g = generateGuest(seed);
     const a = reused.observe(g), b = fresh.observe(g);
+    // Every byte of guest memory too: the reused machines reset and compare only the pages a run wrote (writtenPages.ts).
     const key = (o: typeof a) => JSON.stringify({
-      bare: { ...o.bare, memory: Buffer.from(o.bare.memory).toString('base64').length, registers: o.bare.registers.map(String) },
-      monitor: o.monitor.map(([m, x]) => [m, x instanceof Error ? x.message : { ...x, memory: undefined, registers: x.registers.map(String) }]),
+      bare: { ...o.bare, memory: createHash('sha256').update(o.bare.memory).digest('hex'), written: undefined, registers: o.bare.registers.map(String) },
+      monitor: o.monitor.map(([m, x]) => [m, x instanceof Error ? x.message : {
+        ...x, memory: createHash('sha256').update(x.memory).digest('hex'), written: undefined, registers: x.registers.map(String),
+      }]),
     });
     assert.equal(key(a), key(b), `seed ${seed}`);
-    assert.ok(Buffer.from(a.bare.memory).equals(Buffer.from(b.bare.memory)), `seed ${seed}: bare memory`);
   }
 });
 

@@ -7,6 +7,7 @@
 // a line while IF = 1, or IF itself changed). The timer and the disk have
 // deadlines; the run loop never runs past the nearest one.
 
+import { ExceptionLoopWatch } from './exceptionLoop.js';
 import { Cpu } from './cpu.js';
 import { attachStandardDevices, type Devices } from './devices/standard.js';
 import type { SectorStore } from './devices/disk.js';
@@ -101,10 +102,11 @@ export class Machine {
     for (let p = Math.floor(phys / 4096); p <= Math.floor((phys + data.length - 1) / 4096); p++) this.cpu.invalidateDecodeCache(p);
   }
 
-  /** Run up to `maxInstructions` instructions. */
+  /** Run up to `maxInstructions` instructions (or until an exception loop: exceptionLoop.ts). */
   run(maxInstructions: number): StopReason {
     const cpu = this.cpu;
     const ic = this.interrupts;
+    const loop = new ExceptionLoopWatch(ic.delivered, maxInstructions);
     const pic = ic.pic;
     const flags = cpu.flags;
     const end = cpu.instructionCount + maxInstructions;
@@ -126,6 +128,7 @@ export class Machine {
         cpu.interruptCheck = false;
         ic.poll();
         if (this.stopRequest !== null) return this.stopRequest;
+        if (loop.note(cpu.instructionCount, ic.delivered)) return this.exceptionLoop(loop);
         if (cpu.halted) continue;
       }
       // Run until the timer's deadline at most; system instructions and IF changes end the slice early.
@@ -142,8 +145,14 @@ export class Machine {
         // runSlice left RIP at the instruction for faults and after it for int3/int n.
         const software = cpu.rip !== cpu.instructionStart;
         ic.deliver(e.vector, e.errorCode, software);
+        if (loop.note(cpu.instructionCount, ic.delivered)) return this.exceptionLoop(loop);
       }
     }
+    return 'limit';
+  }
+
+  private exceptionLoop(loop: ExceptionLoopWatch): StopReason {
+    this.stopMessage = loop.message(this.cpu.rip);
     return 'limit';
   }
 }

@@ -50,7 +50,8 @@ export class PhysicalMemory {
 
   /** Copy `data` into memory at `phys` (bytes beyond the end are dropped). */
   load(phys: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) this.write8(phys + i, data[i]);
+    if (phys >= 0 && phys + data.length <= this.size) this.bytes.set(data, phys);
+    else for (let i = 0; i < data.length; i++) this.write8(phys + i, data[i]);
   }
   /** Copy `length` bytes out of memory starting at `phys`. */
   slice(phys: number, length: number): Uint8Array {

@@ -24,7 +24,6 @@
 import { Machine } from '../machine/machine.js';
 import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
@@ -34,7 +33,9 @@ import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, HOST_CS, HOST_TSS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
+import { ExceptionLoopWatch } from '../machine/exceptionLoop.js';
 import { guestCpuFor } from './guestCpu.js';
+import { realDr7 } from './guestBreakpoints.js';
 import type { PortableVm } from './vmState.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
@@ -85,6 +86,9 @@ export class VmHost {
   /** Guest clock of the last instruction boundary at which virtual interrupts were looked for. */
   private lastBoundary = -1;
   private stalledExits = 0;
+  private lastExitDelivered = -1;
+  /** The guest's deliveries during run() (exceptionLoop.ts). */
+  private exceptionLoop: ExceptionLoopWatch | null = null;
   /** Linear address of the monitor's pages (PML4 slot vm.shadow.slot). */
   private monitorLinear = MONITOR_LINEAR;
   /** Times the monitor moved to another PML4 slot. */
@@ -277,7 +281,7 @@ export class VmHost {
    */
   private loadGuestDebugRegisters(): void {
     const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
-    const dr7 = (v.dr7 & ~DR7_GD) >>> 0;
+    const dr7 = realDr7(v, this.vm.shadow); // without GD, and nothing in the monitor's own slot (guestBreakpoints.ts)
     let changed = regs.dr7 !== dr7;
     for (let n = 0; n < 4 && !changed; n++) {
       const [lo, hi] = regs.address(n);
@@ -318,10 +322,17 @@ export class VmHost {
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
     const clock = virtualClock(this.vm);
     this.lastBoundary = clock; // handleTrap ended with afterTrap at this boundary
-    this.stalledExits = clock === this.lastExitClock ? this.stalledExits + 1 : 0;
+    // An exit that delivered an exception to the guest is progress of the guest's own
+    // (an exception loop ends by the bare machine's rule, exceptionLoop.ts).
+    const delivered = this.vm.cpu.interrupts.delivered;
+    this.stalledExits = clock === this.lastExitClock && delivered === this.lastExitDelivered ? this.stalledExits + 1 : 0;
     this.lastExitClock = clock;
+    this.lastExitDelivered = delivered;
     if (this.stalledExits > 10_000 && outcome.action === 'resume') {
       outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${u64(tf.rip).toString(16)}` };
+    }
+    if (this.exceptionLoop?.note(clock, delivered) === true && outcome.action === 'resume') {
+      outcome = { action: 'stop', reason: 'limit', message: this.exceptionLoop.message(tf.rip) };
     }
     this.frameToCpu(tf);
     if (outcome.action === 'stop') this.outcome = outcome;
@@ -335,6 +346,7 @@ export class VmHost {
     const machine = this.machine;
     const vm = this.vm;
     const end = virtualClock(vm) + maxInstructions;
+    this.exceptionLoop = new ExceptionLoopWatch(vm.cpu.interrupts.delivered, maxInstructions);
     const result = (reason: VmStopReason, message: string, status?: number): VmResult => ({
       reason, message, status, guestInstructions: virtualClock(vm), realInstructions: machine.cpu.instructionCount,
       exits: this.exits, exitKinds: vm.exits,
@@ -352,9 +364,10 @@ export class VmHost {
       const deadline = vm.devices.timer.deadline;
       if (now >= deadline || (waiting && now > this.lastBoundary)) {
         const tf = this.frameFromCpu();
-        const o = afterTrap(vm, tf);
+        let o = afterTrap(vm, tf);
         this.lastBoundary = now;
         this.frameToCpu(tf);
+        if (o.action === 'resume' && this.exceptionLoop.note(now, vm.cpu.interrupts.delivered)) o = { action: 'stop', reason: 'limit', message: this.exceptionLoop.message(tf.rip) };
         if (o.action === 'stop') this.outcome = o;
         else if (vm.devices.timer.deadline <= now) throw new Error('vm: the virtual timer did not advance');
         continue;

@@ -17,6 +17,7 @@ import { prepareGuestImage } from './guestImage.js';
 import type { PortableVm } from './vmState.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
+import { realDr7 } from './guestBreakpoints.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
 import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame, type TrapFrameValues } from './trapFrame.js';
@@ -31,7 +32,6 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
 import { TIMER_RELOAD } from '../machine/devices/timer.js';
 import type { TrapFrame } from '../kernel/trap/trapFrame.js';
 
@@ -221,7 +221,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   if ((vcpu.dr7 & 0xff) !== 0) {
     const regs = cpu.debugRegisters;
     for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
-    regs.dr7 = vcpu.dr7 & ~DR7_GD;
+    regs.dr7 = realDr7(vcpu, shadow); // without GD, and nothing in the kernel's own slot (guestBreakpoints.ts)
     cpu.debugChanged();
   }
   return root;

@@ -81,7 +81,7 @@ export type VmEventListener = (event: VmEvent, vm: VmState) => void;
 
 export type TrapOutcome =
   | { action: 'resume' }
-  | { action: 'stop'; reason: 'shutdown' | 'halted' | 'triple-fault' | 'escape'; message: string; status?: number };
+  | { action: 'stop'; reason: 'shutdown' | 'halted' | 'triple-fault' | 'escape' | 'limit'; message: string; status?: number };
 
 /** Is a virtual interrupt waiting for the next guest instruction boundary (the host then runs one instruction at a time)? */
 export function interruptWaiting(vm: VmState): boolean {

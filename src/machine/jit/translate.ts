@@ -619,7 +619,12 @@ export function regionSource(region: RegionBlock[]): string | null {
   };
 
   const lines: string[] = [];
-  const catchCases: string[] = [];
+  // The catch's cases: instructions that need the same JS there share one case.
+  const catchCases = new Map<string, number[]>();
+  const catchCase = (g: number, body: string): void => {
+    const ids = catchCases.get(body);
+    if (ids === undefined) catchCases.set(body, [g]); else ids.push(g);
+  };
   let faults = false, memory = false;
   blocks.forEach((b, i) => {
     const { pieces, n } = b;
@@ -635,7 +640,7 @@ export function regionSource(region: RegionBlock[]): string | null {
         lines.push(call(b, k, io.before), 'pw = -1;');
         lines.push(`if (cpu.interruptCheck) { ${io.rest} cpu.instructionCount = ic + ${k + 1}; return 0; }`);
         if (io.after) lines.push(io.after);
-        if (io.rest) catchCases.push(`case ${b.base + k}: { ${io.rest} break; }`);
+        if (io.rest) catchCase(b.base + k, io.rest);
         return;
       }
       let code = p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : '');
@@ -692,7 +697,7 @@ export function regionSource(region: RegionBlock[]): string | null {
       const g = b.base + n - 1, fallRel = b.rel + b.end;
       const mem = new Ops(last, 0);
       lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
-      catchCases.push(`case ${g}: { /*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack} break; }`);
+      catchCase(g, `/*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack}`);
       if (b.branch === 'call') {
         const jumpRel = fallRel + (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
         lines.push(`const next = s + ${jumpRel};`);
@@ -739,7 +744,7 @@ export function regionSource(region: RegionBlock[]): string | null {
   for (const { b, k } of all) {
     if (k < b.body && b.pieces[k].memory !== null) {
       const own = sync(b, k).replaceAll('/*PW*/', '');
-      catchCases.push(`case ${b.base + k}: { /*PW*/ ${own} ${writeBack} break; }`);
+      catchCase(b.base + k, `/*PW*/ ${own} ${writeBack}`);
     }
   }
   const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
@@ -751,7 +756,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
     // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
     // interpreter's faults with registers and flags already as it leaves them.
-    text += `\n} catch (e) { switch (at) { ${catchCases.join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
+    text += `\n} catch (e) { switch (at) { ${[...catchCases].map(([body, ids]) => `${ids.map((g) => `case ${g}:`).join(' ')} { ${body} break; }`).join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
   }
   // The pending writer's record, wherever the flags must be made up to date.
   const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;

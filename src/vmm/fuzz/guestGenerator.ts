@@ -16,7 +16,7 @@
 // machine off with the vector as status. The program ends by powering off with 0xaa.
 // Everything is deterministic: a guest is a function of its seed.
 
-import { assemble } from '../../toolchain/assembler/assembler.js';
+import { assembleLines, assembleText } from './programAssembler.js';
 
 export const GUEST_BYTES = 4 * 1024 * 1024;
 export const HARNESS = 0x100000;
@@ -85,14 +85,8 @@ common:
 2:  mov $0x8000, %rsp
     jmp *0x9008
 `;
-  harnessBytes = assembled(source);
+  harnessBytes = assembleText(source);
   return harnessBytes;
-}
-
-function assembled(source: string): Uint8Array {
-  const text = assemble(source, { fileName: 'fuzz.s' }).model.sections.find((s) => s.name === '.text');
-  if (text === undefined || text.relocations.length !== 0) throw new Error('vm fuzz: the guest must assemble without relocations');
-  return text.data;
 }
 
 // ---------------------------------------------------------------------------
@@ -111,10 +105,12 @@ function gate(handler: number, dpl: number): number[] {
   return b;
 }
 
-/** The guest's initial memory: [address, bytes] regions (the tables, the harness, the program). */
-export function guestRegions(g: FuzzGuest): Array<[number, Uint8Array]> {
-  const tables = new Uint8Array(0xd000);
-  const put = (at: number, bytes: number[]): void => { tables.set(bytes.map((b) => b & 0xff), at); };
+let baseTables: Uint8Array | null = null;
+/** The tables as the harness expects them, before a guest's patches (built once). */
+function tables(): Uint8Array {
+  if (baseTables !== null) return baseTables;
+  const t = new Uint8Array(0xd000);
+  const put = (at: number, bytes: number[]): void => { t.set(bytes, at); };
   GOOD_GDT.forEach((d, i) => put(GDT + 8 * i, q(d)));
   for (let v = 0; v < 256; v++) put(IDT + 16 * v, gate(HARNESS + 16 * v, v === 0x40 || v === 3 ? 3 : 0));
   put(TSS + 4, q(0x6000n));
@@ -125,34 +121,44 @@ export function guestRegions(g: FuzzGuest): Array<[number, Uint8Array]> {
   put(PML4 + 0x1000, q(BigInt(PML4 + 0x2000 + 7)));
   put(PML4 + 0x2000, q(0x87n));
   put(PML4 + 0x2008, q(0x200087n));
-  for (const p of g.patches) put(p.at, p.bytes);
-  return [[0, tables], [HARNESS, harness()], [PROGRAM, programBytes(g)]];
+  baseTables = t;
+  return t;
 }
 
-/** The program's assembly text. */
-export function programSource(g: FuzzGuest): string {
-  const lines = ['    .text', '    mov $0x8000, %rsp', '    lgdt 0x8f00', '    lidt 0x8f10', '    mov $0x28, %ax', '    ltr %ax'];
+/** The guest's initial memory: [address, bytes] regions (the tables, the harness, the program). */
+export function guestRegions(g: FuzzGuest): Array<[number, Uint8Array]> {
+  const t = tables().slice();
+  for (const p of g.patches) for (let i = 0; i < p.bytes.length; i++) t[p.at + i] = p.bytes[i];
+  return [[0, t], [HARNESS, harness()], [PROGRAM, programBytes(g)]];
+}
+
+/** The program's assembly lines. */
+function programLines(g: FuzzGuest): string[] {
+  // Where the handler continues is set first: the prologue's ltr may fault (a mutated TSS descriptor).
+  const first = g.blocks.length === 0 ? '.Lend' : '.Lb0';
+  const lines = ['    .text', `    lea ${first}(%rip), %r15`, '    mov %r15, 0x9008',
+    '    mov $0x8000, %rsp', '    lgdt 0x8f00', '    lidt 0x8f10', '    mov $0x28, %ax', '    ltr %ax'];
   g.blocks.forEach((block, i) => {
     lines.push(`    lea .Lb${i}(%rip), %r15`, '    mov %r15, 0x9008', ...block, `.Lb${i}:`);
   });
   lines.push('    lea .Lend(%rip), %r15', '    mov %r15, 0x9008', '.Lend:', '    mov $0xaa, %al', '    out %al, $0xf4', '    hlt', '');
-  return lines.join('\n');
+  return lines;
 }
 
-const programCache = new Map<string, Uint8Array>();
-function programBytes(g: FuzzGuest): Uint8Array {
-  const source = programSource(g);
-  let bytes = programCache.get(source);
-  if (bytes === undefined) {
-    bytes = assembled(source);
-    if (programCache.size > 64) programCache.clear();
-    programCache.set(source, bytes);
-  }
-  return bytes;
+/** The program's assembly text. */
+export function programSource(g: FuzzGuest): string {
+  return programLines(g).join('\n');
+}
+
+/** The program's machine code (the same bytes as assembling programSource(g) as a whole). */
+export function programBytes(g: FuzzGuest): Uint8Array {
+  return assembleLines(programLines(g));
 }
 
 /** Marks a line that may read the guest's code as data (through a register that may hold a code address). */
 const MAY_READ_CODE = '# may read code';
+/** Marks a line after which the guest may run memory the loader did not sweep (its tables) as code. */
+const MAY_RUN_DATA = '# may run the tables as code';
 
 /**
  * Can the guest run patched as well as strict? Not if it contains raw bytes (the
@@ -162,7 +168,7 @@ const MAY_READ_CODE = '# may read code';
  * documentation says (docs/vmm.md); strict mode has no patches and covers those guests.
  */
 export function patchable(g: FuzzGuest): boolean {
-  return !g.blocks.some((b) => b.some((l) => l.endsWith('# raw') || l.endsWith(MAY_READ_CODE)))
+  return !g.blocks.some((b) => b.some((l) => l.endsWith('# raw') || l.endsWith(MAY_READ_CODE) || l.endsWith(MAY_RUN_DATA)))
     && !g.patches.some((p) => p.what.startsWith('IDT gate') && / byte (0|1|6|7|8|9|10|11)$/.test(p.what));
 }
 
@@ -200,7 +206,8 @@ function atom(r: Rng, next: string): string[] {
         `    movabs $${r.pick(STACKS)}, %rax`, '    push %rax',
         `    mov $${flags(r)}, %eax`, '    push %rax',
         `    push $${r.chance(0.6) ? r.pick([0x08, 0x23]) : r.pick(SELECTORS)}`,
-        rip === 'next' ? `    lea ${next}(%rip), %rax` : `    movabs $${rip}, %rax`, '    push %rax',
+        // RIP 0: the zero page, then the GDT and IDT bytes run as code (unswept: strict mode only).
+        rip === 'next' ? `    lea ${next}(%rip), %rax` : `    movabs $${rip}, %rax${rip === '0x0' ? `   ${MAY_RUN_DATA}` : ''}`, '    push %rax',
         '    iretq',
       ];
     }

@@ -24,8 +24,11 @@ export class GraphSnapshot {
   /** Objects recorded (for statistics). */
   readonly objects: number;
 
-  /** `skip`: field names whose values are kept as they are (wiring that never changes, e.g. a port bus). */
-  constructor(root: object, skip: ReadonlySet<string> = new Set()) {
+  /**
+   * `skip`: field names whose values are kept as they are (wiring that never changes, e.g. a port bus);
+   * `external`: buffers the caller resets itself (a machine's physical memory: writtenPages.ts).
+   */
+  constructor(root: object, skip: ReadonlySet<string> = new Set(), external: ReadonlySet<ArrayBufferLike> = new Set()) {
     const seen = new Set<object>();
     const buffers = new Set<ArrayBufferLike>();
     const stack: object[] = [root];
@@ -37,7 +40,7 @@ export class GraphSnapshot {
         if (v !== null && typeof v === 'object' && !seen.has(v)) stack.push(v);
       };
       if (ArrayBuffer.isView(o)) {
-        if (!buffers.has(o.buffer)) { buffers.add(o.buffer); this.recordBuffer(o.buffer); }
+        if (!buffers.has(o.buffer) && !external.has(o.buffer)) { buffers.add(o.buffer); this.recordBuffer(o.buffer); }
         continue;
       }
       if (o instanceof Map) {
