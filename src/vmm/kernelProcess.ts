@@ -55,8 +55,11 @@ export interface VmProcess {
   hostEfer: number;
   /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
   debugStatus: number;
-  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer). */
+  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer), at this instruction count. */
   saveTimer: boolean;
+  saveTimerAt: number;
+  /** A clock interrupt is waiting to be taken the moment the guest runs (vmTrap). */
+  tickPending: boolean;
 }
 
 export interface SpawnVmOptions {
@@ -153,7 +156,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     onEvent: options.onEvent,
     takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = frameValues(new VmTrapFrame());
@@ -242,9 +245,13 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const path = k.entry.trapPath;
   guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
+  if (trapno === T_IRQ0) guest.tickPending = false;
   if (guest.saveTimer) {
     // The one-shot of armSaveTimer is over (it fired, or the guest trapped first): the kernel's period again.
+    // If the guest trapped just before the one-shot's time, it went off on the kernel's way in
+    // (interrupts off): its interrupt waits and arrives as soon as the guest is entered again.
     guest.saveTimer = false;
+    if (trapno !== T_IRQ0 && k.cpu.instructionCount >= guest.saveTimerAt) guest.tickPending = true;
     k.hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
   }
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
@@ -318,12 +325,13 @@ const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
  */
 function armSaveTimer(k: Kernel, guest: VmProcess): void {
   const save = saving.get(guest);
-  if (save === undefined) return;
+  if (save === undefined || guest.tickPending) return; // a waiting clock interrupt comes first
   const remaining = save.instructions - virtualClock(guest.state);
   const due = remaining + k.entry.trapPath.iretExit;
   if (remaining > 0 && due < k.hw.ports.in(TIMER_RELOAD, 4)) {
     k.hw.ports.out(TIMER_RELOAD, 4, due);
     guest.saveTimer = true;
+    guest.saveTimerAt = k.cpu.instructionCount + due;
   }
 }
 
