@@ -93,6 +93,8 @@ export class Kernel {
   disk: DiskDriver | null = null;
   /** Called after each disk interrupt (asynchronous I/O moves its requests on). */
   onDiskInterrupt: (() => void) | null = null;
+  /** Instructions between clock interrupts (boot programs the timer with it). */
+  timerInterval = 0;
   /** Called after each clock interrupt (asynchronous I/O completes requests that need nothing from the disk). */
   onClockTick: (() => void) | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */

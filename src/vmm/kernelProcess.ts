@@ -20,7 +20,7 @@ import { guestCpuFor } from './guestCpu.js';
 import { realDr7 } from './guestBreakpoints.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame } from './trapFrame.js';
+import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame, type TrapFrameValues } from './trapFrame.js';
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
@@ -32,6 +32,7 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
+import { TIMER_RELOAD } from '../machine/devices/timer.js';
 import type { TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -54,6 +55,11 @@ export interface VmProcess {
   hostEfer: number;
   /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
   debugStatus: number;
+  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer), at this instruction count. */
+  saveTimer: boolean;
+  saveTimerAt: number;
+  /** A clock interrupt is waiting to be taken the moment the guest runs (vmTrap). */
+  tickPending: boolean;
 }
 
 export interface SpawnVmOptions {
@@ -65,7 +71,7 @@ export interface SpawnVmOptions {
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
   /**
-   * At the first trap after `instructions` guest instructions, write the VM's portable state
+   * After exactly `instructions` guest instructions (armSaveTimer; or at the first trap after, if the guest's own time jumps past it in hlt), write the VM's portable state
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
@@ -84,8 +90,8 @@ export interface KernelVmEnd {
   outcome: Extract<TrapOutcome, { action: 'stop' }>;
   /** The guest's clock: guest instructions retired (plus idle time), as the bare machine counts them. */
   clock: number;
-  /** The guest's registers at the stop (the monitor's frame). */
-  frame: VmTrapFrame;
+  /** The guest's registers at the stop (the monitor's frame, as 64-bit values). */
+  frame: TrapFrameValues;
   /** Guest memory as the guest wrote it (a copy; where the loader planted an int3, the original byte). */
   memory: Uint8Array;
 }
@@ -150,7 +156,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     onEvent: options.onEvent,
     takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = frameValues(new VmTrapFrame());
@@ -213,6 +219,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
+  armSaveTimer(k, guest);
   // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
   if ((vcpu.dr7 & 0xff) !== 0) {
     const regs = cpu.debugRegisters;
@@ -238,6 +245,15 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const path = k.entry.trapPath;
   guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
+  if (trapno === T_IRQ0) guest.tickPending = false;
+  if (guest.saveTimer) {
+    // The one-shot of armSaveTimer is over (it fired, or the guest trapped first): the kernel's period again.
+    // If the guest trapped just before the one-shot's time, it went off on the kernel's way in
+    // (interrupts off): its interrupt waits and arrives as soon as the guest is entered again.
+    guest.saveTimer = false;
+    if (trapno !== T_IRQ0 && k.cpu.instructionCount >= guest.saveTimerAt) guest.tickPending = true;
+    k.hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
+  }
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
   const regs = k.cpu.debugRegisters;
   guest.debugStatus = regs.dr6 & 0xe00f;
@@ -293,11 +309,31 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
 function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { action: 'stop' }>, frame: VmTrapFrame): KernelVmEnd {
   const memory = vm.shadow.guest.bytes.slice(0, vm.shadow.guestBytes);
   for (const [at, original] of vm.patches) if (at < memory.length && memory[at] === 0xcc) memory[at] = original[0];
-  return { name, outcome, clock: virtualClock(vm), frame: { ...frame }, memory };
+  return { name, outcome, clock: virtualClock(vm), frame: frameValues(frame), memory };
 }
 
 /** VMs watched for their end (SpawnVmOptions.onStop). */
 const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
+
+/**
+ * A VM to be saved stops at exactly its guest instruction N, as under xk vm: when
+ * the guest would reach N before the kernel's next clock interrupt, the timer is
+ * set to interrupt after the kernel's way out (slowret) and the guest's remaining
+ * instructions, so the VM traps at that boundary (the clock interrupt is a host
+ * interrupt: the monitor sees it, the kernel handles it). vmTrap puts the kernel's
+ * period back; the kernel's next tick then comes one full period later.
+ */
+function armSaveTimer(k: Kernel, guest: VmProcess): void {
+  const save = saving.get(guest);
+  if (save === undefined || guest.tickPending) return; // a waiting clock interrupt comes first
+  const remaining = save.instructions - virtualClock(guest.state);
+  const due = remaining + k.entry.trapPath.iretExit;
+  if (remaining > 0 && due < k.hw.ports.in(TIMER_RELOAD, 4)) {
+    k.hw.ports.out(TIMER_RELOAD, 4, due);
+    guest.saveTimer = true;
+    guest.saveTimerAt = k.cpu.instructionCount + due;
+  }
+}
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */
 const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();

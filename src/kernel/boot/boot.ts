@@ -135,7 +135,8 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   cpu.hostCalls.set(entry.trap, () => trapEntry(k));
 
   // 7. Devices: the timer drives preemption; the serial port interrupts on input.
-  hw.ports.out(TIMER_RELOAD, 4, options.timerInterval ?? DEFAULT_TIMER_INTERVAL);
+  k.timerInterval = options.timerInterval ?? DEFAULT_TIMER_INTERVAL;
+  hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
   hw.ports.out(TIMER_CONTROL, 1, 1);
   hw.ports.out(COM1 + 1, 1, 1);
   options.files.setWakeup((channel) => wakeup(k, channel));

@@ -8,14 +8,14 @@
 import { spawnVm, type KernelVmEnd } from '../kernelProcess.js';
 import type { VirtualMachineMonitorFactory } from '../../kernel/proc/virtualMachine.js';
 import { BareRunner, compare, type Observation } from './differential.js';
-import { reg64 } from '../trapFrame.js';
+import { REGISTER_FIELDS } from '../trapFrame.js';
 import { guestRegions, type FuzzGuest } from './guestGenerator.js';
 
 /** What a VM process of the kernel left, as an Observation of the comparison. */
 export function kernelObservation(end: KernelVmEnd, serial: string): Observation {
   return {
     reason: end.outcome.reason, status: end.outcome.status, clock: end.clock,
-    registers: Array.from({ length: 16 }, (_, i) => reg64(end.frame, i)), rip: end.frame.rip,
+    registers: REGISTER_FIELDS.map((r) => end.frame[r]), rip: Number(end.frame.rip),
     memory: end.memory, serial, message: end.outcome.message,
   };
 }
