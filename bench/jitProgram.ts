@@ -1,5 +1,5 @@
 // A small driver for the JIT tier alone: the gcc -O2 program of bench/run.ts
-// (test/oracle/program.c, compute() 300 times) run once on xk with the JIT,
+// (test/oracle/program.c, compute() 300 times, or REPEAT) run on xk with the JIT,
 // timed by the process's CPU time and by the wall clock, with the JIT's
 // statistics. For profiling: node --cpu-prof dist/bench/jitProgram.js
 // (XK_JIT=0 runs the interpreter and blocks alone).
@@ -24,7 +24,7 @@ function mainThreadSeconds(): number {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-jit-'));
 try {
-  const { xk } = buildProgram(dir, 'O2', true);
+  const { xk } = buildProgram(dir, 'O2', Number(process.env.REPEAT ?? 300));
   const image = new Uint8Array(fs.readFileSync(xk));
   const runs = Number(process.env.RUNS ?? 1);
   let best = Infinity, count = 0;

@@ -2,7 +2,9 @@
 //
 //  1. Instructions per second on a tight compute loop (hand-written machine code).
 //  2. The gcc-built integer program of the CPU oracle (test/oracle/program.c,
-//     -O2, compute() run 300 times): wall time on xk divided by wall time natively.
+//     -O2, compute() run 1600 times, ~525 M instructions): wall time on xk divided by wall time natively;
+//     the JIT's line also in CPU time (process.cpuUsage), the code cache's size
+//     and bound, and the same binary under qemu-x86_64 when it is on PATH.
 //  3. The kernel: a user program calling getpid() in a loop under xk, entering by
 //     int $64 and by syscall, in system calls per second and instructions per call.
 //  4. fork + exit of a process with a 4 MiB heap: eager copy vs copy-on-write (fork.ts).
@@ -29,7 +31,8 @@ import { Machine } from '../src/machine/machine.js';
 import { buildProgram, have, loadElf } from '../test/cpuProgramSupport.js';
 import { buildAsmProgram } from '../test/kernelHelpers.js';
 import { startSession } from '../src/kernel/boot/session.js';
-import { jitStats } from '../src/machine/jit/translate.js';
+import { jitStats, MAX_REGION_BLOCKS, MAX_REGION_INSTRUCTIONS } from '../src/machine/jit/translate.js';
+import { MAX_BLOCKS } from '../src/machine/blocks.js';
 
 const RUNS = 3;
 
@@ -68,7 +71,8 @@ function program(): void {
   if (!have('gcc')) { console.log('gcc not installed: skipping the native comparison'); return; }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-bench-'));
   try {
-    const { native, xk } = buildProgram(dir, 'O2', true);
+    // compute() 1600 times: about 525 M instructions, so that the JIT's warm-up (the first ~10 M) is not most of it.
+    const { native, xk } = buildProgram(dir, 'O2', 1600);
     execFileSync(native); // warm the page cache
     let nativeTime = Infinity;
     for (let i = 0; i < 5; i++) nativeTime = Math.min(nativeTime, seconds(() => execFileSync(native)));
@@ -78,8 +82,11 @@ function program(): void {
       machine.cpu.rip = loadElf(machine, image);
       machine.cpu.jitEnabled = jit;
       let stop = '';
+      const c0 = process.cpuUsage();
       const t = seconds(() => { stop = machine.run(1e10); });
-      return { t, n: machine.cpu.instructionCount, stop };
+      const c = process.cpuUsage(c0);
+      // CPU time of the whole process: V8's compiler threads included (on a loaded machine wall time misleads).
+      return { t, cpu: (c.user + c.system) / 1e6, n: machine.cpu.instructionCount, stop, blocks: machine.cpu.decodeCache.blocks };
     };
     let emu = run();
     for (let i = 1; i < RUNS; i++) {
@@ -95,8 +102,23 @@ function program(): void {
       if (again.t < jit.t) jit = again;
     }
     const per = (k: 'compiled' | 'sourceBytes' | 'compileMs') => (jitStats[k] - s0[k]) / RUNS;
-    console.log(`gcc -O2 program, xk-JIT: ${(jit.t * 1000).toFixed(0)} ms for ${jit.n} instructions (${(jit.n / jit.t / 1e6).toFixed(1)} M instructions/s, ${(emu.t / jit.t).toFixed(2)}x the interpreter+blocks; ${jit.n === emu.n ? 'same' : 'DIFFERENT'} count); per run ${per('compiled')} blocks translated, ${(per('sourceBytes') / 1024).toFixed(1)} KiB of source, ${per('compileMs').toFixed(1)} ms compiling`);
-    console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x`);
+    console.log(`gcc -O2 program, xk-JIT: ${(jit.t * 1000).toFixed(0)} ms wall, ${(jit.cpu * 1000).toFixed(0)} ms CPU for ${jit.n} instructions ` +
+      `(${(jit.n / jit.t / 1e6).toFixed(1)} M instructions/s wall, ${(jit.n / jit.cpu / 1e6).toFixed(1)} M/s CPU; interpreter+blocks ${(emu.n / emu.cpu / 1e6).toFixed(1)} M/s CPU; ` +
+      `${(emu.t / jit.t).toFixed(2)}x the interpreter+blocks in wall time; ${jit.n === emu.n ? 'same' : 'DIFFERENT'} count); ` +
+      `per run ${per('compiled')} translations, ${(per('sourceBytes') / 1024).toFixed(1)} KiB of source, ${per('compileMs').toFixed(1)} ms compiling`);
+    console.log(`code cache: ${jit.blocks} blocks alive at the end (bound: ${MAX_BLOCKS} blocks, then the decode cache is flushed; ` +
+      `a translation covers at most ${MAX_REGION_BLOCKS} blocks / ${MAX_REGION_INSTRUCTIONS} instructions)`);
+    console.log(`ratio xk / native: ${(emu.t / nativeTime).toFixed(0)}x, xk-JIT / native: ${(jit.t / nativeTime).toFixed(0)}x`);
+    if (have('qemu-x86_64')) {
+      // The same native binary under QEMU's user-mode TCG, timed as the native run is (process included).
+      execFileSync('qemu-x86_64', [native]);
+      let qemuTime = Infinity;
+      for (let i = 0; i < RUNS; i++) qemuTime = Math.min(qemuTime, seconds(() => execFileSync('qemu-x86_64', [native])));
+      console.log(`gcc -O2 program, qemu-x86_64: ${(qemuTime * 1000).toFixed(1)} ms (${(jit.n / qemuTime / 1e6).toFixed(0)} M instructions/s, ` +
+        `${(qemuTime / nativeTime).toFixed(1)}x native; xk-JIT is ${(jit.t / qemuTime).toFixed(1)}x qemu)`);
+    } else {
+      console.log('qemu-x86_64 not on PATH: no QEMU column');
+    }
     const slice = buildProgram(dir, 'O2', false);
     const small = new Uint8Array(fs.readFileSync(slice.xk));
     // Both runs step one instruction per run() call, so they differ only in the cache.

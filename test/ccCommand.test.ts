@@ -1,7 +1,8 @@
 // `xk cc` as a command: -S/-c/link outputs (objdump and xk run are the checks),
 // -D/-U/-I, gcc-form errors with exit status 1, usage errors with 2, and
 // malformed C (syntax errors, undeclared names, unterminated comments and
-// strings, deep nesting, a large file) gets an error, never a crash or a hang.
+// strings, deep nesting of expressions, declarators, statements and macro
+// calls, 10 MB files of good and of bad C) gets an error, never a crash or a hang.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +94,14 @@ test('malformed C gets errors, never an internal error or a hang', () => {
     ['struct s; struct s x;', /storage size/],
     ['int main(void) { int a[2]; a = 0; }', /error: /],
     ['#include "nosuch.h"\n', /nosuch\.h/],
+    // macro calls nested in macro arguments: a clean error (once a heap overflow)
+    ['#define A(x) x\nint main(void) { return ' + 'A('.repeat(2000) + '1' + ')'.repeat(2000) + '; }', /macro arguments nested too deeply/],
+    ['int main(void) { return ' + '-'.repeat(100_000) + '1; }', /nesting too deep/],
+    ['int a' + '[1]'.repeat(50_000) + ';', /too deeply nested|nesting too deep/],
+    // 10 MB files that are not C
+    ['/*' + ' '.repeat(10_000_000), /unterminated comment/],
+    ['char *s = "' + 'a'.repeat(10_000_000), /missing terminating/],
+    ['int main(void) { return 0 ' + '+ 1 '.repeat(250_000) + '; }', /expression too long/],
   ];
   const readFile = () => null;
   for (const [source, expected] of cases) {

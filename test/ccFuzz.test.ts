@@ -1,4 +1,4 @@
-// xk cc's front end on malformed C: seeded mutants of the corpus programs
+// xk cc's front end on malformed C: seeded mutants of the corpus and feature programs
 // (bytes deleted, duplicated, replaced by C punctuation or keywords, lines
 // swapped, the file cut short) must each give diagnostics or assembly, at -O0
 // and -O1, and never an internal compiler error or an exception out of
@@ -11,9 +11,14 @@ import * as path from 'node:path';
 import { compileC } from '../src/toolchain/cc/compile.js';
 import { REPO_ROOT } from './helpers/userBuild.js';
 import { seededRandom } from './helpers/random.js';
+import { featurePrograms } from './helpers/ccFeatureFamilies.js';
 
 const CORPUS = path.join(REPO_ROOT, 'test', 'cc');
-const sources = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.c')).sort().map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8'));
+// the corpus and the differential suite's feature programs (test/cc/features)
+const sources = [
+  ...fs.readdirSync(CORPUS).filter((f) => f.endsWith('.c')).sort().map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8')),
+  ...featurePrograms().map((p) => p.source),
+];
 const CASES = Number(process.env.CC_FUZZ_CASES ?? 200);
 const PIECES = ['(', ')', '{', '}', '[', ']', ';', ',', '*', '&', '=', '==', '->', '.', '...', '"', "'", '/*', '//', '#',
   '#define', '#if', '#endif', 'struct', 'union', 'int', 'char', 'unsigned', 'typedef', 'return', 'goto', 'case', 'switch',

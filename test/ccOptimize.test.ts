@@ -1,7 +1,7 @@
 // xk cc -O1's tree pass (src/toolchain/cc/optimize.ts): constant folding and
 // algebraic simplification show in the assembly; -O0 keeps the operations.
 // That the rewritten code computes the same values is the differential
-// suites' job (ccCorpus, ccRandom, ccGenerated run -O0 and -O1 against gcc).
+// suites' job (ccDifferential runs -O0 and -O1 against gcc).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

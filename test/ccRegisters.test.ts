@@ -1,7 +1,7 @@
 // xk cc -O1 keeps scalar locals whose address is never taken in callee-saved
 // registers (and saves the ones it uses); -O0 keeps every local in the frame.
-// That the code stays correct is the differential suites' job (ccCorpus,
-// ccRandom, ccUser run at -O0 and -O1); this checks the allocation happens.
+// That the code stays correct is the differential suites' job (ccDifferential
+// and ccUser run -O0 and -O1); this checks the allocation happens.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -16,13 +16,15 @@ export const FREESTANDING_FLAGS = ['-ffreestanding', '-fno-pic', '-mno-sse', '-m
 
 export { have } from './helpers/tools.js';
 
-/** Build program.c at `opt` into a native and an xk executable in `dir`. */
-export function buildProgram(dir: string, opt: string, loop = false): { native: string; xk: string } {
+/**
+ * Build program.c at `opt` into a native and an xk executable in `dir`. `loop`: the benchmark's entry points,
+ * which call compute() REPEAT times (true: 300 times, about 98 M instructions on xk; a number: that many).
+ */
+export function buildProgram(dir: string, opt: string, loop: boolean | number = false): { native: string; xk: string } {
   const obj = path.join(dir, `program${opt}.o`);
   execFileSync('gcc', ['-c', `-${opt}`, ...FREESTANDING_FLAGS, '-o', obj, path.join(ORACLE_DIR, 'program.c')]);
   const native = path.join(dir, `native${opt}`), xk = path.join(dir, `xk${opt}`);
-  // loop: the benchmark's entry points, which call compute() REPEAT times.
-  const loopFlag = loop ? ['-DREPEAT=300'] : [];
+  const loopFlag = loop === false ? [] : [`-DREPEAT=${loop === true ? 300 : loop}`];
   execFileSync('gcc', ['-static', '-nostdlib', '-no-pie', ...loopFlag, '-o', native, obj, path.join(ORACLE_DIR, 'startNative.S')]);
   execFileSync('gcc', ['-static', '-nostdlib', '-no-pie', ...loopFlag, '-o', xk, obj, path.join(ORACLE_DIR, 'startXk.S')]);
   return { native, xk };

@@ -76,6 +76,24 @@ b5: hlt`);
   assert.deepEqual(log.map(([rip]) => rip), [at('b3'), at('b4'), at('b5')]);
 });
 
+test('TF: an iretq that clears TF (it was set before) traps once, at the instruction it returns to', () => {
+  const { log, at } = runKernel(`
+  mov %rsp, %rcx
+  ${SET_TF}
+j0: pushq $0x10
+  push %rcx
+  pushq $2
+  pushq $0x08
+  lea j2(%rip), %rax
+  push %rax
+j1: iretq
+j2: nop
+j3: hlt`);
+  assert.equal(log.length, 7, JSON.stringify(log)); // after the five pushes and the lea, then after the iretq
+  assert.deepEqual(log[0], [at('j0') + 2, BS], 'the first trap is after the instruction after the popf that set TF');
+  assert.deepEqual(log.slice(-2), [[at('j1'), BS], [at('j2'), BS]], 'after the push before iretq, then after the iretq (at its target), then none');
+});
+
 test('TF: mov to SS holds the trap back until after the next instruction (one #DB)', () => {
   const { log, at } = runKernel(`
   mov $0x10, %ecx

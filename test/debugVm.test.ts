@@ -20,6 +20,9 @@ import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
 import { startSession } from '../src/kernel/boot/session.js';
 import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 import { buildCProgram, C_PROTOTYPES } from './kernelHelpers.js';
+import { MONITOR_LINEAR } from '../src/vmm/host.js';
+import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
 
 const MiB = 1024 * 1024;
 
@@ -187,10 +190,10 @@ log:    .fill 1024, 1, 0
 idt:    .fill 4096, 1, 0
 `;
 
-function build(): { elf: Uint8Array; sym: (name: string) => number } {
+function build(source = GUEST): { elf: Uint8Array; sym: (name: string) => number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-debugvm-'));
   const s = path.join(dir, 'k.s'), o = path.join(dir, 'k.o'), e = path.join(dir, 'k.elf');
-  fs.writeFileSync(s, GUEST);
+  fs.writeFileSync(s, source);
   execFileSync('as', ['--64', s, '-o', o], { stdio: 'pipe' });
   execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', o, '-o', e], { stdio: 'pipe' });
   const symbols = new Map<string, number>();
@@ -300,4 +303,56 @@ test('gdb\'s stepi under xk vm is one guest instruction, as on the bare machine:
     if (b === null || b.kind !== 'signal') break;
   }
   assert.ok(steps > 300 && steps < 10_000, `${steps} steps to the guest's power-off`);
+});
+
+/** A guest that points DR0 at `address` (DR7 `dr7`), then traps to the monitor (out) and powers off; it has no IDT, so a #DB would triple-fault it. */
+const hostBreakpointGuest = (address: bigint, dr7: number): string => `
+    .text
+    .globl _start
+_start:
+    mov $0x8000, %rsp
+    movabs $0x${address.toString(16)}, %rax
+    mov %rax, %db0
+    mov $${dr7}, %eax
+    mov %rax, %db7
+    out %al, $0x80
+    nop
+    xor %eax, %eax
+    mov %rax, %db7
+    mov $0, %al
+    out %al, $0xf4
+    hlt
+`;
+
+test('a guest\'s breakpoint on the host\'s own addresses stays off the real CPU: on the monitor\'s stack (xk vm), on the kernel\'s alltraps (a VM process); the guest runs to its end', async () => {
+  // A write watch on the monitor's stack, where the CPU pushes the frame of the out's #GP.
+  const stack = BigInt.asUintN(64, BigInt(MONITOR_LINEAR + 0x5000 - 8));
+  const v = runVm(build(hostBreakpointGuest(stack, 1 | (1 << 16) | (2 << 18))).elf, 'hostbp', { memoryMiB: 4, maxInstructions: 10_000 });
+  assert.equal(v.reason, 'shutdown', v.message);
+  // An instruction breakpoint on the kernel's alltraps, which every trap from the guest runs through.
+  const text = await assembleKernelText();
+  const alltraps = BigInt.asUintN(64, BigInt(p2v(KERNEL_TEXT_PHYS) + text.symbols.get('alltraps')!));
+  const init = C_PROTOTYPES + `
+int vmrun(const char *path);
+int main(void) { int v = vmrun("hostbp.elf"); int s; if (v < 0) return 9; waitstatus(&s); puts("vm done\\n"); return s; }
+`;
+  let output = '';
+  const session = await startSession({
+    program: { path: 'init', image: buildCProgram(init), argv: ['init'] },
+    programs: new Map([['hostbp.elf', build(hostBreakpointGuest(alltraps, 1)).elf]]),
+    memoryBytes: 32 * MiB,
+    monitor: kernelMonitor,
+    output: (x) => { output += Buffer.from(x).toString('latin1'); },
+  });
+  try {
+    let ran = 0;
+    while (!session.run(1_000_000)) {
+      ran += 1_000_000;
+      assert.ok(ran < 20_000_000, `still running; output so far: ${output}`);
+    }
+    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+    assert.ok(output.includes('vm done\n'), output);
+  } finally {
+    session.close();
+  }
 });

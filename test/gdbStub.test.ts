@@ -18,9 +18,9 @@ import { Machine } from '../src/machine/machine.js';
 import { MachineTarget } from '../src/gdb/machineTarget.js';
 import { serveGdb } from '../src/gdb/server.js';
 import { frame } from '../src/gdb/packets.js';
+import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
-const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
 
 /** Start `xk boot IMAGE --gdb 0`; resolves with the child and the port it announced. */
 function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; port: string; stdout: () => string }> {
@@ -37,17 +37,6 @@ function startBoot(image: string): Promise<{ child: ReturnType<typeof spawn>; po
   });
 }
 
-function gdbBatch(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const g = spawn('gdb', ['-batch', '-nx', ...args.flatMap((a) => ['-ex', a])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    g.stdout.on('data', (b) => (out += b));
-    g.stderr.on('data', (b) => (out += b));
-    const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${out}`)); }, 60_000);
-    g.on('close', () => { clearTimeout(timer); resolve(out); });
-  });
-}
-
 const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
   new Promise((resolve) => {
     if (child.exitCode !== null && child.stdout?.readableEnded !== false) resolve(child.exitCode);
@@ -55,7 +44,7 @@ const exited = (child: ReturnType<typeof spawn>): Promise<number | null> =>
     child.on('close', (code) => { clearTimeout(timer); resolve(code); }); // 'close': stdout is drained too
   });
 
-test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: break in the guest kernel, step, registers match xk run without the stub; detach finishes with the same output', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const build = buildGuest();
   const symbols = guestSymbols(build);
   const gdtInit = symbols.get('gdt_init')!;
@@ -86,6 +75,7 @@ test('real gdb: break in the guest kernel, step, registers match xk run without 
     assert.equal(values.length, 6 + 4 * STEPS, out);
     assert.deepEqual(values.slice(6), trace, 'stepi by stepi: the same rip, rsp, rax and rflags as xk\'s own run');
     assert.equal(values[0], 0x100000n, 'stopped at the entry point');
+    assert.match(out, /0x0*100000 in _start \(\)/, 'which gdb names _start');
     assert.equal(values[1], BigInt(gdtInit), 'the breakpoint');
     assert.equal(values[2], BigInt(expected.rip));
     assert.equal(values[3], BigInt(expected.rsp));
@@ -136,6 +126,92 @@ test('Ctrl-C interrupts a runaway loop; registers and memory errors over the soc
   socket.destroy();
 });
 
+/** Send one packet, resolve with the payload of the stub's next reply (and whether a `+` came before it). */
+function exchanger(socket: net.Socket, replies: () => string): (packet: string | Buffer) => Promise<{ payload: string; acked: boolean }> {
+  let seen = replies().length;
+  return async (packet) => {
+    socket.write(typeof packet === 'string' ? frame(packet) : packet);
+    let m: RegExpExecArray | null = null;
+    await until(() => (m = /^(\+?)\$([^#]*)#[0-9a-f]{2}/.exec(replies().slice(seen))) !== null, `a reply to ${String(packet).slice(0, 40)}`);
+    seen += m![0].length;
+    return { payload: m![2], acked: m![1] === '+' };
+  };
+}
+
+test('the packets gdb needs, by hand: qSupported, ?, qAttached, qC, qOffsets, target.xml with cr0-cr4/efer, g/G/p/P, M/X/m, Z0-Z4, vCont, no-ack mode, D', { timeout: 30_000 }, async () => {
+  const { socket, replies, done } = await runawayStub(); // inc %rax at 0x1000, jmp back at 0x1003
+  const ask = exchanger(socket, replies);
+  const say = async (packet: string | Buffer): Promise<string> => (await ask(packet)).payload;
+  const supported = await say('qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386');
+  for (const feature of ['PacketSize=', 'qXfer:features:read+', 'QStartNoAckMode+', 'vContSupported+']) assert.ok(supported.includes(feature), supported);
+  assert.equal(await say('?'), 'S05');
+  assert.equal(await say('qAttached'), '1');
+  assert.equal(await say('qC'), 'QC1');
+  assert.equal(await say('qOffsets'), 'Text=0;Data=0;Bss=0');
+  // The target description, in pieces as gdb reads it.
+  let xml = '';
+  for (let more = true; more;) {
+    const part = await say(`qXfer:features:read:target.xml:${xml.length.toString(16)},200`);
+    assert.match(part, /^[ml]/);
+    xml += part.slice(1);
+    more = part[0] === 'm';
+  }
+  assert.match(xml, /<architecture>i386:x86-64<\/architecture>/);
+  const control = /<feature name="org\.xk\.x86-64\.control">([\s\S]*?)<\/feature>/.exec(xml);
+  assert.ok(control, xml);
+  for (const reg of ['cr0', 'cr2', 'cr3', 'cr4', 'efer']) assert.match(control[1], new RegExp(`<reg name="${reg}" bitsize="64"`), reg);
+  for (const reg of ['rip', 'eflags', 'cs', 'ss', 'fs_base', 'gs_base']) assert.match(xml, new RegExp(`<reg name="${reg}"`), reg);
+  // Registers: the whole set is as long as the description says; one written and read back; G takes g's answer.
+  const bits = [...xml.matchAll(/bitsize="(\d+)"/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const all = await say('g');
+  assert.equal(all.length, bits / 4);
+  assert.equal(await say('P0=efcdab8967452301'), 'OK');
+  assert.equal(await say('p0'), 'efcdab8967452301');
+  assert.equal(await say('G' + all), 'OK');
+  assert.equal(await say('p0'), all.slice(0, 16), 'G wrote rax back');
+  assert.equal(await say('p10'), '0010000000000000', 'rip (register 16) at the loop');
+  // Memory: hex and binary writes, read back.
+  assert.equal(await say('M2000,4:deadbeef'), 'OK');
+  assert.equal(await say(rawX()), 'OK');
+  assert.equal(await say('m2000,4'), '017dbeef', 'X: the escaped byte 0x7d arrived as itself');
+  // A software breakpoint on the jmp, continued to with vCont.
+  assert.equal(await say('vCont?'), 'vCont;c;C;s;S');
+  assert.equal(await say('Z0,1003,1'), 'OK');
+  assert.match(await say('vCont;c:1'), /^T05/);
+  assert.equal(await say('p10'), '0310000000000000');
+  assert.equal(await say('z0,1003,1'), 'OK');
+  assert.match(await say('vCont;s:1'), /^T05/);
+  assert.equal(await say('p10'), '0010000000000000', 'one step: the jmp');
+  // A hardware breakpoint (Z1) where it is: continuing runs the loop once round to it.
+  assert.equal(await say('Z1,1000,1'), 'OK');
+  assert.match(await say('c'), /^T05/);
+  assert.equal(await say('p10'), '0010000000000000');
+  assert.equal(await say('z1,1000,1'), 'OK');
+  // Watchpoints take the debug-register slots: aligned ranges of 1, 2, 4 or 8 bytes, four at most.
+  assert.equal(await say('Z2,2000,4'), 'OK');
+  assert.equal(await say('Z3,2008,8'), 'OK');
+  assert.equal(await say('Z4,2010,2'), 'OK');
+  assert.equal(await say('Z2,2003,4'), 'E01', 'a range one debug register cannot cover');
+  assert.equal(await say('Z1,1000,1'), 'OK');
+  assert.equal(await say('Z2,2020,1'), 'E01', 'a fifth slot');
+  for (const z of ['z2,2000,4', 'z3,2008,8', 'z4,2010,2', 'z1,1000,1']) assert.equal(await say(z), 'OK', z);
+  assert.equal(await say('z2,2000,4'), 'E01', 'nothing left to remove');
+  // No-ack mode: the OK is still acknowledged, later packets are not.
+  assert.deepEqual(await ask('QStartNoAckMode'), { payload: 'OK', acked: true });
+  assert.deepEqual(await ask('qC'), { payload: 'QC1', acked: false });
+  assert.equal(await say('D'), 'OK');
+  assert.equal(await done, 'detach');
+  socket.destroy();
+
+  /** X2000,2 with the binary bytes 0x01 and 0x7d (escaped as 0x7d 0x5d), framed by hand. */
+  function rawX(): Buffer {
+    const body = Buffer.concat([Buffer.from('X2000,2:', 'latin1'), Buffer.from([0x01, 0x7d, 0x5d])]);
+    let sum = 0;
+    for (const b of body) sum = (sum + b) & 0xff;
+    return Buffer.concat([Buffer.from('$'), body, Buffer.from('#' + sum.toString(16).padStart(2, '0'))]);
+  }
+});
+
 test('protocol fuzz: malformed packets get "-" or an error and the stub keeps answering', { timeout: 30_000 }, async () => {
   const { socket, replies, done } = await runawayStub();
   const bad = [
@@ -167,7 +243,7 @@ test('protocol fuzz: malformed packets get "-" or an error and the stub keeps an
   socket.destroy();
 });
 
-test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk run: alltraps during open() has rax 15 in the trap frame, a watchpoint stops after the write, monitor ps, detach keeps the output', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdb-'));
   try {
     const source = path.join(dir, 'watch.c');
@@ -236,7 +312,7 @@ async function gdbAgainst(command: 'boot' | 'vm', image: string, commands: strin
   }
 }
 
-test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3, RFLAGS, stack at a breakpoint with paging on', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const build = buildGuest();
   const commands = ['break schedule', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $cr3', 'p/x $cr0', 'p/x $eflags & 0x200', 'p/x $rsp', 'x/1gx $rsp', 'stepi 3', 'p/x $pc'];
   const values = (log: string): string[] => [...log.matchAll(/^(?:\$\d+ = (0x[0-9a-f]+)|0x[0-9a-f]+(?: <[^>]*>)?:\s+(0x[0-9a-f]+))$/gm)].map((m) => m[1] ?? m[2]);
@@ -247,7 +323,7 @@ test('real gdb under xk vm sees the guest as the bare machine shows it: CS, CR3,
   assert.deepEqual(vm, bare, 'the VM shows the same state the bare machine does');
 });
 
-test('real gdb under xk vm: a watchpoint on a guest variable that an instruction the monitor emulates (pushfq) writes stops after it, as under xk boot', { skip: !haveGdb, timeout: 180_000 }, async () => {
+test('real gdb under xk vm: a watchpoint on a guest variable that an instruction the monitor emulates (pushfq) writes stops after it, as under xk boot', { skip: GDB_MISSING, timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbwatch-'));
   try {
     const s = path.join(dir, 'w.s'), o = path.join(dir, 'w.o'), elf = path.join(dir, 'w.elf');

@@ -16,10 +16,10 @@ import * as path from 'node:path';
 import { programImage } from '../src/cli/programImage.js';
 import { REPO_ROOT } from './guestBuild.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
-import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+import { KERNBASE, KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
+import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
-const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
 
 /** Build a C program with xk's compiler into dir/NAME.elf. */
 function build(dir: string, name: string, source: string): string {
@@ -83,7 +83,7 @@ function instructions(elf: string): [bigint, string][] {
 
 const values = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
 
-test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the first instruction of the function and stepi steps from it', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: rwatch stops after the read, not at the store before it; hbreak stops at the first instruction of the function and stepi steps from it', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbhw-'));
   try {
     const elf = build(dir, 'rwatch', [
@@ -115,7 +115,7 @@ test('real gdb: rwatch stops after the read, not at the store before it; hbreak 
   }
 });
 
-test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which then is at main', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which then is at main', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbint-'));
   try {
     const elf = build(dir, 'spin', ['#include "user.h"', 'volatile long spins;', 'int main(int argc, char **argv) {', '  for (;;) spins++;', '}', ''].join('\n'));
@@ -134,7 +134,7 @@ test('real gdb: Ctrl-C (SIGINT to gdb) interrupts a runaway user loop, which the
   }
 });
 
-test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break alltraps stops there by name', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbsym-'));
   try {
     const elf = build(dir, 'hello', ['#include "user.h"', 'int main(int argc, char **argv) {', '  printf("hello\\n");', '  return 0;', '}', ''].join('\n'));
@@ -153,7 +153,7 @@ test('real gdb: monitor symbols writes an ELF that add-symbol-file loads; break 
   }
 });
 
-test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down by one), a watchpoint stops after the iteration that wrote', { skip: !haveGdb, timeout: 120_000 }, async () => {
+test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down by one), a watchpoint stops after the iteration that wrote', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbrep-'));
   try {
     const source = path.join(dir, 'rep.s');
@@ -176,6 +176,104 @@ test('real gdb on a rep stosb: stepi does one iteration (pc stays, rcx goes down
     assert.match(log, /Hardware watchpoint 2: \*\(\(char \*\)&buf \+ 2\)\s+Old value = 0 '\\000'\s+New value = 65 'A'/, log);
     assert.deepEqual(values(log), [4n, fill, 3n, fill, 1n, buf + 3n], log);
     assert.equal(code, 0, 'after detach the program finishes (buf was filled)');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: the monitor\'s tf, files, signals and pt at trapret agree with gdb\'s own reads (the frame at %rsp, a page walk through the kernel\'s map of physical memory) and the program\'s fstat', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbmon-'));
+  try {
+    const elf = build(dir, 'mon', [
+      '#include "user.h"', '#include "signal.h"', '#include "stat.h"', 'volatile int counter;',
+      'int main(int argc, char **argv) {',
+      '  sigset_t b = 0;', '  sigaddset(&b, SIGUSR1);', '  sigprocmask(SIG_BLOCK, &b, 0);', '  raise(SIGUSR1);',
+      '  int fd = open("ls", 0);', '  counter = fd;',
+      '  struct stat st;', '  fstat(fd, &st);', '  printf("fd %d inode %d size %d\\n", fd, st.ino, st.size);', '  return 0;', '}', '',
+    ].join('\n'));
+    const text = await assembleKernelText();
+    const trapret = BigInt.asUintN(64, BigInt(p2v(KERNEL_TEXT_PHYS) + text.symbols.get('trapret')!));
+    const counter = BigInt('0x' + /^([0-9a-f]+) [bBdD] counter$/m.exec(execFileSync('nm', [elf], { encoding: 'utf8' }))![1]);
+    // gdb's own walk of counter's address: each level's entry read through the kernel's map of physical memory (p2v).
+    const kb = '0x' + BigInt.asUintN(64, BigInt(KERNBASE)).toString(16);
+    const index = (level: number): bigint => (counter >> BigInt(39 - 9 * level)) & 511n;
+    const walk = [
+      `set $e0 = *(unsigned long *)(${kb} + ($cr3 & ~0xfff) + 8 * ${index(0)})`,
+      ...[1, 2, 3].map((l) => `set $e${l} = *(unsigned long *)(${kb} + ($e${l - 1} & 0xffffffffff000) + 8 * ${index(l)})`),
+      'p/x $e0', 'p/x $e1', 'p/x $e2', 'p/x $e3',
+      `p/x *(int *)(${kb} + ($e3 & 0xffffffffff000) + ${counter & 0xfffn})`,
+    ];
+    const { log, out, code } = await session(elf, [
+      'watch *(int *)&counter', 'continue', 'delete',
+      // The next trap of the program (fstat) comes back through trapret with %rsp at its trap frame.
+      `break *0x${trapret.toString(16)}`, 'continue', 'delete',
+      'x/22gx $rsp', 'monitor tf', 'monitor files', 'monitor signals', `monitor pt 0x${counter.toString(16)}`, ...walk,
+      'x/1gx 0', 'monitor pt 0', 'detach',
+    ]);
+    const frame = [...log.matchAll(/^0x[0-9a-f]+:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)$/gm)].flatMap((m) => [BigInt(m[1]), BigInt(m[2])]);
+    assert.equal(frame.length, 22, log);
+    const tf = [...log.matchAll(/^ {2}(\w+)\s+(0x[0-9a-f]+)$/gm)].map((m) => [m[1], BigInt(m[2])] as const);
+    assert.deepEqual(tf.map(([, v]) => v), frame, 'monitor tf is the frame at %rsp');
+    assert.deepEqual(tf.slice(15, 19).map(([f]) => f), ['trapno', 'err', 'rip', 'cs']);
+    assert.equal(tf[15][1], 64n, 'a system call');
+    const printed = /fd (\d+) inode (\d+) size (\d+)/.exec(out);
+    assert.ok(printed, out);
+    assert.match(log, new RegExp(`fd ${printed[1]}: file inode ${printed[2]}, ${printed[3]} bytes`), 'monitor files names the open file as fstat does');
+    assert.match(log, /fd 0: device/, log);
+    assert.match(log, /pending SIGUSR1; blocked SIGUSR1/, log);
+    const counterWalk = log.slice(log.indexOf(`walk of 0x${counter.toString(16)} `), log.indexOf('walk of 0x0 '));
+    const entries = [...counterWalk.matchAll(/^ {2}(?:PML4|PDPT|PD|PT)\[(\d+)\] at phys 0x[0-9a-f]+ = (0x[0-9a-f]+) /gm)];
+    const [e0, e1, e2, e3, value] = values(log);
+    assert.deepEqual(entries.map((m) => BigInt(m[1])), [0, 1, 2, 3].map(index), log);
+    assert.deepEqual(entries.map((m) => BigInt(m[2])), [e0, e1, e2, e3], 'monitor pt reads the same entries as gdb');
+    assert.match(counterWalk, /^ {2}PT\[\d+\] at phys 0x[0-9a-f]+ = 0x[0-9a-f]+ PWU/m, 'a user page, writable');
+    assert.equal(value, BigInt(printed[1]), 'the walk ends at counter\'s physical address (it holds fd)');
+    assert.match(log, /Cannot access memory at address 0x0/, 'an unmapped address is an error gdb reports');
+    assert.match(log, /walk of 0x0 under cr3 0x[0-9a-f]+:\n {2}PML4\[0\][^\n]*\n {2}PDPT\[0\][^\n]*\n {2}PD\[0\][^\n]*\n(?: {2}PT\[0\][^\n]*\n)? {2}not present/, 'and monitor pt says where the walk ends');
+    assert.equal(code, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real gdb: xk run --gdb with no program stops before init, the shell\'s first process (monitor ps), and kill ends it', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
+  const xk = spawn(process.execPath, [XK, 'run', '--gdb', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  xk.stderr!.on('data', (b) => (err += b));
+  const closed = new Promise<number | null>((resolve) => xk.on('close', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 2000 && !/waiting for gdb on/.test(err); i++) await new Promise((r) => setTimeout(r, 10));
+    const port = /waiting for gdb on (\S+)/.exec(err)?.[1];
+    assert.ok(port, `xk run --gdb listens: ${err}`);
+    const log = await gdbBatch([`target remote ${port}`, 'monitor ps', 'kill']);
+    assert.match(log, /PID\s+PPID\s+STATE\s+NAME\s*\n\*\s+1\s+-\s+running\s+init/, log);
+    assert.match(log, /\[Inferior 1 \(Remote target\) killed\]/, log);
+    const timer = setTimeout(() => xk.kill('SIGKILL'), 30_000);
+    await closed;
+    clearTimeout(timer);
+  } finally {
+    xk.kill('SIGKILL');
+  }
+});
+
+test('real gdb: awatch (Z4) stops after the store and again after the load of the same variable', { skip: GDB_MISSING, timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbaw-'));
+  try {
+    const elf = build(dir, 'awatch', [
+      '#include "user.h"', 'volatile int counter;',
+      'int main(int argc, char **argv) {', '  counter = 7;', '  int v = counter;', '  printf("seen %d\\n", v);', '  return 0;', '}', '',
+    ].join('\n'));
+    const { log, code } = await session(elf, [
+      'break main', 'continue', 'delete', 'awatch *(int *)&counter', 'continue', 'p/x $pc', 'continue', 'p/x $pc', 'delete', 'detach',
+    ]);
+    assert.match(log, /Hardware access \(read\/write\) watchpoint 2: \*\(int \*\)&counter\s+Value = 7/, log);
+    const [afterStore, afterLoad] = values(log);
+    const lines = instructions(elf);
+    const i = lines.findIndex(([a]) => a === afterStore), j = lines.findIndex(([a]) => a === afterLoad);
+    assert.ok(i > 0 && j > i, log);
+    assert.match(lines[i - 1][1], /movl\s+\$0x7,/, 'the first stop is after the store');
+    assert.match(lines[j - 1][1], /mov\s+0x[0-9a-f]+\(%rip\),%e\w+\s+# [0-9a-f]+ <counter>/, 'the second after the load');
+    assert.equal(code, 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -4,29 +4,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildGuest, REPO_ROOT } from './guestBuild.js';
+import { GDB_MISSING, gdbBatch } from './helpers/gdb.js';
 
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
-const haveGdb = (() => { try { execFileSync('gdb', ['--version']); return true; } catch { return false; } })();
-
-function gdbBatch(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const g = spawn('gdb', ['-batch', '-nx', ...args.flatMap((a) => ['-ex', a])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    g.stdout.on('data', (b) => (out += b));
-    g.stderr.on('data', (b) => (out += b));
-    const timer = setTimeout(() => { g.kill('SIGKILL'); reject(new Error(`gdb timed out:\n${out}`)); }, 60_000);
-    g.on('close', () => { clearTimeout(timer); resolve(out); });
-  });
-}
 
 const values = (log: string): bigint[] => [...log.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]));
 
-test('real gdb over a pipe: target remote | xk boot IMAGE --gdb -', { skip: !haveGdb, timeout: 60_000 }, async () => {
+test('real gdb over a pipe: target remote | xk boot IMAGE --gdb -', { skip: GDB_MISSING, timeout: 60_000 }, async () => {
   const { elfPath } = buildGuest();
   const log = await gdbBatch([`file ${elfPath}`, `target remote | ${process.execPath} ${XK} boot ${elfPath} --gdb -`, 'p/x $pc', 'stepi', 'p/x $pc', 'kill']);
   const [entry, next] = values(log);
@@ -34,7 +23,7 @@ test('real gdb over a pipe: target remote | xk boot IMAGE --gdb -', { skip: !hav
   assert.ok(next > entry && next <= entry + 15n, log);
 });
 
-test('real gdb over a Unix socket: xk boot IMAGE --gdb PATH, target remote PATH', { skip: !haveGdb, timeout: 60_000 }, async () => {
+test('real gdb over a Unix socket: xk boot IMAGE --gdb PATH, target remote PATH', { skip: GDB_MISSING, timeout: 60_000 }, async () => {
   const { elfPath } = buildGuest();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-gdbsock-'));
   const sock = path.join(dir, 'xk.sock');

@@ -61,3 +61,13 @@ export function guestSymbols(build: GuestBuild): Map<string, number> {
   return symbols;
 }
 
+
+/** A guest image from one assembly file (GNU as, GNU ld at 0x100000, entry _start): the small guests of the VM tests. */
+export function buildTinyGuest(name: string, source: string): Uint8Array {
+  const dir = fs.mkdtempSync(path.join(buildGuest().dir, `${name}-`));
+  fs.writeFileSync(path.join(dir, 'k.s'), source);
+  execFileSync('as', ['--64', path.join(dir, 'k.s'), '-o', path.join(dir, 'k.o')], { stdio: 'pipe' });
+  const elf = path.join(dir, `${name}.elf`);
+  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', path.join(dir, 'k.o'), '-o', elf], { stdio: 'pipe' });
+  return new Uint8Array(fs.readFileSync(elf));
+}

@@ -288,7 +288,7 @@ test('jit: a loop that stays inside one block is translated while it runs (its r
   assert.equal(jitStats.compiled, before + 1, 'the loop was translated');
 });
 
-test('jit: random loops with setcc, cmovcc (register and memory sources) and shifts by %cl (counts 0, 1, 31, 32, 63...) match the interpreter', (t) => {
+test('jit: random loops with setcc, cmovcc (register and memory sources), shifts by %cl (counts 0, 1, 31, 32, 63...), mul and bswap match the interpreter', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
   let seed = 4242;
   const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
@@ -304,13 +304,15 @@ test('jit: random loops with setcc, cmovcc (register and memory sources) and shi
     lines.push(`mov $${3 + rnd(10)}, %r11d`, `h${loop}:`);
     for (let k = 0; k < 2 + rnd(7); k++) {
       const q = rnd(2), regs = q ? R64 : R32;
-      switch (rnd(8)) {
+      switch (rnd(10)) {
         case 0: lines.push(`set${pick(CC)} ${pick(R8)}`); break;
         case 1: lines.push(`cmov${pick(CC)} ${rnd(2) ? `${rnd(32) * 8}(%rbp)` : pick(regs)}, ${pick(regs)}`); break;
         case 2: lines.push(rnd(2) ? `mov $${pick([0, 1, 2, 31, 32, 33, 63, 64, rnd(256)])}, %ecx` : `mov ${pick(R32)}, %ecx`, `${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
         case 3: lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])} %cl, ${pick(regs)}`); break;
         case 4: lines.push(`${pick(['inc', 'dec', 'neg'])} ${pick(regs)}`); break;
         case 5: lines.push(`imul ${pick(regs)}, ${pick(regs)}`); break;
+        case 6: lines.push(rnd(2) ? `mul ${pick(regs)}` : `mul${q ? 'q' : 'l'} ${rnd(32) * 8}(%rbp)`); break;
+        case 7: lines.push(`bswap ${pick(regs)}`); break;
         default: lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'])} ${pick(regs)}, ${pick(regs)}`);
       }
     }
@@ -380,4 +382,41 @@ test('jit: call and ret translated (a return address modified on the stack, a ne
     ms.forEach((m) => { m.cpu.rip = CODE; m.cpu.setReg64(4, 0x80000n); m.cpu.halted = false; });
   }
   assert.ok(jitStats.compiled > before + 4, 'the code was translated');
+});
+
+test('jit: a loop that rewrites an immediate of its own next instruction sees each new value at once (single blocks and regions)', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  const code = asm(`
+    mov $300, %ecx
+  top:
+    mov %ecx, %eax
+    and $0x7f, %eax
+    movb %al, patch+2(%rip)   # the imm8 of the add below
+  patch:
+    add $1, %ebx
+    test $3, %ecx
+    jne 1f
+    add %ebx, %edx
+  1: dec %ecx
+    jne top
+    hlt
+  `);
+  const before = jitStats.compiled;
+  const ms = [[true, 1], [true, 8], [false, 1]].map(([jit, region]) => {
+    const m = new Machine({ memoryBytes: 1 << 20 });
+    m.loadPhysical(CODE, code);
+    m.cpu.rip = CODE;
+    m.cpu.blockThreshold = 1;
+    m.cpu.jitEnabled = jit as boolean;
+    m.cpu.jitThreshold = 1;
+    m.cpu.jitRegionBlocks = region as number;
+    return m;
+  });
+  for (let done = 0; done < 4000 && !ms[2].cpu.halted; done += 13) {
+    ms.forEach((m) => m.run(13));
+    assert.equal(state(ms[0]), state(ms[2]), `jit vs interpreter after ${done + 13}`);
+    assert.equal(state(ms[1]), state(ms[2]), `jit regions vs interpreter after ${done + 13}`);
+  }
+  assert.ok(ms[2].cpu.halted);
+  assert.ok(jitStats.compiled > before, 'the loop was translated');
 });

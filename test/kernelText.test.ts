@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
+import { assembleKernelText, trapPathInstructions } from '../src/kernel/trap/kernelText.js';
 import { TRAP_FRAME_FIELDS, TRAP_FRAME_SIZE, trapFrameOffset } from '../src/kernel/trap/trapFrame.js';
 import { pushesErrorCode } from '../src/machine/exceptions.js';
 
@@ -40,4 +40,12 @@ test('vector stubs push a zero error code only where the processor pushes none',
       assert.deepEqual([b[at], b[at + 1]], [0x6a, 0x00], `vector${v} pushes 0 first`);
     }
   }
+});
+
+test("the trap path's instructions, which a VM's clock leaves out: stub + alltraps in, slowret out", async () => {
+  const path = trapPathInstructions(await assembleKernelText('gnu'));
+  // In: [push $0;] push $n; jmp alltraps; then 15 pushes, mov %rsp,%rdi, call trap. Out: 15 pops, add $16,%rsp, iretq.
+  for (let v = 0; v < 256; v++) assert.equal(path.entry[v], (pushesErrorCode(v) ? 2 : 3) + 17, `vector${v}`);
+  assert.equal(path.iretExit, 17);
+  assert.deepEqual(trapPathInstructions(await assembleKernelText('xk')), path);
 });

@@ -7,25 +7,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { startSession } from '../src/kernel/boot/session.js';
 import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
-import { buildGuest } from './guestBuild.js';
+import { buildGuest, buildTinyGuest } from './guestBuild.js';
 import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
 
 const MiB = 1024 * 1024;
-
-function tinyImage(name: string, source: string): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(buildGuest().dir, `${name}-`));
-  fs.writeFileSync(path.join(dir, 'k.s'), source);
-  execFileSync('as', ['--64', path.join(dir, 'k.s'), '-o', path.join(dir, 'k.o')], { stdio: 'pipe' });
-  const elf = path.join(dir, `${name}.elf`);
-  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', path.join(dir, 'k.o'), '-o', elf], { stdio: 'pipe' });
-  return new Uint8Array(fs.readFileSync(elf));
-}
 
 const TILDE = `mov $0x3f8, %dx\n mov $'~', %al\n out %al, (%dx)\n`;
 /** A runaway guest: one '~', then a loop that never ends (and never traps). */
@@ -112,7 +100,7 @@ async function runSession(programs: Map<string, Uint8Array>, init: string): Prom
 test('four VMs at once under the xk kernel: a runaway loop, a triple fault and escape attempts change nothing in the guest kernel\'s output or the host', async () => {
   const guest = buildGuest().elf;
   const programs = new Map<string, Uint8Array>([
-    ['guest.elf', guest], ['loop.elf', tinyImage('loop', LOOP)], ['triple.elf', tinyImage('triple', TRIPLE)], ['poke.elf', tinyImage('poke', POKE)],
+    ['guest.elf', guest], ['loop.elf', buildTinyGuest('loop', LOOP)], ['triple.elf', buildTinyGuest('triple', TRIPLE)], ['poke.elf', buildTinyGuest('poke', POKE)],
   ]);
   // The guest kernel alone under the xk kernel: the reference.
   const alone = await runSession(programs, C_PROTOTYPES + `int vmrun(const char *path);
@@ -140,7 +128,7 @@ int main(void) { int v = vmrun("guest.elf"); int s; waitstatus(&s); puts("alone 
 test('in xk\'s shell: vm a.elf & vm b.elf runs two VMs at once, each reporting its own end', async () => {
   const programs = new Map(buildUserPrograms());
   programs.set('guest.elf', buildGuest().elf);
-  programs.set('triple.elf', tinyImage('triple', TRIPLE));
+  programs.set('triple.elf', buildTinyGuest('triple', TRIPLE));
   const run = await runProgram(programs.get('sh')!, ['sh'], {
     programs, input: 'vm triple.elf & vm guest.elf\necho done\n', inputEnds: true, trace: () => {}, memoryBytes: 64 * MiB,
   });

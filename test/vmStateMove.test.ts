@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGuest, REPO_ROOT } from './guestBuild.js';
+import { buildGuest, buildTinyGuest, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, savePortableState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
 import { spawnVm, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
@@ -153,5 +153,126 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
     assert.deepEqual(lines(d.stdout.slice(0, -ktail.length).replace(saved[0], '') + e.stdout), lines(full.stdout));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A guest with armed hardware breakpoints (its DR0-DR7, vcpu.ts) and patched instructions:
+// DR0 an instruction breakpoint, DR1 a write watch on var, 40 times round a loop with a pushfq/popfq
+// pair (patched into int3s). Its #DB handler prints 'b' + DR6's B0-B3 bits and sets RF after an
+// instruction breakpoint; at the end it prints var's low byte as a letter. No timer: the output is
+// exact on every host.
+const DEBUG_GUEST = `.globl _start
+_start: mov $0x8000, %rsp
+        lgdt gdtr
+        mov %rsp, %rax
+        push $0x10
+        push %rax
+        push $2
+        push $0x08
+        lea 1f(%rip), %rax
+        push %rax
+        iretq
+1:      lidt idtr
+        lea db(%rip), %rax
+        mov %ax, idt+16
+        movw $0x08, idt+16+2
+        movw $0x8e00, idt+16+4
+        shr $16, %rax
+        mov %ax, idt+16+6
+        lea target(%rip), %rax
+        mov %rax, %db0
+        lea var(%rip), %rax
+        mov %rax, %db1
+        mov $(1 | 4 | (1 << 20) | (3 << 22)), %eax
+        mov %rax, %db7
+        mov $40, %ecx
+2:      pushfq
+        popfq
+target: incl var(%rip)
+        dec %ecx
+        jnz 2b
+        mov $0x3f8, %dx
+        movzbl var(%rip), %eax
+        add $'A', %al
+        out %al, (%dx)
+        mov $'\\n', %al
+        out %al, (%dx)
+        mov $0, %al
+        out %al, $0xf4
+        hlt
+db:     push %rax
+        push %rdx
+        mov %db6, %rax
+        and $15, %eax
+        mov %eax, %edx
+        add $'b', %al
+        push %rdx
+        mov $0x3f8, %dx
+        out %al, (%dx)
+        pop %rdx
+        test $1, %dl
+        jz 3f
+        orq $0x10000, 32(%rsp)
+3:      xor %eax, %eax
+        mov %rax, %db6
+        pop %rdx
+        pop %rax
+        iretq
+        .data
+        .balign 16
+idtr:   .short 0xfff; .quad idt
+gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
+gdtr:   .short 23; .quad gdt
+var:    .long 0
+        .balign 4096
+idt:    .fill 4096, 1, 0
+`;
+
+/** A portable state's guest-visible parts, with what differs between hosts masked (the real segments the guest runs on, the trap that last left). */
+function guestView(state: Uint8Array): { clock: number; vcpu: string; devices: string; regs: string; memory: Buffer } {
+  const host = loadVmState(state);
+  const p = host.portableParts();
+  const regs = { ...p.regs, cs: 0n, ss: 0n, trapno: 0n, err: 0n };
+  const json = (x: unknown): string => JSON.stringify(x, (_, v) => typeof v === 'bigint' ? v.toString(16) : typeof v === 'function' ? undefined : v);
+  return { clock: p.clock, vcpu: json(p.vcpu), devices: json({ pic: p.devices.pic, timer: p.devices.timer }), regs: json(regs), memory: Buffer.from(p.memory) };
+}
+
+test('armed breakpoints move with the VM: saved at any N by xk vm and by the xk kernel, the same state, resumed by either', async () => {
+  const elf = buildTinyGuest('dbgmove', DEBUG_GUEST);
+  const ref = uninterrupted(elf);
+  // Each round: the instruction breakpoint (B0: 'c') before the incl, the write watch (B1: 'd') after it.
+  assert.equal(ref.serial, 'cd'.repeat(40) + 'i\n');
+  const total = prepareVm(elf, 'dbg', {}).run(1_000_000).guestInstructions;
+  // xk vm -> xk vm, every 13th N: with the breakpoints not yet armed, armed, in the #DB handler, after.
+  for (let n = 1; n < total; n += 13) {
+    let before = '', after = '';
+    const host = prepareVm(elf, 'dbg', { memoryMiB: 4, serialOut: (b) => { before += Buffer.from(b).toString('latin1'); } });
+    assert.equal(host.run(n).reason, 'limit');
+    const resumed = loadVmState(savePortableState(host.portableParts()), (b) => { after += Buffer.from(b).toString('latin1'); });
+    assert.equal(resumed.run(1_000_000).reason, 'shutdown', `N = ${n}`);
+    assert.equal(before + after, ref.serial, `N = ${n}`);
+  }
+  // Between the hosts, at N with DR7 armed: the kernel stops the guest at exactly N too, in the same state.
+  for (const n of [150, Math.floor(total / 2) + 1]) {
+    const host = prepareVm(elf, 'dbg', {});
+    host.run(n);
+    assert.notEqual(host.vcpu.dr7 & 0xff, 0, `N = ${n}: breakpoints armed`);
+    const byVm = savePortableState(host.portableParts());
+    let byKernel: Uint8Array | undefined;
+    const first = await underKernel(new Map([['dbg.elf', elf]]), 'dbg.elf', { saveAt: { instructions: n, write: (b) => { byKernel = b; } } });
+    assert.ok(byKernel, first.console);
+    assert.match(first.console, new RegExp(`vm saved after ${n} guest instructions`));
+    const a = guestView(byVm), b = guestView(byKernel);
+    assert.equal(b.clock, a.clock);
+    assert.equal(b.vcpu, a.vcpu);
+    assert.equal(b.devices, a.devices);
+    assert.equal(b.regs, a.regs);
+    assert.ok(b.memory.equals(a.memory), `N = ${n}: guest memory`);
+    // Resumed by the other host: the rest of the output, exactly.
+    const onKernel = await underKernel(new Map([['vm.state', byVm]]), 'vm.state', {});
+    assert.equal(ref.serial.slice(0, ref.serial.length - onKernel.serial.length) + onKernel.serial, ref.serial, `xk vm -> kernel, N = ${n}`);
+    let after = '';
+    assert.equal(loadVmState(byKernel, (x) => { after += Buffer.from(x).toString('latin1'); }).run(1_000_000).reason, 'shutdown');
+    assert.equal(first.serial + after, ref.serial, `kernel -> xk vm, N = ${n}`);
   }
 });

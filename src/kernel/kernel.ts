@@ -62,6 +62,9 @@ export interface EntryPoints {
   /** The `syscall` road (trapEntry.S): LSTAR's target, and the fast exit's sysretq. */
   syscallEntry: number;
   sysret: number;
+  /** The iretq exit (a VM's frames always take it), and the instructions of the trap path (kernelText.ts trapPathInstructions). */
+  slowret: number;
+  trapPath: { entry: number[]; iretExit: number };
 }
 
 import type { DiskDriver } from './drivers/diskDriver.js';
@@ -90,6 +93,8 @@ export class Kernel {
   disk: DiskDriver | null = null;
   /** Called after each disk interrupt (asynchronous I/O moves its requests on). */
   onDiskInterrupt: (() => void) | null = null;
+  /** Instructions between clock interrupts (boot programs the timer with it). */
+  timerInterval = 0;
   /** Called after each clock interrupt (asynchronous I/O completes requests that need nothing from the disk). */
   onClockTick: (() => void) | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */

@@ -620,7 +620,8 @@ export class Cpu {
               if (next - offset === page && (this.cpl !== 0 || filter[offset] === 0)) {
                 if (b.fallOffset === offset) nb = b.fall;
                 else if (b.jumpOffset === offset) nb = b.jump;
-                else nb = linkBlock(b, start, offset);
+                // A JIT region leaves from any of its blocks: beyond the two links, the block at the target.
+                else nb = linkBlock(b, start, offset) ?? cache.cachedEntry(this, next)?.block ?? null;
               }
               if (nb === null || nb.hostVersion !== version || this.instructionCount + nb.entries.length > limit) {
                 const i: number = b.entries.length - 1;

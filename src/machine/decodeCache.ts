@@ -167,6 +167,18 @@ export class DecodeCache {
     return this.pages[this.codePhysBase >>> 12]?.[rip & 0xfff] ?? null;
   }
 
+  /**
+   * The entry at linear `rip` if it lies in the code page of the last fetch(),
+   * that page's translation still holds, and it is decoded already; else null.
+   * Translates and decodes nothing (so it cannot fault): the run loop's way to
+   * find the block at a JIT region's exit.
+   */
+  cachedEntry(cpu: Cpu, rip: number): CacheEntry | null {
+    if (Math.floor(rip / PAGE) !== this.codeLinearPage || cpu.cpl !== this.codeCpl || cpu.cr0 !== this.codeCr0 ||
+        cpu.mmu.generation !== this.codeGeneration) return null;
+    return this.pages[this.codePhysBase >>> 12]?.[rip & 0xfff] ?? null;
+  }
+
   private fill(cpu: Cpu, rip: number, phys: number): CacheEntry {
     const memory = cpu.memory;
     const room = PAGE - (phys & 0xfff);

@@ -78,6 +78,75 @@ export function readLinearBytes(mmu: Mmu, linear: number, n: number, cpl: number
   return out;
 }
 
+/** Scratch of deliverOnce: the physical address of each slot of the frame it pushes, and the frame's words. */
+const frameSlots = new Float64Array(6);
+const frameWords = new Uint32Array(12);
+
+/** The words readLinearWords read last (valid until its next call). */
+const words = new Uint32Array(4);
+
+/**
+ * Read `count` 32-bit little-endian words at a linear address through the MMU,
+ * with exactly readLinearBytes's translations (so the same faults and accessed
+ * bits), into `words`. A descriptor or gate inside one page is one translation
+ * and two or four reads: no bytes are copied on the way.
+ */
+function readLinearWords(mmu: Mmu, linear: number, count: 2 | 4, cpl: number): Uint32Array {
+  if ((linear & 0xfff) + 4 * count > 4096) {
+    const b = readLinearBytes(mmu, linear, 4 * count, cpl);
+    for (let i = 0; i < count; i++) words[i] = (b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24)) >>> 0;
+    return words;
+  }
+  const phys = mmu.translate(linear, 'read', cpl);
+  for (let i = 0; i < count; i++) words[i] = mmu.memory.read32(phys + 4 * i);
+  return words;
+}
+
+// The descriptors and gates parsed lately, by their raw words. A parsed
+// descriptor is a function of its bytes alone, and every trap goes through the
+// same few gates and segments: a delivery reads the bytes again (through the
+// MMU, so a table the program changed is seen at once) and takes the parse
+// from here when they are the same. The parsed objects are shared: read-only.
+const PARSED = 64; // direct-mapped, by a hash of the words
+const segmentWords = new Uint32Array(2 * PARSED);
+const segmentParsed: (SegmentDescriptor | undefined)[] = new Array(PARSED).fill(undefined);
+const gateWords = new Uint32Array(3 * PARSED);
+const gateParsed: (ReturnType<typeof parseGate> | undefined)[] = new Array(PARSED).fill(undefined);
+const parsedSlot = (lo: number, hi: number): number => (lo ^ (lo >>> 16) ^ hi ^ (hi >>> 8) ^ (hi >>> 16)) & (PARSED - 1);
+
+/** The segment descriptor whose 8 bytes are the words lo, hi. */
+function segmentDescriptorOf(lo: number, hi: number): SegmentDescriptor {
+  const slot = parsedSlot(lo, hi);
+  const known = segmentParsed[slot];
+  if (known !== undefined && segmentWords[2 * slot] === lo && segmentWords[2 * slot + 1] === hi) return known;
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, lo, true);
+  new DataView(b.buffer).setUint32(4, hi, true);
+  const d = parseSegmentDescriptor(b);
+  segmentWords[2 * slot] = lo;
+  segmentWords[2 * slot + 1] = hi;
+  segmentParsed[slot] = d;
+  return d;
+}
+
+/** The IDT gate whose first 12 bytes are the words w0, w1, w2 (the last 4 are reserved, not looked at). */
+function gateOf(w0: number, w1: number, w2: number): ReturnType<typeof parseGate> {
+  const slot = parsedSlot(w0 ^ w2, w1);
+  const known = gateParsed[slot];
+  if (known !== undefined && gateWords[3 * slot] === w0 && gateWords[3 * slot + 1] === w1 && gateWords[3 * slot + 2] === w2) return known;
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, w0, true);
+  v.setUint32(4, w1, true);
+  v.setUint32(8, w2, true);
+  const g = parseGate(b);
+  gateWords[3 * slot] = w0;
+  gateWords[3 * slot + 1] = w1;
+  gateWords[3 * slot + 2] = w2;
+  gateParsed[slot] = g;
+  return g;
+}
+
 /**
  * Read the descriptor for `sel` from the GDT as the CPU does when loading a
  * segment (supervisor access). Throws #GP(sel) beyond the GDT limit or for an
@@ -86,7 +155,8 @@ export function readLinearBytes(mmu: Mmu, linear: number, n: number, cpl: number
 export function readGdtDescriptor(cpu: Cpu, mmu: Mmu, sel: number, extBit = 0): SegmentDescriptor {
   const index = sel & 0xfff8;
   if ((sel & 4) !== 0 || index + 7 > cpu.gdtrLimit) throw new CpuFault(GP, selectorErrorCode(sel) | extBit, 'selector beyond the GDT');
-  return parseSegmentDescriptor(readLinearBytes(mmu, cpu.gdtrBase + index, 8, 0));
+  const w = readLinearWords(mmu, cpu.gdtrBase + index, 2, 0);
+  return segmentDescriptorOf(w[0], w[1]);
 }
 
 /** Is this fault class a "benign" one for double-fault purposes (SDM table 6-4)? */
@@ -226,7 +296,8 @@ export class InterruptController {
 
     // 1. The gate.
     if (vector * 16 + 15 > cpu.idtrLimit) throw new CpuFault(GP, gateError, `vector ${vector} is beyond the IDT limit`);
-    const gate = parseGate(readLinearBytes(mmu, cpu.idtrBase + vector * 16, 16, 0));
+    const w = readLinearWords(mmu, cpu.idtrBase + vector * 16, 4, 0);
+    const gate = gateOf(w[0], w[1], w[2]);
     if (gate.type !== TYPE_INTERRUPT_GATE && gate.type !== TYPE_TRAP_GATE) {
       throw new CpuFault(GP, gateError, `IDT entry ${vector} is not an interrupt or trap gate`);
     }
@@ -251,9 +322,8 @@ export class InterruptController {
     if (gate.ist !== 0 || newCpl < cpu.cpl) {
       const offset = gate.ist !== 0 ? TSS_IST1 + 8 * (gate.ist - 1) : TSS_RSP0 + 8 * newCpl;
       if (offset + 7 > cpu.tssLimit) throw new CpuFault(TS, selectorErrorCode(cpu.trSelector) | ext, 'TSS too small for the stack pointer');
-      const b = readLinearBytes(mmu, cpu.tssBase + offset, 8, 0);
-      const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-      const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+      const w = readLinearWords(mmu, cpu.tssBase + offset, 2, 0);
+      const lo = w[0], hi = w[1];
       if (!isCanonical(lo, hi)) throw new CpuFault(SS, ext, 'TSS stack pointer is not canonical');
       rsp = toSignedLinear(lo, hi);
     } else {
@@ -266,19 +336,22 @@ export class InterruptController {
     const newRsp = top - 8 * count;
     if (newRsp < -TWO_47) throw new CpuFault(SS, ext, 'interrupt frame would leave the canonical range');
     // Translate every slot before writing any, in push order (SS first, at the top).
-    const slots: number[] = new Array(count);
+    const slots = frameSlots;
     for (let i = count - 1; i >= 0; i--) slots[i] = mmu.translate(newRsp + 8 * i, 'write', newCpl);
 
     // 4. Commit: push the frame, then load the new state.
     const rflags = cpu.getRflags();
-    const [ripLo, ripHi] = [cpu.rip >>> 0, Math.floor(cpu.rip / 0x100000000) >>> 0];
-    const frame: [number, number][] = [
-      [ripLo, ripHi], [cpu.cs, 0], [rflags, 0], [oldRspLo, oldRspHi], [cpu.ss, 0],
-    ];
-    if (withError) frame.unshift([(errorCode ?? 0) >>> 0, 0]);
+    const frame = frameWords; // [error code], rip, cs, rflags, rsp, ss: low and high halves
+    let n = 0;
+    if (withError) { frame[n++] = (errorCode ?? 0) >>> 0; frame[n++] = 0; }
+    frame[n++] = cpu.rip >>> 0; frame[n++] = Math.floor(cpu.rip / 0x100000000) >>> 0;
+    frame[n++] = cpu.cs; frame[n++] = 0;
+    frame[n++] = rflags; frame[n++] = 0;
+    frame[n++] = oldRspLo; frame[n++] = oldRspHi;
+    frame[n++] = cpu.ss; frame[n++] = 0;
     for (let i = 0; i < count; i++) {
-      memory.write32(slots[i], frame[i][0]);
-      memory.write32(slots[i] + 4, frame[i][1]);
+      memory.write32(slots[i], frame[2 * i]);
+      memory.write32(slots[i] + 4, frame[2 * i + 1]);
     }
     for (let i = 0; i < count; i++) if (i === 0 || Math.floor(slots[i] / 4096) !== Math.floor(slots[i - 1] / 4096)) this.codeWritten(slots[i]);
     // The frame's stores are data writes: a data breakpoint on them is a #DB trap at the handler's

@@ -83,6 +83,12 @@ export interface Translation {
 const TWO_32 = 0x100000000;
 const TWO_48 = 2 ** 48;
 const TLB_SIZE = 4096; // direct-mapped, indexed by the low bits of the page number
+/**
+ * The TLB slot of a linear page number: its low 12 bits folded with the next
+ * 24, so that pages 2^n apart for large n (the VMM's pages at the top of the
+ * address space and a guest's at 0x40000000) do not keep evicting each other.
+ */
+const tlbSlot = (page: number): number => (page ^ (page >>> 12) ^ (page >>> 24)) & (TLB_SIZE - 1);
 /** Most TLBs of other roots kept by switchRoot. */
 const KEPT_TLBS = 4;
 
@@ -210,7 +216,7 @@ export class Mmu {
     const regs = this.regs;
     if ((regs.cr0 & CR0_PG) === 0) return low48(linear);
     const page = Math.floor(linear / 4096);
-    const slot = page & (TLB_SIZE - 1);
+    const slot = tlbSlot(page);
     const wp = (regs.cr0 & CR0_WP) !== 0;
     if (this.tlbPage[slot] === page) {
       const perms = this.tlbPerms[slot];
@@ -320,7 +326,7 @@ export class Mmu {
     if (this.largeEntries > 0) { this.flush(); return; }
     this.generation++;
     const page = Math.floor(linear / 4096);
-    const slot = page & (TLB_SIZE - 1);
+    const slot = tlbSlot(page);
     if (this.tlbPage[slot] === page) this.tlbPage[slot] = NaN;
     for (const k of this.#kept.values()) {
       if (k.largeEntries > 0) { k.page.fill(NaN); k.largeEntries = 0; } else if (k.page[slot] === page) k.page[slot] = NaN;

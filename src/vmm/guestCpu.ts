@@ -84,6 +84,15 @@ function guestRam(bytes: Uint8Array, written: (phys: number) => void): PhysicalM
   return ram;
 }
 
+/** Most decoded instructions GuestCpu.fetch keeps (the trapping instructions of a guest are few). */
+const DECODED_KEPT = 1024;
+
+/** Are the bytes at `at` in `memory` those of `bytes`? */
+function sameBytes(memory: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (memory[at + i] !== bytes[i]) return false;
+  return true;
+}
+
 export class GuestCpu implements SystemHost {
   readonly memory: PhysicalMemory;
   readonly mmu: GuestMmu;
@@ -98,6 +107,8 @@ export class GuestCpu implements SystemHost {
    */
   watchedBy: Cpu | null = null;
   private stopMessage: string | null = null;
+  /** Instructions decoded here lately, by guest-physical address, with their bytes (fetch); an ES private field, so not in a saved VM state. */
+  readonly #decoded = new Map<number, { d: Decoded; length: number; bytes: Uint8Array }>();
 
   /**
    * `ram`: the guest's physical memory (guest-physical 0 at index 0);
@@ -244,14 +255,27 @@ export class GuestCpu implements SystemHost {
     return { kind: 'done', mnemonic, delivered };
   }
 
-  /** Decode the instruction at linear `rip`, fetched through the guest's tables as the CPU fetches. */
+  /**
+   * Decode the instruction at linear `rip`, fetched through the guest's tables
+   * as the CPU fetches (or the original bytes of a patched one). An instruction
+   * inside one page whose bytes are those decoded there last time is not decoded
+   * again (a decoding depends on the bytes alone; they are compared, so code the
+   * guest rewrote is decoded afresh).
+   */
   private fetch(rip: number, patches?: Map<number, Uint8Array>): Decoded {
     const { mmu, memory, cpu } = this;
     const phys = mmu.translate(rip, 'execute', cpu.cpl);
     const original = patches?.get(phys);
     if (original !== undefined) return decodeBytes(original, 0);
     const room = 4096 - (phys & 0xfff);
-    return decode((offset) => memory.read8(offset < room ? phys + offset : mmu.translate(rip + offset, 'execute', cpu.cpl)));
+    const known = this.#decoded.get(phys);
+    if (known !== undefined && known.length <= room && sameBytes(memory.bytes, phys, known.bytes)) return known.d;
+    const d = decode((offset) => memory.read8(offset < room ? phys + offset : mmu.translate(rip + offset, 'execute', cpu.cpl)));
+    if (d.length <= room && phys + d.length <= memory.size) {
+      if (this.#decoded.size >= DECODED_KEPT) this.#decoded.clear();
+      this.#decoded.set(phys, { d, length: d.length, bytes: memory.bytes.slice(phys, phys + d.length) });
+    }
+    return d;
   }
 
   /** The guest's state into the processor: registers from the frame, the privileged state from the vCPU. */

@@ -24,7 +24,6 @@
 import { Machine } from '../machine/machine.js';
 import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
@@ -36,6 +35,7 @@ import { VirtualDevices } from './virtualDevices.js';
 import { pushesErrorCode } from '../machine/exceptions.js';
 import { ExceptionLoopWatch } from '../machine/exceptionLoop.js';
 import { guestCpuFor } from './guestCpu.js';
+import { realDr7 } from './guestBreakpoints.js';
 import type { PortableVm } from './vmState.js';
 
 export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slot 511
@@ -281,7 +281,7 @@ export class VmHost {
    */
   private loadGuestDebugRegisters(): void {
     const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
-    const dr7 = (v.dr7 & ~DR7_GD) >>> 0;
+    const dr7 = realDr7(v, this.vm.shadow); // without GD, and nothing in the monitor's own slot (guestBreakpoints.ts)
     let changed = regs.dr7 !== dr7;
     for (let n = 0; n < 4 && !changed; n++) {
       const [lo, hi] = regs.address(n);

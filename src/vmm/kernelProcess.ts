@@ -17,9 +17,10 @@ import { prepareGuestImage } from './guestImage.js';
 import type { PortableVm } from './vmState.js';
 import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
+import { realDr7 } from './guestBreakpoints.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
 import { ShadowPaging } from './shadowPaging.js';
-import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame } from './trapFrame.js';
+import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame, type TrapFrameValues } from './trapFrame.js';
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
@@ -31,7 +32,7 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
-import { DR7_GD } from '../machine/debugRegisters.js';
+import { TIMER_RELOAD } from '../machine/devices/timer.js';
 import type { TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -54,6 +55,11 @@ export interface VmProcess {
   hostEfer: number;
   /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
   debugStatus: number;
+  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer), at this instruction count. */
+  saveTimer: boolean;
+  saveTimerAt: number;
+  /** A clock interrupt is waiting to be taken the moment the guest runs (vmTrap). */
+  tickPending: boolean;
 }
 
 export interface SpawnVmOptions {
@@ -65,15 +71,29 @@ export interface SpawnVmOptions {
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
   /**
-   * At the first trap after `instructions` guest instructions, write the VM's portable state
+   * After exactly `instructions` guest instructions (armSaveTimer; or at the first trap after, if the guest's own time jumps past it in hlt), write the VM's portable state
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
+  /** Called once when the guest stops (shutdown, triple fault, hlt for ever...): how it ended, what it left (the fuzzer compares it with the bare machine). */
+  onStop?: (end: KernelVmEnd) => void;
   /**
    * Reading and writing state files (vmStateCodec.ts; kept out of this file, which the web
    * page loads, because it needs node:zlib). Without it a state file is not a boot image.
    */
   states?: VmStateCodec;
+}
+
+/** How a VM process ended (SpawnVmOptions.onStop). */
+export interface KernelVmEnd {
+  name: string;
+  outcome: Extract<TrapOutcome, { action: 'stop' }>;
+  /** The guest's clock: guest instructions retired (plus idle time), as the bare machine counts them. */
+  clock: number;
+  /** The guest's registers at the stop (the monitor's frame, as 64-bit values). */
+  frame: TrapFrameValues;
+  /** Guest memory as the guest wrote it (a copy; where the loader planted an int3, the original byte). */
+  memory: Uint8Array;
 }
 
 /** vmState.ts's portable states, as the kernel's monitor uses them. */
@@ -112,7 +132,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   const gdt = k.allocator.alloc();
   const p = gdt < 0 ? null : k.procs.alloc(name);
   if (!p) {
-    for (let i = 0; i < pages; i++) k.allocator.release(base + i * PAGE_SIZE);
+    k.allocator.releaseRun(base, pages);
     if (gdt >= 0) k.allocator.release(gdt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
@@ -136,7 +156,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     onEvent: options.onEvent,
     takeDebugStatus: () => guest.debugStatus,
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0 };
+  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = frameValues(new VmTrapFrame());
@@ -154,6 +174,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     throw e;
   }
   k.cpu.invalidateDecodeCache();
+  if (options.onStop) stopped.set(guest, options.onStop);
   if (options.saveAt) {
     if (!codec) throw new Error('vm: saving a VM needs SpawnVmOptions.states');
     saving.set(guest, { ...options.saveAt, codec });
@@ -173,7 +194,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
 
 /** Give back a VM's physical memory (ProcTable.free). */
 export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
-  for (let i = 0; i < guest.pages; i++) allocator.release(guest.base + i * PAGE_SIZE);
+  allocator.releaseRun(guest.base, guest.pages);
   allocator.release(guest.gdt);
 }
 
@@ -198,11 +219,12 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
+  armSaveTimer(k, guest);
   // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
   if ((vcpu.dr7 & 0xff) !== 0) {
     const regs = cpu.debugRegisters;
     for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
-    regs.dr7 = vcpu.dr7 & ~DR7_GD;
+    regs.dr7 = realDr7(vcpu, shadow); // without GD, and nothing in the kernel's own slot (guestBreakpoints.ts)
     cpu.debugChanged();
   }
   return root;
@@ -217,8 +239,21 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
  */
 function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   k.cpu.efer = guest.hostEfer; // the kernel's own EFER again (enterGuest)
-  guest.retired += k.cpu.instructionCount - guest.enteredAt;
+  const trapno = tf.lo('trapno');
+  // Guest time is guest instructions: since the guest was entered the CPU also ran the kernel's
+  // way out (slowret: pops, iretq) and, for this trap, its way in (the vector stub, alltraps).
+  const path = k.entry.trapPath;
+  guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
+  if (trapno === T_IRQ0) guest.tickPending = false;
+  if (guest.saveTimer) {
+    // The one-shot of armSaveTimer is over (it fired, or the guest trapped first): the kernel's period again.
+    // If the guest trapped just before the one-shot's time, it went off on the kernel's way in
+    // (interrupts off): its interrupt waits and arrives as soon as the guest is entered again.
+    guest.saveTimer = false;
+    if (trapno !== T_IRQ0 && k.cpu.instructionCount >= guest.saveTimerAt) guest.tickPending = true;
+    k.hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
+  }
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
   const regs = k.cpu.debugRegisters;
   guest.debugStatus = regs.dr6 & 0xe00f;
@@ -227,7 +262,6 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     regs.dr7 = 0;
     k.cpu.debugChanged();
   }
-  const trapno = tf.lo('trapno');
   const frame = toVmFrame(tf);
   const watch = guest.state.onEvent;
   // rip: the guest instruction that left (the int $64 itself, whose trap frame holds the next rip).
@@ -264,10 +298,41 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   }
   if (watch && outcome.action === 'resume') watch({ kind: 'resume', rip: u64(frame.rip), cpl: guest.state.vcpu.cpl, rsp: reg64(frame, RSP), rax: reg64(frame, RAX) }, guest.state);
   if (outcome.action === 'stop') {
+    stopped.get(guest)?.(stopReport(p.name, guest.state, outcome, frame));
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
     exitProcess(k, p, outcome.status ?? -1);
   }
   return !deviceInterrupt;
+}
+
+/** What a stopped VM leaves (SpawnVmOptions.onStop). */
+function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { action: 'stop' }>, frame: VmTrapFrame): KernelVmEnd {
+  const memory = vm.shadow.guest.bytes.slice(0, vm.shadow.guestBytes);
+  for (const [at, original] of vm.patches) if (at < memory.length && memory[at] === 0xcc) memory[at] = original[0];
+  return { name, outcome, clock: virtualClock(vm), frame: frameValues(frame), memory };
+}
+
+/** VMs watched for their end (SpawnVmOptions.onStop). */
+const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
+
+/**
+ * A VM to be saved stops at exactly its guest instruction N, as under xk vm: when
+ * the guest would reach N before the kernel's next clock interrupt, the timer is
+ * set to interrupt after the kernel's way out (slowret) and the guest's remaining
+ * instructions, so the VM traps at that boundary (the clock interrupt is a host
+ * interrupt: the monitor sees it, the kernel handles it). vmTrap puts the kernel's
+ * period back; the kernel's next tick then comes one full period later.
+ */
+function armSaveTimer(k: Kernel, guest: VmProcess): void {
+  const save = saving.get(guest);
+  if (save === undefined || guest.tickPending) return; // a waiting clock interrupt comes first
+  const remaining = save.instructions - virtualClock(guest.state);
+  const due = remaining + k.entry.trapPath.iretExit;
+  if (remaining > 0 && due < k.hw.ports.in(TIMER_RELOAD, 4)) {
+    k.hw.ports.out(TIMER_RELOAD, 4, due);
+    guest.saveTimer = true;
+    guest.saveTimerAt = k.cpu.instructionCount + due;
+  }
 }
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */

@@ -5,3 +5,11 @@
 #else
 #include <stdio.h>
 #endif
+
+// leave(n): end the program with exit status n (xk's exit takes no status).
+#ifdef XK
+#define leave(n) exitstatus(n)
+#else
+#include <stdlib.h>
+#define leave(n) exit(n)
+#endif

@@ -1,5 +1,5 @@
 // Seeded random C programs at the statement level, for xk cc against gcc
-// (test/ccGenerated.test.ts): what ccRandomProgram.ts does for expressions,
+// (test/ccDifferential.test.ts): what ccRandomProgram.ts does for expressions,
 // here for the code around them: global and local arrays indexed by computed
 // values, an array of structs, pointers walking arrays (*p++ = e), for, while
 // (n--) and do-while loops, if/else on && || !, switch with fall-through,

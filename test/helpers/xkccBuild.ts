@@ -18,13 +18,16 @@ export function readOrNull(p: string): string | null {
   }
 }
 
-/** Compiles C source text with xk cc and assembles it; throws with the compiler's messages. */
-export function xkccObject(source: string, file: string, optimize = 0, defines: Record<string, string> = {}, includeDirs: string[] = []): ObjectInput {
+/**
+ * Compiles C source text with xk cc and assembles it; throws with the compiler's
+ * messages. `rewrite` changes the assembly first (a test's injected codegen bug).
+ */
+export function xkccObject(source: string, file: string, optimize = 0, defines: Record<string, string> = {}, includeDirs: string[] = [], rewrite: (assembly: string) => string = (a) => a): ObjectInput {
   const r = compileC(source, file, { includeDirs: [...includeDirs, path.join(USER_DIR, 'include'), path.dirname(file)], defines, optimize, readFile: readOrNull });
   if (r.assembly === undefined) throw new Error(`xk cc rejected ${file}:\n${r.errors.join('\n')}`);
   const name = path.basename(file).replace(/\.c$/, '.o');
   try {
-    return { name, bytes: assemble(r.assembly, { fileName: name.replace(/\.o$/, '.s'), includeDirs: [], readFile: (p) => fs.readFileSync(p, 'utf8') }).object };
+    return { name, bytes: assemble(rewrite(r.assembly), { fileName: name.replace(/\.o$/, '.s'), includeDirs: [], readFile: (p) => fs.readFileSync(p, 'utf8') }).object };
   } catch (e) {
     throw new Error(`xk as rejected xk cc's output for ${file}:\n${(e as Error).message}`);
   }

@@ -21,7 +21,7 @@ import {
   FREE_MEMORY_PHYS, GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, IDT_PHYS, KERNEL_CS, KERNEL_DS,
   KERNEL_TEXT_LIMIT_PHYS, KERNEL_TEXT_PHYS, T_SYSCALL, TSS_PHYS, TSS_SELECTOR, p2v,
 } from '../mem/kernelLayout.js';
-import { assembleKernelText, type AssemblerChoice } from '../trap/kernelText.js';
+import { assembleKernelText, trapPathInstructions, type AssemblerChoice } from '../trap/kernelText.js';
 import { execImage } from '../proc/exec.js';
 import { ProcTable, type Proc } from '../proc/proc.js';
 import type { VirtualMachineMonitorFactory } from '../proc/virtualMachine.js';
@@ -76,6 +76,7 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
     alltraps: at('alltraps'), trapret: at('trapret'), iret: at('iret'), trap: at('trap'), idle: at('idle'),
     vectors: Array.from({ length: VECTOR_COUNT }, (_, n) => at(`vector${n}`)),
     syscallEntry: at('syscall_entry'), sysret: at('sysret'),
+    slowret: at('slowret'), trapPath: trapPathInstructions(text),
   };
 
   // 2. Physical pages and the kernel's page table (the direct map).
@@ -134,7 +135,8 @@ export async function boot(hw: Hardware, options: BootOptions): Promise<Kernel> 
   cpu.hostCalls.set(entry.trap, () => trapEntry(k));
 
   // 7. Devices: the timer drives preemption; the serial port interrupts on input.
-  hw.ports.out(TIMER_RELOAD, 4, options.timerInterval ?? DEFAULT_TIMER_INTERVAL);
+  k.timerInterval = options.timerInterval ?? DEFAULT_TIMER_INTERVAL;
+  hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
   hw.ports.out(TIMER_CONTROL, 1, 1);
   hw.ports.out(COM1 + 1, 1, 1);
   options.files.setWakeup((channel) => wakeup(k, channel));

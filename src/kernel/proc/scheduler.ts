@@ -49,7 +49,7 @@ export function enterProcess(k: Kernel, p: Proc): void {
   loadPageTable(k, p.guest ? p.guest.enter(k) : enterOrdinary(k, p)); // a VM: its own GDT and shadow page table
   k.setTrapStack(kstackTop(p));
   setStackPointer(k, trapFrameAddress(p));
-  k.cpu.rip = k.entry.trapret;
+  k.cpu.rip = p.guest ? k.entry.slowret : k.entry.trapret; // a VM's frame always returns by iretq (trapEntry.S)
 }
 
 /** Nothing to run: wait in the idle loop, on the idle stack, with the kernel's page table. */

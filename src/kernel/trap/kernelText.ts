@@ -8,6 +8,7 @@
 // source as text and never loads it).
 
 import { vectorsSource, VECTOR_COUNT } from './trapVectors.js';
+import { decodeBytes } from '../../isa/decode.js';
 import { assemble } from '../../toolchain/assembler/assembler.js';
 import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../toolchain/elf/elfTypes.js';
 
@@ -20,7 +21,7 @@ export interface KernelText {
 
 export type AssemblerChoice = 'xk' | 'gnu';
 
-export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'iret', 'trap', 'idle', 'syscall_entry', 'sysret'];
+export const REQUIRED_SYMBOLS = ['alltraps', 'trapret', 'slowret', 'iret', 'trap', 'idle', 'syscall_entry', 'sysret'];
 
 /** The assembly source of the kernel text: trapEntry.S's text, then the vectors. */
 export function kernelTextSource(entrySource: string): string {
@@ -68,4 +69,32 @@ function assembleWithXk(source: string): KernelText {
     view.setInt32(at, target + Number(r.addend) - at, true); // S + A - P
   }
   return { bytes, symbols };
+}
+
+/** The instructions from symbol `from` up to (not including) symbol `to`: a straight-line stretch of the text. */
+export function instructionsBetween(text: KernelText, from: string, to: string): number {
+  const start = text.symbols.get(from), end = text.symbols.get(to);
+  if (start === undefined || end === undefined || end < start) throw new Error(`kernel: no stretch of text from '${from}' to '${to}'`);
+  let n = 0;
+  for (let at = start; at < end; n++) at += decodeBytes(text.bytes, at).length;
+  return n;
+}
+
+/**
+ * What the kernel's own code executes on a trap from user mode, in instructions:
+ * `entry[v]` from the delivery of vector v to trap() (the vector's stub, then
+ * alltraps up to and including `call trap`; trap() itself is a host call, no
+ * instruction), and `iretExit` from slowret to user mode (the pops, `add`, iretq).
+ * A virtual machine's clock counts guest instructions only: it leaves these out.
+ */
+export function trapPathInstructions(text: KernelText): { entry: number[]; iretExit: number } {
+  const alltraps = instructionsBetween(text, 'alltraps', 'trapret');
+  const stub = (n: number): number => {
+    const start = text.symbols.get(`vector${n}`)!;
+    const next = n + 1 < VECTOR_COUNT ? text.symbols.get(`vector${n + 1}`)! : text.bytes.length;
+    let count = 0;
+    for (let at = start; at < next; count++) at += decodeBytes(text.bytes, at).length;
+    return count;
+  };
+  return { entry: Array.from({ length: VECTOR_COUNT }, (_, n) => stub(n) + alltraps), iretExit: instructionsBetween(text, 'slowret', 'iret') + 1 };
 }

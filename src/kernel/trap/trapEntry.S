@@ -80,6 +80,11 @@ trapret:
 sysret:
   sysretq
 
+# The iretq exit. A virtual machine's frames always leave here (scheduler.ts):
+# their cs is the VM's own segment, never USER_CS, so the tests above would
+# send them here anyway; this way the path is the same straight line for
+# every VM trap, and the VM's clock can leave out exactly its instructions.
+  .globl slowret
 slowret:
   pop %rax
   pop %rbx

@@ -10,7 +10,7 @@ const region = Number(env.XK_JIT_REGION ?? 1);
 /**
  * Read by each Cpu when it is made; bin/xk.js clears `enabled` for the global --no-jit flag.
  * regionBlocks (XK_JIT_REGION): blocks of one page compiled together into one function (1: each block
- * alone, the default: multi-block regions are exact but slower today; see docs/tiers.md).
+ * alone, the default: multi-block regions are exact and as fast once warm, but slower to warm up; see docs/tiers.md).
  */
 export const jitSettings = {
   enabled: env.XK_JIT !== '0',

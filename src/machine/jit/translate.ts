@@ -52,8 +52,8 @@ const LIMIT = 2 ** 47;
  * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
  * (setImul64 / setMul). inc, dec and imul keep part of the record before them.
  */
-type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul';
-const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul']);
+type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul';
+const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul']);
 
 /** One instruction's JS, and what it touches. */
 interface Piece {
@@ -292,6 +292,33 @@ function piece(d: Decoded, next: number): Piece | null {
     c.reads.push(x.reg);
     return c.conditional(`{ ${s.pre} if (/*C*/) { ${c.setReg(x, s.v[0], s.v[1])} }${size === 32 ? ` else ${hi(x.reg)} = 0;` : ''} }`, f.cc as number);
   }
+  if (m === 'bswap' && ops.length === 1 && isReg(x, size) && (size === 32 || size === 64)) {
+    // As executeBits' bswap: the bytes of each half reversed (and, for 64 bits, the halves exchanged).
+    const swap = (v: string): string => `((((${v}) & 0xff) << 24) | (((${v}) & 0xff00) << 8) | (((${v}) >>> 8) & 0xff00) | ((${v}) >>> 24)) >>> 0`;
+    const [L, H] = c.reg(x);
+    return c.piece(size === 64 ? `{ const vl = ${L}, vh = ${H}; ${c.setReg(x, swap('vh'), swap('vl'))} }` : `{ ${c.setReg(x, swap(L), '0')} }`);
+  }
+  if (m === 'mul' && ops.length === 1 && (size === 32 || size === 64)) {
+    // As executeArithmetic's mul: rDX:rAX = rAX * source, unsigned (mulU32 / mulU64's 16-bit limbs, exact);
+    // CF = OF = a nonzero high half (Flags.setMul: the record before it kept for SF ZF AF PF).
+    const src = c.source(x, size);
+    if (src === null) return null;
+    c.reads.push(0);
+    const rax = { type: 'reg', reg: 0, size, high8: false } as Reg, rdx = { ...rax, reg: 2 };
+    // The 64-bit product of two uint32 expressions into consts pL<i>, pH<i>.
+    const mul32 = (i: number, a: string, b: string): string =>
+      `const p${i}a = ${a} * (${b} & 0xffff), p${i}b = ${a} * (${b} >>> 16); const p${i}t = p${i}a + (p${i}b & 0xffff) * 65536; ` +
+      `const pL${i} = p${i}t >>> 0, pH${i} = (Math.floor(p${i}b / 65536) + Math.floor(p${i}t / 4294967296)) >>> 0; `;
+    let code = `{ ${src.pre} const a = l0, aH = h0, b = ${src.v[0]}, bH = ${src.v[1]}; `;
+    if (size === 32) code += `${mul32(0, 'a', 'b')} const ov = pH0 !== 0; ${c.setReg(rax, 'pL0', '0')} ${c.setReg(rdx, 'pH0', '0')} /*F*/ }`;
+    else {
+      code += mul32(0, 'a', 'b') + mul32(1, 'a', 'bH') + mul32(2, 'aH', 'b') + mul32(3, 'aH', 'bH');
+      code += 'const s1 = pH0 + pL1 + pL2; const s2 = pH1 + pH2 + pL3 + Math.floor(s1 / 4294967296); ' +
+        'const w1 = s1 >>> 0, w2 = s2 >>> 0, w3 = (pH3 + Math.floor(s2 / 4294967296)) >>> 0; const ov = (w2 | w3) !== 0; ' +
+        `${c.setReg(rax, 'pL0', 'w1')} ${c.setReg(rdx, 'w2', 'w3')} /*F*/ }`;
+    }
+    return c.piece(code, { kind: 'mul', size });
+  }
   if (ops.length !== 2) return null;
   if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && isReg(y, 8) && y.reg === 1 && isReg(x, size) && (size === 32 || size === 64)) {
     // As executeLogic's shift by CL: a count of 0 changes no flags (a 32-bit register is still zero-extended);
@@ -391,6 +418,7 @@ function saveFlags(k: number, kind: FlagKind, size: number): string {
     case 'logic': return `qr${k} = rL; qR${k} = rH;`;
     case 'shift': return `qr${k} = rL; qR${k} = rH; qc${k} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
     case 'imul': return size === 64 ? `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH;` : `qc${k} = ov;`;
+    case 'mul': return `qc${k} = ov;`;
     case 'inc': case 'dec': return `qa${k} = a; qA${k} = aH; qr${k} = rL; qR${k} = rH;`;
     default: return `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH; qr${k} = rL; qR${k} = rH;`;
   }
@@ -402,6 +430,7 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
     case 'logic': return `F.setLogic(${size}, qr${k}, qR${k});`;
     case 'shift': return `F.setShift(${size}, qr${k}, qR${k}, qc${k});`;
     case 'imul': return size === 64 ? `F.setImul64(qa${k}, qA${k}, qb${k}, qB${k});` : `F.setMul(qc${k});`;
+    case 'mul': return `F.setMul(qc${k});`;
     case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${k}, qA${k}, 1, 0, qr${k}, qR${k}, 0);`;
     default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${k}, qA${k}, qb${k}, qB${k}, qr${k}, qR${k}, 0);`;
   }
@@ -416,7 +445,7 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   const a = `qa${k}`, A = `qA${k}`, b = `qb${k}`, B = `qB${k}`, r = `qr${k}`, R = `qR${k}`;
   const w = size === 64;
   const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
-  if (kind === 'imul') return null;
+  if (kind === 'imul' || kind === 'mul') return null;
   const zf = w ? `(${r} | ${R}) === 0` : `${r} === 0`;
   const sf = sign(r, R);
   const pf = `parity(${r}) !== 0`;
@@ -619,7 +648,12 @@ export function regionSource(region: RegionBlock[]): string | null {
   };
 
   const lines: string[] = [];
-  const catchCases: string[] = [];
+  // The catch's cases: instructions that need the same JS there share one case.
+  const catchCases = new Map<string, number[]>();
+  const catchCase = (g: number, body: string): void => {
+    const ids = catchCases.get(body);
+    if (ids === undefined) catchCases.set(body, [g]); else ids.push(g);
+  };
   let faults = false, memory = false;
   blocks.forEach((b, i) => {
     const { pieces, n } = b;
@@ -635,7 +669,7 @@ export function regionSource(region: RegionBlock[]): string | null {
         lines.push(call(b, k, io.before), 'pw = -1;');
         lines.push(`if (cpu.interruptCheck) { ${io.rest} cpu.instructionCount = ic + ${k + 1}; return 0; }`);
         if (io.after) lines.push(io.after);
-        if (io.rest) catchCases.push(`case ${b.base + k}: { ${io.rest} break; }`);
+        if (io.rest) catchCase(b.base + k, io.rest);
         return;
       }
       let code = p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : '');
@@ -692,7 +726,7 @@ export function regionSource(region: RegionBlock[]): string | null {
       const g = b.base + n - 1, fallRel = b.rel + b.end;
       const mem = new Ops(last, 0);
       lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
-      catchCases.push(`case ${g}: { /*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack} break; }`);
+      catchCase(g, `/*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack}`);
       if (b.branch === 'call') {
         const jumpRel = fallRel + (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
         lines.push(`const next = s + ${jumpRel};`);
@@ -739,7 +773,7 @@ export function regionSource(region: RegionBlock[]): string | null {
   for (const { b, k } of all) {
     if (k < b.body && b.pieces[k].memory !== null) {
       const own = sync(b, k).replaceAll('/*PW*/', '');
-      catchCases.push(`case ${b.base + k}: { /*PW*/ ${own} ${writeBack} break; }`);
+      catchCase(b.base + k, `/*PW*/ ${own} ${writeBack}`);
     }
   }
   const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
@@ -751,7 +785,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
     // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
     // interpreter's faults with registers and flags already as it leaves them.
-    text += `\n} catch (e) { switch (at) { ${catchCases.join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
+    text += `\n} catch (e) { switch (at) { ${[...catchCases].map(([body, ids]) => `${ids.map((g) => `case ${g}:`).join(' ')} { ${body} break; }`).join(' ')} } cpu.instructionCount = ic + K[at]; cpu.instructionStart = s + REL[at]; cpu.jitFault = E[at]; throw e; }`;
   }
   // The pending writer's record, wherever the flags must be made up to date.
   const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;

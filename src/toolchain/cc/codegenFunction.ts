@@ -231,12 +231,16 @@ export class FunctionGen implements AsmHost {
         return;
       case 'if': {
         const els = this.newLabel();
-        const end = this.newLabel();
-        this.branchIfZero(n.cond!, els);
+        this.branch(n.cond!, els, false);
         this.statement(n.then!);
+        if (!n.else) {
+          this.emit(`${els}:`);
+          return;
+        }
+        const end = this.newLabel();
         this.ins(`jmp ${end}`);
         this.emit(`${els}:`);
-        if (n.else) this.statement(n.else);
+        this.statement(n.else);
         this.emit(`${end}:`);
         return;
       }
@@ -244,7 +248,7 @@ export class FunctionGen implements AsmHost {
         const top = this.newLabel();
         if (n.init) this.statement(n.init);
         this.emit(`${top}:`);
-        if (n.cond) this.branchIfZero(n.cond, n.breakLabel!);
+        if (n.cond) this.branch(n.cond, n.breakLabel!, false);
         this.statement(n.body!);
         this.emit(`${n.continueLabel}:`);
         if (n.inc) this.genValue(n.inc);
@@ -257,14 +261,7 @@ export class FunctionGen implements AsmHost {
         this.emit(`${top}:`);
         this.statement(n.body!);
         this.emit(`${n.continueLabel}:`);
-        if (n.cond!.kind === 'num') {
-          // do ... while (0) (a macro's statement) tests nothing
-          if (n.cond!.value !== 0n) this.ins(`jmp ${top}`);
-        } else {
-          this.genValue(n.cond!);
-          this.compareZero(n.cond!.type!);
-          this.ins(`jne ${top}`);
-        }
+        this.branch(n.cond!, top, true);
         this.emit(`${n.breakLabel}:`);
         return;
       }
@@ -350,10 +347,36 @@ export class FunctionGen implements AsmHost {
     this.ins(`test${suffix(size)} ${reg('rax', size)}, ${reg('rax', size)}`);
   }
 
-  protected branchIfZero(cond: Node, label: string): void {
+  /**
+   * Jumps to `label` when cond's truth is `when`; falls through otherwise. A
+   * constant jumps or not (do ... while (0), a macro's statement, tests
+   * nothing); !, && and || become jumps.
+   */
+  protected branch(cond: Node, label: string, when: boolean): void {
+    switch (cond.kind) {
+      case 'num':
+        if ((cond.value !== 0n) === when) this.ins(`jmp ${label}`);
+        return;
+      case 'not':
+        return this.branch(cond.lhs!, label, !when);
+      case 'logand': case 'logor': {
+        // a && b jumps on false as soon as a is false; on true only if both are
+        const shortCircuit = cond.kind === 'logor';
+        if (when === shortCircuit) {
+          this.branch(cond.lhs!, label, when);
+          this.branch(cond.rhs!, label, when);
+          return;
+        }
+        const skip = this.newLabel();
+        this.branch(cond.lhs!, skip, shortCircuit);
+        this.branch(cond.rhs!, label, when);
+        this.emit(`${skip}:`);
+        return;
+      }
+    }
     this.genValue(cond);
     this.compareZero(cond.type!);
-    this.ins(`je ${label}`);
+    this.ins(`j${when ? 'ne' : 'e'} ${label}`);
   }
 
   // ---- values ----
@@ -527,7 +550,7 @@ export class FunctionGen implements AsmHost {
       case 'cond': {
         const els = this.newLabel();
         const end = this.newLabel();
-        this.branchIfZero(n.cond!, els);
+        this.branch(n.cond!, els, false);
         this.genValue(n.then!);
         this.ins(`jmp ${end}`);
         this.emit(`${els}:`);
@@ -536,19 +559,13 @@ export class FunctionGen implements AsmHost {
         return;
       }
       case 'logand': case 'logor': {
-        const out = this.newLabel();
+        const no = this.newLabel();
         const end = this.newLabel();
-        const jump = n.kind === 'logand' ? 'je' : 'jne';
-        this.genValue(n.lhs!);
-        this.compareZero(n.lhs!.type!);
-        this.ins(`${jump} ${out}`);
-        this.genValue(n.rhs!);
-        this.compareZero(n.rhs!.type!);
-        this.ins(`${jump} ${out}`);
-        this.ins(`movl $${n.kind === 'logand' ? 1 : 0}, %eax`);
+        this.branch(n, no, false);
+        this.ins('movl $1, %eax');
         this.ins(`jmp ${end}`);
-        this.emit(`${out}:`);
-        this.ins(`movl $${n.kind === 'logand' ? 0 : 1}, %eax`);
+        this.emit(`${no}:`);
+        this.ins('xorl %eax, %eax');
         this.emit(`${end}:`);
         return;
       }
@@ -734,6 +751,19 @@ export class FunctionGen implements AsmHost {
     this.loadBitField(n);
   }
 
+  /** %rax (s bytes) divided by `divisor` (a register or memory operand): the quotient or the remainder in %rax. */
+  protected divide(kind: 'div' | 'mod', unsigned: boolean, s: number, divisor: string): void {
+    const x = suffix(s);
+    if (unsigned) {
+      this.ins('xorl %edx, %edx');
+      this.ins(`div${x} ${divisor}`);
+    } else {
+      this.ins(s === 8 ? 'cqto' : 'cltd');
+      this.ins(`idiv${x} ${divisor}`);
+    }
+    if (kind === 'mod') this.ins(`mov${x} ${reg('rdx', s)}, ${reg('rax', s)}`);
+  }
+
   protected binary(n: Node): void {
     this.genValue(n.rhs!);
     this.push();
@@ -753,15 +783,7 @@ export class FunctionGen implements AsmHost {
       case 'bitor': this.ins(`or${x} ${di}, ${ax}`); return;
       case 'bitxor': this.ins(`xor${x} ${di}, ${ax}`); return;
       case 'div': case 'mod':
-        if (unsigned) {
-          this.ins('xorl %edx, %edx');
-          this.ins(`div${x} ${di}`);
-        } else {
-          this.ins(s === 8 ? 'cqto' : 'cltd');
-          this.ins(`idiv${x} ${di}`);
-        }
-        if (n.kind === 'mod') this.ins(`mov${x} ${reg('rdx', s)}, ${ax}`);
-        return;
+        return this.divide(n.kind, unsigned, s, di);
       case 'shl': case 'shr':
         this.ins('movl %edi, %ecx');
         this.ins(`${n.kind === 'shl' ? 'shl' : unsigned ? 'shr' : 'sar'}${x} %cl, ${ax}`);

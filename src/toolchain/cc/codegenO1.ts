@@ -127,19 +127,7 @@ export class FunctionGenO1 extends FunctionGen {
       case 'if': {
         const jump = n.then!.kind === 'break' || n.then!.kind === 'continue' ? n.then!.label : n.then!.kind === 'goto' ? n.then!.uniqueLabel : undefined;
         if (jump && !n.else) return this.branch(n.cond!, jump, true); // if (c) break;
-        const els = this.newLabel();
-        this.branch(n.cond!, els, false);
-        this.statement(n.then!);
-        if (!n.else) {
-          this.emit(`${els}:`);
-          return;
-        }
-        const end = this.newLabel();
-        this.ins(`jmp ${end}`);
-        this.emit(`${els}:`);
-        this.statement(n.else);
-        this.emit(`${end}:`);
-        return;
+        break;
       }
       case 'for': {
         // init; jmp test; top: body; continue: inc; test: if (cond) goto top; break:
@@ -157,42 +145,13 @@ export class FunctionGenO1 extends FunctionGen {
         this.emit(`${n.breakLabel}:`);
         return;
       }
-      case 'dowhile': {
-        const top = this.newLabel();
-        this.emit(`${top}:`);
-        this.statement(n.body!);
-        this.emit(`${n.continueLabel}:`);
-        this.branch(n.cond!, top, true);
-        this.emit(`${n.breakLabel}:`);
-        return;
-      }
-      default:
-        super.statement(n);
     }
+    super.statement(n);
   }
 
-  /** Jumps to `label` when cond's truth is `when`; falls through otherwise. */
-  private branch(cond: Node, label: string, when: boolean): void {
+  /** As FunctionGen.branch, and a comparison jumps on its own flags. */
+  protected override branch(cond: Node, label: string, when: boolean): void {
     switch (cond.kind) {
-      case 'num':
-        if ((cond.value !== 0n) === when) this.ins(`jmp ${label}`);
-        return;
-      case 'not':
-        return this.branch(cond.lhs!, label, !when);
-      case 'logand': case 'logor': {
-        // a && b jumps on false as soon as a is false; on true only if both are
-        const shortCircuit = cond.kind === 'logand' ? false : true;
-        if (when === shortCircuit) {
-          this.branch(cond.lhs!, label, when);
-          this.branch(cond.rhs!, label, when);
-          return;
-        }
-        const skip = this.newLabel();
-        this.branch(cond.lhs!, skip, shortCircuit);
-        this.branch(cond.rhs!, label, when);
-        this.emit(`${skip}:`);
-        return;
-      }
       case 'eq': case 'ne': case 'lt': case 'le': {
         if (this.postDecrementTest(cond, label, when)) return;
         const cc = this.compare(cond);
@@ -209,9 +168,7 @@ export class FunctionGenO1 extends FunctionGen {
         }
         break;
     }
-    this.genValue(cond);
-    this.compareZero(cond.type!);
-    this.ins(`j${when ? 'ne' : 'e'} ${label}`);
+    super.branch(cond, label, when);
   }
 
   // ---- effects: an expression whose value is not used ----
@@ -333,28 +290,6 @@ export class FunctionGenO1 extends FunctionGen {
         if (!p) return this.assignTo(n, true);
         this.emitInPlace(p);
         this.ins(this.loadInstruction(p.t, p.dest, 'rax'));
-        return;
-      }
-      case 'cond': {
-        const els = this.newLabel();
-        const end = this.newLabel();
-        this.branch(n.cond!, els, false);
-        this.genValue(n.then!);
-        this.ins(`jmp ${end}`);
-        this.emit(`${els}:`);
-        this.genValue(n.else!);
-        this.emit(`${end}:`);
-        return;
-      }
-      case 'logand': case 'logor': {
-        const no = this.newLabel();
-        const end = this.newLabel();
-        this.branch(n, no, false);
-        this.ins('movl $1, %eax');
-        this.ins(`jmp ${end}`);
-        this.emit(`${no}:`);
-        this.ins('xorl %eax, %eax');
-        this.emit(`${end}:`);
         return;
       }
       case 'cast':
@@ -503,14 +438,7 @@ export class FunctionGenO1 extends FunctionGen {
           this.ins(`mov${x} ${text}, ${reg('rdi', s)}`);
           divisor = reg('rdi', s);
         }
-        if (unsigned) {
-          this.ins('xorl %edx, %edx');
-          this.ins(`div${x} ${divisor}`);
-        } else {
-          this.ins(s === 8 ? 'cqto' : 'cltd');
-          this.ins(`idiv${x} ${divisor}`);
-        }
-        if (n.kind === 'mod') this.ins(`mov${x} ${reg('rdx', s)}, ${ax}`);
+        this.divide(n.kind as 'div' | 'mod', unsigned, s, divisor);
       }
     }
     this.give(held);

@@ -753,6 +753,7 @@ class Parser {
     this.expect('{');
     let value = 0n;
     let first = true;
+    let negative = false;
     while (!this.consume('}')) {
       if (!first) {
         this.expect(',');
@@ -765,9 +766,13 @@ class Parser {
       const prev = this.scopes[this.scopes.length - 1].names.get(name.text);
       if (prev) this.error(locationOf(name), `redeclaration of enumerator '${name.text}'`);
       this.declare(name.text, { enumValue: value });
+      if (value < 0n) negative = true;
       value++;
     }
     this.attributes(attrs);
+    // as gcc: the enumerated type is unsigned int when no enumerator is negative
+    // (the enumeration constants themselves are int)
+    type.unsigned = !negative;
     return type;
   }
 

@@ -91,6 +91,8 @@ export class Preprocessor {
   private stack: Token[] = [];
   private includeDepth = 0;
   private expanded = 0;
+  /** expandList calls in progress (macro arguments within macro arguments). */
+  private listDepth = 0;
   private counter = 0;
 
   constructor(private readonly options: PreprocessOptions) {
@@ -273,7 +275,7 @@ export class Preprocessor {
 
   private include(at: Token, rest: Token[], conditionals: Conditional[][]): void {
     let spec = rest;
-    if (spec.length > 0 && spec[0].kind === 'ident') spec = this.expandList(spec, 0);
+    if (spec.length > 0 && spec[0].kind === 'ident') spec = this.expandList(spec);
     if (spec.length === 0) fail(locationOf(at), '#include expects "FILENAME" or <FILENAME>');
     let name: string;
     let quoted: boolean;
@@ -484,7 +486,7 @@ export class Preprocessor {
         } else {
           let e = expandedArgs.get(a);
           if (!e) {
-            e = this.expandList(args[a], 1);
+            e = this.expandList(args[a]);
             expandedArgs.set(a, e);
           }
           out.push(...e.map((x, k) => (k === 0 ? { ...x, space: t.space } : x)));
@@ -515,12 +517,14 @@ export class Preprocessor {
   }
 
   /** Fully macro-expands a token list on its own (a macro argument, an #include or #if line). */
-  private expandList(tokens: Token[], depth: number): Token[] {
-    if (depth > LIMITS.macroDepth) fail(locationOf(tokens[0]), 'macro arguments nested too deeply');
+  private expandList(tokens: Token[]): Token[] {
+    // an argument's expansion may expand a macro call in it, whose arguments expand in turn
+    if (this.listDepth >= LIMITS.macroDepth) fail(locationOf(tokens[0]), `macro arguments nested too deeply (more than ${LIMITS.macroDepth} levels)`);
+    this.listDepth++;
     const saved = this.stack;
     const end: Token = { kind: 'eof', text: 'end-of-list', file: '', line: 0, col: 0, space: false, bol: true };
     this.stack = [end];
-    for (let i = tokens.length - 1; i >= 0; i--) this.stack.push({ ...tokens[i], bol: false });
+    for (let i = tokens.length - 1; i >= 0; i--) this.stack.push(tokens[i].bol ? { ...tokens[i], bol: false } : tokens[i]);
     const out: Token[] = [];
     try {
       for (;;) {
@@ -531,6 +535,7 @@ export class Preprocessor {
       }
     } finally {
       this.stack = saved;
+      this.listDepth--;
     }
     return out;
   }
@@ -557,7 +562,7 @@ export class Preprocessor {
         fail(locationOf(t), '__has_include is not supported by xk cc');
       } else pre.push(t);
     }
-    const tokens = this.expandList(pre, 0).map((t) => {
+    const tokens = this.expandList(pre).map((t) => {
       if (t.kind !== 'ident') return t;
       if (t.text === 'defined') return t;
       return { ...t, kind: 'number' as const, text: t.text === 'true' ? '1' : '0' };

@@ -130,7 +130,7 @@ function rank(t: Type): number {
 
 /** Integer promotion (6.3.1.1p2): anything narrower than int becomes int. */
 export function promote(t: Type): Type {
-  if (t.kind === 'enum') return INT;
+  if (t.kind === 'enum') return t.unsigned ? UINT : INT;
   if (rank(t) < 4) return INT;
   return unqualified(t);
 }
@@ -148,7 +148,7 @@ export function usualArithmetic(a: Type, b: Type): Type {
 /** Compatible types (6.2.7), loosely: what an assignment or redeclaration may mix. */
 export function sameType(a: Type, b: Type): boolean {
   if (a === b) return true;
-  if (a.kind === 'enum' && b.kind === 'int' || a.kind === 'int' && b.kind === 'enum') return !b.unsigned && !a.unsigned;
+  if (a.kind === 'enum' && b.kind === 'int' || a.kind === 'int' && b.kind === 'enum') return a.unsigned === b.unsigned;
   if (a.kind !== b.kind) return false;
   switch (a.kind) {
     case 'ptr': return sameType(a.base!, b.base!);

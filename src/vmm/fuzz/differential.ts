@@ -48,7 +48,7 @@ class SerialSink {
 const WIRING = new Set(['ports']);
 
 /** The bare machine of the comparison, reset to its fresh state before each guest. */
-class BareRunner {
+export class BareRunner {
   private readonly serial = new SerialSink();
   private readonly machine: Machine;
   private readonly shutdown: ShutdownPort;
