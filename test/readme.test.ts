@@ -54,3 +54,25 @@ test("the README's hello.c builds and runs both ways it shows, printing what it 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the README's no-host-compiler block runs with no gcc, as, ld or cc on PATH", { timeout: 300_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-readme-nocc-'));
+  try {
+    fs.symlinkSync(path.join(REPO_ROOT, 'user'), path.join(dir, 'user'));
+    fs.writeFileSync(path.join(dir, 'hello.c'), blockAfter('Build one either way', 'c'));
+    const lines = blockAfter('With no host compiler at all', 'sh').trim().split('\n').map((l) => l.replace(/\s+#.*$/, ''));
+    assert.ok(lines.length >= 2, 'the block shows xk run hello.c and xk cc');
+    // PATH names an empty directory: only this node (by its full path) and bash's builtins remain.
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-empty-path-'));
+    const prelude = `set -e\nnpx() { [ "$1" = xk ] && shift; ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO_ROOT, 'bin', 'xk.js'))} "$@"; }\n`;
+    const want = 'hello from hello with 3 arguments\n';
+    for (const line of lines) {
+      const r = spawnSync('/bin/bash', ['-c', prelude + line], { cwd: dir, encoding: 'utf8', timeout: 240_000, env: { HOME: dir, PATH: empty } });
+      assert.equal(r.status, 0, `${line}\n${r.stderr}`);
+      assert.equal(r.stdout, want, line);
+    }
+    fs.rmSync(empty, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
