@@ -7,15 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { BareRunner, DifferentialRunner, type MonitorHook } from '../src/vmm/fuzz/differential.js';
-import { KernelGuestChecker } from '../src/vmm/fuzz/kernelGuests.js';
+import { DifferentialRunner, type MonitorHook } from '../src/vmm/fuzz/differential.js';
 import { fuzzVm, minimizeDisagreement } from '../src/vmm/fuzz/campaign.js';
 import { atomsOf } from '../src/vmm/fuzz/minimize.js';
-import { describeGuest, generateGuest, guestRegions, patchable, programBytes, programSource, type FuzzGuest } from '../src/vmm/fuzz/guestGenerator.js';
+import { describeGuest, generateGuest, patchable, programBytes, programSource } from '../src/vmm/fuzz/guestGenerator.js';
 import { assembleText } from '../src/vmm/fuzz/programAssembler.js';
-import { guestElf } from '../src/vmm/fuzz/guestElf.js';
-import { buildUserPrograms } from '../src/build/userPrograms.js';
-import { runProgram } from './kernelHelpers.js';
+import { fuzzVmUnderKernel } from '../src/cli/fuzzVmKernel.js';
 
 const GUESTS = Number(process.env.XK_VMFUZZ_GUESTS ?? 20_000);
 const SEED = Number(process.env.XK_VMFUZZ_SEED ?? 1);
@@ -114,38 +111,20 @@ test('an injected monitor bug is found, and minimized deterministically to a sma
 // shell session: each must end as on the bare machine with the same clock, serial output,
 // registers and memory (kernelGuests.ts), and the host lives.
 const KERNEL_GUESTS = Number(process.env.XK_VMFUZZ_KERNEL_GUESTS ?? 40);
-/** Guests per shell session: the root file system holds about 117 of their 66 KB images. */
-const PER_SESSION = 100;
-
-/** One shell session running `guests` (seed, guest): each must agree with the bare machine. */
-async function runUnderKernel(guests: Array<[number, FuzzGuest]>): Promise<void> {
-  const programs = new Map(buildUserPrograms());
-  const checker = new KernelGuestChecker();
-  let input = '';
-  guests.forEach(([, g], i) => { programs.set(`g${i}.elf`, guestElf(g)); checker.guests.set(`g${i}.elf`, g); input += `vm g${i}.elf\n`; });
-  const run = await runProgram(programs.get('sh')!, ['sh'], {
-    programs, input: input + 'echo host alive\n', inputEnds: true, trace: () => {}, memoryBytes: 64 * 1024 * 1024, monitor: checker.monitor,
-  });
-  assert.equal(run.status, 0, run.output);
-  assert.doesNotMatch(run.output, /kernel panic|cannot boot/);
-  assert.match(run.output, /host alive\n/);
-  guests.forEach(([seed], i) => {
-    assert.ok(checker.results.has(`g${i}.elf`), `seed ${seed} (g${i}.elf) never stopped`);
-    assert.equal(checker.results.get(`g${i}.elf`), null, `seed ${seed} (g${i}.elf) under the xk kernel:\n${describeGuest(guests[i][1])}`);
-  });
-}
-
 test(`${KERNEL_GUESTS} random guests as xk kernel processes: the same end, clock, output, registers and memory as on the bare machine`, async () => {
-  const bare = new BareRunner(true);
-  let batch: Array<[number, FuzzGuest]> = [];
-  let done = 0;
-  for (let seed = SEED; done < KERNEL_GUESTS; seed++) {
-    const g = generateGuest(seed);
-    if (!patchable(g)) continue;
-    // The kernel's vm runs a guest without an instruction limit: only guests that end by themselves.
-    if (bare.run(guestRegions(g)).reason === 'limit') continue;
-    batch.push([seed, g]);
-    done++;
-    if (batch.length === PER_SESSION || done === KERNEL_GUESTS) { await runUnderKernel(batch); batch = []; }
-  }
+  // xk fuzz --vm --kernel: sessions of up to 100 guests (src/cli/fuzzVmKernel.ts).
+  const report = await fuzzVmUnderKernel(SEED, KERNEL_GUESTS);
+  assert.equal(report.guests, KERNEL_GUESTS);
+  assert.deepEqual(report.findings.map((f) => `seed ${f.seed}: ${f.difference}${f.guest ? '\n' + describeGuest(f.guest) : ''}`), []);
+});
+
+test('xk fuzz --vm --kernel runs the guests as kernel processes; --kernel without --vm is a usage error', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const xk = new URL('../../bin/xk.js', import.meta.url).pathname;
+  const ok = spawnSync(process.execPath, [xk, 'fuzz', '--vm', '--kernel', '--count', '3', '--seed', '7'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^xk fuzz --vm --kernel: 3 guests \(patchable, ending by themselves; \d+ seeds from 7\) in 1 shell sessions, .* 0 disagreements\n$/);
+  const bad = spawnSync(process.execPath, [xk, 'fuzz', '--kernel'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /xk fuzz: --kernel needs --vm/);
 });

@@ -10,6 +10,7 @@ import type { FuzzCall } from '../kernel/fuzz/fuzzGenerate.js';
 import { commandUsage, HELP_FLAGS, isOption } from './options.js';
 import { fuzzVm } from '../vmm/fuzz/campaign.js';
 import { describeGuest } from '../vmm/fuzz/guestGenerator.js';
+import { fuzzVmUnderKernel } from './fuzzVmKernel.js';
 
 const USAGE = commandUsage('fuzz');
 
@@ -28,6 +29,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   let saveFile: string | undefined;
   let replayFile: string | undefined;
   let vm = false;
+  let kernel = false;
   let count: number | undefined;
   let disk: 'timed' | 'instant' = 'instant';
   for (let i = 0; i < args.length; i++) {
@@ -48,6 +50,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
     else if (a === '--calls') r = calls = number('--calls') as number;
     else if (a === '--seed') r = seed = number('--seed') as number;
     else if (a === '--vm') vm = true;
+    else if (a === '--kernel') kernel = true;
     else if (a === '--count') r = count = number('--count') as number;
     else if (a === '--save' && value) saveFile = args[++i];
     else if (a === '--replay' && value) replayFile = args[++i];
@@ -65,13 +68,13 @@ export async function fuzzCommand(args: string[]): Promise<number> {
       return 2;
     }
   }
-  if (vm || count !== undefined) {
-    const misplaced = !vm ? '--count' : calls !== undefined ? '--calls' : seconds !== undefined ? '--seconds' : saveFile ? '--save' : replayFile ? '--replay' : disk !== 'instant' ? '--disk' : null;
+  if (vm || count !== undefined || kernel) {
+    const misplaced = !vm ? (kernel ? '--kernel' : '--count') : calls !== undefined ? '--calls' : seconds !== undefined ? '--seconds' : saveFile ? '--save' : replayFile ? '--replay' : disk !== 'instant' ? '--disk' : null;
     if (misplaced !== null) {
       process.stderr.write(`xk fuzz: ${misplaced} ${vm ? 'does not apply to --vm' : 'needs --vm'}\n${USAGE}`);
       return 2;
     }
-    return fuzzVmCommand(seed, count ?? 2000);
+    return kernel ? fuzzVmKernelCommand(seed, count ?? 100) : fuzzVmCommand(seed, count ?? 2000);
   }
   if (replayFile) {
     let script: FuzzCall[];
@@ -122,6 +125,21 @@ function printViolations(report: FuzzReport): void {
   for (const v of report.violations) {
     process.stdout.write(`VIOLATION (seed ${v.seed}) ${v.kind}: ${v.message}${v.call ? `\n  during ${v.call}` : ''}\n`);
   }
+}
+
+/** `xk fuzz --vm --kernel`: COUNT guests from seed SEED as processes of the xk kernel, each against the bare machine. */
+async function fuzzVmKernelCommand(seed: number, count: number): Promise<number> {
+  const start = Date.now();
+  const report = await fuzzVmUnderKernel(seed, count);
+  process.stdout.write(
+    `xk fuzz --vm --kernel: ${report.guests} guests (patchable, ending by themselves; ${report.seedsTried} seeds from ${seed}) ` +
+      `in ${report.sessions} shell sessions, ${((Date.now() - start) / 1000).toFixed(1)} s, ${report.findings.length} disagreements\n`,
+  );
+  for (const f of report.findings) {
+    process.stdout.write(`DISAGREEMENT (seed ${f.seed}) xk kernel: ${f.difference}\n`);
+    if (f.guest !== null) process.stdout.write(`guest of seed ${f.seed} (rerun: xk fuzz --vm --kernel --seed ${f.seed} --count 1):\n${describeGuest(f.guest)}\n`);
+  }
+  return report.findings.length === 0 ? 0 : 1;
 }
 
 /** Disagreements `xk fuzz --vm` minimizes and prints as guests (the others: their seed and how to rerun it). */
