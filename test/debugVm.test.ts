@@ -17,9 +17,7 @@ import { MachineTarget } from '../src/gdb/machineTarget.js';
 import { VmTarget } from '../src/gdb/vmTarget.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
-import { startSession } from '../src/kernel/boot/session.js';
-import { kernelMonitor } from '../src/vmm/kernelProcess.js';
-import { buildCProgram, C_PROTOTYPES } from './kernelHelpers.js';
+import { C_PROTOTYPES, runInitToEnd } from './kernelHelpers.js';
 import { MONITOR_LINEAR } from '../src/vmm/host.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
 import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
@@ -265,26 +263,10 @@ test('the same guest as a process of the xk kernel (vmrun): the same #DBs; the k
 int vmrun(const char *path);
 int main(void) { int v = vmrun("dbg.elf"); int s; if (v < 0) return 9; waitstatus(&s); puts("vm done\\n"); return s; }
 `;
-  let output = '';
-  const session = await startSession({
-    program: { path: 'init', image: buildCProgram(init), argv: ['init'] },
-    programs: new Map([['dbg.elf', guestElf]]),
-    memoryBytes: 32 * MiB,
-    monitor: kernelMonitor,
-    output: (x) => { output += Buffer.from(x).toString('latin1'); },
-  });
-  try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < 50_000_000, `still running; output so far: ${output}`);
-    }
-    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+  await runInitToEnd(init, new Map([['dbg.elf', guestElf]]), 50_000_000, (output, session) => {
     assert.ok(output.includes(bareSerial + 'vm done\n'), output);
     assert.equal(session.kernel.cpu.debugRegisters.dr7 & 0xff, 0, 'no guest breakpoint left on the CPU');
-  } finally {
-    session.close();
-  }
+  });
 });
 
 test('gdb\'s stepi under xk vm is one guest instruction, as on the bare machine: the monitor\'s exits (emulated instructions, shadow fills, reflected #DBs) never show', () => {
@@ -336,23 +318,7 @@ test('a guest\'s breakpoint on the host\'s own addresses stays off the real CPU:
 int vmrun(const char *path);
 int main(void) { int v = vmrun("hostbp.elf"); int s; if (v < 0) return 9; waitstatus(&s); puts("vm done\\n"); return s; }
 `;
-  let output = '';
-  const session = await startSession({
-    program: { path: 'init', image: buildCProgram(init), argv: ['init'] },
-    programs: new Map([['hostbp.elf', build(hostBreakpointGuest(alltraps, 1)).elf]]),
-    memoryBytes: 32 * MiB,
-    monitor: kernelMonitor,
-    output: (x) => { output += Buffer.from(x).toString('latin1'); },
-  });
-  try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < 20_000_000, `still running; output so far: ${output}`);
-    }
-    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+  await runInitToEnd(init, new Map([['hostbp.elf', build(hostBreakpointGuest(alltraps, 1)).elf]]), 20_000_000, (output) => {
     assert.ok(output.includes('vm done\n'), output);
-  } finally {
-    session.close();
-  }
+  });
 });

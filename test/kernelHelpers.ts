@@ -1,11 +1,12 @@
 // Helpers for the kernel tests: build small user programs with GNU as + ld (the
 // oracle toolchain) against the generated user/usys.S, and run them on xk.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateUsys } from '../src/build/generateUserStubs.js';
-import { runToCompletion, type SessionOptions } from '../src/kernel/boot/session.js';
+import { runToCompletion, startSession, type Session, type SessionOptions } from '../src/kernel/boot/session.js';
 import type { TraceEvent } from '../src/kernel/traceEvents.js';
 import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 
@@ -127,3 +128,35 @@ static void puts(const char *s) { write(1, s, strlen(s)); }
 static void putint(long v) { char b[24]; int i = 23; b[i] = 0; int neg = v < 0; if (neg) v = -v;
   do { b[--i] = '0' + v % 10; v /= 10; } while (v); if (neg) b[--i] = '-'; puts(b + i); }
 `;
+
+/**
+ * Boot the kernel with the C program `initSource` as init and `programs` on its file system
+ * (the VM monitor as `xk run` has it), run it to the end (at most `maxInstructions`), check
+ * that init exited 0, then hand the console output and the session to `check` before closing.
+ */
+export async function runInitToEnd(
+  initSource: string,
+  programs: Map<string, Uint8Array>,
+  maxInstructions: number,
+  check: (output: string, session: Session) => void,
+): Promise<void> {
+  let output = '';
+  const session = await startSession({
+    program: { path: 'init', image: buildCProgram(initSource), argv: ['init'] },
+    programs,
+    memoryBytes: 32 * 1024 * 1024,
+    monitor: kernelMonitor,
+    output: (x) => { output += Buffer.from(x).toString('latin1'); },
+  });
+  try {
+    let ran = 0;
+    while (!session.run(1_000_000)) {
+      ran += 1_000_000;
+      assert.ok(ran < maxInstructions, `still running; output so far: ${output}`);
+    }
+    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+    check(output, session);
+  } finally {
+    session.close();
+  }
+}

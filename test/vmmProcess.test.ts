@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { PhysicalMemory } from '../src/machine/memory.js';
 import { PageAllocator } from '../src/kernel/mem/kalloc.js';
-import { startSession } from '../src/kernel/boot/session.js';
-import { kernelMonitor } from '../src/vmm/kernelProcess.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { buildGuest, buildTinyGuest } from './guestBuild.js';
-import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
+import { C_PROTOTYPES, runInitToEnd, runProgram } from './kernelHelpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,21 +40,8 @@ test('vmrun: the guest kernel runs as an xk process, same serial output as on th
   const b = bootImage(elf, 'image', { memoryBytes: 4 * MiB, maxInstructions: 50_000_000, serialOut: (x) => { bare += Buffer.from(x).toString('latin1'); } });
   assert.equal(b.shutdownStatus, 0);
 
-  let output = '';
-  const session = await startSession({
-    program: { path: 'init', image: buildCProgram(INIT), argv: ['init'] },
-    programs: new Map([['guest.elf', elf], ['notes.txt', new TextEncoder().encode('not a boot image\n')]]),
-    memoryBytes: 32 * MiB,
-    monitor: kernelMonitor,
-    output: (x) => { output += Buffer.from(x).toString('latin1'); },
-  });
-  try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < 300_000_000, `still running; output so far: ${output}`);
-    }
-    assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
+  const programs = new Map([['guest.elf', elf], ['notes.txt', new TextEncoder().encode('not a boot image\n')]]);
+  await runInitToEnd(INIT, programs, 300_000_000, (output) => {
     const tail = 'vm 0 child 42 (vm pid ok)\nafter 7\n';
     const at = output.indexOf(tail);
     assert.ok(at > 0, output);
@@ -69,9 +54,7 @@ test('vmrun: the guest kernel runs as an xk process, same serial output as on th
     const lines = (text: string): string[] => text.split('\n').map((l) => l.replace(/(?<=(ticks|calls|faults|switches) )\d+/g, 'N')).sort();
     assert.deepEqual(lines(guest), lines(bare));
     assert.match(guest, /system calls 28, demand-paging faults 2, context switches/);
-  } finally {
-    session.close();
-  }
+  });
 });
 
 test('the vm user program boots a guest image from the shell and reports its status', async () => {
