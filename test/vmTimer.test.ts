@@ -12,9 +12,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { runVm } from '../src/vmm/vmRunner.js';
-import { spawnVm, type KernelVmEnd } from '../src/vmm/kernelProcess.js';
-import { startSession } from '../src/kernel/boot/session.js';
-import { buildUserPrograms } from '../src/build/userPrograms.js';
+import type { KernelVmEnd } from '../src/vmm/kernelProcess.js';
+import { runVmUnderKernel } from './kernelHelpers.js';
 import { buildGuest, buildTinyGuest } from './guestBuild.js';
 import { GUEST_START, guestTables, PIC_TIMER_ONLY, setGate } from './guestPrologue.js';
 
@@ -103,34 +102,12 @@ function onXkVm(elf: Uint8Array, strict: boolean): HostRun {
   return { serial, clock: r.guestInstructions, memory: sha(memory) };
 }
 
-/** The guest as a process of the xk kernel (its vm program), next to a host process that keeps the kernel's clock busy. */
+/** The guest as a process of the xk kernel (its vm program). */
 async function onKernel(elf: Uint8Array): Promise<HostRun> {
-  let serial = '', console = '';
   let end: KernelVmEnd | undefined;
-  const programs = new Map(buildUserPrograms());
-  programs.set('guest.elf', elf);
-  const session = await startSession({
-    program: { path: 'vm', image: programs.get('vm')!, argv: ['vm', 'guest.elf'] },
-    programs,
-    memoryBytes: 32 * MiB,
-    monitor: (memory) => ({
-      spawn: (k, image, name, parent) => spawnVm(k, memory, image, name, {
-        parent, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); }, onStop: (e) => { end = e; },
-      }),
-    }),
-    output: (b) => { console += Buffer.from(b).toString('latin1'); },
-  });
-  try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < 300_000_000, `still running: ${console}`);
-    }
-  } finally {
-    session.close();
-  }
-  assert.ok(end !== undefined && end.outcome.reason === 'shutdown', console);
-  return { serial, clock: end.clock, memory: sha(end.memory.subarray(0, 4 * MiB)) };
+  const run = await runVmUnderKernel(new Map([['guest.elf', elf]]), 'guest.elf', { onStop: (e) => { end = e; } });
+  assert.ok(end !== undefined && end.outcome.reason === 'shutdown', run.console);
+  return { serial: run.serial, clock: end.clock, memory: sha(end.memory.subarray(0, 4 * MiB)) };
 }
 
 test('a timer guest: the same interrupt instruction counts, clock and memory on the bare machine, xk vm and the xk kernel', async () => {
