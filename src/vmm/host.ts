@@ -395,7 +395,7 @@ export class VmHost {
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
       // Exits are taken directly unless someone watches them: then each is the real trap, as the trace shows it.
-      (machine.directExits as DirectExits).enabled = vm.onEvent === undefined;
+      if (machine.directExits !== null) machine.directExits.enabled = vm.onEvent === undefined;
       const reason = machine.run(budget);
       // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
       if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');
