@@ -10,9 +10,21 @@
 # the same on the bare machine, under `xk vm` and under the xk kernel's `vm`.
 #
 # Build: gcc -c high.S (or xk as), then ld -T high.ld (test/vmmHighGuest.test.ts).
+#
+# Built with -DSLOT_256 (and ld --defsym KERNEL_BASE=0xffff800000000000) the
+# same kernel runs in slot 256 instead, where Linux keeps its direct map and the
+# xk kernel its own half, and its second view of physical memory is slot 511.
+# It then also maps slot 510 (where both hosts move their own region first) and
+# reads through it, so a host must move its region a second time.
 
+#ifdef SLOT_256
+        .equ KERNEL_BASE, 0xffff800000000000
+        .equ DIRECT_MAP, 0xffffffff80000000
+        .equ SLOT_510, 0xffffff0000000000
+#else
         .equ KERNEL_BASE, 0xffffffff80000000
         .equ DIRECT_MAP, 0xffff800000000000
+#endif
         .equ USER_BASE, 0x400000        # the user program's 2 MiB page: physical 0..2 MiB again
         .equ COM1, 0x3f8
         .equ SHUTDOWN, 0xf4
@@ -67,6 +79,9 @@ high:
         call puthex
         call newline
         call direct_map_check
+#ifdef SLOT_256
+        call slot_510_check
+#endif
         call user_space_init
         # Drop to the user program at CPL 3: SS, RSP, RFLAGS, CS, RIP.
         pushq $UDATA
@@ -168,6 +183,26 @@ direct_map_check:
         call puts
         ret
 
+#ifdef SLOT_256
+# slot_510_check: map physical memory a third time, at slot 510, and print the
+# message direct_map_check left in the buffer through it.
+slot_510_check:
+        movabs $pdpt_direct, %rax
+        movabs $KERNEL_BASE, %rbx
+        sub %rbx, %rax
+        or $3, %rax
+        movabs $pml4, %rdi
+        mov %rax, 510 * 8(%rdi)         # slot 510 -> pdpt_direct (its entry 0 -> pd)
+        movabs $msg_slot_510, %rdi
+        call puts
+        movabs $buffer, %rdi
+        sub %rbx, %rdi
+        movabs $SLOT_510, %rax
+        add %rax, %rdi
+        call puts
+        ret
+
+#endif
 # user_space_init: slot 0 becomes the user's: one 2 MiB user page at USER_BASE.
 user_space_init:
         movabs $pd_user, %rax
@@ -287,7 +322,12 @@ msg_user:    .asciz "user: hello from CPL 3\n"
 
         .data
 msg_hello:   .asciz "high: running at "
+#ifdef SLOT_256
+msg_direct:  .asciz "high: written through 0xffffffff80000000, read at the kernel's 0xffff800000000000\n"
+msg_slot_510: .asciz "high: through slot 510: "
+#else
 msg_direct:  .asciz "high: written through the direct map at 0xffff800000000000, read at 0xffffffff80000000\n"
+#endif
 msg_syscall: .asciz "high: system call from CPL 3: "
 msg_frame:   .asciz "high: frame rip "
 msg_rsp:     .asciz " on the kernel stack at "
