@@ -15,7 +15,10 @@
 # same kernel runs in slot 256 instead, where Linux keeps its direct map and the
 # xk kernel its own half, and its second view of physical memory is slot 511.
 # It then also maps slot 510 (where both hosts move their own region first) and
-# reads through it, so a host must move its region a second time.
+# reads through it, so a host must move its region a second time, and its user
+# program faults on slot 509, where the hosts' regions end up. With -DEVERY_SLOT
+# as well, its PML4 maps all 512 slots (the empty ones to physical memory again),
+# leaving no slot where a host could move its region.
 
 #ifdef SLOT_256
         .equ KERNEL_BASE, 0xffff800000000000
@@ -61,6 +64,17 @@ _start:
         lea pdpt_high(%rip), %rax
         or $3, %rax
         mov %rax, 511 * 8(%rdi)         # slot 511: the kernel
+#ifdef EVERY_SLOT
+        lea pdpt_direct(%rip), %rax     # every other slot: physical memory once more
+        or $3, %rax
+        mov $512, %ecx
+        mov %rdi, %rdx
+1:      cmpq $0, (%rdx)
+        jne 2f
+        mov %rax, (%rdx)
+2:      add $8, %rdx
+        loop 1b
+#endif
         mov %rdi, %cr3
         mov %cr0, %rax
         or $0x80000001, %eax            # PG (and PE, which PG needs)
@@ -315,7 +329,15 @@ user_program:
         lea msg_user(%rip), %rdi
         mov $T_SYSCALL, %eax
         int $T_SYSCALL
+#ifdef SLOT_256
+        # Slot 509, which this kernel leaves empty: where both hosts keep their
+        # region in the end (its TSS page, under the xk kernel). A page fault, as
+        # on the bare machine: the host's region is not there for the guest.
+        movabs $0xfffffe8000003000, %rbx
+        mov (%rbx), %rax
+#else
         mov 0x1000, %rax
+#endif
         hlt
 
 msg_user:    .asciz "user: hello from CPL 3\n"
