@@ -26,9 +26,9 @@ function uninterrupted(elf: Uint8Array): { serial: string; memory: Buffer } {
 }
 
 /**
- * Under the xk kernel the guest's virtual timer fires at the first trap after its deadline
- * (test/vmmProcess.test.ts), so after the move the guest's processes interleave differently
- * and its tick and switch counts differ: the lines as a multiset, those two counts masked.
+ * The guest's lines as a multiset, tick and switch counts masked: from when the kernel delivered
+ * the guest's timer interrupt at the first trap after its deadline (test/vmTimer.test.ts now
+ * checks that the guest kernel's output under the kernel is exact).
  */
 const lines = (text: string): string[] => text.split('\n').map((l) => l.replace(/(?<=(ticks|switches) )\d+/g, 'N')).sort();
 
