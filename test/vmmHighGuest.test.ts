@@ -19,7 +19,7 @@ import { readBootImage } from '../src/toolchain/bootImage.js';
 import { assemble } from '../src/toolchain/assembler/assembler.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { GUEST_DIR, REPO_ROOT } from './guestBuild.js';
-import { runProgram } from './kernelHelpers.js';
+import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
 import { spawnVm, type KernelVmEnd } from '../src/vmm/kernelProcess.js';
 import type { VirtualMachineMonitorFactory } from '../src/kernel/proc/virtualMachine.js';
 
@@ -92,32 +92,60 @@ function assertUnderXkVm(images: { gnu: Uint8Array; gnuPath: string }, moves: nu
   assert.equal(cli.stdout, b.output);
 }
 
+/** A guest image for assertUnderKernel: the kernel's half moves `moves` times; `probes`: as for assertUnderXkVm. */
+interface KernelGuest { name: string; elf: Uint8Array; moves: number; probes?: number | 'many' }
+
 /**
- * The guest as a process of the xk kernel (`vm high.elf` in its shell): the bare
- * machine's output, clock and memory; the kernel's half moved `moves` times
- * (`probes`: as for assertUnderXkVm).
+ * The guests as processes of the xk kernel, started by `command` in its shell
+ * (`vm a.elf`), or all at once by a C program calling vmrun for each when
+ * `command` is null: each gives the bare machine's serial output, clock and
+ * memory, and the host runs on. Returns how often the serial output passed
+ * from one VM to another.
  */
-async function assertUnderKernel(elf: Uint8Array, moves: number, probes: number | 'many' = 0): Promise<void> {
+async function assertUnderKernel(guests: KernelGuest[], command: string | null, timerInterval?: number): Promise<number> {
   const programs = new Map(buildUserPrograms());
-  programs.set('high.elf', elf);
-  const ends: KernelVmEnd[] = [];
+  for (const g of guests) programs.set(g.name, g.elf);
+  const ends = new Map<string, KernelVmEnd>();
+  const serial = new Map<string, string>();
+  let writer = '', turns = 0;
   const monitor: VirtualMachineMonitorFactory = (memory) => ({
-    spawn: (k, image, name, parent) => spawnVm(k, memory, image, name, { parent, onStop: (end) => ends.push(end) }),
+    spawn: (k, image, name, parent) => {
+      serial.set(name, '');
+      return spawnVm(k, memory, image, name, {
+        parent, onStop: (end) => ends.set(name, end),
+        serialOut: (b) => {
+          if (writer !== name) { turns++; writer = name; }
+          serial.set(name, serial.get(name) + decoder.decode(b));
+        },
+      });
+    },
   });
-  const run = await runProgram(programs.get('sh')!, ['sh'], {
-    programs, input: 'vm high.elf\necho host alive\n', inputEnds: true, trace: () => {}, memoryBytes: 32 * MiB, monitor,
-  });
+  const options = { programs, trace: () => {}, memoryBytes: 32 * MiB, monitor, timerInterval };
+  const run = command !== null
+    ? await runProgram(programs.get('sh')!, ['sh'], { ...options, input: `${command}\necho host alive\n`, inputEnds: true })
+    : await runProgram(buildCProgram(C_PROTOTYPES + `int vmrun(const char *path);
+static char block[4096];
+static void warm(const char *path) { int fd = open(path, 0); while (read(fd, block, sizeof block) > 0) {} close(fd); }
+int main(void) {
+  ${guests.map((g) => `warm("${g.name}");`).join(' ')} // in the buffer cache: the vmruns then wait for no disk
+  ${guests.map((g) => `if (vmrun("${g.name}") < 0) return 1;`).join(' ')}
+  for (int i = 0; i < ${guests.length}; i++) { int s; waitstatus(&s); if (s != 0) return 2; }
+  puts("host alive\\n");
+  return 0;
+}`), ['init'], options);
   assert.equal(run.status, 0, run.output);
-  const b = bare(elf);
-  assert.ok(run.output.includes(b.output), run.output);
-  assert.match(run.output, /vm: high\.elf powered off with status 0\n/);
   assert.match(run.output, /host alive\n/);
-  assert.equal(ends.length, 1);
-  const [end] = ends;
-  assert.equal(end.clock, b.r.instructions);
-  assert.equal(sha(end.memory), sha(b.r.machine.memory.bytes.subarray(0, 4 * MiB)));
-  assert.equal(end.exits.get('monitor-relocated') ?? 0, moves);
-  assertProbes(end.exits, probes, b.output);
+  for (const g of guests) {
+    const b = bare(g.elf);
+    assert.equal(serial.get(g.name), b.output);
+    if (command !== null) assert.ok(run.output.includes(`vm: ${g.name} powered off with status 0\n`), run.output);
+    const end = ends.get(g.name)!;
+    assert.equal(end.clock, b.r.instructions);
+    assert.equal(sha(end.memory), sha(b.r.machine.memory.bytes.subarray(0, 4 * MiB)));
+    assert.equal(end.exits.get('monitor-relocated') ?? 0, g.moves);
+    assertProbes(end.exits, g.probes ?? 0, b.output);
+  }
+  return turns;
 }
 
 /**
@@ -160,7 +188,7 @@ test('under xk vm: the same output, clock and memory; the monitor moves out of s
 });
 
 test('under the xk kernel (the vm program): the same output, clock and memory; the kernel\'s half moves out of slot 256 for the direct map', async () => {
-  await assertUnderKernel(images.gnu, 1);
+  await assertUnderKernel([{ name: 'high.elf', elf: images.gnu, moves: 1 }], 'vm high.elf');
 });
 
 test('the slot-256 build: linked at 0xffff800000100000, loaded at 0x100000; GNU as and xk as give the same image', () => {
@@ -190,7 +218,15 @@ test('the slot-256 build under xk vm: the same output, clock and memory; the mon
 });
 
 test('the slot-256 build under the xk kernel: the same output, clock and memory; the kernel\'s half moves to slot 510, then to 509, where the guest sees nothing', async () => {
-  await assertUnderKernel(images256.gnu, 2, 1);
+  await assertUnderKernel([{ name: 'high256.elf', elf: images256.gnu, moves: 2, probes: 1 }], 'vm high256.elf');
+});
+
+test('both builds as two VMs at once under the xk kernel, each with its own window (slots 510 and 509)', async () => {
+  // A short clock period: the scheduler switches between the two VMs (and the shell) many times.
+  const turns = await assertUnderKernel([
+    { name: 'high.elf', elf: images.gnu, moves: 1 }, { name: 'high256.elf', elf: images256.gnu, moves: 2, probes: 1 },
+  ], null, 300);
+  assert.ok(turns > 10, `the VMs' output changed hands ${turns} times`);
 });
 
 test('a guest that maps all 512 PML4 slots: the hosts cannot move their region; its accesses there run on its processor, with the same output', async () => {
@@ -199,5 +235,5 @@ test('a guest that maps all 512 PML4 slots: the hosts cannot move their region; 
   // Slot 509 is the guest's now: the user's load reaches a present supervisor page (error 5).
   assert.match(output, /high: page fault at 0xfffffe8000003000 error 0x0000000000000005 /);
   assertUnderXkVm(imagesEvery, 0, 511, 'many');
-  await assertUnderKernel(imagesEvery.gnu, 0, 'many');
+  await assertUnderKernel([{ name: 'every.elf', elf: imagesEvery.gnu, moves: 0, probes: 'many' }], 'vm every.elf');
 });
