@@ -33,6 +33,7 @@ import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 import { JIT_HELPERS } from './helpers.js';
 import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
+import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
 import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece, type Reg } from './pieces.js';
 
@@ -51,7 +52,7 @@ function piece(d: Decoded, next: number): Piece | null {
   const [x, y] = ops;
   const c = new Ops(d, next);
   if (m === 'nop' || m === 'endbr64') return c.piece('');
-  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c);
+  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c) ?? rotatePiece(d, c);
   if (group !== null) return group;
   if (ops.length === 0) {
     // The sign-extending converts of rax into rax / rdx.
