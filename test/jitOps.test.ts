@@ -56,7 +56,7 @@ test('jit: random loops with mul/imul/div/idiv (one operand), bsf/bsr/tzcnt/lzcn
         case 5: { const w = rnd(4), rs = [R8, R16, R32, R64][w], s = 'bwlq'[w]; lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor'])}${s} ${rnd(2) ? pick(rs) : `$${rnd(200) - 100}`}, ${mem()}`); break; }
         case 6: lines.push(`${pick(['inc', 'dec', 'neg', 'not'])}${'bwlq'[rnd(4)]} ${mem()}`); break;
         case 7: lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])}${sfx} $${1 + rnd(q ? 63 : 31)}, ${mem()}`); break;
-        case 8: lines.push(`set${pick(CC)} ${pick(R8)}`); break;
+        case 8: lines.push(rnd(2) ? `set${pick(CC)} ${pick(R8)}` : `push $${pick([rnd(200) - 100, -0x80000000, 0x7fffffff, rnd(1 << 30)])}`, rnd(2) ? `pop ${pick(R64)}` : 'popq 8(%rbp)'); break;
         case 9: lines.push(`cmp${sfx} ${pick(regs)}, ${mem()}`); break;
         case 10: lines.push(rnd(2) ? `mov $${pick([0, 1, 2, 31, 32, 33, 63, 64, rnd(256)])}, %ecx` : 'nop', `${pick(['rol', 'ror'])}${sfx} ${rnd(2) ? '%cl' : `$${rnd(q ? 64 : 32)}`}, ${pick(regs)}`); break;
         default: lines.push(`${pick(['add', 'sub', 'xor'])}${sfx} ${pick(regs)}, ${pick(regs)}`);
