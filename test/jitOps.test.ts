@@ -12,7 +12,7 @@ import type { Machine } from '../src/machine/machine.js';
 import { jitStats } from '../src/machine/jit/translate.js';
 import { have } from './helpers/tools.js';
 import { assembleText } from './helpers/gnuAs.js';
-import { TIERS, identityPaging, machineState, machines, runChunk } from './helpers/jitLockstep.js';
+import { TIERS, identityPaging, machineState, machines, pageWalkLoop, runChunk } from './helpers/jitLockstep.js';
 
 const CODE = 0x10000;
 const noAs = !have('as') || !have('objcopy');
@@ -131,20 +131,7 @@ test('jit: a #PF on the load or the store of each read-modify-write form leaves 
   const before = jitStats.compiled;
   for (const form of forms) {
     // %rbx walks up by 0x300 from 0x30000 until it reaches page 0x34000 (absent, or read-only).
-    const code = assembleText(`
-      mov $0x30000, %ebx
-      xor %ecx, %ecx
-      mov $5, %eax
-    1: add $3, %eax
-      cmp $7, %ecx
-      je 2f
-      inc %ecx
-    2: ${form}
-      lea 0x300(%rbx), %rbx
-      sub $1, %eax
-      cmp $100000, %eax
-      jne 1b
-      hlt`);
+    const code = assembleText(pageWalkLoop(form));
     for (const [absent, readOnly] of [[[0x34000], []], [[], [0x34000]]]) {
       const ms = machines([TIERS.jit, TIERS.regions, TIERS.interpreter], (m) => { load(code)(m); identityPaging(m, absent, readOnly); });
       const out = ms.map(runToEnd);
