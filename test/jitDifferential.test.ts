@@ -12,6 +12,7 @@ import { jitStats } from '../src/machine/jit/translate.js';
 import { buildProgram, loadElf } from './cpuProgramSupport.js';
 import { have } from './helpers/tools.js';
 import { assembleText } from './helpers/gnuAs.js';
+import { pageWalkLoop } from './helpers/jitLockstep.js';
 
 const CODE = 0x10000;
 
@@ -214,21 +215,7 @@ test('jit: a #PF in the middle of a translated block and of a multi-block region
     'push %rax\n mov %rbx, %rsp\n add $0x100, %rsp\n pop %rdx',
   ];
   for (const body of programs) {
-    const code = asm(`
-      mov $0x30000, %ebx
-      mov $0x80000, %esp
-      xor %ecx, %ecx
-      mov $5, %eax
-    1: add $3, %eax
-      cmp $7, %ecx
-      je 2f
-      inc %ecx
-    2: ${body}
-      lea 0x300(%rbx), %rbx
-      sub $1, %eax
-      cmp $100000, %eax
-      jne 1b
-      hlt`);
+    const code = asm(pageWalkLoop(body));
     const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; identityPaging(m, 0x34000); });
     // A fourth machine: the JIT after 3 runs, regions of up to 8 blocks (the loop's blocks in one function).
     const region = new Machine({ memoryBytes: 8 << 20 });

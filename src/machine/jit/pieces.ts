@@ -104,7 +104,7 @@ export class Ops {
       let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
       this.reads.push(mem.index);
       if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
-      return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
+      return `const eT = ${sl} + ${mem.disp}; const eL = eT >>> 0, eH = (${sh} + Math.floor(eT / 4294967296)) >>> 0; ` +
         `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
     }
     let a: string;

@@ -33,6 +33,7 @@ import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 import { JIT_HELPERS } from './helpers.js';
 import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
+import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
 import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece, type Reg } from './pieces.js';
 
@@ -51,7 +52,7 @@ function piece(d: Decoded, next: number): Piece | null {
   const [x, y] = ops;
   const c = new Ops(d, next);
   if (m === 'nop' || m === 'endbr64') return c.piece('');
-  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c);
+  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c) ?? rotatePiece(d, c);
   if (group !== null) return group;
   if (ops.length === 0) {
     // The sign-extending converts of rax into rax / rdx.
@@ -82,9 +83,9 @@ function piece(d: Decoded, next: number): Piece | null {
     const sx = from === 8 ? `((${v} << 24) >> 24)` : from === 16 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
     return c.piece(`{ ${s.pre} const v = ${sx}; ${c.setReg(x, 'v >>> 0', 'v < 0 ? 0xffffffff : 0')} }`);
   }
-  if (m === 'push' && isReg(x, 64) && ops.length === 1) {
-    // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves.
-    const [vl, vh] = c.reg(x);
+  if (m === 'push' && ops.length === 1 && size === 64 && (isReg(x, 64) || x.type === 'imm')) {
+    // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves. An immediate is sign-extended (the decoder's hi).
+    const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
     c.reads.push(4); c.writes.push(4);
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
       `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
