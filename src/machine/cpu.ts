@@ -603,8 +603,7 @@ export class Cpu {
             for (;;) {
               if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
                 b.jitDone = true;
-                const run = compileJit(this, b, start, filter, this.jitRegionBlocks);
-                if (run !== null) b.run = run;
+                compileJit(this, b, start, filter, this.jitRegionBlocks); // replaces the run of b (and of its region's blocks)
               }
               block = b;
               // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
