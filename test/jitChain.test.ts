@@ -130,7 +130,7 @@ test('jit chain: a chained block rewritten by a store of the block before it, an
   const code = asm(`
     mov $600, %ecx
   top:
-    mov %ecx, %eax
+    lea 7(%rcx), %eax
     and $0x3f, %eax
     imul $5, %rcx, %rdx
     test $15, %ecx
@@ -161,23 +161,23 @@ test('jit chain: a chained block rewritten by a store of the block before it, an
 
 test('jit chain: a #PF in a chained successor block leaves registers, flags, RIP, CR2 and count as the interpreter does', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
-  // The first block chains to the second, whose load walks %rbx up through the pages until it reaches
-  // the absent page 0x34000 (and, in the second program, whose store and push do).
-  const bodies = ['mov (%rbx), %rsi\n add %rsi, %rax', 'mov %rax, 8(%rbx,%rcx,8)\n xor %rsi, %rax', 'push %rax\n mov %rbx, %rsp\n add $0x100, %rsp\n pop %rdx'];
+  // The first block chains to the second, whose load (then store, then push and pop) walks %rdi up
+  // through the pages in steps of 0x180 until it reaches the absent page 0x34000.
+  const bodies = ['movl (%rdi), %esi\n add %rsi, %rbp', 'mov %rbp, -8(%rdi,%rdx,2)\n sub %rdx, %rbp', 'push %rbp\n lea 0x80(%rdi), %rsp\n pop %rcx'];
   for (const body of bodies) {
     const code = asm(`
-      mov $0x30000, %ebx
-      mov $0x80000, %esp
-      xor %ecx, %ecx
-      mov $5, %eax
-    1: add $3, %eax
-      imul $3, %rax, %rdx
-      cmp $7, %ecx
-      je 2f
-      inc %ecx
+      mov $0x31000, %edi
+      mov $0x7f000, %esp
+      mov $3, %edx
+    1: imul $5, %rdx, %rax
+      add %rdi, %rax
+      test $1, %edx
+      jne 2f
+      xor %rax, %rbp
     2: ${body}
-      lea 0x100(%rbx), %rbx
-      sub $1, %eax
+      add $0x180, %rdi
+      inc %edx
+      cmp $400, %edx
       jne 1b
       hlt`);
     for (const chunk of [5, 7, 13, 997]) {
