@@ -13,6 +13,7 @@ import { buildProgram, loadElf } from './cpuProgramSupport.js';
 import { have } from './helpers/tools.js';
 import { assembleText } from './helpers/gnuAs.js';
 import { pageWalkLoop } from './helpers/jitLockstep.js';
+import { identityPaging } from './helpers/identityPaging.js';
 
 const CODE = 0x10000;
 
@@ -180,18 +181,6 @@ test('jit: random loops with memory operands, movzx/movsx, imul, neg/not, push/p
   const bytes = (m: Machine): string => Buffer.from(m.memory.slice(0x60000 - 0x100, 0x300)).toString('hex') + Buffer.from(m.memory.slice(0x80000 - 0x100, 0x100)).toString('hex');
   assert.equal(bytes(ms[0]), bytes(ms[2]), 'memory as the interpreter left it');
 });
-
-/** Identity-map the first 2 MiB with 4 KiB pages (page `absent` not present), and turn on long-mode paging. */
-function identityPaging(m: Machine, absent: number): void {
-  const PML4 = 0xf0000, PDPT = 0xf1000, PD = 0xf2000, PT = 0xf3000;
-  m.memory.write32(PML4, PDPT | 7);
-  m.memory.write32(PDPT, PD | 7);
-  m.memory.write32(PD, PT | 7);
-  for (let i = 0; i < 512; i++) m.memory.write32(PT + 8 * i, i * 4096 === absent ? 0 : (i * 4096) | 7);
-  m.cpu.cr3 = PML4; m.cpu.cr4 = 1 << 5; m.cpu.efer = (1 << 8) | (1 << 10);
-  m.cpu.cr0 = 0x80010001;
-  m.mmu.flush();
-}
 
 /** Run until a fault; the fault's vector, error code, CR2 and the whole state. */
 function runToFault(m: Machine): string {

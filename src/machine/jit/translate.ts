@@ -363,11 +363,13 @@ const CONTINUE_AFTER = new Set(['call', 'ret', 'jmp']);
  * execution went through from its entry block (regions[0]), compiled into one
  * function that keeps the guest registers in locals across the jumps between
  * them (direct chaining: a jump to a block of the region is a `continue` to
- * its case). Null if it has nothing for the JIT. Instructions outside the
+ * its case). The function may be entered at any of the blocks: it finds which
+ * from the entry's offset in the page (`page0`: that of regions[0]). Null if
+ * it has nothing for the JIT. Instructions outside the
  * subset call the interpreter's execute function `x<g>(cpu, d<g>)` (the block
  * tier's call, registers written back before and reloaded after).
  */
-export function regionSource(region: RegionBlock[]): string | null {
+export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   interface Info {
     entries: CacheEntry[]; rel: number; offsets: number[]; end: number; n: number; body: number; base: number;
     branch: 'jcc' | 'jmp' | 'call' | 'ret' | 'other' | null; pieces: Piece[]; successors: number[];
@@ -608,7 +610,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
   // One block: its case's body alone (no switch).
   const cases = blocks.length === 1 ? ['{', ...lines.slice(1, -1), '}'] : ['switch (bi) {', ...lines, '}'];
-  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
+  let text = ['let xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
   if (faults) {
     // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
     // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
@@ -630,7 +632,13 @@ export function regionSource(region: RegionBlock[]): string | null {
     });
   }
   text = text.replace(/\/\*F\d+\*\//g, '');
-  let head = 'const R = cpu.regs, F = cpu.flags;';
+  // Entered at any of its blocks (the block tier hangs the function on each): which one, from the offset
+  // in the page, and s made the entry block's address.
+  let head = 'let bi = 0;';
+  if (blocks.length > 1) {
+    head += ` switch (s & 4095) { ${blocks.slice(1).map((b, i) => `case ${(page0 + b.rel) & 4095}: bi = ${i + 1}; s -= ${b.rel}; break;`).join(' ')} }`;
+  }
+  head += '\nconst R = cpu.regs, F = cpu.flags;';
   if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
   head += '\nlet ic = cpu.instructionCount, pw = -1;';
   if (q.length) head += `\nlet ${q.join(', ')};`;
@@ -653,7 +661,8 @@ let serial = 0;
  * Compile the region that starts with block `b` at linear `start`: b, then the
  * blocks of the same page that execution went to from it (the block tier's
  * links, breadth first, at most MAX_REGION_BLOCKS), none at an address the
- * host-call filter marks. Null: the block tier keeps b.
+ * host-call filter marks. The translation becomes the `run` of each of these
+ * blocks (it finds its entry from the address). Null: the block tier keeps b.
  */
 export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Array, maxBlocks = MAX_REGION_BLOCKS): JitRun | null {
   const t0 = performance.now();
@@ -693,7 +702,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
     rel: off - page0,
     successors: [block.fallOffset, block.jumpOffset].filter((o) => o >= 0 && seen.has(o)).map((o) => o - page0),
   }));
-  const text = regionSource(region);
+  const text = regionSource(region, page0);
   if (text === null) { jitStats.rejected++; return null; }
   // The plain memory functions (the CPU's own properties are replaced by data-breakpoint wrappers when watching).
   const proto = Object.getPrototypeOf(cpu) as Cpu;
@@ -707,5 +716,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   jitStats.blocks += region.length;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
+  // Every block of the region runs it from now on (entered there, it goes on in the region).
+  for (const f of kept) { f.block.run = run; f.block.jitDone = true; }
   return run;
 }
