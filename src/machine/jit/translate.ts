@@ -115,13 +115,12 @@ function piece(d: Decoded, next: number): Piece | null {
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
-    // As executeArithmetic's imulN: the low half of the product; CF/OF recorded (lazily for 64 bits).
+    // As executeArithmetic's imulN: the low half of the product (64 bits: its mulLow64); CF/OF recorded (lazily for 64 bits).
     const s1 = c.source(ops.length === 3 ? y : x, size), s2 = c.source(ops.length === 3 ? ops[2] : y, size);
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += 'const p0 = a * (b & 0xffff), p1 = a * (b >>> 16); const t = p0 + (p1 & 0xffff) * 65536; ' +
-        'const rL = t >>> 0, rH = (Math.floor(p1 / 65536) + Math.floor(t / 4294967296) + Math.imul(a, bH) + Math.imul(aH, b)) >>> 0; ';
+      code += 'H.mulLow64(a, aH, b, bH); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; ';
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
