@@ -8,10 +8,10 @@ import { divideError, divideFlags } from '../executeArithmetic.js';
 import { bitScanFlags, countBits, countFlags, highestSetBit, lowestSetBit } from '../executeBits.js';
 import { ROTATED, rotateBits, rotateFlags } from '../executeLogic.js';
 import { DIVISION, div32, div64, idiv32, idiv64 } from '../wideDivide.js';
-import { PRODUCT, mulS32, mulS64, mulU32, mulU64 } from '../wideMultiply.js';
+import { PRODUCT, mulLow64, mulS32, mulS64, mulU32, mulU64 } from '../wideMultiply.js';
 
 export const JIT_HELPERS = {
-  PRODUCT, mulU32, mulS32, mulU64, mulS64,
+  PRODUCT, mulU32, mulS32, mulU64, mulS64, mulLow64,
   DIVISION, div32, div64, idiv32, idiv64, divideError, divideFlags,
   lowestSetBit, highestSetBit, bitScanFlags, countBits, countFlags,
   ROTATED, rotateBits, rotateFlags,

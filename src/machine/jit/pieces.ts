@@ -22,10 +22,14 @@ export const LIMIT = 2 ** 47;
  * How an instruction writes the arithmetic flags, i.e. which Flags record the
  * interpreter's execute function makes: add/sub (Flags.set LAZY_ADD/SUB),
  * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
- * (setImul64 / setMul). inc, dec and imul keep part of the record before them.
+ * (setImul64 / setMul); and through the interpreter's functions (H): div
+ * (divideFlags), scan for bsf/bsr (bitScanFlags), tzcnt lzcnt popcnt
+ * (countFlags), rol ror by an immediate (rotateFlags). All but add, sub,
+ * logic and shift keep part of the record before them (that record is made
+ * first).
  */
-export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul';
-export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul']);
+export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul' | 'div' | 'scan' | 'tzcnt' | 'lzcnt' | 'popcnt' | 'rol' | 'ror';
+export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul', 'div', 'scan', 'tzcnt', 'lzcnt', 'popcnt', 'rol', 'ror']);
 
 /** One instruction's JS, and what it touches. */
 export interface Piece {

@@ -115,13 +115,12 @@ function piece(d: Decoded, next: number): Piece | null {
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
-    // As executeArithmetic's imulN: the low half of the product; CF/OF recorded (lazily for 64 bits).
+    // As executeArithmetic's imulN: the low half of the product (64 bits: its mulLow64); CF/OF recorded (lazily for 64 bits).
     const s1 = c.source(ops.length === 3 ? y : x, size), s2 = c.source(ops.length === 3 ? ops[2] : y, size);
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += 'const p0 = a * (b & 0xffff), p1 = a * (b >>> 16); const t = p0 + (p1 & 0xffff) * 65536; ' +
-        'const rL = t >>> 0, rH = (Math.floor(p1 / 65536) + Math.floor(t / 4294967296) + Math.imul(a, bH) + Math.imul(aH, b)) >>> 0; ';
+      code += 'H.mulLow64(a, aH, b, bH); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; ';
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
@@ -248,6 +247,10 @@ function saveFlags(k: number, kind: FlagKind, size: number): string {
     case 'imul': return size === 64 ? `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH;` : `qc${k} = ov;`;
     case 'mul': return `qc${k} = ov;`;
     case 'inc': case 'dec': return `qa${k} = a; qA${k} = aH; qr${k} = rL; qR${k} = rH;`;
+    case 'div': return '';
+    case 'scan': return `qr${k} = i;`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `qr${k} = n;`;
+    case 'rol': case 'ror': return `qr${k} = RT[0]; qR${k} = RT[1];`;
     default: return `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH; qr${k} = rL; qR${k} = rH;`;
   }
 }
@@ -260,6 +263,10 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
     case 'imul': return size === 64 ? `F.setImul64(qa${k}, qA${k}, qb${k}, qB${k});` : `F.setMul(qc${k});`;
     case 'mul': return `F.setMul(qc${k});`;
     case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${k}, qA${k}, 1, 0, qr${k}, qR${k}, 0);`;
+    case 'div': return 'H.divideFlags(F);';
+    case 'scan': return `H.bitScanFlags(F, qr${k});`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${k}, ${size});`;
+    case 'rol': case 'ror': return `H.rotateFlags(F, qr${k}, qR${k}, ${size}, ${kind === 'rol'});`;
     default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${k}, qA${k}, qb${k}, qB${k}, qr${k}, qR${k}, 0);`;
   }
 }
@@ -267,13 +274,14 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
 /**
  * Condition cc (jcc's low nibble) as a JS boolean from writer k's q locals,
  * as Flags.condition would compute it from the record; null when the writer
- * does not define the flags it needs from its own inputs (inc/dec's CF, imul).
+ * does not define the flags it needs from its own inputs (inc/dec's CF, the
+ * multiplies, and the writers through H).
  */
 function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): string | null {
   const a = `qa${k}`, A = `qA${k}`, b = `qb${k}`, B = `qB${k}`, r = `qr${k}`, R = `qR${k}`;
   const w = size === 64;
   const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
-  if (kind === 'imul' || kind === 'mul') return null;
+  if (kind !== 'add' && kind !== 'sub' && kind !== 'logic' && kind !== 'shift' && kind !== 'inc' && kind !== 'dec') return null;
   const zf = w ? `(${r} | ${R}) === 0` : `${r} === 0`;
   const sf = sign(r, R);
   const pf = `parity(${r}) !== 0`;
