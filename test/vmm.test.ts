@@ -67,6 +67,22 @@ test('the guest kernel also runs unchanged with real x86 semantics (no strict), 
   assert.equal(sha(v.result.host.machine.memory.bytes.subarray(0, 4 * MiB)), sha(b.result.machine.memory.bytes.subarray(0, 4 * MiB)));
 });
 
+test('direct exits (src/machine/directExits.ts) run the guest exactly as real traps through the host IDT do', () => {
+  const elf = buildGuest().elf;
+  for (const strict of [true, false]) {
+    const direct = vm(elf, { strict });
+    const trapped = vm(elf, { strict, beforeRun: (host) => { host.machine.directExits = null; } });
+    assert.equal(direct.result.reason, 'shutdown', direct.result.message);
+    assert.equal(direct.output, trapped.output);
+    assert.equal(direct.result.guestInstructions, trapped.result.guestInstructions);
+    assert.equal(direct.result.realInstructions, trapped.result.realInstructions);
+    assert.equal(direct.result.exits, trapped.result.exits);
+    assert.deepEqual([...direct.result.exitKinds].sort(), [...trapped.result.exitKinds].sort());
+    assert.equal(sha(direct.result.host.machine.memory.bytes.subarray(0, 16 * MiB)), sha(trapped.result.host.machine.memory.bytes.subarray(0, 16 * MiB)));
+    assert.deepEqual([...direct.result.host.machine.cpu.regs], [...trapped.result.host.machine.cpu.regs]);
+  }
+});
+
 // A harness for one sensitive instruction at (virtual) CPL 0, paging off: run
 // SNIPPET, store rax/rbx/rcx/rdx at 0x9000, power off. Data: a GDT with a TSS
 // descriptor at 0x28, an IDT pseudo-descriptor, a scratch area.

@@ -7,6 +7,7 @@
 // a line while IF = 1, or IF itself changed). The timer and the disk have
 // deadlines; the run loop never runs past the nearest one.
 
+import type { DirectExits } from './directExits.js';
 import { ExceptionLoopWatch } from './exceptionLoop.js';
 import { Cpu } from './cpu.js';
 import { attachStandardDevices, type Devices } from './devices/standard.js';
@@ -45,6 +46,8 @@ export class Machine {
   readonly devices: Devices;
   /** Strict virtualization (src/vmm --strict): pushf/popf/sgdt/sidt/smsw/str/mov-from-sreg trap at CPL 3. */
   strictVirtualization = false;
+  /** A monitor running its guest here takes the guest's exits directly (directExits.ts); null: every fault is thrown. */
+  directExits: DirectExits | null = null;
   /** Why the last run stopped, in words (set by stop(), triple faults, halts). */
   stopMessage = '';
   private stopRequest: StopReason | null = null;
@@ -149,6 +152,7 @@ export class Machine {
         ic.deliver(e.vector, e.errorCode, software);
         if (loop.note(cpu.instructionCount, ic.delivered)) return this.exceptionLoop(loop);
       }
+      if (this.directExits?.pending === true) this.directExits.deliver(cpu);
     }
     return 'limit';
   }

@@ -12,7 +12,7 @@
 import type { Cpu } from './cpu.js';
 import type { Decoded as DecodedInstruction, DecodedOperand } from '../isa/decode.js';
 import { FORMS } from '../isa/table.js';
-import { CpuFault, GP, NP, SS, UD, gp, selectorErrorCode, BP, DB } from './exceptions.js';
+import { CpuFault, GP, NP, SS, UD, gp, idtErrorCode, selectorErrorCode, BP, DB } from './exceptions.js';
 import { DR6_BD, DR7_GD } from './debugRegisters.js';
 import { CR0_PG, CR0_PE, CR4_DE, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE } from './mmu.js';
 import {
@@ -24,6 +24,7 @@ import {
   isCodeSegment, isConforming, isWritableData, parseTssDescriptor, TYPE_TSS_AVAILABLE, TYPE_TSS_BUSY,
 } from './descriptors.js';
 import { isCanonical, toSignedLinear } from './address.js';
+import type { DirectExits } from './directExits.js';
 import { fastSystemCall, fastSystemReturn, readSystemCallMsr, writeSystemCallMsr } from './systemCall.js';
 
 /** What the system instructions need from the machine. */
@@ -32,6 +33,8 @@ export interface SystemHost extends InterruptHost {
   interrupts: InterruptController;
   /** Strict virtualization (xk vm --strict): the sensitive unprivileged instructions trap at CPL 3. */
   strictVirtualization?: boolean;
+  /** The monitor that takes its guest's exits directly (directExits.ts), if one runs here. */
+  directExits?: DirectExits | null;
 }
 
 /** Sensitive but unprivileged on real x86; with strictVirtualization they raise #GP(0) at CPL 3. */
@@ -121,12 +124,27 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
   const cpu = machine.cpu;
   const form = d.form;
   if (!form) throw new CpuFault(UD);
-  if (form.cpl0 && cpu.cpl !== 0) throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl}`);
-  if (form.io && cpu.cpl > iopl(cpu.getRflags())) throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl} > IOPL`);
+  const exits = cpu.cpl === 3 ? machine.directExits ?? null : null;
+  if (form.cpl0 && cpu.cpl !== 0) {
+    if (exits?.take(cpu, GP, 0, false)) return;
+    throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl}`);
+  }
+  if (form.io && cpu.cpl > iopl(cpu.getRflags())) {
+    if (exits?.take(cpu, GP, 0, false)) return;
+    throw gp(0, `${form.mnemonic} at CPL ${cpu.cpl} > IOPL`);
+  }
   const ops = d.operands;
   if (machine.strictVirtualization && cpu.cpl === 3 &&
       (STRICT_SENSITIVE.has(form.mnemonic) || (form.mnemonic === 'mov' && ops[1]?.type === 'sreg'))) {
+    if (exits?.take(cpu, GP, 0, false)) return;
     throw gp(0, `${form.mnemonic} at CPL 3 (strict virtualization)`);
+  }
+  // Under a monitor (directExits.ts) these end in an exit, whatever the guest's operands.
+  if (exits !== null) {
+    const m = form.mnemonic;
+    if ((m === 'iretq' || m === 'iret') && exits.take(cpu, GP, 0, false)) return;
+    if (m === 'int' && ops[0].type === 'imm' && exits.take(cpu, GP, idtErrorCode(ops[0].lo & 0xff), true)) return;
+    if (m === 'int3' && exits.take(cpu, GP, idtErrorCode(BP), true)) return;
   }
 
   switch (form.mnemonic) {

@@ -22,6 +22,7 @@
 // Real GDT: the VM's GDT of vmGdt.ts, the same as under the xk kernel.
 
 import { Machine } from '../machine/machine.js';
+import { DirectExits } from '../machine/directExits.js';
 import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
 import { GuestMemory } from './guestMemory.js';
@@ -127,6 +128,7 @@ export class VmHost {
     };
     this.vm.cpu.watchedBy = cpu; // an outside debugger's watchpoints see the instructions the monitor runs for the guest
     this.machine.strictVirtualization = options.strict ?? false;
+    this.machine.directExits = new DirectExits((vector, errorCode) => this.onDirectExit(vector, errorCode));
     // PML4[slot] -> PDPT[0] -> PD[0] -> PT[0..7]: the monitor's pages, present, writable, supervisor.
     const m = memory, base = this.hostBase;
     m.write32(base + PDPT, (base + PD) | 3);
@@ -312,8 +314,27 @@ export class VmHost {
       this.machine.stop('stopped', this.outcome.message);
       return;
     }
+    this.exit(tf);
+  }
+
+  /**
+   * A direct exit (src/machine/directExits.ts): the guest's instruction at the
+   * CPU's RIP would have raised `vector` into the monitor. The frame is the
+   * CPU's registers, as the delivery through the host IDT would have pushed them.
+   */
+  private onDirectExit(vector: number, errorCode: number): void {
+    this.exits++;
+    const tf = this.frameFromCpu();
+    tf.trapno = vector;
+    tf.err = errorCode;
+    this.exit(tf);
+  }
+
+  /** Handle the exit in `tf` (the guest's registers and the trap), then resume the guest from it or stop. */
+  private exit(tf: VmTrapFrame): void {
+    const cpu = this.machine.cpu;
     const watch = this.vm.onEvent;
-    watch?.({ kind: 'exit', trapno: v, err: tf.err, rip: u64(tf.rip), cpl: this.vcpu.cpl, rsp: reg64(tf, RSP), rax: reg64(tf, RAX), rdx: reg64(tf, RDX) }, this.vm);
+    watch?.({ kind: 'exit', trapno: tf.trapno, err: tf.err, rip: u64(tf.rip), cpl: this.vcpu.cpl, rsp: reg64(tf, RSP), rax: reg64(tf, RAX), rdx: reg64(tf, RDX) }, this.vm);
     let outcome = handleTrap(this.vm, tf, cpu.cr2);
     // A guest that keeps trapping without ever retiring an instruction (a monitor bug, or a
     // fault the monitor keeps "fixing") is stopped rather than spinning the host forever.
@@ -370,6 +391,8 @@ export class VmHost {
         continue;
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
+      // Exits are taken directly unless someone watches them: then each is the real trap, as the trace shows it.
+      if (machine.directExits !== null) machine.directExits.enabled = vm.onEvent === undefined;
       const reason = machine.run(budget);
       // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
       if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');
