@@ -12,7 +12,7 @@
 import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
-import { AF, CF, OF, SF, ZF, parityOf, sizeMask, type Flags } from './flags.js';
+import { CF, OF, sizeMask, type Flags } from './flags.js';
 import { signed, trunc } from './executeArithmetic.js';
 
 // ------------------------------------------------------------------- logic

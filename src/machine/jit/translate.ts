@@ -35,7 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece, type Reg } from './pieces.js';
+import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
