@@ -173,7 +173,7 @@ export function runSessionToEnd(session: Session, maxInstructions: number, outpu
  * file system) under the kernel's monitor with `options` and 16 MiB of guest memory; run to the
  * end. The console output, and the guest's serial output on its own.
  */
-export async function runVmUnderKernel(files: Map<string, Uint8Array>, file: string, options: Omit<SpawnVmOptions, 'parent'>): Promise<{ console: string; serial: string }> {
+export async function runVmUnderKernel(files: Map<string, Uint8Array>, file: string, options: Omit<SpawnVmOptions, 'parent'>, maxInstructions = 200_000_000): Promise<{ console: string; serial: string }> {
   let console = '', serial = '';
   const programs = new Map(buildUserPrograms());
   for (const [n, b] of files) programs.set(n, b);
@@ -185,7 +185,7 @@ export async function runVmUnderKernel(files: Map<string, Uint8Array>, file: str
     output: (b) => { console += Buffer.from(b).toString('latin1'); },
   });
   try {
-    runSessionToEnd(session, 200_000_000, () => console);
+    runSessionToEnd(session, maxInstructions, () => console);
     return { console, serial };
   } finally {
     session.close();

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { buildGuest, buildTinyGuest, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, savePortableState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
+import { virtualClock } from '../src/vmm/monitor.js';
 import { runVmUnderKernel } from './kernelHelpers.js';
 import { GUEST_START, guestTables, setGate } from './guestPrologue.js';
 
@@ -94,6 +95,33 @@ test('saved under the xk kernel, resumed by xk vm (and by the kernel again): the
     assert.deepEqual(lines(first.serial + after), lines(ref.serial), `N = ${n}`);
     const again = await runVmUnderKernel(new Map([['vm.state', state]]), 'vm.state', {});
     assert.deepEqual(lines(first.serial + again.serial), lines(ref.serial), `kernel -> kernel, N = ${n}`);
+  }
+});
+
+test('saved under the xk kernel at many N, inside the guest\'s timer handler too: each save ends, at exactly N, and resumes to the uninterrupted output', async () => {
+  const elf = buildGuest().elf;
+  // The guest kernel's timer interrupts (vector 32), from an uninterrupted xk vm run.
+  const deliveries: number[] = [];
+  let ref = '';
+  const host = prepareVm(elf, 'guest.elf', {
+    serialOut: (b) => { ref += Buffer.from(b).toString('latin1'); },
+    beforeRun: (h) => { h.vm.onEvent = (e, vm) => { if (e.kind === 'deliver' && e.vector === 32) deliveries.push(virtualClock(vm)); }; },
+  });
+  assert.equal(host.run(50_000_000).reason, 'shutdown');
+  const total = host.guestClock();
+  assert.ok(deliveries.length >= 6, `timer interrupts at ${deliveries}`);
+  const [tick] = deliveries;
+  // At the interrupt, in its handler, a few instructions before a later one; 70000 once kept the
+  // kernel's monitor firing its own clock interrupt on the kernel's way in, for ever.
+  for (const n of [1, tick - 1, tick, tick + 1, tick + 3, tick + 10, deliveries[5] - 2, 69_986, 70_000, total - 1]) {
+    let state: Uint8Array | undefined;
+    const first = await runVmUnderKernel(new Map([['guest.elf', elf]]), 'guest.elf', { saveAt: { instructions: n, write: (b) => { state = b; } } }, 30_000_000);
+    assert.ok(state, `N = ${n}: ${first.console}`);
+    assert.match(first.console, new RegExp(`vm saved after ${n} guest instructions`), `N = ${n}`);
+    let after = '';
+    const resumed = loadVmState(state, (b) => { after += Buffer.from(b).toString('latin1'); });
+    assert.equal(resumed.run(50_000_000).reason, 'shutdown', `N = ${n}`);
+    assert.equal(first.serial + after, ref, `N = ${n}`);
   }
 });
 

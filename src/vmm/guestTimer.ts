@@ -14,7 +14,13 @@
 // acknowledges it at the interrupt controller and the kernel never counts it.
 // The timer is then loaded with what was left of the kernel's period, so that
 // the kernel's own tick comes at its instruction, and at that tick the kernel's
-// period is put back. If the VM leaves the processor for good before (it ends,
+// period is put back. The timer is periodic and its interrupt may fire while
+// interrupts are off (the kernel's way in or out): it then waits at the
+// interrupt controller and the guest traps with it before running an
+// instruction. So every trap reloads the timer for the kernel's tick, the
+// monitor's interrupt is told by where the guest left, and while one waits no
+// new one is loaded (a new one would fire on the way in again, for ever).
+// If the VM leaves the processor for good before (it ends,
 // is killed or gets a signal), the kernel's period is put back at once: its
 // next tick then comes at most a period late.
 
@@ -31,28 +37,36 @@ export function nextGuestEvent(vm: VmState, clock: number, saveAt = Infinity): n
 }
 
 export class GuestTimer {
-  /** The monitor loaded the kernel's timer: it interrupts at the real instruction count `at`. */
+  /** The timer is not on the kernel's own period: the monitor loaded it (for its interrupt, or for the kernel's tick). */
   private set = false;
-  private at = 0;
+  /** The monitor's interrupt, loaded at entry: due at the real instruction count `at`, then every `interval` (the timer is periodic). */
+  private shot: { at: number; interval: number } | null = null;
   /** While set: the real instruction count of the kernel's own next tick. */
   private kernelTickAt = 0;
-  /** A clock interrupt fired on the kernel's way in: it waits, and comes the moment the guest runs again. */
-  private pending = false;
+  /**
+   * The monitor's interrupt fired while the processor could not take it (on the kernel's way in
+   * or out, interrupts off) and waits at the interrupt controller: the guest traps with it the
+   * moment it runs again, before its first instruction.
+   */
+  private latched = false;
 
   /** The VM is entered with its clock at `clock`: interrupt at the guest's instruction `event` if it comes before the kernel's tick. */
   arm(k: Kernel, clock: number, event: number): void {
-    if (this.pending) return; // a waiting clock interrupt comes first
+    // A waiting interrupt comes first; a new one due within the kernel's way in would fire
+    // before the guest runs an instruction and wait again, for ever.
+    if (this.latched) return;
     const now = k.cpu.instructionCount;
     if (!this.set) this.kernelTickAt = now + k.hw.ports.in(TIMER_RELOAD, 4);
     const due = event - clock + k.entry.trapPath.iretExit;
-    if (event > clock && now + due < this.kernelTickAt) this.load(k, now + due);
-    else if (this.set && this.at !== this.kernelTickAt && this.kernelTickAt > now) this.load(k, this.kernelTickAt);
+    if (event > clock && now + due < this.kernelTickAt) {
+      this.load(k, now + due);
+      this.shot = { at: now + due, interval: due };
+    }
   }
 
   private load(k: Kernel, at: number): void {
     k.hw.ports.out(TIMER_RELOAD, 4, at - k.cpu.instructionCount);
     this.set = true;
-    this.at = at;
   }
 
   /** The kernel's own period again. */
@@ -67,35 +81,45 @@ export class GuestTimer {
    * as its tick. False for everything else (a clock interrupt then is the kernel's).
    */
   onTrap(k: Kernel, trapno: number): boolean {
-    if (trapno === T_IRQ0) this.pending = false;
-    if (!this.set) return false;
     const now = k.cpu.instructionCount;
-    const fired = now >= this.at;
-    if (fired && trapno !== T_IRQ0) {
-      // The guest trapped just before the interrupt; it went off on the kernel's way in
-      // (interrupts off) and waits. It is taken, and classified, the moment the guest runs again.
-      this.pending = true;
-      return false;
+    // The guest's instruction boundary where it left: where the processor took this interrupt.
+    const left = now - (k.entry.trapPath.entry[trapno] ?? 0);
+    let monitors = false;
+    if (trapno === T_IRQ0 && this.latched) {
+      this.latched = false;
+      monitors = true;
     }
-    const kernelTick = this.at >= this.kernelTickAt || now >= this.kernelTickAt;
-    if (trapno === T_IRQ0 && (!fired || kernelTick)) {
+    if (this.shot) {
+      const { at, interval } = this.shot;
+      this.shot = null;
+      if (now >= at) {
+        // The timer fired at `at` and every `interval` since. A request the processor took
+        // with this trap (at or before `left`) is this interrupt; a later one waits (one
+        // request line: several merge into one).
+        const last = at + Math.floor((now - at) / interval) * interval;
+        if (trapno === T_IRQ0 && left >= at) monitors = true;
+        if (trapno !== T_IRQ0 || last > left) this.latched = true;
+      }
+      // No more of the monitor's interrupts: the timer is loaded for the kernel's tick.
+      if (this.kernelTickAt > now) this.load(k, this.kernelTickAt);
+      else this.restore(k);
+    }
+    if (trapno !== T_IRQ0) return false;
+    if (!monitors || (this.set && now >= this.kernelTickAt)) {
       // The kernel's tick (due now, or one that was already waiting when the guest was entered).
-      this.restore(k);
+      if (this.set) this.restore(k);
       return false;
     }
-    if (trapno === T_IRQ0) {
-      // The monitor's: acknowledged here; the kernel's tick stays where it was.
-      k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
-      this.load(k, this.kernelTickAt);
-      return true;
-    }
-    // Another trap came first: the guest's event is looked at again when it is entered.
-    if (this.at !== this.kernelTickAt) this.load(k, this.kernelTickAt);
-    return false;
+    // The monitor's: acknowledged here; the kernel's tick stays where it was.
+    k.hw.ports.out(PIC_COMMAND, 1, PIC_EOI);
+    return true;
   }
 
   /** The VM leaves the processor for good (it ends, is killed, or a signal may stop it): the kernel's period again. */
   leave(k: Kernel): void {
+    // A request still waiting is the kernel's to take now (as a tick).
+    this.latched = false;
+    this.shot = null;
     if (this.set) this.restore(k);
   }
 }
