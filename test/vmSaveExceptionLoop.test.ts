@@ -18,12 +18,15 @@ import { GUEST_START, guestTables, setGate } from './guestPrologue.js';
 import { prepareVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, savePortableState, saveVmState } from '../src/vmm/vmState.js';
 import type { VmHost } from '../src/vmm/host.js';
+import { bootImage } from '../src/cli/bootCommand.js';
+import type { KernelVmEnd } from '../src/vmm/kernelProcess.js';
+import { runVmUnderKernel } from './kernelHelpers.js';
 
 const LIMIT = 50_000_000;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 const LOOP_GUEST = `${GUEST_START}${setGate(6, 'ud')}
-    movw $0x00eb, idt+6*16+6        # the #UD handler's offset: 0x00eb.... (beyond the 4 MiB)
+    movw $0x0300, idt+6*16+6        # the #UD handler's offset: 0x0300.... (beyond 16 MiB)
     mov $0x3f0000, %rsp
     mov $0x3f8, %dx
     mov $'u', %al; out %al, %dx
@@ -89,4 +92,36 @@ test('xk vm --save-at N inside the exception loop, then --resume: the same stop 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('under the xk kernel the exception loop ends that VM as on the bare machine and under xk vm; a save inside it carries its deliveries', async () => {
+  const elf = buildTinyGuest('loop', LOOP_GUEST);
+  const MiB = 1024 * 1024;
+  const bare = bootImage(elf, 'loop.elf', { memoryBytes: 16 * MiB, maxInstructions: LIMIT });
+  assert.equal(bare.reason, 'limit');
+  assert.match(bare.message, /^exception loop: 10000 exceptions delivered in a row/);
+  const bareMemory = sha(bare.machine.memory.bytes.subarray(0, 16 * MiB));
+  const vm = prepareVm(elf, 'loop.elf', { memoryMiB: 16 });
+  const ref = end(vm, vm.run(LIMIT));
+  assert.deepEqual([ref.reason, ref.message, ref.clock, ref.memory], [bare.reason, bare.message, bare.instructions, bareMemory]);
+  let stop: KernelVmEnd | undefined;
+  const run = await runVmUnderKernel(new Map([['loop.elf', elf]]), 'loop.elf', { onStop: (e) => { stop = e; } }, 30_000_000);
+  assert.ok(stop, run.console);
+  assert.equal(stop.outcome.reason, 'limit');
+  assert.equal(stop.outcome.message, bare.message);
+  assert.equal(stop.clock, bare.instructions);
+  assert.equal(sha(stop.memory), bareMemory, 'the same frames: the same number of deliveries');
+  assert.equal(stop.exits.get('reflected-6'), ref.deliveries);
+  assert.match(run.console, /pid \d+ \(loop\.elf\): vm stopped: exception loop: 10000 exceptions delivered in a row/);
+  assert.equal(run.serial, 'u');
+  // Saved by the kernel where the loop runs (the first trap at its clock: the loop's first
+  // deliveries count already), resumed by xk vm: it stops at the same delivery.
+  let state: Uint8Array | undefined;
+  const saving = await runVmUnderKernel(new Map([['loop.elf', elf]]), 'loop.elf', { saveAt: { instructions: ref.clock, write: (b) => { state = b; } } }, 30_000_000);
+  assert.ok(state, saving.console);
+  const resumed = loadVmState(state);
+  const r = resumed.run(LIMIT);
+  assert.equal(r.reason, 'limit');
+  assert.equal(r.message, bare.message);
+  assert.equal(sha(resumed.machine.memory.bytes.subarray(0, resumed.guestBytes)), bareMemory);
 });

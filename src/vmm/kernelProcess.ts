@@ -45,6 +45,7 @@ import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
 import { GuestTimer, nextGuestEvent } from './guestTimer.js';
+import { ExceptionLoopWatch } from '../machine/exceptionLoop.js';
 import { existingSignalState } from '../kernel/signals/signals.js';
 import { exitProcess } from '../kernel/proc/exit.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -83,6 +84,8 @@ export interface VmProcess {
   debugStatus: number;
   /** The kernel's timer, set to stop the guest at its next event (its timer deadline, a save point: guestTimer.ts). */
   timer: GuestTimer;
+  /** The guest's exception deliveries in a row with no instruction retired: an exception loop ends the VM, as on the bare machine. */
+  exceptionLoop: ExceptionLoopWatch;
 }
 
 export interface SpawnVmOptions {
@@ -182,7 +185,8 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     takeDebugStatus: () => guest.debugStatus,
     relocateMonitor: () => relocateKernel(memory, guest),
   };
-  guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, timer: new GuestTimer() };
+  guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, timer: new GuestTimer(),
+    exceptionLoop: new ExceptionLoopWatch(0, Infinity) };
   placeKernelWindow(memory, guest);
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
@@ -194,6 +198,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
         clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false, loopDeliveries: 0,
       }));
       vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
+      guest.exceptionLoop.resumeAt(portable.clock, portable.loopDeliveries); // and so do its deliveries in a row
     }
   } catch (e) {
     k.procs.free(p);
@@ -343,6 +348,12 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     }
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
+  // A guest whose every exception handler faults before it retires an instruction: the bare
+  // machine's rule ends it (exceptionLoop.ts), with the same stop and at the same delivery as xk vm.
+  const loop = guest.exceptionLoop;
+  if (outcome.action === 'resume' && (loop.ended || loop.note(virtualClock(guest.state), guest.state.cpu.interrupts.delivered))) {
+    outcome = { action: 'stop', reason: 'limit', message: loop.message(frame.rip) };
+  }
   fromVmFrame(tf, frame);
   const save = saving.get(guest);
   if (save && outcome.action === 'resume' && virtualClock(guest.state) >= save.instructions) {
@@ -350,7 +361,8 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     saving.delete(guest);
     save.write(save.codec.save({
       clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frameValues(frame),
-      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false, loopDeliveries: 0,
+      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
+      loopDeliveries: guest.exceptionLoop.deliveriesAt(virtualClock(guest.state)),
     }));
     k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
     guest.timer.leave(k);
