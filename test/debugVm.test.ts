@@ -8,10 +8,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { bootImage, prepareBoot } from '../src/cli/bootCommand.js';
 import { MachineTarget } from '../src/gdb/machineTarget.js';
 import { VmTarget } from '../src/gdb/vmTarget.js';
@@ -19,6 +15,7 @@ import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
 import { C_PROTOTYPES, runInitToEnd } from './kernelHelpers.js';
 import { GUEST_START, guestTables, setGate } from './guestPrologue.js';
+import { buildTinyGuestWithSymbols, type TinyGuest } from './guestBuild.js';
 import { MONITOR_LINEAR } from '../src/vmm/host.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
 import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
@@ -154,21 +151,7 @@ hex:    .ascii "0123456789abcdef"
     .balign 16
 log:    .fill 1024, 1, 0`)}`;
 
-function build(source = GUEST): { elf: Uint8Array; sym: (name: string) => number } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-debugvm-'));
-  const s = path.join(dir, 'k.s'), o = path.join(dir, 'k.o'), e = path.join(dir, 'k.elf');
-  fs.writeFileSync(s, source);
-  execFileSync('as', ['--64', s, '-o', o], { stdio: 'pipe' });
-  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', o, '-o', e], { stdio: 'pipe' });
-  const symbols = new Map<string, number>();
-  for (const line of execFileSync('nm', [e], { encoding: 'utf8' }).split('\n')) {
-    const [addr, , name] = line.trim().split(/\s+/);
-    if (name !== undefined) symbols.set(name, parseInt(addr, 16));
-  }
-  const elf = new Uint8Array(fs.readFileSync(e));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { elf, sym: (n) => { const v = symbols.get(n); if (v === undefined) throw new Error(`no symbol ${n}`); return v; } };
-}
+const build = (source = GUEST): TinyGuest => buildTinyGuestWithSymbols('debugvm', source);
 
 type Entry = [number, number, number];
 function readLog(bytes: Uint8Array, at: number): Entry[] {

@@ -52,7 +52,12 @@ export function buildGuest(defines: string[] = []): GuestBuild {
 
 /** Symbol addresses of the built image, from GNU nm. */
 export function guestSymbols(build: GuestBuild): Map<string, number> {
-  const out = execFileSync('nm', [build.elfPath], { encoding: 'utf8' });
+  return symbolsOf(build.elfPath);
+}
+
+/** Symbol addresses of the ELF file at `elfPath`, from GNU nm. */
+function symbolsOf(elfPath: string): Map<string, number> {
+  const out = execFileSync('nm', [elfPath], { encoding: 'utf8' });
   const symbols = new Map<string, number>();
   for (const line of out.split('\n')) {
     const m = line.match(/^([0-9a-f]+) \S (\S+)$/);
@@ -61,13 +66,41 @@ export function guestSymbols(build: GuestBuild): Map<string, number> {
   return symbols;
 }
 
+/** A small guest image and its symbols (buildTinyGuestWithSymbols). */
+export interface TinyGuest {
+  elf: Uint8Array;
+  /** The address of symbol `name` (throws if the image has none). */
+  sym(name: string): number;
+}
 
 /** A guest image from one assembly file (GNU as, GNU ld at 0x100000, entry _start): the small guests of the VM tests. */
 export function buildTinyGuest(name: string, source: string): Uint8Array {
-  const dir = fs.mkdtempSync(path.join(buildGuest().dir, `${name}-`));
-  fs.writeFileSync(path.join(dir, 'k.s'), source);
-  execFileSync('as', ['--64', path.join(dir, 'k.s'), '-o', path.join(dir, 'k.o')], { stdio: 'pipe' });
-  const elf = path.join(dir, `${name}.elf`);
-  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', path.join(dir, 'k.o'), '-o', elf], { stdio: 'pipe' });
-  return new Uint8Array(fs.readFileSync(elf));
+  return linkTinyGuest(name, source, () => undefined).elf;
+}
+
+/** buildTinyGuest, with the image's symbol addresses (GNU nm). */
+export function buildTinyGuestWithSymbols(name: string, source: string): TinyGuest {
+  const { elf, extra: symbols } = linkTinyGuest(name, source, symbolsOf);
+  return {
+    elf,
+    sym: (n) => {
+      const v = symbols.get(n);
+      if (v === undefined) throw new Error(`${name}: no symbol ${n}`);
+      return v;
+    },
+  };
+}
+
+/** Assemble and link `source` in a temporary directory; `extra` looks at the linked file before the directory goes. */
+function linkTinyGuest<T>(name: string, source: string, extra: (elfPath: string) => T): { elf: Uint8Array; extra: T } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `xk-${name}-`));
+  try {
+    fs.writeFileSync(path.join(dir, 'k.s'), source);
+    execFileSync('as', ['--64', path.join(dir, 'k.s'), '-o', path.join(dir, 'k.o')], { stdio: 'pipe' });
+    const elf = path.join(dir, `${name}.elf`);
+    execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', path.join(dir, 'k.o'), '-o', elf], { stdio: 'pipe' });
+    return { elf: new Uint8Array(fs.readFileSync(elf)), extra: extra(elf) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

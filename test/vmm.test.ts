@@ -6,11 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { buildGuest } from './guestBuild.js';
+import { buildGuest, buildTinyGuest } from './guestBuild.js';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { runVm, type RunVmOptions } from '../src/vmm/vmRunner.js';
 import { VmHost } from '../src/vmm/host.js';
@@ -32,16 +30,8 @@ function vm(elf: Uint8Array, options: RunVmOptions = {}) {
   return { result, output };
 }
 
-let tmp: string | undefined;
 /** Assemble and link a tiny kernel (GNU as/ld) at 0x100000. */
-function tiny(source: string): Uint8Array {
-  tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), 'xk-vmm-'));
-  const s = path.join(tmp, 'k.s'), o = path.join(tmp, 'k.o'), e = path.join(tmp, 'k.elf');
-  fs.writeFileSync(s, source);
-  execFileSync('as', ['--64', s, '-o', o], { stdio: 'pipe' });
-  execFileSync('ld', ['-nostdlib', '-static', '-z', 'max-page-size=4096', '-Ttext=0x100000', '-e', '_start', o, '-o', e], { stdio: 'pipe' });
-  return new Uint8Array(fs.readFileSync(e));
-}
+const tiny = (source: string): Uint8Array => buildTinyGuest('vmm', source);
 
 test('the guest kernel: same serial output and guest-memory hash bare and under the monitor (strict)', () => {
   const elf = buildGuest().elf;
