@@ -285,10 +285,7 @@ export class VmHost {
     const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
     const dr7 = realDr7(v, this.vm.shadow); // without GD, and nothing in the monitor's own slot (guestBreakpoints.ts)
     let changed = regs.dr7 !== dr7;
-    for (let n = 0; n < 4 && !changed; n++) {
-      const [lo, hi] = regs.address(n);
-      changed = lo !== v.dr[2 * n] || hi !== v.dr[2 * n + 1];
-    }
+    for (let n = 0; n < 4 && !changed; n++) changed = !regs.holds(n, v.dr[2 * n], v.dr[2 * n + 1]);
     if (!changed) return;
     for (let n = 0; n < 4; n++) regs.setAddress(n, v.dr[2 * n], v.dr[2 * n + 1]);
     regs.dr7 = dr7;
