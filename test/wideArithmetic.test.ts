@@ -1,11 +1,12 @@
-// The CPU's BigInt-free wide arithmetic (src/machine/wideDivide.ts, the lazy
+// The CPU's BigInt-free wide arithmetic (src/machine/wideDivide.ts, wideMultiply.ts, the lazy
 // 64-bit imul overflow in flags.ts) against BigInt, on edge values and random
 // ones. (The host-CPU oracle checks the instructions themselves; this checks
 // the arithmetic on many more values than the oracle's cases reach.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIVISION, divideS128, divideU128 } from '../src/machine/wideDivide.js';
+import { DIVISION, div32, div64, divideS128, divideU128, divideU64, idiv32, idiv64 } from '../src/machine/wideDivide.js';
+import { PRODUCT, mulLow64, mulS32, mulS64, mulU32, mulU64 } from '../src/machine/wideMultiply.js';
 import { imul64Overflows } from '../src/machine/flags.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -76,6 +77,57 @@ test('divideS128 truncates toward zero like idiv, with the limits of a 64- and a
     const q32 = d32 === 0n ? 0n : n32 / d32;
     assert.equal(ok32, d32 !== 0n && q32 >= -(1n << 31n) && q32 < 1n << 31n, `${n32} / ${d32}`);
     if (ok32) assert.deepEqual([DIVISION[0] | 0, DIVISION[2] | 0], [Number(q32), Number(n32 % d32)]);
+  }
+});
+
+test('divideU64 (the fast path: 53-bit doubles, a 32-bit divisor, a corrected double estimate) equals BigInt division', () => {
+  const vs = [...values(600)];
+  // Quotients near an integer boundary, where the double estimate is one off.
+  const near: [bigint, bigint][] = [[M64, 0x100000001n], [M64, 0xffffffffffffffffn], [(1n << 63n) + 1n, (1n << 32n) + 1n], [0xfffffffffffff800n, 0x1fffffffffffffn], [(1n << 53n) * 3n - 1n, 3n], [0xc2a7e62153876b59n, 0x40e2a20b1bd7ce73n], [0xf4516649fa3d4335n, 0x12cb2f40c47addc9n]];
+  const pairs: [bigint, bigint][] = [...near];
+  for (let i = 0; i < vs.length; i++) pairs.push([vs[i], vs[(i * 7 + 3) % vs.length] >> BigInt(i % 64)], [vs[i], vs[(i * 5 + 1) % vs.length] & 0xffffffffn], [vs[i] >> 11n, vs[(i * 3) % vs.length] >> 12n]);
+  for (const [n, d] of pairs) {
+    assert.equal(divideU64(lo(n), hi(n), lo(d), hi(d)), d !== 0n, `${n} / ${d}`);
+    if (d !== 0n) assert.deepEqual([...DIVISION], [lo(n / d), hi(n / d), lo(n % d), hi(n % d)], `${n} / ${d}`);
+  }
+});
+
+test('div32/div64/idiv32/idiv64 (what div and idiv compute in both tiers) equal BigInt division and refuse exactly the #DE cases', () => {
+  const vs = [...values(300)];
+  const s64 = (v: bigint) => BigInt.asIntN(64, v), s32 = (v: bigint) => BigInt.asIntN(32, v);
+  const check = (ok: boolean, n: bigint, d: bigint, bits: number, signed: boolean) => {
+    const limitOk = d !== 0n && (signed ? n / d >= -(1n << BigInt(bits - 1)) && n / d < 1n << BigInt(bits - 1) : n / d < 1n << BigInt(bits));
+    assert.equal(ok, limitOk, `${n} / ${d} (${bits}, ${signed ? 'signed' : 'unsigned'})`);
+    if (!ok) return;
+    const m = (1n << BigInt(bits)) - 1n, q = (n / d) & m, r = (n % d) & m;
+    const got = bits === 64 ? [...DIVISION] : [DIVISION[0], DIVISION[2]];
+    assert.deepEqual(got, bits === 64 ? [lo(q), hi(q), lo(r), hi(r)] : [Number(q), Number(r)], `${n} / ${d}`);
+  };
+  const cases: [bigint, bigint, bigint][] = [[M64, 1n << 63n, M64], [0n, 1n << 63n, M64], [M64, 0x7fffffffn, 0xffffffffn], [0n, 0x80000000n, M64]];
+  for (let i = 0; i < vs.length; i++) cases.push([vs[i] >> BigInt(i % 3 === 0 ? 0 : 40), vs[(i * 7 + 1) % vs.length], vs[(i * 11 + 2) % vs.length] >> BigInt(i % 60)]);
+  for (const [rdx, rax, s] of cases) {
+    check(div64(lo(rax), hi(rax), lo(rdx), hi(rdx), lo(s), hi(s)), (rdx << 64n) | rax, s, 64, false);
+    const sext = s64(rax) < 0n ? M64 : 0n;
+    for (const high of [rdx, sext]) check(idiv64(lo(rax), hi(rax), lo(high), hi(high), lo(s), hi(s)), BigInt.asIntN(128, (high << 64n) | rax), s64(s), 64, true);
+    const eax = rax & 0xffffffffn, edx = rdx & 0xffffffffn, s32v = s & 0xffffffffn;
+    check(div32(lo(eax), lo(edx), lo(s32v)), (edx << 32n) | eax, s32v, 32, false);
+    for (const high of [edx, s32(eax) < 0n ? 0xffffffffn : 0n]) check(idiv32(lo(eax), lo(high), lo(s32v)), BigInt.asIntN(64, (high << 32n) | eax), s32(s32v), 32, true);
+  }
+});
+
+test('mulU32/mulS32/mulU64/mulS64/mulLow64 (what mul and imul compute in both tiers) equal BigInt products', () => {
+  const vs = [...values(300)];
+  const s64 = (v: bigint) => BigInt.asIntN(64, v);
+  for (let i = 0; i < vs.length; i++) {
+    const a = vs[i], b = vs[(i * 7 + 1) % vs.length];
+    const u = a * b, s = BigInt.asUintN(128, s64(a) * s64(b));
+    const words = (v: bigint) => [0n, 32n, 64n, 96n].map((k) => Number((v >> k) & 0xffffffffn));
+    mulU64(lo(a), hi(a), lo(b), hi(b)); assert.deepEqual([...PRODUCT], words(u), `${a} * ${b}`);
+    mulS64(lo(a), hi(a), lo(b), hi(b)); assert.deepEqual([...PRODUCT], words(s), `${s64(a)} * ${s64(b)}`);
+    mulLow64(lo(a), hi(a), lo(b), hi(b)); assert.deepEqual([...PRODUCT].slice(0, 2), words(u).slice(0, 2));
+    const x = a & 0xffffffffn, y = b & 0xffffffffn;
+    mulU32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(x * y).slice(0, 2));
+    mulS32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(BigInt.asUintN(64, BigInt.asIntN(32, x) * BigInt.asIntN(32, y))).slice(0, 2));
   }
 });
 

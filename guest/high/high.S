@@ -10,9 +10,24 @@
 # the same on the bare machine, under `xk vm` and under the xk kernel's `vm`.
 #
 # Build: gcc -c high.S (or xk as), then ld -T high.ld (test/vmmHighGuest.test.ts).
+#
+# Built with -DSLOT_256 (and ld --defsym KERNEL_BASE=0xffff800000000000) the
+# same kernel runs in slot 256 instead, where Linux keeps its direct map and the
+# xk kernel its own half, and its second view of physical memory is slot 511.
+# It then also maps slot 510 (where both hosts move their own region first) and
+# reads through it, so a host must move its region a second time, and its user
+# program faults on slot 509, where the hosts' regions end up. With -DEVERY_SLOT
+# as well, its PML4 maps all 512 slots (the empty ones to physical memory again),
+# leaving no slot where a host could move its region.
 
+#ifdef SLOT_256
+        .equ KERNEL_BASE, 0xffff800000000000
+        .equ DIRECT_MAP, 0xffffffff80000000
+        .equ SLOT_510, 0xffffff0000000000
+#else
         .equ KERNEL_BASE, 0xffffffff80000000
         .equ DIRECT_MAP, 0xffff800000000000
+#endif
         .equ USER_BASE, 0x400000        # the user program's 2 MiB page: physical 0..2 MiB again
         .equ COM1, 0x3f8
         .equ SHUTDOWN, 0xf4
@@ -49,6 +64,17 @@ _start:
         lea pdpt_high(%rip), %rax
         or $3, %rax
         mov %rax, 511 * 8(%rdi)         # slot 511: the kernel
+#ifdef EVERY_SLOT
+        lea pdpt_direct(%rip), %rax     # every other slot: physical memory once more
+        or $3, %rax
+        mov $512, %ecx
+        mov %rdi, %rdx
+1:      cmpq $0, (%rdx)
+        jne 2f
+        mov %rax, (%rdx)
+2:      add $8, %rdx
+        loop 1b
+#endif
         mov %rdi, %cr3
         mov %cr0, %rax
         or $0x80000001, %eax            # PG (and PE, which PG needs)
@@ -67,6 +93,9 @@ high:
         call puthex
         call newline
         call direct_map_check
+#ifdef SLOT_256
+        call slot_510_check
+#endif
         call user_space_init
         # Drop to the user program at CPL 3: SS, RSP, RFLAGS, CS, RIP.
         pushq $UDATA
@@ -168,6 +197,26 @@ direct_map_check:
         call puts
         ret
 
+#ifdef SLOT_256
+# slot_510_check: map physical memory a third time, at slot 510, and print the
+# message direct_map_check left in the buffer through it.
+slot_510_check:
+        movabs $pdpt_direct, %rax
+        movabs $KERNEL_BASE, %rbx
+        sub %rbx, %rax
+        or $3, %rax
+        movabs $pml4, %rdi
+        mov %rax, 510 * 8(%rdi)         # slot 510 -> pdpt_direct (its entry 0 -> pd)
+        movabs $msg_slot_510, %rdi
+        call puts
+        movabs $buffer, %rdi
+        sub %rbx, %rdi
+        movabs $SLOT_510, %rax
+        add %rax, %rdi
+        call puts
+        ret
+
+#endif
 # user_space_init: slot 0 becomes the user's: one 2 MiB user page at USER_BASE.
 user_space_init:
         movabs $pd_user, %rax
@@ -280,14 +329,27 @@ user_program:
         lea msg_user(%rip), %rdi
         mov $T_SYSCALL, %eax
         int $T_SYSCALL
+#ifdef SLOT_256
+        # Slot 509, which this kernel leaves empty: where both hosts keep their
+        # region in the end (its TSS page, under the xk kernel). A page fault, as
+        # on the bare machine: the host's region is not there for the guest.
+        movabs $0xfffffe8000003000, %rbx
+        mov (%rbx), %rax
+#else
         mov 0x1000, %rax
+#endif
         hlt
 
 msg_user:    .asciz "user: hello from CPL 3\n"
 
         .data
 msg_hello:   .asciz "high: running at "
+#ifdef SLOT_256
+msg_direct:  .asciz "high: written through 0xffffffff80000000, read at the kernel's 0xffff800000000000\n"
+msg_slot_510: .asciz "high: through slot 510: "
+#else
 msg_direct:  .asciz "high: written through the direct map at 0xffff800000000000, read at 0xffffffff80000000\n"
+#endif
 msg_syscall: .asciz "high: system call from CPL 3: "
 msg_frame:   .asciz "high: frame rip "
 msg_rsp:     .asciz " on the kernel stack at "

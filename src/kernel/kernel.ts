@@ -30,7 +30,7 @@ import { COM1 } from '../machine/devices/serial.js';
 export type KernelCpu = Pick<
   Cpu,
   | 'regs' | 'rip' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'efer' | 'instructionCount' | 'invalidateDecodeCache'
-  | 'gdtrBase' | 'gdtrLimit' | 'fsBase' | 'gsBase' | 'debugRegisters' | 'debugChanged'
+  | 'gdtrBase' | 'gdtrLimit' | 'idtrBase' | 'tssBase' | 'fsBase' | 'gsBase' | 'debugRegisters' | 'debugChanged'
 >;
 
 /** The machine as kernel code sees it: no physical memory. */
@@ -99,6 +99,16 @@ export class Kernel {
   onClockTick: (() => void) | null = null;
   /** Boots guests for vmrun; registered from above (src/vmm), null when booted without one. */
   monitor: VirtualMachineMonitor | null = null;
+  /**
+   * Where the running address space maps the kernel's half, relative to the
+   * kernel's own addresses: 0, except for a VM whose guest uses PML4 slot 256
+   * (proc/virtualMachine.ts). The processor then enters the kernel's code at
+   * these other addresses; the TypeScript kernel reaches memory by physical
+   * address and needs it only to find the trap frame from %rdi (trap.ts).
+   */
+  kernelOffset = 0;
+  /** The CPU's host calls: trap() at the `trap` label (boot.ts), and at its other addresses (useKernelOffset). */
+  readonly #hostCalls: Cpu['hostCalls'];
 
   constructor(
     hw: Hardware,
@@ -110,6 +120,7 @@ export class Kernel {
   ) {
     this.#memory = hw.memory;
     this.cpu = hw.cpu;
+    this.#hostCalls = hw.cpu.hostCalls;
     this.hw = { mmu: hw.mmu, ports: hw.ports, stop: (reason) => hw.stop(reason) };
   }
 
@@ -131,6 +142,16 @@ export class Kernel {
   /** TSS.rsp0 := `top`: where the processor puts the next trap frame from user mode. */
   setTrapStack(top: number): void {
     writeAddress(this.#memory, TSS_PHYS + TSS_RSP0, top);
+  }
+
+  /**
+   * The scheduler enters an address space that maps the kernel's half `offset`
+   * bytes from its own addresses: the processor will reach trap()'s label there too.
+   */
+  useKernelOffset(offset: number): void {
+    this.kernelOffset = offset;
+    const alias = this.entry.trap + offset;
+    if (offset !== 0 && !this.#hostCalls.has(alias)) this.#hostCalls.set(alias, (cpu) => this.#hostCalls.get(this.entry.trap)!(cpu));
   }
 
   /** Print a kernel message on the console (the serial port), like xv6's cprintf. */

@@ -8,8 +8,9 @@ import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, DE } from './exceptions.js';
-import { DIVISION, divideS128, divideU128 } from './wideDivide.js';
-import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, PF, SF, ZF, sizeMask } from './flags.js';
+import { DIVISION, div32, div64, idiv32, idiv64 } from './wideDivide.js';
+import { PRODUCT, mulLow64, mulS32, mulS64, mulU32, mulU64 } from './wideMultiply.js';
+import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, PF, SF, ZF, sizeMask, type Flags } from './flags.js';
 
 const TWO_32 = 0x100000000;
 
@@ -88,45 +89,6 @@ const neg: Exec = (cpu, d) => {
 
 // ------------------------------------------------------------ multiplication
 
-/** Results of the wide multiply helpers (module scratch, no allocation). */
-let mLo = 0, mHi = 0;
-let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
-
-/** Unsigned 32x32 -> 64 product into mLo/mHi, exactly (16-bit limbs keep every partial product below 2^53). */
-export function mulU32(a: number, b: number): void {
-  // Split b into 16-bit halves: a * b = p0 + p1 * 2^16, each partial product below 2^48.
-  const p0 = a * (b & 0xffff), p1 = a * (b >>> 16);
-  const t = p0 + (p1 & 0xffff) * 65536; // below 2^49: exact
-  mLo = t >>> 0;
-  mHi = (Math.floor(p1 / 65536) + Math.floor(t / TWO_32)) >>> 0;
-}
-
-/** Unsigned 64x64 -> 128 product into w0..w3 (least significant first). */
-function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  mulU32(aLo, bLo); const l0 = mLo, h0 = mHi;
-  mulU32(aLo, bHi); const l1 = mLo, h1 = mHi;
-  mulU32(aHi, bLo); const l2 = mLo, h2 = mHi;
-  mulU32(aHi, bHi); const l3 = mLo, h3 = mHi;
-  w0 = l0;
-  const s1 = h0 + l1 + l2;
-  w1 = s1 >>> 0;
-  const s2 = h1 + h2 + l3 + Math.floor(s1 / TWO_32);
-  w2 = s2 >>> 0;
-  w3 = (h3 + Math.floor(s2 / TWO_32)) >>> 0;
-}
-
-/** Signed 64x64 -> 128: the unsigned product with the high half corrected for negative inputs. */
-function mulS64(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  mulU64(aLo, aHi, bLo, bHi);
-  if (aHi & 0x80000000) subHigh(bLo, bHi);
-  if (bHi & 0x80000000) subHigh(aLo, aHi);
-}
-function subHigh(lo: number, hi: number): void {
-  const s = w2 - lo;
-  w2 = s >>> 0;
-  w3 = (w3 - hi + Math.floor(s / TWO_32)) >>> 0;
-}
-
 /**
  * Flags after a multiply: CF = OF = `overflow`. The SDM leaves SF ZF AF PF
  * undefined; xk leaves them unchanged, as the host CPU of the oracle (AMD)
@@ -156,7 +118,7 @@ const mul: Exec = (cpu, d) => {
     }
     case 32: {
       mulU32(regs[0], s);
-      const lo = mLo, hi = mHi;
+      const lo = PRODUCT[0], hi = PRODUCT[1];
       cpu.setReg(0, 32, false, lo, 0);
       cpu.setReg(2, 32, false, hi, 0);
       mulFlags(cpu, hi !== 0);
@@ -164,7 +126,7 @@ const mul: Exec = (cpu, d) => {
     }
     default: {
       mulU64(regs[0], regs[1], s, cpu.hi);
-      const a = w0, b = w1, c = w2, e = w3;
+      const a = PRODUCT[0], b = PRODUCT[1], c = PRODUCT[2], e = PRODUCT[3];
       cpu.setReg(0, 64, false, a, b);
       cpu.setReg(2, 64, false, c, e);
       mulFlags(cpu, (c | e) !== 0);
@@ -192,10 +154,8 @@ const imul1: Exec = (cpu, d) => {
       return;
     }
     case 32: {
-      const a = regs[0];
-      mulU32(a, s);
-      const lo = mLo;
-      const hi = (mHi - ((a & 0x80000000) ? s : 0) - ((s & 0x80000000) ? a : 0)) >>> 0;
+      mulS32(regs[0], s);
+      const lo = PRODUCT[0], hi = PRODUCT[1];
       cpu.setReg(0, 32, false, lo, 0);
       cpu.setReg(2, 32, false, hi, 0);
       mulFlags(cpu, hi !== ((lo & 0x80000000) ? 0xffffffff : 0));
@@ -203,7 +163,7 @@ const imul1: Exec = (cpu, d) => {
     }
     default: {
       mulS64(regs[0], regs[1], s, cpu.hi);
-      const a = w0, b = w1, c = w2, e = w3;
+      const a = PRODUCT[0], b = PRODUCT[1], c = PRODUCT[2], e = PRODUCT[3];
       const ext = (b & 0x80000000) ? 0xffffffff : 0;
       cpu.setReg(0, 64, false, a, b);
       cpu.setReg(2, 64, false, c, e);
@@ -225,10 +185,8 @@ const imulN: Exec = (cpu, d) => {
     // Only the low 64 bits are kept: lo*lo in full plus the two cross products'
     // low halves. Whether the full product overflows (CF, OF) is worked out
     // only if a later instruction reads those flags (Flags.setImul64).
-    mulU32(x, y);
-    const lo = mLo;
-    const hi = (mHi + Math.imul(x, yHi) + Math.imul(xHi, y)) >>> 0;
-    cpu.setReg((ops[0] as { reg: number }).reg, 64, false, lo, hi);
+    mulLow64(x, xHi, y, yHi);
+    cpu.setReg((ops[0] as { reg: number }).reg, 64, false, PRODUCT[0], PRODUCT[1]);
     cpu.flags.setImul64(x, xHi, y, yHi);
     return;
   }
@@ -250,7 +208,8 @@ const imul: Exec = (cpu, d) => (d.operands.length === 1 ? imul1(cpu, d) : imulN(
 
 // ------------------------------------------------------------------ division
 
-function divideError(): CpuFault {
+/** The #DE of div and idiv (the JIT's translations raise the same). */
+export function divideError(): CpuFault {
   return new CpuFault(DE, undefined, 'divide error');
 }
 
@@ -259,8 +218,7 @@ function divideError(): CpuFault {
  * Flags after div/idiv, all undefined in the SDM. xk does what the oracle's
  * host CPU (AMD) does: CF and OF unchanged, AF set, SF ZF PF cleared.
  */
-function divFlags(cpu: Cpu): void {
-  const f = cpu.flags;
+export function divideFlags(f: Flags): void {
   f.materialize();
   f.bits = (f.bits & ~(SF | ZF | PF)) | AF;
 }
@@ -291,33 +249,15 @@ const divide: Exec = (cpu, d) => {
       cpu.setReg(2, 16, false, n % s, 0);
       return;
     }
-    case 32: {
-      const nHi = regs[4], nLo = regs[0];
-      if (nHi >= s) throw divideError();
-      let q: number, r: number;
-      if (nHi === 0) { q = Math.floor(nLo / s); r = nLo % s; }
-      else {
-        divideU128(nLo, nHi, 0, 0, s, 0); // fits: nHi < s
-        q = DIVISION[0]; r = DIVISION[2];
-      }
-      cpu.setReg(0, 32, false, q >>> 0, 0);
-      cpu.setReg(2, 32, false, r >>> 0, 0);
+    case 32:
+      if (!div32(regs[0], regs[4], s)) throw divideError();
+      cpu.setReg(0, 32, false, DIVISION[0], 0);
+      cpu.setReg(2, 32, false, DIVISION[2], 0);
       return;
-    }
-    default: {
-      const aLo = regs[0], aHi = regs[1], dLo = regs[4], dHi = regs[5];
-      if (dLo === 0 && dHi === 0 && aHi < 0x200000 && sHi < 0x200000) {
-        // Both fit in 53 bits: plain double arithmetic is exact.
-        const n = aHi * TWO_32 + aLo, v = sHi * TWO_32 + s;
-        const q = Math.floor(n / v), r = n - q * v;
-        cpu.setReg(0, 64, false, q >>> 0, Math.floor(q / TWO_32));
-        cpu.setReg(2, 64, false, r >>> 0, Math.floor(r / TWO_32));
-        return;
-      }
-      if (!divideU128(aLo, aHi, dLo, dHi, s, sHi)) throw divideError();
+    default:
+      if (!div64(regs[0], regs[1], regs[4], regs[5], s, sHi)) throw divideError();
       cpu.setReg(0, 64, false, DIVISION[0], DIVISION[1]);
       cpu.setReg(2, 64, false, DIVISION[2], DIVISION[3]);
-    }
   }
 };
 
@@ -344,32 +284,20 @@ const signedDivide: Exec = (cpu, d) => {
       cpu.setReg(2, 16, false, (n - q * v) & 0xffff, 0);
       return;
     }
-    case 32: {
-      const nLo = regs[0], nHi = regs[4], v = s | 0;
-      let q: number, r: number;
-      if (nHi === ((nLo & 0x80000000) ? 0xffffffff : 0)) {
-        const n = nLo | 0;
-        q = Math.trunc(n / v); r = n - q * v;
-      } else {
-        const ext = (nHi & 0x80000000) ? 0xffffffff : 0;
-        if (!divideS128(nLo, nHi, ext, ext, s, v < 0 ? 0xffffffff : 0, 32)) throw divideError();
-        q = DIVISION[0] | 0; r = DIVISION[2] | 0;
-      }
-      if (q > 0x7fffffff || q < -0x80000000) throw divideError();
-      cpu.setReg(0, 32, false, q >>> 0, 0);
-      cpu.setReg(2, 32, false, r >>> 0, 0);
+    case 32:
+      if (!idiv32(regs[0], regs[4], s)) throw divideError();
+      cpu.setReg(0, 32, false, DIVISION[0], 0);
+      cpu.setReg(2, 32, false, DIVISION[2], 0);
       return;
-    }
-    default: {
-      if (!divideS128(regs[0], regs[1], regs[4], regs[5], s, sHi, 64)) throw divideError();
+    default:
+      if (!idiv64(regs[0], regs[1], regs[4], regs[5], s, sHi)) throw divideError();
       cpu.setReg(0, 64, false, DIVISION[0], DIVISION[1]);
       cpu.setReg(2, 64, false, DIVISION[2], DIVISION[3]);
-    }
   }
 };
 
-const div: Exec = (cpu, d) => { divide(cpu, d); divFlags(cpu); };
-const idiv: Exec = (cpu, d) => { signedDivide(cpu, d); divFlags(cpu); };
+const div: Exec = (cpu, d) => { divide(cpu, d); divideFlags(cpu.flags); };
+const idiv: Exec = (cpu, d) => { signedDivide(cpu, d); divideFlags(cpu.flags); };
 
 // ----------------------------------------------------------------- converts
 

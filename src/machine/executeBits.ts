@@ -9,7 +9,7 @@ import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
-import { AF, CF, OF, PF, SF, ZF, parityOf } from './flags.js';
+import { AF, CF, OF, PF, SF, ZF, parityOf, type Flags } from './flags.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
 const TWO_32 = 0x100000000;
@@ -64,66 +64,79 @@ function bitTest(kind: number): Exec {
   };
 }
 
+/** The index of the lowest set bit of hi:lo (bsf, tzcnt), or -1 for 0. */
+export function lowestSetBit(lo: number, hi: number): number {
+  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+  return hi !== 0 ? 63 - Math.clz32(hi & -hi) : -1;
+}
+
+/** The index of the highest set bit of hi:lo (bsr), or -1 for 0. */
+export function highestSetBit(lo: number, hi: number): number {
+  if (hi !== 0) return 63 - Math.clz32(hi);
+  return lo !== 0 ? 31 - Math.clz32(lo) : -1;
+}
+
 /**
- * bsf/bsr: index of the lowest/highest set bit. A zero source sets ZF and
- * leaves the destination unchanged (what Intel and AMD processors do; the SDM
- * says undefined). CF OF SF AF PF are undefined in the SDM; xk does what the
- * oracle's host CPU (AMD) does: CF OF SF AF cleared, PF the parity of the
- * result index (of 0 for a zero source).
+ * bsf/bsr's flags for a result `index` (-1: a zero source). A zero source
+ * sets ZF and leaves the destination unchanged (what Intel and AMD processors
+ * do; the SDM says undefined). CF OF SF AF PF are undefined in the SDM; xk does
+ * what the oracle's host CPU (AMD) does: CF OF SF AF cleared, PF the parity of
+ * the result index (of 0 for a zero source).
  */
+export function bitScanFlags(f: Flags, index: number): void {
+  f.materialize();
+  const keep = f.bits & ~(CF | PF | AF | ZF | SF | OF);
+  f.bits = index < 0 ? keep | ZF | PF : keep | parityOf(index);
+}
+
 function bitScan(reverse: boolean): Exec {
   return (cpu: Cpu, d: Decoded) => {
     const dst = d.operands[0];
     const size = d.opsize;
     const lo = cpu.readOp(d.operands[1], d);
     const hi = size === 64 ? cpu.hi : 0;
-    const f = cpu.flags;
-    f.materialize();
-    const keep = f.bits & ~(CF | PF | AF | ZF | SF | OF);
-    if ((lo | hi) === 0) {
-      f.bits = keep | ZF | PF;
-      return;
-    }
-    let index: number;
-    if (reverse) index = hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
-    else index = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(hi & -hi);
-    if (dst.type === 'reg') cpu.setReg(dst.reg, size, false, index, 0);
-    f.bits = keep | parityOf(index);
+    const index = reverse ? highestSetBit(lo, hi) : lowestSetBit(lo, hi);
+    if (index >= 0 && dst.type === 'reg') cpu.setReg(dst.reg, size, false, index, 0);
+    bitScanFlags(cpu.flags, index);
   };
 }
 
+export type BitCount = 'tzcnt' | 'lzcnt' | 'popcnt';
+
+/** tzcnt / lzcnt / popcnt of a `size`-bit source hi:lo (16 bits: lo masked by the caller). */
+export function countBits(kind: BitCount, lo: number, hi: number, size: number): number {
+  if (kind === 'popcnt') return bitCount(lo) + bitCount(hi);
+  if (kind === 'tzcnt') return (lo | hi) === 0 ? size : lowestSetBit(lo, hi);
+  if (size === 64) return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+  return Math.clz32(lo) - (32 - size);
+}
+
 /**
- * tzcnt / lzcnt: count trailing / leading zero bits (the operand size for a
- * zero source). CF = (source = 0), ZF = (result = 0). OF SF AF PF are
- * undefined in the SDM; xk does what the oracle's host CPU (AMD) does: SF AF
- * PF cleared, OF unchanged.
- * popcnt: the number of set bits; ZF = (source = 0), CF OF SF AF PF cleared.
+ * The flags of tzcnt / lzcnt: CF = (source = 0), ZF = (result = 0). OF SF AF
+ * PF are undefined in the SDM; xk does what the oracle's host CPU (AMD) does:
+ * SF AF PF cleared, OF unchanged. popcnt: ZF = (source = 0), CF OF SF AF PF
+ * cleared. `n` is the count, of a `size`-bit source.
  */
-function count(kind: 'tzcnt' | 'lzcnt' | 'popcnt'): Exec {
+export function countFlags(f: Flags, kind: BitCount, n: number, size: number): void {
+  f.materialize();
+  if (kind === 'popcnt') {
+    f.bits = (f.bits & ~(CF | PF | AF | ZF | SF | OF)) | (n === 0 ? ZF : 0);
+  } else {
+    const srcZero = n === size; // only a zero source counts all `size` bits
+    f.bits = (f.bits & ~(CF | ZF | SF | AF | PF)) | (srcZero ? CF : 0) | (n === 0 ? ZF : 0);
+  }
+}
+
+function count(kind: BitCount): Exec {
   return (cpu: Cpu, d: Decoded) => {
     const dst = d.operands[0];
     const size = d.opsize;
     let lo = cpu.readOp(d.operands[1], d);
     const hi = size === 64 ? cpu.hi : 0;
     if (size === 16) lo &= 0xffff;
-    let n: number;
-    if (kind === 'popcnt') n = bitCount(lo) + bitCount(hi);
-    else if (kind === 'tzcnt') {
-      if ((lo | hi) === 0) n = size;
-      else n = lo !== 0 ? 31 - Math.clz32(lo & -lo) : 63 - Math.clz32(hi & -hi);
-    } else {
-      if (size === 64) n = hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
-      else n = Math.clz32(lo) - (32 - size);
-    }
+    const n = countBits(kind, lo, hi, size);
     cpu.setReg((dst as { reg: number }).reg, size, false, n, 0);
-    const f = cpu.flags;
-    f.materialize();
-    if (kind === 'popcnt') {
-      f.bits = (f.bits & ~(CF | PF | AF | ZF | SF | OF)) | (n === 0 ? ZF : 0);
-    } else {
-      const srcZero = n === size; // only a zero source counts all `size` bits
-      f.bits = (f.bits & ~(CF | ZF | SF | AF | PF)) | (srcZero ? CF : 0) | (n === 0 ? ZF : 0);
-    }
+    countFlags(cpu.flags, kind, n, size);
   };
 }
 

@@ -27,7 +27,7 @@ import { interruptGate, writeTss } from '../machine/descriptors.js';
 import { CR0_PG, CR4_PAE, EFER_NXE } from '../machine/mmu.js';
 import { GuestMemory } from './guestMemory.js';
 import { afterTrap, handleTrap, interruptWaiting, virtualClock, type TrapOutcome, type VmState } from './monitor.js';
-import { ShadowPaging } from './shadowPaging.js';
+import { ShadowPaging, slotBase } from './shadowPaging.js';
 import { frameFromValues, frameValues, RAX, RDX, reg64, RSP, runningRflags, u64, VmTrapFrame } from './trapFrame.js';
 import { toSignedLinear } from '../machine/address.js';
 import { Vcpu } from './vcpu.js';
@@ -43,8 +43,6 @@ export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slo
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
 const GDT = 0x0000, IDT = 0x1000, TSS = 0x2000, STACK_TOP = 0x5000, PDPT = 0x5000, PD = 0x6000, PT = 0x7000, POOL = 0x8000;
 const HANDLERS = 0x100000;                        // handler address of vector v = monitor base + HANDLERS + v (never fetched)
-/** The linear address where PML4 slot `slot` begins (slots 256..511: the upper half, negative). */
-const slotBase = (slot: number): number => (slot >= 256 ? slot - 512 : slot) * 2 ** 39;
 
 export interface VmOptions {
   /** Guest memory in bytes (4 to 16 MiB). */
@@ -205,9 +203,8 @@ export class VmHost {
 
   /** The guest maps the monitor's PML4 slot: move the monitor to the highest slot it leaves empty. */
   private relocate(): boolean {
-    const slot = this.vm.shadow.freeGuestSlot(this.vcpu);
-    if (slot < 0 || slot === this.vm.shadow.slot) return false;
-    this.vm.shadow.moveReservedSlot(slot);
+    const slot = this.vm.shadow.relocate(this.vcpu);
+    if (slot < 0) return false;
     this.placeMonitor(slotBase(slot));
     this.relocations++;
     return true;

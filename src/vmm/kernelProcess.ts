@@ -9,9 +9,28 @@
 // the monitor (src/vmm/monitor.ts); the scheduler preempts it like any process.
 //
 // The VM runs on its own GDT (vmGdt.ts, the same layout as on the bare
-// machine), loaded while it is the current process: the kernel's code and data
-// selectors and the TSS (the hardware needs them to deliver traps), no user
-// selectors, and the segments the guest really runs on.
+// machine) and its own copy of the kernel's IDT, loaded while it is the current
+// process: the kernel's code and data selectors and the TSS (the hardware needs
+// them to deliver traps), no user selectors, and the segments the guest really
+// runs on.
+//
+// The kernel's window. Of the kernel, the processor needs only a few things by
+// linear address while the guest runs: the IDT (a gate), the GDT (the TSS
+// descriptor), the TSS (rsp0), the VM process's kernel stack (the frame it
+// pushes, the stub's pushes, slowret's pops) and the kernel text (the vector
+// stub, alltraps, the `trap` label where trap() runs as a host call, slowret and
+// iretq). The TypeScript kernel reads and writes memory by physical address,
+// whatever CR3 holds. All of it is in the kernel's half, slot 256, so a guest
+// that uses slot 256 itself (a kernel linked at 0xffff800000000000, where Linux
+// keeps its direct map) gets the kernel's half in another slot instead, the
+// highest its PML4 leaves empty, as under xk vm (host.ts): the first access
+// there (a real #PF the shadow cannot fill) moves it (`relocateKernel`), and
+// again if the guest later uses that slot too. The shadow roots then copy the
+// kernel's slot-256 entry (supervisor-only) into the new slot; the VM's GDT and
+// IDT are rewritten with the TSS and the gates there; enterGuest loads GDTR,
+// IDTR and the TSS base at the new addresses, and the scheduler loads the
+// stack, the return address and TSS.rsp0 there (GuestAddressSpace.kernelOffset).
+// The kernel's text is position-independent, so the same bytes run there.
 
 import { prepareGuestImage } from './guestImage.js';
 import type { PortableVm } from './vmState.js';
@@ -19,7 +38,7 @@ import { GuestMemory } from './guestMemory.js';
 import { guestCpuFor } from './guestCpu.js';
 import { realDr7 } from './guestBreakpoints.js';
 import { afterTrap, handleTrap, virtualClock, type TrapOutcome, type VmEventListener, type VmState } from './monitor.js';
-import { ShadowPaging } from './shadowPaging.js';
+import { ShadowPaging, slotBase } from './shadowPaging.js';
 import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, runningRflags, u64, VmTrapFrame, type TrapFrameValues } from './trapFrame.js';
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
@@ -27,9 +46,11 @@ import { VirtualDevices } from './virtualDevices.js';
 import { exitProcess } from '../kernel/proc/exit.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
-import { KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
+import { IDT_PHYS, KERNBASE, PAGE_SIZE, TSS_PHYS, T_IRQ0, T_SYSCALL, p2v } from '../kernel/mem/kernelLayout.js';
+import { encodeGate, parseGate } from '../machine/descriptors.js';
+import { VECTOR_COUNT } from '../kernel/trap/trapVectors.js';
 import type { Proc } from '../kernel/proc/proc.js';
-import type { VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
+import type { GuestAddressSpace, VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
 import { TIMER_RELOAD } from '../machine/devices/timer.js';
@@ -44,8 +65,11 @@ export interface VmProcess {
   /** Physical address of guest-physical 0, and the pages allocated from there (guest memory + shadow pool). */
   base: number;
   pages: number;
-  /** Physical address of the VM's GDT page. */
+  /** Physical addresses of the VM's GDT page and IDT page. */
   gdt: number;
+  idt: number;
+  /** Where the VM's address space maps the kernel's half, relative to its own addresses (GuestAddressSpace). */
+  kernelOffset: number;
   /** Real instructions the guest retired so far, and the CPU's count when it was last entered. */
   retired: number;
   enteredAt: number;
@@ -94,6 +118,8 @@ export interface KernelVmEnd {
   frame: TrapFrameValues;
   /** Guest memory as the guest wrote it (a copy; where the loader planted an int3, the original byte). */
   memory: Uint8Array;
+  /** The monitor's exits by kind (VmState.exits, a copy). */
+  exits: Map<string, number>;
 }
 
 /** vmState.ts's portable states, as the kernel's monitor uses them. */
@@ -130,17 +156,17 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
   const base = k.allocator.allocContiguous(pages);
   if (base < 0) throw new Error(`vm: no ${pages * PAGE_SIZE / 1048576} MiB of contiguous physical memory for ${name}`);
   const gdt = k.allocator.alloc();
-  const p = gdt < 0 ? null : k.procs.alloc(name);
+  const idt = gdt < 0 ? -1 : k.allocator.alloc();
+  const p = idt < 0 ? null : k.procs.alloc(name);
   if (!p) {
     k.allocator.releaseRun(base, pages);
     if (gdt >= 0) k.allocator.release(gdt);
+    if (idt >= 0) k.allocator.release(idt);
     throw new Error(`vm: no free process slot or memory for ${name}`);
   }
-  writeVmGdt(memory.bytes, gdt, p2v(TSS_PHYS));
 
   // Shadow roots map the kernel's half (PML4 slot 256, the direct map; supervisor-only): traps enter the kernel.
-  const kernelSlot = Math.floor((KERNBASE + 2 ** 48) / 2 ** 39);
-  const shadow = new ShadowPaging(memory, guestBytes, base + guestBytes, base + pages * PAGE_SIZE, 0, { base, reservedSlot: kernelSlot, hostRoot: k.kernelVm.root });
+  const shadow = new ShadowPaging(memory, guestBytes, base + guestBytes, base + pages * PAGE_SIZE, 0, { base, reservedSlot: KERNEL_SLOT, hostRoot: k.kernelVm.root });
   const vcpu = new Vcpu();
   vcpu.cs = 0; // the reset state: paging off, virtual CPL 0
   let guest: VmProcess;
@@ -155,8 +181,10 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     patches: image.patches,
     onEvent: options.onEvent,
     takeDebugStatus: () => guest.debugStatus,
+    relocateMonitor: () => relocateKernel(memory, guest),
   };
-  guest = { state, base, pages, gdt, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
+  guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
+  placeKernelWindow(memory, guest);
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
   const frame = frameValues(new VmTrapFrame());
@@ -196,17 +224,55 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
 export function releaseVm(allocator: PageAllocator, guest: VmProcess): void {
   allocator.releaseRun(guest.base, guest.pages);
   allocator.release(guest.gdt);
+  allocator.release(guest.idt);
+}
+
+/** The kernel's own PML4 slot (256: KERNBASE, the direct map). */
+const KERNEL_SLOT = Math.floor((KERNBASE + 2 ** 48) / 2 ** 39);
+
+/**
+ * Write the VM's GDT and IDT for the kernel's half at guest.kernelOffset: the
+ * TSS descriptor names the kernel's TSS there, and each gate is the kernel's
+ * own (boot.ts) with its handler, a vector stub, there.
+ */
+function placeKernelWindow(memory: PhysicalMemory, guest: VmProcess): void {
+  const offset = guest.kernelOffset;
+  writeVmGdt(memory.bytes, guest.gdt, p2v(TSS_PHYS) + offset);
+  for (let v = 0; v < VECTOR_COUNT; v++) {
+    const gate = parseGate(memory.bytes, IDT_PHYS + 16 * v);
+    memory.bytes.set(encodeGate({ ...gate, offset: gate.offset + offset }), guest.idt + 16 * v);
+  }
+}
+
+/**
+ * The guest uses the PML4 slot where it sees the kernel's half: move the half to
+ * the highest slot the guest leaves empty (ShadowPaging.relocate). The kernel is
+ * inside trap() now, on the old addresses; it leaves by the scheduler, which
+ * enters the VM again at the new ones. False when the guest leaves no slot empty:
+ * its accesses to that slot then run on the guest's processor (monitor.ts).
+ */
+function relocateKernel(memory: PhysicalMemory, guest: VmProcess): boolean {
+  const slot = guest.state.shadow.relocate(guest.state.vcpu);
+  if (slot < 0) return false;
+  guest.kernelOffset = slotBase(slot) - KERNBASE;
+  placeKernelWindow(memory, guest);
+  guest.dirty = true;
+  return true;
 }
 
 /**
  * Called by the scheduler when it switches to the VM: the processor state it
- * runs with (its GDT, FS/GS bases). Returns the page-table root.
+ * runs with (its GDT, IDT and TSS where it sees the kernel's half, FS/GS bases).
+ * Returns the page-table root and that place.
  */
-function enterGuest(k: Kernel, guest: VmProcess): number {
+function enterGuest(k: Kernel, guest: VmProcess): GuestAddressSpace {
   const cpu = k.cpu;
   const { vcpu, shadow } = guest.state;
-  cpu.gdtrBase = p2v(guest.gdt);
+  const kernelOffset = guest.kernelOffset;
+  cpu.gdtrBase = p2v(guest.gdt) + kernelOffset;
   cpu.gdtrLimit = VM_GDT_LIMIT;
+  cpu.idtrBase = p2v(guest.idt) + kernelOffset;
+  cpu.tssBase = p2v(TSS_PHYS) + kernelOffset; // what ltr loads from the VM GDT's TSS descriptor
   cpu.fsBase = vcpu.fsBase;
   cpu.gsBase = vcpu.gsBase;
   const root = shadow.root(vcpu.cpl);
@@ -227,7 +293,7 @@ function enterGuest(k: Kernel, guest: VmProcess): number {
     regs.dr7 = realDr7(vcpu, shadow); // without GD, and nothing in the kernel's own slot (guestBreakpoints.ts)
     cpu.debugChanged();
   }
-  return root;
+  return { root, kernelOffset };
 }
 
 /**
@@ -309,7 +375,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
 function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { action: 'stop' }>, frame: VmTrapFrame): KernelVmEnd {
   const memory = vm.shadow.guest.bytes.slice(0, vm.shadow.guestBytes);
   for (const [at, original] of vm.patches) if (at < memory.length && memory[at] === 0xcc) memory[at] = original[0];
-  return { name, outcome, clock: virtualClock(vm), frame: frameValues(frame), memory };
+  return { name, outcome, clock: virtualClock(vm), frame: frameValues(frame), memory, exits: new Map(vm.exits) };
 }
 
 /** VMs watched for their end (SpawnVmOptions.onStop). */

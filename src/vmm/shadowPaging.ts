@@ -15,7 +15,8 @@
 // A monitor inside the host kernel (src/vmm/kernelProcess.ts) gives the guest
 // host-physical [base, base + guestBytes) instead: guest-physical p is then
 // host-physical base + p, and the reserved PML4 slot holds the host kernel's
-// half (supervisor-only) so that the guest's traps can enter the kernel.
+// half (its slot 256, supervisor-only) so that the guest's traps can enter the
+// kernel; when the guest uses slot 256 the kernel's half appears in another slot.
 //
 // There are two shadow roots: one for virtual CPL 0 (every page the guest maps
 // is reachable: the real CPL is 3, so all shadow leaves have U = 1) and one for
@@ -48,9 +49,17 @@ export interface ShadowPlacement {
   base?: number;
   /** The PML4 slot the host keeps for itself in every shadow root (default MONITOR_PML4_SLOT). */
   reservedSlot?: number;
-  /** A host page table (PML4) whose entry for the reserved slot every shadow root copies, instead of monitorPdpt. */
+  /**
+   * A host page table (PML4) whose entry for its own slot `hostSlot` every shadow root
+   * copies into the reserved slot, instead of pointing the reserved slot at monitorPdpt.
+   */
   hostRoot?: number;
+  /** The slot of hostRoot that is copied (default: the first reserved slot). */
+  hostSlot?: number;
 }
+
+/** The linear address where PML4 slot `slot` begins (slots 256..511: the upper half, negative). */
+export const slotBase = (slot: number): number => (slot >= 256 ? slot - 512 : slot) * 2 ** 39;
 
 /** The low 48 bits of a canonical (signed) linear address. (Adding 2 ** 64 would lose the low bits to rounding.) */
 const low48 = (linear: number): number => (linear < 0 ? linear + 2 ** 48 : linear);
@@ -72,6 +81,7 @@ export class ShadowPaging {
   readonly guest: PhysicalMemory;
   private reservedSlot: number;
   private readonly hostRoot: number | undefined;
+  private readonly hostSlot: number;
 
   constructor(
     private readonly memory: PhysicalMemory,
@@ -86,6 +96,7 @@ export class ShadowPaging {
     this.base = placement.base ?? 0;
     this.reservedSlot = placement.reservedSlot ?? MONITOR_PML4_SLOT;
     this.hostRoot = placement.hostRoot;
+    this.hostSlot = placement.hostSlot ?? this.reservedSlot;
     this.guest = guestPhysicalView(memory, this.base, guestBytes);
   }
 
@@ -96,7 +107,7 @@ export class ShadowPaging {
       const r = this.allocate();
       const slot = r + this.reservedSlot * 8;
       if (this.hostRoot === undefined) this.memory.write32(slot, this.monitorPdpt | P | W);
-      else this.memory.bytes.copyWithin(slot, this.hostRoot + this.reservedSlot * 8, this.hostRoot + this.reservedSlot * 8 + 8);
+      else this.memory.bytes.copyWithin(slot, this.hostRoot + this.hostSlot * 8, this.hostRoot + this.hostSlot * 8 + 8);
       this.roots[i] = r;
     }
     return this.roots[i];
@@ -135,10 +146,17 @@ export class ShadowPaging {
     return -1;
   }
 
-  /** The host moved its region to another PML4 slot (host.ts): every root is rebuilt with it there. */
-  moveReservedSlot(slot: number): void {
+  /**
+   * The guest maps the host's slot: move the host's region to the highest slot
+   * the guest leaves empty (host.ts, kernelProcess.ts), every root rebuilt with it
+   * there. Returns the new slot, or -1 when the guest leaves no slot empty.
+   */
+  relocate(vcpu: Vcpu): number {
+    const slot = this.freeGuestSlot(vcpu);
+    if (slot < 0 || slot === this.reservedSlot) return -1;
     this.reservedSlot = slot;
     this.flush();
+    return slot;
   }
 
   /** Forget every shadow entry (mov %cr3, CR0/CR4 writes, pool exhausted). */

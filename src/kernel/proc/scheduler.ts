@@ -5,11 +5,13 @@
 // TSS.rsp0 := the top of its kernel stack (where the processor will put the
 // next trap frame), and %rsp := its saved trap frame, with RIP at trapret. trapret
 // then pops that frame and iretq returns to where the process was interrupted.
+// (A virtual machine whose guest uses PML4 slot 256 for itself sees the kernel's
+// half in another slot: those three addresses then name that slot; virtualMachine.ts.)
 // When nothing is runnable the processor runs the idle loop (sti; hlt) on the
 // idle stack until the next interrupt: the host never spins.
 
 import { splitAddress } from '../../machine/descriptors.js';
-import { GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, p2v } from '../mem/kernelLayout.js';
+import { GDT_ENTRIES, GDT_PHYS, IDLE_STACK_TOP_PHYS, IDT_PHYS, TSS_PHYS, p2v } from '../mem/kernelLayout.js';
 import type { Kernel } from '../kernel.js';
 import { kstackTop, trapFrameAddress, type Proc } from './proc.js';
 import { NPROC } from '../syscall/syscallTable.js';
@@ -33,29 +35,41 @@ function loadPageTable(k: Kernel, root: number): void {
   }
 }
 
-/** The processor state of an ordinary process: the kernel's GDT, no FS/GS base. Returns its page-table root. */
-function enterOrdinary(k: Kernel, p: Proc): number {
+/**
+ * The kernel's own GDT, IDT and TSS (what lgdt, lidt and ltr load; a VM runs on
+ * its own, virtualMachine.ts), and no FS/GS base.
+ */
+function loadKernelTables(k: Kernel): void {
   const cpu = k.cpu;
   if (cpu.gdtrBase !== p2v(GDT_PHYS)) cpu.fsBase = cpu.gsBase = 0; // leaving a VM: none of its state stays behind
   cpu.gdtrBase = p2v(GDT_PHYS);
   cpu.gdtrLimit = GDT_ENTRIES * 8 - 1;
-  return p.vm.root;
+  cpu.idtrBase = p2v(IDT_PHYS);
+  cpu.tssBase = p2v(TSS_PHYS);
 }
 
 /** Switch the processor to `p`: its page table, its kernel stack, and trapret. */
 export function enterProcess(k: Kernel, p: Proc): void {
   k.current = p;
   p.state = 'running';
-  loadPageTable(k, p.guest ? p.guest.enter(k) : enterOrdinary(k, p)); // a VM: its own GDT and shadow page table
-  k.setTrapStack(kstackTop(p));
-  setStackPointer(k, trapFrameAddress(p));
-  k.cpu.rip = p.guest ? k.entry.slowret : k.entry.trapret; // a VM's frame always returns by iretq (trapEntry.S)
+  // A VM: its own tables and shadow page table, where the kernel's half may sit in another PML4 slot.
+  let space = { root: p.vm.root, kernelOffset: 0 };
+  if (p.guest) space = p.guest.enter(k);
+  else loadKernelTables(k);
+  loadPageTable(k, space.root);
+  const offset = space.kernelOffset;
+  k.useKernelOffset(offset);
+  k.setTrapStack(kstackTop(p) + offset);
+  setStackPointer(k, trapFrameAddress(p) + offset);
+  k.cpu.rip = (p.guest ? k.entry.slowret : k.entry.trapret) + offset; // a VM's frame always returns by iretq (trapEntry.S)
 }
 
 /** Nothing to run: wait in the idle loop, on the idle stack, with the kernel's page table. */
 export function enterIdle(k: Kernel): void {
   k.current = null;
+  loadKernelTables(k);
   loadPageTable(k, k.kernelVm.root);
+  k.useKernelOffset(0);
   setStackPointer(k, p2v(IDLE_STACK_TOP_PHYS));
   k.cpu.rip = k.entry.idle;
 }

@@ -11,13 +11,28 @@ import type { PageAllocator } from '../mem/kalloc.js';
 import type { TrapFrame } from '../trap/trapFrame.js';
 import type { Proc } from './proc.js';
 
+/** Where a VM runs (GuestProcess.enter). */
+export interface GuestAddressSpace {
+  /** The page-table root to load into CR3. */
+  root: number;
+  /**
+   * Where this address space maps the kernel's half, relative to the kernel's
+   * own addresses: 0, or the distance to the PML4 slot the kernel's half was
+   * moved to because the guest uses slot 256 for itself. The processor reaches
+   * the kernel's tables, stacks and entry code there, so the stack pointer, the
+   * return address and TSS.rsp0 the scheduler loads for the VM are moved with it.
+   */
+  kernelOffset: number;
+}
+
 /** A process that is a virtual machine (Proc.guest): the kernel's three questions to the monitor. */
 export interface GuestProcess {
   /**
    * The scheduler switches to this VM: load the processor state it runs with
-   * (its GDT, FS/GS bases). Returns the page-table root to load into CR3.
+   * (its GDT, IDT and TSS bases, FS/GS bases). Returns its page-table root and
+   * where that address space maps the kernel's half.
    */
-  enter(k: Kernel): number;
+  enter(k: Kernel): GuestAddressSpace;
   /**
    * A trap from inside the guest. True when the monitor handled it; false for a
    * device interrupt, which the kernel then handles as for any process.

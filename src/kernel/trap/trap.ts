@@ -28,7 +28,7 @@ const RDI = 7;
 /** The host-call handler installed at the address of `trap`. */
 export function trapEntry(k: Kernel): void {
   const tfAddress = joinAddress(k.cpu.regs[2 * RDI], k.cpu.regs[2 * RDI + 1]);
-  trap(k, k.trapFrameAt(v2p(tfAddress)));
+  trap(k, k.trapFrameAt(v2p(tfAddress - k.kernelOffset))); // a VM may see the kernel's half elsewhere (scheduler.ts)
 }
 
 export function trap(k: Kernel, tf: TrapFrame): void {

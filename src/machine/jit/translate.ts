@@ -30,177 +30,17 @@ import { isCanonical, toSignedLinear } from '../address.js';
 import { CpuFault, GP, SS } from '../exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, parityOf } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
+import { JIT_HELPERS } from './helpers.js';
+import { mulDivPiece } from './translateMulDiv.js';
+import { bitScanPiece } from './translateBitScan.js';
+import { destination } from './translateMemoryOps.js';
+import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece, type Reg } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
 /** Statistics of the JIT tier (bench/run.ts prints them). */
 export const jitStats = { compiled: 0, blocks: 0, rejected: 0, sourceBytes: 0, compileMs: 0 };
 
-type Reg = Extract<DecodedOperand, { type: 'reg' }>;
-function isReg(o: DecodedOperand | undefined, size: number): o is Reg {
-  return o !== undefined && o.type === 'reg' && !o.high8 && o.size === size;
-}
-function anyReg(o: DecodedOperand | undefined): o is Reg {
-  return o !== undefined && o.type === 'reg';
-}
-
-const LIMIT = 2 ** 47;
-
-/**
- * How an instruction writes the arithmetic flags, i.e. which Flags record the
- * interpreter's execute function makes: add/sub (Flags.set LAZY_ADD/SUB),
- * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
- * (setImul64 / setMul). inc, dec and imul keep part of the record before them.
- */
-type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul';
-const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul']);
-
-/** One instruction's JS, and what it touches. */
-interface Piece {
-  /** The JS; the marker F (in a comment) shows where the flag inputs (locals a aH b bH rL rH, or cf/of, ov) are in scope. */
-  code: string;
-  reads: number[];
-  writes: number[];
-  /** How it writes the flags (null: it does not). */
-  flag: { kind: FlagKind; size: number } | null;
-  /** Reads or writes memory: may fault (an exit before it) and, for a store, may hit code (an exit after it). */
-  memory: 'load' | 'store' | null;
-  /** Not translated: the interpreter's execute function runs it. */
-  fallback?: boolean;
-  /** Reads condition cc: the marker C (in a comment) stands for the condition, a JS boolean. */
-  cc?: number;
-  /**
-   * Makes the flag record itself, as the interpreter does, where the marker S (in a comment) makes
-   * the record up to date first (a shift by CL: no flag changes when the count is 0).
-   */
-  eager?: boolean;
-}
-
-function lo(r: number): string { return `l${r}`; }
-function hi(r: number): string { return `h${r}`; }
-
-function mask(size: number): string {
-  return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
-}
-
-/** Operand reads and register writes of one instruction, as JS over the locals. */
-class Ops {
-  reads: number[] = [];
-  writes: number[] = [];
-  memory: 'load' | 'store' | null = null;
-  constructor(readonly d: Decoded, readonly next: number) {}
-
-  /** A register's value at its size: [lo, hi] expressions. */
-  reg(o: Reg): [string, string] {
-    this.reads.push(o.reg);
-    const L = lo(o.reg);
-    switch (o.size) {
-      case 8: return [o.high8 ? `((${L} >>> 8) & 255)` : `(${L} & 255)`, '0'];
-      case 16: return [`(${L} & 65535)`, '0'];
-      case 32: return [L, '0'];
-      default: return [L, hi(o.reg)];
-    }
-  }
-
-  /** Write a register as the interpreter's setReg does (8/16 merge, 32 zero-extends). */
-  setReg(o: Reg, vl: string, vh: string): string {
-    const L = lo(o.reg), H = hi(o.reg);
-    this.writes.push(o.reg);
-    switch (o.size) {
-      case 8:
-        this.reads.push(o.reg);
-        return o.high8 ? `${L} = ((${L} & 0xffff00ff) | ((${vl} & 255) << 8)) >>> 0;` : `${L} = ((${L} & 0xffffff00) | (${vl} & 255)) >>> 0;`;
-      case 16:
-        this.reads.push(o.reg);
-        return `${L} = ((${L} & 0xffff0000) | (${vl} & 65535)) >>> 0;`;
-      case 32: return `${L} = ${vl}; ${H} = 0;`;
-      default: return `${L} = ${vl}; ${H} = ${vh};`;
-    }
-  }
-
-  /**
-   * The linear address of a memory operand into const A, as Cpu.ea computes it
-   * (base + displacement: its fast path's one double sum; with an index:
-   * Cpu.eaRaw's halves, then the canonical check). Null for fs/gs and 32-bit addressing.
-   */
-  address(mem: MemOperand): string | null {
-    const d = this.d;
-    if (mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
-    const fault = `throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
-    if (mem.index >= 0) {
-      if (mem.base === 16) return null;
-      let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
-      this.reads.push(mem.index);
-      if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
-      return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
-        `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
-    }
-    let a: string;
-    if (mem.base === 16) a = `s + ${this.next + mem.disp}`;
-    else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; this.reads.push(mem.base); }
-    else a = String(mem.disp);
-    return `const A = ${a}; if (A < -${LIMIT} || A >= ${LIMIT}) ${fault}`;
-  }
-
-  /**
-   * A load of `size` bits at A into `let v, vh`: the data TLB probed inline
-   * (Cpu.translateRead's table), the rest (a miss, a page crossing, data
-   * breakpoints, unbacked memory) through Cpu.readMem.
-   */
-  load(size: number, v: string, vh: string): string {
-    this.memory = 'load';
-    const bytes = size >>> 3;
-    let fast: string;
-    switch (size) {
-      case 8: fast = `${v} = MB[p];`; break;
-      case 16: fast = `${v} = MV.getUint16(p, true);`; break;
-      case 32: fast = `${v} = MV.getUint32(p, true);`; break;
-      default: fast = `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`;
-    }
-    return `let ${v} = 0, ${vh} = 0; { const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = RFr[sl] + o; ` +
-      `if (RT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes}) { ${fast} } else { ${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''} } }`;
-  }
-
-  /** A store of `size` bits at A: inline TLB probe, a page with decoded code or anything unusual through Cpu.writeMem. */
-  store(size: number, vl: string, vh: string): string {
-    this.memory = 'store';
-    const bytes = size >>> 3;
-    let fast: string;
-    switch (size) {
-      case 8: fast = `MB[p] = ${vl};`; break;
-      case 16: fast = `MV.setUint16(p, ${vl}, true);`; break;
-      case 32: fast = `MV.setUint32(p, ${vl}, true);`; break;
-      default: fast = `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`;
-    }
-    return `{ const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = WFr[sl] + o; ` +
-      `if (WT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes} && CODE[p >>> 12] === 0) { ${fast} } else cpu.writeMem(A, ${size}, ${vl}, ${vh}); }`;
-  }
-
-  /** Any source operand (register, immediate, memory) at `size`: code before, and [lo, hi]. */
-  source(o: DecodedOperand, size: number): { pre: string; v: [string, string] } | null {
-    if (o.type === 'reg') return { pre: '', v: this.reg(o) };
-    if (o.type === 'imm') {
-      const m = size === 8 ? 0xff : size === 16 ? 0xffff : 0xffffffff;
-      return { pre: '', v: [String((o.lo & m) >>> 0), size === 64 ? String(o.hi >>> 0) : '0'] };
-    }
-    if (o.type === 'mem') {
-      const ea = this.address(o);
-      if (ea === null) return null;
-      return { pre: `${ea} ${this.load(size, 'm', 'mH')}`, v: ['m', size === 64 ? 'mH' : '0'] };
-    }
-    return null;
-  }
-
-  piece(code: string, flag: Piece['flag'] = null): Piece {
-    return { code, reads: this.reads, writes: this.writes, flag, memory: this.memory };
-  }
-
-  /** An instruction that reads condition cc (setcc, cmovcc). */
-  conditional(code: string, cc: number): Piece {
-    return { ...this.piece(code), cc };
-  }
-
-}
 
 /** Translate one straight instruction, or null if it is outside the subset. */
 function piece(d: Decoded, next: number): Piece | null {
@@ -211,6 +51,8 @@ function piece(d: Decoded, next: number): Piece | null {
   const [x, y] = ops;
   const c = new Ops(d, next);
   if (m === 'nop' || m === 'endbr64') return c.piece('');
+  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c);
+  if (group !== null) return group;
   if (ops.length === 0) {
     // The sign-extending converts of rax into rax / rdx.
     if (m === 'cdqe') { c.reads.push(0); c.writes.push(0); return c.piece('h0 = (l0 & 0x80000000) ? 0xffffffff : 0;'); }
@@ -253,19 +95,23 @@ function piece(d: Decoded, next: number): Piece | null {
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
       `${c.load(64, 'v', 'vH')} const t = l4 + 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; ${c.setReg(x, 'v', 'vH')} }`);
   }
-  if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1 && anyReg(x)) {
-    const [L, H] = c.reg(x);
+  if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1) {
+    // A register or memory (read-modify-write: translateMemoryOps.ts) operand.
+    if (x.type !== 'reg' && x.type !== 'mem') return null;
     const sz = x.size;
-    if (m === 'not') return c.piece(`{ ${c.setReg(x, `(~${L})${mask(sz)}`, sz === 64 ? `(~${H}) >>> 0` : '0')} }`);
+    const dst = destination(c, x, sz);
+    if (dst === null) return null;
+    const [L, H] = dst.v;
+    if (m === 'not') return c.piece(`{ ${dst.pre} ${dst.write(`(~${L})${mask(sz)}`, sz === 64 ? `(~${H}) >>> 0` : '0')} }`);
     if (m === 'neg') {
       // As executeArithmetic's neg: the record of 0 - b.
       const e = sz === 64 ? 'const t = 0 - b; const rL = t >>> 0, rH = (0 - bH - (t < 0 ? 1 : 0)) >>> 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
-      return c.piece(`{ const a = 0, aH = 0, b = ${L}, bH = ${H}; ${e} ${c.setReg(x, 'rL', 'rH')} /*F*/ }`, { kind: 'sub', size: sz });
+      return c.piece(`{ ${dst.pre} const a = 0, aH = 0, b = ${L}, bH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: 'sub', size: sz });
     }
     // As executeArithmetic's incDec: CF is kept (KEEPS_PRIOR).
     const dec = m === 'dec';
     const e = sz === 64 ? `const t = a ${dec ? '-' : '+'} 1; const rL = t >>> 0, rH = (aH + Math.floor(t / 4294967296)) >>> 0;` : `const rL = (a ${dec ? '-' : '+'} 1)${mask(sz)}, rH = 0;`;
-    return c.piece(`{ const a = ${L}, aH = ${H}; ${e} ${c.setReg(x, 'rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
+    return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
     // As executeArithmetic's imulN: the low half of the product; CF/OF recorded (lazily for 64 bits).
@@ -298,27 +144,6 @@ function piece(d: Decoded, next: number): Piece | null {
     const [L, H] = c.reg(x);
     return c.piece(size === 64 ? `{ const vl = ${L}, vh = ${H}; ${c.setReg(x, swap('vh'), swap('vl'))} }` : `{ ${c.setReg(x, swap(L), '0')} }`);
   }
-  if (m === 'mul' && ops.length === 1 && (size === 32 || size === 64)) {
-    // As executeArithmetic's mul: rDX:rAX = rAX * source, unsigned (mulU32 / mulU64's 16-bit limbs, exact);
-    // CF = OF = a nonzero high half (Flags.setMul: the record before it kept for SF ZF AF PF).
-    const src = c.source(x, size);
-    if (src === null) return null;
-    c.reads.push(0);
-    const rax = { type: 'reg', reg: 0, size, high8: false } as Reg, rdx = { ...rax, reg: 2 };
-    // The 64-bit product of two uint32 expressions into consts pL<i>, pH<i>.
-    const mul32 = (i: number, a: string, b: string): string =>
-      `const p${i}a = ${a} * (${b} & 0xffff), p${i}b = ${a} * (${b} >>> 16); const p${i}t = p${i}a + (p${i}b & 0xffff) * 65536; ` +
-      `const pL${i} = p${i}t >>> 0, pH${i} = (Math.floor(p${i}b / 65536) + Math.floor(p${i}t / 4294967296)) >>> 0; `;
-    let code = `{ ${src.pre} const a = l0, aH = h0, b = ${src.v[0]}, bH = ${src.v[1]}; `;
-    if (size === 32) code += `${mul32(0, 'a', 'b')} const ov = pH0 !== 0; ${c.setReg(rax, 'pL0', '0')} ${c.setReg(rdx, 'pH0', '0')} /*F*/ }`;
-    else {
-      code += mul32(0, 'a', 'b') + mul32(1, 'a', 'bH') + mul32(2, 'aH', 'b') + mul32(3, 'aH', 'bH');
-      code += 'const s1 = pH0 + pL1 + pL2; const s2 = pH1 + pH2 + pL3 + Math.floor(s1 / 4294967296); ' +
-        'const w1 = s1 >>> 0, w2 = s2 >>> 0, w3 = (pH3 + Math.floor(s2 / 4294967296)) >>> 0; const ov = (w2 | w3) !== 0; ' +
-        `${c.setReg(rax, 'pL0', 'w1')} ${c.setReg(rdx, 'w2', 'w3')} /*F*/ }`;
-    }
-    return c.piece(code, { kind: 'mul', size });
-  }
   if (ops.length !== 2) return null;
   if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && isReg(y, 8) && y.reg === 1 && isReg(x, size) && (size === 32 || size === 64)) {
     // As executeLogic's shift by CL: a count of 0 changes no flags (a 32-bit register is still zero-extended);
@@ -346,12 +171,13 @@ function piece(d: Decoded, next: number): Piece | null {
       eager: true,
     };
   }
-  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm' && isReg(x, size) && (size === 32 || size === 64)) {
-    // As executeFast.ts's shift32/shift64 with the count fixed (0: the interpreter's).
+  if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm' && (isReg(x, size) || x.type === 'mem') && (size === 32 || size === 64)) {
+    // As executeFast.ts's shift32/shift64 with the count fixed (0: the interpreter's); a memory operand is read-modify-write.
     const n = y.lo & (size === 64 ? 63 : 31);
     if (n === 0) return null;
-    const r = x.reg, L = lo(r), H = hi(r);
-    c.reads.push(r); c.writes.push(r);
+    const dst = destination(c, x, size);
+    if (dst === null) return null;
+    const [L, H] = dst.v;
     let code: string;
     if (size === 32) {
       if (m === 'shr') code = `const cf = (${L} >>> ${n - 1}) & 1; const rL = ${L} >>> ${n}; const of = ${n === 1 ? `${L} >>> 31` : '0'};`;
@@ -370,14 +196,15 @@ function piece(d: Decoded, next: number): Piece | null {
       else code += `const rL = ${sar ? `((${H} | 0) >> ${n - 32}) >>> 0` : `${H} >>> ${n - 32}`}; const rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; `;
       code += `const of = ${sar || n > 1 ? '0' : `${H} >>> 31`};`;
     }
-    return c.piece(`{ ${code} ${L} = rL; ${H} = rH; /*F*/ }`, { kind: 'shift', size });
+    return c.piece(`{ ${dst.pre} ${code} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: 'shift', size });
   }
-  if (ALU_OPS.has(m) && (anyReg(x) || (x.type === 'mem' && (m === 'cmp' || m === 'test')))) {
-    // As executeFast's alu32/alu64 and executeArithmetic's addSub (no carry in): the record of a op b.
+  if (ALU_OPS.has(m) && (anyReg(x) || x.type === 'mem')) {
+    // As executeFast's alu32/alu64 and executeArithmetic's addSub (no carry in): the record of a op b;
+    // a memory destination is read-modify-write (translateMemoryOps.ts), except for cmp and test.
     const op = m as AluOp;
     const sz = (x as { size: number }).size;
     if (x.type === 'mem' && y.type === 'mem') return null;
-    const sa = c.source(x, sz), sb = c.source(y, sz);
+    const sa = destination(c, x, sz), sb = c.source(y, sz);
     if (sa === null || sb === null) return null;
     let e: string;
     if (sz === 64) e = aluExpression(op, 64, '', '', '', '').code;
@@ -386,7 +213,7 @@ function piece(d: Decoded, next: number): Piece | null {
       e = `const rL = (a ${js} b)${mask(sz)}, rH = 0;`;
     }
     const writes = op !== 'cmp' && op !== 'test';
-    const code = `{ ${sa.pre} ${sb.pre} const a = ${sa.v[0]}, aH = ${sa.v[1]}, b = ${sb.v[0]}, bH = ${sb.v[1]}; ${e} ${writes ? c.setReg(x as Reg, 'rL', 'rH') : ''} /*F*/ }`;
+    const code = `{ ${sa.pre} ${sb.pre} const a = ${sa.v[0]}, aH = ${sa.v[1]}, b = ${sb.v[0]}, bH = ${sb.v[1]}; ${e} ${writes ? sa.write('rL', 'rH') : ''} /*F*/ }`;
     const logic = op === 'and' || op === 'or' || op === 'xor' || op === 'test';
     return c.piece(code, { kind: logic ? 'logic' : op === 'add' ? 'add' : 'sub', size: sz });
   }
@@ -872,6 +699,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   const names = ['Fault', 'canonical', 'signedLinear', 'parity', 'RM', 'WM', 'NOTAG', 'E'];
   const all = region.flatMap((r) => r.entries);
   const values: unknown[] = [CpuFault, isCanonical, toSignedLinear, parityOf, proto.readMem, proto.writeMem, NOTAG, all];
+  names.push('H'); values.push(JIT_HELPERS); // the interpreter's arithmetic (helpers.ts)
   all.forEach((e, g) => { names.push(`x${g}`, `d${g}`); values.push(e.exec, e.d); });
   const run = new Function(...names, `// jit ${++serial}\n${text}`)(...values) as JitRun;
   jitStats.compiled++;

@@ -1,0 +1,45 @@
+// The JIT's translation of the one-operand multiply and divide (mul, imul,
+// div, idiv, 32 and 64 bits): rDX:rAX with a register or memory source. The
+// arithmetic is the interpreter's own (wideMultiply.ts, wideDivide.ts, called
+// through H: jit/helpers.ts), so a translation computes exactly what the
+// interpreter does; only the register traffic is the JIT's.
+//
+// Division can raise #DE (a zero divisor, a quotient that does not fit). The
+// check comes before anything is written, and the piece is marked as one that
+// may fault (memory: 'load', whether or not it reads memory), so the
+// translation's catch leaves registers, flags, RIP and the count as they were
+// before the instruction, as the interpreter's fault does.
+
+import type { Decoded } from '../../isa/decode.js';
+import { Ops, type Piece, type Reg } from './pieces.js';
+
+/** The piece for a one-operand mul/imul/div/idiv of 32 or 64 bits, or null. */
+export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
+  const m = (d.form as NonNullable<Decoded['form']>).mnemonic, size = d.opsize;
+  if (d.operands.length !== 1 || (size !== 32 && size !== 64)) return null;
+  if (m !== 'mul' && m !== 'imul' && m !== 'div' && m !== 'idiv') return null;
+  const src = c.source(d.operands[0], size);
+  if (src === null) return null;
+  c.reads.push(0, 2);
+  const rax: Reg = { type: 'reg', reg: 0, size, high8: false }, rdx: Reg = { ...rax, reg: 2 };
+  const wide = size === 64;
+  // The source first (it may be rAX or rDX itself).
+  const head = `{ ${src.pre} const b = ${src.v[0]}, bH = ${src.v[1]};`;
+  if (m === 'mul' || m === 'imul') {
+    // As executeArithmetic's mul / imul1: CF = OF = the high half is not the extension of the low (Flags.setMul).
+    const fn = `${m === 'mul' ? 'mulU' : 'mulS'}${size}`;
+    const ov = m === 'mul' ? (wide ? '(P[2] | P[3]) !== 0' : 'P[1] !== 0')
+      : wide ? 'P[2] !== x || P[3] !== x' : 'P[1] !== x';
+    const ext = m === 'imul' ? `const x = (P[${wide ? 1 : 0}] & 0x80000000) ? 0xffffffff : 0; ` : '';
+    const write = wide ? `${c.setReg(rax, 'P[0]', 'P[1]')} ${c.setReg(rdx, 'P[2]', 'P[3]')}` : `${c.setReg(rax, 'P[0]', '0')} ${c.setReg(rdx, 'P[1]', '0')}`;
+    return c.piece(`${head} const P = H.PRODUCT; H.${fn}(l0, ${wide ? 'h0, ' : ''}b${wide ? ', bH' : ''}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
+  }
+  // As executeArithmetic's div / idiv: #DE before anything changes, then the flags (divideFlags) and rDX:rAX.
+  const args = wide ? 'l0, h0, l2, h2, b, bH' : 'l0, l2, b';
+  const write = wide ? `${c.setReg(rax, 'D[0]', 'D[1]')} ${c.setReg(rdx, 'D[2]', 'D[3]')}` : `${c.setReg(rax, 'D[0]', '0')} ${c.setReg(rdx, 'D[2]', '0')}`;
+  c.memory ??= 'load';
+  return {
+    ...c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); /*S*/ H.divideFlags(F); const D = H.DIVISION; ${write} }`),
+    eager: true,
+  };
+}
