@@ -2,7 +2,7 @@
 // (test/oracle/program.c, compute() 300 times, or REPEAT) run on xk with the JIT,
 // timed by the process's CPU time and by the wall clock, with the JIT's
 // statistics. For profiling: node --cpu-prof dist/bench/jitProgram.js
-// (XK_JIT=0 runs the interpreter and blocks alone).
+// (XK_JIT=0 runs the interpreter and blocks alone; CHUNK=n prints the time of each n instructions).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,7 +32,21 @@ try {
     const machine = new Machine({ memoryBytes: 8 << 20 });
     machine.cpu.rip = loadElf(machine, image);
     const c0 = process.cpuUsage(), t0 = process.hrtime.bigint(), m0 = mainThreadSeconds();
-    const stop = machine.run(1e10);
+    // CHUNK=n: report the main thread's time per n instructions (warm-up against steady state).
+    const chunk = Number(process.env.CHUNK ?? 0);
+    let stop = machine.run(chunk > 0 ? chunk : 1e10);
+    if (chunk > 0) {
+      const times: string[] = [];
+      let last = m0;
+      for (;;) {
+        const now = mainThreadSeconds();
+        times.push((now - last).toFixed(2));
+        last = now;
+        if (machine.cpu.halted) break;
+        stop = machine.run(chunk);
+      }
+      console.log(`seconds per ${chunk} instructions: ${times.join(' ')}`);
+    }
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const c = process.cpuUsage(c0), cpu = (c.user + c.system) / 1e6, main = mainThreadSeconds() - m0;
     const n = machine.cpu.instructionCount;

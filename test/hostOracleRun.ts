@@ -92,8 +92,8 @@ function countOf(cpu: Cpu, form: Form, d: Decoded): number | undefined {
   return imm && imm.type === 'imm' ? imm.lo & 0xff : undefined;
 }
 
-/** Run one case on xk (`machine` is reused between cases), tracking undefined values. */
-export function runEmulated(machine: Machine, slot: Uint8Array, c: OracleCase, perturb?: Perturb): Outcome {
+/** Load a case into `machine`: its code slot, scratch memory, registers and flags; the epilogue returns to a hlt at SAVE + 0x200. */
+function prepare(machine: Machine, slot: Uint8Array, c: OracleCase): void {
   const { cpu, memory } = machine;
   machine.loadPhysical(CODE, slot);
   machine.loadPhysical(SCRATCH, c.scratch);
@@ -104,6 +104,45 @@ export function runEmulated(machine: Machine, slot: Uint8Array, c: OracleCase, p
   for (let k = 0; k < 16; k++) cpu.setReg64(k, c.regs[k]);
   cpu.setRflags(c.rflags);
   cpu.rip = CODE;
+  cpu.halted = false;
+}
+
+/** The registers and flags the epilogue saved, and the scratch memory. */
+function saved(machine: Machine, status: number): HostResult {
+  const { memory } = machine;
+  const regs: bigint[] = [];
+  const view = memory.view;
+  for (let k = 0; k < 16; k++) regs.push(view.getBigUint64(SAVE + 8 * k, true));
+  return { status, regs, rflags: view.getUint32(SAVE + 0x80, true), scratch: memory.bytes.slice(SCRATCH, SCRATCH + SCRATCH_SIZE) };
+}
+
+/**
+ * Run one case on xk through the JIT: no stepping, every block built and
+ * translated at its first run (thresholds 1), until the hlt after the epilogue.
+ */
+export function runJitted(machine: Machine, slot: Uint8Array, c: OracleCase): HostResult {
+  const { cpu } = machine;
+  prepare(machine, slot, c);
+  cpu.jitEnabled = true; cpu.blocksEnabled = true;
+  cpu.blockThreshold = 1; cpu.jitThreshold = 1;
+  let status = -1;
+  try {
+    for (let i = 0; i < 100 && !cpu.halted; i++) {
+      cpu.runSlice(cpu.instructionCount + 20000);
+      cpu.interruptCheck = false;
+    }
+    if (cpu.halted) status = 0;
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    status = 1000 + e.vector;
+  }
+  return saved(machine, status);
+}
+
+/** Run one case on xk (`machine` is reused between cases), tracking undefined values. */
+export function runEmulated(machine: Machine, slot: Uint8Array, c: OracleCase, perturb?: Perturb): Outcome {
+  const { cpu } = machine;
+  prepare(machine, slot, c);
   const forms: number[] = [];
   let status = 0;
   let undefinedFlags = 0;
@@ -148,13 +187,7 @@ export function runEmulated(machine: Machine, slot: Uint8Array, c: OracleCase, p
       perturb?.(cpu, effect, d);
     }
   }
-  const regs: bigint[] = [];
-  const view = memory.view;
-  for (let k = 0; k < 16; k++) regs.push(view.getBigUint64(SAVE + 8 * k, true));
-  return {
-    status, regs, rflags: view.getUint32(SAVE + 0x80, true), scratch: memory.bytes.slice(SCRATCH, SCRATCH + SCRATCH_SIZE),
-    forms, undefinedFlags, undefinedRegs: [...undefinedRegs], dependent,
-  };
+  return { ...saved(machine, status), forms, undefinedFlags, undefinedRegs: [...undefinedRegs], dependent };
 }
 
 /** The differences between a host's result and xk's, split into defined and undefined parts. */

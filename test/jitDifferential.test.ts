@@ -12,6 +12,8 @@ import { jitStats } from '../src/machine/jit/translate.js';
 import { buildProgram, loadElf } from './cpuProgramSupport.js';
 import { have } from './helpers/tools.js';
 import { assembleText } from './helpers/gnuAs.js';
+import { pageWalkLoop } from './helpers/jitLockstep.js';
+import { identityPaging } from './helpers/identityPaging.js';
 
 const CODE = 0x10000;
 
@@ -180,18 +182,6 @@ test('jit: random loops with memory operands, movzx/movsx, imul, neg/not, push/p
   assert.equal(bytes(ms[0]), bytes(ms[2]), 'memory as the interpreter left it');
 });
 
-/** Identity-map the first 2 MiB with 4 KiB pages (page `absent` not present), and turn on long-mode paging. */
-function identityPaging(m: Machine, absent: number): void {
-  const PML4 = 0xf0000, PDPT = 0xf1000, PD = 0xf2000, PT = 0xf3000;
-  m.memory.write32(PML4, PDPT | 7);
-  m.memory.write32(PDPT, PD | 7);
-  m.memory.write32(PD, PT | 7);
-  for (let i = 0; i < 512; i++) m.memory.write32(PT + 8 * i, i * 4096 === absent ? 0 : (i * 4096) | 7);
-  m.cpu.cr3 = PML4; m.cpu.cr4 = 1 << 5; m.cpu.efer = (1 << 8) | (1 << 10);
-  m.cpu.cr0 = 0x80010001;
-  m.mmu.flush();
-}
-
 /** Run until a fault; the fault's vector, error code, CR2 and the whole state. */
 function runToFault(m: Machine): string {
   for (;;) {
@@ -214,21 +204,7 @@ test('jit: a #PF in the middle of a translated block and of a multi-block region
     'push %rax\n mov %rbx, %rsp\n add $0x100, %rsp\n pop %rdx',
   ];
   for (const body of programs) {
-    const code = asm(`
-      mov $0x30000, %ebx
-      mov $0x80000, %esp
-      xor %ecx, %ecx
-      mov $5, %eax
-    1: add $3, %eax
-      cmp $7, %ecx
-      je 2f
-      inc %ecx
-    2: ${body}
-      lea 0x300(%rbx), %rbx
-      sub $1, %eax
-      cmp $100000, %eax
-      jne 1b
-      hlt`);
+    const code = asm(pageWalkLoop(body));
     const ms = trio((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; identityPaging(m, 0x34000); });
     // A fourth machine: the JIT after 3 runs, regions of up to 8 blocks (the loop's blocks in one function).
     const region = new Machine({ memoryBytes: 8 << 20 });

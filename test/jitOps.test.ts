@@ -1,6 +1,6 @@
 // The JIT's translations of the one-operand multiply and divide, the bit scans
-// and counts, and read-modify-write memory operands (src/machine/jit/
-// translateMulDiv.ts, translateBitScan.ts, translateMemoryOps.ts) against the
+// and counts, rotates, and read-modify-write memory operands (src/machine/jit/
+// translateMulDiv.ts, translateBitScan.ts, translateRotate.ts, translateMemoryOps.ts) against the
 // interpreter: random operands in lockstep (registers, flags, RIP, count and
 // memory after every slice), #DE at the dividing instruction (zero divisor,
 // quotient overflow, INT_MIN / -1), and #PF on each read-modify-write form,
@@ -12,7 +12,7 @@ import type { Machine } from '../src/machine/machine.js';
 import { jitStats } from '../src/machine/jit/translate.js';
 import { have } from './helpers/tools.js';
 import { assembleText } from './helpers/gnuAs.js';
-import { TIERS, identityPaging, machineState, machines, runChunk } from './helpers/jitLockstep.js';
+import { TIERS, identityPaging, machineState, machines, pageWalkLoop, runChunk } from './helpers/jitLockstep.js';
 
 const CODE = 0x10000;
 const noAs = !have('as') || !have('objcopy');
@@ -21,7 +21,7 @@ function load(code: Uint8Array): (m: Machine) => void {
   return (m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; m.cpu.setReg64(4, 0x80000n); };
 }
 
-test('jit: random loops with mul/imul/div/idiv (one operand), bsf/bsr/tzcnt/lzcnt/popcnt and read-modify-write memory operands match the interpreter', (t) => {
+test('jit: random loops with mul/imul/div/idiv (one operand), bsf/bsr/tzcnt/lzcnt/popcnt, rol/ror and read-modify-write memory operands match the interpreter', (t) => {
   if (noAs) { t.skip('GNU as not installed'); return; }
   let seed = 9001;
   const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
@@ -41,13 +41,13 @@ test('jit: random loops with mul/imul/div/idiv (one operand), bsf/bsr/tzcnt/lzcn
     lines.push(`mov $${3 + rnd(8)}, %r11d`, `h${loop}:`);
     for (let k = 0; k < 2 + rnd(6); k++) {
       const q = rnd(2), regs = q ? R64 : R32, sfx = q ? 'q' : 'l', divisors = q ? D64 : D32;
-      switch (rnd(12)) {
+      switch (rnd(13)) {
         case 0: lines.push(`${pick(['mul', 'imul'])}${sfx} ${rnd(2) ? mem() : pick(regs)}`); break;
         case 1: {
           // Unsigned: rDX 0, or below the divisor (a 128/64 or 64/32 dividend).
           const dv = pick(divisors);
-          lines.push(`or${sfx} $${rnd(2) ? 1 : 0x100}, ${dv}`, rnd(2) ? 'xor %edx, %edx' : `mov %r9, %rdx`, rnd(2) ? 'and $0xff, %edx' : 'nop');
-          lines.push(`test${sfx} $0xffffff00, ${dv}`, `jne d${loop}_${k}`, 'xor %edx, %edx', `d${loop}_${k}:`, `div${sfx} ${dv}`);
+          lines.push(`or${sfx} $${rnd(2) ? 1 : 0x100}, ${dv}`, 'mov %r9d, %edx', 'and $0xff, %edx');
+          lines.push(`test${sfx} $-256, ${dv}`, `jne d${loop}_${k}`, 'xor %edx, %edx', `d${loop}_${k}:`, `div${sfx} ${dv}`);
           break;
         }
         case 2: { const dv = pick(divisors); lines.push(`or${sfx} $1, ${dv}`, q ? 'cqto' : 'cltd', `idiv${sfx} ${dv}`); break; }
@@ -56,8 +56,9 @@ test('jit: random loops with mul/imul/div/idiv (one operand), bsf/bsr/tzcnt/lzcn
         case 5: { const w = rnd(4), rs = [R8, R16, R32, R64][w], s = 'bwlq'[w]; lines.push(`${pick(['add', 'sub', 'and', 'or', 'xor'])}${s} ${rnd(2) ? pick(rs) : `$${rnd(200) - 100}`}, ${mem()}`); break; }
         case 6: lines.push(`${pick(['inc', 'dec', 'neg', 'not'])}${'bwlq'[rnd(4)]} ${mem()}`); break;
         case 7: lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])}${sfx} $${1 + rnd(q ? 63 : 31)}, ${mem()}`); break;
-        case 8: lines.push(`set${pick(CC)} ${pick(R8)}`); break;
+        case 8: lines.push(rnd(2) ? `set${pick(CC)} ${pick(R8)}` : `push $${pick([rnd(200) - 100, -0x80000000, 0x7fffffff, rnd(1 << 30)])}`, rnd(2) ? `pop ${pick(R64)}` : 'popq 8(%rbp)'); break;
         case 9: lines.push(`cmp${sfx} ${pick(regs)}, ${mem()}`); break;
+        case 10: lines.push(rnd(2) ? `mov $${pick([0, 1, 2, 31, 32, 33, 63, 64, rnd(256)])}, %ecx` : 'nop', `${pick(['rol', 'ror'])}${sfx} ${rnd(2) ? '%cl' : `$${rnd(q ? 64 : 32)}`}, ${pick(regs)}`); break;
         default: lines.push(`${pick(['add', 'sub', 'xor'])}${sfx} ${pick(regs)}, ${pick(regs)}`);
       }
     }
@@ -130,20 +131,7 @@ test('jit: a #PF on the load or the store of each read-modify-write form leaves 
   const before = jitStats.compiled;
   for (const form of forms) {
     // %rbx walks up by 0x300 from 0x30000 until it reaches page 0x34000 (absent, or read-only).
-    const code = assembleText(`
-      mov $0x30000, %ebx
-      xor %ecx, %ecx
-      mov $5, %eax
-    1: add $3, %eax
-      cmp $7, %ecx
-      je 2f
-      inc %ecx
-    2: ${form}
-      lea 0x300(%rbx), %rbx
-      sub $1, %eax
-      cmp $100000, %eax
-      jne 1b
-      hlt`);
+    const code = assembleText(pageWalkLoop(form));
     for (const [absent, readOnly] of [[[0x34000], []], [[], [0x34000]]]) {
       const ms = machines([TIERS.jit, TIERS.regions, TIERS.interpreter], (m) => { load(code)(m); identityPaging(m, absent, readOnly); });
       const out = ms.map(runToEnd);

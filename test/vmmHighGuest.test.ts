@@ -14,14 +14,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bootImage } from '../src/cli/bootCommand.js';
-import { runVm } from '../src/vmm/vmRunner.js';
+import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { readBootImage } from '../src/toolchain/bootImage.js';
 import { assemble } from '../src/toolchain/assembler/assembler.js';
 import { buildUserPrograms } from '../src/build/userPrograms.js';
 import { GUEST_DIR, REPO_ROOT } from './guestBuild.js';
-import { runProgram } from './kernelHelpers.js';
-import { spawnVm, type KernelVmEnd } from '../src/vmm/kernelProcess.js';
+import { buildCProgram, C_PROTOTYPES, runProgram } from './kernelHelpers.js';
+import { spawnVm, type KernelVmEnd, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
+import { vmStateCodec } from '../src/vmm/vmStateCodec.js';
+import { loadVmState, savePortableState } from '../src/vmm/vmState.js';
 import type { VirtualMachineMonitorFactory } from '../src/kernel/proc/virtualMachine.js';
+import type { Kernel } from '../src/kernel/kernel.js';
+import type { Mmu } from '../src/machine/mmu.js';
 
 const MiB = 1024 * 1024;
 const HIGH = path.join(GUEST_DIR, 'high');
@@ -93,31 +97,103 @@ function assertUnderXkVm(images: { gnu: Uint8Array; gnuPath: string }, moves: nu
 }
 
 /**
- * The guest as a process of the xk kernel (`vm high.elf` in its shell): the bare
- * machine's output, clock and memory; the kernel's half moved `moves` times
- * (`probes`: as for assertUnderXkVm).
+ * A guest image for assertUnderKernel: the kernel's half moves `moves` times, to
+ * the PML4 slots `windows`; `probes`: as for assertUnderXkVm.
  */
-async function assertUnderKernel(elf: Uint8Array, moves: number, probes: number | 'many' = 0): Promise<void> {
+interface KernelGuest { name: string; elf: Uint8Array; moves: number; windows?: number[]; probes?: number | 'many' }
+
+/** What runUnderKernel saw: the console, each VM's serial output and end, and the processor's CPL-0 accesses by PML4 slot. */
+interface KernelRun {
+  status: number | null;
+  output: string;
+  serial: Map<string, string>;
+  ends: Map<string, KernelVmEnd>;
+  /** How often the serial output passed from one VM to another. */
+  turns: number;
+  /**
+   * The processor's own accesses at CPL 0 (delivery, the entry stub, slowret)
+   * while a VM whose kernel window moved is current, by PML4 slot.
+   */
+  kernelAccesses: Map<number, number>;
+}
+
+/**
+ * Boot the xk kernel with `files` (guest images or states) and run `command`
+ * in its shell, or, given a list of file names, a C program that vmruns them
+ * all at once (first reading each into the buffer cache, so that no vmrun waits
+ * for the disk and the VMs really run side by side).
+ */
+async function runUnderKernel(files: Map<string, Uint8Array>, command: string | string[], timerInterval?: number, spawnOptions: Partial<SpawnVmOptions> = {}): Promise<KernelRun> {
   const programs = new Map(buildUserPrograms());
-  programs.set('high.elf', elf);
-  const ends: KernelVmEnd[] = [];
+  for (const [name, bytes] of files) programs.set(name, bytes);
+  const result: KernelRun = { status: null, output: '', serial: new Map(), ends: new Map(), turns: 0, kernelAccesses: new Map() };
+  let writer = '', watched = false;
+  const watchKernelAccesses = (k: Kernel): void => {
+    const mmu = k.hw.mmu as unknown as Mmu;
+    const translate = mmu.translate.bind(mmu);
+    mmu.translate = (linear, access, cpl) => {
+      if (cpl === 0 && k.kernelOffset !== 0) {
+        const slot = Math.floor((linear < 0 ? linear + 2 ** 48 : linear) / 2 ** 39);
+        result.kernelAccesses.set(slot, (result.kernelAccesses.get(slot) ?? 0) + 1);
+      }
+      return translate(linear, access, cpl);
+    };
+  };
   const monitor: VirtualMachineMonitorFactory = (memory) => ({
-    spawn: (k, image, name, parent) => spawnVm(k, memory, image, name, { parent, onStop: (end) => ends.push(end) }),
+    spawn: (k, image, name, parent) => {
+      if (!watched) { watchKernelAccesses(k); watched = true; }
+      result.serial.set(name, '');
+      return spawnVm(k, memory, image, name, {
+        ...spawnOptions, parent, onStop: (end) => result.ends.set(name, end),
+        serialOut: (b) => {
+          if (writer !== name) { result.turns++; writer = name; }
+          result.serial.set(name, result.serial.get(name) + decoder.decode(b));
+        },
+      });
+    },
   });
-  const run = await runProgram(programs.get('sh')!, ['sh'], {
-    programs, input: 'vm high.elf\necho host alive\n', inputEnds: true, trace: () => {}, memoryBytes: 32 * MiB, monitor,
-  });
+  const options = { programs, trace: () => {}, memoryBytes: 32 * MiB, monitor, timerInterval };
+  const run = typeof command === 'string'
+    ? await runProgram(programs.get('sh')!, ['sh'], { ...options, input: `${command}\necho host alive\n`, inputEnds: true })
+    : await runProgram(buildCProgram(C_PROTOTYPES + `int vmrun(const char *path);
+static char block[4096];
+static void warm(const char *path) { int fd = open(path, 0); while (read(fd, block, sizeof block) > 0) {} close(fd); }
+int main(void) {
+  ${command.map((name) => `warm("${name}");`).join(' ')}
+  ${command.map((name) => `if (vmrun("${name}") < 0) return 1;`).join(' ')}
+  for (int i = 0; i < ${command.length}; i++) { int s; waitstatus(&s); if (s != 0) return 2; }
+  puts("host alive\\n");
+  return 0;
+}`), ['init'], options);
   assert.equal(run.status, 0, run.output);
-  const b = bare(elf);
-  assert.ok(run.output.includes(b.output), run.output);
-  assert.match(run.output, /vm: high\.elf powered off with status 0\n/);
   assert.match(run.output, /host alive\n/);
-  assert.equal(ends.length, 1);
-  const [end] = ends;
-  assert.equal(end.clock, b.r.instructions);
-  assert.equal(sha(end.memory), sha(b.r.machine.memory.bytes.subarray(0, 4 * MiB)));
-  assert.equal(end.exits.get('monitor-relocated') ?? 0, moves);
-  assertProbes(end.exits, probes, b.output);
+  return { ...result, status: run.status, output: run.output };
+}
+
+/**
+ * The guests as processes of the xk kernel, started by `command` in its shell
+ * (`vm a.elf`), or all at once (command null; runUnderKernel): each gives the
+ * bare machine's serial output, clock and memory, the host runs on, and while
+ * a VM whose window moved is current the processor at CPL 0 touches only the
+ * window's slots, never slot 256 (the guest's now). Returns runUnderKernel's turns.
+ */
+async function assertUnderKernel(guests: KernelGuest[], command: string | null, timerInterval?: number): Promise<number> {
+  const files = new Map(guests.map((g) => [g.name, g.elf]));
+  const run = await runUnderKernel(files, command ?? guests.map((g) => g.name), timerInterval);
+  for (const g of guests) {
+    const b = bare(g.elf);
+    assert.equal(run.serial.get(g.name), b.output);
+    if (command !== null) assert.ok(run.output.includes(`vm: ${g.name} powered off with status 0\n`), run.output);
+    const end = run.ends.get(g.name)!;
+    assert.equal(end.clock, b.r.instructions);
+    assert.equal(sha(end.memory), sha(b.r.machine.memory.bytes.subarray(0, 4 * MiB)));
+    assert.equal(end.exits.get('monitor-relocated') ?? 0, g.moves);
+    assertProbes(end.exits, g.probes ?? 0, b.output);
+  }
+  assert.equal(run.kernelAccesses.get(256), undefined);
+  const windows = new Set(guests.flatMap((g) => g.windows ?? []));
+  assert.deepEqual([...run.kernelAccesses.keys()].sort(), [...windows].sort());
+  return run.turns;
 }
 
 /**
@@ -160,7 +236,7 @@ test('under xk vm: the same output, clock and memory; the monitor moves out of s
 });
 
 test('under the xk kernel (the vm program): the same output, clock and memory; the kernel\'s half moves out of slot 256 for the direct map', async () => {
-  await assertUnderKernel(images.gnu, 1);
+  await assertUnderKernel([{ name: 'high.elf', elf: images.gnu, moves: 1, windows: [510] }], 'vm high.elf');
 });
 
 test('the slot-256 build: linked at 0xffff800000100000, loaded at 0x100000; GNU as and xk as give the same image', () => {
@@ -190,7 +266,16 @@ test('the slot-256 build under xk vm: the same output, clock and memory; the mon
 });
 
 test('the slot-256 build under the xk kernel: the same output, clock and memory; the kernel\'s half moves to slot 510, then to 509, where the guest sees nothing', async () => {
-  await assertUnderKernel(images256.gnu, 2, 1);
+  await assertUnderKernel([{ name: 'high256.elf', elf: images256.gnu, moves: 2, windows: [510, 509], probes: 1 }], 'vm high256.elf');
+});
+
+test('both builds as two VMs at once under the xk kernel, each with its own window (slots 510 and 509)', async () => {
+  // A short clock period: the scheduler switches between the two VMs (and the shell) many times.
+  const turns = await assertUnderKernel([
+    { name: 'high.elf', elf: images.gnu, moves: 1, windows: [510] },
+    { name: 'high256.elf', elf: images256.gnu, moves: 2, windows: [510, 509], probes: 1 },
+  ], null, 300);
+  assert.ok(turns > 10, `the VMs' output changed hands ${turns} times`);
 });
 
 test('a guest that maps all 512 PML4 slots: the hosts cannot move their region; its accesses there run on its processor, with the same output', async () => {
@@ -199,5 +284,42 @@ test('a guest that maps all 512 PML4 slots: the hosts cannot move their region; 
   // Slot 509 is the guest's now: the user's load reaches a present supervisor page (error 5).
   assert.match(output, /high: page fault at 0xfffffe8000003000 error 0x0000000000000005 /);
   assertUnderXkVm(imagesEvery, 0, 511, 'many');
-  await assertUnderKernel(imagesEvery.gnu, 0, 'many');
+  await assertUnderKernel([{ name: 'every.elf', elf: imagesEvery.gnu, moves: 0, probes: 'many' }], 'vm every.elf');
+});
+
+test('the slot-256 build saved and resumed across hosts: a state holds no window; each host moves its region again where the VM resumes', async () => {
+  const b = bare(images256.gnu);
+  const full = b.output;
+  const memory = sha(b.r.machine.memory.bytes.subarray(0, 4 * MiB));
+  // At 1000 both hosts have moved once (the kernel at the guest's jump into slot 256, xk vm at its
+  // first store through slot 511), not yet twice (its use of slot 510, at 2262).
+  for (const n of [1000]) {
+    // Saved under the kernel ...
+    let state: Uint8Array | undefined;
+    const saved = await runUnderKernel(new Map([['high256.elf', images256.gnu]]), 'vm high256.elf', undefined, {
+      states: vmStateCodec, saveAt: { instructions: n, write: (bytes) => { state = bytes; } },
+    });
+    assert.ok(state, saved.output);
+    assert.match(saved.output, new RegExp(`vm saved after ${n} guest instructions`));
+    const before = saved.serial.get('high256.elf')!;
+    // ... resumed by xk vm,
+    let after = '';
+    const host = loadVmState(state, (bytes) => { after += decoder.decode(bytes); });
+    const r = host.run(1_000_000);
+    assert.equal(r.reason, 'shutdown', r.message);
+    assert.equal(before + after, full, `kernel -> xk vm, N = ${n}`);
+    assert.equal(sha(host.machine.memory.bytes.subarray(0, 4 * MiB)), memory);
+    // ... and by the kernel again.
+    const again = await runUnderKernel(new Map([['vm.state', state]]), 'vm vm.state', undefined, { states: vmStateCodec });
+    assert.equal(before + again.serial.get('vm.state'), full, `kernel -> kernel, N = ${n}`);
+    assert.equal(sha(again.ends.get('vm.state')!.memory), memory);
+    assert.equal(again.kernelAccesses.get(256), undefined);
+    // Saved by xk vm, resumed under the kernel.
+    let early = '';
+    const vm = prepareVm(images256.gnu, 'high256.elf', { memoryMiB: 4, serialOut: (bytes) => { early += decoder.decode(bytes); } });
+    assert.equal(vm.run(n).reason, 'limit');
+    const moved = await runUnderKernel(new Map([['vm.state', savePortableState(vm.portableParts())]]), 'vm vm.state', undefined, { states: vmStateCodec });
+    assert.equal(early + moved.serial.get('vm.state'), full, `xk vm -> kernel, N = ${n}`);
+    assert.equal(sha(moved.ends.get('vm.state')!.memory), memory);
+  }
 });

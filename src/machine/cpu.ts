@@ -603,8 +603,7 @@ export class Cpu {
             for (;;) {
               if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
                 b.jitDone = true;
-                const run = compileJit(this, b, start, filter, this.jitRegionBlocks);
-                if (run !== null) b.run = run;
+                compileJit(this, b, start, filter, this.jitRegionBlocks); // replaces the run of b (and of its region's blocks)
               }
               block = b;
               // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
@@ -616,14 +615,14 @@ export class Cpu {
               const next = this.rip;
               const offset = next & 0xfff;
               let nb: Block | null = null;
-              // Here the block ran to its end (it returns early only with interruptCheck set).
-              if (next - offset === page && (this.cpl !== 0 || filter[offset] === 0)) {
+              // Here the block ran to its end (it returns early only with interruptCheck set). Its two
+              // links lead only to blocks of this page and host-call table (linkExit), so they need no check.
+              if (next - offset === page) {
                 if (b.fallOffset === offset) nb = b.fall;
                 else if (b.jumpOffset === offset) nb = b.jump;
-                // A JIT region leaves from any of its blocks: beyond the two links, the block at the target.
-                else nb = linkBlock(b, start, offset) ?? cache.cachedEntry(this, next)?.block ?? null;
+                else nb = this.linkExit(b, next, filter, version);
               }
-              if (nb === null || nb.hostVersion !== version || this.instructionCount + nb.entries.length > limit) {
+              if (nb === null || this.instructionCount + nb.entries.length > limit) {
                 const i: number = b.entries.length - 1;
                 const last: CacheEntry = b.entries[i];
                 prev = last;
@@ -669,6 +668,22 @@ export class Cpu {
   }
 
   /**
+   * Execution left block `b` for linear `next` in the same page (a JIT region
+   * leaves from any of its blocks): if a block of the current host-call table
+   * starts there, and no host call can be there at any CPL, remember it as one
+   * of b's two ways out (the first free, else the second) and return it. The
+   * decode cache is only looked at (nothing decoded or translated: no fault).
+   */
+  private linkExit(b: Block, next: number, filter: Uint16Array, version: number): Block | null {
+    const offset = next & 0xfff;
+    if (filter[offset] !== 0) return null;
+    const nb = this.decodeCache.cachedEntry(this, next)?.block ?? null;
+    if (nb === null || nb.hostVersion !== version) return null;
+    if (b.fallOffset === -1) { b.fallOffset = offset; b.fall = nb; } else { b.jumpOffset = offset; b.jump = nb; }
+    return nb;
+  }
+
+  /**
    * Generate the block starting with `entry` (blocks.ts) and hang it there. Null
    * when the block would be a single instruction that is no loop (the entry is then never tried
    * again), or when too many blocks exist: the decode cache is flushed instead.
@@ -689,23 +704,6 @@ export class Cpu {
     entry.block = compileBlock(entries, hostVersion);
     return entry.block;
   }
-}
-
-/**
- * Execution left block `b` (at linear `start`) for `offset` in the same page:
- * if a block starts there, remember it as one of b's two ways out and return
- * it. The last instruction's own links (set by the instruction loop) tell
- * which entry is there.
- */
-function linkBlock(b: Block, start: number, offset: number): Block | null {
-  const i = b.entries.length - 1;
-  const last = b.entries[i];
-  const fallsThrough = offset === ((start + b.offsets[i] + last.length) & 0xfff);
-  const target = fallsThrough ? last.next : last.jumpOffset === offset ? last.jump : null;
-  if (target === null || target.block === null) return null;
-  const nb = target.block;
-  if (b.fallOffset === -1) { b.fallOffset = offset; b.fall = nb; } else { b.jumpOffset = offset; b.jump = nb; }
-  return nb;
 }
 
 /** int3 and int n raise their vector as a trap: RIP stays after the instruction. */

@@ -10,7 +10,7 @@ import type { Exec } from './decodeCache.js';
 import { CpuFault, DE } from './exceptions.js';
 import { DIVISION, div32, div64, idiv32, idiv64 } from './wideDivide.js';
 import { PRODUCT, mulLow64, mulS32, mulS64, mulU32, mulU64 } from './wideMultiply.js';
-import { AF, CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, PF, SF, ZF, sizeMask, type Flags } from './flags.js';
+import { AF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, PF, SF, ZF, sizeMask, type Flags } from './flags.js';
 
 const TWO_32 = 0x100000000;
 

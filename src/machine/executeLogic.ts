@@ -12,7 +12,7 @@
 import type { Decoded } from '../isa/decode.js';
 import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
-import { AF, CF, OF, SF, ZF, parityOf, sizeMask } from './flags.js';
+import { CF, OF, sizeMask, type Flags } from './flags.js';
 import { signed, trunc } from './executeArithmetic.js';
 
 // ------------------------------------------------------------------- logic
@@ -122,6 +122,37 @@ function setCfOf(cpu: Cpu, cf: number, of: number): void {
   f.bits = (f.bits & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
 }
 
+/** The result of the last rotateBits: [lo, hi]. */
+export const ROTATED = new Uint32Array(2);
+
+/** rol/ror of the `size`-bit value vHi:v by a masked count 1..63 (32: 1..31) into ROTATED. */
+export function rotateBits(v: number, vHi: number, masked: number, size: number, left: boolean): void {
+  if (size === 64) {
+    let n = left ? masked : 64 - masked;
+    let lo = v, hi = vHi;
+    if (n >= 32) { const t = lo; lo = hi; hi = t; n -= 32; }
+    if (n > 0) { const t = lo; lo = (lo << n) | (hi >>> (32 - n)); hi = (hi << n) | (t >>> (32 - n)); }
+    ROTATED[0] = lo; ROTATED[1] = hi;
+    return;
+  }
+  const n = masked % size;
+  const m = sizeMask(size);
+  ROTATED[0] = n === 0 ? v : left ? ((v << n) | (v >>> (size - n))) & m : ((v >>> n) | (v << (size - n))) & m;
+  ROTATED[1] = 0;
+}
+
+/**
+ * A rotate's flags from its result r (rHi:r): rol: CF = bit 0, OF = top XOR CF; ror: CF = top,
+ * OF = top XOR next-to-top (OF is the SDM's only for a count of 1; see the top of this file).
+ */
+export function rotateFlags(f: Flags, r: number, rHi: number, size: number, left: boolean): void {
+  const topBit = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
+  const nextBit = size === 64 ? (rHi >>> 30) & 1 : (r >>> (size - 2)) & 1;
+  const cf = left ? r & 1 : topBit;
+  f.materialize();
+  f.bits = (f.bits & ~(CF | OF)) | (cf ? CF : 0) | ((left ? topBit ^ cf : topBit ^ nextBit) ? OF : 0);
+}
+
 function rotate(left: boolean): Exec {
   return (cpu: Cpu, d: Decoded) => {
     const dst = d.operands[0];
@@ -130,24 +161,10 @@ function rotate(left: boolean): Exec {
     const vHi = size === 64 ? cpu.hi : 0;
     const masked = cpu.readOp(d.operands[1], d) & (size === 64 ? 63 : 31);
     if (masked === 0) { cpu.writeOp(dst, d, v, vHi, true); return; }
-    let r: number, rHi = 0;
-    if (size === 64) {
-      let n = left ? masked : 64 - masked;
-      let lo = v, hi = vHi;
-      if (n >= 32) { const t = lo; lo = hi; hi = t; n -= 32; }
-      if (n > 0) { const t = lo; lo = ((lo << n) | (hi >>> (32 - n))) >>> 0; hi = ((hi << n) | (t >>> (32 - n))) >>> 0; }
-      r = lo; rHi = hi;
-    } else {
-      const n = masked % size;
-      const m = sizeMask(size);
-      r = n === 0 ? v : left ? ((v << n) | (v >>> (size - n))) & m : ((v >>> n) | (v << (size - n))) & m;
-      if (size === 32) r >>>= 0;
-    }
-    const topBit = size === 64 ? rHi >>> 31 : (r >>> (size - 1)) & 1;
-    const nextBit = size === 64 ? (rHi >>> 30) & 1 : (r >>> (size - 2)) & 1;
+    rotateBits(v, vHi, masked, size, left);
+    const r = ROTATED[0], rHi = ROTATED[1];
     cpu.writeOp(dst, d, r, rHi, true);
-    if (left) { const cf = r & 1; setCfOf(cpu, cf, topBit ^ cf); }
-    else setCfOf(cpu, topBit, topBit ^ nextBit);
+    rotateFlags(cpu.flags, r, rHi, size, left);
   };
 }
 

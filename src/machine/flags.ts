@@ -9,6 +9,8 @@
 // Values of 8, 16 and 32 bits are kept as unsigned numbers masked to their
 // size, with the high half 0. 64-bit values are [lo, hi] uint32 halves.
 
+import { PRODUCT, mulS64 } from './wideMultiply.js';
+
 export const CF = 1 << 0;
 export const PF = 1 << 2;
 export const AF = 1 << 4;
@@ -227,30 +229,13 @@ export class Flags {
 
 /**
  * Does the signed product of two 64-bit values (hi:lo halves) overflow 64
- * bits? The 128-bit product's high half must be the sign extension of its low
- * half. Computed exactly with 16-bit limbs (every partial product below 2^53).
+ * bits? The 128-bit product's high half (wideMultiply's mulS64, as the
+ * one-operand imul computes it) must be the sign extension of its low half.
  */
 export function imul64Overflows(xLo: number, xHi: number, yLo: number, yHi: number): boolean {
-  // Magnitudes, then the unsigned 128-bit product; overflow unless it fits in 63 bits (or is exactly 2^63, negative).
-  const negative = ((xHi ^ yHi) & 0x80000000) !== 0;
-  if (xHi & 0x80000000) { xLo = (~xLo + 1) >>> 0; xHi = (~xHi + (xLo === 0 ? 1 : 0)) >>> 0; }
-  if (yHi & 0x80000000) { yLo = (~yLo + 1) >>> 0; yHi = (~yHi + (yLo === 0 ? 1 : 0)) >>> 0; }
-  const x = [xLo & 0xffff, xLo >>> 16, xHi & 0xffff, xHi >>> 16];
-  const y = [yLo & 0xffff, yLo >>> 16, yHi & 0xffff, yHi >>> 16];
-  const p = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  for (let i = 0; i < 4; i++) {
-    let carry = 0;
-    for (let j = 0; j < 4; j++) {
-      const t = p[i + j] + x[i] * y[j] + carry;
-      p[i + j] = t % 65536;
-      carry = Math.floor(t / 65536);
-    }
-    p[i + 4] += carry;
-  }
-  // The product in 16-bit limbs p[0..7]: it must be below 2^63 (or equal to 2^63 when negative).
-  if (p[4] !== 0 || p[5] !== 0 || p[6] !== 0 || p[7] !== 0) return true;
-  if (p[3] < 0x8000) return false;
-  return !(negative && p[3] === 0x8000 && p[2] === 0 && p[1] === 0 && p[0] === 0);
+  mulS64(xLo, xHi, yLo, yHi);
+  const extension = (PRODUCT[1] & 0x80000000) ? 0xffffffff : 0;
+  return PRODUCT[2] !== extension || PRODUCT[3] !== extension;
 }
 
 /** Compare unsigned 64-bit values hi:lo: -1, 0 or 1. */

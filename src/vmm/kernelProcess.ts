@@ -15,21 +15,22 @@
 // runs on.
 //
 // The kernel's window. Of the kernel, the processor needs only a few things by
-// linear address while the guest runs: the IDT (a gate), the GDT (the TSS
-// descriptor), the TSS (rsp0), the VM process's kernel stack (the frame it
-// pushes, the stub's pushes, slowret's pops) and the kernel text (the vector
-// stub, alltraps, the `trap` label where trap() runs as a host call, slowret and
-// iretq). The TypeScript kernel reads and writes memory by physical address,
-// whatever CR3 holds. All of it is in the kernel's half, slot 256, so a guest
-// that uses slot 256 itself (a kernel linked at 0xffff800000000000, where Linux
-// keeps its direct map) gets the kernel's half in another slot instead, the
-// highest its PML4 leaves empty, as under xk vm (host.ts): the first access
-// there (a real #PF the shadow cannot fill) moves it (`relocateKernel`), and
-// again if the guest later uses that slot too. The shadow roots then copy the
-// kernel's slot-256 entry (supervisor-only) into the new slot; the VM's GDT and
-// IDT are rewritten with the TSS and the gates there; enterGuest loads GDTR,
-// IDTR and the TSS base at the new addresses, and the scheduler loads the
-// stack, the return address and TSS.rsp0 there (GuestAddressSpace.kernelOffset).
+// linear address while the guest runs: the IDT (a gate), the GDT (the kernel's
+// CS, the guest's CS and SS on iretq, the TSS descriptor), the TSS (rsp0), the
+// VM process's kernel stack (the frame it pushes, the stub's pushes, slowret's
+// pops) and the kernel text (the vector stub, alltraps, the `trap` label where
+// trap() runs as a host call, slowret and iretq). The TypeScript kernel reads
+// and writes memory by physical address, whatever CR3 holds. All of it is in
+// the kernel's half, slot 256, so a guest that uses slot 256 itself (a kernel
+// linked at 0xffff800000000000, where Linux keeps its direct map) gets the
+// kernel's half in another slot instead, the highest its PML4 leaves empty, as
+// under xk vm (host.ts): the first access there (a real #PF the shadow cannot
+// fill) moves it (`relocateKernel`), and again if the guest later uses that
+// slot too. The shadow roots then copy the kernel's slot-256 entry
+// (supervisor-only) into the new slot; the VM's GDT and IDT are rewritten with
+// the TSS and the gates there; enterGuest loads GDTR, IDTR and the TSS base at
+// the new addresses, and the scheduler loads the stack, the return address and
+// TSS.rsp0 there (GuestAddressSpace.kernelOffset).
 // The kernel's text is position-independent, so the same bytes run there.
 
 import { prepareGuestImage } from './guestImage.js';

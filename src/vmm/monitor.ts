@@ -46,8 +46,8 @@ export interface VmState {
   translationChanged(linear?: number): void;
   /**
    * The guest maps the PML4 slot where the host keeps its own pages: move them
-   * to a slot the guest leaves empty, if the host can (host.ts can; the xk
-   * kernel's half cannot move). True if moved.
+   * to a slot the guest leaves empty, if it leaves one (host.ts moves its pages;
+   * kernelProcess.ts, the window onto the kernel's half). True if moved.
    */
   relocateMonitor?(): boolean;
   /**

@@ -20,8 +20,10 @@
 //
 // There are two shadow roots: one for virtual CPL 0 (every page the guest maps
 // is reachable: the real CPL is 3, so all shadow leaves have U = 1) and one for
-// virtual CPL 3 (only the guest's user pages). PML4 slot 511 of both roots is
-// the monitor's own (GDT, IDT, TSS, stack; supervisor-only), never the guest's.
+// virtual CPL 3 (only the guest's user pages). One PML4 slot of both roots is
+// the host's own (GDT, IDT, TSS, stack; supervisor-only), never the guest's:
+// 511 under xk vm, 256 under the xk kernel, until the guest uses that slot and
+// the host moves (`relocate`).
 
 import { permits, walkPageTables, PTE_A, PTE_D } from '../machine/mmu.js';
 import type { PhysicalMemory } from '../machine/memory.js';

@@ -62,3 +62,26 @@ export function identityPaging(m: Machine, absent: number[], readOnly: number[] 
   m.cpu.cr0 = 0x80010001;
   m.mmu.flush();
 }
+
+/**
+ * A loop that runs `body` with %rbx walking up by 0x300 from 0x30000, so that it reaches page
+ * 0x34000 some rounds in (absent or read-only there: the body's access faults); %ecx counts to 7
+ * through a branch (two blocks), %eax and the flags change before the body.
+ */
+export function pageWalkLoop(body: string): string {
+  return `
+    mov $0x30000, %ebx
+    mov $0x80000, %esp
+    xor %ecx, %ecx
+    mov $5, %eax
+  1: add $3, %eax
+    cmp $7, %ecx
+    je 2f
+    inc %ecx
+  2: ${body}
+    lea 0x300(%rbx), %rbx
+    sub $1, %eax
+    cmp $100000, %eax
+    jne 1b
+    hlt`;
+}

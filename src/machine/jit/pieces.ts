@@ -22,10 +22,14 @@ export const LIMIT = 2 ** 47;
  * How an instruction writes the arithmetic flags, i.e. which Flags record the
  * interpreter's execute function makes: add/sub (Flags.set LAZY_ADD/SUB),
  * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
- * (setImul64 / setMul). inc, dec and imul keep part of the record before them.
+ * (setImul64 / setMul); and through the interpreter's functions (H): div
+ * (divideFlags), scan for bsf/bsr (bitScanFlags), tzcnt lzcnt popcnt
+ * (countFlags), rol ror by an immediate (rotateFlags). All but add, sub,
+ * logic and shift keep part of the record before them (that record is made
+ * first).
  */
-export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul';
-export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul']);
+export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul' | 'div' | 'scan' | 'tzcnt' | 'lzcnt' | 'popcnt' | 'rol' | 'ror';
+export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul', 'div', 'scan', 'tzcnt', 'lzcnt', 'popcnt', 'rol', 'ror']);
 
 /** One instruction's JS, and what it touches. */
 export interface Piece {
@@ -104,7 +108,7 @@ export class Ops {
       let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
       this.reads.push(mem.index);
       if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
-      return `const t = ${sl} + ${mem.disp}; const eL = t >>> 0, eH = (${sh} + Math.floor(t / 4294967296)) >>> 0; ` +
+      return `const eT = ${sl} + ${mem.disp}; const eL = eT >>> 0, eH = (${sh} + Math.floor(eT / 4294967296)) >>> 0; ` +
         `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
     }
     let a: string;

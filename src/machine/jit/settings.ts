@@ -6,14 +6,14 @@
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const hot = Number(env.XK_JIT_HOT ?? 64);
-const region = Number(env.XK_JIT_REGION ?? 1);
+const region = Number(env.XK_JIT_REGION ?? 8);
 /**
  * Read by each Cpu when it is made; bin/xk.js clears `enabled` for the global --no-jit flag.
- * regionBlocks (XK_JIT_REGION): blocks of one page compiled together into one function (1: each block
- * alone, the default: multi-block regions are exact and as fast once warm, but slower to warm up; see docs/tiers.md).
+ * regionBlocks (XK_JIT_REGION): blocks of one page compiled together into one function, a loop's
+ * blocks (8, the default; 1: each block alone; see docs/tiers.md).
  */
 export const jitSettings = {
   enabled: env.XK_JIT !== '0',
   hot: Number.isInteger(hot) && hot >= 1 ? hot : 64,
-  regionBlocks: Number.isInteger(region) && region >= 1 ? Math.min(region, 8) : 1,
+  regionBlocks: Number.isInteger(region) && region >= 1 ? Math.min(region, 8) : 8,
 };

@@ -33,8 +33,9 @@ import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 import { JIT_HELPERS } from './helpers.js';
 import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
+import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece, type Reg } from './pieces.js';
+import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -51,7 +52,7 @@ function piece(d: Decoded, next: number): Piece | null {
   const [x, y] = ops;
   const c = new Ops(d, next);
   if (m === 'nop' || m === 'endbr64') return c.piece('');
-  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c);
+  const group = mulDivPiece(d, c) ?? bitScanPiece(d, c) ?? rotatePiece(d, c);
   if (group !== null) return group;
   if (ops.length === 0) {
     // The sign-extending converts of rax into rax / rdx.
@@ -82,9 +83,9 @@ function piece(d: Decoded, next: number): Piece | null {
     const sx = from === 8 ? `((${v} << 24) >> 24)` : from === 16 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
     return c.piece(`{ ${s.pre} const v = ${sx}; ${c.setReg(x, 'v >>> 0', 'v < 0 ? 0xffffffff : 0')} }`);
   }
-  if (m === 'push' && isReg(x, 64) && ops.length === 1) {
-    // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves.
-    const [vl, vh] = c.reg(x);
+  if (m === 'push' && ops.length === 1 && size === 64 && (isReg(x, 64) || x.type === 'imm')) {
+    // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves. An immediate is sign-extended (the decoder's hi).
+    const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
     c.reads.push(4); c.writes.push(4);
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
       `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
@@ -114,13 +115,12 @@ function piece(d: Decoded, next: number): Piece | null {
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
-    // As executeArithmetic's imulN: the low half of the product; CF/OF recorded (lazily for 64 bits).
+    // As executeArithmetic's imulN: the low half of the product (64 bits: its mulLow64); CF/OF recorded (lazily for 64 bits).
     const s1 = c.source(ops.length === 3 ? y : x, size), s2 = c.source(ops.length === 3 ? ops[2] : y, size);
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += 'const p0 = a * (b & 0xffff), p1 = a * (b >>> 16); const t = p0 + (p1 & 0xffff) * 65536; ' +
-        'const rL = t >>> 0, rH = (Math.floor(p1 / 65536) + Math.floor(t / 4294967296) + Math.imul(a, bH) + Math.imul(aH, b)) >>> 0; ';
+      code += 'H.mulLow64(a, aH, b, bH); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; ';
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
@@ -247,6 +247,10 @@ function saveFlags(k: number, kind: FlagKind, size: number): string {
     case 'imul': return size === 64 ? `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH;` : `qc${k} = ov;`;
     case 'mul': return `qc${k} = ov;`;
     case 'inc': case 'dec': return `qa${k} = a; qA${k} = aH; qr${k} = rL; qR${k} = rH;`;
+    case 'div': return '';
+    case 'scan': return `qr${k} = i;`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `qr${k} = n;`;
+    case 'rol': case 'ror': return `qr${k} = RT[0]; qR${k} = RT[1];`;
     default: return `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH; qr${k} = rL; qR${k} = rH;`;
   }
 }
@@ -259,6 +263,10 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
     case 'imul': return size === 64 ? `F.setImul64(qa${k}, qA${k}, qb${k}, qB${k});` : `F.setMul(qc${k});`;
     case 'mul': return `F.setMul(qc${k});`;
     case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${k}, qA${k}, 1, 0, qr${k}, qR${k}, 0);`;
+    case 'div': return 'H.divideFlags(F);';
+    case 'scan': return `H.bitScanFlags(F, qr${k});`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${k}, ${size});`;
+    case 'rol': case 'ror': return `H.rotateFlags(F, qr${k}, qR${k}, ${size}, ${kind === 'rol'});`;
     default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${k}, qA${k}, qb${k}, qB${k}, qr${k}, qR${k}, 0);`;
   }
 }
@@ -266,13 +274,14 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
 /**
  * Condition cc (jcc's low nibble) as a JS boolean from writer k's q locals,
  * as Flags.condition would compute it from the record; null when the writer
- * does not define the flags it needs from its own inputs (inc/dec's CF, imul).
+ * does not define the flags it needs from its own inputs (inc/dec's CF, the
+ * multiplies, and the writers through H).
  */
 function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): string | null {
   const a = `qa${k}`, A = `qA${k}`, b = `qb${k}`, B = `qB${k}`, r = `qr${k}`, R = `qR${k}`;
   const w = size === 64;
   const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
-  if (kind === 'imul' || kind === 'mul') return null;
+  if (kind !== 'add' && kind !== 'sub' && kind !== 'logic' && kind !== 'shift' && kind !== 'inc' && kind !== 'dec') return null;
   const zf = w ? `(${r} | ${R}) === 0` : `${r} === 0`;
   const sf = sign(r, R);
   const pf = `parity(${r}) !== 0`;
@@ -362,11 +371,13 @@ const CONTINUE_AFTER = new Set(['call', 'ret', 'jmp']);
  * execution went through from its entry block (regions[0]), compiled into one
  * function that keeps the guest registers in locals across the jumps between
  * them (direct chaining: a jump to a block of the region is a `continue` to
- * its case). Null if it has nothing for the JIT. Instructions outside the
+ * its case). The function may be entered at any of the blocks: it finds which
+ * from the entry's offset in the page (`page0`: that of regions[0]). Null if
+ * it has nothing for the JIT. Instructions outside the
  * subset call the interpreter's execute function `x<g>(cpu, d<g>)` (the block
  * tier's call, registers written back before and reloaded after).
  */
-export function regionSource(region: RegionBlock[]): string | null {
+export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   interface Info {
     entries: CacheEntry[]; rel: number; offsets: number[]; end: number; n: number; body: number; base: number;
     branch: 'jcc' | 'jmp' | 'call' | 'ret' | 'other' | null; pieces: Piece[]; successors: number[];
@@ -607,7 +618,7 @@ export function regionSource(region: RegionBlock[]): string | null {
     `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
   // One block: its case's body alone (no switch).
   const cases = blocks.length === 1 ? ['{', ...lines.slice(1, -1), '}'] : ['switch (bi) {', ...lines, '}'];
-  let text = ['let bi = 0, xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
+  let text = ['let xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
   if (faults) {
     // A fault: registers, flags, the count and instructionStart as before the faulting instruction,
     // and cpu.jitFault its entry (runSlice's catch sets RIP to it). An instruction of the
@@ -629,7 +640,13 @@ export function regionSource(region: RegionBlock[]): string | null {
     });
   }
   text = text.replace(/\/\*F\d+\*\//g, '');
-  let head = 'const R = cpu.regs, F = cpu.flags;';
+  // Entered at any of its blocks (the block tier hangs the function on each): which one, from the offset
+  // in the page, and s made the entry block's address.
+  let head = 'let bi = 0;';
+  if (blocks.length > 1) {
+    head += ` switch (s & 4095) { ${blocks.slice(1).map((b, i) => `case ${(page0 + b.rel) & 4095}: bi = ${i + 1}; s -= ${b.rel}; break;`).join(' ')} }`;
+  }
+  head += '\nconst R = cpu.regs, F = cpu.flags;';
   if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
   head += '\nlet ic = cpu.instructionCount, pw = -1;';
   if (q.length) head += `\nlet ${q.join(', ')};`;
@@ -652,7 +669,8 @@ let serial = 0;
  * Compile the region that starts with block `b` at linear `start`: b, then the
  * blocks of the same page that execution went to from it (the block tier's
  * links, breadth first, at most MAX_REGION_BLOCKS), none at an address the
- * host-call filter marks. Null: the block tier keeps b.
+ * host-call filter marks. The translation becomes the `run` of each of these
+ * blocks (it finds its entry from the address). Null: the block tier keeps b.
  */
 export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Array, maxBlocks = MAX_REGION_BLOCKS): JitRun | null {
   const t0 = performance.now();
@@ -692,7 +710,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
     rel: off - page0,
     successors: [block.fallOffset, block.jumpOffset].filter((o) => o >= 0 && seen.has(o)).map((o) => o - page0),
   }));
-  const text = regionSource(region);
+  const text = regionSource(region, page0);
   if (text === null) { jitStats.rejected++; return null; }
   // The plain memory functions (the CPU's own properties are replaced by data-breakpoint wrappers when watching).
   const proto = Object.getPrototypeOf(cpu) as Cpu;
@@ -706,5 +724,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   jitStats.blocks += region.length;
   jitStats.sourceBytes += text.length;
   jitStats.compileMs += performance.now() - t0;
+  // Every block of the region runs it from now on (entered there, it goes on in the region).
+  for (const f of kept) { f.block.run = run; f.block.jitDone = true; }
   return run;
 }

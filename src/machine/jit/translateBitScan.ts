@@ -3,9 +3,9 @@
 // flags come from the interpreter's own functions (executeBits.ts, through H:
 // jit/helpers.ts), including the choices it makes where the manuals leave
 // things undefined (bsf/bsr of 0 leave the destination unchanged; the flags
-// of the oracle's host CPU). The flags are made at the instruction (eager: the
-// record before it made up to date first, at the marker S), as the
-// interpreter's functions start from materialized flags.
+// of the oracle's host CPU). Their flags are made only where observed, by the
+// interpreter's bitScanFlags / countFlags from the saved index or count, after
+// the record before them (which they partly keep: FlagKind 'scan', 'tzcnt'...).
 
 import type { Decoded } from '../../isa/decode.js';
 import { anyReg, Ops, type Piece } from './pieces.js';
@@ -15,17 +15,11 @@ export function bitScanPiece(d: Decoded, c: Ops): Piece | null {
   const m = (d.form as NonNullable<Decoded['form']>).mnemonic, size = d.opsize;
   const [x, y] = d.operands;
   if (d.operands.length !== 2 || !anyReg(x) || (size !== 32 && size !== 64) || x.size !== size || y.type === 'imm') return null;
-  let code: string;
+  const src = m === 'bsf' || m === 'bsr' || m === 'tzcnt' || m === 'lzcnt' || m === 'popcnt' ? c.source(y, size) : null;
+  if (src === null) return null;
   if (m === 'bsf' || m === 'bsr') {
-    const src = c.source(y, size);
-    if (src === null) return null;
     const index = m === 'bsf' ? 'lowestSetBit' : 'highestSetBit';
-    code = `const i = H.${index}(b, bH); /*S*/ H.bitScanFlags(F, i); if (i >= 0) { ${c.setReg(x, 'i', '0')} }`;
-    code = `${src.pre} const b = ${src.v[0]}, bH = ${src.v[1]}; ${code}`;
-  } else if (m === 'tzcnt' || m === 'lzcnt' || m === 'popcnt') {
-    const src = c.source(y, size);
-    if (src === null) return null;
-    code = `${src.pre} const n = H.countBits('${m}', ${src.v[0]}, ${src.v[1]}, ${size}); /*S*/ H.countFlags(F, '${m}', n, ${size}); ${c.setReg(x, 'n', '0')}`;
-  } else return null;
-  return { ...c.piece(`{ ${code} }`), eager: true };
+    return c.piece(`{ ${src.pre} const i = H.${index}(${src.v[0]}, ${src.v[1]}); if (i >= 0) { ${c.setReg(x, 'i', '0')} } /*F*/ }`, { kind: 'scan', size });
+  }
+  return c.piece(`{ ${src.pre} const n = H.countBits('${m}', ${src.v[0]}, ${src.v[1]}, ${size}); ${c.setReg(x, 'n', '0')} /*F*/ }`, { kind: m as 'tzcnt', size });
 }

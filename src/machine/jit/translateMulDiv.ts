@@ -34,12 +34,9 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
     const write = wide ? `${c.setReg(rax, 'P[0]', 'P[1]')} ${c.setReg(rdx, 'P[2]', 'P[3]')}` : `${c.setReg(rax, 'P[0]', '0')} ${c.setReg(rdx, 'P[1]', '0')}`;
     return c.piece(`${head} const P = H.PRODUCT; H.${fn}(l0, ${wide ? 'h0, ' : ''}b${wide ? ', bH' : ''}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
-  // As executeArithmetic's div / idiv: #DE before anything changes, then the flags (divideFlags) and rDX:rAX.
+  // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
   const args = wide ? 'l0, h0, l2, h2, b, bH' : 'l0, l2, b';
   const write = wide ? `${c.setReg(rax, 'D[0]', 'D[1]')} ${c.setReg(rdx, 'D[2]', 'D[3]')}` : `${c.setReg(rax, 'D[0]', '0')} ${c.setReg(rdx, 'D[2]', '0')}`;
   c.memory ??= 'load';
-  return {
-    ...c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); /*S*/ H.divideFlags(F); const D = H.DIVISION; ${write} }`),
-    eager: true,
-  };
+  return c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; ${write} /*F*/ }`, { kind: 'div', size });
 }

@@ -1,0 +1,36 @@
+// The JIT's translation of rol and ror (32 and 64 bits, a register rotated by
+// an immediate or by CL). The rotation and its CF/OF come from the
+// interpreter's own functions (executeLogic.ts: rotateBits, rotateFlags,
+// through H: jit/helpers.ts). By an immediate, the flags are made only where
+// observed (FlagKind 'rol'/'ror', from the saved result); by CL, at the
+// instruction (eager: the marker S first makes the record before it up to
+// date), since a count of 0 changes no flags (a 32-bit register is still
+// zero-extended).
+
+import type { Decoded } from '../../isa/decode.js';
+import { hi, isReg, Ops, type Piece } from './pieces.js';
+
+/** The piece for rol/ror r32/r64 by imm8 or CL, or null. */
+export function rotatePiece(d: Decoded, c: Ops): Piece | null {
+  const m = (d.form as NonNullable<Decoded['form']>).mnemonic, size = d.opsize;
+  const [x, y] = d.operands;
+  if ((m !== 'rol' && m !== 'ror') || d.operands.length !== 2 || (size !== 32 && size !== 64) || !isReg(x, size)) return null;
+  const countMask = size === 64 ? 63 : 31;
+  const [L, H] = c.reg(x);
+  const left = m === 'rol';
+  const rotate = (n: string): string => `H.rotateBits(${L}, ${H}, ${n}, ${size}, ${left}); const RT = H.ROTATED; ${c.setReg(x, 'RT[0]', size === 64 ? 'RT[1]' : '0')}`;
+  if (y.type === 'imm') {
+    // A fixed nonzero count: the flags (rotateFlags, from the result) only where observed.
+    const n = y.lo & countMask;
+    if (n === 0) return null;
+    return c.piece(`{ ${rotate(String(n))} /*F*/ }`, { kind: m, size });
+  }
+  if (!isReg(y, 8) || y.reg !== 1) return null;
+  // By CL: a count of 0 changes no flags, so they are made here (eager).
+  c.reads.push(1);
+  const zeroCount = size === 32 ? ` else ${hi(x.reg)} = 0;` : '';
+  return {
+    ...c.piece(`{ /*S*/ const n = l1 & ${countMask}; if (n !== 0) { ${rotate('n')} H.rotateFlags(F, RT[0], RT[1], ${size}, ${left}); }${zeroCount} }`),
+    eager: true,
+  };
+}
