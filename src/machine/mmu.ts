@@ -182,13 +182,15 @@ export class Mmu {
   private tlbPerms: Uint8Array = new Uint8Array(TLB_SIZE);
   private largeEntries = 0;
   /**
-   * The TLBs of the other page-table roots a host switches between (switchRoot),
-   * by root. A private field: a saved VM state (src/vmm/vmState.ts) does not
-   * carry it, and a resumed machine starts with none kept (it walks again).
+   * The TLBs of the other page-table roots a host switches between (switchRoot).
+   * Their tables and the current ones are swapped, never shared: an ordinary
+   * field, so that whatever puts a machine back as it was (the fuzzer's reset,
+   * src/vmm/fuzz/snapshot.ts) puts these back with the current tables. A saved
+   * VM state (src/vmm/vmState.ts) skips it: a resumed machine starts with none kept.
    */
-  readonly #kept: KeptTlb[] = [];
+  private keptTlbs: KeptTlb[] = [];
   /** Switches so far: the kept TLB used longest ago is the one replaced. */
-  #switches = 0;
+  private rootSwitches = 0;
   /** Number of page-table walks performed (for tests and statistics). */
   walks = 0;
   /**
@@ -284,7 +286,7 @@ export class Mmu {
     this.generation++;
     this.tlbPage.fill(NaN);
     this.largeEntries = 0;
-    for (const k of this.#kept) { k.page.fill(NaN); k.largeEntries = 0; }
+    for (const k of this.keptTlbs) { k.page.fill(NaN); k.largeEntries = 0; }
   }
 
   /**
@@ -301,7 +303,7 @@ export class Mmu {
     if (regs.cr3 === root) return;
     // The record kept for `root`, else a new one (up to KEPT_TLBS), else the least recently used
     // (emptied). It then keeps the current root's TLB: the two swap their tables, nothing is allocated.
-    const kept = this.#kept;
+    const kept = this.keptTlbs;
     let next: KeptTlb | undefined;
     for (const k of kept) {
       if (k.root === root) next = k;
@@ -324,7 +326,7 @@ export class Mmu {
     next.frame = this.tlbFrame;
     next.perms = this.tlbPerms;
     next.largeEntries = this.largeEntries;
-    next.used = ++this.#switches;
+    next.used = ++this.rootSwitches;
     this.tlbPage = page;
     this.tlbFrame = frame;
     this.tlbPerms = perms;
@@ -344,7 +346,7 @@ export class Mmu {
     const page = Math.floor(linear / 4096);
     const slot = tlbSlot(page);
     if (this.tlbPage[slot] === page) this.tlbPage[slot] = NaN;
-    for (const k of this.#kept) {
+    for (const k of this.keptTlbs) {
       if (k.largeEntries > 0) { k.page.fill(NaN); k.largeEntries = 0; } else if (k.page[slot] === page) k.page[slot] = NaN;
     }
   }
