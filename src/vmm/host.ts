@@ -388,8 +388,8 @@ export class VmHost {
         continue;
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
-      // Exits are taken directly unless someone watches them: then each is the real trap, as the trace shows it.
-      if (machine.directExits !== null) machine.directExits.enabled = vm.onEvent === undefined;
+      // Exits are taken directly; while someone watches them, iretq's is its real fault, whose error code the trace shows.
+      if (machine.directExits !== null) machine.directExits.returns = vm.onEvent === undefined;
       const reason = machine.run(budget);
       // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
       if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');
