@@ -9,6 +9,7 @@ import {
 } from '../src/machine/mmu.js';
 import { CpuFault, PF } from '../src/machine/exceptions.js';
 import { PageTableBuilder } from './systemHelpers.js';
+import { GraphSnapshot } from '../src/vmm/fuzz/snapshot.js';
 
 function setup(): { mem: PhysicalMemory; mmu: Mmu; pt: PageTableBuilder } {
   const mem = new PhysicalMemory(4 << 20);
@@ -181,4 +182,29 @@ test('switchRoot keeps each root\'s TLB; flushPage and flush reach the kept ones
   mmu.flush(); // every TLB, the kept ones too
   mmu.switchRoot(pt.root);
   assert.equal(mmu.translate(0x301000, 'read', 0), 0x21000);
+});
+
+// The fuzzer resets its machines in place by putting back every field as it was (src/vmm/fuzz/snapshot.ts).
+// switchRoot swaps the current tables with a kept record's: were the records invisible to that reset
+// (they once were a #private field), the current tables put back could also be a kept record's,
+// and a root switch would then find another root's translations (7 disagreements in 20,000 guests).
+test('an MMU put back as it was (the fuzzer\'s reset) keeps no TLB of before: every root translates its own mappings', () => {
+  const mem = new PhysicalMemory(4 << 20);
+  const roots = [0, 1, 2, 3, 4, 5].map((i) => {
+    const pt = new PageTableBuilder(mem, 0x100000 + i * 0x40000);
+    pt.map(0x300000, 0x10000 + i * 0x1000, PTE_W);
+    return pt.root;
+  });
+  const mmu = new Mmu(mem, { cr0: CR0_PG, cr2: 0, cr3: roots[0], cr4: 0, efer: 0 });
+  const snapshot = new GraphSnapshot(mmu, new Set(), new Set([mem.bytes.buffer]));
+  let state = 7;
+  for (let round = 0; round < 20; round++) {
+    snapshot.restore();
+    for (let step = 0; step < 12; step++) {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      const i = state % roots.length;
+      mmu.switchRoot(roots[i]);
+      assert.equal(mmu.translate(0x300000, 'read', 0), 0x10000 + i * 0x1000, `round ${round} step ${step}: root ${i}`);
+    }
+  }
 });

@@ -74,6 +74,14 @@ export class DebugRegisters {
   address(n: number): [number, number] {
     return [this.raw[2 * n], this.raw[2 * n + 1]];
   }
+  /** Is DRn (0-3) hi:lo already? */
+  holds(n: number, lo: number, hi: number): boolean {
+    return this.raw[2 * n] === lo >>> 0 && this.raw[2 * n + 1] === hi >>> 0;
+  }
+  /** DR0-DR3 into `out` as [lo0, hi0, lo1, hi1, ...] (the VMM's vCPU keeps them so). */
+  addressesInto(out: number[]): void {
+    for (let i = 0; i < 8; i++) out[i] = this.raw[i];
+  }
   setAddress(n: number, lo: number, hi: number): void {
     this.raw[2 * n] = lo;
     this.raw[2 * n + 1] = hi;

@@ -215,7 +215,8 @@ export class DecodeCache {
 
   /** Drop the entries of physical page `n` (address / 4096). */
   invalidatePage(n: number): void {
-    if (n >= 0 && n < this.codePages.length) {
+    // Most stores (a guest's stack pushes under the monitor) reach pages with nothing decoded: nothing to drop.
+    if (n >= 0 && n < this.codePages.length && (this.codePages[n] !== 0 || this.lists[n] !== null || this.pages[n] !== null)) {
       this.blocks -= unlink(this.lists[n]);
       this.pages[n] = null;
       this.lists[n] = null;

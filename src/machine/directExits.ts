@@ -26,10 +26,13 @@
 //
 // Only when the CPU runs a slice freely: under debugging (DR7, an outside
 // debugger, TF or RF) every instruction goes through debugExceptions.ts and
-// the exit is the real fault, as before. Nothing changes for a machine
+// the exit is the real fault, as before. While someone watches the exits
+// (xk vm --trace) they are direct all the same, but for iretq and iret (see
+// `returns`): the trace is the same either way. Nothing changes for a machine
 // without a monitor: `Machine.directExits` is null and the fault is thrown.
 
 import type { Cpu } from './cpu.js';
+import { GP } from './exceptions.js';
 import { RF, TF } from './flags.js';
 
 /** The monitor's side: handle the exit `vector` with `errorCode` from the guest at the CPU's RIP. */
@@ -38,8 +41,15 @@ export type DirectExitHandler = (vector: number, errorCode: number) => void;
 // Its fields are ES private: they are no state of the machine's (an exit is
 // taken within the slice that noted it), so a saved VM state does not carry them.
 export class DirectExits {
-  /** Off: every exit is the real fault (the monitor turns them off while something watches its exits). */
-  #enabled = true;
+  /**
+   * Off: iretq and iret exit by their real fault. Their direct exit says #GP(0)
+   * whatever the real CPU would have raised (#GP naming the frame's selector, a
+   * fault on the stack): all the same to the monitor, which runs the iretq again
+   * on the guest's processor, but not to someone who watches the exits' error
+   * codes (xk vm --trace), so the monitor turns this off while someone watches.
+   * Every other direct exit raises exactly the real fault's vector and error code.
+   */
+  #returns = true;
   /** An exit is waiting for the run loop. */
   #pending = false;
   #vector = 0;
@@ -53,7 +63,12 @@ export class DirectExits {
   }
 
   get pending(): boolean { return this.#pending; }
-  set enabled(on: boolean) { this.#enabled = on; }
+  set returns(on: boolean) { this.#returns = on; }
+
+  /** take() for iretq and iret (#GP(0) stands for whichever fault theirs would be), unless `returns` is off. */
+  takeReturn(cpu: Cpu): boolean {
+    return this.#returns && this.take(cpu, GP, 0, false);
+  }
 
   /**
    * The instruction now executing at CPL 3 would raise `vector` (`errorCode`)
@@ -61,7 +76,7 @@ export class DirectExits {
    * instruction and end the slice (true); otherwise false, and the caller raises the fault.
    */
   take(cpu: Cpu, vector: number, errorCode: number, retired: boolean): boolean {
-    if (!this.#enabled || cpu.cpl !== 3 || cpu.debugEnabled || (cpu.flags.bits & (TF | RF)) !== 0) return false;
+    if (cpu.cpl !== 3 || cpu.debugEnabled || (cpu.flags.bits & (TF | RF)) !== 0) return false;
     this.#pending = true;
     this.#vector = vector;
     this.#errorCode = errorCode;

@@ -93,7 +93,7 @@ const tlbSlot = (page: number): number => (page ^ (page >>> 12) ^ (page >>> 24))
 const KEPT_TLBS = 4;
 
 /** The TLB of a root that is not the current one (Mmu.switchRoot). */
-interface KeptTlb { page: Float64Array; frame: Float64Array; perms: Uint8Array; largeEntries: number }
+interface KeptTlb { root: number; page: Float64Array; frame: Float64Array; perms: Uint8Array; largeEntries: number; used: number }
 
 /** Physical address held in bits 12..51 of an entry (lo/hi halves). */
 function entryAddress(lo: number, hi: number): number {
@@ -182,11 +182,15 @@ export class Mmu {
   private tlbPerms: Uint8Array = new Uint8Array(TLB_SIZE);
   private largeEntries = 0;
   /**
-   * The TLBs of the other page-table roots a host switches between (switchRoot),
-   * by root. A private field: a saved VM state (src/vmm/vmState.ts) does not
-   * carry it, and a resumed machine starts with none kept (it walks again).
+   * The TLBs of the other page-table roots a host switches between (switchRoot).
+   * Their tables and the current ones are swapped, never shared: an ordinary
+   * field, so that whatever puts a machine back as it was (the fuzzer's reset,
+   * src/vmm/fuzz/snapshot.ts) puts these back with the current tables. A saved
+   * VM state (src/vmm/vmState.ts) skips it: a resumed machine starts with none kept.
    */
-  readonly #kept = new Map<number, KeptTlb>();
+  private keptTlbs: KeptTlb[] = [];
+  /** Switches so far: the kept TLB used longest ago is the one replaced. */
+  private rootSwitches = 0;
   /** Number of page-table walks performed (for tests and statistics). */
   walks = 0;
   /**
@@ -282,7 +286,7 @@ export class Mmu {
     this.generation++;
     this.tlbPage.fill(NaN);
     this.largeEntries = 0;
-    for (const k of this.#kept.values()) { k.page.fill(NaN); k.largeEntries = 0; }
+    for (const k of this.keptTlbs) { k.page.fill(NaN); k.largeEntries = 0; }
   }
 
   /**
@@ -297,22 +301,36 @@ export class Mmu {
   switchRoot(root: number): void {
     const regs = this.regs;
     if (regs.cr3 === root) return;
-    let next = this.#kept.get(root);
-    if (next !== undefined) this.#kept.delete(root);
-    else if (this.#kept.size >= KEPT_TLBS) {
-      const [oldest, reused] = this.#kept.entries().next().value as [number, KeptTlb];
-      this.#kept.delete(oldest);
-      reused.page.fill(NaN);
-      reused.largeEntries = 0;
-      next = reused;
-    } else {
-      next = { page: new Float64Array(TLB_SIZE).fill(NaN), frame: new Float64Array(TLB_SIZE), perms: new Uint8Array(TLB_SIZE), largeEntries: 0 };
+    // The record kept for `root`, else a new one (up to KEPT_TLBS), else the least recently used
+    // (emptied). It then keeps the current root's TLB: the two swap their tables, nothing is allocated.
+    const kept = this.keptTlbs;
+    let next: KeptTlb | undefined;
+    for (const k of kept) {
+      if (k.root === root) next = k;
+      else if (k.root === regs.cr3) { k.root = -1; k.page.fill(NaN); k.largeEntries = 0; k.used = 0; } // older than the TLB it is about to keep
     }
-    this.#kept.set(regs.cr3, { page: this.tlbPage, frame: this.tlbFrame, perms: this.tlbPerms, largeEntries: this.largeEntries });
-    this.tlbPage = next.page;
-    this.tlbFrame = next.frame;
-    this.tlbPerms = next.perms;
-    this.largeEntries = next.largeEntries;
+    if (next === undefined) {
+      if (kept.length < KEPT_TLBS) {
+        next = { root, page: new Float64Array(TLB_SIZE).fill(NaN), frame: new Float64Array(TLB_SIZE), perms: new Uint8Array(TLB_SIZE), largeEntries: 0, used: 0 };
+        kept.push(next);
+      } else {
+        next = kept[0];
+        for (const k of kept) if (k.used < next.used) next = k;
+        next.page.fill(NaN);
+        next.largeEntries = 0;
+      }
+    }
+    const { page, frame, perms, largeEntries } = next;
+    next.root = regs.cr3;
+    next.page = this.tlbPage;
+    next.frame = this.tlbFrame;
+    next.perms = this.tlbPerms;
+    next.largeEntries = this.largeEntries;
+    next.used = ++this.rootSwitches;
+    this.tlbPage = page;
+    this.tlbFrame = frame;
+    this.tlbPerms = perms;
+    this.largeEntries = largeEntries;
     regs.cr3 = root;
     this.generation++;
   }
@@ -328,7 +346,7 @@ export class Mmu {
     const page = Math.floor(linear / 4096);
     const slot = tlbSlot(page);
     if (this.tlbPage[slot] === page) this.tlbPage[slot] = NaN;
-    for (const k of this.#kept.values()) {
+    for (const k of this.keptTlbs) {
       if (k.largeEntries > 0) { k.page.fill(NaN); k.largeEntries = 0; } else if (k.page[slot] === page) k.page[slot] = NaN;
     }
   }

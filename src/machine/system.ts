@@ -142,7 +142,7 @@ export function executeSystem(machine: SystemHost, d: DecodedInstruction): void 
   // Under a monitor (directExits.ts) these end in an exit, whatever the guest's operands.
   if (exits !== null) {
     const m = form.mnemonic;
-    if ((m === 'iretq' || m === 'iret') && exits.take(cpu, GP, 0, false)) return;
+    if ((m === 'iretq' || m === 'iret') && exits.takeReturn(cpu)) return;
     if (m === 'int' && ops[0].type === 'imm' && exits.take(cpu, GP, idtErrorCode(ops[0].lo & 0xff), true)) return;
     if (m === 'int3' && exits.take(cpu, GP, idtErrorCode(BP), true)) return;
   }

@@ -22,6 +22,7 @@ import type { Vcpu } from './vcpu.js';
 /** The DR7 to load into the real CPU for the guest (see above). */
 export function realDr7(vcpu: Vcpu, shadow: ShadowPaging): number {
   let dr7 = vcpu.dr7 & ~DR7_GD;
+  if ((dr7 & 0xff) === 0) return dr7 >>> 0; // no breakpoint enabled (most exits)
   for (let n = 0; n < 4; n++) {
     const io = ((vcpu.dr7 >>> (16 + 4 * n)) & 3) === 2; // a port number, not an address
     const lo = vcpu.dr[2 * n], hi = vcpu.dr[2 * n + 1];

@@ -299,7 +299,7 @@ export class GuestCpu implements SystemHost {
     cpu.idtrBase = vcpu.idtrBase; cpu.idtrLimit = vcpu.idtrLimit;
     cpu.trSelector = vcpu.tr; cpu.tssBase = vcpu.tssBase; cpu.tssLimit = vcpu.tssLimit;
     const regs = cpu.debugRegisters;
-    for (let n = 0; n < 4; n++) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
+    for (let n = 0; n < 4; n++) if (!regs.holds(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1])) regs.setAddress(n, vcpu.dr[2 * n], vcpu.dr[2 * n + 1]);
     regs.dr6 = vcpu.dr6;
     // Data breakpoints, the guest's and an outside debugger's (at the same guest-linear addresses): the emulated instruction's accesses are watched.
     const outside = this.watchedBy?.hostDebugRegisters ?? null;
@@ -333,7 +333,7 @@ export class GuestCpu implements SystemHost {
     vcpu.idtrBase = cpu.idtrBase; vcpu.idtrLimit = cpu.idtrLimit;
     vcpu.tr = cpu.trSelector; vcpu.tssBase = cpu.tssBase; vcpu.tssLimit = cpu.tssLimit;
     const regs = cpu.debugRegisters;
-    for (let n = 0; n < 4; n++) [vcpu.dr[2 * n], vcpu.dr[2 * n + 1]] = regs.address(n);
+    regs.addressesInto(vcpu.dr);
     vcpu.dr6 = regs.dr6;
     vcpu.dr7 = regs.dr7;
     // What this processor's accesses fired of the outside debugger's watchpoints: the real CPU reports them (debugExceptions.ts runHostCall).

@@ -285,10 +285,7 @@ export class VmHost {
     const cpu = this.machine.cpu, v = this.vcpu, regs = cpu.debugRegisters;
     const dr7 = realDr7(v, this.vm.shadow); // without GD, and nothing in the monitor's own slot (guestBreakpoints.ts)
     let changed = regs.dr7 !== dr7;
-    for (let n = 0; n < 4 && !changed; n++) {
-      const [lo, hi] = regs.address(n);
-      changed = lo !== v.dr[2 * n] || hi !== v.dr[2 * n + 1];
-    }
+    for (let n = 0; n < 4 && !changed; n++) changed = !regs.holds(n, v.dr[2 * n], v.dr[2 * n + 1]);
     if (!changed) return;
     for (let n = 0; n < 4; n++) regs.setAddress(n, v.dr[2 * n], v.dr[2 * n + 1]);
     regs.dr7 = dr7;
@@ -399,8 +396,8 @@ export class VmHost {
         continue;
       }
       const budget = waiting ? 1 : Math.min(end - now, deadline - now);
-      // Exits are taken directly unless someone watches them: then each is the real trap, as the trace shows it.
-      if (machine.directExits !== null) machine.directExits.enabled = vm.onEvent === undefined;
+      // Exits are taken directly; while someone watches them, iretq's is its real fault, whose error code the trace shows.
+      if (machine.directExits !== null) machine.directExits.returns = vm.onEvent === undefined;
       const reason = machine.run(budget);
       // machine.debugger.event says why (a watchpoint an emulated instruction fired stops after the exit, reason 'stopped')
       if (reason === 'debug' || machine.debugger?.event) return result('limit', 'stopped by the debugger');

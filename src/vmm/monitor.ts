@@ -83,6 +83,9 @@ export type TrapOutcome =
   | { action: 'resume' }
   | { action: 'stop'; reason: 'shutdown' | 'halted' | 'triple-fault' | 'escape' | 'limit'; message: string; status?: number };
 
+/** The outcome of most exits: one object, never changed. */
+const RESUME: TrapOutcome = Object.freeze({ action: 'resume' });
+
 /** Is a virtual interrupt waiting for the next guest instruction boundary (the host then runs one instruction at a time)? */
 export function interruptWaiting(vm: VmState): boolean {
   return vm.vcpu.vif && vm.devices.pic.irr !== 0 && vm.devices.pic.pendingLine() >= 0;
@@ -158,7 +161,7 @@ function runOnGuestCpu(vm: VmState, tf: VmTrapFrame, original: Uint8Array | unde
       vm.onEvent({ kind: 'deliver', vector: step.delivered, rip: u64(tf.rip), cpl: vcpu.cpl, external: false, fromCpl: cpl, rsp: reg64(tf, RSP) }, vm);
     }
   }
-  count(vm, kind === '' || kind.endsWith('-') ? kind + step.mnemonic : kind);
+  count(vm, kind === '' ? step.mnemonic : kind.endsWith('-') ? kind + step.mnemonic : kind);
   if (step.kind === 'done' && step.delivered !== undefined) count(vm, `reflected-${step.delivered}`);
   if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
   if (step.kind === 'shutdown') return { action: 'stop', reason: 'shutdown', status: step.status, message: `shutdown with status ${step.status}` };
@@ -180,7 +183,7 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
   const { devices, vcpu } = vm;
   const now = virtualClock(vm);
   if (now >= devices.timer.deadline) devices.timer.tick(now);
-  if (vcpu.interruptShadow) { vcpu.interruptShadow = false; return { action: 'resume' }; }
+  if (vcpu.interruptShadow) { vcpu.interruptShadow = false; return RESUME; }
   if (vcpu.vif && devices.pic.irr !== 0) {
     const line = devices.pic.pendingLine();
     if (line >= 0) {
@@ -192,5 +195,5 @@ export function afterTrap(vm: VmState, tf: VmTrapFrame): TrapOutcome {
         if (step.kind === 'triple-fault') return { action: 'stop', reason: 'triple-fault', message: step.message };
     }
   }
-  return { action: 'resume' };
+  return RESUME;
 }

@@ -41,7 +41,7 @@ const HEADER_BYTES = 28;
 export class VmStateError extends Error {}
 
 /** Object fields that are not state: host calls (functions), decoded-code caches, the debugger. */
-const SKIPPED = new Set(['ports', 'hostCalls', 'decodeCache', 'debugger', 'hostDebugRegisters', 'serialOut', 'output', 'system']);
+const SKIPPED = new Set(['ports', 'keptTlbs', 'hostCalls', 'decodeCache', 'debugger', 'hostDebugRegisters', 'serialOut', 'output', 'system']);
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

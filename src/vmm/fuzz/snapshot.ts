@@ -9,7 +9,8 @@
 // those objects back as it was, in place: objects created since are dropped,
 // fields added since are deleted. Large buffers (physical memory) are kept as
 // their non-zero pages, restored by zeroing the buffer and copying those back.
-// Functions are values, not followed; state in closures would be missed, so a
+// Functions are values, not followed; state in closures and in #private fields
+// would be missed (keep a machine's state in ordinary fields), so a
 // test (test/vmmFuzz.test.ts) checks that a reset machine and a fresh one
 // observe exactly the same runs.
 
