@@ -35,7 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece } from './pieces.js';
+import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -86,13 +86,13 @@ function piece(d: Decoded, next: number): Piece | null {
   if (m === 'push' && ops.length === 1 && size === 64 && (isReg(x, 64) || x.type === 'imm')) {
     // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves. An immediate is sign-extended (the decoder's hi).
     const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
-    c.reads.push(4); c.writes.push(4);
+    c.reads.push(4); c.writes.push(4); c.stack();
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
       `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
   }
   if (m === 'pop' && isReg(x, 64) && ops.length === 1) {
     // As Cpu.pop and executeFast's pop: read, RSP moves, then the destination is written (pop %rsp: the value wins).
-    c.reads.push(4); c.writes.push(4);
+    c.reads.push(4); c.writes.push(4); c.stack();
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
       `${c.load(64, 'v', 'vH')} const t = l4 + 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; ${c.setReg(x, 'v', 'vH')} }`);
   }
@@ -478,7 +478,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
   // The interpreter's execute function for instruction k, as the block tier calls it.
   const call = (b: Info, k: number, stored = writeBack): string =>
-    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k}); /*MC*/`;
   /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
   const jumpTo = (rel: number): string => {
     const j = byRel.get(rel);
@@ -563,6 +563,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       faults = true; memory = true;
       const g = b.base + n - 1, fallRel = b.rel + b.end;
       const mem = new Ops(last, 0);
+      mem.stack();
       lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
       catchCase(g, `/*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack}`);
       if (b.branch === 'call') {
@@ -628,6 +629,8 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   // The pending writer's record, wherever the flags must be made up to date.
   const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;
   text = text.replaceAll('/*PW*/', pwSwitch);
+  const caches = probeCaches(text);
+  text = caches.text;
   // The flag locals: declared for the writers something reads, saved at each writer's marker.
   const q: string[] = [];
   for (const b of blocks) {
@@ -655,6 +658,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
     head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? cpu.readTag : NOTAG, RFr = cpu.readFrame, WT = cpu.writeMem === WM ? cpu.writeTag : NOTAG, WFr = cpu.writeFrame;';
     head += '\nconst MEM = cpu.memory, MV = MEM.view, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
+    if (caches.declare) head += `\n${caches.declare}`;
   }
   const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
   return `${faults ? consts + '\n' : ''}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
