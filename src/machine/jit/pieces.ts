@@ -59,6 +59,18 @@ export function mask(size: number): string {
   return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
 }
 
+/** Whether this host keeps a 32-bit word's low byte first, as x86 memory does (then MW, the words of memory, can be used). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * A 32/64-bit access at physical p: a 4-byte aligned one through the memory's
+ * Uint32Array (MW), faster in V8 than the DataView (measured on the bench), the
+ * others through the DataView (MV).
+ */
+function aligned(words: string, view: string): string {
+  return LITTLE_ENDIAN ? `if ((p & 3) === 0) { ${words} } else { ${view} }` : view;
+}
+
 /** Operand reads and register writes of one instruction, as JS over the locals. */
 export class Ops {
   reads: number[] = [];
@@ -129,12 +141,12 @@ export class Ops {
   }
 
   /**
-   * A stack access at A (push, pop, call, ret: their code checks A is canonical first):
-   * the next load or store uses RSP's probe cache.
+   * A stack access at A (push, pop, call, ret): the next load or store uses RSP's
+   * probe cache, and its probe checks A is canonical (#SS) before the TLB lookup.
    */
   stack(): void {
     this.cache = 4;
-    this.check = '';
+    this.check = `if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address');`;
   }
 
   /**
@@ -177,8 +189,8 @@ export class Ops {
     switch (size) {
       case 8: fast = `${v} = MB[p];`; break;
       case 16: fast = `${v} = MV.getUint16(p, true);`; break;
-      case 32: fast = `${v} = MV.getUint32(p, true);`; break;
-      default: fast = `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`;
+      case 32: fast = aligned(`${v} = MW[p >>> 2];`, `${v} = MV.getUint32(p, true);`); break;
+      default: fast = aligned(`const q = p >>> 2; ${v} = MW[q]; ${vh} = MW[q + 1];`, `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`);
     }
     const slow = `${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''}`;
     return `let ${v} = 0, ${vh} = 0; ${this.probe(size >>> 3, false, fast, slow)}`;
@@ -191,8 +203,8 @@ export class Ops {
     switch (size) {
       case 8: fast = `MB[p] = ${vl};`; break;
       case 16: fast = `MV.setUint16(p, ${vl}, true);`; break;
-      case 32: fast = `MV.setUint32(p, ${vl}, true);`; break;
-      default: fast = `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`;
+      case 32: fast = aligned(`MW[p >>> 2] = ${vl};`, `MV.setUint32(p, ${vl}, true);`); break;
+      default: fast = aligned(`const q = p >>> 2; MW[q] = ${vl}; MW[q + 1] = ${vh};`, `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`);
     }
     return `{ ${this.probe(size >>> 3, true, fast, `cpu.writeMem(A, ${size}, ${vl}, ${vh});`)} }`;
   }
