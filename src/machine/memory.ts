@@ -6,6 +6,8 @@ export class PhysicalMemory {
   readonly size: number;
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /** The same bytes as little-endian 32-bit words (the JIT's aligned loads and stores; hosts are little-endian). */
+  readonly words: Uint32Array;
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
@@ -14,6 +16,7 @@ export class PhysicalMemory {
     this.size = size;
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
+    this.words = new Uint32Array(this.bytes.buffer);
   }
 
   read8(phys: number): number {

@@ -59,11 +59,27 @@ export function mask(size: number): string {
   return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
 }
 
+/** Whether this host keeps a 32-bit word's low byte first, as x86 memory does (then MW, the words of memory, can be used). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * A 32/64-bit access at physical p: a 4-byte aligned one through the memory's
+ * Uint32Array (MW), faster in V8 than the DataView (measured on the bench), the
+ * others through the DataView (MV).
+ */
+function aligned(words: string, view: string): string {
+  return LITTLE_ENDIAN ? `if ((p & 3) === 0) { ${words} } else { ${view} }` : view;
+}
+
 /** Operand reads and register writes of one instruction, as JS over the locals. */
 export class Ops {
   reads: number[] = [];
   writes: number[] = [];
   memory: 'load' | 'store' | null = null;
+  /** The probe cache of the next access (its address's base register; see probe). */
+  private cache = 17;
+  /** The canonical check of the next access's address, when address() left it to the probe. */
+  private check = '';
   constructor(readonly d: Decoded, readonly next: number) {}
 
   /** A register's value at its size: [lo, hi] expressions. */
@@ -98,16 +114,21 @@ export class Ops {
    * The linear address of a memory operand into const A, as Cpu.ea computes it
    * (base + displacement: its fast path's one double sum; with an index:
    * Cpu.eaRaw's halves, then the canonical check). Null for fs/gs and 32-bit addressing.
+   * For base + displacement the canonical check (#GP, or #SS for an SS reference) is
+   * left to the next load or store's probe, before its TLB lookup: an address inside
+   * a page that a probe cache holds is canonical (that page's probe checked it).
    */
   address(mem: MemOperand): string | null {
     const d = this.d;
     if (mem.segment === 4 || mem.segment === 5 || d.prefixes.addrsize32) return null;
+    this.cache = mem.base >= 0 ? mem.base : 17;
     const fault = `throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
     if (mem.index >= 0) {
       if (mem.base === 16) return null;
       let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
       this.reads.push(mem.index);
       if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
+      this.check = '';
       return `const eT = ${sl} + ${mem.disp}; const eL = eT >>> 0, eH = (${sh} + Math.floor(eT / 4294967296)) >>> 0; ` +
         `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
     }
@@ -115,7 +136,46 @@ export class Ops {
     if (mem.base === 16) a = `s + ${this.next + mem.disp}`;
     else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; this.reads.push(mem.base); }
     else a = String(mem.disp);
-    return `const A = ${a}; if (A < -${LIMIT} || A >= ${LIMIT}) ${fault}`;
+    this.check = `if (A < -${LIMIT} || A >= ${LIMIT}) ${fault}`;
+    return `const A = ${a};`;
+  }
+
+  /**
+   * A stack access at A (push, pop, call, ret): the next load or store uses RSP's
+   * probe cache, and its probe checks A is canonical (#SS) before the TLB lookup.
+   */
+  stack(): void {
+    this.cache = 4;
+    this.check = `if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address');`;
+  }
+
+  /**
+   * The data TLB probe of an access of `bytes` bytes at A, for a read (Cpu.translateRead's
+   * table) or a write (translateWrite's; a store also needs a page without decoded code):
+   * `fast` runs with the physical address in p, `slow` (Cpu.readMem / writeMem) otherwise.
+   *
+   * Probe caches: each base register (16: RIP, 17: none) has a read and a write cache
+   * in locals, the linear page its last probe hit (rp<k>/wp<k>, NaN: none) and that
+   * page's frame minus it (ro<k>/wo<k>), so an access inside that page again (stack
+   * spills, pushes and pops, [reg+disp] runs, loop rounds) costs two compares. A cache
+   * only holds a page the CPU's data TLB holds: it is filled from a TLB hit, and
+   * every slow-path access and every interpreter call inside the translation (the
+   * only things that can fill, evict or drop TLB entries there: paging, CPL, data
+   * breakpoints and code pages only change at instructions after which the translation
+   * leaves) resets all caches (the marker MC, see probeCaches). So every access does what
+   * the interpreter's would: the same TLB hits, the same walks (accessed/dirty bits,
+   * #PF), the same code-page and breakpoint checks (with a watching readMem/writeMem the
+   * tag table never hits, so no cache is ever filled).
+   */
+  private probe(bytes: number, write: boolean, fast: string, slow: string): string {
+    const k = this.cache, c = write ? 'w' : 'r', lim = 4096 - bytes;
+    const page = `${c}p${k}`, off = `${c}o${k}`;
+    const [T, Fr] = write ? ['WT', 'WFr'] : ['RT', 'RFr'];
+    const code = write ? ' && CODE[f >>> 12] === 0' : '';
+    return `if (A >= ${page} && A <= ${page} + ${lim}) { const p = A + ${off}; ${fast} } else { ${this.check} ` +
+      `const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, f = ${Fr}[sl]; ` +
+      `if (${T}[sl] === pg * 4 + cpl && o <= ${lim} && f < MS${code}) { ${page} = A - o; ${off} = f - ${page}; const p = f + o; ${fast} } ` +
+      `else { ${slow} /*MC*/ } }`;
   }
 
   /**
@@ -125,31 +185,28 @@ export class Ops {
    */
   load(size: number, v: string, vh: string): string {
     this.memory = 'load';
-    const bytes = size >>> 3;
     let fast: string;
     switch (size) {
       case 8: fast = `${v} = MB[p];`; break;
       case 16: fast = `${v} = MV.getUint16(p, true);`; break;
-      case 32: fast = `${v} = MV.getUint32(p, true);`; break;
-      default: fast = `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`;
+      case 32: fast = aligned(`${v} = MW[p >>> 2];`, `${v} = MV.getUint32(p, true);`); break;
+      default: fast = aligned(`const q = p >>> 2; ${v} = MW[q]; ${vh} = MW[q + 1];`, `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`);
     }
-    return `let ${v} = 0, ${vh} = 0; { const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = RFr[sl] + o; ` +
-      `if (RT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes}) { ${fast} } else { ${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''} } }`;
+    const slow = `${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''}`;
+    return `let ${v} = 0, ${vh} = 0; ${this.probe(size >>> 3, false, fast, slow)}`;
   }
 
   /** A store of `size` bits at A: inline TLB probe, a page with decoded code or anything unusual through Cpu.writeMem. */
   store(size: number, vl: string, vh: string): string {
     this.memory = 'store';
-    const bytes = size >>> 3;
     let fast: string;
     switch (size) {
       case 8: fast = `MB[p] = ${vl};`; break;
       case 16: fast = `MV.setUint16(p, ${vl}, true);`; break;
-      case 32: fast = `MV.setUint32(p, ${vl}, true);`; break;
-      default: fast = `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`;
+      case 32: fast = aligned(`MW[p >>> 2] = ${vl};`, `MV.setUint32(p, ${vl}, true);`); break;
+      default: fast = aligned(`const q = p >>> 2; MW[q] = ${vl}; MW[q + 1] = ${vh};`, `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`);
     }
-    return `{ const o = A & 4095, pg = (A - o) / 4096, sl = pg & 63, p = WFr[sl] + o; ` +
-      `if (WT[sl] === pg * 4 + cpl && o <= ${4096 - bytes} && p <= MS - ${bytes} && CODE[p >>> 12] === 0) { ${fast} } else cpu.writeMem(A, ${size}, ${vl}, ${vh}); }`;
+    return `{ ${this.probe(size >>> 3, true, fast, `cpu.writeMem(A, ${size}, ${vl}, ${vh});`)} }`;
   }
 
   /** Any source operand (register, immediate, memory) at `size`: code before, and [lo, hi]. */
@@ -176,4 +233,19 @@ export class Ops {
     return { ...this.piece(code), cc };
   }
 
+}
+
+/**
+ * A translation's text with its probe caches (Ops.probe) made real: the
+ * declarations of the cache locals it uses (for the function's head), and every
+ * marker MC (after a slow-path access or an interpreter call) resetting them all.
+ */
+export function probeCaches(text: string): { text: string; declare: string } {
+  const names = [...new Set([...text.matchAll(/\b([rw][po]\d+) = /g)].map((m) => m[1]))].sort();
+  const pages = names.filter((n) => n[1] === 'p');
+  const reset = pages.length ? `${pages.join(' = ')} = NaN;` : '';
+  return {
+    text: text.replaceAll('/*MC*/', reset),
+    declare: names.length ? `let ${names.map((n) => `${n} = ${n[1] === 'p' ? 'NaN' : '0'}`).join(', ')};` : '',
+  };
 }

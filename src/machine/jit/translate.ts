@@ -27,7 +27,7 @@ import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
 import type { Block } from '../blocks.js';
 import { isCanonical, toSignedLinear } from '../address.js';
-import { CpuFault, GP, SS } from '../exceptions.js';
+import { CpuFault, GP } from '../exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, parityOf } from '../flags.js';
 import { aluExpression, ALU_OPS, type AluOp } from './semantics.js';
 import { JIT_HELPERS } from './helpers.js';
@@ -35,7 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, type FlagKind, type Piece } from './pieces.js';
+import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -86,14 +86,14 @@ function piece(d: Decoded, next: number): Piece | null {
   if (m === 'push' && ops.length === 1 && size === 64 && (isReg(x, 64) || x.type === 'imm')) {
     // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves. An immediate is sign-extended (the decoder's hi).
     const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
-    c.reads.push(4); c.writes.push(4);
-    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+    c.reads.push(4); c.writes.push(4); c.stack();
+    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
       `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
   }
   if (m === 'pop' && isReg(x, 64) && ops.length === 1) {
     // As Cpu.pop and executeFast's pop: read, RSP moves, then the destination is written (pop %rsp: the value wins).
-    c.reads.push(4); c.writes.push(4);
-    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+    c.reads.push(4); c.writes.push(4); c.stack();
+    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; ` +
       `${c.load(64, 'v', 'vH')} const t = l4 + 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; ${c.setReg(x, 'v', 'vH')} }`);
   }
   if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1) {
@@ -478,7 +478,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
   // The interpreter's execute function for instruction k, as the block tier calls it.
   const call = (b: Info, k: number, stored = writeBack): string =>
-    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k});`;
+    `${sync(b, k)} ${stored} cpu.instructionCount = ic + ${k}; cpu.instructionStart = ${addr(b, k)}; cpu.rip = ${after(b, k)}; x${b.base + k}(cpu, d${b.base + k}); /*MC*/`;
   /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
   const jumpTo = (rel: number): string => {
     const j = byRel.get(rel);
@@ -563,6 +563,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       faults = true; memory = true;
       const g = b.base + n - 1, fallRel = b.rel + b.end;
       const mem = new Ops(last, 0);
+      mem.stack();
       lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
       catchCase(g, `/*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack}`);
       if (b.branch === 'call') {
@@ -570,13 +571,13 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
         lines.push(`const next = s + ${jumpRel};`);
         // A non-canonical target: stop before the call; the interpreter raises the #GP.
         lines.push(`if (next < -${LIMIT} || next >= ${LIMIT}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
-        lines.push(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+        lines.push(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
           `const r = s + ${fallRel}; const vl = r >>> 0, vh = Math.floor(r / 4294967296) >>> 0; ${mem.store(64, 'vl', 'vh')} ` +
           `const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
         lines.push(`ic += ${n};`, `if (cpu.interruptCheck) ${endExit('ic', 'next', lastAt)}`, jumpTo(jumpRel));
       } else {
         const extra = last.operands.length ? (last.operands[0] as { lo: number }).lo & 0xffff : 0;
-        lines.push(`let next = 0; { const A = (h4 | 0) * 4294967296 + l4; if (A < -${LIMIT} || A >= ${LIMIT}) throw new Fault(${SS}, 0, 'non-canonical stack address'); ` +
+        lines.push(`let next = 0; { const A = (h4 | 0) * 4294967296 + l4; ` +
           `${mem.load(64, 'v', 'vH')} if (!canonical(v, vH)) throw new Fault(${GP}, 0, 'non-canonical return address'); next = signedLinear(v, vH); ` +
           `const t = l4 + ${8 + extra}; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
         // The return address predicted: a block of the region that execution returned to before.
@@ -628,6 +629,8 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   // The pending writer's record, wherever the flags must be made up to date.
   const pwSwitch = pwIds.size === 0 ? '' : `switch (pw) { ${[...pwIds].map((g) => `case ${g}: { ${pwChains.get(g)} break; }`).join(' ')} }`;
   text = text.replaceAll('/*PW*/', pwSwitch);
+  const caches = probeCaches(text);
+  text = caches.text;
   // The flag locals: declared for the writers something reads, saved at each writer's marker.
   const q: string[] = [];
   for (const b of blocks) {
@@ -654,7 +657,8 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a region changes the
     // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
     head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? cpu.readTag : NOTAG, RFr = cpu.readFrame, WT = cpu.writeMem === WM ? cpu.writeTag : NOTAG, WFr = cpu.writeFrame;';
-    head += '\nconst MEM = cpu.memory, MV = MEM.view, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
+    head += '\nconst MEM = cpu.memory, MV = MEM.view, MW = MEM.words, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
+    if (caches.declare) head += `\n${caches.declare}`;
   }
   const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
   return `${faults ? consts + '\n' : ''}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;

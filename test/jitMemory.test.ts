@@ -1,0 +1,173 @@
+// The JIT's memory fast path (src/machine/jit/pieces.ts: Ops.probe, the probe
+// caches of each base register) against the interpreter: sequences of
+// accesses that share a cached probe, run in lockstep on JIT single blocks,
+// JIT regions and the interpreter (registers, flags, RIP, count, CR2, the
+// memory words that matter, data-breakpoint hits after every slice), with the
+// cases where a cached page must not be used: a data-TLB entry evicted by a
+// slow-path access or by an instruction of the interpreter's (the walk after
+// it sets the accessed bit again, or faults on a page table changed without
+// invlpg), a read-only page whose reads were cached, an access crossing into
+// a page mapped to another frame, a store into the page of the running code,
+// a #PF at each access of a sequence, and data breakpoints.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Machine } from '../src/machine/machine.js';
+import { have } from './helpers/tools.js';
+import { assembleText } from './helpers/gnuAs.js';
+import { TIERS, identityPaging, machines, pageWalkLoop, runChunk } from './helpers/jitLockstep.js';
+
+const CODE = 0x10000;
+const PT = 0xf3000; // identityPaging's page table: the entry of page n at PT + 8 * (n >>> 12)
+const noAs = !have('as') || !have('objcopy');
+
+function load(code: Uint8Array): (m: Machine) => void {
+  return (m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; m.cpu.setReg64(4, 0x7f000n); };
+}
+
+/**
+ * Run `code` on JIT blocks, JIT regions and the interpreter in slices of 5, 7, 13 and 997 instructions,
+ * comparing the state, the physical words at `watch` and the data-breakpoint hits after each slice;
+ * `setup` prepares each machine, `between` runs on each after each slice. Returns the interpreter's last outcome.
+ */
+function lockstep(code: Uint8Array, setup: (m: Machine) => void, watch: number[] = [], between: (m: Machine) => void = () => {}): string[] {
+  const outcomes: string[] = [];
+  for (const chunk of [5, 7, 13, 997]) {
+    const ms = machines([TIERS.jit, TIERS.regions, TIERS.interpreter], (m) => { load(code)(m); setup(m); m.cpu.interruptCheck = false; });
+    let last = '';
+    for (let i = 0; i < 20000 && !ms[2].cpu.halted; i++) {
+      const out = ms.map((m) => `${runChunk(m, chunk)} ${watch.map((a) => m.memory.read32(a).toString(16)).join(',')} hits=${m.cpu.dataHits}`);
+      assert.equal(out[0], out[2], `jit blocks vs interpreter (slices of ${chunk})`);
+      assert.equal(out[1], out[2], `jit regions vs interpreter (slices of ${chunk})`);
+      last = out[2];
+      if (last.startsWith('fault')) break;
+      ms.forEach(between);
+    }
+    outcomes.push(last);
+  }
+  return outcomes;
+}
+
+test('jit memory: a cached page whose TLB entry a slow-path access or an interpreter instruction evicted is walked again (accessed bit, #PF)', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // Page P (linear 0x40000) and page Q (linear 0x40000000, mapped through a second PDPT entry to the same
+  // tables: physical page 0) share the slot of the CPU's data TLB (64 entries by page number) and of the
+  // MMU's (4096, page number folded). Each round reads P (its probe cached), in round 30 changes P's
+  // page-table entry without invlpg (both TLBs still hold P, in every tier), reads P again (a TLB hit), then
+  // Q (`evict`: a slow-path access, or the interpreter's adc), which evicts P from both: the next access
+  // to P walks the page table, setting the accessed and dirty bits again or faulting, as the interpreter's does.
+  for (const evict of ['add (%rcx), %eax', 'adc (%rcx), %eax', 'addl %eax, 4(%rcx)']) {
+    for (const [pte, outcome] of [['$0', /^fault 14\//], ['$0x40007', /^halted|^\{/]] as const) {
+      const code = assembleText(`
+        mov $0x40000, %ebx
+        mov $0x40000000, %ecx
+        mov $${PT + 8 * 0x40}, %edi
+        xor %eax, %eax
+        mov $40, %edx
+      1: add (%rbx), %eax
+        add 8(%rbx), %eax
+        addl %eax, 40(%rbx)
+        cmp $30, %edx
+        jne 2f
+        movq ${pte}, (%rdi)
+      2: add 16(%rbx), %eax
+        ${evict}
+        add 24(%rbx), %eax
+        addl %eax, 32(%rbx)
+        dec %edx
+        jne 1b
+        hlt`);
+      const setup = (m: Machine): void => { identityPaging(m, []); m.memory.write32(0xf1008, 0xf2000 | 7); m.mmu.flush(); };
+      const out = lockstep(code, setup, [PT + 8 * 0x40, 0x40020, 0x40028]);
+      for (const o of out) assert.match(o, outcome, `${evict}, page-table entry ${pte}`);
+    }
+  }
+});
+
+test('jit memory: a store to a read-only page whose reads were cached faults, as the interpreter', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  const code = assembleText(pageWalkLoop('mov (%rbx), %esi\n add 8(%rbx), %esi\n mov %esi, 16(%rbx)\n add 24(%rbx), %esi'));
+  for (const o of lockstep(code, (m) => identityPaging(m, [], [0x34000]), [0x33f10])) assert.match(o, /^fault 14\/3 /);
+});
+
+test('jit memory: accesses crossing from a cached page into one mapped to another frame read and write both frames', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // Linear 0x41000 maps to frame 0x90000; the loop reads and writes at the end of 0x40000 with each size.
+  const code = assembleText(`
+    mov $0x40000, %ebx
+    mov $300, %ecx
+  1: mov (%rbx), %rax
+    mov 4094(%rbx), %esi
+    add 4093(%rbx), %rax
+    movzwl 4095(%rbx), %edx
+    add 4089(%rbx), %rdx
+    add %rdx, %rax
+    mov %rax, 4092(%rbx)
+    mov %ax, 4095(%rbx)
+    mov %esi, 4090(%rbx)
+    add %ecx, 8(%rbx)
+    dec %ecx
+    jne 1b
+    hlt`);
+  const setup = (m: Machine): void => {
+    identityPaging(m, []);
+    m.memory.write32(PT + 8 * 0x41, 0x90000 | 7);
+    for (let i = 0; i < 16; i++) { m.memory.write8(0x40ff8 + i, 0x11 * i + 3); m.memory.write8(0x90000 + i, 0x35 + 7 * i); }
+  };
+  for (const o of lockstep(code, setup, [0x40ff8, 0x40ffc, 0x90000, 0x90004, 0x41000, 0x40008])) assert.match(o, /"halted":true/);
+});
+
+test('jit memory: stores into the page of the running code are never cached (each one invalidates)', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // Two stores through %rdi, the second into the immediate of an add of the loop: the new value runs at once.
+  const code = assembleText(`
+    lea data(%rip), %rdi
+    mov $500, %ecx
+  1: mov %ecx, (%rdi)
+    lea 1(%rcx), %eax
+    and $0x3f, %eax
+    movb %al, 7(%rdi)
+    add %eax, %ebx
+  data: .byte 0x90, 0x90, 0x90, 0x90, 0x90
+    add $1, %ebx
+    dec %ecx
+    jne 1b
+    hlt`);
+  for (const o of lockstep(code, () => {})) assert.match(o, /"halted":true/);
+});
+
+test('jit memory: a #PF at each access of a sequence sharing one probe leaves the interpreter\'s state', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // %rbx walks into the absent page 0x34000; the access with the largest offset reaches it first.
+  const forms = ['mov $OFF(%rbx), %esi', 'add %esi, $OFF(%rbx)', 'addl $3, $OFF(%rbx)', 'add $OFF(%rbx), %rsi', 'push %rsi\n lea $OFF(%rbx), %rsp\n pop %rdx'];
+  for (let first = 0; first < forms.length; first++) {
+    const body = forms.map((f, i) => f.replace('$OFF', String(i === first ? 0x2f0 : 8 * i))).join('\n');
+    for (const o of lockstep(assembleText(pageWalkLoop(body)), (m) => identityPaging(m, [0x34000]))) {
+      assert.match(o, /^fault 14\//, `the ${first}th access faults`);
+    }
+  }
+});
+
+test('jit memory: a data breakpoint set between slices is hit by translated stack accesses as in the interpreter', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  const code = assembleText(`
+    mov $2000, %ecx
+  1: push %rcx
+    mov %rcx, 16(%rsp)
+    mov 16(%rsp), %rax
+    add 8(%rsp), %rax
+    pop %rdx
+    add %rax, %rbx
+    dec %ecx
+    jne 1b
+    hlt`);
+  // A write breakpoint on the slot of 16(%rsp) after 3000 instructions, an access breakpoint on 8(%rsp) after 6000.
+  const stage = new WeakMap<Machine, number>();
+  const between = (m: Machine): void => {
+    const n = stage.get(m) ?? 0, r = m.cpu.debugRegisters;
+    if (n === 0 && m.cpu.instructionCount >= 3000) { r.set(0, 'write', 0x7f008, 8); m.cpu.debugChanged(); m.cpu.interruptCheck = false; stage.set(m, 1); }
+    if (n === 1 && m.cpu.instructionCount >= 6000) { r.set(1, 'access', 0x7f000, 8); m.cpu.debugChanged(); m.cpu.interruptCheck = false; stage.set(m, 2); }
+  };
+  const out = lockstep(code, () => {}, [0x7f008], between);
+  for (const o of out) assert.match(o, /"halted":true/);
+});
