@@ -343,7 +343,11 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
   // process sleeping on it), or a VM that never traps would starve the host's I/O forever.
   const deviceInterrupt = trapno >= T_IRQ0 && trapno < T_IRQ0 + 16 && !monitorTick;
-  if (deviceInterrupt || monitorTick) {
+  const loop = guest.exceptionLoop;
+  if (loop.ended) {
+    // Resumed from a state whose exception loop had run its full course: it ends at once, as under xk vm.
+    outcome = { action: 'stop', reason: 'limit', message: loop.message(frame.rip) };
+  } else if (deviceInterrupt || monitorTick) {
     // A boundary already looked at is looked at again only at the guest's timer deadline (as host.ts does).
     const now = virtualClock(guest.state);
     outcome = now > guest.lastBoundary || now >= guest.state.devices.timer.deadline ? afterTrap(guest.state, frame) : { action: 'resume' };
@@ -360,8 +364,7 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   guest.lastBoundary = virtualClock(guest.state); // handleTrap, like afterTrap, ended looking at this boundary
   // A guest whose every exception handler faults before it retires an instruction: the bare
   // machine's rule ends it (exceptionLoop.ts), with the same stop and at the same delivery as xk vm.
-  const loop = guest.exceptionLoop;
-  if (outcome.action === 'resume' && (loop.ended || loop.note(virtualClock(guest.state), guest.state.cpu.interrupts.delivered))) {
+  if (outcome.action === 'resume' && loop.note(virtualClock(guest.state), guest.state.cpu.interrupts.delivered)) {
     outcome = { action: 'stop', reason: 'limit', message: loop.message(frame.rip) };
   }
   fromVmFrame(tf, frame);
