@@ -124,4 +124,12 @@ test('under the xk kernel the exception loop ends that VM as on the bare machine
   assert.equal(r.reason, 'limit');
   assert.equal(r.message, bare.message);
   assert.equal(sha(resumed.machine.memory.bytes.subarray(0, resumed.guestBytes)), bareMemory);
+  // Saved by xk vm after the loop ran its course, resumed by the kernel: it ends at once, the same stop, no further delivery.
+  const ended = prepareVm(elf, 'loop.elf', { memoryMiB: 16 });
+  assert.equal(ended.run(LIMIT).reason, 'limit');
+  let again: KernelVmEnd | undefined;
+  const late = await runVmUnderKernel(new Map([['loop.state', savePortableState(ended.portableParts())]]), 'loop.state', { onStop: (e) => { again = e; } }, 30_000_000);
+  assert.ok(again, late.console);
+  assert.deepEqual([again.outcome.reason, again.outcome.message, again.clock], ['limit', bare.message, bare.instructions]);
+  assert.equal(sha(again.memory), bareMemory);
 });

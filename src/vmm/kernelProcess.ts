@@ -86,6 +86,12 @@ export interface VmProcess {
   timer: GuestTimer;
   /** The guest's exception deliveries in a row with no instruction retired: an exception loop ends the VM, as on the bare machine. */
   exceptionLoop: ExceptionLoopWatch;
+  /**
+   * The guest clock at which the monitor last looked for a virtual interrupt (afterTrap): a host
+   * interrupt at that same boundary does not look again, so nothing is delivered inside sti's
+   * shadow (the boundary after sti was looked at already), as under xk vm (host.ts).
+   */
+  lastBoundary: number;
 }
 
 export interface SpawnVmOptions {
@@ -186,7 +192,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     relocateMonitor: () => relocateKernel(memory, guest),
   };
   guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, timer: new GuestTimer(),
-    exceptionLoop: new ExceptionLoopWatch(0, Infinity) };
+    exceptionLoop: new ExceptionLoopWatch(0, Infinity), lastBoundary: -1 };
   placeKernelWindow(memory, guest);
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
@@ -199,6 +205,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
       }));
       vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
       guest.exceptionLoop.resumeAt(portable.clock, portable.loopDeliveries); // and so do its deliveries in a row
+      if (portable.boundaryChecked) guest.lastBoundary = portable.clock;
     }
   } catch (e) {
     k.procs.free(p);
@@ -336,8 +343,14 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
   // process sleeping on it), or a VM that never traps would starve the host's I/O forever.
   const deviceInterrupt = trapno >= T_IRQ0 && trapno < T_IRQ0 + 16 && !monitorTick;
-  if (deviceInterrupt || monitorTick) {
-    outcome = afterTrap(guest.state, frame);
+  const loop = guest.exceptionLoop;
+  if (loop.ended) {
+    // Resumed from a state whose exception loop had run its full course: it ends at once, as under xk vm.
+    outcome = { action: 'stop', reason: 'limit', message: loop.message(frame.rip) };
+  } else if (deviceInterrupt || monitorTick) {
+    // A boundary already looked at is looked at again only at the guest's timer deadline (as host.ts does).
+    const now = virtualClock(guest.state);
+    outcome = now > guest.lastBoundary || now >= guest.state.devices.timer.deadline ? afterTrap(guest.state, frame) : { action: 'resume' };
   } else {
     if (trapno === T_SYSCALL) {
       // The guest's int $64 went through the kernel's one DPL 3 gate: show the monitor
@@ -348,10 +361,10 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     }
     outcome = handleTrap(guest.state, frame, k.cpu.cr2);
   }
+  guest.lastBoundary = virtualClock(guest.state); // handleTrap, like afterTrap, ended looking at this boundary
   // A guest whose every exception handler faults before it retires an instruction: the bare
   // machine's rule ends it (exceptionLoop.ts), with the same stop and at the same delivery as xk vm.
-  const loop = guest.exceptionLoop;
-  if (outcome.action === 'resume' && (loop.ended || loop.note(virtualClock(guest.state), guest.state.cpu.interrupts.delivered))) {
+  if (outcome.action === 'resume' && loop.note(virtualClock(guest.state), guest.state.cpu.interrupts.delivered)) {
     outcome = { action: 'stop', reason: 'limit', message: loop.message(frame.rip) };
   }
   fromVmFrame(tf, frame);
@@ -361,7 +374,8 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     saving.delete(guest);
     save.write(save.codec.save({
       clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frameValues(frame),
-      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
+      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches,
+      boundaryChecked: guest.lastBoundary === virtualClock(guest.state),
       loopDeliveries: guest.exceptionLoop.deliveriesAt(virtualClock(guest.state)),
     }));
     k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
