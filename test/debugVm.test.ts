@@ -18,34 +18,14 @@ import { VmTarget } from '../src/gdb/vmTarget.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, saveVmState } from '../src/vmm/vmState.js';
 import { C_PROTOTYPES, runInitToEnd } from './kernelHelpers.js';
+import { GUEST_START, guestTables, setGate } from './guestPrologue.js';
 import { MONITOR_LINEAR } from '../src/vmm/host.js';
 import { assembleKernelText } from '../src/kernel/trap/kernelText.js';
 import { KERNEL_TEXT_PHYS, p2v } from '../src/kernel/mem/kernelLayout.js';
 
 const MiB = 1024 * 1024;
 
-const GUEST = `
-    .text
-    .globl _start
-_start:
-    mov $0x8000, %rsp
-    lgdt gdtr
-    mov %rsp, %rax
-    push $0x10
-    push %rax
-    push $2
-    push $0x08
-    lea 2f(%rip), %rax
-    push %rax
-    iretq
-2:  lidt idtr
-    lea db(%rip), %rax
-    mov %ax, idt+16
-    movw $0x08, idt+16+2
-    movw $0x8e00, idt+16+4
-    shr $16, %rax
-    mov %ax, idt+16+6
-    # 1. DR0: instruction breakpoint on b1; DR1: write watch, 4 bytes at var.
+const GUEST = `${GUEST_START}${setGate(1, 'db')}    # 1. DR0: instruction breakpoint on b1; DR1: write watch, 4 bytes at var.
     lea b1(%rip), %rax
     mov %rax, %db0
     lea var(%rip), %rax
@@ -98,13 +78,7 @@ g1: mov %db0, %rax
     # 6. mov to SS (at real CPL 3 the guest kernel's SS traps: the monitor runs it) with TF: one #DB,
     #    after the next instruction. A read watch on its source, then int: the #DB at the handler's
     #    first instruction. A write watch on the slot int pushes RIP into: the same.
-    lea h41(%rip), %rax
-    mov %ax, idt+0x410
-    movw $0x08, idt+0x410+2
-    movw $0x8e00, idt+0x410+4
-    shr $16, %rax
-    mov %ax, idt+0x410+6
-    mov $0x10, %ecx
+${setGate(0x41, 'h41')}    mov $0x10, %ecx
     pushfq
     orq $0x100, (%rsp)
     popfq
@@ -173,20 +147,12 @@ db: push %rax
     iretq
 h41: iretq
 
-    .data
-    .balign 16
-idtr:   .short 0xfff; .quad idt
-gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
-gdtr:   .short 23; .quad gdt
-var:    .long 0
+${guestTables(`var:    .long 0
 ssv:    .short 0x10
 buf:    .quad 0
 hex:    .ascii "0123456789abcdef"
     .balign 16
-log:    .fill 1024, 1, 0
-    .balign 4096
-idt:    .fill 4096, 1, 0
-`;
+log:    .fill 1024, 1, 0`)}`;
 
 function build(source = GUEST): { elf: Uint8Array; sym: (name: string) => number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xk-debugvm-'));

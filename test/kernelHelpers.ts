@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { generateUsys } from '../src/build/generateUserStubs.js';
 import { runToCompletion, startSession, type Session, type SessionOptions } from '../src/kernel/boot/session.js';
 import type { TraceEvent } from '../src/kernel/traceEvents.js';
-import { kernelMonitor } from '../src/vmm/kernelProcess.js';
+import { kernelMonitor, spawnVm, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
+import { vmStateCodec } from '../src/vmm/vmStateCodec.js';
+import { buildUserPrograms } from '../src/build/userPrograms.js';
 
 /** Assemble and link an assembly program (entry _start) with the system-call stubs. */
 export function buildAsmProgram(source: string): Uint8Array {
@@ -149,13 +151,42 @@ export async function runInitToEnd(
     output: (x) => { output += Buffer.from(x).toString('latin1'); },
   });
   try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < maxInstructions, `still running; output so far: ${output}`);
-    }
+    runSessionToEnd(session, maxInstructions, () => output);
     assert.equal(session.kernel.exitStatus, 0, session.stopMessage() + '\n' + output);
     check(output, session);
+  } finally {
+    session.close();
+  }
+}
+
+/** Run `session` to its end, a million instructions at a time, at most `maxInstructions` (`output`: what to show if it runs on). */
+export function runSessionToEnd(session: Session, maxInstructions: number, output: () => string): void {
+  let ran = 0;
+  while (!session.run(1_000_000)) {
+    ran += 1_000_000;
+    assert.ok(ran < maxInstructions, `still running; output so far: ${output()}`);
+  }
+}
+
+/**
+ * Boot xk with its vm program running `file` (a guest image or a VM state, among `files` on its
+ * file system) under the kernel's monitor with `options` and 16 MiB of guest memory; run to the
+ * end. The console output, and the guest's serial output on its own.
+ */
+export async function runVmUnderKernel(files: Map<string, Uint8Array>, file: string, options: Omit<SpawnVmOptions, 'parent'>, maxInstructions = 200_000_000): Promise<{ console: string; serial: string }> {
+  let console = '', serial = '';
+  const programs = new Map(buildUserPrograms());
+  for (const [n, b] of files) programs.set(n, b);
+  const session = await startSession({
+    program: { path: 'vm', image: programs.get('vm')!, argv: ['vm', file] },
+    programs,
+    memoryBytes: 64 * 1024 * 1024,
+    monitor: (memory) => ({ spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { ...options, parent, states: vmStateCodec, memoryMiB: 16, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } }) }),
+    output: (b) => { console += Buffer.from(b).toString('latin1'); },
+  });
+  try {
+    runSessionToEnd(session, maxInstructions, () => console);
+    return { console, serial };
   } finally {
     session.close();
   }

@@ -150,8 +150,10 @@ test('truncated, corrupted, foreign and future-version state files are refused w
   for (const cut of [28, 100, good.length - 1]) refuse(good.subarray(0, cut), /truncated: the payload is \d+ bytes, the file has/);
   refuse(elf, /not an xk VM state file \(it begins 7f 45 4c 46/);
   refuse(new TextEncoder().encode('hello, this is not a saved virtual machine at all'), /not an xk VM state file/);
-  const future = good.slice(); future[8] = 2;
-  refuse(future, /state file version 2; this xk reads version 1/);
+  const future = good.slice(); future[8] = 3;
+  refuse(future, /state file version 3; this xk reads version 2/);
+  const older = good.slice(); older[8] = 1; // before the exception-loop count
+  refuse(older, /state file version 1; this xk reads version 2/);
   for (const at of [40, Math.floor(good.length / 2), good.length - 1]) {
     const bad = good.slice(); bad[at] ^= 0x10;
     refuse(bad, /corrupted: CRC-32 of the payload is 0x[0-9a-f]{8}, the header says/);

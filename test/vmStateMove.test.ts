@@ -2,7 +2,8 @@
 // upgrade"): a portable state (src/vmm/vmState.ts) saved by xk vm resumes under
 // the xk kernel's vm program, and one saved under the xk kernel resumes under
 // xk vm. The resumed guest's output, after what it printed before the save,
-// equals an uninterrupted run's.
+// equals an uninterrupted run's, byte for byte: the guest kernel of guest/ with
+// its timer too (its interrupts come at their instruction on both hosts).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,12 +14,10 @@ import * as path from 'node:path';
 import { buildGuest, buildTinyGuest, REPO_ROOT } from './guestBuild.js';
 import { prepareVm, runVm } from '../src/vmm/vmRunner.js';
 import { loadVmState, savePortableState, saveVmState, VmStateError } from '../src/vmm/vmState.js';
-import { spawnVm, type SpawnVmOptions } from '../src/vmm/kernelProcess.js';
-import { vmStateCodec } from '../src/vmm/vmStateCodec.js';
-import { startSession } from '../src/kernel/boot/session.js';
-import { buildUserPrograms } from '../src/build/userPrograms.js';
+import { virtualClock } from '../src/vmm/monitor.js';
+import { runVmUnderKernel } from './kernelHelpers.js';
+import { GUEST_START, guestTables, setGate } from './guestPrologue.js';
 
-const MiB = 1024 * 1024;
 const XK = path.join(REPO_ROOT, 'bin', 'xk.js');
 
 function uninterrupted(elf: Uint8Array): { serial: string; memory: Buffer } {
@@ -26,37 +25,6 @@ function uninterrupted(elf: Uint8Array): { serial: string; memory: Buffer } {
   const r = runVm(elf, 'guest.elf', { serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } });
   assert.equal(r.reason, 'shutdown', r.message);
   return { serial, memory: Buffer.from(r.host.machine.memory.bytes.subarray(0, r.host.guestBytes)) };
-}
-
-/**
- * Under the xk kernel the guest's virtual timer fires at the first trap after its deadline
- * (test/vmmProcess.test.ts), so after the move the guest's processes interleave differently
- * and its tick and switch counts differ: the lines as a multiset, those two counts masked.
- */
-const lines = (text: string): string[] => text.split('\n').map((l) => l.replace(/(?<=(ticks|switches) )\d+/g, 'N')).sort();
-
-/** Boot xk with the vm program running `file` (an image or a state) under a monitor with `options`. */
-async function underKernel(files: Map<string, Uint8Array>, file: string, options: Omit<SpawnVmOptions, 'parent'>): Promise<{ console: string; serial: string }> {
-  let console = '', serial = '';
-  const programs = new Map(buildUserPrograms());
-  for (const [n, b] of files) programs.set(n, b);
-  const session = await startSession({
-    program: { path: 'vm', image: programs.get('vm')!, argv: ['vm', file] },
-    programs,
-    memoryBytes: 64 * MiB,
-    monitor: (memory) => ({ spawn: (k, elf, name, parent) => spawnVm(k, memory, elf, name, { ...options, parent, states: vmStateCodec, memoryMiB: 16, serialOut: (b) => { serial += Buffer.from(b).toString('latin1'); } }) }),
-    output: (b) => { console += Buffer.from(b).toString('latin1'); },
-  });
-  try {
-    let ran = 0;
-    while (!session.run(1_000_000)) {
-      ran += 1_000_000;
-      assert.ok(ran < 200_000_000, `still running: ${console}`);
-    }
-    return { console, serial };
-  } finally {
-    session.close();
-  }
 }
 
 test('a portable state resumes under xk vm byte for byte, for many N', () => {
@@ -84,22 +52,22 @@ test('saved by xk vm, resumed by the xk kernel\'s vm program: the same guest out
     const host = prepareVm(elf, 'guest.elf', { serialOut: (b) => { before += Buffer.from(b).toString('latin1'); } });
     assert.equal(host.run(n).reason, 'limit');
     const state = savePortableState(host.portableParts());
-    const run = await underKernel(new Map([['vm.state', state]]), 'vm.state', {});
+    const run = await runVmUnderKernel(new Map([['vm.state', state]]), 'vm.state', {});
     assert.match(run.console, /vm: vm\.state powered off with status 0\n$/);
     assert.ok((before + run.serial).endsWith('[guest] shutdown\n'), run.serial);
-    assert.deepEqual(lines(before + run.serial), lines(ref.serial), `N = ${n}`);
+    assert.equal(before + run.serial, ref.serial, `N = ${n}`);
   }
   // xk vm's whole-host state is not portable: the kernel refuses it, and nothing breaks.
   const host = prepareVm(elf, 'guest.elf', {});
   host.run(1000);
-  const run = await underKernel(new Map([['full.state', saveVmState(host)]]), 'full.state', {});
+  const run = await runVmUnderKernel(new Map([['full.state', saveVmState(host)]]), 'full.state', {});
   assert.match(run.console, /vm: cannot boot full\.state/);
   // A damaged portable state is refused with a reason, by either host.
   const good = savePortableState(host.portableParts());
   assert.throws(() => loadVmState(good.subarray(0, good.length - 9)), (e: Error) => e instanceof VmStateError && /truncated/.test(e.message));
   const flipped = Uint8Array.from(good); flipped[good.length - 20] ^= 0x10;
   assert.throws(() => loadVmState(flipped), (e: Error) => e instanceof VmStateError && /CRC-32/.test(e.message));
-  const bad = await underKernel(new Map([['bad.state', flipped]]), 'bad.state', {});
+  const bad = await runVmUnderKernel(new Map([['bad.state', flipped]]), 'bad.state', {});
   assert.match(bad.console, /vm: cannot boot bad\.state/);
 });
 
@@ -108,7 +76,7 @@ test('saved under the xk kernel, resumed by xk vm (and by the kernel again): the
   const ref = uninterrupted(elf);
   for (const n of [100_000]) {
     let state: Uint8Array | undefined;
-    const first = await underKernel(new Map([['guest.elf', elf]]), 'guest.elf', { saveAt: { instructions: n, write: (b) => { state = b; } } });
+    const first = await runVmUnderKernel(new Map([['guest.elf', elf]]), 'guest.elf', { saveAt: { instructions: n, write: (b) => { state = b; } } });
     assert.ok(state, first.console);
     assert.match(first.console, /vm saved after \d+ guest instructions/);
     assert.match(first.console, /vm: guest\.elf powered off with status 0\n$/);
@@ -117,9 +85,36 @@ test('saved under the xk kernel, resumed by xk vm (and by the kernel again): the
     assert.ok(host.guestClock() >= n);
     const r = host.run(50_000_000);
     assert.equal(r.reason, 'shutdown', r.message);
-    assert.deepEqual(lines(first.serial + after), lines(ref.serial), `N = ${n}`);
-    const again = await underKernel(new Map([['vm.state', state]]), 'vm.state', {});
-    assert.deepEqual(lines(first.serial + again.serial), lines(ref.serial), `kernel -> kernel, N = ${n}`);
+    assert.equal(first.serial + after, ref.serial, `N = ${n}`);
+    const again = await runVmUnderKernel(new Map([['vm.state', state]]), 'vm.state', {});
+    assert.equal(first.serial + again.serial, ref.serial, `kernel -> kernel, N = ${n}`);
+  }
+});
+
+test('saved under the xk kernel at many N, inside the guest\'s timer handler too: each save ends, at exactly N, and resumes to the uninterrupted output', async () => {
+  const elf = buildGuest().elf;
+  // The guest kernel's timer interrupts (vector 32), from an uninterrupted xk vm run.
+  const deliveries: number[] = [];
+  let ref = '';
+  const host = prepareVm(elf, 'guest.elf', {
+    serialOut: (b) => { ref += Buffer.from(b).toString('latin1'); },
+    beforeRun: (h) => { h.vm.onEvent = (e, vm) => { if (e.kind === 'deliver' && e.vector === 32) deliveries.push(virtualClock(vm)); }; },
+  });
+  assert.equal(host.run(50_000_000).reason, 'shutdown');
+  const total = host.guestClock();
+  assert.ok(deliveries.length >= 6, `timer interrupts at ${deliveries}`);
+  const [tick] = deliveries;
+  // At the interrupt, in its handler, a few instructions before a later one; 70000 once kept the
+  // kernel's monitor firing its own clock interrupt on the kernel's way in, for ever.
+  for (const n of [1, tick - 1, tick, tick + 1, tick + 3, tick + 10, deliveries[5] - 2, 69_986, 70_000, total - 1]) {
+    let state: Uint8Array | undefined;
+    const first = await runVmUnderKernel(new Map([['guest.elf', elf]]), 'guest.elf', { saveAt: { instructions: n, write: (b) => { state = b; } } }, 30_000_000);
+    assert.ok(state, `N = ${n}: ${first.console}`);
+    assert.match(first.console, new RegExp(`vm saved after ${n} guest instructions`), `N = ${n}`);
+    let after = '';
+    const resumed = loadVmState(state, (b) => { after += Buffer.from(b).toString('latin1'); });
+    assert.equal(resumed.run(50_000_000).reason, 'shutdown', `N = ${n}`);
+    assert.equal(first.serial + after, ref, `N = ${n}`);
   }
 });
 
@@ -137,7 +132,7 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
     assert.equal(b.status, 0, b.stderr);
     const tail = 'vm: vm.state powered off with status 0\n';
     assert.ok(b.stdout.endsWith(tail), b.stdout);
-    assert.deepEqual(lines(a.stdout + b.stdout.slice(0, -tail.length)), lines(full.stdout));
+    assert.equal(a.stdout + b.stdout.slice(0, -tail.length), full.stdout);
     // The other way: xk run --vm-save-at N:STATE saves the VM the kernel runs; xk vm --resume continues it.
     fs.copyFileSync(build.elfPath, path.join(dir, 'fs', 'guest.elf'));
     const kstate = path.join(dir, 'k.state');
@@ -150,7 +145,7 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
     const e = spawnSync(process.execPath, [XK, 'vm', '--resume', kstate], { encoding: 'latin1' });
     assert.equal(e.status, 0, e.stderr);
     assert.match(e.stderr, new RegExp(`resuming .* at guest instruction ${saved[1]}`));
-    assert.deepEqual(lines(d.stdout.slice(0, -ktail.length).replace(saved[0], '') + e.stdout), lines(full.stdout));
+    assert.equal(d.stdout.slice(0, -ktail.length).replace(saved[0], '') + e.stdout, full.stdout);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -161,25 +156,7 @@ test('the CLI: xk vm --save-at N STATE --portable, then vm STATE in xk; its stdo
 // pair (patched into int3s). Its #DB handler prints 'b' + DR6's B0-B3 bits and sets RF after an
 // instruction breakpoint; at the end it prints var's low byte as a letter. No timer: the output is
 // exact on every host.
-const DEBUG_GUEST = `.globl _start
-_start: mov $0x8000, %rsp
-        lgdt gdtr
-        mov %rsp, %rax
-        push $0x10
-        push %rax
-        push $2
-        push $0x08
-        lea 1f(%rip), %rax
-        push %rax
-        iretq
-1:      lidt idtr
-        lea db(%rip), %rax
-        mov %ax, idt+16
-        movw $0x08, idt+16+2
-        movw $0x8e00, idt+16+4
-        shr $16, %rax
-        mov %ax, idt+16+6
-        lea target(%rip), %rax
+const DEBUG_GUEST = `${GUEST_START}${setGate(1, 'db')}        lea target(%rip), %rax
         mov %rax, %db0
         lea var(%rip), %rax
         mov %rax, %db1
@@ -218,15 +195,7 @@ db:     push %rax
         pop %rdx
         pop %rax
         iretq
-        .data
-        .balign 16
-idtr:   .short 0xfff; .quad idt
-gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
-gdtr:   .short 23; .quad gdt
-var:    .long 0
-        .balign 4096
-idt:    .fill 4096, 1, 0
-`;
+${guestTables('var:    .long 0')}`;
 
 /** A portable state's guest-visible parts, with what differs between hosts masked (the real segments the guest runs on, the trap that last left). */
 function guestView(state: Uint8Array): { clock: number; vcpu: string; devices: string; regs: string; memory: Buffer } {
@@ -259,7 +228,7 @@ test('armed breakpoints move with the VM: saved at any N by xk vm and by the xk 
     assert.notEqual(host.vcpu.dr7 & 0xff, 0, `N = ${n}: breakpoints armed`);
     const byVm = savePortableState(host.portableParts());
     let byKernel: Uint8Array | undefined;
-    const first = await underKernel(new Map([['dbg.elf', elf]]), 'dbg.elf', { saveAt: { instructions: n, write: (b) => { byKernel = b; } } });
+    const first = await runVmUnderKernel(new Map([['dbg.elf', elf]]), 'dbg.elf', { saveAt: { instructions: n, write: (b) => { byKernel = b; } } });
     assert.ok(byKernel, first.console);
     assert.match(first.console, new RegExp(`vm saved after ${n} guest instructions`));
     const a = guestView(byVm), b = guestView(byKernel);
@@ -269,7 +238,7 @@ test('armed breakpoints move with the VM: saved at any N by xk vm and by the xk 
     assert.equal(b.regs, a.regs);
     assert.ok(b.memory.equals(a.memory), `N = ${n}: guest memory`);
     // Resumed by the other host: the rest of the output, exactly.
-    const onKernel = await underKernel(new Map([['vm.state', byVm]]), 'vm.state', {});
+    const onKernel = await runVmUnderKernel(new Map([['vm.state', byVm]]), 'vm.state', {});
     assert.equal(ref.serial.slice(0, ref.serial.length - onKernel.serial.length) + onKernel.serial, ref.serial, `xk vm -> kernel, N = ${n}`);
     let after = '';
     assert.equal(loadVmState(byKernel, (x) => { after += Buffer.from(x).toString('latin1'); }).run(1_000_000).reason, 'shutdown');

@@ -14,6 +14,7 @@ import { buildGuest } from './guestBuild.js';
 import { bootImage } from '../src/cli/bootCommand.js';
 import { runVm, type RunVmOptions } from '../src/vmm/vmRunner.js';
 import { VmHost } from '../src/vmm/host.js';
+import { GUEST_START, guestTables, PIC_TIMER_ONLY, setGate } from './guestPrologue.js';
 
 const MiB = 1024 * 1024;
 const decoder = new TextDecoder();
@@ -156,33 +157,7 @@ for (const strict of [true, false]) {
 // three timer ticks: with real x86 semantics and no patching, its popf cannot
 // set IF at CPL 3, no virtual interrupt is ever delivered and it spins until
 // the instruction limit; patched or strict, it behaves as on the bare machine.
-const POPF_GUEST = `
-    .text
-    .globl _start
-_start:
-    mov $0x8000, %rsp
-    lgdt gdtr
-    mov %rsp, %rax                  # reload CS and SS with an iretq
-    push $0x10
-    push %rax
-    push $2
-    push $0x08
-    lea 2f(%rip), %rax
-    push %rax
-    iretq
-2:  lidt idtr
-    lea timer(%rip), %rax
-    mov %ax, idt+32*16
-    movw $0x08, idt+32*16+2
-    movw $0x8e00, idt+32*16+4
-    shr $16, %rax
-    mov %ax, idt+32*16+6
-    mov $0x11, %al; out %al, $0x20
-    mov $32, %al; out %al, $0x21
-    mov $4, %al; out %al, $0x21
-    mov $1, %al; out %al, $0x21
-    mov $0xfe, %al; out %al, $0x21
-    mov $500, %eax; out %eax, $0x40
+const POPF_GUEST = `${GUEST_START}${setGate(32, 'timer')}${PIC_TIMER_ONLY}    mov $500, %eax; out %eax, $0x40
     mov $1, %al; out %al, $0x43
     push $0x202
     popfq
@@ -199,15 +174,7 @@ timer:
     mov $0x20, %al; out %al, $0x20
     pop %rax
     iretq
-    .data
-    .balign 16
-idtr:   .short 0xfff; .quad idt
-gdt:    .quad 0, 0x00209a0000000000, 0x0000920000000000
-gdtr:   .short 23; .quad gdt
-ticks:  .long 0
-    .balign 4096
-idt:    .fill 4096, 1, 0
-`;
+${guestTables('ticks:  .long 0')}`;
 
 test('popf under real x86 semantics: the guest never gets its interrupts back unless the monitor patches popf', () => {
   const elf = tiny(POPF_GUEST);
@@ -250,13 +217,7 @@ test('sti; hlt: the virtual interrupt arrives after the hlt, as on the bare mach
 test('int n through an empty gate of the guest IDT gives the guest #GP(n*8+2), as on the bare machine', () => {
   // A CPL 0 kernel whose int $0x30 hits an empty gate: #GP(0x182)
   // is delivered to the #GP handler, which powers off with the error code.
-  const elf = tiny(POPF_GUEST.replace('    push $0x202\n    popfq\n', `    lea np(%rip), %rax
-    mov %ax, idt+13*16
-    movw $0x08, idt+13*16+2
-    movw $0x8e00, idt+13*16+4
-    shr $16, %rax
-    mov %ax, idt+13*16+6
-    int $0x30
+  const elf = tiny(POPF_GUEST.replace('    push $0x202\n    popfq\n', `${setGate(13, 'np')}    int $0x30
 `).replace('timer:', `np: pop %rax
     out %al, $0xf4
 timer:`));

@@ -118,6 +118,32 @@ test(`${KERNEL_GUESTS} random guests as xk kernel processes: the same end, clock
   assert.deepEqual(report.findings.map((f) => `seed ${f.seed}: ${f.difference}${f.guest ? '\n' + describeGuest(f.guest) : ''}`), []);
 });
 
+// The host must never touch memory outside the VM (monitorPages.ts, kernelHostMemory.ts): a planted
+// host write is reported, with the seed, for every guest it hits; one on the monitor's own stack is not.
+const plantAt = (offset: number): MonitorHook => (host) => {
+  const cpu = host.vm.cpu;
+  const execute = cpu.execute.bind(cpu);
+  cpu.execute = (vcpu, tf, devices, original) => {
+    const at = host.guestBytes + offset;
+    host.machine.memory.write8(at, host.machine.memory.read8(at) | 0x10);
+    return execute(vcpu, tf, devices, original);
+  };
+};
+
+test('a host write outside the monitor\'s working structures is a disagreement, under xk vm and under the xk kernel', async () => {
+  const idt = fuzzVm({ seed: SEED, count: 20, hook: plantAt(0x1000 + 32 * 16 + 5), minimize: 0 });
+  assert.ok(idt.findings.length >= 15, `${idt.findings.length} findings`);
+  for (const f of idt.findings) assert.match(f.difference, /^host memory: the monitor's IDT changed at 0x[0-9a-f]+ \(0x8e -> 0x9e\)$/, `seed ${f.seed}`);
+  const gdt = fuzzVm({ seed: SEED, count: 5, hook: plantAt(0x18), minimize: 0 });
+  assert.match(gdt.findings[0]?.difference ?? '', /^host memory: the monitor's GDT changed/);
+  // The monitor's stack is its own to write: the same write there changes nothing the check looks at.
+  assert.equal(fuzzVm({ seed: SEED, count: 20, hook: plantAt(0x3008), minimize: 0 }).findings.length, 0);
+  // Under the kernel: a write to the kernel's own memory (its TSS page) at each VM's first exit.
+  const kernel = await fuzzVmUnderKernel(SEED, 3, (_k, memory) => { memory.write8(0x3000 + 0x70, memory.read8(0x3000 + 0x70) ^ 1); });
+  assert.equal(kernel.findings.length, 3, JSON.stringify(kernel.findings.map((f) => f.difference)));
+  for (const f of kernel.findings) assert.match(f.difference, /^host memory: the kernel's own memory \(text, data, tables\) changed at physical 0x3070/, `seed ${f.seed}`);
+});
+
 test('xk fuzz --vm --kernel runs the guests as kernel processes; --kernel without --vm is a usage error', async () => {
   const { spawnSync } = await import('node:child_process');
   const xk = new URL('../../bin/xk.js', import.meta.url).pathname;

@@ -3,16 +3,17 @@
 // (guestElf.ts); a shell session runs up to 100 of them one after another
 // (`vm g0.elf`, `vm g1.elf`, ...), and as each VM stops the same guest runs on
 // the bare machine and everything is compared: stop reason, status, clock,
-// serial output, registers and guest memory (kernelGuests.ts). The host must
-// live through the session: no panic, every VM ends, the shell's last line
-// runs.
+// serial output, registers and guest memory (kernelGuests.ts), and the
+// kernel's memory outside the VM's own pages must be unchanged
+// (kernelHostMemory.ts). The host must live through the session: no panic,
+// every VM ends, the shell's last line runs.
 
 import { runToCompletion } from '../kernel/boot/session.js';
 import { buildUserPrograms } from '../build/userPrograms.js';
 import { BareRunner } from '../vmm/fuzz/differential.js';
 import { generateGuest, guestRegions, patchable, type FuzzGuest } from '../vmm/fuzz/guestGenerator.js';
 import { guestElf } from '../vmm/fuzz/guestElf.js';
-import { KernelGuestChecker } from '../vmm/fuzz/kernelGuests.js';
+import { KernelGuestChecker, type KernelHostHook } from '../vmm/fuzz/kernelGuests.js';
 
 /** Guests per shell session: the root file system holds about 117 of their 66 KB images. */
 const PER_SESSION = 100;
@@ -38,7 +39,7 @@ export interface KernelVmFuzzReport {
  * limit and loads it patched, so only patchable guests that end by themselves
  * on the bare machine are taken.
  */
-export async function fuzzVmUnderKernel(seed: number, count: number): Promise<KernelVmFuzzReport> {
+export async function fuzzVmUnderKernel(seed: number, count: number, hook?: KernelHostHook): Promise<KernelVmFuzzReport> {
   const report: KernelVmFuzzReport = { guests: 0, seedsTried: 0, sessions: 0, findings: [] };
   const bare = new BareRunner(true);
   let batch: Array<[number, FuzzGuest]> = [];
@@ -49,7 +50,7 @@ export async function fuzzVmUnderKernel(seed: number, count: number): Promise<Ke
     batch.push([s, g]);
     report.guests++;
     if (batch.length === PER_SESSION || report.guests === count) {
-      report.findings.push(...(await runSession(batch)));
+      report.findings.push(...(await runSession(batch, hook)));
       report.sessions++;
       batch = [];
     }
@@ -58,9 +59,9 @@ export async function fuzzVmUnderKernel(seed: number, count: number): Promise<Ke
 }
 
 /** One shell session running `guests` in turn: what differed from the bare machine. */
-async function runSession(guests: Array<[number, FuzzGuest]>): Promise<KernelVmFinding[]> {
+async function runSession(guests: Array<[number, FuzzGuest]>, hook?: KernelHostHook): Promise<KernelVmFinding[]> {
   const programs = new Map(buildUserPrograms());
-  const checker = new KernelGuestChecker();
+  const checker = new KernelGuestChecker(hook);
   let input = '';
   guests.forEach(([, g], i) => {
     programs.set(`g${i}.elf`, guestElf(g));

@@ -8,21 +8,49 @@
 // EXCEPTION_LOOP_DELIVERIES) came in a row with no instruction retired between
 // them: a delivery takes the place of an instruction. The monitor (vmm/host.ts) watches
 // its guest's deliveries by the same rule, so that the two end such a guest
-// at the same delivery.
+// at the same delivery. The monitor's watch lives as long as its VM: a saved
+// VM carries its deliveries in a row (vmState.ts), so that a run resumed in
+// the middle of an exception loop stops at the same delivery as a run that was
+// never interrupted.
 
 /** Deliveries in a row, no instruction retired between consecutive ones, after which any run stops. */
 export const EXCEPTION_LOOP_DELIVERIES = 10_000;
+
+/** A run of `maxInstructions` stops at that many deliveries in a row if it is fewer (a delivery takes an instruction's place). */
+const runLimit = (maxInstructions: number): number => Math.max(1, Math.min(EXCEPTION_LOOP_DELIVERIES, maxInstructions));
 
 export class ExceptionLoopWatch {
   private clock = NaN;
   private delivered: number;
   private stalled = 0;
-  private readonly limit: number;
+  private limit: number;
 
   /** `delivered`: the delivery counter (InterruptController.delivered) when a run of `maxInstructions` starts. */
   constructor(delivered: number, maxInstructions: number) {
     this.delivered = delivered;
-    this.limit = Math.max(1, Math.min(EXCEPTION_LOOP_DELIVERIES, maxInstructions));
+    this.limit = runLimit(maxInstructions);
+  }
+
+  /** Another run of `maxInstructions` on the same CPU: the deliveries in a row so far still count. */
+  nextRun(delivered: number, maxInstructions: number): void {
+    this.delivered = delivered;
+    this.limit = runLimit(maxInstructions);
+  }
+
+  /** Has the loop already run its full course (a run resumed there ends at once, as the uninterrupted one ended)? */
+  get ended(): boolean {
+    return this.stalled >= EXCEPTION_LOOP_DELIVERIES;
+  }
+
+  /** The deliveries since the last retired instruction, the clock reading `clock` (0: none): what a saved VM keeps. */
+  deliveriesAt(clock: number): number {
+    return clock === this.clock ? this.stalled + 1 : 0;
+  }
+
+  /** A resumed VM: `deliveries` (deliveriesAt) came since its last retired instruction, at clock `clock`. */
+  resumeAt(clock: number, deliveries: number): void {
+    this.clock = deliveries > 0 ? clock : NaN;
+    this.stalled = deliveries > 0 ? deliveries - 1 : 0;
   }
 
   /**

@@ -43,6 +43,8 @@ export const MONITOR_LINEAR = -(2 ** 39);        // 0xffffff8000000000: PML4 slo
 export const HOST_AREA_BYTES = 2 * 1024 * 1024;  // monitor tables + shadow page-table pool
 const GDT = 0x0000, IDT = 0x1000, TSS = 0x2000, STACK_TOP = 0x5000, PDPT = 0x5000, PD = 0x6000, PT = 0x7000, POOL = 0x8000;
 const HANDLERS = 0x100000;                        // handler address of vector v = monitor base + HANDLERS + v (never fetched)
+/** The monitor's pages, as offsets from the end of guest memory (the fuzzer checks them: fuzz/monitorPages.ts). */
+export const MONITOR_PAGES = { GDT, IDT, TSS, STACK_TOP, PDPT, PD, PT, POOL, HANDLERS } as const;
 
 export interface VmOptions {
   /** Guest memory in bytes (4 to 16 MiB). */
@@ -86,8 +88,8 @@ export class VmHost {
   private lastBoundary = -1;
   private stalledExits = 0;
   private lastExitDelivered = -1;
-  /** The guest's deliveries during run() (exceptionLoop.ts). */
-  private exceptionLoop: ExceptionLoopWatch | null = null;
+  /** The guest's deliveries in a row with no instruction retired (exceptionLoop.ts): part of a saved VM. */
+  private readonly exceptionLoop = new ExceptionLoopWatch(0, 1);
   /** Linear address of the monitor's pages (PML4 slot vm.shadow.slot). */
   private monitorLinear = MONITOR_LINEAR;
   /** Times the monitor moved to another PML4 slot. */
@@ -187,7 +189,7 @@ export class VmHost {
     return {
       clock, vcpu: this.vcpu, devices: this.vm.devices, regs: frameValues(this.frameFromCpu(new VmTrapFrame())),
       memory: this.machine.memory.bytes.subarray(0, this.guestBytes), patches: this.vm.patches,
-      boundaryChecked: this.lastBoundary === clock,
+      boundaryChecked: this.lastBoundary === clock, loopDeliveries: this.exceptionLoop.deliveriesAt(clock),
     };
   }
 
@@ -195,6 +197,7 @@ export class VmHost {
   restorePortable(p: PortableVm): void {
     this.vcpu.extraTicks = p.clock - this.machine.cpu.instructionCount;
     this.lastBoundary = p.boundaryChecked ? p.clock : -1;
+    this.exceptionLoop.resumeAt(p.clock, p.loopDeliveries);
     this.vm.shadow.flush();
     this.translationDirty = true;
     this.machine.cpu.invalidateDecodeCache();
@@ -349,7 +352,7 @@ export class VmHost {
     if (this.stalledExits > 10_000 && outcome.action === 'resume') {
       outcome = { action: 'stop', reason: 'escape', message: `10000 exits without progress at rip 0x${u64(tf.rip).toString(16)}` };
     }
-    if (this.exceptionLoop?.note(clock, delivered) === true && outcome.action === 'resume') {
+    if (this.exceptionLoop.note(clock, delivered) && outcome.action === 'resume') {
       outcome = { action: 'stop', reason: 'limit', message: this.exceptionLoop.message(tf.rip) };
     }
     this.frameToCpu(tf);
@@ -364,14 +367,19 @@ export class VmHost {
     const machine = this.machine;
     const vm = this.vm;
     const end = virtualClock(vm) + maxInstructions;
-    this.exceptionLoop = new ExceptionLoopWatch(vm.cpu.interrupts.delivered, maxInstructions);
+    // The deliveries in a row so far count on (a VM resumed in an exception loop stops where the uninterrupted run did).
+    this.exceptionLoop.nextRun(vm.cpu.interrupts.delivered, maxInstructions);
     const result = (reason: VmStopReason, message: string, status?: number): VmResult => ({
       reason, message, status, guestInstructions: virtualClock(vm), realInstructions: machine.cpu.instructionCount,
       exits: this.exits, exitKinds: vm.exits,
     });
+    if (this.exceptionLoop.ended && this.outcome?.action !== 'stop') return result('limit', this.exceptionLoop.message(machine.cpu.rip));
     for (;;) {
       if (this.outcome?.action === 'stop') {
         const o = this.outcome;
+        // An exception loop's stop ends this run, not the VM: the next run looks at the loop again
+        // (its deliveries in a row count on, and one that ran its full course ends that run at once).
+        if (o.reason === 'limit') this.outcome = null;
         return result(o.reason, o.message, o.status);
       }
       const now = virtualClock(vm);

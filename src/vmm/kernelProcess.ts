@@ -44,6 +44,8 @@ import { frameFromValues, frameValues, RAX, RDX, reg64, REGISTER_FIELDS, RSP, ru
 import { Vcpu } from './vcpu.js';
 import { GUEST_CS, GUEST_SS, VM_GDT_LIMIT, writeVmGdt } from './vmGdt.js';
 import { VirtualDevices } from './virtualDevices.js';
+import { GuestTimer, nextGuestEvent } from './guestTimer.js';
+import { existingSignalState } from '../kernel/signals/signals.js';
 import { exitProcess } from '../kernel/proc/exit.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { PageAllocator } from '../kernel/mem/kalloc.js';
@@ -54,7 +56,6 @@ import type { Proc } from '../kernel/proc/proc.js';
 import type { GuestAddressSpace, VirtualMachineMonitorFactory } from '../kernel/proc/virtualMachine.js';
 import type { PhysicalMemory } from '../machine/memory.js';
 import { EFER_SCE } from '../machine/mmu.js';
-import { TIMER_RELOAD } from '../machine/devices/timer.js';
 import type { TrapFrame } from '../kernel/trap/trapFrame.js';
 
 /** Pages for the shadow page tables. */
@@ -80,11 +81,8 @@ export interface VmProcess {
   hostEfer: number;
   /** The real DR6's status bits when the guest last left the CPU (the monitor's takeDebugStatus). */
   debugStatus: number;
-  /** The kernel's timer is set to stop the guest at its save point (armSaveTimer), at this instruction count. */
-  saveTimer: boolean;
-  saveTimerAt: number;
-  /** A clock interrupt is waiting to be taken the moment the guest runs (vmTrap). */
-  tickPending: boolean;
+  /** The kernel's timer, set to stop the guest at its next event (its timer deadline, a save point: guestTimer.ts). */
+  timer: GuestTimer;
 }
 
 export interface SpawnVmOptions {
@@ -96,7 +94,7 @@ export interface SpawnVmOptions {
   /** Watches the VM's path (monitor.ts VmEvent): exits, emulated instructions, deliveries, resumes. */
   onEvent?: VmEventListener;
   /**
-   * After exactly `instructions` guest instructions (armSaveTimer; or at the first trap after, if the guest's own time jumps past it in hlt), write the VM's portable state
+   * After exactly `instructions` guest instructions (guestTimer.ts; or at the first trap after, if the guest's own time jumps past it in hlt), write the VM's portable state
    * (vmState.ts) with `write` and end the VM's process (status 0): the VM moves to another host.
    */
   saveAt?: { instructions: number; write: (state: Uint8Array) => void };
@@ -184,7 +182,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     takeDebugStatus: () => guest.debugStatus,
     relocateMonitor: () => relocateKernel(memory, guest),
   };
-  guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, saveTimer: false, saveTimerAt: 0, tickPending: false };
+  guest = { state, base, pages, gdt, idt, kernelOffset: 0, retired: 0, enteredAt: 0, dirty: true, hostEfer: 0, debugStatus: 0, timer: new GuestTimer() };
   placeKernelWindow(memory, guest);
 
   // Load the image (its sensitive instructions patched into traps: guestImage.ts), or the saved VM.
@@ -193,7 +191,7 @@ export function spawnVm(k: Kernel, memory: PhysicalMemory, elf: Uint8Array, name
     for (const s of image.segments) shadow.load(s.paddr, s.data, s.memsz);
     if (resumed) {
       portable = codec!.load(elf, () => ({
-        clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false,
+        clock: 0, vcpu, devices, regs: frame, memory: shadow.guest.bytes.subarray(0, guestBytes), patches: state.patches, boundaryChecked: false, loopDeliveries: 0,
       }));
       vcpu.extraTicks = portable.clock; // the guest's clock goes on from where it was saved
     }
@@ -286,7 +284,9 @@ function enterGuest(k: Kernel, guest: VmProcess): GuestAddressSpace {
   guest.hostEfer = cpu.efer;
   cpu.efer = (cpu.efer & ~EFER_SCE) >>> 0;
   guest.enteredAt = cpu.instructionCount;
-  armSaveTimer(k, guest);
+  // The guest's next event (its timer's deadline, a save point) at its instruction: guestTimer.ts.
+  const clock = virtualClock(guest.state);
+  guest.timer.arm(k, clock, nextGuestEvent(guest.state, clock, saving.get(guest)?.instructions));
   // The guest's own breakpoints (DR0-DR3, DR7 but GD, which stays virtual) on the real CPU while it runs; vmTrap takes them off.
   if ((vcpu.dr7 & 0xff) !== 0) {
     const regs = cpu.debugRegisters;
@@ -312,15 +312,8 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   const path = k.entry.trapPath;
   guest.retired += k.cpu.instructionCount - guest.enteredAt - path.iretExit - (path.entry[trapno] ?? 0);
   guest.enteredAt = k.cpu.instructionCount;
-  if (trapno === T_IRQ0) guest.tickPending = false;
-  if (guest.saveTimer) {
-    // The one-shot of armSaveTimer is over (it fired, or the guest trapped first): the kernel's period again.
-    // If the guest trapped just before the one-shot's time, it went off on the kernel's way in
-    // (interrupts off): its interrupt waits and arrives as soon as the guest is entered again.
-    guest.saveTimer = false;
-    if (trapno !== T_IRQ0 && k.cpu.instructionCount >= guest.saveTimerAt) guest.tickPending = true;
-    k.hw.ports.out(TIMER_RELOAD, 4, k.timerInterval);
-  }
+  // The monitor's own clock interrupt (guestTimer.ts) is the guest's boundary, not the kernel's tick.
+  const monitorTick = guest.timer.onTrap(k, trapno);
   // What the real CPU's debug registers saw of the guest (monitor.ts reflects a #DB), then the kernel's again: none.
   const regs = k.cpu.debugRegisters;
   guest.debugStatus = regs.dr6 & 0xe00f;
@@ -337,8 +330,8 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   // Every host device interrupt (timer, serial, disk...) is the host's, not the guest's: one
   // that arrived while the VM ran must reach the kernel's handler (a disk completion for a
   // process sleeping on it), or a VM that never traps would starve the host's I/O forever.
-  const deviceInterrupt = trapno >= T_IRQ0 && trapno < T_IRQ0 + 16;
-  if (deviceInterrupt) {
+  const deviceInterrupt = trapno >= T_IRQ0 && trapno < T_IRQ0 + 16 && !monitorTick;
+  if (deviceInterrupt || monitorTick) {
     outcome = afterTrap(guest.state, frame);
   } else {
     if (trapno === T_SYSCALL) {
@@ -357,9 +350,10 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
     saving.delete(guest);
     save.write(save.codec.save({
       clock: virtualClock(guest.state), vcpu: guest.state.vcpu, devices: guest.state.devices, regs: frameValues(frame),
-      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false,
+      memory: guest.state.shadow.guest.bytes.subarray(0, guest.state.shadow.guestBytes), patches: guest.state.patches, boundaryChecked: false, loopDeliveries: 0,
     }));
     k.print(`pid ${p.pid} (${p.name}): vm saved after ${virtualClock(guest.state)} guest instructions\n`);
+    guest.timer.leave(k);
     exitProcess(k, p, 0);
     return !deviceInterrupt;
   }
@@ -367,8 +361,11 @@ function vmTrap(k: Kernel, p: Proc, guest: VmProcess, tf: TrapFrame): boolean {
   if (outcome.action === 'stop') {
     stopped.get(guest)?.(stopReport(p.name, guest.state, outcome, frame));
     if (outcome.reason !== 'shutdown') k.print(`pid ${p.pid} (${p.name}): vm stopped: ${outcome.message}\n`);
+    guest.timer.leave(k);
     exitProcess(k, p, outcome.status ?? -1);
   }
+  // Killed, or a signal that may stop it: the VM may not run again soon.
+  if (p.killed || (existingSignalState(p)?.pending ?? 0) !== 0) guest.timer.leave(k);
   return !deviceInterrupt;
 }
 
@@ -381,26 +378,6 @@ function stopReport(name: string, vm: VmState, outcome: Extract<TrapOutcome, { a
 
 /** VMs watched for their end (SpawnVmOptions.onStop). */
 const stopped = new WeakMap<VmProcess, (end: KernelVmEnd) => void>();
-
-/**
- * A VM to be saved stops at exactly its guest instruction N, as under xk vm: when
- * the guest would reach N before the kernel's next clock interrupt, the timer is
- * set to interrupt after the kernel's way out (slowret) and the guest's remaining
- * instructions, so the VM traps at that boundary (the clock interrupt is a host
- * interrupt: the monitor sees it, the kernel handles it). vmTrap puts the kernel's
- * period back; the kernel's next tick then comes one full period later.
- */
-function armSaveTimer(k: Kernel, guest: VmProcess): void {
-  const save = saving.get(guest);
-  if (save === undefined || guest.tickPending) return; // a waiting clock interrupt comes first
-  const remaining = save.instructions - virtualClock(guest.state);
-  const due = remaining + k.entry.trapPath.iretExit;
-  if (remaining > 0 && due < k.hw.ports.in(TIMER_RELOAD, 4)) {
-    k.hw.ports.out(TIMER_RELOAD, 4, due);
-    guest.saveTimer = true;
-    guest.saveTimerAt = k.cpu.instructionCount + due;
-  }
-}
 
 /** VMs to be saved (SpawnVmOptions.saveAt). */
 const saving = new WeakMap<VmProcess, NonNullable<SpawnVmOptions['saveAt']> & { codec: VmStateCodec }>();

@@ -12,9 +12,9 @@
 // VmHost of the same geometry supplies them, and the saved data is grafted
 // onto it field by field, walking both graphs in the same order.
 //
-// File format (version 1), all integers little-endian:
+// File format (version 2), all integers little-endian:
 //   0   8  magic "XKVMSTAT"
-//   8   4  version (1)
+//   8   4  version (2; 1 had no exception-loop count)
 //   12  4  payload length in bytes
 //   16  4  CRC-32 (IEEE, as zlib) of the payload
 //   20  4  guest memory in bytes
@@ -34,7 +34,7 @@ import type { VirtualDevices } from './virtualDevices.js';
 import type { TrapFrameValues } from './trapFrame.js';
 
 export const STATE_MAGIC = 'XKVMSTAT';
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 const HEADER_BYTES = 28;
 
 /** A state file that cannot be resumed: the message says what is wrong. */
@@ -133,6 +133,12 @@ export interface PortableVm {
   patches: Map<number, Uint8Array>;
   /** The host had already looked for a virtual interrupt at this boundary (sti's shadow consumed). */
   boundaryChecked: boolean;
+  /**
+   * Exceptions delivered since the guest's last retired instruction (exceptionLoop.ts): a VM
+   * saved in an exception loop stops, resumed, at the delivery the uninterrupted run stops at.
+   * The xk kernel's monitor does not end exception loops and writes 0.
+   */
+  loopDeliveries: number;
 }
 
 function pack(tree: Json, blobs: Uint8Array[], blobBytes: number, guestBytes: number, flags: number): Uint8Array {

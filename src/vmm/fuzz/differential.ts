@@ -4,7 +4,8 @@
 // code can be swept), then every observable compared: the stop reason, the
 // shutdown status, the guest's clock (instructions retired), the general
 // registers and RIP, every byte of guest memory and the serial output. The
-// monitor must never throw: a host exception is a disagreement too.
+// monitor must never throw, nor touch host memory beyond its own working
+// structures (monitorPages.ts): either is a disagreement too.
 
 import { Machine } from '../../machine/machine.js';
 import { ShutdownPort, SHUTDOWN_PORT } from '../../machine/devices/shutdownPort.js';
@@ -12,6 +13,7 @@ import { VmHost } from '../host.js';
 import { patchSensitiveInstructions } from '../patcher.js';
 import { GraphSnapshot } from './snapshot.js';
 import { firstDifference, WrittenPages } from './writtenPages.js';
+import { MonitorPagesCheck } from './monitorPages.js';
 import { GUEST_BYTES, HARNESS, PROGRAM, guestRegions, patchable, type FuzzGuest } from './guestGenerator.js';
 
 /**
@@ -36,6 +38,8 @@ export interface Observation {
   written?: Uint8Array | null;
   serial: string;
   message: string;
+  /** A monitor run only: what is wrong with the host's memory outside the guest's (monitorPages.ts), or null. */
+  hostMemory?: string | null;
 }
 
 /** Serial output collected by a machine whose output callback outlives one run. */
@@ -91,6 +95,7 @@ class MonitorRunner {
   private readonly host: VmHost;
   private readonly snapshot: GraphSnapshot | null;
   private readonly written: WrittenPages | null;
+  private readonly pages = new MonitorPagesCheck();
   /** The harness as the loader patches it (the same for every guest), and its patches. */
   private patchedHarness: { from: Uint8Array; data: Uint8Array; patches: Array<[number, Uint8Array]> } | null = null;
 
@@ -134,6 +139,7 @@ class MonitorRunner {
     return {
       reason: r.reason, status: r.status, clock: r.guestInstructions,
       registers: Array.from({ length: 16 }, (_, i) => cpu.getReg64(i)), rip: cpu.rip, memory, written: this.written?.marks ?? null, serial: this.serial.text, message: r.message,
+      hostMemory: this.pages.check(host, this.written?.marks ?? null),
     };
   }
 }
@@ -145,6 +151,7 @@ const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8',
  * Memory: the pages either run wrote, or (`allPages`, or a run that does not know) all of it.
  */
 export function compare(bare: Observation, vm: Observation, allPages = false): string | null {
+  if (vm.hostMemory != null) return vm.hostMemory;
   if (vm.reason !== bare.reason) return `stop reason: bare ${bare.reason} (${bare.message}), monitor ${vm.reason} (${vm.message})`;
   if (vm.status !== bare.status) return `shutdown status: bare ${bare.status}, monitor ${vm.status}`;
   if (vm.clock !== bare.clock) return `guest instructions: bare ${bare.clock}, monitor ${vm.clock}`;
