@@ -106,12 +106,14 @@ function piece(d: Decoded, next: number): Piece | null {
     if (m === 'not') return c.piece(`{ ${dst.pre} ${dst.write(`(~${L})${mask(sz)}`, sz === 64 ? `(~${H}) >>> 0` : '0')} }`);
     if (m === 'neg') {
       // As executeArithmetic's neg: the record of 0 - b.
-      const e = sz === 64 ? 'const t = 0 - b; const rL = t >>> 0, rH = (0 - bH - (t < 0 ? 1 : 0)) >>> 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
+      const e = sz === 64 ? 'const rL = (0 - b) >>> 0, rH = (0 - bH - (b !== 0 ? 1 : 0)) >>> 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
       return c.piece(`{ ${dst.pre} const a = 0, aH = 0, b = ${L}, bH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: 'sub', size: sz });
     }
     // As executeArithmetic's incDec: CF is kept (KEEPS_PRIOR).
     const dec = m === 'dec';
-    const e = sz === 64 ? `const t = a ${dec ? '-' : '+'} 1; const rL = t >>> 0, rH = (aH + Math.floor(t / 4294967296)) >>> 0;` : `const rL = (a ${dec ? '-' : '+'} 1)${mask(sz)}, rH = 0;`;
+    // 64 bits: the high half moves only when the low half wraps (integer operations only, as semantics.ts).
+    const wide = dec ? 'const rL = (a - 1) >>> 0, rH = (a === 0 ? aH - 1 : aH) >>> 0;' : 'const rL = (a + 1) >>> 0, rH = (rL === 0 ? aH + 1 : aH) >>> 0;';
+    const e = sz === 64 ? wide : `const rL = (a ${dec ? '-' : '+'} 1)${mask(sz)}, rH = 0;`;
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
@@ -239,35 +241,50 @@ function barrier(p: Piece): boolean {
   return p.fallback === true || p.eager === true;
 }
 
+/**
+ * The suffix of writer k's flag locals (qa qA qb qB qr qR qc). The writers that
+ * replace the whole record (add, sub, logic, shift) share one set: only the
+ * last of them can be pending or read (a later one overwrites the record, and
+ * the pending writer is always the last), so one set of locals serves them all,
+ * fewer locals live across the whole function. The writers that keep part of the
+ * record before them (KEEPS_PRIOR) have their own: a chain needs the record
+ * before them too.
+ */
+function flagLocals(k: number, kind: FlagKind): string {
+  return KEEPS_PRIOR.has(kind) ? String(k) : '';
+}
+
 /** The JS that saves writer k's flag inputs into its q locals (at its marker). */
 function saveFlags(k: number, kind: FlagKind, size: number): string {
+  const j = flagLocals(k, kind);
   switch (kind) {
-    case 'logic': return `qr${k} = rL; qR${k} = rH;`;
-    case 'shift': return `qr${k} = rL; qR${k} = rH; qc${k} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
-    case 'imul': return size === 64 ? `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH;` : `qc${k} = ov;`;
-    case 'mul': return `qc${k} = ov;`;
-    case 'inc': case 'dec': return `qa${k} = a; qA${k} = aH; qr${k} = rL; qR${k} = rH;`;
+    case 'logic': return `qr${j} = rL; qR${j} = rH;`;
+    case 'shift': return `qr${j} = rL; qR${j} = rH; qc${j} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
+    case 'imul': return size === 64 ? `qa${j} = a; qA${j} = aH; qb${j} = b; qB${j} = bH;` : `qc${j} = ov;`;
+    case 'mul': return `qc${j} = ov;`;
+    case 'inc': case 'dec': return `qa${j} = a; qA${j} = aH; qr${j} = rL; qR${j} = rH;`;
     case 'div': return '';
-    case 'scan': return `qr${k} = i;`;
-    case 'tzcnt': case 'lzcnt': case 'popcnt': return `qr${k} = n;`;
-    case 'rol': case 'ror': return `qr${k} = RT[0]; qR${k} = RT[1];`;
-    default: return `qa${k} = a; qA${k} = aH; qb${k} = b; qB${k} = bH; qr${k} = rL; qR${k} = rH;`;
+    case 'scan': return `qr${j} = i;`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `qr${j} = n;`;
+    case 'rol': case 'ror': return `qr${j} = RT[0]; qR${j} = RT[1];`;
+    default: return `qa${j} = a; qA${j} = aH; qb${j} = b; qB${j} = bH; qr${j} = rL; qR${j} = rH;`;
   }
 }
 
 /** The interpreter's Flags call that writer k makes, from its q locals. */
 function recordFlags(k: number, kind: FlagKind, size: number): string {
+  const j = flagLocals(k, kind);
   switch (kind) {
-    case 'logic': return `F.setLogic(${size}, qr${k}, qR${k});`;
-    case 'shift': return `F.setShift(${size}, qr${k}, qR${k}, qc${k});`;
-    case 'imul': return size === 64 ? `F.setImul64(qa${k}, qA${k}, qb${k}, qB${k});` : `F.setMul(qc${k});`;
-    case 'mul': return `F.setMul(qc${k});`;
-    case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${k}, qA${k}, 1, 0, qr${k}, qR${k}, 0);`;
+    case 'logic': return `F.setLogic(${size}, qr${j}, qR${j});`;
+    case 'shift': return `F.setShift(${size}, qr${j}, qR${j}, qc${j});`;
+    case 'imul': return size === 64 ? `F.setImul64(qa${j}, qA${j}, qb${j}, qB${j});` : `F.setMul(qc${j});`;
+    case 'mul': return `F.setMul(qc${j});`;
+    case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${j}, qA${j}, 1, 0, qr${j}, qR${j}, 0);`;
     case 'div': return 'H.divideFlags(F);';
-    case 'scan': return `H.bitScanFlags(F, qr${k});`;
-    case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${k}, ${size});`;
-    case 'rol': case 'ror': return `H.rotateFlags(F, qr${k}, qR${k}, ${size}, ${kind === 'rol'});`;
-    default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${k}, qA${k}, qb${k}, qB${k}, qr${k}, qR${k}, 0);`;
+    case 'scan': return `H.bitScanFlags(F, qr${j});`;
+    case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${j}, ${size});`;
+    case 'rol': case 'ror': return `H.rotateFlags(F, qr${j}, qR${j}, ${size}, ${kind === 'rol'});`;
+    default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${j}, qA${j}, qb${j}, qB${j}, qr${j}, qR${j}, 0);`;
   }
 }
 
@@ -278,7 +295,8 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
  * multiplies, and the writers through H).
  */
 function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): string | null {
-  const a = `qa${k}`, A = `qA${k}`, b = `qb${k}`, B = `qB${k}`, r = `qr${k}`, R = `qR${k}`;
+  const j = flagLocals(k, kind);
+  const a = `qa${j}`, A = `qA${j}`, b = `qb${j}`, B = `qB${j}`, r = `qr${j}`, R = `qR${j}`;
   const w = size === 64;
   const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
   if (kind !== 'add' && kind !== 'sub' && kind !== 'logic' && kind !== 'shift' && kind !== 'inc' && kind !== 'dec') return null;
@@ -288,7 +306,7 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   let cf: string | null, of: string;
   switch (kind) {
     case 'logic': cf = 'false'; of = 'false'; break;
-    case 'shift': cf = `(qc${k} & ${CF}) !== 0`; of = `(qc${k} & ${OF}) !== 0`; break;
+    case 'shift': cf = `(qc${j} & ${CF}) !== 0`; of = `(qc${j} & ${OF}) !== 0`; break;
     case 'add': cf = w ? `(${R} < ${A} || (${R} === ${A} && ${r} < ${a}))` : `${r} < ${a}`; of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
     case 'sub': cf = w ? `(${A} < ${B} || (${A} === ${B} && ${a} < ${b}))` : `${a} < ${b}`; of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
     case 'inc': cf = null; of = sign(`(${a} ^ ${r}) & (1 ^ ${r})`, `(${A} ^ ${R}) & ${R}`); break;
@@ -472,7 +490,10 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     let xf = -1;
     const own = flags.replaceAll('/*PW*/', '');
     if (own !== '') { xf = exitFlags.length; exitFlags.push(own); }
-    return `{ xf = ${xf}; xc = ${count}; xa = ${at}; xr = ${rip}; break out; }`;
+    // A chain without the marker starts with a writer that replaces the whole record: the pending one is dead
+    // (and its shared flag locals may hold that writer's inputs now).
+    const dead = own !== '' && !flags.includes('/*PW*/') ? 'pw = -1; ' : '';
+    return `{ ${dead}xf = ${xf}; xc = ${count}; xa = ${at}; xr = ${rip}; break out; }`;
   };
   const addr = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k]}`;
   const after = (b: Info, k: number): string => `s + ${b.rel + b.offsets[k] + b.entries[k].length}`;
@@ -565,7 +586,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       const mem = new Ops(last, 0);
       mem.stack();
       lines.push(`// ${g}: ${lf?.mnemonic} (+${b.rel + b.offsets[n - 1]})`, `at = ${g};`, pwUpdate);
-      catchCase(g, `/*PW*/ ${sync(b, n - 1).replaceAll('/*PW*/', '')} ${writeBack}`);
+      catchCase(g, `${sync(b, n - 1)} ${writeBack}`);
       if (b.branch === 'call') {
         const jumpRel = fallRel + (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
         lines.push(`const next = s + ${jumpRel};`);
@@ -611,8 +632,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   for (const b of blocks) for (let k = 0; k < b.n; k++) all.push({ b, k });
   for (const { b, k } of all) {
     if (k < b.body && b.pieces[k].memory !== null) {
-      const own = sync(b, k).replaceAll('/*PW*/', '');
-      catchCase(b.base + k, `/*PW*/ ${own} ${writeBack}`);
+      catchCase(b.base + k, `${sync(b, k)} ${writeBack}`);
     }
   }
   const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
@@ -632,13 +652,13 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   const caches = probeCaches(text);
   text = caches.text;
   // The flag locals: declared for the writers something reads, saved at each writer's marker.
-  const q: string[] = [];
+  const q = new Set<string>();
   for (const b of blocks) {
     b.pieces.forEach((p, k) => {
       const g = b.base + k;
       if (!needQ.has(g) || p.flag === null) return;
       const save = saveFlags(g, p.flag.kind, p.flag.size);
-      q.push(...[...save.matchAll(/(q[a-zA-Z]\d+) =/g)].map((m) => `${m[1]} = 0`));
+      for (const m of save.matchAll(/(q[a-zA-Z]\d*) =/g)) q.add(`${m[1]} = 0`);
       text = text.replace(`/*F${g}*/`, save);
     });
   }
@@ -652,7 +672,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   head += '\nconst R = cpu.regs, F = cpu.flags;';
   if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
   head += '\nlet ic = cpu.instructionCount, pw = -1;';
-  if (q.length) head += `\nlet ${q.join(', ')};`;
+  if (q.size) head += `\nlet ${[...q].join(', ')};`;
   if (memory) {
     // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a region changes the
     // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
