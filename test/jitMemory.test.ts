@@ -171,3 +171,80 @@ test('jit memory: a data breakpoint set between slices is hit by translated stac
   const out = lockstep(code, () => {}, [0x7f008], between);
   for (const o of out) assert.match(o, /"halted":true/);
 });
+
+/**
+ * identityPaging, and linear 0xffe00000-0xffffffff (below 4 GiB) mapped to the first 2 MiB too, linear
+ * 0x100000000 on (above 4 GiB) to physical 0x100000 on: accesses and RSP move across the 4 GiB boundary,
+ * where the high half of an address changes; an address that missed a carry (0x0000xxxx) or a borrow
+ * (0x1ffffxxxx: not present) reads other memory or faults.
+ */
+function aroundFourGiB(m: Machine): void {
+  identityPaging(m, []);
+  m.memory.write32(0xf1000 + 8 * 3, 0xf2000 | 7); // PDPT[3]: the identity PD, whose entry 511 is the identity page table
+  m.memory.write32(0xf2000 + 8 * 511, PT | 7);
+  m.memory.write32(0xf1000 + 8 * 4, 0xf4000 | 7); // PDPT[4] -> PD 0xf4000 -> page table 0xf5000 -> 0x100000 on
+  m.memory.write32(0xf4000, 0xf5000 | 7);
+  for (let i = 0; i < 16; i++) m.memory.write32(0xf5000 + 8 * i, (0x100000 + 4096 * i) | 7);
+  for (let i = 0; i < 64; i++) { m.memory.write32(0x1fff00 + 4 * i, 0x1000193 * (i + 1)); m.memory.write32(0x100000 + 4 * i, 0x2000195 * (i + 7)); }
+  m.mmu.flush();
+}
+
+/** `lines` in blocks of at most 3 instructions and a jmp, so that the JIT runs each of them in slices of 5. */
+function shortBlocks(lines: string[]): string {
+  return lines.map((l, i) => (i % 3 === 2 ? `${l}\n jmp 9f\n9:` : l)).join('\n');
+}
+
+test('jit memory: RSP moved across a 4 GiB boundary by push, pop, call and ret carries into its high half as the interpreter', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // Each round starts 8 bytes lower (from 0x100000030 down to below 0xffffff00), so the boundary falls at
+  // every push, pop, call, ret and ret imm16 of the round, downwards and upwards.
+  const code = assembleText(`
+    mov $40, %r8d
+    movabs $0x100000030, %r9
+  1: ${shortBlocks(['mov %r9, %rsp', 'push %r8', 'push %r9', 'pushq $-5'])}
+    call 2f
+    ${shortBlocks(['pop %rax', 'pop %rbx', 'pop %rdx', 'add %rax, %rbx', 'sub $8, %r9'])}
+    dec %r8d
+    jne 1b
+    hlt
+  2: ${shortBlocks(['push %rax', 'pop %rsi', 'push %r8'])}
+    call 3f
+    add %rsi, %rcx
+    ret
+  3: mov (%rsp), %rdi
+    ret $8`);
+  const out = lockstep(code, aroundFourGiB, [0x1ffff0, 0x1ffff8, 0x100000, 0x100008, 0x100010, 0x100018, 0x100020]);
+  for (const o of out) assert.match(o, /"halted":true/);
+});
+
+test('jit memory: lea and indexed addresses carry and borrow between the halves as the interpreter (negative displacements, scale 8)', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // The base registers count up across 2^32 (the low half wrapping), the index's low half times 8 carries 0 to 7
+  // into the high half, with the base's carry and a displacement's carry or borrow up to 9 or down by 1; the
+  // high half of an index times the scale wraps (a negative index). The loads and stores at indexed addresses
+  // run across 4 GiB (aroundFourGiB), so the values read and the words written show the address.
+  const body = [
+    'lea -0x10(%rdi), %rdx', 'lea 0x7fffffff(%rax), %r10', 'lea 8(%rax), %r11', 'lea (%rax,%rbx,8), %r12',
+    'lea -0x80000000(%rax,%rsi,8), %r13', 'lea 0x7fffffff(%rax,%rsi,8), %r14', 'lea -1(,%rbx,4), %r15',
+    'lea (%rsi,%rsi,2), %rbp', 'lea -0x80000000(,%rdi,8), %rdx', 'lea 3(%rax,%rbx,2), %r9d', 'lea -0x20(%rdi,%rax), %r10d',
+    'lea 0x7ffffff0(%rdi), %r11d', 'lea -0x7fffffff(%rax), %rax', 'lea 0x7fffffff(%rax), %rax', 'add %rdx, %r12',
+    'mov -0x40(%rdi,%r8,1), %r10', 'add 0x10(,%rcx,8), %r11', 'mov %r12d, -0x20(%rdi,%r8,4)', 'addl %r8d, 8(%rax,%r8,2)',
+    'movzbl -0x8(%rax,%r8), %edx', 'mov %r8, %r15', 'not %r15', 'mov 0x100(%rax,%r15,8), %r15',
+    'inc %rax', 'inc %rbx', 'inc %rsi', 'inc %rdi', 'inc %rcx',
+  ];
+  const code = assembleText(`
+    xor %r8d, %r8d
+    movabs $0xffffffe0, %rax
+    movabs $0x1ffffffc, %rbx
+    movabs $0x80000001ffffffe8, %rsi
+    movabs $0xffffffe8, %rdi
+    movabs $0x1ffffff8, %rcx
+  1: ${shortBlocks(body)}
+    inc %r8d
+    cmp $48, %r8d
+    jne 1b
+    hlt`);
+  const words = [...Array(16).keys()].flatMap((i) => [0x1fffc0 + 4 * i, 0x100000 + 4 * i]);
+  const out = lockstep(code, aroundFourGiB, words);
+  for (const o of out) assert.match(o, /"halted":true/);
+});

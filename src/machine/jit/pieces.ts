@@ -59,6 +59,47 @@ export function mask(size: number): string {
   return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
 }
 
+/**
+ * JS that moves RSP (l4/h4) by `n` bytes (-8 for a push or call, 8 to 8 + 65535 for a pop or
+ * ret) with integer operations only: the carry or borrow into the high half from a uint32
+ * comparison of the low half, as semantics.ts's 64-bit add/sub (a double sum and Math.floor
+ * cost V8 conversions between integer and float registers).
+ */
+export function moveRsp(n: number): string {
+  return n < 0 ? `{ const t = (l4 - ${-n}) >>> 0; if (t > l4) h4 = (h4 - 1) >>> 0; l4 = t; }`
+    : `{ const t = (l4 + ${n}) >>> 0; if (t < l4) h4 = (h4 + 1) >>> 0; l4 = t; }`;
+}
+
+/**
+ * base + index * scale + disp (mod 2^64, as Cpu.eaRaw's double sum) with integer operations only:
+ * `code` declares the partial sums of the low half (consts named `${p}0`, `${p}1`, ...), `lo` and
+ * `hi` are the result's uint32 halves. The high half adds the index's high half shifted, the bits
+ * the scale shifts out of the index's low half (a carry of up to 7), the carry of each low-half
+ * addition from a uint32 comparison, and the borrow of a negative displacement. (base, index: -1
+ * for none; scale 1, 2, 4 or 8; disp a signed 32-bit number.)
+ */
+export function addressSum(p: string, base: number, index: number, scale: number, disp: number): { code: string; lo: string; hi: string } {
+  let code = '', low = '', n = 0;
+  const high: string[] = [];
+  const partial = (expr: string): string => { const v = `${p}${n++}`; code += `const ${v} = ${expr}; `; return v; };
+  if (index >= 0) {
+    const k = Math.log2(scale);
+    if (k === 0) { low = lo(index); high.push(hi(index)); }
+    else { low = partial(`(${lo(index)} << ${k}) >>> 0`); high.push(`(${hi(index)} << ${k})`, `(${lo(index)} >>> ${32 - k})`); }
+  }
+  if (base >= 0) {
+    if (low === '') low = lo(base);
+    else { const v = partial(`(${lo(base)} + ${low}) >>> 0`); high.push(`(${v} < ${low} ? 1 : 0)`); low = v; }
+    high.push(hi(base));
+  }
+  if (disp !== 0) {
+    if (low === '') { low = String(disp >>> 0); if (disp < 0) high.push('-1'); }
+    else { const v = partial(`(${low} + ${disp}) >>> 0`); high.push(disp > 0 ? `(${v} < ${low} ? 1 : 0)` : `(${v} > ${low} ? -1 : 0)`); low = v; }
+  }
+  if (low === '') low = '0';
+  return { code, lo: low, hi: high.length === 0 ? '0' : high.length === 1 && /^h\d+$/.test(high[0]) ? high[0] : `(${high.join(' + ')}) >>> 0` };
+}
+
 /** Whether this host keeps a 32-bit word's low byte first, as x86 memory does (then MW, the words of memory, can be used). */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
@@ -113,7 +154,7 @@ export class Ops {
   /**
    * The linear address of a memory operand into const A, as Cpu.ea computes it
    * (base + displacement: its fast path's one double sum; with an index:
-   * Cpu.eaRaw's halves, then the canonical check). Null for fs/gs and 32-bit addressing.
+   * Cpu.eaRaw's halves, by integer operations (addressSum), then the canonical check). Null for fs/gs and 32-bit addressing.
    * For base + displacement the canonical check (#GP, or #SS for an SS reference) is
    * left to the next load or store's probe, before its TLB lookup: an address inside
    * a page that a probe cache holds is canonical (that page's probe checked it).
@@ -125,12 +166,11 @@ export class Ops {
     const fault = `throw new Fault(${mem.segment === 2 ? SS : GP}, 0, 'non-canonical address');`;
     if (mem.index >= 0) {
       if (mem.base === 16) return null;
-      let sl = `${lo(mem.index)} * ${mem.scale}`, sh = `${hi(mem.index)} * ${mem.scale}`;
       this.reads.push(mem.index);
-      if (mem.base >= 0) { sl = `${lo(mem.base)} + ${sl}`; sh = `${hi(mem.base)} + ${sh}`; this.reads.push(mem.base); }
+      if (mem.base >= 0) this.reads.push(mem.base);
       this.check = '';
-      return `const eT = ${sl} + ${mem.disp}; const eL = eT >>> 0, eH = (${sh} + Math.floor(eT / 4294967296)) >>> 0; ` +
-        `if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
+      const e = addressSum('e', mem.base, mem.index, mem.scale, mem.disp);
+      return `${e.code}const eL = ${e.lo}, eH = ${e.hi}; if (!canonical(eL, eH)) ${fault} const A = signedLinear(eL, eH);`;
     }
     let a: string;
     if (mem.base === 16) a = `s + ${this.next + mem.disp}`;

@@ -35,7 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
+import { addressSum, anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -88,13 +88,13 @@ function piece(d: Decoded, next: number): Piece | null {
     const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
     c.reads.push(4); c.writes.push(4); c.stack();
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
-      `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+      `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} ${moveRsp(-8)} }`);
   }
   if (m === 'pop' && isReg(x, 64) && ops.length === 1) {
     // As Cpu.pop and executeFast's pop: read, RSP moves, then the destination is written (pop %rsp: the value wins).
     c.reads.push(4); c.writes.push(4); c.stack();
     return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; ` +
-      `${c.load(64, 'v', 'vH')} const t = l4 + 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; ${c.setReg(x, 'v', 'vH')} }`);
+      `${c.load(64, 'v', 'vH')} ${moveRsp(8)} ${c.setReg(x, 'v', 'vH')} }`);
   }
   if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1) {
     // A register or memory (read-modify-write: translateMemoryOps.ts) operand.
@@ -222,16 +222,15 @@ function piece(d: Decoded, next: number): Piece | null {
   if (m === 'lea' && y?.type === 'mem' && isReg(x, size) && (size === 32 || size === 64)) {
     const mem = y as MemOperand;
     if (mem.base === 16 || d.prefixes.addrsize32) return null;
-    // The same sum as Cpu.eaRaw: halves added as doubles, the low half's carry folded into the high.
-    let sl = '0', sh = '0';
-    if (mem.base >= 0) { sl = lo(mem.base); sh = hi(mem.base); c.reads.push(mem.base); }
-    if (mem.index >= 0) { sl += ` + ${lo(mem.index)} * ${mem.scale}`; sh += ` + ${hi(mem.index)} * ${mem.scale}`; c.reads.push(mem.index); }
-    sl += ` + ${mem.disp}`;
+    // The same sum as Cpu.eaRaw, by integer operations (addressSum); 32 bits: its low half.
+    if (mem.base >= 0) c.reads.push(mem.base);
+    if (mem.index >= 0) c.reads.push(mem.index);
+    const e = addressSum('t', mem.base, mem.index, mem.scale, mem.disp);
     const a = x.reg;
     c.writes.push(a);
     return c.piece(size === 64
-      ? `{ const t = ${sl}; const u = ${sh}; ${lo(a)} = t >>> 0; ${hi(a)} = (u + Math.floor(t / 4294967296)) >>> 0; }`
-      : `{ const t = ${sl}; ${lo(a)} = t >>> 0; ${hi(a)} = 0; }`);
+      ? `{ ${e.code}const rH = ${e.hi}; ${lo(a)} = ${e.lo}; ${hi(a)} = rH; }`
+      : `{ ${e.code}${lo(a)} = ${e.lo}; ${hi(a)} = 0; }`);
   }
   return null;
 }
@@ -594,13 +593,13 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
         lines.push(`if (next < -${LIMIT} || next >= ${LIMIT}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
         lines.push(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
           `const r = s + ${fallRel}; const vl = r >>> 0, vh = Math.floor(r / 4294967296) >>> 0; ${mem.store(64, 'vl', 'vh')} ` +
-          `const t = l4 - 8; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+          `${moveRsp(-8)} }`);
         lines.push(`ic += ${n};`, `if (cpu.interruptCheck) ${endExit('ic', 'next', lastAt)}`, jumpTo(jumpRel));
       } else {
         const extra = last.operands.length ? (last.operands[0] as { lo: number }).lo & 0xffff : 0;
         lines.push(`let next = 0; { const A = (h4 | 0) * 4294967296 + l4; ` +
           `${mem.load(64, 'v', 'vH')} if (!canonical(v, vH)) throw new Fault(${GP}, 0, 'non-canonical return address'); next = signedLinear(v, vH); ` +
-          `const t = l4 + ${8 + extra}; l4 = t >>> 0; h4 = (h4 + Math.floor(t / 4294967296)) >>> 0; }`);
+          `${moveRsp(8 + extra)} }`);
         // The return address predicted: a block of the region that execution returned to before.
         lines.push(`ic += ${n};`, b.successors.map(jumpTo).filter((x) => x).join(' '));
       }
