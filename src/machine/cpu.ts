@@ -136,6 +136,8 @@ export class Cpu {
   jitRegionBlocks = jitSettings.regionBlocks;
   /** Set by a JIT region's catch: the entry of the instruction that faulted (runSlice's catch reads and clears it). */
   jitFault: CacheEntry | null = null;
+  /** The linear address of the last block runBlocks ran. */
+  private chainStart = 0;
 
   // A small data TLB in front of the MMU's: the physical page base of recently
   // read and written linear pages, direct-mapped by the low bits of the page
@@ -546,7 +548,6 @@ export class Cpu {
     const useBlocks = this.blocksEnabled && hostMap !== null;
     let start = this.rip;
     let entry: CacheEntry | null = null;
-    let block: Block | null = null;
     // The previous instruction of this slice, where it ended and its linear page:
     // when execution falls through, or branches within the page to the target it
     // took last time, its links replace the cache lookup. Nothing that could
@@ -597,41 +598,11 @@ export class Cpu {
             if (b === null) prev = null; // the decode cache was flushed
           }
           if (b !== null && this.instructionCount + b.entries.length <= limit) {
-            // Run blocks, following the links between blocks of this page while they hold.
-            const page = prevPage;
-            const version = (hostMap as HostCallMap).version;
-            for (;;) {
-              if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
-                b.jitDone = true;
-                compileJit(this, b, start, filter, this.jitRegionBlocks); // replaces the run of b (and of its region's blocks)
-              }
-              block = b;
-              // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
-              // that a loop inside one block counts its rounds as runs toward the JIT's threshold.
-              const n: number = b.run(this, start, b.jitDone || !this.jitEnabled ? limit : Math.min(limit, this.instructionCount + WARM_INSTRUCTIONS));
-              block = null;
-              this.instructionCount += n;
-              if (this.interruptCheck || this.halted) return;
-              const next = this.rip;
-              const offset = next & 0xfff;
-              let nb: Block | null = null;
-              // Here the block ran to its end (it returns early only with interruptCheck set). Its two
-              // links lead only to blocks of this page and host-call table (linkExit), so they need no check.
-              if (next - offset === page) {
-                if (b.fallOffset === offset) nb = b.fall;
-                else if (b.jumpOffset === offset) nb = b.jump;
-                else nb = this.linkExit(b, next, filter, version);
-              }
-              if (nb === null || this.instructionCount + nb.entries.length > limit) {
-                const i: number = b.entries.length - 1;
-                const last: CacheEntry = b.entries[i];
-                prev = last;
-                prevEnd = start + b.offsets[i] + last.length;
-                break;
-              }
-              b = nb;
-              start = next;
-            }
+            const last = this.runBlocks(b, start, limit, prevPage, filter, (hostMap as HostCallMap).version);
+            if (last === null) return;
+            const i: number = last.entries.length - 1;
+            prev = last.entries[i];
+            prevEnd = this.chainStart + last.offsets[i] + prev.length;
             continue;
           }
         }
@@ -643,19 +614,11 @@ export class Cpu {
         prev = entry;
       }
     } catch (e) {
-      if (block !== null) {
-        // A fault inside a block: the instructions before the faulting one retired.
-        // The block counted the others itself before its last instruction.
-        // A JIT region (jit/translate.ts) set the count itself and names the faulting instruction.
-        const j = this.jitFault;
-        if (j !== null) {
-          this.jitFault = null;
-          entry = j;
-        } else {
-          const k = block.offsets.indexOf(this.instructionStart - start);
-          entry = block.entries[k];
-          if (k !== block.entries.length - 1) this.instructionCount += k;
-        }
+      // A fault inside a block (runBlocks): the entry of the faulting instruction, counted.
+      const j = this.jitFault;
+      if (j !== null) {
+        this.jitFault = null;
+        entry = j;
         start = this.instructionStart;
       }
       if (entry !== null && e instanceof CpuFault && isTrap(entry.d, e)) {
@@ -663,6 +626,59 @@ export class Cpu {
         throw e;
       }
       this.rip = start;
+      throw e;
+    }
+  }
+
+  /**
+   * Run block `b` at linear `start`, then the blocks its links lead to in this
+   * page (`page`, the linear page of `start`), while each whole block fits
+   * before `limit`. Returns the last block run (its address in chainStart), or
+   * null when the slice must end (interruptCheck or a halt). A fault inside a
+   * block leaves with jitFault naming the faulting instruction and the ones
+   * before it counted. Its own method, so that V8 optimizes this loop apart
+   * from runSlice's.
+   */
+  private runBlocks(b: Block, start: number, limit: number, page: number, filter: Uint16Array, version: number): Block | null {
+    let block: Block | null = null;
+    try {
+      for (;;) {
+        if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
+          b.jitDone = true;
+          compileJit(this, b, start, filter, this.jitRegionBlocks); // replaces the run of b (and of its region's blocks)
+        }
+        block = b;
+        // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
+        // that a loop inside one block counts its rounds as runs toward the JIT's threshold.
+        const n: number = b.run(this, start, b.jitDone || !this.jitEnabled ? limit : Math.min(limit, this.instructionCount + WARM_INSTRUCTIONS));
+        block = null;
+        this.instructionCount += n;
+        if (this.interruptCheck || this.halted) return null;
+        const next = this.rip;
+        const offset = next & 0xfff;
+        let nb: Block | null = null;
+        // Here the block ran to its end (it returns early only with interruptCheck set). Its two
+        // links lead only to blocks of this page and host-call table (linkExit), so they need no check.
+        if (next - offset === page) {
+          if (b.fallOffset === offset) nb = b.fall;
+          else if (b.jumpOffset === offset) nb = b.jump;
+          else nb = this.linkExit(b, next, filter, version);
+        }
+        if (nb === null || this.instructionCount + nb.entries.length > limit) {
+          this.chainStart = start;
+          return b;
+        }
+        b = nb;
+        start = next;
+      }
+    } catch (e) {
+      if (block !== null && this.jitFault === null) {
+        // The instructions before the faulting one retired; the block counted the others itself
+        // before its last instruction. (A JIT region sets the count itself and names the instruction.)
+        const k = block.offsets.indexOf(this.instructionStart - start);
+        this.jitFault = block.entries[k];
+        if (k !== block.entries.length - 1) this.instructionCount += k;
+      }
       throw e;
     }
   }

@@ -504,6 +504,18 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     const j = byRel.get(rel);
     return j === undefined ? '' : `if (next === s + ${rel} && ic + ${blocks[j].n} <= limit) { bi = ${j}; continue; }`;
   };
+  /**
+   * The end of block i: go on in the region's block at one of `rels` (as jumpTo), else `leave`. A target
+   * that is block i + 1 is reached by falling through into its case: no round through the loop's head
+   * and the switch (V8 merges the locals there, a parallel move of every live one at each `continue`).
+   */
+  const goOn = (i: number, rels: number[], leave: string): string => {
+    const follower = blocks[i + 1];
+    const k = follower === undefined ? -1 : rels.indexOf(follower.rel);
+    const others = rels.filter((_, j) => j !== k).map(jumpTo).filter((x) => x).join(' ');
+    if (k < 0) return `${others}\n${leave}`;
+    return `if (!(next === s + ${follower.rel} && ic + ${follower.n} <= limit)) { ${others} ${leave} }`;
+  };
 
   const lines: string[] = [];
   // The catch's cases: instructions that need the same JS there share one case.
@@ -619,11 +631,9 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
       lines.push(`ic += ${n};`);
       const targets = b.branch === 'jcc' ? [jumpRel, fallRel] : [jumpRel];
-      lines.push(targets.map(jumpTo).filter((x) => x).join(' '));
-      lines.push(endExit('ic', 'next', lastAt));
+      lines.push(goOn(i, targets, endExit('ic', 'next', lastAt)));
     } else {
-      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, jumpTo(b.rel + b.end));
-      lines.push(endExit('ic', 'next', lastAt));
+      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, goOn(i, [b.rel + b.end], endExit('ic', 'next', lastAt)));
     }
     lines.push('}');
   });
