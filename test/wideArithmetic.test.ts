@@ -116,7 +116,7 @@ test('div32/div64/idiv32/idiv64 (what div and idiv compute in both tiers) equal 
 });
 
 test('mulU32/mulS32/mulU64/mulS64/mulLow64 (what mul and imul compute in both tiers) equal BigInt products', () => {
-  const vs = [...values(300)];
+  const vs = [...values(3000)];
   const s64 = (v: bigint) => BigInt.asIntN(64, v);
   for (let i = 0; i < vs.length; i++) {
     const a = vs[i], b = vs[(i * 7 + 1) % vs.length];
@@ -128,6 +128,13 @@ test('mulU32/mulS32/mulU64/mulS64/mulLow64 (what mul and imul compute in both ti
     const x = a & 0xffffffffn, y = b & 0xffffffffn;
     mulU32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(x * y).slice(0, 2));
     mulS32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(BigInt.asUintN(64, BigInt.asIntN(32, x) * BigInt.asIntN(32, y))).slice(0, 2));
+    // The JIT passes the halves as int32 (x | 0): the same products.
+    const sLo = (v: bigint) => lo(v) | 0, sHi = (v: bigint) => hi(v) | 0;
+    mulU64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT], words(u), `${a} * ${b} (int32 halves)`);
+    mulS64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT], words(s), `${s64(a)} * ${s64(b)} (int32 halves)`);
+    mulLow64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT].slice(0, 2), words(u).slice(0, 2));
+    mulU32(sLo(x), sLo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(x * y).slice(0, 2));
+    mulS32(sLo(x), sLo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(BigInt.asUintN(64, BigInt.asIntN(32, x) * BigInt.asIntN(32, y))).slice(0, 2));
   }
 });
 
