@@ -36,7 +36,7 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
     return c.piece(`${head} const P = H.PRODUCT; H.${fn}(l0 | 0, ${wide ? 'h0 | 0, ' : ''}b | 0${wide ? ', bH | 0' : ''}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
-  const args = wide ? 'l0, h0, l2, h2, b, bH' : 'l0, l2, b';
+  const args = wide ? 'l0 | 0, h0 | 0, l2 | 0, h2 | 0, b | 0, bH | 0' : 'l0 | 0, l2 | 0, b | 0'; // int32, as for mul
   const write = wide ? `${c.setReg(rax, 'D[0]', 'D[1]')} ${c.setReg(rdx, 'D[2]', 'D[3]')}` : `${c.setReg(rax, 'D[0]', '0')} ${c.setReg(rdx, 'D[2]', '0')}`;
   c.memory ??= 'load';
   return c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; ${write} /*F*/ }`, { kind: 'div', size });
