@@ -105,18 +105,25 @@ test('div32/div64/idiv32/idiv64 (what div and idiv compute in both tiers) equal 
   };
   const cases: [bigint, bigint, bigint][] = [[M64, 1n << 63n, M64], [0n, 1n << 63n, M64], [M64, 0x7fffffffn, 0xffffffffn], [0n, 0x80000000n, M64]];
   for (let i = 0; i < vs.length; i++) cases.push([vs[i] >> BigInt(i % 3 === 0 ? 0 : 40), vs[(i * 7 + 1) % vs.length], vs[(i * 11 + 2) % vs.length] >> BigInt(i % 60)]);
+  // The JIT passes the halves as int32 (x | 0): the same result as with uint32 halves.
+  const sameAsInt32 = (f: (...h: number[]) => boolean, halves: number[]): boolean => {
+    const ok = f(...halves), expected = [...DIVISION];
+    assert.equal(f(...halves.map((h) => h | 0)), ok);
+    if (ok) assert.deepEqual([...DIVISION], expected);
+    return ok;
+  };
   for (const [rdx, rax, s] of cases) {
-    check(div64(lo(rax), hi(rax), lo(rdx), hi(rdx), lo(s), hi(s)), (rdx << 64n) | rax, s, 64, false);
+    check(sameAsInt32(div64, [lo(rax), hi(rax), lo(rdx), hi(rdx), lo(s), hi(s)]), (rdx << 64n) | rax, s, 64, false);
     const sext = s64(rax) < 0n ? M64 : 0n;
-    for (const high of [rdx, sext]) check(idiv64(lo(rax), hi(rax), lo(high), hi(high), lo(s), hi(s)), BigInt.asIntN(128, (high << 64n) | rax), s64(s), 64, true);
+    for (const high of [rdx, sext]) check(sameAsInt32(idiv64, [lo(rax), hi(rax), lo(high), hi(high), lo(s), hi(s)]), BigInt.asIntN(128, (high << 64n) | rax), s64(s), 64, true);
     const eax = rax & 0xffffffffn, edx = rdx & 0xffffffffn, s32v = s & 0xffffffffn;
-    check(div32(lo(eax), lo(edx), lo(s32v)), (edx << 32n) | eax, s32v, 32, false);
-    for (const high of [edx, s32(eax) < 0n ? 0xffffffffn : 0n]) check(idiv32(lo(eax), lo(high), lo(s32v)), BigInt.asIntN(64, (high << 32n) | eax), s32(s32v), 32, true);
+    check(sameAsInt32(div32, [lo(eax), lo(edx), lo(s32v)]), (edx << 32n) | eax, s32v, 32, false);
+    for (const high of [edx, s32(eax) < 0n ? 0xffffffffn : 0n]) check(sameAsInt32(idiv32, [lo(eax), lo(high), lo(s32v)]), BigInt.asIntN(64, (high << 32n) | eax), s32(s32v), 32, true);
   }
 });
 
 test('mulU32/mulS32/mulU64/mulS64/mulLow64 (what mul and imul compute in both tiers) equal BigInt products', () => {
-  const vs = [...values(300)];
+  const vs = [...values(3000)];
   const s64 = (v: bigint) => BigInt.asIntN(64, v);
   for (let i = 0; i < vs.length; i++) {
     const a = vs[i], b = vs[(i * 7 + 1) % vs.length];
@@ -128,6 +135,13 @@ test('mulU32/mulS32/mulU64/mulS64/mulLow64 (what mul and imul compute in both ti
     const x = a & 0xffffffffn, y = b & 0xffffffffn;
     mulU32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(x * y).slice(0, 2));
     mulS32(lo(x), lo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(BigInt.asUintN(64, BigInt.asIntN(32, x) * BigInt.asIntN(32, y))).slice(0, 2));
+    // The JIT passes the halves as int32 (x | 0): the same products.
+    const sLo = (v: bigint) => lo(v) | 0, sHi = (v: bigint) => hi(v) | 0;
+    mulU64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT], words(u), `${a} * ${b} (int32 halves)`);
+    mulS64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT], words(s), `${s64(a)} * ${s64(b)} (int32 halves)`);
+    mulLow64(sLo(a), sHi(a), sLo(b), sHi(b)); assert.deepEqual([...PRODUCT].slice(0, 2), words(u).slice(0, 2));
+    mulU32(sLo(x), sLo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(x * y).slice(0, 2));
+    mulS32(sLo(x), sLo(y)); assert.deepEqual([...PRODUCT].slice(0, 2), words(BigInt.asUintN(64, BigInt.asIntN(32, x) * BigInt.asIntN(32, y))).slice(0, 2));
   }
 });
 

@@ -86,6 +86,81 @@ function element(cpu: Cpu, kind: number, size: number, a32: boolean, delta: numb
   }
 }
 
+/** The register's linear address (64-bit addressing) plus a segment base, or NaN if not canonical (regAddress without the fault). */
+function linearOrNaN(cpu: Cpu, r: number, segBase: number): number {
+  let lo = cpu.regs[2 * r], hi = cpu.regs[2 * r + 1];
+  if (segBase !== 0) {
+    const s = lo + (segBase >>> 0);
+    lo = s >>> 0;
+    hi = (hi + Math.floor(segBase / TWO_32) + Math.floor(s / TWO_32)) >>> 0;
+  }
+  return isCanonical(lo, hi) ? toSignedLinear(lo, hi) : NaN;
+}
+
+/** The physical address of linear `addr` if the data TLB (`tags`/`frames`: Cpu's read or write half) holds its page, else -1. */
+function tlbHit(cpu: Cpu, tags: Float64Array, frames: Float64Array, addr: number): number {
+  const page = Math.floor(addr / 4096);
+  const slot = page & (tags.length - 1);
+  return tags[slot] === page * 4 + cpu.cpl ? frames[slot] + (addr & 0xfff) : -1;
+}
+
+/**
+ * Forward rep movs/stos (64-bit addressing, the plain readMem/writeMem: no data
+ * breakpoint watches): the next `limit` elements at most, as far as they stay
+ * inside the current destination (and source) page, in one go on physical
+ * memory — when the data TLB already holds those pages, so every element's
+ * access would hit it (no walk, no fault, no accessed/dirty bit, no TLB
+ * change), the pages are backed memory and the destination page holds no
+ * decoded code. Each element is read whole, then written, in order, as
+ * element() does (overlapping moves come out the same). RSI, RDI and RCX end
+ * as after that many elements. Returns how many it did; 0: the first element
+ * needs element() (it fills the TLB, or faults, exactly as the interpreter).
+ */
+function pageRun(cpu: Cpu, kind: number, size: number, srcBase: number, limit: number): number {
+  const bytes = size >>> 3;
+  const dst = linearOrNaN(cpu, RDI, 0);
+  let k = Math.min(limit, Math.floor((4096 - (dst & 0xfff)) / bytes));
+  if (!(k > 0)) return 0; // NaN, or the element crosses the page's end
+  cpu.checkDataTlb(); // as each access's translateRead/translateWrite does first
+  const mem = cpu.memory;
+  const d = tlbHit(cpu, cpu.writeTag, cpu.writeFrame, dst);
+  if (d < 0 || cpu.decodeCache.codePages[d >>> 12] !== 0) return 0;
+  const view = mem.view;
+  if (kind === STOS) {
+    if (d + k * bytes > mem.size) return 0;
+    const lo = cpu.getReg(0, size, false), hi = cpu.hi;
+    for (let i = 0, p = d; i < k; i++, p += bytes) {
+      switch (size) {
+        case 8: mem.bytes[p] = lo; break;
+        case 16: view.setUint16(p, lo, true); break;
+        case 32: view.setUint32(p, lo, true); break;
+        default: view.setUint32(p, lo, true); view.setUint32(p + 4, hi, true);
+      }
+    }
+  } else {
+    const src = linearOrNaN(cpu, RSI, srcBase);
+    k = Math.min(k, Math.floor((4096 - (src & 0xfff)) / bytes));
+    if (!(k > 0)) return 0;
+    const sp = tlbHit(cpu, cpu.readTag, cpu.readFrame, src);
+    if (sp < 0 || sp + k * bytes > mem.size || d + k * bytes > mem.size) return 0;
+    for (let i = 0, p = sp, q = d; i < k; i++, p += bytes, q += bytes) {
+      switch (size) {
+        case 8: mem.bytes[q] = mem.bytes[p]; break;
+        case 16: view.setUint16(q, view.getUint16(p, true), true); break;
+        case 32: view.setUint32(q, view.getUint32(p, true), true); break;
+        default: {
+          const lo = view.getUint32(p, true), hi = view.getUint32(p + 4, true);
+          view.setUint32(q, lo, true); view.setUint32(q + 4, hi, true);
+        }
+      }
+    }
+    advance(cpu, RSI, false, k * bytes);
+  }
+  advance(cpu, RDI, false, k * bytes);
+  advance(cpu, RCX, false, -k);
+  return k;
+}
+
 function stringOp(kind: number): Exec {
   return (cpu: Cpu, d: Decoded) => {
     const size = d.opsize;
@@ -97,8 +172,16 @@ function stringOp(kind: number): Exec {
     const rep = d.prefixes.rep;
     if (rep === 0) { element(cpu, kind, size, a32, delta, srcBase); return; }
     const compares = kind === CMPS || kind === SCAS;
+    // Forward movs/stos without debugging or data breakpoint watches: page runs where the TLB holds the pages.
+    const proto = Object.getPrototypeOf(cpu) as Cpu;
+    const runs = (kind === MOVS || kind === STOS) && !a32 && delta > 0 && !cpu.repDebug && cpu.readMem === proto.readMem && cpu.writeMem === proto.writeMem;
     for (let n = 0; n < CHUNK; n++) {
       if (a32 ? regs[2 * RCX] === 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) === 0) return;
+      if (runs) {
+        const left = regs[2 * RCX + 1] !== 0 ? CHUNK : Math.min(CHUNK - n, regs[2 * RCX]);
+        const k = pageRun(cpu, kind, size, srcBase, Math.min(left, CHUNK - n));
+        if (k > 0) { n += k - 1; continue; }
+      }
       element(cpu, kind, size, a32, delta, srcBase);
       advance(cpu, RCX, a32, -1);
       if (compares) {

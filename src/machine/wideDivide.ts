@@ -200,10 +200,14 @@ export function divideS128(n0: number, n1: number, n2: number, n3: number, d0: n
 }
 
 // The instructions' divisions (rDX:rAX by a source), for the interpreter and
-// the JIT alike: quotient and remainder into DIVISION, false for #DE.
+// the JIT alike: quotient and remainder into DIVISION, false for #DE. Their
+// halves may come as uint32 or as the int32 with the same bits (the JIT passes
+// `x | 0`: V8 passes an int32 to a call as a small integer, a uint32 of 2^31 or
+// more as a newly allocated heap number); they are made uint32 first.
 
 /** div r/m32: edx:eax / s. */
 export function div32(eax: number, edx: number, s: number): boolean {
+  eax >>>= 0; edx >>>= 0; s >>>= 0;
   if (s === 0 || edx >= s) return false;
   if (edx === 0) return result(Math.floor(eax / s), 0, eax % s, 0);
   return divideU64(eax, edx, s, 0);
@@ -211,12 +215,14 @@ export function div32(eax: number, edx: number, s: number): boolean {
 
 /** div r/m64: rdx:rax / s. */
 export function div64(raxLo: number, raxHi: number, rdxLo: number, rdxHi: number, sLo: number, sHi: number): boolean {
+  raxLo >>>= 0; raxHi >>>= 0; rdxLo >>>= 0; rdxHi >>>= 0; sLo >>>= 0; sHi >>>= 0;
   if ((rdxLo | rdxHi) === 0) return divideU64(raxLo, raxHi, sLo, sHi);
   return divideU128(raxLo, raxHi, rdxLo, rdxHi, sLo, sHi);
 }
 
 /** idiv r/m32: edx:eax / s, signed. */
 export function idiv32(eax: number, edx: number, s: number): boolean {
+  eax >>>= 0; edx >>>= 0; s >>>= 0;
   if (s === 0) return false;
   if (edx === ((eax & 0x80000000) ? 0xffffffff : 0)) {
     // A 32-bit dividend: double arithmetic is exact; only -2^31 / -1 does not fit.
@@ -231,5 +237,5 @@ export function idiv32(eax: number, edx: number, s: number): boolean {
 
 /** idiv r/m64: rdx:rax / s, signed. */
 export function idiv64(raxLo: number, raxHi: number, rdxLo: number, rdxHi: number, sLo: number, sHi: number): boolean {
-  return divideS128(raxLo, raxHi, rdxLo, rdxHi, sLo, sHi, 64);
+  return divideS128(raxLo >>> 0, raxHi >>> 0, rdxLo >>> 0, rdxHi >>> 0, sLo >>> 0, sHi >>> 0, 64);
 }

@@ -11,6 +11,7 @@
 // before the instruction, as the interpreter's fault does.
 
 import type { Decoded } from '../../isa/decode.js';
+import { int32 } from './int32Args.js';
 import { Ops, type Piece, type Reg } from './pieces.js';
 
 /** The piece for a one-operand mul/imul/div/idiv of 32 or 64 bits, or null. */
@@ -27,15 +28,17 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
   const head = `{ ${src.pre} const b = ${src.v[0]}, bH = ${src.v[1]};`;
   if (m === 'mul' || m === 'imul') {
     // As executeArithmetic's mul / imul1: CF = OF = the high half is not the extension of the low (Flags.setMul).
+    // The halves go as int32 (int32Args.ts).
     const fn = `${m === 'mul' ? 'mulU' : 'mulS'}${size}`;
+    const args = (wide ? ['l0', 'h0', 'b', 'bH'] : ['l0', 'b']).map(int32).join(', ');
     const ov = m === 'mul' ? (wide ? '(P[2] | P[3]) !== 0' : 'P[1] !== 0')
       : wide ? 'P[2] !== x || P[3] !== x' : 'P[1] !== x';
     const ext = m === 'imul' ? `const x = (P[${wide ? 1 : 0}] & 0x80000000) ? 0xffffffff : 0; ` : '';
     const write = wide ? `${c.setReg(rax, 'P[0]', 'P[1]')} ${c.setReg(rdx, 'P[2]', 'P[3]')}` : `${c.setReg(rax, 'P[0]', '0')} ${c.setReg(rdx, 'P[1]', '0')}`;
-    return c.piece(`${head} const P = H.PRODUCT; H.${fn}(l0, ${wide ? 'h0, ' : ''}b${wide ? ', bH' : ''}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
+    return c.piece(`${head} const P = H.PRODUCT; H.${fn}(${args}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
-  const args = wide ? 'l0, h0, l2, h2, b, bH' : 'l0, l2, b';
+  const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).map(int32).join(', ');
   const write = wide ? `${c.setReg(rax, 'D[0]', 'D[1]')} ${c.setReg(rdx, 'D[2]', 'D[3]')}` : `${c.setReg(rax, 'D[0]', '0')} ${c.setReg(rdx, 'D[2]', '0')}`;
   c.memory ??= 'load';
   return c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; ${write} /*F*/ }`, { kind: 'div', size });
