@@ -96,6 +96,34 @@ test('jit chain: a loop region entered in its middle block (every other round) r
   }
 });
 
+// The region: the block at outer (hot first), the one at inner, the one after it. inner's branch back to
+// itself is the `continue` of a loop around its case, its way out the `break` into the next case; the
+// slices end at every place of the inner rounds.
+test('jit chain: a block of a region looping on itself (its own loop inside its case), falling through to the next block, stops at every deadline', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  const code = asm(`
+    mov $200, %r8d
+  outer:
+    mov %r8d, %ecx
+    and $7, %ecx
+    inc %ecx
+  inner:
+    add %rcx, %rax
+    rol $3, %rax
+    dec %ecx
+    jne inner
+    xor %rax, %rbx
+    dec %r8d
+    jne outer
+    hlt`);
+  for (const chunk of [1, 2, 3, 5, 7, 13, 997]) {
+    const before = regionCount();
+    lockstep(machines((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; }), chunk, 20_000);
+    // (Slices shorter than a block run no block.)
+    if (chunk >= 7) assert.ok(regionCount() > before, `a translation covered more than one block (slices of ${chunk})`);
+  }
+});
+
 test('jit chain: a loop whose blocks straddle a page boundary (exits from one page chained to the next) runs in lockstep', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
   // The loop starts 16 bytes before the page boundary at CODE + 0x1000, so its blocks lie in two pages.

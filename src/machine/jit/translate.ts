@@ -502,19 +502,33 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   /** Go on in the region's block at `rel` if the target is it and it fits before the limit. */
   const jumpTo = (rel: number): string => {
     const j = byRel.get(rel);
-    return j === undefined ? '' : `if (next === s + ${rel} && ic + ${blocks[j].n} <= limit) { bi = ${j}; continue; }`;
+    return j === undefined ? '' : `if (next === s + ${rel} && ic + ${blocks[j].n} <= limit) { bi = ${j}; continue out; }`;
   };
+  // Where a jcc, jmp or straight block goes on: its targets inside the region.
+  const targetsOf = (b: Info): number[] => {
+    if (b.branch !== 'jcc' && b.branch !== 'jmp' && b.branch !== null) return [];
+    const last = b.entries[b.n - 1].d, fallRel = b.rel + b.end;
+    if (b.branch === null) return [fallRel];
+    const jumpRel = fallRel + (last.operands[0] as Extract<DecodedOperand, { type: 'rel' }>).disp;
+    return b.branch === 'jcc' ? [jumpRel, fallRel] : [jumpRel];
+  };
+  // A block of a larger region that branches back to itself is a loop of its own inside its case.
+  const ownLoop = (b: Info): boolean => blocks.length > 1 && targetsOf(b).includes(b.rel);
   /**
-   * The end of block i: go on in the region's block at one of `rels` (as jumpTo), else `leave`. A target
-   * that is block i + 1 is reached by falling through into its case: no round through the loop's head
-   * and the switch (V8 merges the locals there, a parallel move of every live one at each `continue`).
+   * The end of block i: go on in the region's block at one of `rels` (as jumpTo), else `leave`. Two
+   * targets avoid the round through the region's loop head and switch (where V8 merges every live local,
+   * a parallel move of all of them at each `continue out`): block i + 1, by falling through into its
+   * case, and block i itself when it is its own loop (ownLoop).
    */
   const goOn = (i: number, rels: number[], leave: string): string => {
-    const follower = blocks[i + 1];
+    const b = blocks[i], follower = blocks[i + 1];
+    const loops = ownLoop(b);
     const k = follower === undefined ? -1 : rels.indexOf(follower.rel);
-    const others = rels.filter((_, j) => j !== k).map(jumpTo).filter((x) => x).join(' ');
+    const others = rels.filter((r, j) => j !== k && !(loops && r === b.rel)).map(jumpTo).filter((x) => x).join(' ');
+    const fits = (f: Info): string => `next === s + ${f.rel} && ic + ${f.n} <= limit`;
+    if (loops) return [`if (${fits(b)}) continue;`, k < 0 ? '' : `if (${fits(follower)}) break;`, others, leave].join('\n');
     if (k < 0) return `${others}\n${leave}`;
-    return `if (!(next === s + ${follower.rel} && ic + ${follower.n} <= limit)) { ${others} ${leave} }`;
+    return `if (!(${fits(follower)})) { ${others} ${leave} }`;
   };
 
   const lines: string[] = [];
@@ -527,7 +541,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   let faults = false, memory = false;
   blocks.forEach((b, i) => {
     const { pieces, n } = b;
-    lines.push(`case ${i}: { // block at +${b.rel}`);
+    lines.push(`case ${i}: ${ownLoop(b) ? 'for (;;) ' : ''}{ // block at +${b.rel}`);
     pieces.forEach((p, k) => {
       const e = b.entries[k];
       lines.push(`// ${b.base + k}: ${e.d.form?.mnemonic ?? '(bad)'} (+${b.rel + b.offsets[k]})${p.fallback ? ' interpreter' : ''}`);
@@ -630,10 +644,9 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       // A non-canonical target: stop before the branch; the interpreter raises the #GP.
       lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
       lines.push(`ic += ${n};`);
-      const targets = b.branch === 'jcc' ? [jumpRel, fallRel] : [jumpRel];
-      lines.push(goOn(i, targets, endExit('ic', 'next', lastAt)));
+      lines.push(goOn(i, targetsOf(b), endExit('ic', 'next', lastAt)));
     } else {
-      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, goOn(i, [b.rel + b.end], endExit('ic', 'next', lastAt)));
+      lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, goOn(i, targetsOf(b), endExit('ic', 'next', lastAt)));
     }
     lines.push('}');
   });
