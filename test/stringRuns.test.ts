@@ -9,7 +9,9 @@
 // more than a chunk (the instruction stops after 65536 elements and runs
 // again), source and destination crossing pages, an element straddling a page
 // end, overlapping moves, a store into the page of the running code, an
-// absent page and a read-only page in the middle of a run, DF set.
+// absent page and a read-only page in the middle of a run, an fs source, DF
+// set. Where a mutation could hide behind a TLB miss (pageRun then does
+// nothing), the program first reads or writes the pages involved.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +61,7 @@ const CASES: Case[] = [
   { name: 'stosq into an absent page (#PF mid-way)', asm: 'mov $0x50f00, %rdi; mov $3000, %ecx; rep stosq', absent: [0x53000] },
   { name: 'movsl from an absent page (#PF mid-way)', asm: 'mov $0x52f00, %rsi; mov $0x40000, %rdi; mov $3000, %ecx; rep movsl', absent: [0x54000] },
   { name: 'movsb into a read-only page (#PF mid-way)', asm: 'mov $0x30000, %rsi; mov $0x44ff0, %rdi; mov $9000, %ecx; rep movsb', readOnly: [0x46000] },
+  { name: 'movs with an fs source (fs base 0x2f00; both pages in the read TLB)', asm: 'mov 0x30000, %ebx; mov 0x32000, %ebx; mov $0x30000, %rsi; mov $0x50000, %rdi; mov $900, %ecx; rep movsl %fs:(%rsi), %es:(%rdi)' },
   { name: 'DF set (one element at a time in every tier)', asm: 'mov $0x31008, %rsi; mov $0x51010, %rdi; mov $700, %ecx; std; rep movsq; mov $300, %ecx; rep stosl; cld' },
   { name: 'a loop of short movs and stos (the translations call them)', asm: 'mov $50, %edx; 1: mov $0x30000, %rsi; mov $0x50000, %rdi; mov %edx, %ecx; rep movsq; mov %edx, %ecx; rep stosq; dec %edx; jne 1b' },
 ];
@@ -73,7 +76,7 @@ test('rep movs/stos in page runs leave the state, memory, page-table bits and fa
         for (let a = 0x30000; a < 0x58000; a += 4) m.memory.write32(a, Math.imul(a, 0x9e3779b1) >>> 0);
         for (let a = 0x100000; a < 0x112000; a += 4) m.memory.write32(a, Math.imul(a, 0x85ebca6b) >>> 0);
         identityPaging(m, c.absent ?? [], c.readOnly ?? []);
-        m.cpu.rip = CODE; m.cpu.setReg64(4, 0x7f000n);
+        m.cpu.rip = CODE; m.cpu.setReg64(4, 0x7f000n); m.cpu.fsBase = 0x2f00;
         m.cpu.interruptCheck = false;
       };
       const ms = machines([TIERS.interpreter, TIERS.interpreter, TIERS.blocks, TIERS.regions], setup);

@@ -122,7 +122,7 @@ function piece(d: Decoded, next: number): Piece | null {
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += 'H.mulLow64(a, aH, b, bH); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; ';
+      code += 'H.mulLow64(a | 0, aH | 0, b | 0, bH | 0); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; '; // int32 arguments (int32Args.ts)
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
@@ -686,10 +686,13 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   }
   text = text.replace(/\/\*F\d+\*\//g, '');
   // Entered at any of its blocks (the block tier hangs the function on each): which one, from the offset
-  // in the page, and s made the entry block's address.
+  // in the page, and s made the entry block's address — by one subtraction that every entry runs: a
+  // `s -= rel` of its own in each case had no type feedback when V8 optimized the function before that
+  // entry was taken, so taking it deoptimized the function, which could then stay in baseline code (and
+  // OSR), where every uint32 above 2^31 is a new heap number (on the bench, the bits() loop: 13% of the time).
   let head = 'let bi = 0;';
   if (blocks.length > 1) {
-    head += ` switch (s & 4095) { ${blocks.slice(1).map((b, i) => `case ${(page0 + b.rel) & 4095}: bi = ${i + 1}; s -= ${b.rel}; break;`).join(' ')} }`;
+    head += ` let entryRel = 0; switch (s & 4095) { ${blocks.slice(1).map((b, i) => `case ${(page0 + b.rel) & 4095}: bi = ${i + 1}; entryRel = ${b.rel}; break;`).join(' ')} } s -= entryRel;`;
   }
   head += '\nconst R = cpu.regs, F = cpu.flags;';
   if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
