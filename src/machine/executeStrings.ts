@@ -178,8 +178,8 @@ function stringOp(kind: number): Exec {
     for (let n = 0; n < CHUNK; n++) {
       if (a32 ? regs[2 * RCX] === 0 : (regs[2 * RCX] | regs[2 * RCX + 1]) === 0) return;
       if (runs) {
-        const left = regs[2 * RCX + 1] !== 0 ? CHUNK : Math.min(CHUNK - n, regs[2 * RCX]);
-        const k = pageRun(cpu, kind, size, srcBase, Math.min(left, CHUNK - n));
+        const count = regs[2 * RCX + 1] !== 0 ? CHUNK : regs[2 * RCX];
+        const k = pageRun(cpu, kind, size, srcBase, Math.min(count, CHUNK - n));
         if (k > 0) { n += k - 1; continue; }
       }
       element(cpu, kind, size, a32, delta, srcBase);
