@@ -659,7 +659,8 @@ export class Cpu {
         }
         block = b;
         // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
-        // that a loop inside one block counts its rounds as runs toward the JIT's threshold.
+        // that a loop inside one block counts its rounds as runs toward the JIT's threshold; a
+        // translated one every JIT_CALL_INSTRUCTIONS (so that V8 does not leave it in OSR code).
         const n: number = b.run(this, start, !this.jitEnabled ? limit
           : Math.min(limit, this.instructionCount + (b.jitDone ? JIT_CALL_INSTRUCTIONS : WARM_INSTRUCTIONS)));
         block = null;
