@@ -135,6 +135,47 @@ test('jit: a store that faults in the middle of a translated loop leaves registe
   }
 });
 
+test('jit: a jcc or jmp of a translated loop to a non-canonical target stops before the branch as the interpreter does', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  // The code in the last canonical page (linear 0x7ffffffff000, physical CODE): the branch leaves the
+  // loop for 0x800000000100 in the 31st round, raising #GP at the branch (count, RIP, flags as before it).
+  const HIGH = 0x7ffffffff000, PDPT = 0xf4000, PD = 0xf5000, PT = 0xf6000;
+  for (const leave of ['cmp $31, %eax\n    je high', 'cmp $31, %eax\n    jne 1b\n    jmp high', 'cmp $31, %eax\n    jne 1b\n    xor %ecx, %ecx\n    jmp high']) {
+  const code = asm(`
+    mov $0, %eax
+    mov $5, %edx
+  1: add $1, %eax
+    add %eax, %edx
+    sub $2, %edx
+    ${leave}
+    jmp 1b
+    .org 0x1100
+  high:`).subarray(0, 0x100);
+  const before = jitStats.compiled;
+  const ms = trio((m) => {
+    m.loadPhysical(CODE, code);
+    identityPaging(m, -1);
+    m.memory.write32(0xf0000 + 8 * 255, PDPT | 7);
+    m.memory.write32(PDPT + 8 * 511, PD | 7);
+    m.memory.write32(PD + 8 * 511, PT | 7);
+    m.memory.write32(PT + 8 * 511, CODE | 7);
+    m.mmu.flush();
+    m.cpu.rip = HIGH; m.cpu.setReg64(4, 0x80000n);
+  });
+  const faults = ms.map((m) => {
+    for (;;) {
+      try { m.cpu.runSlice(m.cpu.instructionCount + 1000); } catch (e) { return `${(e as Error).message} ${state(m)}`; }
+      if (m.cpu.halted) return `halted ${state(m)}`;
+      m.cpu.interruptCheck = false;
+    }
+  });
+  assert.match(faults[0], /canonical/, leave);
+  assert.equal(faults[0], faults[1], leave);
+  assert.equal(faults[0], faults[2], leave);
+  assert.ok(jitStats.compiled > before, 'the loop was translated');
+  }
+});
+
 test('jit: random loops with memory operands, movzx/movsx, imul, neg/not, push/pop, 8/16-bit ALU and every jcc match the interpreter', (t) => {
   if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
   let seed = 777;

@@ -640,11 +640,11 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
         if (cond !== null) lines.push(`const next = ${cond} ? s + ${jumpRel} : s + ${fallRel};`);
         else lines.push(`${sync(b, n - 1)} const next = F.condition(${lf?.cc}) ? s + ${jumpRel} : s + ${fallRel};`);
       } else lines.push(`const next = s + ${jumpRel};`);
-      lines.push(pwUpdate);
-      // A non-canonical target: stop before the branch; the interpreter raises the #GP.
-      lines.push(`if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
-      lines.push(`ic += ${n};`);
-      lines.push(goOn(i, targetsOf(b), endExit('ic', 'next', lastAt)));
+      lines.push(pwUpdate, `ic += ${n};`);
+      // A non-canonical target: stop before the branch (the count back by one); the interpreter raises the
+      // #GP. Only on the way out: a block of the region is canonical (its code was fetched there).
+      const nonCanonical = `if ((next < -${LIMIT} || next >= ${LIMIT}) && next !== s + ${fallRel}) ${endExit('ic - 1', lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`;
+      lines.push(goOn(i, targetsOf(b), `${nonCanonical}\n${endExit('ic', 'next', lastAt)}`));
     } else {
       lines.push(pwUpdate, `ic += ${n};`, `const next = s + ${b.rel + b.end};`, goOn(i, targetsOf(b), endExit('ic', 'next', lastAt)));
     }
