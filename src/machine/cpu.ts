@@ -188,26 +188,39 @@ export class Cpu {
   /** Physical address for a data read of a byte at `addr` (through the data TLB). */
   private translateRead(addr: number): number {
     this.checkDataTlb();
-    const page = Math.floor(addr / 4096);
-    const slot = page & (DATA_TLB_SIZE - 1);
-    const tag = page * 4 + this.cpl;
-    if (this.readTag[slot] === tag) return this.readFrame[slot] + (addr & 0xfff);
-    const p = this.mmu.translate(addr, 'read', this.cpl);
-    this.readTag[slot] = tag;
-    this.readFrame[slot] = p - (p & 0xfff);
-    return p;
+    const hit = this.dataTlbHit(addr, false);
+    if (hit >= 0) return hit;
+    return this.fillDataTlb(addr, 'read', this.readTag, this.readFrame);
   }
 
   /** Physical address for a data write of a byte at `addr` (through the data TLB). */
   private translateWrite(addr: number): number {
     this.checkDataTlb();
+    const hit = this.dataTlbHit(addr, true);
+    if (hit >= 0) return hit;
+    return this.fillDataTlb(addr, 'write', this.writeTag, this.writeFrame);
+  }
+
+  /**
+   * The physical address of linear `addr` if the data TLB holds its page for
+   * reads (or for writes), else -1. Fills, walks and faults nothing; call it
+   * after checkDataTlb() (rep movs/stos page runs use it: executeStrings.ts).
+   */
+  dataTlbHit(addr: number, write: boolean): number {
     const page = Math.floor(addr / 4096);
     const slot = page & (DATA_TLB_SIZE - 1);
     const tag = page * 4 + this.cpl;
-    if (this.writeTag[slot] === tag) return this.writeFrame[slot] + (addr & 0xfff);
-    const p = this.mmu.translate(addr, 'write', this.cpl);
-    this.writeTag[slot] = tag;
-    this.writeFrame[slot] = p - (p & 0xfff);
+    if (write) return this.writeTag[slot] === tag ? this.writeFrame[slot] + (addr & 0xfff) : -1;
+    return this.readTag[slot] === tag ? this.readFrame[slot] + (addr & 0xfff) : -1;
+  }
+
+  /** A data TLB miss: the MMU's walk (it may fault), then the entry. */
+  private fillDataTlb(addr: number, access: 'read' | 'write', tags: Float64Array, frames: Float64Array): number {
+    const page = Math.floor(addr / 4096);
+    const slot = page & (DATA_TLB_SIZE - 1);
+    const p = this.mmu.translate(addr, access, this.cpl);
+    tags[slot] = page * 4 + this.cpl;
+    frames[slot] = p - (p & 0xfff);
     return p;
   }
 

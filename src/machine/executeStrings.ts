@@ -26,14 +26,20 @@ const MOVS = 0, STOS = 1, LODS = 2, CMPS = 3, SCAS = 4;
 
 /** Linear address held in register r (only the low 32 bits with a 67 prefix), plus a segment base. */
 function regAddress(cpu: Cpu, r: number, a32: boolean, segBase: number): number {
+  const a = linearOrNaN(cpu, r, a32, segBase);
+  if (Number.isNaN(a)) throw new CpuFault(GP, 0, 'non-canonical string address');
+  return a;
+}
+
+/** The register's linear address plus a segment base, or NaN if it is not canonical (regAddress without the fault). */
+function linearOrNaN(cpu: Cpu, r: number, a32: boolean, segBase: number): number {
   let lo = cpu.regs[2 * r], hi = a32 ? 0 : cpu.regs[2 * r + 1];
   if (segBase !== 0) {
     const s = lo + (segBase >>> 0);
     lo = s >>> 0;
     hi = (hi + Math.floor(segBase / TWO_32) + Math.floor(s / TWO_32)) >>> 0;
   }
-  if (!isCanonical(lo, hi)) throw new CpuFault(GP, 0, 'non-canonical string address');
-  return toSignedLinear(lo, hi);
+  return isCanonical(lo, hi) ? toSignedLinear(lo, hi) : NaN;
 }
 
 function advance(cpu: Cpu, r: number, a32: boolean, delta: number): void {
@@ -86,24 +92,6 @@ function element(cpu: Cpu, kind: number, size: number, a32: boolean, delta: numb
   }
 }
 
-/** The register's linear address (64-bit addressing) plus a segment base, or NaN if not canonical (regAddress without the fault). */
-function linearOrNaN(cpu: Cpu, r: number, segBase: number): number {
-  let lo = cpu.regs[2 * r], hi = cpu.regs[2 * r + 1];
-  if (segBase !== 0) {
-    const s = lo + (segBase >>> 0);
-    lo = s >>> 0;
-    hi = (hi + Math.floor(segBase / TWO_32) + Math.floor(s / TWO_32)) >>> 0;
-  }
-  return isCanonical(lo, hi) ? toSignedLinear(lo, hi) : NaN;
-}
-
-/** The physical address of linear `addr` if the data TLB (`tags`/`frames`: Cpu's read or write half) holds its page, else -1. */
-function tlbHit(cpu: Cpu, tags: Float64Array, frames: Float64Array, addr: number): number {
-  const page = Math.floor(addr / 4096);
-  const slot = page & (tags.length - 1);
-  return tags[slot] === page * 4 + cpu.cpl ? frames[slot] + (addr & 0xfff) : -1;
-}
-
 /**
  * Forward rep movs/stos (64-bit addressing, the plain readMem/writeMem: no data
  * breakpoint watches): the next `limit` elements at most, as far as they stay
@@ -118,12 +106,12 @@ function tlbHit(cpu: Cpu, tags: Float64Array, frames: Float64Array, addr: number
  */
 function pageRun(cpu: Cpu, kind: number, size: number, srcBase: number, limit: number): number {
   const bytes = size >>> 3;
-  const dst = linearOrNaN(cpu, RDI, 0);
+  const dst = linearOrNaN(cpu, RDI, false, 0);
   let k = Math.min(limit, Math.floor((4096 - (dst & 0xfff)) / bytes));
   if (!(k > 0)) return 0; // NaN, or the element crosses the page's end
   cpu.checkDataTlb(); // as each access's translateRead/translateWrite does first
   const mem = cpu.memory;
-  const d = tlbHit(cpu, cpu.writeTag, cpu.writeFrame, dst);
+  const d = cpu.dataTlbHit(dst, true);
   if (d < 0 || cpu.decodeCache.codePages[d >>> 12] !== 0) return 0;
   const view = mem.view;
   if (kind === STOS) {
@@ -138,10 +126,10 @@ function pageRun(cpu: Cpu, kind: number, size: number, srcBase: number, limit: n
       }
     }
   } else {
-    const src = linearOrNaN(cpu, RSI, srcBase);
+    const src = linearOrNaN(cpu, RSI, false, srcBase);
     k = Math.min(k, Math.floor((4096 - (src & 0xfff)) / bytes));
     if (!(k > 0)) return 0;
-    const sp = tlbHit(cpu, cpu.readTag, cpu.readFrame, src);
+    const sp = cpu.dataTlbHit(src, false);
     if (sp < 0 || sp + k * bytes > mem.size || d + k * bytes > mem.size) return 0;
     for (let i = 0, p = sp, q = d; i < k; i++, p += bytes, q += bytes) {
       switch (size) {

@@ -35,6 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
+import { int32 } from './int32Args.js';
 import { addressSum, anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
@@ -122,7 +123,7 @@ function piece(d: Decoded, next: number): Piece | null {
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += 'H.mulLow64(a | 0, aH | 0, b | 0, bH | 0); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; '; // int32 arguments (int32Args.ts)
+      code += `H.mulLow64(${['a', 'aH', 'b', 'bH'].map(int32).join(', ')}); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; `;
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;

@@ -31,7 +31,7 @@ export function rotatePiece(d: Decoded, c: Ops): Piece | null {
   c.reads.push(1);
   const zeroCount = size === 32 ? ` else ${hi(x.reg)} = 0;` : '';
   return {
-    ...c.piece(`{ /*S*/ const n = l1 & ${countMask}; if (n !== 0) { ${rotate('n')} H.rotateFlags(F, RT[0] | 0, RT[1] | 0, ${size}, ${left}); }${zeroCount} }`),
+    ...c.piece(`{ /*S*/ const n = l1 & ${countMask}; if (n !== 0) { ${rotate('n')} H.rotateFlags(F, ${int32('RT[0]')}, ${int32('RT[1]')}, ${size}, ${left}); }${zeroCount} }`),
     eager: true,
   };
 }
