@@ -24,16 +24,19 @@ export const LIMIT = 2 ** 47;
  * logic (setLogic), shift (setShift), inc/dec (keepCarry, then set), imul
  * (setImul64 / setMul); and through the interpreter's functions (H): div
  * (divideFlags), scan for bsf/bsr (bitScanFlags), tzcnt lzcnt popcnt
- * (countFlags), rol ror by an immediate (rotateFlags). All but add, sub,
- * logic and shift keep part of the record before them (that record is made
- * first).
+ * (countFlags), rol ror (rotateFlags). A shift or rotate by CL
+ * (shiftCount, rolCount, rorCount) changes no flags when the count is 0.
+ * All but add, sub, logic and shift keep part of the record before them
+ * (that record is made first, for shiftCount only when the count is 0).
  */
-export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'inc' | 'dec' | 'imul' | 'mul' | 'div' | 'scan' | 'tzcnt' | 'lzcnt' | 'popcnt' | 'rol' | 'ror';
-export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['inc', 'dec', 'imul', 'mul', 'div', 'scan', 'tzcnt', 'lzcnt', 'popcnt', 'rol', 'ror']);
+export type FlagKind = 'add' | 'sub' | 'logic' | 'shift' | 'shiftCount' | 'inc' | 'dec' | 'imul' | 'mul' | 'div' | 'scan' | 'tzcnt' | 'lzcnt' | 'popcnt' |
+  'rol' | 'ror' | 'rolCount' | 'rorCount';
+export const KEEPS_PRIOR: ReadonlySet<FlagKind> = new Set<FlagKind>(['shiftCount', 'inc', 'dec', 'imul', 'mul', 'div', 'scan', 'tzcnt', 'lzcnt', 'popcnt',
+  'rol', 'ror', 'rolCount', 'rorCount']);
 
 /** One instruction's JS, and what it touches. */
 export interface Piece {
-  /** The JS; the marker F (in a comment) shows where the flag inputs (locals a aH b bH rL rH, or cf/of, ov) are in scope. */
+  /** The JS; the marker F (in a comment) shows where the flag inputs (locals a aH b bH rL rH, or cf/of, ov, n) are in scope. */
   code: string;
   reads: number[];
   writes: number[];
@@ -45,11 +48,6 @@ export interface Piece {
   fallback?: boolean;
   /** Reads condition cc: the marker C (in a comment) stands for the condition, a JS boolean. */
   cc?: number;
-  /**
-   * Makes the flag record itself, as the interpreter does, where the marker S (in a comment) makes
-   * the record up to date first (a shift by CL: no flag changes when the count is 0).
-   */
-  eager?: boolean;
 }
 
 export function lo(r: number): string { return `l${r}`; }

@@ -150,7 +150,8 @@ function piece(d: Decoded, next: number): Piece | null {
   if (ops.length !== 2) return null;
   if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && isReg(y, 8) && y.reg === 1 && isReg(x, size) && (size === 32 || size === 64)) {
     // As executeLogic's shift by CL: a count of 0 changes no flags (a 32-bit register is still zero-extended);
-    // else the record of setShift, made here (the marker S first makes the record before it up to date).
+    // else the record of setShift. Lazy (FlagKind 'shiftCount'): the count and the shift's record are saved,
+    // and the record made where observed is the shift's or, for a count of 0, the one before it.
     const r = x.reg, L = lo(r), H = hi(r);
     c.reads.push(1, r); c.writes.push(r);
     let code: string;
@@ -168,11 +169,8 @@ function piece(d: Decoded, next: number): Piece | null {
         `else { rL = ${sar ? `((${H} | 0) >> (n - 32)) >>> 0` : `${H} >>> (n - 32)`}; rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; } ` +
         `of = ${sar ? '0' : `n > 1 ? 0 : ${H} >>> 31`};`;
     }
-    return {
-      ...c.piece(`{ /*S*/ const n = l1 & ${size === 64 ? 63 : 31}; if (n !== 0) { let cf = 0, of = 0, rL = 0, rH = 0; ${code} ` +
-        `${L} = rL; ${H} = rH; F.setShift(${size}, rL, rH, (cf ? ${CF} : 0) | (of ? ${OF} : 0)); }${size === 32 ? ` else ${H} = 0;` : ''} }`),
-      eager: true,
-    };
+    return c.piece(`{ const n = l1 & ${size === 64 ? 63 : 31}; let cf = 0, of = 0, rL = 0, rH = 0; if (n !== 0) { ${code} ` +
+      `${L} = rL; ${H} = rH; }${size === 32 ? ` else ${H} = 0;` : ''} /*F*/ }`, { kind: 'shiftCount', size });
   }
   if ((m === 'shl' || m === 'sal' || m === 'shr' || m === 'sar') && y.type === 'imm' && (isReg(x, size) || x.type === 'mem') && (size === 32 || size === 64)) {
     // As executeFast.ts's shift32/shift64 with the count fixed (0: the interpreter's); a memory operand is read-modify-write.
@@ -236,9 +234,24 @@ function piece(d: Decoded, next: number): Piece | null {
   return null;
 }
 
-/** Does the piece leave the flag record up to date itself (the interpreter's call, or an eager writer)? */
+/** Does the piece leave the flag record up to date itself (the interpreter's call)? */
 function barrier(p: Piece): boolean {
-  return p.fallback === true || p.eager === true;
+  return p.fallback === true;
+}
+
+/**
+ * Are the flags after piece k dead: replaced whole (add, sub, logic, a shift by an immediate) by a
+ * later piece of the block before anything can observe them? Observers: a condition, an instruction
+ * of the interpreter's, a writer that keeps part of the record, a memory access (a fault, or the exit
+ * after a store into code, shows the flags), the end of the block (its branch and exits).
+ */
+function flagsDeadAfter(pieces: Piece[], k: number): boolean {
+  for (let j = k + 1; j < pieces.length; j++) {
+    const p = pieces[j];
+    if (p.fallback === true || p.cc !== undefined || p.memory !== null) return false;
+    if (p.flag !== null) return !KEEPS_PRIOR.has(p.flag.kind);
+  }
+  return false;
 }
 
 /**
@@ -260,6 +273,8 @@ function saveFlags(k: number, kind: FlagKind, size: number): string {
   switch (kind) {
     case 'logic': return `qr${j} = rL; qR${j} = rH;`;
     case 'shift': return `qr${j} = rL; qR${j} = rH; qc${j} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
+    case 'shiftCount': return `qn${j} = n; qr${j} = rL; qR${j} = rH; qc${j} = (cf ? ${CF} : 0) | (of ? ${OF} : 0);`;
+    case 'rolCount': case 'rorCount': return `qn${j} = n; qr${j} = r0; qR${j} = r1;`;
     case 'imul': return size === 64 ? `qa${j} = a; qA${j} = aH; qb${j} = b; qB${j} = bH;` : `qc${j} = ov;`;
     case 'mul': return `qc${j} = ov;`;
     case 'inc': case 'dec': return `qa${j} = a; qA${j} = aH; qr${j} = rL; qR${j} = rH;`;
@@ -284,6 +299,8 @@ function recordFlags(k: number, kind: FlagKind, size: number): string {
     case 'scan': return `H.bitScanFlags(F, qr${j});`;
     case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${j}, ${size});`;
     case 'rol': case 'ror': return `H.rotateFlags(F, qr${j}, qR${j}, ${size}, ${kind === 'rol'});`;
+    case 'shiftCount': return `F.setShift(${size}, qr${j}, qR${j}, qc${j});`;
+    case 'rolCount': case 'rorCount': return `if (qn${j} !== 0) H.rotateFlags(F, qr${j}, qR${j}, ${size}, ${kind === 'rolCount'});`;
     default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${j}, qA${j}, qb${j}, qB${j}, qr${j}, qR${j}, 0);`;
   }
 }
@@ -423,6 +440,11 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
       if (p !== null) translated++;
       pieces.push(p ?? FALLBACK);
     }
+    // A writer whose flags nothing can observe records nothing (no saved inputs, no Flags call). From the
+    // last: a dead writer that keeps part of the record before it does not keep that record alive.
+    for (let k = body - 1; k >= 0; k--) {
+      if (pieces[k].flag !== null && flagsDeadAfter(pieces, k)) pieces[k] = { ...pieces[k], flag: null };
+    }
     if (branch !== null && branch !== 'other') translated++;
     blocks.push({ entries, rel: rb.rel, offsets, end: off, n, body, base, branch, pieces, successors: rb.successors });
     base += n;
@@ -456,8 +478,11 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     const p = b.pieces[j];
     if (barrier(p)) return '';
     const fl = p.flag as NonNullable<Piece['flag']>;
-    needQ.add(b.base + j);
-    return (KEEPS_PRIOR.has(fl.kind) ? chain(b, writerBefore(b, j)) : '') + recordFlags(b.base + j, fl.kind, fl.size);
+    const g = b.base + j;
+    needQ.add(g);
+    // A shift by CL: its own record, or for a count of 0 the one before it.
+    if (fl.kind === 'shiftCount') return `if (qn${g} !== 0) { ${recordFlags(g, fl.kind, fl.size)} } else { ${chain(b, writerBefore(b, j))} }`;
+    return (KEEPS_PRIOR.has(fl.kind) ? chain(b, writerBefore(b, j)) : '') + recordFlags(g, fl.kind, fl.size);
   };
   /** JS that makes cpu.flags what the interpreter's would be just before instruction p of block b. */
   const sync = (b: Info, p: number): string => chain(b, writerBefore(b, p));
@@ -558,7 +583,6 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
         return;
       }
       let code = p.code.replace('/*F*/', p.flag !== null ? `/*F${b.base + k}*/` : '');
-      if (p.eager) code = `${code.replace('/*S*/', sync(b, k))} pw = -1;`;
       if (p.cc !== undefined) {
         // The condition from the writer's locals when it defines the flags it needs, else from the record.
         const w = writerBefore(b, k);

@@ -1,11 +1,10 @@
 // The JIT's translation of rol and ror (32 and 64 bits, a register rotated by
 // an immediate or by CL). The rotation and its CF/OF come from the
 // interpreter's own functions (executeLogic.ts: rotateBits, rotateFlags,
-// through H: jit/helpers.ts). By an immediate, the flags are made only where
-// observed (FlagKind 'rol'/'ror', from the saved result); by CL, at the
-// instruction (eager: the marker S first makes the record before it up to
-// date), since a count of 0 changes no flags (a 32-bit register is still
-// zero-extended).
+// through H: jit/helpers.ts). The flags are made only where observed: from
+// the saved result (FlagKind 'rol'/'ror'), and by CL from the saved count too
+// ('rolCount'/'rorCount': a count of 0 changes no flags; a 32-bit register is
+// still zero-extended).
 
 import type { Decoded } from '../../isa/decode.js';
 import { int32 } from './int32Args.js';
@@ -27,11 +26,10 @@ export function rotatePiece(d: Decoded, c: Ops): Piece | null {
     return c.piece(`{ ${rotate(String(n))} /*F*/ }`, { kind: m, size });
   }
   if (!isReg(y, 8) || y.reg !== 1) return null;
-  // By CL: a count of 0 changes no flags, so they are made here (eager).
+  // By CL: a count of 0 changes no flags. Lazy (FlagKind 'rolCount'/'rorCount'): the count and the result are
+  // saved, and where observed the record before it is made, then rotateFlags's CF and OF if the count was not 0.
   c.reads.push(1);
   const zeroCount = size === 32 ? ` else ${hi(x.reg)} = 0;` : '';
-  return {
-    ...c.piece(`{ /*S*/ const n = l1 & ${countMask}; if (n !== 0) { ${rotate('n')} H.rotateFlags(F, ${int32('RT[0]')}, ${int32('RT[1]')}, ${size}, ${left}); }${zeroCount} }`),
-    eager: true,
-  };
+  return c.piece(`{ const n = l1 & ${countMask}; let r0 = 0, r1 = 0; if (n !== 0) { ${rotate('n')} r0 = RT[0]; r1 = RT[1]; }${zeroCount} /*F*/ }`,
+    { kind: left ? 'rolCount' : 'rorCount', size });
 }
