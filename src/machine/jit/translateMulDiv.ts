@@ -1,8 +1,8 @@
 // The JIT's translation of the one-operand multiply and divide (mul, imul,
 // div, idiv, 32 and 64 bits): rDX:rAX with a register or memory source. The
-// arithmetic is the interpreter's own (wideMultiply.ts, wideDivide.ts, called
-// through H: jit/helpers.ts), so a translation computes exactly what the
-// interpreter does; only the register traffic is the JIT's.
+// division is the interpreter's own (wideDivide.ts, called through H:
+// jit/helpers.ts); the product is written inline (inlineMultiply.ts, checked
+// against BigInt by test/jitMultiply.test.ts), cheaper than the call.
 //
 // Division can raise #DE (a zero divisor, a quotient that does not fit). The
 // check comes before anything is written, and the piece is marked as one that
@@ -12,6 +12,7 @@
 
 import type { Decoded } from '../../isa/decode.js';
 import { int32 } from './int32Args.js';
+import { fullProduct } from './inlineMultiply.js';
 import { Ops, type Piece, type Reg } from './pieces.js';
 
 /** The piece for a one-operand mul/imul/div/idiv of 32 or 64 bits, or null. */
@@ -28,14 +29,13 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
   const head = `{ ${src.pre} const b = ${src.v[0]}, bH = ${src.v[1]};`;
   if (m === 'mul' || m === 'imul') {
     // As executeArithmetic's mul / imul1: CF = OF = the high half is not the extension of the low (Flags.setMul).
-    // The halves go as int32 (int32Args.ts).
-    const fn = `${m === 'mul' ? 'mulU' : 'mulS'}${size}`;
-    const args = (wide ? ['l0', 'h0', 'b', 'bH'] : ['l0', 'b']).map(int32).join(', ');
-    const ov = m === 'mul' ? (wide ? '(P[2] | P[3]) !== 0' : 'P[1] !== 0')
-      : wide ? 'P[2] !== x || P[3] !== x' : 'P[1] !== x';
-    const ext = m === 'imul' ? `const x = (P[${wide ? 1 : 0}] & 0x80000000) ? 0xffffffff : 0; ` : '';
-    const write = wide ? `${c.setReg(rax, 'P[0]', 'P[1]')} ${c.setReg(rdx, 'P[2]', 'P[3]')}` : `${c.setReg(rax, 'P[0]', '0')} ${c.setReg(rdx, 'P[1]', '0')}`;
-    return c.piece(`${head} const P = H.PRODUCT; H.${fn}(${args}); ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
+    // The product inline (inlineMultiply.ts: what wideMultiply.ts's mulU32 mulS32 mulU64 mulS64 compute).
+    const product = fullProduct('p', m === 'imul', wide ? ['l0', 'h0'] : ['l0'], wide ? ['b', 'bH'] : ['b']);
+    const ov = m === 'mul' ? (wide ? '(p2 | p3) !== 0' : 'p1 !== 0')
+      : wide ? 'p2 !== x || p3 !== x' : 'p1 !== x';
+    const ext = m === 'imul' ? `const x = (p${wide ? 1 : 0} & 0x80000000) ? 0xffffffff : 0; ` : '';
+    const write = wide ? `${c.setReg(rax, 'p0', 'p1')} ${c.setReg(rdx, 'p2', 'p3')}` : `${c.setReg(rax, 'p0', '0')} ${c.setReg(rdx, 'p1', '0')}`;
+    return c.piece(`${head} ${product} ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
   const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).map(int32).join(', ');
