@@ -35,7 +35,7 @@ import { mulDivPiece } from './translateMulDiv.js';
 import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
-import { int32 } from './int32Args.js';
+import { lowProduct64 } from './inlineMultiply.js';
 import { addressSum, anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
@@ -118,12 +118,13 @@ function piece(d: Decoded, next: number): Piece | null {
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
   if (m === 'imul' && (ops.length === 2 || ops.length === 3) && anyReg(x) && (size === 32 || size === 64)) {
-    // As executeArithmetic's imulN: the low half of the product (64 bits: its mulLow64); CF/OF recorded (lazily for 64 bits).
+    // As executeArithmetic's imulN: the low half of the product (64 bits: its mulLow64); CF/OF recorded (lazily for 64 bits: setImul64).
     const s1 = c.source(ops.length === 3 ? y : x, size), s2 = c.source(ops.length === 3 ? ops[2] : y, size);
     if (s1 === null || s2 === null || s1.pre !== '' && s2.pre !== '') return null;
     let code = `{ ${s1.pre} ${s2.pre} const a = ${s1.v[0]}, aH = ${s1.v[1]}, b = ${s2.v[0]}, bH = ${s2.v[1]}; `;
     if (size === 64) {
-      code += `H.mulLow64(${['a', 'aH', 'b', 'bH'].map(int32).join(', ')}); const rL = H.PRODUCT[0], rH = H.PRODUCT[1]; `;
+      // The low half inline (inlineMultiply.ts: wideMultiply.ts's mulLow64 without the call).
+      code += `${lowProduct64('p', 'a', 'aH', 'b', 'bH')} const rL = p0, rH = p1; `;
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
       code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
