@@ -9,7 +9,6 @@
 // the host-CPU oracle runs through this path too.
 
 import type { Decoded, DecodedOperand } from '../isa/decode.js';
-import type { Cpu } from './cpu.js';
 import type { Exec } from './decodeCache.js';
 import { CpuFault, GP } from './exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, ZF } from './flags.js';

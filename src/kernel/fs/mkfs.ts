@@ -4,7 +4,7 @@
 import type { BlockDevice } from './blockDevice.js';
 import { mountFileSystem, type FileSystem } from './fileSystem.js';
 import {
-  BITS_PER_BLOCK, BLOCK_SIZE, CONSOLE_MAJOR, DIRSIZ, FS_MAGIC, INODES_PER_BLOCK, LOG_SIZE, NADDRS, ROOT_INUM, T_DIR,
+  BITS_PER_BLOCK, BLOCK_SIZE, CONSOLE_MAJOR, FS_MAGIC, INODES_PER_BLOCK, LOG_SIZE, NADDRS, ROOT_INUM, T_DIR,
   encodeDinode, encodeDirent, encodeSuperblock, type Superblock,
 } from './layout.js';
 import { inTransaction, iput, itrunc } from './inode.js';

@@ -24,7 +24,6 @@ import {
   SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV, SS_DISABLE, SS_ONSTACK, UNBLOCKABLE,
   defaultAction, existingSignalState, sigbit, signalName, type SignalState,
 } from './signals.js';
-import { TRAP_FRAME_SIZE } from '../trap/trapFrame.js';
 import { hex } from '../traceEvents.js';
 
 /** RFLAGS bits a handler starts without: TF (no single-stepping into it), DF (the ABI wants it clear). */

@@ -8,7 +8,6 @@ import type { Blocking, Proc } from '../proc/proc.js';
 import { exitProcess } from '../proc/exit.js';
 import { argAddr, argInt, ptr, traceArgs, traceOperation, type SyscallFunction } from './args.js';
 import { SYSINFO_SIZE } from './syscallTable.js';
-import { TRAP_FRAME_SIZE } from '../trap/trapFrame.js';
 import { forkSignals } from '../signals/signals.js';
 
 const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
