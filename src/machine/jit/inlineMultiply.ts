@@ -13,7 +13,7 @@
 // temporaries, all prefixed with `p`.
 // test/jitMultiply.test.ts checks every form against BigInt products.
 
-import { below } from './pieces.js';
+import { borrow } from './pieces.js';
 
 /** JS declaring the 16-bit digits of 32-bit halves: `${p}d0`.. of the value [lo, hi] (hi: only when `wide`). */
 function digits(p: string, v: string[]): string {
@@ -66,7 +66,7 @@ export function fullProduct(p: string, signed: boolean, a: string[], b: string[]
   // The high half (words h.. of the product) minus v, with the borrow between its words.
   const subtractHigh = (v: string[]): string => {
     if (v.length === 1) return `${p}1 = (${p}1 - ${v[0]}) | 0;`;
-    return `{ const t = (${p}2 - ${v[0]}) | 0; ${p}3 = (${p}3 - ${v[1]} - (${below(`${p}2`, v[0])} ? 1 : 0)) | 0; ${p}2 = t; }`;
+    return `{ const t = (${p}2 - ${v[0]}) | 0; ${p}3 = (${p}3 - ${v[1]} - ${borrow(`${p}2`, v[0], 't')}) | 0; ${p}2 = t; }`;
   };
   return `${code} if (${top(a)}) ${subtractHigh(b)} if (${top(b)}) ${subtractHigh(a)}`;
 }

@@ -80,6 +80,19 @@ export function belowOrEqual(a: string, b: string): string {
   return `(${flip(a)} <= ${flip(b)})`;
 }
 
+/**
+ * JS for the carry (0 or 1) out of the 32-bit sum r = a + b, and the borrow out of r = a - b, from
+ * the top bits of a, b and r (Hacker's Delight 2-13). Bit operations, not a comparison: V8 makes
+ * `c ? 1 : 0` a branch, which the host CPU mispredicts on random carries (on a hash loop, twice
+ * the time of the whole add).
+ */
+export function carry(a: string, b: string, r: string): string {
+  return `(((${a} & ${b}) | ((${a} | ${b}) & ~${r})) >>> 31)`;
+}
+export function borrow(a: string, b: string, r: string): string {
+  return `(((~${a} & ${b}) | (~(${a} ^ ${b}) & ${r})) >>> 31)`;
+}
+
 function flip(v: string): string {
   return /^-?\d+$/.test(v) ? String(Number(v) ^ -0x80000000) : `(${v} ^ -0x80000000)`;
 }

@@ -5,7 +5,7 @@
 // halves instead of a double sum); test/jitDifferential.test.ts checks the JIT
 // against the interpreter on random operands for every operation and size.
 
-import { below } from './pieces.js';
+import { borrow, carry } from './pieces.js';
 
 export type AluOp = 'add' | 'sub' | 'cmp' | 'and' | 'or' | 'xor' | 'test';
 export const ALU_OPS: ReadonlySet<string> = new Set<AluOp>(['add', 'sub', 'cmp', 'and', 'or', 'xor', 'test']);
@@ -25,10 +25,11 @@ export function aluExpression(op: AluOp, size: 32 | 64, _al: string, _ah: string
     }
   }
   switch (op) {
-    // The carry (borrow) out of the low half from unsigned comparisons, not from the double sum: every
-    // value stays a 32-bit integer, which V8 keeps in integer registers (a double sum costs conversions).
-    case 'add': return { code: `const rL = (a + b) | 0, rH = (aH + bH + (${below('rL', 'a')} ? 1 : 0)) | 0;` };
-    case 'sub': case 'cmp': return { code: `const rL = (a - b) | 0, rH = (aH - bH - (${below('a', 'b')} ? 1 : 0)) | 0;` };
+    // The carry (borrow) out of the low half from the top bits of the operands and the result (pieces.ts),
+    // not from the double sum: every value stays a 32-bit integer, which V8 keeps in integer registers
+    // (a double sum costs conversions).
+    case 'add': return { code: `const rL = (a + b) | 0, rH = (aH + bH + ${carry('a', 'b', 'rL')}) | 0;` };
+    case 'sub': case 'cmp': return { code: `const rL = (a - b) | 0, rH = (aH - bH - ${borrow('a', 'b', 'rL')}) | 0;` };
     case 'and': case 'test': return { code: 'const rL = a & b, rH = aH & bH;' };
     case 'or': return { code: 'const rL = a | b, rH = aH | bH;' };
     default: return { code: 'const rL = a ^ b, rH = aH ^ bH;' };
