@@ -11,7 +11,6 @@
 // before the instruction, as the interpreter's fault does.
 
 import type { Decoded } from '../../isa/decode.js';
-import { int32 } from './int32Args.js';
 import { fullProduct } from './inlineMultiply.js';
 import { Ops, type Piece, type Reg } from './pieces.js';
 
@@ -38,7 +37,7 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
     return c.piece(`${head} ${product} ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
-  const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).map(int32).join(', ');
+  const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).join(', ');
   // DIVISION is a Uint32Array: its words as int32.
   const write = wide ? `${c.setReg(rax, 'D[0] | 0', 'D[1] | 0')} ${c.setReg(rdx, 'D[2] | 0', 'D[3] | 0')}` : `${c.setReg(rax, 'D[0] | 0', '0')} ${c.setReg(rdx, 'D[2] | 0', '0')}`;
   c.memory ??= 'load';
