@@ -20,13 +20,17 @@ function pairs(): [bigint, bigint][] {
   return out;
 }
 
-const halves = (v: bigint): [number, number] => [Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn)];
+// The translations' form of a value: int32 halves (jit/pieces.ts).
+const halves = (v: bigint): [number, number] => [Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0];
 const signed = (v: bigint, bits: bigint): bigint => (v >> (bits - 1n) ? v - (1n << bits) : v);
 const fromWords = (w: number[]): bigint => w.reduceRight((acc, x) => (acc << 32n) | BigInt(x >>> 0), 0n);
 
 /** The generated statements as a function of (aL, aH, bL, bH) returning the words named `p0`... */
 function compile(code: string, words: number): (aL: number, aH: number, bL: number, bH: number) => number[] {
-  return new Function('aL', 'aH', 'bL', 'bH', `${code} return [${Array.from({ length: words }, (_, w) => `p${w}`).join(', ')}];`) as never;
+  const run = new Function('aL', 'aH', 'bL', 'bH', `${code} return [${Array.from({ length: words }, (_, w) => `p${w}`).join(', ')}];`) as
+    (aL: number, aH: number, bL: number, bH: number) => number[];
+  // Each word must be an int32 (the translations' form); returned as uint32 to compare with PRODUCT's.
+  return (aL, aH, bL, bH) => run(aL, aH, bL, bH).map((w) => { assert.equal(w, w | 0, 'an int32 word'); return w >>> 0; });
 }
 
 test('jit: the inline products are the BigInt products (low 64 bits of 64x64; full 32x32 and 64x64, unsigned and signed), as wideMultiply.ts', () => {

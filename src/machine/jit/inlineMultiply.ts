@@ -7,11 +7,13 @@
 // 16-bit digit times a 16-bit digit is below 2^32, and Math.imul gives its 32
 // bits exactly (`>>> 16` and `& 0xffff` read them as unsigned); a column's sum
 // of a few such halves stays far below 2^31. So V8 keeps every value in an
-// integer register (no double arithmetic, no conversion). Values are uint32
+// integer register (no double arithmetic, no conversion). Values are int32
 // halves (JS expressions, least significant first); the code declares
-// `const ${p}0`, `${p}1`... (uint32 words of the product) and its own
+// `const ${p}0`, `${p}1`... (int32 words of the product) and its own
 // temporaries, all prefixed with `p`.
 // test/jitMultiply.test.ts checks every form against BigInt products.
+
+import { borrow } from './pieces.js';
 
 /** JS declaring the 16-bit digits of 32-bit halves: `${p}d0`.. of the value [lo, hi] (hi: only when `wide`). */
 function digits(p: string, v: string[]): string {
@@ -20,7 +22,7 @@ function digits(p: string, v: string[]): string {
 
 /**
  * The low `words` 32-bit words (2: 32x32 -> 64 or the low half of 64x64; 4: 64x64 -> 128) of the
- * unsigned product of `a` and `b` (arrays of uint32 half expressions, one or two each), as consts
+ * unsigned product of `a` and `b` (arrays of int32 half expressions, one or two each), as consts
  * `${p}0`... Columns of 16 bits: column k sums the low halves of the digit products i + j = k, the
  * high halves of those of i + j = k - 1, and the carry out of column k - 1.
  */
@@ -38,7 +40,7 @@ export function unsignedProduct(p: string, a: string[], b: string[], words: numb
     }
     code += `const ${p}c${k} = ${terms.length ? terms.join(' + ') : '0'}; `;
   }
-  for (let w = 0; w < words; w++) code += `const ${p}${w} = ((${p}c${2 * w} & 0xffff) | (${p}c${2 * w + 1} << 16)) >>> 0; `;
+  for (let w = 0; w < words; w++) code += `const ${p}${w} = (${p}c${2 * w} & 0xffff) | (${p}c${2 * w + 1} << 16); `;
   return code;
 }
 
@@ -47,7 +49,7 @@ export function unsignedProduct(p: string, a: string[], b: string[], words: numb
  * consts `${p}0`, `${p}1`: the low words' full product, and the cross terms' low 32 bits (Math.imul) in the high word.
  */
 export function lowProduct64(p: string, aL: string, aH: string, bL: string, bH: string): string {
-  return `${unsignedProduct(`${p}u`, [aL], [bL], 2)} const ${p}0 = ${p}u0, ${p}1 = (${p}u1 + Math.imul(${aL}, ${bH}) + Math.imul(${aH}, ${bL})) >>> 0;`;
+  return `${unsignedProduct(`${p}u`, [aL], [bL], 2)} const ${p}0 = ${p}u0, ${p}1 = (${p}u1 + Math.imul(${aL}, ${bH}) + Math.imul(${aH}, ${bL})) | 0;`;
 }
 
 /**
@@ -63,8 +65,8 @@ export function fullProduct(p: string, signed: boolean, a: string[], b: string[]
   const top = (v: string[]): string => `((${v[v.length - 1]}) | 0) < 0`;
   // The high half (words h.. of the product) minus v, with the borrow between its words.
   const subtractHigh = (v: string[]): string => {
-    if (v.length === 1) return `${p}1 = (${p}1 - ${v[0]}) >>> 0;`;
-    return `{ const t = (${p}2 - ${v[0]}) >>> 0; ${p}3 = (${p}3 - ${v[1]} - (${p}2 < ${v[0]} ? 1 : 0)) >>> 0; ${p}2 = t; }`;
+    if (v.length === 1) return `${p}1 = (${p}1 - ${v[0]}) | 0;`;
+    return `{ const t = (${p}2 - ${v[0]}) | 0; ${p}3 = (${p}3 - ${v[1]} - ${borrow(`${p}2`, v[0], 't')}) | 0; ${p}2 = t; }`;
   };
   return `${code} if (${top(a)}) ${subtractHigh(b)} if (${top(b)}) ${subtractHigh(a)}`;
 }

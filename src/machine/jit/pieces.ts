@@ -1,6 +1,6 @@
 // The pieces of a translation: one guest instruction's JavaScript (a Piece)
 // and Ops, which builds it over the translation's register locals (l<r>/h<r>:
-// the uint32 halves of guest register r) with the inline TLB probes of loads
+// the halves of guest register r, as int32: see below) with the inline TLB probes of loads
 // and stores. translate.ts assembles pieces into a block's function; the
 // translators of instruction groups (translateMulDiv.ts, translateBitScan.ts,
 // translateMemoryOps.ts) make pieces with Ops too.
@@ -53,27 +53,67 @@ export interface Piece {
 export function lo(r: number): string { return `l${r}`; }
 export function hi(r: number): string { return `h${r}`; }
 
+/**
+ * Every 32-bit value of a translation (register halves, operands, results, the
+ * flag locals) is held as an int32, the same 32 bits read as signed (`| 0`, not
+ * `>>> 0`): V8 keeps an int32 in an integer register in every tier, across loop
+ * phis and in its baseline and OSR code, where a uint32 of 2^31 or more becomes a
+ * double or a newly allocated heap number. cpu.regs and memory are Uint32Arrays
+ * (a store wraps an int32 to the same bits); the Flags record, which compares its
+ * values as uint32, gets them `>>> 0` (translate.ts's recordFlags).
+ */
 export function mask(size: number): string {
-  return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' >>> 0';
+  return size === 8 ? ' & 255' : size === 16 ? ' & 65535' : ' | 0';
+}
+
+/**
+ * JS for `a < b` on the unsigned 32-bit numbers with the bits of int32 a and b:
+ * each with its top bit flipped compares as signed in the same order (integer
+ * operations only, unlike `(a >>> 0) < (b >>> 0)`, which V8's lower tiers do on doubles).
+ */
+export function below(a: string, b: string): string {
+  return `(${flip(a)} < ${flip(b)})`;
+}
+
+/** Unsigned a <= b, as below. */
+export function belowOrEqual(a: string, b: string): string {
+  return `(${flip(a)} <= ${flip(b)})`;
+}
+
+/**
+ * JS for the carry (0 or 1) out of the 32-bit sum r = a + b, and the borrow out of r = a - b, from
+ * the top bits of a, b and r (Hacker's Delight 2-13). Bit operations, not a comparison: V8 makes
+ * `c ? 1 : 0` a branch, which the host CPU mispredicts on random carries (on a hash loop, twice
+ * the time of the whole add).
+ */
+export function carry(a: string, b: string, r: string): string {
+  return `(((${a} & ${b}) | ((${a} | ${b}) & ~${r})) >>> 31)`;
+}
+export function borrow(a: string, b: string, r: string): string {
+  return `(((~${a} & ${b}) | (~(${a} ^ ${b}) & ${r})) >>> 31)`;
+}
+
+function flip(v: string): string {
+  return /^-?\d+$/.test(v) ? String(Number(v) ^ -0x80000000) : `(${v} ^ -0x80000000)`;
 }
 
 /**
  * JS that moves RSP (l4/h4) by `n` bytes (-8 for a push or call, 8 to 8 + 65535 for a pop or
- * ret) with integer operations only: the carry or borrow into the high half from a uint32
+ * ret) with integer operations only: the carry or borrow into the high half from an unsigned
  * comparison of the low half, as semantics.ts's 64-bit add/sub (a double sum and Math.floor
  * cost V8 conversions between integer and float registers).
  */
 export function moveRsp(n: number): string {
-  return n < 0 ? `{ const t = (l4 - ${-n}) >>> 0; if (t > l4) h4 = (h4 - 1) >>> 0; l4 = t; }`
-    : `{ const t = (l4 + ${n}) >>> 0; if (t < l4) h4 = (h4 + 1) >>> 0; l4 = t; }`;
+  return n < 0 ? `{ const t = (l4 - ${-n}) | 0; if (${below('l4', String(-n))}) h4 = (h4 - 1) | 0; l4 = t; }`
+    : `{ const t = (l4 + ${n}) | 0; if (${below('t', 'l4')}) h4 = (h4 + 1) | 0; l4 = t; }`;
 }
 
 /**
  * base + index * scale + disp (mod 2^64, as Cpu.eaRaw's double sum) with integer operations only:
  * `code` declares the partial sums of the low half (consts named `${p}0`, `${p}1`, ...), `lo` and
- * `hi` are the result's uint32 halves. The high half adds the index's high half shifted, the bits
+ * `hi` are the result's int32 halves. The high half adds the index's high half shifted, the bits
  * the scale shifts out of the index's low half (a carry of up to 7), the carry of each low-half
- * addition from a uint32 comparison, and the borrow of a negative displacement. (base, index: -1
+ * addition from an unsigned comparison, and the borrow of a negative displacement. (base, index: -1
  * for none; scale 1, 2, 4 or 8; disp a signed 32-bit number.)
  */
 export function addressSum(p: string, base: number, index: number, scale: number, disp: number): { code: string; lo: string; hi: string } {
@@ -83,19 +123,24 @@ export function addressSum(p: string, base: number, index: number, scale: number
   if (index >= 0) {
     const k = Math.log2(scale);
     if (k === 0) { low = lo(index); high.push(hi(index)); }
-    else { low = partial(`(${lo(index)} << ${k}) >>> 0`); high.push(`(${hi(index)} << ${k})`, `(${lo(index)} >>> ${32 - k})`); }
+    else { low = partial(`${lo(index)} << ${k}`); high.push(`(${hi(index)} << ${k})`, `(${lo(index)} >>> ${32 - k})`); }
   }
   if (base >= 0) {
     if (low === '') low = lo(base);
-    else { const v = partial(`(${lo(base)} + ${low}) >>> 0`); high.push(`(${v} < ${low} ? 1 : 0)`); low = v; }
+    else { const v = partial(`(${lo(base)} + ${low}) | 0`); high.push(`(${below(v, low)} ? 1 : 0)`); low = v; }
     high.push(hi(base));
   }
   if (disp !== 0) {
-    if (low === '') { low = String(disp >>> 0); if (disp < 0) high.push('-1'); }
-    else { const v = partial(`(${low} + ${disp}) >>> 0`); high.push(disp > 0 ? `(${v} < ${low} ? 1 : 0)` : `(${v} > ${low} ? -1 : 0)`); low = v; }
+    if (low === '') { low = String(disp | 0); if (disp < 0) high.push('-1'); }
+    else { const v = partial(`(${low} + ${disp}) | 0`); high.push(disp > 0 ? `(${below(v, low)} ? 1 : 0)` : `(${below(low, v)} ? -1 : 0)`); low = v; }
   }
   if (low === '') low = '0';
-  return { code, lo: low, hi: high.length === 0 ? '0' : high.length === 1 && /^h\d+$/.test(high[0]) ? high[0] : `(${high.join(' + ')}) >>> 0` };
+  return { code, lo: low, hi: high.length === 0 ? '0' : high.length === 1 && /^h\d+$/.test(high[0]) ? high[0] : `(${high.join(' + ')}) | 0` };
+}
+
+/** JS for the linear address (a double) of the canonical 64-bit value with int32 halves l, h: the low half read as unsigned. */
+export function linear(l: string, h: string): string {
+  return `${h} * 4294967296 + (${l} >>> 0)`;
 }
 
 /** Whether this host keeps a 32-bit word's low byte first, as x86 memory does (then MW, the words of memory, can be used). */
@@ -140,10 +185,10 @@ export class Ops {
     switch (o.size) {
       case 8:
         this.reads.push(o.reg);
-        return o.high8 ? `${L} = ((${L} & 0xffff00ff) | ((${vl} & 255) << 8)) >>> 0;` : `${L} = ((${L} & 0xffffff00) | (${vl} & 255)) >>> 0;`;
+        return o.high8 ? `${L} = (${L} & 0xffff00ff) | ((${vl} & 255) << 8);` : `${L} = (${L} & 0xffffff00) | (${vl} & 255);`;
       case 16:
         this.reads.push(o.reg);
-        return `${L} = ((${L} & 0xffff0000) | (${vl} & 65535)) >>> 0;`;
+        return `${L} = (${L} & 0xffff0000) | (${vl} & 65535);`;
       case 32: return `${L} = ${vl}; ${H} = 0;`;
       default: return `${L} = ${vl}; ${H} = ${vh};`;
     }
@@ -172,7 +217,7 @@ export class Ops {
     }
     let a: string;
     if (mem.base === 16) a = `s + ${this.next + mem.disp}`;
-    else if (mem.base >= 0) { a = `(${hi(mem.base)} | 0) * 4294967296 + ${lo(mem.base)} + ${mem.disp}`; this.reads.push(mem.base); }
+    else if (mem.base >= 0) { a = `${linear(lo(mem.base), hi(mem.base))} + ${mem.disp}`; this.reads.push(mem.base); }
     else a = String(mem.disp);
     this.check = `if (A < -${LIMIT} || A >= ${LIMIT}) ${fault}`;
     return `const A = ${a};`;
@@ -227,10 +272,10 @@ export class Ops {
     switch (size) {
       case 8: fast = `${v} = MB[p];`; break;
       case 16: fast = `${v} = MV.getUint16(p, true);`; break;
-      case 32: fast = aligned(`${v} = MW[p >>> 2];`, `${v} = MV.getUint32(p, true);`); break;
-      default: fast = aligned(`const q = p >>> 2; ${v} = MW[q]; ${vh} = MW[q + 1];`, `${v} = MV.getUint32(p, true); ${vh} = MV.getUint32(p + 4, true);`);
+      case 32: fast = aligned(`${v} = MW[p >>> 2] | 0;`, `${v} = MV.getInt32(p, true);`); break;
+      default: fast = aligned(`const q = p >>> 2; ${v} = MW[q] | 0; ${vh} = MW[q + 1] | 0;`, `${v} = MV.getInt32(p, true); ${vh} = MV.getInt32(p + 4, true);`);
     }
-    const slow = `${v} = cpu.readMem(A, ${size});${size === 64 ? ` ${vh} = cpu.hi;` : ''}`;
+    const slow = `${v} = cpu.readMem(A, ${size})${size >= 32 ? ' | 0' : ''};${size === 64 ? ` ${vh} = cpu.hi | 0;` : ''}`;
     return `let ${v} = 0, ${vh} = 0; ${this.probe(size >>> 3, false, fast, slow)}`;
   }
 
@@ -244,7 +289,9 @@ export class Ops {
       case 32: fast = aligned(`MW[p >>> 2] = ${vl};`, `MV.setUint32(p, ${vl}, true);`); break;
       default: fast = aligned(`const q = p >>> 2; MW[q] = ${vl}; MW[q + 1] = ${vh};`, `MV.setUint32(p, ${vl}, true); MV.setUint32(p + 4, ${vh}, true);`);
     }
-    return `{ ${this.probe(size >>> 3, true, fast, `cpu.writeMem(A, ${size}, ${vl}, ${vh});`)} }`;
+    // The slow path's values as uint32, as the interpreter passes them (a device's write may see them).
+    const slow = size >= 32 ? `cpu.writeMem(A, ${size}, ${vl} >>> 0, ${vh} >>> 0);` : `cpu.writeMem(A, ${size}, ${vl}, ${vh});`;
+    return `{ ${this.probe(size >>> 3, true, fast, slow)} }`;
   }
 
   /** Any source operand (register, immediate, memory) at `size`: code before, and [lo, hi]. */
@@ -252,7 +299,7 @@ export class Ops {
     if (o.type === 'reg') return { pre: '', v: this.reg(o) };
     if (o.type === 'imm') {
       const m = size === 8 ? 0xff : size === 16 ? 0xffff : 0xffffffff;
-      return { pre: '', v: [String((o.lo & m) >>> 0), size === 64 ? String(o.hi >>> 0) : '0'] };
+      return { pre: '', v: [String(o.lo & m), size === 64 ? String(o.hi | 0) : '0'] };
     }
     if (o.type === 'mem') {
       const ea = this.address(o);

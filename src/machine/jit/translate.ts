@@ -36,7 +36,7 @@ import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
 import { lowProduct64 } from './inlineMultiply.js';
-import { addressSum, anyReg, isReg, KEEPS_PRIOR, LIMIT, hi, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
+import { addressSum, anyReg, below, belowOrEqual, isReg, KEEPS_PRIOR, LIMIT, hi, linear, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -57,9 +57,9 @@ function piece(d: Decoded, next: number): Piece | null {
   if (group !== null) return group;
   if (ops.length === 0) {
     // The sign-extending converts of rax into rax / rdx.
-    if (m === 'cdqe') { c.reads.push(0); c.writes.push(0); return c.piece('h0 = (l0 & 0x80000000) ? 0xffffffff : 0;'); }
-    if (m === 'cdq') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = (l0 & 0x80000000) ? 0xffffffff : 0; h2 = 0;'); }
-    if (m === 'cqo') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = h2 = (h0 & 0x80000000) ? 0xffffffff : 0;'); }
+    if (m === 'cdqe') { c.reads.push(0); c.writes.push(0); return c.piece('h0 = l0 >> 31;'); }
+    if (m === 'cdq') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = l0 >> 31; h2 = 0;'); }
+    if (m === 'cqo') { c.reads.push(0); c.writes.push(2); return c.piece('l2 = h2 = h0 >> 31;'); }
     return null;
   }
   if (m === 'mov' && ops.length === 2) {
@@ -82,19 +82,19 @@ function piece(d: Decoded, next: number): Piece | null {
     const v = s.v[0];
     if (m === 'movzx') return c.piece(`{ ${s.pre} ${c.setReg(x, v, '0')} }`);
     const sx = from === 8 ? `((${v} << 24) >> 24)` : from === 16 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
-    return c.piece(`{ ${s.pre} const v = ${sx}; ${c.setReg(x, 'v >>> 0', 'v < 0 ? 0xffffffff : 0')} }`);
+    return c.piece(`{ ${s.pre} const v = ${sx}; ${c.setReg(x, 'v', 'v >> 31')} }`);
   }
   if (m === 'push' && ops.length === 1 && size === 64 && (isReg(x, 64) || x.type === 'imm')) {
     // As Cpu.push: the store first (a fault leaves RSP as it was), then RSP moves. An immediate is sign-extended (the decoder's hi).
     const [vl, vh] = (c.source(x, 64) as { v: [string, string] }).v;
     c.reads.push(4); c.writes.push(4); c.stack();
-    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
+    return c.piece(`{ const A = ${linear('l4', 'h4')} - 8; ` +
       `const vl = ${vl}, vh = ${vh}; ${c.store(64, 'vl', 'vh')} ${moveRsp(-8)} }`);
   }
   if (m === 'pop' && isReg(x, 64) && ops.length === 1) {
     // As Cpu.pop and executeFast's pop: read, RSP moves, then the destination is written (pop %rsp: the value wins).
     c.reads.push(4); c.writes.push(4); c.stack();
-    return c.piece(`{ const A = (h4 | 0) * 4294967296 + l4; ` +
+    return c.piece(`{ const A = ${linear('l4', 'h4')}; ` +
       `${c.load(64, 'v', 'vH')} ${moveRsp(8)} ${c.setReg(x, 'v', 'vH')} }`);
   }
   if ((m === 'inc' || m === 'dec' || m === 'neg' || m === 'not') && ops.length === 1) {
@@ -104,16 +104,16 @@ function piece(d: Decoded, next: number): Piece | null {
     const dst = destination(c, x, sz);
     if (dst === null) return null;
     const [L, H] = dst.v;
-    if (m === 'not') return c.piece(`{ ${dst.pre} ${dst.write(`(~${L})${mask(sz)}`, sz === 64 ? `(~${H}) >>> 0` : '0')} }`);
+    if (m === 'not') return c.piece(`{ ${dst.pre} ${dst.write(`(~${L})${mask(sz)}`, sz === 64 ? `~${H}` : '0')} }`);
     if (m === 'neg') {
       // As executeArithmetic's neg: the record of 0 - b.
-      const e = sz === 64 ? 'const rL = (0 - b) >>> 0, rH = (0 - bH - (b !== 0 ? 1 : 0)) >>> 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
+      const e = sz === 64 ? 'const rL = (0 - b) | 0, rH = (0 - bH - (b !== 0 ? 1 : 0)) | 0;' : `const rL = (0 - b)${mask(sz)}, rH = 0;`;
       return c.piece(`{ ${dst.pre} const a = 0, aH = 0, b = ${L}, bH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: 'sub', size: sz });
     }
     // As executeArithmetic's incDec: CF is kept (KEEPS_PRIOR).
     const dec = m === 'dec';
     // 64 bits: the high half moves only when the low half wraps (integer operations only, as semantics.ts).
-    const wide = dec ? 'const rL = (a - 1) >>> 0, rH = (a === 0 ? aH - 1 : aH) >>> 0;' : 'const rL = (a + 1) >>> 0, rH = (rL === 0 ? aH + 1 : aH) >>> 0;';
+    const wide = dec ? 'const rL = (a - 1) | 0, rH = (a === 0 ? aH - 1 : aH) | 0;' : 'const rL = (a + 1) | 0, rH = (rL === 0 ? aH + 1 : aH) | 0;';
     const e = sz === 64 ? wide : `const rL = (a ${dec ? '-' : '+'} 1)${mask(sz)}, rH = 0;`;
     return c.piece(`{ ${dst.pre} const a = ${L}, aH = ${H}; ${e} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: dec ? 'dec' : 'inc', size: sz });
   }
@@ -127,7 +127,7 @@ function piece(d: Decoded, next: number): Piece | null {
       code += `${lowProduct64('p', 'a', 'aH', 'b', 'bH')} const rL = p0, rH = p1; `;
       code += `${c.setReg(x, 'rL', 'rH')} /*F*/ }`;
     } else {
-      code += `const rL = Math.imul(a, b) >>> 0; const ov = (a | 0) * (b | 0) !== (rL | 0); ${c.setReg(x, 'rL', '0')} /*F*/ }`;
+      code += `const rL = Math.imul(a, b); const ov = a * b !== rL; ${c.setReg(x, 'rL', '0')} /*F*/ }`;
     }
     return c.piece(code, { kind: 'imul', size });
   }
@@ -144,7 +144,7 @@ function piece(d: Decoded, next: number): Piece | null {
   }
   if (m === 'bswap' && ops.length === 1 && isReg(x, size) && (size === 32 || size === 64)) {
     // As executeBits' bswap: the bytes of each half reversed (and, for 64 bits, the halves exchanged).
-    const swap = (v: string): string => `((((${v}) & 0xff) << 24) | (((${v}) & 0xff00) << 8) | (((${v}) >>> 8) & 0xff00) | ((${v}) >>> 24)) >>> 0`;
+    const swap = (v: string): string => `((((${v}) & 0xff) << 24) | (((${v}) & 0xff00) << 8) | (((${v}) >>> 8) & 0xff00) | ((${v}) >>> 24))`;
     const [L, H] = c.reg(x);
     return c.piece(size === 64 ? `{ const vl = ${L}, vh = ${H}; ${c.setReg(x, swap('vh'), swap('vl'))} }` : `{ ${c.setReg(x, swap(L), '0')} }`);
   }
@@ -157,17 +157,17 @@ function piece(d: Decoded, next: number): Piece | null {
     c.reads.push(1, r); c.writes.push(r);
     let code: string;
     if (size === 32) {
-      if (m === 'shr') code = `cf = (${L} >>> (n - 1)) & 1; rL = ${L} >>> n; of = n === 1 ? ${L} >>> 31 : 0;`;
-      else if (m === 'sar') code = `cf = ((${L} | 0) >> (n - 1)) & 1; rL = ((${L} | 0) >> n) >>> 0; of = 0;`;
-      else code = `cf = (${L} >>> (32 - n)) & 1; rL = (${L} << n) >>> 0; of = (rL >>> 31) ^ cf;`;
+      if (m === 'shr') code = `cf = (${L} >>> (n - 1)) & 1; rL = (${L} >>> n) | 0; of = n === 1 ? ${L} >>> 31 : 0;`;
+      else if (m === 'sar') code = `cf = (${L} >> (n - 1)) & 1; rL = ${L} >> n; of = 0;`;
+      else code = `cf = (${L} >>> (32 - n)) & 1; rL = ${L} << n; of = (rL >>> 31) ^ cf;`;
     } else if (m === 'shl' || m === 'sal') {
       code = `const k = 64 - n; cf = k < 32 ? (${L} >>> k) & 1 : (${H} >>> (k - 32)) & 1; ` +
-        `if (n < 32) { rH = ((${H} << n) | (${L} >>> (32 - n))) >>> 0; rL = (${L} << n) >>> 0; } else { rH = (${L} << (n - 32)) >>> 0; rL = 0; } of = (rH >>> 31) ^ cf;`;
+        `if (n < 32) { rH = (${H} << n) | (${L} >>> (32 - n)); rL = ${L} << n; } else { rH = ${L} << (n - 32); rL = 0; } of = (rH >>> 31) ^ cf;`;
     } else {
       const sar = m === 'sar';
       code = `const k = n - 1; cf = k < 32 ? (${L} >>> k) & 1 : (${H} >>> (k - 32)) & 1; ` +
-        `if (n < 32) { rL = ((${L} >>> n) | (${H} << (32 - n))) >>> 0; rH = ${sar ? `((${H} | 0) >> n) >>> 0` : `${H} >>> n`}; } ` +
-        `else { rL = ${sar ? `((${H} | 0) >> (n - 32)) >>> 0` : `${H} >>> (n - 32)`}; rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; } ` +
+        `if (n < 32) { rL = (${L} >>> n) | (${H} << (32 - n)); rH = ${sar ? `${H} >> n` : `(${H} >>> n) | 0`}; } ` +
+        `else { rL = ${sar ? `${H} >> (n - 32)` : `(${H} >>> (n - 32)) | 0`}; rH = ${sar ? `${H} >> 31` : '0'}; } ` +
         `of = ${sar ? '0' : `n > 1 ? 0 : ${H} >>> 31`};`;
     }
     return c.piece(`{ const n = l1 & ${size === 64 ? 63 : 31}; let cf = 0, of = 0, rL = 0, rH = 0; if (n !== 0) { ${code} ` +
@@ -183,19 +183,19 @@ function piece(d: Decoded, next: number): Piece | null {
     let code: string;
     if (size === 32) {
       if (m === 'shr') code = `const cf = (${L} >>> ${n - 1}) & 1; const rL = ${L} >>> ${n}; const of = ${n === 1 ? `${L} >>> 31` : '0'};`;
-      else if (m === 'sar') code = `const cf = ((${L} | 0) >> ${n - 1}) & 1; const rL = ((${L} | 0) >> ${n}) >>> 0; const of = 0;`;
-      else code = `const cf = (${L} >>> ${32 - n}) & 1; const rL = (${L} << ${n}) >>> 0; const of = (rL >>> 31) ^ cf;`;
+      else if (m === 'sar') code = `const cf = (${L} >> ${n - 1}) & 1; const rL = ${L} >> ${n}; const of = 0;`;
+      else code = `const cf = (${L} >>> ${32 - n}) & 1; const rL = ${L} << ${n}; const of = (rL >>> 31) ^ cf;`;
       code += ' const rH = 0;';
     } else if (m === 'shl' || m === 'sal') {
       const k = 64 - n;
       code = `const cf = ${k < 32 ? `(${L} >>> ${k}) & 1` : `(${H} >>> ${k - 32}) & 1`}; `;
-      code += n < 32 ? `const rH = ((${H} << ${n}) | (${L} >>> ${32 - n})) >>> 0; const rL = (${L} << ${n}) >>> 0; ` : `const rH = (${L} << ${n - 32}) >>> 0; const rL = 0; `;
+      code += n < 32 ? `const rH = (${H} << ${n}) | (${L} >>> ${32 - n}); const rL = ${L} << ${n}; ` : `const rH = ${L} << ${n - 32}; const rL = 0; `;
       code += 'const of = (rH >>> 31) ^ cf;';
     } else {
       const k = n - 1, sar = m === 'sar';
       code = `const cf = ${k < 32 ? `(${L} >>> ${k}) & 1` : `(${H} >>> ${k - 32}) & 1`}; `;
-      if (n < 32) code += `const rL = ((${L} >>> ${n}) | (${H} << ${32 - n})) >>> 0; const rH = ${sar ? `((${H} | 0) >> ${n}) >>> 0` : `${H} >>> ${n}`}; `;
-      else code += `const rL = ${sar ? `((${H} | 0) >> ${n - 32}) >>> 0` : `${H} >>> ${n - 32}`}; const rH = ${sar ? `((${H} | 0) >> 31) >>> 0` : '0'}; `;
+      if (n < 32) code += `const rL = (${L} >>> ${n}) | (${H} << ${32 - n}); const rH = ${sar ? `${H} >> ${n}` : `${H} >>> ${n}`}; `;
+      else code += `const rL = ${sar ? `${H} >> ${n - 32}` : `(${H} >>> ${n - 32}) | 0`}; const rH = ${sar ? `${H} >> 31` : '0'}; `;
       code += `const of = ${sar || n > 1 ? '0' : `${H} >>> 31`};`;
     }
     return c.piece(`{ ${dst.pre} ${code} ${dst.write('rL', 'rH')} /*F*/ }`, { kind: 'shift', size });
@@ -287,22 +287,23 @@ function saveFlags(k: number, kind: FlagKind, size: number): string {
   }
 }
 
-/** The interpreter's Flags call that writer k makes, from its q locals. */
+/** The interpreter's Flags call that writer k makes, from its q locals (int32: the record gets them as uint32, as the interpreter's). */
 function recordFlags(k: number, kind: FlagKind, size: number): string {
   const j = flagLocals(k, kind);
+  const [qa, qA, qb, qB, qr, qR] = ['qa', 'qA', 'qb', 'qB', 'qr', 'qR'].map((q) => `${q}${j} >>> 0`);
   switch (kind) {
-    case 'logic': return `F.setLogic(${size}, qr${j}, qR${j});`;
-    case 'shift': return `F.setShift(${size}, qr${j}, qR${j}, qc${j});`;
-    case 'imul': return size === 64 ? `F.setImul64(qa${j}, qA${j}, qb${j}, qB${j});` : `F.setMul(qc${j});`;
+    case 'logic': return `F.setLogic(${size}, ${qr}, ${qR});`;
+    case 'shift': return `F.setShift(${size}, ${qr}, ${qR}, qc${j});`;
+    case 'imul': return size === 64 ? `F.setImul64(${qa}, ${qA}, ${qb}, ${qB});` : `F.setMul(qc${j});`;
     case 'mul': return `F.setMul(qc${j});`;
-    case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, qa${j}, qA${j}, 1, 0, qr${j}, qR${j}, 0);`;
+    case 'inc': case 'dec': return `F.keepCarry(); F.set(${kind === 'dec' ? LAZY_DEC : LAZY_INC}, ${size}, ${qa}, ${qA}, 1, 0, ${qr}, ${qR}, 0);`;
     case 'div': return 'H.divideFlags(F);';
     case 'scan': return `H.bitScanFlags(F, qr${j});`;
     case 'tzcnt': case 'lzcnt': case 'popcnt': return `H.countFlags(F, '${kind}', qr${j}, ${size});`;
     case 'rol': case 'ror': return `H.rotateFlags(F, qr${j}, qR${j}, ${size}, ${kind === 'rol'});`;
-    case 'shiftCount': return `F.setShift(${size}, qr${j}, qR${j}, qc${j});`;
+    case 'shiftCount': return `F.setShift(${size}, ${qr}, ${qR}, qc${j});`;
     case 'rolCount': case 'rorCount': return `if (qn${j} !== 0) H.rotateFlags(F, qr${j}, qR${j}, ${size}, ${kind === 'rolCount'});`;
-    default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, qa${j}, qA${j}, qb${j}, qB${j}, qr${j}, qR${j}, 0);`;
+    default: return `F.set(${kind === 'add' ? LAZY_ADD : LAZY_SUB}, ${size}, ${qa}, ${qA}, ${qb}, ${qB}, ${qr}, ${qR}, 0);`;
   }
 }
 
@@ -316,7 +317,10 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   const j = flagLocals(k, kind);
   const a = `qa${j}`, A = `qA${j}`, b = `qb${j}`, B = `qB${j}`, r = `qr${j}`, R = `qR${j}`;
   const w = size === 64;
-  const sign = (lx: string, hx: string): string => (w ? `((${hx}) | 0) < 0` : size === 32 ? `((${lx}) | 0) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
+  const sign = (lx: string, hx: string): string => (w ? `(${hx}) < 0` : size === 32 ? `(${lx}) < 0` : `((${lx}) & ${1 << (size - 1)}) !== 0`);
+  // Unsigned order of the int32 locals (8/16 bits: they are masked, non-negative).
+  const lt = (x: string, y: string): string => (size >= 32 ? below(x, y) : `${x} < ${y}`);
+  const le = (x: string, y: string): string => (size >= 32 ? belowOrEqual(x, y) : `${x} <= ${y}`);
   if (kind !== 'add' && kind !== 'sub' && kind !== 'logic' && kind !== 'shift' && kind !== 'inc' && kind !== 'dec') return null;
   const zf = w ? `(${r} | ${R}) === 0` : `${r} === 0`;
   const sf = sign(r, R);
@@ -325,8 +329,8 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   switch (kind) {
     case 'logic': cf = 'false'; of = 'false'; break;
     case 'shift': cf = `(qc${j} & ${CF}) !== 0`; of = `(qc${j} & ${OF}) !== 0`; break;
-    case 'add': cf = w ? `(${R} < ${A} || (${R} === ${A} && ${r} < ${a}))` : `${r} < ${a}`; of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
-    case 'sub': cf = w ? `(${A} < ${B} || (${A} === ${B} && ${a} < ${b}))` : `${a} < ${b}`; of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
+    case 'add': cf = w ? `(${lt(R, A)} || (${R} === ${A} && ${lt(r, a)}))` : lt(r, a); of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
+    case 'sub': cf = w ? `(${lt(A, B)} || (${A} === ${B} && ${lt(a, b)}))` : lt(a, b); of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
     case 'inc': cf = null; of = sign(`(${a} ^ ${r}) & (1 ^ ${r})`, `(${A} ^ ${R}) & ${R}`); break;
     default: cf = null; of = sign(`(${a} ^ 1) & (${a} ^ ${r})`, `${A} & (${A} ^ ${R})`);
   }
@@ -336,11 +340,11 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
     case 0: e = of; break;
     case 1: e = cf; break;
     case 2: e = zf; break;
-    case 3: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${a} <= ${b}))` : `${a} <= ${b}`) : cf === null ? null : `(${cf} || ${zf})`; break;
+    case 3: e = sub ? (w ? `(${lt(A, B)} || (${A} === ${B} && ${le(a, b)}))` : le(a, b)) : cf === null ? null : `(${cf} || ${zf})`; break;
     case 4: e = sf; break;
     case 5: e = pf; break;
-    case 6: e = sub ? (w ? `((${A} | 0) < (${B} | 0) || (${A} === ${B} && ${a} < ${b}))` : `(${a} | 0) < (${b} | 0)`) : `(${sf}) !== (${of})`; break;
-    default: e = sub ? (w ? `((${A} | 0) < (${B} | 0) || (${A} === ${B} && ${a} <= ${b}))` : `(${a} | 0) <= (${b} | 0)`) : `(${zf} || (${sf}) !== (${of}))`;
+    case 6: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${lt(a, b)}))` : `${a} < ${b}`) : `(${sf}) !== (${of})`; break;
+    default: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${le(a, b)}))` : `${a} <= ${b}`) : `(${zf} || (${sf}) !== (${of}))`;
   }
   if (e === null) return null;
   return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
@@ -495,7 +499,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   if (blocks.some((b) => b.branch === 'call' || b.branch === 'ret')) { used.add(4); written.add(4); }
   const regs = [...used].sort((p, q) => p - q);
   const writeBack = [...written].sort((p, q) => p - q).map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
-  const reload = regs.map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' ');
+  const reload = regs.map((r) => `${lo(r)} = R[${2 * r}] | 0; ${hi(r)} = R[${2 * r + 1}] | 0;`).join(' ');
   const store = (rs: number[]): string => rs.map((r) => `R[${2 * r}] = ${lo(r)}; R[${2 * r + 1}] = ${hi(r)};`).join(' ');
   /** For a straight instruction of the interpreter's: the registers written back before it, reloaded after it, and the rest. */
   const around = (e: CacheEntry): { before: string; after: string; rest: string } => {
@@ -505,7 +509,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     const w = [...written].sort((p, q) => p - q);
     return {
       before: store(w.filter((r) => set.has(r))),
-      after: regs.filter((r) => set.has(r)).map((r) => `${lo(r)} = R[${2 * r}]; ${hi(r)} = R[${2 * r + 1}];`).join(' '),
+      after: regs.filter((r) => set.has(r)).map((r) => `${lo(r)} = R[${2 * r}] | 0; ${hi(r)} = R[${2 * r + 1}] | 0;`).join(' '),
       rest: store(w.filter((r) => !set.has(r))),
     };
   };
@@ -643,13 +647,13 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
         lines.push(`const next = s + ${jumpRel};`);
         // A non-canonical target: stop before the call; the interpreter raises the #GP.
         lines.push(`if (next < -${LIMIT} || next >= ${LIMIT}) ${endExit(`ic + ${n - 1}`, lastAt, n > 1 ? addr(b, n - 2) : lastAt)}`);
-        lines.push(`{ const A = (h4 | 0) * 4294967296 + l4 - 8; ` +
-          `const r = s + ${fallRel}; const vl = r >>> 0, vh = Math.floor(r / 4294967296) >>> 0; ${mem.store(64, 'vl', 'vh')} ` +
+        lines.push(`{ const A = ${linear('l4', 'h4')} - 8; ` +
+          `const r = s + ${fallRel}; const vl = r | 0, vh = Math.floor(r / 4294967296) | 0; ${mem.store(64, 'vl', 'vh')} ` +
           `${moveRsp(-8)} }`);
         lines.push(`ic += ${n};`, `if (cpu.interruptCheck) ${endExit('ic', 'next', lastAt)}`, jumpTo(jumpRel));
       } else {
         const extra = last.operands.length ? (last.operands[0] as { lo: number }).lo & 0xffff : 0;
-        lines.push(`let next = 0; { const A = (h4 | 0) * 4294967296 + l4; ` +
+        lines.push(`let next = 0; { const A = ${linear('l4', 'h4')}; ` +
           `${mem.load(64, 'v', 'vH')} if (!canonical(v, vH)) throw new Fault(${GP}, 0, 'non-canonical return address'); next = signedLinear(v, vH); ` +
           `${moveRsp(8 + extra)} }`);
         // The return address predicted: a block of the region that execution returned to before.
@@ -721,7 +725,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     head += ` let entryRel = 0; switch (s & 4095) { ${blocks.slice(1).map((b, i) => `case ${(page0 + b.rel) & 4095}: bi = ${i + 1}; entryRel = ${b.rel}; break;`).join(' ')} } s -= entryRel;`;
   }
   head += '\nconst R = cpu.regs, F = cpu.flags;';
-  if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}], ${hi(r)} = R[${2 * r + 1}]`).join(', ')};`;
+  if (regs.length) head += `\nlet ${regs.map((r) => `${lo(r)} = R[${2 * r}] | 0, ${hi(r)} = R[${2 * r + 1}] | 0`).join(', ')};`;
   head += '\nlet ic = cpu.instructionCount, pw = -1;';
   if (q.size) head += `\nlet ${[...q].join(', ')};`;
   if (memory) {

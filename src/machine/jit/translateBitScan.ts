@@ -8,7 +8,6 @@
 // the record before them (which they partly keep: FlagKind 'scan', 'tzcnt'...).
 
 import type { Decoded } from '../../isa/decode.js';
-import { int32 } from './int32Args.js';
 import { anyReg, Ops, type Piece } from './pieces.js';
 
 /** The piece for bsf/bsr/tzcnt/lzcnt/popcnt r32/r64, r/m, or null. */
@@ -20,7 +19,7 @@ export function bitScanPiece(d: Decoded, c: Ops): Piece | null {
   if (src === null) return null;
   if (m === 'bsf' || m === 'bsr') {
     const index = m === 'bsf' ? 'lowestSetBit' : 'highestSetBit';
-    return c.piece(`{ ${src.pre} const i = H.${index}(${int32(src.v[0])}, ${int32(src.v[1])}); if (i >= 0) { ${c.setReg(x, 'i', '0')} } /*F*/ }`, { kind: 'scan', size });
+    return c.piece(`{ ${src.pre} const i = H.${index}(${src.v[0]}, ${src.v[1]}); if (i >= 0) { ${c.setReg(x, 'i', '0')} } /*F*/ }`, { kind: 'scan', size });
   }
-  return c.piece(`{ ${src.pre} const n = H.countBits('${m}', ${int32(src.v[0])}, ${int32(src.v[1])}, ${size}); ${c.setReg(x, 'n', '0')} /*F*/ }`, { kind: m as 'tzcnt', size });
+  return c.piece(`{ ${src.pre} const n = H.countBits('${m}', ${src.v[0]}, ${src.v[1]}, ${size}); ${c.setReg(x, 'n', '0')} /*F*/ }`, { kind: m as 'tzcnt', size });
 }

@@ -11,7 +11,6 @@
 // before the instruction, as the interpreter's fault does.
 
 import type { Decoded } from '../../isa/decode.js';
-import { int32 } from './int32Args.js';
 import { fullProduct } from './inlineMultiply.js';
 import { Ops, type Piece, type Reg } from './pieces.js';
 
@@ -33,13 +32,14 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
     const product = fullProduct('p', m === 'imul', wide ? ['l0', 'h0'] : ['l0'], wide ? ['b', 'bH'] : ['b']);
     const ov = m === 'mul' ? (wide ? '(p2 | p3) !== 0' : 'p1 !== 0')
       : wide ? 'p2 !== x || p3 !== x' : 'p1 !== x';
-    const ext = m === 'imul' ? `const x = (p${wide ? 1 : 0} & 0x80000000) ? 0xffffffff : 0; ` : '';
+    const ext = m === 'imul' ? `const x = p${wide ? 1 : 0} >> 31; ` : '';
     const write = wide ? `${c.setReg(rax, 'p0', 'p1')} ${c.setReg(rdx, 'p2', 'p3')}` : `${c.setReg(rax, 'p0', '0')} ${c.setReg(rdx, 'p1', '0')}`;
     return c.piece(`${head} ${product} ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
-  const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).map(int32).join(', ');
-  const write = wide ? `${c.setReg(rax, 'D[0]', 'D[1]')} ${c.setReg(rdx, 'D[2]', 'D[3]')}` : `${c.setReg(rax, 'D[0]', '0')} ${c.setReg(rdx, 'D[2]', '0')}`;
+  const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).join(', ');
+  // DIVISION is a Uint32Array: its words as int32.
+  const write = wide ? `${c.setReg(rax, 'D[0] | 0', 'D[1] | 0')} ${c.setReg(rdx, 'D[2] | 0', 'D[3] | 0')}` : `${c.setReg(rax, 'D[0] | 0', '0')} ${c.setReg(rdx, 'D[2] | 0', '0')}`;
   c.memory ??= 'load';
   return c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; ${write} /*F*/ }`, { kind: 'div', size });
 }

@@ -7,7 +7,6 @@
 // still zero-extended).
 
 import type { Decoded } from '../../isa/decode.js';
-import { int32 } from './int32Args.js';
 import { hi, isReg, Ops, type Piece } from './pieces.js';
 
 /** The piece for rol/ror r32/r64 by imm8 or CL, or null. */
@@ -18,7 +17,7 @@ export function rotatePiece(d: Decoded, c: Ops): Piece | null {
   const countMask = size === 64 ? 63 : 31;
   const [L, H] = c.reg(x);
   const left = m === 'rol';
-  const rotate = (n: string): string => `H.rotateBits(${int32(L)}, ${int32(H)}, ${n}, ${size}, ${left}); const RT = H.ROTATED; ${c.setReg(x, 'RT[0]', size === 64 ? 'RT[1]' : '0')}`;
+  const rotate = (n: string): string => `H.rotateBits(${L}, ${H}, ${n}, ${size}, ${left}); const RT = H.ROTATED; ${c.setReg(x, 'RT[0] | 0', size === 64 ? 'RT[1] | 0' : '0')}`;
   if (y.type === 'imm') {
     // A fixed nonzero count: the flags (rotateFlags, from the result) only where observed.
     const n = y.lo & countMask;
@@ -30,6 +29,6 @@ export function rotatePiece(d: Decoded, c: Ops): Piece | null {
   // saved, and where observed the record before it is made, then rotateFlags's CF and OF if the count was not 0.
   c.reads.push(1);
   const zeroCount = size === 32 ? ` else ${hi(x.reg)} = 0;` : '';
-  return c.piece(`{ const n = l1 & ${countMask}; let r0 = 0, r1 = 0; if (n !== 0) { ${rotate('n')} r0 = RT[0]; r1 = RT[1]; }${zeroCount} /*F*/ }`,
+  return c.piece(`{ const n = l1 & ${countMask}; let r0 = 0, r1 = 0; if (n !== 0) { ${rotate('n')} r0 = RT[0] | 0; r1 = RT[1] | 0; }${zeroCount} /*F*/ }`,
     { kind: left ? 'rolCount' : 'rorCount', size });
 }
