@@ -295,10 +295,10 @@ export function probeCaches(text: string): { text: string; declare: string; oute
   const names = [...new Set([...text.matchAll(/\b([rw][po]\d+) = /g)].map((m) => m[1]))].sort();
   const pages = names.filter((n) => n[1] === 'p');
   const reset = pages.length ? `${pages.join(' = ')} = NaN;` : '';
-  if (names.length === 0) return { text: text.replaceAll('/*MC*/', '').replaceAll('/*SC*/', ''), declare: '', outer: '' };
+  if (names.length === 0) return { text: text.replaceAll('/*MC*/', '').replaceAll('/*SC*/ ', ''), declare: '', outer: '' };
   const save = `PC[0] = cpu.probeEpoch * 4 + cpl; ${names.map((n, i) => `PC[${i + 1}] = ${n};`).join(' ')}`;
   return {
-    text: text.replaceAll('/*MC*/', reset).replaceAll('/*SC*/', save),
+    text: text.replaceAll('/*MC*/', reset).replaceAll('/*SC*/ ', `${save} `),
     declare: `let ${names.map((n) => `${n} = ${n[1] === 'p' ? 'NaN' : '0'}`).join(', ')};\n` +
       `if (PC[0] === cpu.probeEpoch * 4 + cpl) { ${names.map((n, i) => `${n} = PC[${i + 1}];`).join(' ')} }`,
     outer: `const PC = new Float64Array(${names.length + 1}).fill(NaN);`,
