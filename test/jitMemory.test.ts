@@ -8,7 +8,9 @@
 // it sets the accessed bit again, or faults on a page table changed without
 // invlpg), a read-only page whose reads were cached, an access crossing into
 // a page mapped to another frame, a store into the page of the running code,
-// a #PF at each access of a sequence, and data breakpoints.
+// a #PF at each access of a sequence, and data breakpoints; and for the caches a
+// translation keeps across calls, what changes between two calls: an eviction
+// by another page, invlpg, CR3, the CPL, a page getting decoded code.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +50,31 @@ function lockstep(code: Uint8Array, setup: (m: Machine) => void, watch: number[]
   return outcomes;
 }
 
+/**
+ * A loop of 40 rounds (%edx counts down) that reads and writes page P (linear 0x40000, in %rbx), runs
+ * `change` in round 30 (%rdi: P's page-table entry, %rcx: linear 0x40000000), then `rest` in every round;
+ * `after` follows the hlt.
+ */
+function roundThirty(change: string, rest = '', after = ''): string {
+  return `
+    mov $0x40000, %ebx
+    mov $0x40000000, %ecx
+    mov $${PT + 8 * 0x40}, %edi
+    xor %eax, %eax
+    mov $40, %edx
+  1: add (%rbx), %eax
+    add 8(%rbx), %eax
+    addl %eax, 40(%rbx)
+    cmp $30, %edx
+    jne 2f
+    ${change}
+  2: ${rest}
+    dec %edx
+    jne 1b
+    hlt
+    ${after}`;
+}
+
 test('jit memory: a cached page whose TLB entry a slow-path access or an interpreter instruction evicted is walked again (accessed bit, #PF)', (t) => {
   if (noAs) { t.skip('GNU as not installed'); return; }
   // Page P (linear 0x40000) and page Q (linear 0x40000000, mapped through a second PDPT entry to the same
@@ -56,27 +83,17 @@ test('jit memory: a cached page whose TLB entry a slow-path access or an interpr
   // page-table entry without invlpg (both TLBs still hold P, in every tier), reads P again (a TLB hit), then
   // Q (`evict`: a slow-path access, or the interpreter's adc), which evicts P from both: the next access
   // to P walks the page table, setting the accessed and dirty bits again or faulting, as the interpreter's does.
-  for (const evict of ['add (%rcx), %eax', 'adc (%rcx), %eax', 'addl %eax, 4(%rcx)']) {
+  // With `call evict` the access to Q is on another page, between two calls of the loop's translations, which
+  // keep their probe caches across calls (pieces.ts probeCaches): only the data-TLB fill of Q, replacing P,
+  // tells them that their saved cache of P is gone.
+  for (const evict of ['add (%rcx), %eax', 'adc (%rcx), %eax', 'addl %eax, 4(%rcx)', 'call evict']) {
     for (const [pte, outcome] of [['$0', /^fault 14\//], ['$0x40007', /^halted|^\{/]] as const) {
-      const code = assembleText(`
-        mov $0x40000, %ebx
-        mov $0x40000000, %ecx
-        mov $${PT + 8 * 0x40}, %edi
-        xor %eax, %eax
-        mov $40, %edx
-      1: add (%rbx), %eax
-        add 8(%rbx), %eax
-        addl %eax, 40(%rbx)
-        cmp $30, %edx
-        jne 2f
-        movq ${pte}, (%rdi)
-      2: add 16(%rbx), %eax
+      const code = assembleText(roundThirty(`movq ${pte}, (%rdi)`, `add 16(%rbx), %eax
         ${evict}
         add 24(%rbx), %eax
-        addl %eax, 32(%rbx)
-        dec %edx
-        jne 1b
-        hlt`);
+        addl %eax, 32(%rbx)`, `.balign 4096
+      evict: add (%rcx), %eax
+        ret`));
       const setup = (m: Machine): void => { identityPaging(m, []); m.memory.write32(0xf1008, 0xf2000 | 7); m.mmu.flush(); };
       const out = lockstep(code, setup, [PT + 8 * 0x40, 0x40020, 0x40028]);
       for (const o of out) assert.match(o, outcome, `${evict}, page-table entry ${pte}`);
@@ -247,4 +264,76 @@ test('jit memory: lea and indexed addresses carry and borrow between the halves 
   const words = [...Array(16).keys()].flatMap((i) => [0x1fffc0 + 4 * i, 0x100000 + 4 * i]);
   const out = lockstep(code, aroundFourGiB, words);
   for (const o of out) assert.match(o, /"halted":true/);
+});
+
+// The probe caches a translation keeps from one call to the next (pieces.ts probeCaches): saved at its exit
+// with Cpu.probeEpoch and the CPL, used at the next call only if neither changed. Each test changes, between
+// two calls of the translation that cached page P, one thing the caches depend on; a stale cache would read
+// or write P's old frame, miss a fault or a decoded-code invalidation.
+
+test('jit memory: probe caches kept across calls are dropped after invlpg and after a CR3 write', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // In round 30 P (linear 0x40000) is mapped to frame 0x90000, by its page-table entry and invlpg, or by
+  // switching CR3 to a second set of tables that map it there; the loop's next read of P must read that frame.
+  const change = {
+    invlpg: `movq $0x90007, (%rdi)\n invlpg (%rbx)`,
+    cr3: 'mov $0xf6000, %esi\n mov %rsi, %cr3',
+  };
+  for (const [name, how] of Object.entries(change)) {
+    const code = assembleText(roundThirty(how));
+    const setup = (m: Machine): void => {
+      identityPaging(m, []);
+      // The second tables (CR3 0xf6000): the identity map but for P.
+      m.memory.write32(0xf6000, 0xf7000 | 7);
+      m.memory.write32(0xf7000, 0xf8000 | 7);
+      m.memory.write32(0xf8000, 0xf9000 | 7);
+      for (let i = 0; i < 512; i++) m.memory.write32(0xf9000 + 8 * i, i === 0x40 ? 0x90007 : (i * 4096) | 7);
+      for (let i = 0; i < 16; i++) { m.memory.write32(0x40000 + 4 * i, 0x1234567 * (i + 1)); m.memory.write32(0x90000 + 4 * i, 0x7654321 * (i + 3)); }
+    };
+    const out = lockstep(code, setup, [0x40028, 0x90028]);
+    for (const o of out) assert.match(o, /"halted":true/, name);
+  }
+});
+
+test('jit memory: probe caches kept across calls are not used at another CPL', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // P is a supervisor page; after 300 instructions the CPL becomes 3 (between slices): the loop's next read of
+  // P faults (#PF, a user read of a present page), as the interpreter's does, though the translation cached P.
+  const code = assembleText(`
+    mov $0x40000, %ebx
+    xor %eax, %eax
+    mov $100000, %edx
+  1: add (%rbx), %eax
+    add 8(%rbx), %eax
+    dec %edx
+    jne 1b
+    hlt`);
+  const between = (m: Machine): void => { if (m.cpu.instructionCount >= 300) m.cpu.cpl = 3; };
+  const out = lockstep(code, (m) => { identityPaging(m, []); m.memory.write32(PT + 8 * 0x40, 0x40003); }, [], between);
+  for (const o of out) assert.match(o, /^fault 14\/5 /);
+});
+
+test('jit memory: a store cached across calls goes the slow way once its page has decoded code', (t) => {
+  if (noAs) { t.skip('GNU as not installed'); return; }
+  // Each round stores the round number into the immediate of `add $imm, %esi` on another page, and from
+  // round 50 on calls it: that first call decodes the page (it gets code), so the loop's next store must
+  // invalidate the decoded add (Cpu.writeMem), though its translation cached the page for writes in the rounds
+  // before: the add runs each new value.
+  const code = assembleText(`
+    lea imm(%rip), %rdi
+    xor %esi, %esi
+    mov $60, %edx
+  1: mov %edx, (%rdi)
+    add %edx, %eax
+    cmp $50, %edx
+    ja 2f
+    call routine
+  2: dec %edx
+    jne 1b
+    hlt
+    .balign 4096
+  routine: .byte 0x81, 0xc6
+  imm: .long 0
+    ret`);
+  for (const o of lockstep(code, () => {})) assert.match(o, /"halted":true/);
 });

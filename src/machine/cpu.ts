@@ -162,6 +162,14 @@ export class Cpu {
   readonly writeFrame = new Float64Array(DATA_TLB_SIZE);
   private tlbGeneration = -1;
   private tlbCr0 = -1;
+  /**
+   * Bumped whenever something a JIT translation's probe caches depend on may have
+   * changed (jit/pieces.ts probeCaches): the data TLB flushed or an entry replaced,
+   * a data breakpoint switched, a page getting decoded code (a store to it must take
+   * the slow path). A translation keeps its caches across calls only while this
+   * (with the CPL) is what it was when it saved them.
+   */
+  probeEpoch = 0;
 
   constructor(memory: PhysicalMemory, mmu: Mmu) {
     this.memory = memory;
@@ -180,6 +188,7 @@ export class Cpu {
     if (this.mmu.generation !== this.tlbGeneration || this.cr0 !== this.tlbCr0) {
       this.readTag.fill(NaN);
       this.writeTag.fill(NaN);
+      this.probeEpoch++;
       this.tlbGeneration = this.mmu.generation;
       this.tlbCr0 = this.cr0;
     }
@@ -219,6 +228,8 @@ export class Cpu {
     const page = Math.floor(addr / 4096);
     const slot = page & (DATA_TLB_SIZE - 1);
     const p = this.mmu.translate(addr, access, this.cpl);
+    // Another page's entry replaced: a probe cache may hold it. (An empty slot's fill takes nothing away.)
+    if (!Number.isNaN(tags[slot])) this.probeEpoch++;
     tags[slot] = page * 4 + this.cpl;
     frames[slot] = p - (p & 0xfff);
     return p;
@@ -254,6 +265,8 @@ export class Cpu {
     this.debugEnabled = own.enabled || this.hostDebugActive || (host !== null && host.enabled);
     const watch = own.watchesData || (host !== null && host.watchesData);
     this.interruptCheck = true;
+    this.probeEpoch++; // a watching readMem/writeMem: no probe cache may hit
+
     const read = Cpu.prototype.readMem, write = Cpu.prototype.writeMem;
     // (Looked at, not remembered: a restored VM state has the plain functions whatever it saved.)
     if (watch === (this.readMem !== read)) return;

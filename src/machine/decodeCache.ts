@@ -206,6 +206,7 @@ export class DecodeCache {
         this.pages[n] = page;
         this.lists[n] = list;
         this.codePages[n] = 1;
+        cpu.probeEpoch++; // a JIT store's probe cache may hold this page
       }
       page[phys & 0xfff] = entry;
       list.push(entry);

@@ -324,13 +324,30 @@ export class Ops {
  * A translation's text with its probe caches (Ops.probe) made real: the
  * declarations of the cache locals it uses (for the function's head), and every
  * marker MC (after a slow-path access or an interpreter call) resetting them all.
+ *
+ * The caches also live on from one call to the next, in the translation's own
+ * Float64Array PC (declared by `outer`, once per translation): PC[0] the key
+ * they were saved under (Cpu.probeEpoch * 4 + CPL), then each local. At the
+ * marker SC (the epilogue of the normal exits) they are saved with the key of
+ * that moment, which is right because every cache the call holds then is one
+ * of the data TLB's entries then (the invariant above). The head loads them
+ * only if the key is still the same: nothing since has replaced or dropped a
+ * TLB entry, switched a data breakpoint or given a page code (each bumps the
+ * epoch) and the CPL (the tags' low bits) is the same. Exits that don't save
+ * (a fault's catch: a slow path or interpreter call may have changed the TLB
+ * before it threw, with no reset after) leave the older saved pair, still
+ * consistent: its caches were entries of the TLB at its key.
  */
-export function probeCaches(text: string): { text: string; declare: string } {
+export function probeCaches(text: string): { text: string; declare: string; outer: string } {
   const names = [...new Set([...text.matchAll(/\b([rw][po]\d+) = /g)].map((m) => m[1]))].sort();
   const pages = names.filter((n) => n[1] === 'p');
   const reset = pages.length ? `${pages.join(' = ')} = NaN;` : '';
+  if (names.length === 0) return { text: text.replaceAll('/*MC*/', '').replaceAll('/*SC*/ ', ''), declare: '', outer: '' };
+  const save = `PC[0] = cpu.probeEpoch * 4 + cpl; ${names.map((n, i) => `PC[${i + 1}] = ${n};`).join(' ')}`;
   return {
-    text: text.replaceAll('/*MC*/', reset),
-    declare: names.length ? `let ${names.map((n) => `${n} = ${n[1] === 'p' ? 'NaN' : '0'}`).join(', ')};` : '',
+    text: text.replaceAll('/*MC*/', reset).replaceAll('/*SC*/ ', `${save} `),
+    declare: `let ${names.map((n) => `${n} = ${n[1] === 'p' ? 'NaN' : '0'}`).join(', ')};\n` +
+      `if (PC[0] === cpu.probeEpoch * 4 + cpl) { ${names.map((n, i) => `${n} = PC[${i + 1}];`).join(' ')} }`,
+    outer: `const PC = new Float64Array(${names.length + 1}).fill(NaN);`,
   };
 }

@@ -688,7 +688,7 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     }
   }
   const epilogue = `${exitFlags.length ? `/*PW*/ switch (xf) { ${exitFlags.map((f, i) => `case ${i}: { ${f} break; }`).join(' ')} }` : '/*PW*/'} ` +
-    `${writeBack} cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
+    `${writeBack} /*SC*/ cpu.instructionCount = xc; cpu.instructionStart = xa; cpu.rip = xr; return 0;`;
   // One block: its case's body alone (no switch).
   const cases = blocks.length === 1 ? ['{', ...lines.slice(1, -1), '}'] : ['switch (bi) {', ...lines, '}'];
   let text = ['let xf = -1, xc = 0, xa = 0, xr = 0;', faults ? 'let at = 0;\ntry {' : '', 'out: for (;;) {', ...cases, '}', epilogue].join('\n');
@@ -736,7 +736,8 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
     if (caches.declare) head += `\n${caches.declare}`;
   }
   const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
-  return `${faults ? consts + '\n' : ''}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
+  const outer = (faults ? consts + '\n' : '') + (memory && caches.outer ? caches.outer + '\n' : '');
+  return `${outer}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
 }
 
 /** A data TLB that never hits (the slow path for every access). */

@@ -56,7 +56,7 @@ export class WrittenPages {
       invalidatePage.call(this, n);
     };
     // A flush of all decoded code (CR0, CR4 changes...) unmarks every page: mark them again.
-    cache.flush = function () { flush.call(this); this.codePages.fill(1); };
+    cache.flush = function () { flush.call(this); this.codePages.fill(1); cpu.probeEpoch++; };
   }
 
   /** Mark `bytes` bytes at `phys` (a load the caller makes itself). */
@@ -67,6 +67,7 @@ export class WrittenPages {
   /** Before a run: every page counts as holding code, so that the JIT's first store to a page is seen (see above). */
   arm(): void {
     this.cpu.decodeCache.codePages.fill(1);
+    this.cpu.probeEpoch++; // the JIT's probe caches hold no code page
   }
 
   /** Put every written page back as it was when this object was made, and forget the marks. */
