@@ -87,6 +87,8 @@ export interface Block {
   runs: number;
   /** The JIT tier has looked at this block (and replaced `run` if it could translate it). */
   jitDone: boolean;
+  /** `run` is a JIT translation (of a region holding this block). */
+  translated: boolean;
 }
 
 /**
@@ -195,7 +197,7 @@ export function compileBlock(entries: CacheEntry[], hostVersion: number): Block 
   const offsets: number[] = [];
   let offset = 0;
   for (const e of entries) { offsets.push(offset); offset += e.length; }
-  return { run: make(...values), entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null, runs: 0, jitDone: false };
+  return { run: make(...values), entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null, runs: 0, jitDone: false, translated: false };
 }
 
 /**
