@@ -752,19 +752,15 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   const page0 = start & 0xfff;
   const found: { block: Block; off: number }[] = [{ block: b, off: page0 }];
   const seen = new Set<number>([page0]);
-  let count = b.entries.length, blocks = 1;
+  let count = b.entries.length;
   for (let i = 0; i < found.length; i++) {
     const x = found[i].block;
     for (const [o, nb] of [[x.fallOffset, x.fall], [x.jumpOffset, x.jump]] as [number, Block | null][]) {
       if (o < 0 || nb === null || seen.has(o) || nb.hostVersion !== b.hostVersion || filter[o] !== 0) continue;
-      // A block another translation already holds is passed through (execution may come back to the
-      // entry through it) but not translated again: its own translation keeps running it.
-      const other = nb.translated;
-      if (found.length >= 2 * MAX_REGION_BLOCKS) continue;
-      if (!other && (blocks >= Math.min(maxBlocks, MAX_REGION_BLOCKS) || count + nb.entries.length > MAX_REGION_INSTRUCTIONS)) continue;
+      if (found.length >= Math.min(maxBlocks, MAX_REGION_BLOCKS) || count + nb.entries.length > MAX_REGION_INSTRUCTIONS) continue;
       seen.add(o);
       found.push({ block: nb, off: o });
-      if (!other) { count += nb.entries.length; blocks++; }
+      count += nb.entries.length;
     }
   }
   // Keep the blocks from which execution can come back to the entry inside the region (a loop):
@@ -781,7 +777,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
       }
     });
   }
-  const kept = found.filter((f, i) => back.has(i) && (i === 0 || !f.block.translated));
+  const kept = found.filter((_, i) => back.has(i));
   seen.clear();
   for (const f of kept) seen.add(f.off);
   const region: RegionBlock[] = kept.map(({ block, off }) => ({
