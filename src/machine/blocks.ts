@@ -7,7 +7,9 @@
 // inline none of them. A block is the run of instructions from an entry up to
 // and including the first one that may branch or touch machine state (a jcc,
 // call, system instruction...), inside one physical page. Once an entry has
-// started HOT_ENTRIES runs, its block gets a function generated for it:
+// started HOT_ENTRIES runs, its block gets a function generated for it (with
+// the JIT on, only once the JIT could not translate it: interpretedRun runs it
+// until then):
 //
 //     function block(cpu, s) {                  // s: linear address of the block
 //       cpu.instructionStart = s;      cpu.rip = s + 3; x0(cpu, d0);
