@@ -7,7 +7,9 @@
 // inline none of them. A block is the run of instructions from an entry up to
 // and including the first one that may branch or touch machine state (a jcc,
 // call, system instruction...), inside one physical page. Once an entry has
-// started HOT_ENTRIES runs, its block gets a function generated for it:
+// started HOT_ENTRIES runs, its block gets a function generated for it (with
+// the JIT on, only once the JIT could not translate it: interpretedRun runs it
+// until then):
 //
 //     function block(cpu, s) {                  // s: linear address of the block
 //       cpu.instructionStart = s;      cpu.rip = s + 3; x0(cpu, d0);
@@ -87,6 +89,8 @@ export interface Block {
   runs: number;
   /** The JIT tier has looked at this block (and replaced `run` if it could translate it). */
   jitDone: boolean;
+  /** `run` is a JIT translation (of a region holding this block). */
+  translated: boolean;
 }
 
 /**
@@ -179,8 +183,37 @@ function source(entries: CacheEntry[]): { key: string; text: string } {
   return { key, text };
 }
 
+/**
+ * The run of a block of `entries` without a generated function: the interpreter's execute
+ * functions called from one loop, with the same contract as the generated function (and
+ * instructionStart and RIP set before every instruction, as the interpreter's loop does).
+ * With the JIT on, a block starts with this: it runs only until the JIT translates it, and
+ * a generated function would cost more to parse and compile than those few runs save. If the
+ * JIT cannot translate it, it gets its generated function then (blockFunction).
+ */
+function interpretedRun(entries: CacheEntry[], offsets: number[]): Block['run'] {
+  const n = entries.length;
+  const writes = entries.map((e) => mayWrite(e.d));
+  const loops = selfLoop(entries);
+  return (cpu, s, limit) => {
+    for (;;) {
+      for (let k = 0; k < n; k++) {
+        const e = entries[k];
+        // The last instruction may read the count (rdtsc, a timer port): count the others first.
+        if (k === n - 1) cpu.instructionCount += k;
+        cpu.instructionStart = s + offsets[k];
+        cpu.rip = s + offsets[k] + e.length;
+        e.exec(cpu, e.d);
+        if (k < n - 1 && writes[k] && cpu.interruptCheck) return k + 1;
+      }
+      if (!loops || cpu.interruptCheck || cpu.rip !== s || cpu.instructionCount + 1 + n > limit) return 1;
+      cpu.instructionCount += 1;
+    }
+  };
+}
+
 /** Generate the function of a block of `entries` (straight instructions, then any one). */
-export function compileBlock(entries: CacheEntry[], hostVersion: number): Block {
+export function blockFunction(entries: CacheEntry[]): Block['run'] {
   const { text } = source(entries);
   const names: string[] = [];
   const values: (Exec | Decoded)[] = [];
@@ -192,10 +225,19 @@ export function compileBlock(entries: CacheEntry[], hostVersion: number): Block 
   // compiled function (and its type feedback) between equal sources, and then the
   // call sites would see many handlers again.
   const make = new Function(...names, `// block ${++serial}\n${text}`) as (...args: (Exec | Decoded)[]) => Block['run'];
+  return make(...values);
+}
+
+/**
+ * The block of `entries` (straight instructions, then any one): with its generated function
+ * (blockFunction), or, when `interpreted`, run by interpretedRun until the JIT looks at it.
+ */
+export function compileBlock(entries: CacheEntry[], hostVersion: number, interpreted = false): Block {
   const offsets: number[] = [];
   let offset = 0;
   for (const e of entries) { offsets.push(offset); offset += e.length; }
-  return { run: make(...values), entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null, runs: 0, jitDone: false };
+  const run = interpreted ? interpretedRun(entries, offsets) : blockFunction(entries);
+  return { run, entries, offsets, hostVersion, fallOffset: -1, fall: null, jumpOffset: -1, jump: null, runs: 0, jitDone: false, translated: false };
 }
 
 /**

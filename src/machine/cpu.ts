@@ -9,7 +9,7 @@
 // return one put the high half in `cpu.hi`.
 
 import { isCanonical, toSignedLinear } from './address.js';
-import { blockEntries, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
+import { blockEntries, blockFunction, compileBlock, HOT_ENTRIES, MAX_BLOCKS, selfLoop, type Block } from './blocks.js';
 import { compileJit } from './jit/translate.js';
 import { jitSettings } from './jit/settings.js';
 import { DebugRegisters } from './debugRegisters.js';
@@ -681,7 +681,8 @@ export class Cpu {
       for (;;) {
         if (this.jitEnabled && !b.jitDone && ++b.runs >= this.jitThreshold) {
           b.jitDone = true;
-          compileJit(this, b, start, filter, this.jitRegionBlocks); // replaces the run of b (and of its region's blocks)
+          // Replaces the run of b (and of its region's blocks); if it cannot, b gets its generated function.
+          if (compileJit(this, b, start, filter, this.jitRegionBlocks) === null && !b.translated) b.run = blockFunction(b.entries);
         }
         block = b;
         // A block the JIT has not looked at yet returns at least every WARM_INSTRUCTIONS, so
@@ -755,7 +756,7 @@ export class Cpu {
       return null;
     }
     if (entry.block === null) cache.blocks++;
-    entry.block = compileBlock(entries, hostVersion);
+    entry.block = compileBlock(entries, hostVersion, this.jitEnabled);
     return entry.block;
   }
 }
