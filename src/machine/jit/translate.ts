@@ -731,8 +731,8 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   if (memory) {
     // The data TLB as Cpu.translateRead/translateWrite see it (checked once: nothing in a region changes the
     // paging or CPL); with a data breakpoint's wrappers installed, every access takes the slow path.
-    head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? cpu.readTag : NOTAG, RFr = cpu.readFrame, WT = cpu.writeMem === WM ? cpu.writeTag : NOTAG, WFr = cpu.writeFrame;';
-    head += '\nconst MEM = cpu.memory, MV = MEM.view, MW = MEM.words, MB = MEM.bytes, MS = MEM.size, CODE = cpu.decodeCache.codePages, cpl = cpu.cpl;';
+    // (The tables and memory views themselves are the CPU's for good: compileJit passes them in, RTAG... CODE.)
+    head += '\ncpu.checkDataTlb(); const RT = cpu.readMem === RM ? RTAG : NOTAG, WT = cpu.writeMem === WM ? WTAG : NOTAG, cpl = cpu.cpl;';
     if (caches.declare) head += `\n${caches.declare}`;
   }
   const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
@@ -798,6 +798,10 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   const all = region.flatMap((r) => r.entries);
   const values: unknown[] = [CpuFault, isCanonical, toSignedLinear, parityOf, proto.readMem, proto.writeMem, NOTAG, all];
   names.push('H'); values.push(JIT_HELPERS); // the interpreter's arithmetic (helpers.ts)
+  // The CPU's data TLB tables, memory views and code-page marks (read-only fields: the same objects for the CPU's life).
+  const m = cpu.memory;
+  names.push('RTAG', 'RFr', 'WTAG', 'WFr', 'MV', 'MW', 'MB', 'MS', 'CODE');
+  values.push(cpu.readTag, cpu.readFrame, cpu.writeTag, cpu.writeFrame, m.view, m.words, m.bytes, m.size, cpu.decodeCache.codePages);
   all.forEach((e, g) => { names.push(`x${g}`, `d${g}`); values.push(e.exec, e.d); });
   // The function in parentheses: V8 then compiles it at once with new Function (a function
   // expression it would otherwise pre-parse, then parse again in full at its first call).
