@@ -36,7 +36,7 @@ import { bitScanPiece } from './translateBitScan.js';
 import { rotatePiece } from './translateRotate.js';
 import { destination } from './translateMemoryOps.js';
 import { lowProduct64 } from './inlineMultiply.js';
-import { addressSum, anyReg, below, belowOrEqual, borrow, carry, isReg, KEEPS_PRIOR, LIMIT, hi, linear, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
+import { addressSum, anyReg, below, belowOrEqual, isReg, KEEPS_PRIOR, LIMIT, hi, linear, lo, mask, moveRsp, Ops, probeCaches, type FlagKind, type Piece } from './pieces.js';
 
 export type JitRun = (cpu: Cpu, start: number, limit: number) => number;
 
@@ -329,9 +329,8 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
   switch (kind) {
     case 'logic': cf = 'false'; of = 'false'; break;
     case 'shift': cf = `(qc${j} & ${CF}) !== 0`; of = `(qc${j} & ${OF}) !== 0`; break;
-    // 64 bits: CF is the carry (borrow) out of the high halves' sum, from their top bits (pieces.ts), one test, not two comparisons.
-    case 'add': cf = w ? `${carry(A, B, R)} !== 0` : lt(r, a); of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
-    case 'sub': cf = w ? `${borrow(A, B, R)} !== 0` : lt(a, b); of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
+    case 'add': cf = w ? `(${lt(R, A)} || (${R} === ${A} && ${lt(r, a)}))` : lt(r, a); of = sign(`(${a} ^ ${r}) & (${b} ^ ${r})`, `(${A} ^ ${R}) & (${B} ^ ${R})`); break;
+    case 'sub': cf = w ? `(${lt(A, B)} || (${A} === ${B} && ${lt(a, b)}))` : lt(a, b); of = sign(`(${a} ^ ${b}) & (${a} ^ ${r})`, `(${A} ^ ${B}) & (${A} ^ ${R})`); break;
     case 'inc': cf = null; of = sign(`(${a} ^ ${r}) & (1 ^ ${r})`, `(${A} ^ ${R}) & ${R}`); break;
     default: cf = null; of = sign(`(${a} ^ 1) & (${a} ^ ${r})`, `${A} & (${A} ^ ${R})`);
   }
@@ -344,7 +343,7 @@ function inlineCondition(k: number, kind: FlagKind, size: number, cc: number): s
     case 3: e = sub ? (w ? `(${lt(A, B)} || (${A} === ${B} && ${le(a, b)}))` : le(a, b)) : cf === null ? null : `(${cf} || ${zf})`; break;
     case 4: e = sf; break;
     case 5: e = pf; break;
-    case 6: e = sub ? (w ? `(${R} ^ ((${A} ^ ${B}) & (${A} ^ ${R}))) < 0` : `${a} < ${b}`) : `(${sf}) !== (${of})`; break;
+    case 6: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${lt(a, b)}))` : `${a} < ${b}`) : `(${sf}) !== (${of})`; break;
     default: e = sub ? (w ? `(${A} < ${B} || (${A} === ${B} && ${le(a, b)}))` : `${a} <= ${b}`) : `(${zf} || (${sf}) !== (${of}))`;
   }
   if (e === null) return null;
