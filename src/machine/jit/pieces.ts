@@ -113,7 +113,7 @@ export function moveRsp(n: number): string {
  * `code` declares the partial sums of the low half (consts named `${p}0`, `${p}1`, ...), `lo` and
  * `hi` are the result's int32 halves. The high half adds the index's high half shifted, the bits
  * the scale shifts out of the index's low half (a carry of up to 7), the carry of each low-half
- * addition from an unsigned comparison, and the borrow of a negative displacement. (base, index: -1
+ * addition (from the top bits: `carry`), and -1 for a negative displacement. (base, index: -1
  * for none; scale 1, 2, 4 or 8; disp a signed 32-bit number.)
  */
 export function addressSum(p: string, base: number, index: number, scale: number, disp: number): { code: string; lo: string; hi: string } {
@@ -127,12 +127,13 @@ export function addressSum(p: string, base: number, index: number, scale: number
   }
   if (base >= 0) {
     if (low === '') low = lo(base);
-    else { const v = partial(`(${lo(base)} + ${low}) | 0`); high.push(`(${below(v, low)} ? 1 : 0)`); low = v; }
+    else { const v = partial(`(${lo(base)} + ${low}) | 0`); high.push(carry(lo(base), low, v)); low = v; }
     high.push(hi(base));
   }
   if (disp !== 0) {
     if (low === '') { low = String(disp | 0); if (disp < 0) high.push('-1'); }
-    else { const v = partial(`(${low} + ${disp}) | 0`); high.push(disp > 0 ? `(${below(v, low)} ? 1 : 0)` : `(${below(low, v)} ? -1 : 0)`); low = v; }
+    // A negative displacement: its 32 bits added (the carry), and -1 into the high half.
+    else { const v = partial(`(${low} + ${disp}) | 0`); high.push(carry(low, String(disp), v)); if (disp < 0) high.push('-1'); low = v; }
   }
   if (low === '') low = '0';
   return { code, lo: low, hi: high.length === 0 ? '0' : high.length === 1 && /^h\d+$/.test(high[0]) ? high[0] : `(${high.join(' + ')}) | 0` };
