@@ -76,9 +76,13 @@ const EDGES = [0n, 1n, 2n, 3n, 7n, 0xffffn, 0x10000n, 0x1fffffn, 0x200000n, 0x7f
   0x100000000n, 0x1ffffffffn, 0x1fffffffffffffn, 0x20000000000000n, 0x7fffffffffffffffn, 0x8000000000000000n,
   0x8000000000000001n, 0xffffffff00000000n, 0xffffffff80000000n, 0xffffffff7fffffffn, 0xffe0000000000000n, 0xfffffffffffffffen, M64];
 
-/** Dividends and divisors (at least 2^32, exact multiples) whose double quotient is one below the quotient (found by search). */
-const ESTIMATE_SHORT: [bigint, bigint][] = [[5442427588904189380n, 11501477180n], [9748766101013401945n, 16384480842039331n],
-  [3179644497704284407n, 65669354957853n], [15785711924965770216n >> 1n, 478354906817144552n >> 1n]];
+/** Dividends and divisors (at least 2^32) whose double quotient is one off the quotient (found by search). */
+const ESTIMATE_OFF: [bigint, bigint][] = [[5442427588904189380n, 11501477180n], [9748766101013401945n, 16384480842039331n],
+  [3179644497704284407n, 65669354957853n], [15785711924965770216n >> 1n, 478354906817144552n >> 1n],
+  // Not multiples: the remainder plus the divisor carries into the high half.
+  [5835439994830842341n, 389029332988722785n], [5242292981049810415n, 46391973283626636n], [2562393375877624064n, 3997493566111738n],
+  // One above (just below a multiple).
+  [5810774079242690254n, 2905387039621345183n], [3294568693586088480n, 237047400979n], [6094818890192981848n, 731846648678312n]];
 
 /** Operand triples (rax, rdx, divisor): edges, then random values of random widths and signs, with rDX 0, the sign of rAX, small, or random. */
 function operands(f: Form, count: number, seed: number): [bigint, bigint, bigint][] {
@@ -91,7 +95,7 @@ function operands(f: Form, count: number, seed: number): [bigint, bigint, bigint
   const out: [bigint, bigint, bigint][] = [];
   const sign = (v: bigint): bigint => (f.size === 64 ? (v >> 63n ? M64 : 0n) : ((v >> 31n) & 1n ? M64 : 0n));
   for (const a of EDGES) for (const s of EDGES) { out.push([a, 0n, s], [a, sign(a), s]); }
-  for (const [n, s] of ESTIMATE_SHORT) out.push([n, 0n, s], [(-n) & M64, M64, s], [n, 0n, (-s) & M64]);
+  for (const [n, s] of ESTIMATE_OFF) out.push([n, 0n, s], [(-n) & M64, M64, s], [n, 0n, (-s) & M64]);
   for (let i = 0; i < count; i++) {
     const a = sized(), s = sized();
     const k = next() % 8;
