@@ -1,8 +1,9 @@
 // The JIT's translation of the one-operand multiply and divide (mul, imul,
 // div, idiv, 32 and 64 bits): rDX:rAX with a register or memory source. The
-// division is the interpreter's own (wideDivide.ts, called through H:
-// jit/helpers.ts); the product is written inline (inlineMultiply.ts, checked
-// against BigInt by test/jitMultiply.test.ts), cheaper than the call.
+// product is written inline (inlineMultiply.ts, checked against BigInt by
+// test/jitMultiply.test.ts), cheaper than the call; so is the division for
+// its common operands (inlineDivide.ts, test/jitDivide.test.ts), the rest
+// being the interpreter's own (wideDivide.ts, called through H: jit/helpers.ts).
 //
 // Division can raise #DE (a zero divisor, a quotient that does not fit). The
 // check comes before anything is written, and the piece is marked as one that
@@ -11,6 +12,7 @@
 // before the instruction, as the interpreter's fault does.
 
 import type { Decoded } from '../../isa/decode.js';
+import { inlineDivide } from './inlineDivide.js';
 import { fullProduct } from './inlineMultiply.js';
 import { Ops, type Piece, type Reg } from './pieces.js';
 
@@ -37,9 +39,12 @@ export function mulDivPiece(d: Decoded, c: Ops): Piece | null {
     return c.piece(`${head} ${product} ${ext}const ov = ${ov}; ${write} /*F*/ }`, { kind: 'mul', size });
   }
   // As executeArithmetic's div / idiv: #DE before anything changes, then rDX:rAX; the flags (divideFlags) where observed.
+  // The common operands inline (inlineDivide.ts), the rest through the interpreter's own division.
   const args = (wide ? ['l0', 'h0', 'l2', 'h2', 'b', 'bH'] : ['l0', 'l2', 'b']).join(', ');
   // DIVISION is a Uint32Array: its words as int32.
-  const write = wide ? `${c.setReg(rax, 'D[0] | 0', 'D[1] | 0')} ${c.setReg(rdx, 'D[2] | 0', 'D[3] | 0')}` : `${c.setReg(rax, 'D[0] | 0', '0')} ${c.setReg(rdx, 'D[2] | 0', '0')}`;
+  const call = `if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; dq0 = D[0] | 0; dq1 = D[1] | 0; dr0 = D[2] | 0; dr1 = D[3] | 0;`;
+  const divide = inlineDivide(m === 'idiv', size, ['l0', 'h0'], ['l2', 'h2'], ['b', 'bH'], call);
+  const write = wide ? `${c.setReg(rax, 'dq0', 'dq1')} ${c.setReg(rdx, 'dr0', 'dr1')}` : `${c.setReg(rax, 'dq0', '0')} ${c.setReg(rdx, 'dr0', '0')}`;
   c.memory ??= 'load';
-  return c.piece(`${head} if (!H.${m}${size}(${args})) throw H.divideError(); const D = H.DIVISION; ${write} /*F*/ }`, { kind: 'div', size });
+  return c.piece(`${head} ${divide} ${write} /*F*/ }`, { kind: 'div', size });
 }
