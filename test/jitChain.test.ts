@@ -256,3 +256,33 @@ test('jit chain: 64-bit carries out of the low half, and pending flag records ca
   for (const chunk of [1, 2, 3, 5, 7, 13, 997]) lockstep(machines((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; }), chunk, 20_000);
   assert.ok(jitStats.compiled > before, 'the loop was translated');
 });
+
+test('jit chain: a straight run of 150 instructions is one block (one translation); deadlines and a #PF inside it match the interpreter', (t) => {
+  if (!have('as') || !have('objcopy')) { t.skip('GNU as not installed'); return; }
+  // 30 groups of 5 straight instructions (ALU, a load and a store through %rdi in the 16th group), then
+  // %rdi steps up by 0x180 per round until the load reaches the absent page 0x34000: the fault lands
+  // at instruction 77 of the block, the deadlines of the slices at every place of it.
+  const group = (k: number): string => (k === 15
+    ? 'movl (%rdi), %esi\n mov %rbp, 8(%rdi)\n add %rsi, %rbp\n imul $3, %rbp, %rdx\n xor %rdx, %rbx'
+    : `add %rcx, %rax\n imul $${k + 3}, %rax, %rdx\n xor %rdx, %rbx\n sub %rbx, %rbp\n rol $${k + 1}, %rbp`);
+  const code = asm(`
+    mov $0x31000, %edi
+    mov $0x7f000, %esp
+    mov $400, %ecx
+  top:
+    ${Array.from({ length: 30 }, (_, k) => group(k)).join('\n    ')}
+    add $0x180, %rdi
+    dec %ecx
+    jne top
+    hlt`);
+  for (const chunk of [5, 7, 13, 160, 997, 50_000]) {
+    const ms = machines((m) => { m.loadPhysical(CODE, code); m.cpu.rip = CODE; identityPaging(m, 0x34000); });
+    const out = lockstep(ms, chunk, 100_000);
+    assert.match(out, /^fault 14\//, `a page fault (slices of ${chunk})`);
+    // The loop's body (from top, after the three movs: 5 + 5 + 5 bytes) is one block of 30 * 5 + 3 instructions.
+    const top = ms[0].cpu.decodeCache.cachedEntry(ms[0].cpu, CODE + 15);
+    assert.equal(top?.block?.entries.length, 153, `one block for the whole straight run (slices of ${chunk})`);
+    // (A block runs only when it fits whole in the slice.)
+    if (chunk >= 997) assert.ok(top?.block?.translated, `translated (slices of ${chunk})`);
+  }
+});

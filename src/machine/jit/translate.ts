@@ -25,7 +25,7 @@
 import type { Decoded, DecodedOperand, MemOperand } from '../../isa/decode.js';
 import type { Cpu } from '../cpu.js';
 import type { CacheEntry } from '../decodeCache.js';
-import type { Block } from '../blocks.js';
+import { MAX_BLOCK, type Block } from '../blocks.js';
 import { isCanonical, toSignedLinear } from '../address.js';
 import { CpuFault, GP } from '../exceptions.js';
 import { CF, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_SUB, OF, parityOf } from '../flags.js';
@@ -394,9 +394,9 @@ export interface RegionBlock {
   successors: number[];
 }
 
-/** Blocks in a region at most, and instructions. */
+/** Blocks in a region at most, and instructions (also the longest block: blocks.ts MAX_BLOCK). */
 export const MAX_REGION_BLOCKS = 8;
-export const MAX_REGION_INSTRUCTIONS = 160;
+export const MAX_REGION_INSTRUCTIONS = MAX_BLOCK;
 
 /** The source for one block alone (a region of one). Exported for the docs and tests. */
 export function jitSource(entries: CacheEntry[]): string | null {
