@@ -1,10 +1,10 @@
 // The integer ALU operations the JIT translates, as JavaScript templates over
-// int32 halves (pieces.ts: the translations' values are int32). They compute what executeFast.ts's alu32/alu64 (the
-// interpreter's specialized execute functions) compute, written here as text
-// with integer operations only (the 64-bit carry from a comparison of the low
-// halves instead of a double sum); test/jitDifferential.test.ts checks the JIT
-// against the interpreter on random operands for every operation and size.
-
+// int32 halves (pieces.ts: the translations' values are int32). They compute
+// what executeFast.ts's alu32/alu64 (the interpreter's specialized execute
+// functions) compute, written here as text with integer operations only (the
+// 64-bit carry from the top bits of the low halves instead of a double sum);
+// test/jitDifferential.test.ts checks the JIT against the interpreter on
+// random operands for every operation and size.
 import { borrow, carry } from './pieces.js';
 
 export type AluOp = 'add' | 'sub' | 'cmp' | 'and' | 'or' | 'xor' | 'test';

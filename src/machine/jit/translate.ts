@@ -737,7 +737,9 @@ export function regionSource(region: RegionBlock[], page0 = 0): string | null {
   }
   const consts = `const K = [${all.map(({ k }) => k).join(', ')}], REL = [${all.map(({ b, k }) => b.rel + b.offsets[k]).join(', ')}];`;
   const outer = (faults ? consts + '\n' : '') + (memory && caches.outer ? caches.outer + '\n' : '');
-  return `${outer}return function jit(cpu, s, limit) {\n${head}\n${text}\n};`;
+  // The function in parentheses: V8 then compiles it at once in new Function (without
+  // them it pre-parses the function, then parses it again in full at its first call).
+  return `${outer}return (function jit(cpu, s, limit) {\n${head}\n${text}\n});`;
 }
 
 /** A data TLB that never hits (the slow path for every access). */
@@ -803,11 +805,7 @@ export function compileJit(cpu: Cpu, b: Block, start: number, filter: Uint16Arra
   names.push('RTAG', 'RFr', 'WTAG', 'WFr', 'MV', 'MW', 'MB', 'MS', 'CODE');
   values.push(cpu.readTag, cpu.readFrame, cpu.writeTag, cpu.writeFrame, m.view, m.words, m.bytes, m.size, cpu.decodeCache.codePages);
   all.forEach((e, g) => { names.push(`x${g}`, `d${g}`); values.push(e.exec, e.d); });
-  // The function in parentheses: V8 then compiles it at once with new Function (a function
-  // expression it would otherwise pre-parse, then parse again in full at its first call).
-  const at = text.lastIndexOf('return function jit(');
-  const eager = `${text.slice(0, at)}return (${text.slice(at + 'return '.length, -1)});`;
-  const run = new Function(...names, `// jit ${++serial}\n${eager}`)(...values) as JitRun;
+  const run = new Function(...names, `// jit ${++serial}\n${text}`)(...values) as JitRun;
   jitStats.compiled++;
   jitStats.blocks += region.length;
   jitStats.sourceBytes += text.length;
