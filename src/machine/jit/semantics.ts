@@ -5,6 +5,7 @@
 // 64-bit carry from the top bits of the low halves instead of a double sum);
 // test/jitDifferential.test.ts checks the JIT against the interpreter on
 // random operands for every operation and size.
+
 import { borrow, carry } from './pieces.js';
 
 export type AluOp = 'add' | 'sub' | 'cmp' | 'and' | 'or' | 'xor' | 'test';
